@@ -1,0 +1,71 @@
+"""The public Python API: load a policy, decide a case, run its tests.
+
+    from policylang import api
+    policy = api.load("policies/chongqing/zhubaodai.pol")
+    decision = api.decide(policy, {"loan_amount": "300万", ...}, {"benchmark_rate": "4.35%"})
+
+Every user mistake raises `PolicyError` (with `.diagnostics`, each with a stable code).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from policylang import ir
+from policylang.cases import parse_case, parse_params
+from policylang.checker import check
+from policylang.diagnostics import PolicyError
+from policylang.interpret import evaluate
+from policylang.parser import parse
+from policylang.testing import TestResult, run_test
+
+__all__ = ["PolicyError", "load", "load_source", "decide", "interpreter_backend", "run_tests",
+           "policy_files", "read_source"]
+
+
+def read_source(path: str | Path) -> str:
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        reason = error.strerror if isinstance(error, OSError) else "it is not UTF-8 text"
+        raise PolicyError.single("E607", f"{path}: cannot read the file: {reason}") from None
+
+
+def load_source(source: str, file: str = "<string>") -> ir.Policy:
+    return check(parse(source, file), source)
+
+
+def load(path: str | Path) -> ir.Policy:
+    return load_source(read_source(path), str(path))
+
+
+def decide(policy: ir.Policy, case: Mapping[str, object],
+           params: Mapping[str, object] | None = None) -> dict:
+    """The decision JSON (DESIGN.md §4) for one case given as JSON-like values."""
+    return evaluate(policy, parse_case(policy, case), parse_params(policy, params or {}))
+
+
+def interpreter_backend(policy: ir.Policy):
+    return lambda case, params: evaluate(policy, case, params)
+
+
+def run_tests(policy: ir.Policy, backends: Mapping[str, object] | None = None
+              ) -> list[TestResult]:
+    """Run every test block of the policy on each backend (default: the interpreter)."""
+    backends = backends or {"interp": interpreter_backend(policy)}
+    return [run_test(policy, test, name, backend)
+            for test in policy.tests for name, backend in backends.items()]
+
+
+def policy_files(paths: Iterable[str | Path]) -> list[Path]:
+    """The .pol files named, or found under the directories named, in a stable order."""
+    files: list[Path] = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            files += sorted(path.rglob("*.pol"))
+        elif path.exists():
+            files.append(path)
+        else:
+            raise PolicyError.single("E607", f"{path}: no such file or directory")
+    return files

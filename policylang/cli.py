@@ -1,0 +1,225 @@
+"""The command line (typer + rich); the only module that prints.
+
+Exit codes: 0 ok; 1 the policy is wrong, a test failed, or a case could not be
+evaluated; 2 bad usage or unreadable input (a bad case, book, param or flag).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from policylang import api, ir
+from policylang.diagnostics import PolicyError, render
+from policylang.formatter import format_source
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
+                  help="policylang: check, test, run, compile and diff financing-guarantee "
+                       "policies.")
+out = Console(highlight=False, soft_wrap=True)
+err = Console(stderr=True, highlight=False, soft_wrap=True)
+
+# Input-data errors (bad case, param, book or flag) exit 2; policy and test errors exit 1.
+_USAGE_CODES = ("E6",)
+_EVALUATION_CODES = ("E610", "E611")
+
+
+class Exit(Exception):
+    def __init__(self, code: int):
+        self.code = code
+
+
+def _report(error: PolicyError, sources: dict[str, str] | None = None) -> int:
+    """Print every diagnostic with its source line; return the exit code it calls for."""
+    color = sys.stderr.isatty()
+    for diagnostic in error.diagnostics:
+        source = None
+        if diagnostic.span is not None:
+            file = diagnostic.span.file
+            source = (sources or {}).get(file)
+            if source is None and Path(file).is_file():
+                try:
+                    source = Path(file).read_text(encoding="utf-8")
+                except (OSError, UnicodeDecodeError):
+                    source = None
+        sys.stderr.write(render(diagnostic, source, color) + "\n")
+    code = error.code
+    if code.startswith(_USAGE_CODES) and code not in _EVALUATION_CODES:
+        return 2
+    return 1
+
+
+def _files(paths: list[Path]) -> list[Path]:
+    files = api.policy_files(paths)
+    if not files:
+        raise PolicyError.single("E607", "no .pol files found in " + ", ".join(map(str, paths)))
+    return files
+
+
+def _run(action) -> None:
+    """Run a command body, turning every user error into a message and an exit code."""
+    try:
+        code = action()
+    except PolicyError as error:
+        code = _report(error)
+    except Exit as exit_:
+        code = exit_.code
+    raise typer.Exit(code or 0)
+
+
+# ── check, fmt ─────────────────────────────────────────────────────────────
+
+
+@app.command()
+def check(paths: Annotated[list[Path], typer.Argument(help="files or directories")]) -> None:
+    """Parse and type-check policies; print every diagnostic."""
+
+    def action() -> int:
+        worst = 0
+        files = _files(paths)
+        for file in files:
+            try:
+                api.load(file)
+            except PolicyError as error:
+                worst = max(worst, _report(error))
+        if worst == 0:
+            err.print(f"checked {len(files)} file{'s' if len(files) != 1 else ''}: no errors")
+        return worst
+
+    _run(action)
+
+
+@app.command()
+def fmt(paths: Annotated[list[Path], typer.Argument(help="files or directories")],
+        check: Annotated[bool, typer.Option("--check", help="only report files that would "
+                                            "change")] = False) -> None:
+    """Format policies canonically (in place, or report with --check)."""
+
+    def action() -> int:
+        changed = []
+        for file in _files(paths):
+            source = api.read_source(file)
+            formatted = format_source(source, str(file))
+            if formatted != source:
+                changed.append(file)
+                if not check:
+                    file.write_text(formatted, encoding="utf-8")
+        verb = "would reformat" if check else "reformatted"
+        for file in changed:
+            err.print(f"{verb} {file}")
+        if check and changed:
+            return 1
+        err.print(f"{len(changed)} file(s) {verb}" if changed else "all files formatted")
+        return 0
+
+    _run(action)
+
+
+# ── run, test ──────────────────────────────────────────────────────────────
+
+
+def _read_case(path: Path) -> object:
+    text = api.read_source(path)
+    try:
+        return json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as error:
+        raise PolicyError.single("E607", f"{path}:{error.lineno}:{error.colno}: not valid JSON: "
+                                 f"{error.msg}") from None
+
+
+@app.command()
+def run(file: Path,
+        case: Annotated[Path | None, typer.Option("--case", help="a case JSON file")] = None,
+        param: Annotated[list[str] | None, typer.Option("--param", help="NAME=VALUE")] = None,
+        ) -> None:
+    """Evaluate one case and print the decision JSON."""
+    from policylang.cases import parse_param_options
+
+    def action() -> int:
+        if case is None:
+            err.print("give a case with --case CASE.json")
+            return 2
+        policy = api.load(file)
+        params = parse_param_options(param or [])
+        raw = _read_case(case)
+        decision = api.decide(policy, raw, params)
+        sys.stdout.write(json.dumps(decision, ensure_ascii=False, indent=2) + "\n")
+        return 0
+
+    _run(action)
+
+
+@app.command()
+def test(paths: Annotated[list[Path], typer.Argument(help="files or directories")],
+         backend: Annotated[str, typer.Option(help="comma-separated: interp")] = "interp",
+         ) -> None:
+    """Run the test blocks of policies on each backend."""
+
+    def action() -> int:
+        backends = _backend_names(backend)
+        failed = total = 0
+        worst = 0
+        for file in _files(paths):
+            try:
+                policy = api.load(file)
+            except PolicyError as error:
+                worst = max(worst, _report(error))
+                continue
+            for result in api.run_tests(policy, _backends(policy, backends)):
+                total += 1
+                if not result.passed:
+                    failed += 1
+                    _print_test_failure(file, policy, result)
+        err.print(f"{total - failed} passed, {failed} failed")
+        return 1 if failed or worst else 0
+
+    _run(action)
+
+
+def _backend_names(text: str) -> list[str]:
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in BACKENDS]
+    if unknown or not names:
+        err.print(f"unknown backend {unknown[0] if unknown else text!r}; "
+                  f"choose from {', '.join(BACKENDS)}")
+        raise Exit(2)
+    return names
+
+
+BACKENDS = {"interp": api.interpreter_backend}
+
+
+def _backends(policy: ir.Policy, names: list[str]) -> dict:
+    return {name: BACKENDS[name](policy) for name in names}
+
+
+def _print_test_failure(file: Path, policy: ir.Policy, result) -> None:
+    from policylang.values import literal
+
+    span = result.test.span
+    err.print(f"[bold red]FAIL[/] {file}:{span.line}: test {result.test.name!r} "
+              f"[{result.backend}]")
+    types = {f.name: f.type for f in policy.inputs}
+    given = ", ".join(f"{name}: {literal(value, types[name])}" for name, value in result.test.given)
+    if given:
+        err.print(f"     case: {given}", markup=False)
+    if result.error is not None:
+        for d in result.error.diagnostics:
+            err.print(f"     error[{d.code}]: {d.message}", markup=False)
+    for failure in result.failures:
+        err.print(f"     {failure}", markup=False)
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,309 @@
+"""Canonical formatting: AST (+ the source, for comments and blank lines) → text.
+
+The layout: two-space indentation; one declaration per line; inside a block and across a
+run of consecutive declarations of one kind the colons' right-hand sides are aligned;
+clauses follow on the same line unless it would pass 100 columns. Comments are kept: a
+comment on its own line stays before the next thing printed, a comment at the end of a
+line stays at the end of the thing printed from that line. A single blank line between
+declarations is kept. `format_source(format_source(x)) == format_source(x)`.
+"""
+
+from __future__ import annotations
+
+from typing import assert_never
+
+from policylang import nodes as n
+from policylang.parser import parse
+
+WIDTH = 100
+INDENT = "  "
+
+# Binding strength of each expression form (higher binds tighter).
+_IF, _OR, _AND, _NOT, _CMP, _SUM, _TERM, _NEG, _ATOM = range(1, 10)
+
+
+def format_source(source: str, file: str = "<string>") -> str:
+    return format_policy(parse(source, file), source)
+
+
+def quote(text: str) -> str:
+    escaped = (text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+               .replace("\t", "\\t"))
+    return f'"{escaped}"'
+
+
+def format_expr(e: n.Expr, context: int = 0) -> str:
+    """An expression with the fewest parentheses that parse back to the same tree."""
+    text, strength = _expr(e)
+    return f"({text})" if strength < context else text
+
+
+def _expr(e: n.Expr) -> tuple[str, int]:
+    match e:
+        case n.MoneyLit(text=text) | n.PercentLit(text=text) | n.NumberLit(text=text) | \
+                n.DurationLit(text=text) | n.DateLit(text=text):
+            return text, _ATOM
+        case n.BoolLit(value=value):
+            return ("true" if value else "false"), _ATOM
+        case n.Name(name=name):
+            return name, _ATOM
+        case n.Member(base=base, member=member):
+            return f"{base}.{member}", _ATOM
+        case n.Call(func=func, args=args):
+            return f"{func}({', '.join(format_expr(a) for a in args)})", _ATOM
+        case n.Neg(operand=operand):
+            return f"-{format_expr(operand, _NEG)}", _NEG
+        case n.Binary(op=op, left=left, right=right):
+            level = _SUM if op in "+-" else _TERM
+            return f"{format_expr(left, level)} {op} {format_expr(right, level + 1)}", level
+        case n.Compare(op=op, left=left, right=right):
+            return f"{format_expr(left, _SUM)} {op} {format_expr(right, _SUM)}", _CMP
+        case n.InSet(operand=operand, items=items, negated=negated):
+            keyword = "not in" if negated else "in"
+            inner = ", ".join(format_expr(i) for i in items)
+            return f"{format_expr(operand, _SUM)} {keyword} {{{inner}}}", _CMP
+        case n.Not(operand=operand):
+            return f"not {format_expr(operand, _NOT)}", _NOT
+        case n.And(left=left, right=right):
+            return f"{format_expr(left, _AND)} and {format_expr(right, _NOT)}", _AND
+        case n.Or(left=left, right=right):
+            # `and` under `or` keeps its parentheses: correct without them, but misread.
+            return f"{_or_operand(left, _OR)} or {_or_operand(right, _AND)}", _OR
+        case n.If(cond=cond, then=then, otherwise=otherwise):
+            return (f"if {format_expr(cond, _OR)} then {format_expr(then, _OR)} "
+                    f"else {format_expr(otherwise)}"), _IF
+        case _:
+            assert_never(e)
+
+
+def _or_operand(e: n.Expr, context: int) -> str:
+    return f"({format_expr(e)})" if isinstance(e, n.And) else format_expr(e, context)
+
+
+def format_policy(policy: n.Policy, source: str) -> str:
+    return _Printer(policy, source).run()
+
+
+class _Printer:
+    def __init__(self, policy: n.Policy, source: str):
+        self.policy = policy
+        self.source_lines = source.splitlines()
+        self.comments = sorted(policy.comments, key=lambda c: (c.span.line, c.span.column))
+        self.out: list[str] = []
+
+    def run(self) -> str:
+        p = self.policy
+        self._leading(p.span.line, "")
+        self._emit(f"policy {p.name} {quote(p.title.value)} {{", "", p.name_span.line)
+        previous: n.Decl | None = None
+        for group in self._groups(p.items):
+            for item in group:
+                if previous is not None and self._blank_between(previous.span, item.span):
+                    self.out.append("")
+                self._item(item, group)
+                previous = item
+        self._leading(p.span.end_line, INDENT)
+        self._emit("}", "", p.span.end_line)
+        self._leading(10**9, "")
+        return "\n".join(self.out) + "\n"
+
+    # ── comments, blank lines, emitting ──
+    def _leading(self, line: int, indent: str) -> None:
+        while self.comments and self.comments[0].span.line < line:
+            comment = self.comments.pop(0)
+            self.out.append(f"{indent}{comment.text.rstrip()}")
+
+    def _emit(self, text: str, indent: str, end_line: int) -> None:
+        trailing = ""
+        if self.comments and self.comments[0].span.line == end_line:
+            trailing = "  " + self.comments.pop(0).text.rstrip()
+        self.out.append(f"{indent}{text}{trailing}".rstrip())
+
+    def _blank_between(self, before: n.Span, after: n.Span) -> bool:
+        return any(not self.source_lines[i - 1].strip()
+                   for i in range(before.end_line + 1, after.line)
+                   if 0 < i <= len(self.source_lines))
+
+    def _groups(self, items: tuple[n.Decl, ...]) -> list[list[n.Decl]]:
+        """Runs of consecutive declarations of one kind, not broken by a blank line."""
+        groups: list[list[n.Decl]] = []
+        for item in items:
+            if groups and type(groups[-1][-1]) is type(item) and \
+                    not self._blank_between(groups[-1][-1].span, item.span):
+                groups[-1].append(item)
+            else:
+                groups.append([item])
+        return groups
+
+    def _line(self, node_span: n.Span, text: str, indent: str = INDENT) -> None:
+        self._leading(node_span.line, indent)
+        self._emit(text, indent, node_span.end_line)
+
+    # ── declarations ──
+    def _item(self, item: n.Decl, group: list[n.Decl]) -> None:
+        match item:
+            case n.Meta(key=key, value=value):
+                width = max(len(m.key) for m in group) + 1
+                shown = quote(value) if key not in ("effective", "supersedes") else value
+                self._line(item.span, f"{key.ljust(width)}{shown}")
+            case n.EnumDecl(name=name, members=members):
+                self._block_open(item.span, f"enum {name} {{")
+                width = max(len(m.name) for m in members) + 1 if members else 0
+                for m in members:
+                    label = f"{m.name.ljust(width)}{quote(m.label.value)}" if m.label else m.name
+                    self._line(m.span, label, INDENT * 2)
+                self._block_close(item.span)
+            case n.InputBlock(fields=fields):
+                self._block_open(item.span, "input {")
+                self._fields(fields, INDENT * 2, "")
+                self._block_close(item.span)
+            case n.ParamDecl():
+                self._fields([g.field for g in group], INDENT, "param ", only=item.field)
+            case n.LetDecl(name=name, type=type_ref, expr=expr, clauses=clauses):
+                head = f"let {name}" + (f": {type_ref.name}" if type_ref else "")
+                self._declaration(item, group, head, " = ", format_expr(expr), clauses)
+            case n.RuleDecl(name=name, cond=cond, clauses=clauses):
+                self._declaration(item, group, f"rule {name}", ": ", format_expr(cond), clauses)
+            case n.LimitDecl(name=name, subject=subject, op=op, bound=bound, clauses=clauses):
+                body = f"{format_expr(subject, _SUM)} {op} {format_expr(bound, _SUM)}"
+                self._declaration(item, group, f"limit {name}", ": ", body, clauses)
+            case n.SharesDecl():
+                self._shares(item)
+            case n.WaterfallDecl():
+                self._waterfall(item)
+            case n.TestDecl():
+                self._test(item)
+            case _:
+                assert_never(item)
+
+    def _block_open(self, span: n.Span, text: str, indent: str = INDENT) -> None:
+        self._leading(span.line, indent)
+        self._emit(text, indent, span.line)
+
+    def _block_close(self, span: n.Span, indent: str = INDENT) -> None:
+        self._leading(span.end_line, indent + INDENT)
+        self._emit("}", indent, span.end_line)
+
+    def _fields(self, fields, indent: str, keyword: str, only: n.Field | None = None) -> None:
+        width = max(len(f.name) for f in fields) + 2
+        heads = {f.name: f"{f.name}:".ljust(width) + f.type.name
+                 + (f" = {format_expr(f.default)}" if f.default is not None else "")
+                 for f in fields}
+        col = max(len(h) for h in heads.values()) + 1
+        for f in fields:
+            if only is not None and f is not only:
+                continue
+            text = heads[f.name]
+            if f.description is not None:
+                text = text.ljust(col) + quote(f.description.value)
+            self._line(f.span, keyword + text, indent)
+
+    def _declaration(self, item, group, head: str, sep: str, body: str,
+                     clauses: n.Clauses) -> None:
+        width = max(len(_head_of(g)) for g in group)
+        if sep == ": ":
+            text = f"{head}:".ljust(width + 1) + " " + body
+        else:
+            text = head.ljust(width) + sep + body
+        self._with_clauses(item.span, text, _clause_texts(clauses), INDENT)
+
+    def _with_clauses(self, span: n.Span, text: str, clauses: list[str], indent: str) -> None:
+        one_line = " ".join([text, *clauses])
+        if len(indent) + len(one_line) <= WIDTH or not clauses:
+            self._line(span, one_line, indent)
+            return
+        self._leading(span.line, indent)
+        self.out.append(f"{indent}{text}")
+        for clause in clauses[:-1]:
+            self.out.append(f"{indent}{INDENT * 2}{clause}")
+        self._emit(clauses[-1], indent + INDENT * 2, span.end_line)
+
+    def _shares(self, item: n.SharesDecl) -> None:
+        head = f"shares {item.name}" + (" ratio" if item.ratio else "")
+        if item.amount is not None:
+            head += f" of {format_expr(item.amount)}"
+        head = " ".join([head, *_clause_texts(item.clauses)])
+        self._block_open(item.span, head + " {")
+        width = max((len(p.party) for p in item.parts), default=0) + 2
+        for part in item.parts:
+            self._line(part.span, f"{part.party}:".ljust(width) + format_expr(part.value),
+                       INDENT * 2)
+        self._block_close(item.span)
+
+    def _waterfall(self, item: n.WaterfallDecl) -> None:
+        head = " ".join([f"waterfall {item.name}({format_expr(item.amount)})",
+                         *_clause_texts(item.clauses)])
+        self._block_open(item.span, head + " {")
+        inner = INDENT * 2
+        for step in item.steps:
+            match step:
+                case n.TakeStep(party=party, cap=cap, clauses=clauses):
+                    self._with_clauses(step.span, f"take {party} up to {format_expr(cap)}",
+                                       _clause_texts(clauses), inner)
+                case n.SplitStep(parts=parts, clauses=clauses):
+                    self._block_open(step.span, "split {", inner)
+                    width = max((len(p.party) for p in parts), default=0) + 2
+                    for part in parts:
+                        text = f"{part.party}:".ljust(width) + format_expr(part.share)
+                        if part.cap is not None:
+                            text += f" up to {format_expr(part.cap)}"
+                        self._line(part.span, text, inner + INDENT)
+                    closing = " ".join(["}", *_clause_texts(clauses)])
+                    self._leading(step.span.end_line, inner + INDENT)
+                    self._emit(closing, inner, step.span.end_line)
+                case n.RestStep(party=party, clauses=clauses):
+                    self._with_clauses(step.span, f"rest {party}", _clause_texts(clauses),
+                                       inner)
+                case _:
+                    assert_never(step)
+        self._block_close(item.span)
+
+    def _test(self, item: n.TestDecl) -> None:
+        self._block_open(item.span, f"test {quote(item.name.value)} {{")
+        inner = INDENT * 2
+        for keyword, bindings in (("given", item.given), ("params", item.params)):
+            if bindings is None:
+                continue
+            if not bindings:
+                self._line(item.span, f"{keyword} {{}}", inner)
+                continue
+            self.out.append(f"{inner}{keyword} {{")
+            width = max(len(b.name) for b in bindings) + 2
+            for b in bindings:
+                self._line(b.span, f"{b.name}:".ljust(width) + format_expr(b.value),
+                           inner + INDENT)
+            self.out.append(f"{inner}}}")
+        for expectation in item.expectations:
+            match expectation:
+                case n.ExpectEligible(eligible=eligible):
+                    text = "expect eligible" if eligible else "expect not eligible"
+                case n.ExpectOutcome(passes=passes, rule=rule):
+                    text = f"expect {'passes' if passes else 'fails'} {rule}"
+                case n.ExpectExpr(expr=expr):
+                    text = f"expect {format_expr(expr)}"
+                case _:
+                    assert_never(expectation)
+            self._line(expectation.span, text, inner)
+        self._block_close(item.span)
+
+
+def _head_of(item: n.Decl) -> str:
+    match item:
+        case n.LetDecl(name=name, type=type_ref):
+            return f"let {name}" + (f": {type_ref.name}" if type_ref else "")
+        case n.RuleDecl(name=name):
+            return f"rule {name}"
+        case n.LimitDecl(name=name):
+            return f"limit {name}"
+    return ""
+
+
+def _clause_texts(clauses: n.Clauses) -> list[str]:
+    out = []
+    if clauses.when is not None:
+        out.append(f"when {format_expr(clauses.when)}")
+    if clauses.cite is not None:
+        out.append(f"cite {quote(clauses.cite.value)}")
+    if clauses.says is not None:
+        out.append(f"says {quote(clauses.says.value)}")
+    return out

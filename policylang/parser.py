@@ -1,0 +1,553 @@
+"""Parsing: source text → AST (`nodes.Policy`).
+
+The only module that imports lark. The grammar is `grammar/policy.lark`, loaded as LALR(1)
+with strict=True. The lark parse tree never leaves this module: `parse` returns the AST
+or raises a `PolicyError` whose message is written for a drafter (expected tokens in
+words, and, for known mistakes, a sentence found by `match_examples`).
+"""
+
+from __future__ import annotations
+
+import datetime
+import threading
+from decimal import Decimal, InvalidOperation
+from functools import cache
+from importlib import resources
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import (
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    UnexpectedToken,
+    VisitError,
+)
+
+from policylang import nodes as n
+from policylang.diagnostics import PolicyError
+
+MAX_SCALE = 10  # decimal places a literal may carry (docs/semantics.md)
+
+_MONEY_UNITS = {"元": 0, "万": 4, "万元": 4, "亿": 8, "亿元": 8}
+_CJK_DURATION_UNITS = {"年": ("month", 12), "个月": ("month", 1), "天": ("day", 1), "日": ("day", 1)}
+_DURATION_UNITS = {
+    "year": ("month", 12),
+    "years": ("month", 12),
+    "month": ("month", 1),
+    "months": ("month", 1),
+    "day": ("day", 1),
+    "days": ("day", 1),
+}
+
+_comments = threading.local()
+
+
+def _collect_comment(token: Token) -> None:
+    _comments.items.append(token)
+
+
+@cache
+def _lark() -> Lark:
+    grammar = resources.files("policylang").joinpath("grammar/policy.lark").read_text("utf-8")
+    return Lark(
+        grammar,
+        parser="lalr",
+        strict=True,
+        propagate_positions=True,
+        maybe_placeholders=True,
+        start=["start", "value"],
+        lexer_callbacks={"COMMENT": _collect_comment},
+    )
+
+
+def parse(source: str, file: str = "<string>") -> n.Policy:
+    """Parse one policy file. Raises PolicyError (E1xx, E406) on a syntax error."""
+    _comments.items = []
+    try:
+        tree = _lark().parse(source, start="start")
+    except UnexpectedInput as error:
+        raise _syntax_error(error, source, file) from None
+    comments = tuple(
+        n.Comment(str(tok), _token_span(tok, file)) for tok in _comments.items
+    )
+    try:
+        policy = _ToAst(file).transform(tree)
+    except VisitError as wrapped:
+        error = wrapped.orig_exc
+        if not isinstance(error, _LiteralError):
+            raise
+        raise PolicyError.single(error.code, error.message, error.span) from None
+    return n.Policy(
+        policy.name, policy.title, policy.items, comments, policy.span, policy.name_span
+    )
+
+
+def parse_value(text: str) -> n.Expr:
+    """Parse one literal value (`500万`, `3.45%`, `2 years`, `enterprise`, `-5万`).
+
+    Raises PolicyError E105 if the text is not a single value."""
+    _comments.items = []
+    try:
+        tree = _lark().parse(text, start="value")
+        return _ToAst("<value>").transform(tree)
+    except UnexpectedInput:
+        raise PolicyError.single("E105", f"{text!r} is not a value") from None
+    except VisitError as wrapped:
+        error = wrapped.orig_exc
+        if not isinstance(error, _LiteralError):
+            raise
+        raise PolicyError.single("E105", error.message) from None
+
+
+# ── syntax errors in words ─────────────────────────────────────────────────
+
+_TOKEN_WORDS = {
+    "NAME": "a name",
+    "TEXT": "a quoted text",
+    "LBRACE": "'{'",
+    "RBRACE": "'}'",
+    "LPAR": "'('",
+    "RPAR": "')'",
+    "COLON": "':'",
+    "COMMA": "','",
+    "EQUAL": "'='",
+    "DOT": "'.'",
+    "MONEY": "a money amount (500万)",
+    "PERCENT": "a percent (2.5%)",
+    "BASIS_POINTS": "basis points (150bp)",
+    "NUMBER": "a number",
+    "CJK_DURATION": "a duration (3年)",
+    "DATE": "a date (2021-02-24)",
+    "ORD_OP": "a comparison (<=, <, >=, >)",
+    "EQ_OP": "'==' or '!='",
+    "ADD_OP": "'+' or '-'",
+    "MUL_OP": "'*' or '/'",
+    "MINUS": "'-'",
+    "$END": "the end of the file",
+}
+
+# Known mistakes, each shown by a snippet that fails at the same parser state.
+_EXAMPLES: dict[str, list[str]] = {
+    "expected ':' after the limit's name": ['policy p "t" { limit cap loan <= 1 }'],
+    "expected ':' after the rule's name": ['policy p "t" { rule r a }'],
+    "a limit compares its subject with <=, <, >= or > (use a rule for == and !=)": [
+        'policy p "t" { limit cap: a }',
+        'policy p "t" { limit cap: a == 1 }',
+        'policy p "t" { limit cap: a != 1 }',
+    ],
+    "expected the policy's title in quotes after its name": ['policy p { }'],
+    "a file starts with `policy NAME \"title\" {`": ["rule r: a", "input { }", 'x'],
+    "expected a type (money, percent, number, duration, date, bool or an enum) after ':'": [
+        'policy p "t" { input { a: } }',
+        'policy p "t" { input { a: 1 } }',
+        'policy p "t" { param a: = 1 }',
+    ],
+    "expected ':' and a type after the field's name": [
+        'policy p "t" { input { a money } }',
+        'policy p "t" { param a money }',
+    ],
+    "expected 'up to' and a cap after the party's name": [
+        'policy p "t" { waterfall w(a) { take pool pool_balance } }'
+    ],
+    "expected '=' and an expression after the let's name": ['policy p "t" { let x x }'],
+    "a test starts with `given { … }`": ['policy p "t" { test "t" { expect eligible } }'],
+    "expected the test's name in quotes": ['policy p "t" { test t { } }'],
+    "expected an expression": [
+        'policy p "t" { rule r: }',
+        'policy p "t" { let x = }',
+        'policy p "t" { rule r: a and }',
+        'policy p "t" { rule r: a + }',
+    ],
+    "expected the text in quotes after `cite`": ['policy p "t" { rule r: a cite x }'],
+    "expected the text in quotes after `says`": ['policy p "t" { rule r: a says x }'],
+    "a comparison cannot be chained: write `a < b and b < c`": [
+        'policy p "t" { rule r: a < b < c }',
+        'policy p "t" { rule r: a == b == c }',
+    ],
+}
+
+
+def _syntax_error(error: UnexpectedInput, source: str, file: str) -> PolicyError:
+    line, column = error.line, error.column
+    if isinstance(error, UnexpectedCharacters):
+        char = source[error.pos_in_stream] if error.pos_in_stream < len(source) else ""
+        span = n.Span(file, line, column, line, column + 1)
+        if char == '"':
+            return PolicyError.single("E104", "text is not closed: a '\"' is missing on this line", span)
+        return PolicyError.single("E101", f"unexpected character {char!r}", span)
+    if isinstance(error, UnexpectedEOF) or (
+        isinstance(error, UnexpectedToken) and error.token.type == "$END"
+    ):
+        last_line = source.count("\n") + 1
+        last_col = len(source.rsplit("\n", 1)[-1]) + 1
+        expected = _expected_words(getattr(error, "expected", None) or error.accepts or [])
+        return PolicyError.single(
+            "E103", f"the file ends too early; expected {expected}",
+            n.Span(file, last_line, last_col, last_line, last_col),
+        )
+    assert isinstance(error, UnexpectedToken)
+    token = error.token
+    span = _token_span(token, file)
+    if set(error.accepts or error.expected) == {"$END"}:
+        return PolicyError.single(
+            "E106", f"unexpected {_describe_token(token)} after the end of the policy; "
+            "a file holds exactly one policy", span)
+    known = error.match_examples(lambda text: _lark().parse(text, start="start"), _EXAMPLES,
+                                 use_accepts=True)
+    found = _describe_token(token)
+    expected = _expected_words(error.accepts or error.expected)
+    message = f"{known}; found {found}" if known else f"unexpected {found}; expected {expected}"
+    return PolicyError.single("E102", message, span)
+
+
+def _describe_token(token: Token) -> str:
+    if token.type in ("NAME", "TEXT", "NUMBER", "MONEY", "PERCENT", "DATE"):
+        return f"{_TOKEN_WORDS.get(token.type, token.type)} {str(token)!r}"
+    return f"{str(token)!r}"
+
+
+def _expected_words(terminals) -> str:
+    words = []
+    for name in sorted(terminals):
+        if name in _TOKEN_WORDS:
+            words.append(_TOKEN_WORDS[name])
+        else:
+            pattern = _lark().get_terminal(name).pattern
+            words.append(f"'{pattern.value}'" if pattern.type == "str" else name.lower())
+    words = sorted(set(words))
+    if len(words) > 8:
+        return ", ".join(words[:8]) + f" or one of {len(words) - 8} more"
+    return " or ".join(words) if len(words) <= 2 else ", ".join(words[:-1]) + " or " + words[-1]
+
+
+def _token_span(token: Token, file: str) -> n.Span:
+    return n.Span(file, token.line, token.column, token.end_line, token.end_column)
+
+
+# ── parse tree → AST ───────────────────────────────────────────────────────
+
+
+class _LiteralError(Exception):
+    def __init__(self, code: str, message: str, span: n.Span):
+        self.code, self.message, self.span = code, message, span
+
+
+def _decimal(text: str, span: n.Span) -> Decimal:
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise _LiteralError("E105", f"invalid number {text!r}", span) from None
+    if -value.as_tuple().exponent > MAX_SCALE:
+        raise _LiteralError("E105", f"{text!r} has more than {MAX_SCALE} decimal places", span)
+    return value
+
+
+def _unescape(token: Token, span: n.Span) -> str:
+    body = str(token)[1:-1]
+    out, i = [], 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\":
+            nxt = body[i + 1]
+            if nxt not in '"\\nt':
+                raise _LiteralError("E105", f"unknown escape '\\{nxt}' in text", span)
+            out.append({"n": "\n", "t": "\t"}.get(nxt, nxt))
+            i += 2
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
+
+
+@v_args(meta=True)
+class _ToAst(Transformer):
+    def __init__(self, file: str):
+        super().__init__(visit_tokens=False)
+        self.file = file
+
+    # helpers
+    def _span(self, meta) -> n.Span:
+        return n.Span(self.file, meta.line, meta.column, meta.end_line, meta.end_column)
+
+    def _tspan(self, token: Token) -> n.Span:
+        return _token_span(token, self.file)
+
+    def _text(self, token: Token) -> n.Text:
+        span = self._tspan(token)
+        return n.Text(_unescape(token, span), span)
+
+    def _clauses(self, items) -> n.Clauses:
+        found: dict[str, object] = {}
+        for kind, value, span in items:
+            if kind in found:
+                raise _LiteralError("E406", f"`{kind}` is given twice", span)
+            found[kind] = value
+        return n.Clauses(found.get("when"), found.get("cite"), found.get("says"))
+
+    # policy and items
+    def start(self, meta, children):
+        return children[0]
+
+    def value(self, meta, children):
+        return children[0]
+
+    def policy(self, meta, children):
+        name, title, *items = children
+        return n.Policy(str(name), self._text(title), tuple(items), (), self._span(meta),
+                        self._tspan(name))
+
+    def meta_text(self, meta, children):
+        key, value = children
+        return n.Meta(str(key), _unescape(value, self._tspan(value)), self._span(meta),
+                      self._tspan(value))
+
+    def meta_date(self, meta, children):
+        key, value = children
+        return n.Meta("effective", self._date(value).value.isoformat(), self._span(meta),
+                      self._tspan(value))
+
+    def meta_name(self, meta, children):
+        key, value = children
+        return n.Meta("supersedes", str(value), self._span(meta), self._tspan(value))
+
+    def enum_decl(self, meta, children):
+        name, *members = children
+        return n.EnumDecl(str(name), tuple(members), self._span(meta), self._tspan(name))
+
+    def enum_member(self, meta, children):
+        name, label = children
+        return n.EnumMember(str(name), self._text(label) if label else None, self._span(meta))
+
+    def input_block(self, meta, children):
+        return n.InputBlock(tuple(children), self._span(meta))
+
+    def field(self, meta, children):
+        name, type_ref, default, description = children
+        return n.Field(str(name), type_ref, default,
+                       self._text(description) if description else None,
+                       self._span(meta), self._tspan(name))
+
+    def default(self, meta, children):
+        return children[0]
+
+    def param_decl(self, meta, children):
+        return n.ParamDecl(self.field(meta, children), self._span(meta))
+
+    def type_ref(self, meta, children):
+        token = children[0]
+        return n.TypeRef(str(token), self._tspan(token))
+
+    def let_type(self, meta, children):
+        return children[0]
+
+    def let_decl(self, meta, children):
+        name, type_ref, expr, *clauses = children
+        return n.LetDecl(str(name), type_ref, expr, self._clauses(clauses), self._span(meta),
+                         self._tspan(name))
+
+    def rule_decl(self, meta, children):
+        name, cond, *clauses = children
+        return n.RuleDecl(str(name), cond, self._clauses(clauses), self._span(meta),
+                          self._tspan(name))
+
+    def limit_decl(self, meta, children):
+        name, subject, op, bound, *clauses = children
+        return n.LimitDecl(str(name), subject, str(op), bound, self._clauses(clauses),
+                           self._span(meta), self._tspan(name))
+
+    def when_clause(self, meta, children):
+        return ("when", children[0], self._span(meta))
+
+    def cite_clause(self, meta, children):
+        return ("cite", self._text(children[0]), self._span(meta))
+
+    def says_clause(self, meta, children):
+        return ("says", self._text(children[0]), self._span(meta))
+
+    def shares_decl(self, meta, children):
+        name, ratio, amount, *rest = children
+        clauses = [c for c in rest if isinstance(c, tuple)]
+        parts = [p for p in rest if isinstance(p, n.SharePart)]
+        return n.SharesDecl(str(name), ratio is not None, amount, self._clauses(clauses),
+                            tuple(parts), self._span(meta), self._tspan(name))
+
+    def of_amount(self, meta, children):
+        return children[0]
+
+    def share_part(self, meta, children):
+        party, value = children
+        return n.SharePart(str(party), value, self._span(meta))
+
+    def waterfall_decl(self, meta, children):
+        name, amount, *rest = children
+        clauses = [c for c in rest if isinstance(c, tuple)]
+        steps = [s for s in rest if not isinstance(s, tuple)]
+        return n.WaterfallDecl(str(name), amount, self._clauses(clauses), tuple(steps),
+                               self._span(meta), self._tspan(name))
+
+    def take_step(self, meta, children):
+        party, cap, *clauses = children
+        return n.TakeStep(str(party), cap, self._clauses(clauses), self._span(meta))
+
+    def split_step(self, meta, children):
+        parts = [p for p in children if isinstance(p, n.SplitPart)]
+        clauses = [c for c in children if isinstance(c, tuple)]
+        return n.SplitStep(tuple(parts), self._clauses(clauses), self._span(meta))
+
+    def split_part(self, meta, children):
+        party, share, cap = children
+        return n.SplitPart(str(party), share, cap, self._span(meta))
+
+    def up_to(self, meta, children):
+        return children[0]
+
+    def rest_step(self, meta, children):
+        party, *clauses = children
+        return n.RestStep(str(party), self._clauses(clauses), self._span(meta))
+
+    def test_decl(self, meta, children):
+        name, given, params, *expectations = children
+        return n.TestDecl(self._text(name), given, params, tuple(expectations),
+                          self._span(meta))
+
+    def given(self, meta, children):
+        return tuple(children)
+
+    def params_block(self, meta, children):
+        return tuple(children)
+
+    def binding(self, meta, children):
+        name, value = children
+        return n.Binding(str(name), value, self._span(meta))
+
+    def expect_eligible(self, meta, children):
+        return n.ExpectEligible(True, self._span(meta))
+
+    def expect_not_eligible(self, meta, children):
+        return n.ExpectEligible(False, self._span(meta))
+
+    def expect_fails(self, meta, children):
+        return n.ExpectOutcome(False, str(children[0]), self._span(meta),
+                               self._tspan(children[0]))
+
+    def expect_passes(self, meta, children):
+        return n.ExpectOutcome(True, str(children[0]), self._span(meta),
+                               self._tspan(children[0]))
+
+    def expect_expr(self, meta, children):
+        return n.ExpectExpr(children[0], self._span(meta))
+
+    # expressions
+    def if_expr(self, meta, children):
+        return n.If(*children, self._span(meta))
+
+    def or_op(self, meta, children):
+        return n.Or(*children, self._span(meta))
+
+    def and_op(self, meta, children):
+        return n.And(*children, self._span(meta))
+
+    def not_op(self, meta, children):
+        return n.Not(children[0], self._span(meta))
+
+    def compare(self, meta, children):
+        left, op, right = children
+        return n.Compare(str(op), left, right, self._span(meta))
+
+    def in_set(self, meta, children):
+        return n.InSet(children[0], children[1], False, self._span(meta))
+
+    def not_in_set(self, meta, children):
+        return n.InSet(children[0], children[1], True, self._span(meta))
+
+    def expr_list(self, meta, children):
+        return tuple(children)
+
+    def binary(self, meta, children):
+        left, op, right = children
+        return n.Binary(str(op), left, right, self._span(meta))
+
+    def neg(self, meta, children):
+        return n.Neg(children[0], self._span(meta))
+
+    def name(self, meta, children):
+        return n.Name(str(children[0]), self._span(meta))
+
+    def member(self, meta, children):
+        base, member = children
+        return n.Member(str(base), str(member), self._span(meta), self._tspan(member))
+
+    def call(self, meta, children):
+        func, args = children
+        return n.Call(str(func), args or (), self._span(meta))
+
+    def money_lit(self, meta, children):
+        token = children[0]
+        text = str(token)
+        for unit in ("万元", "亿元", "万", "亿", "元"):
+            if text.endswith(unit):
+                break
+        span = self._tspan(token)
+        value = _decimal(text[: -len(unit)], span).scaleb(_MONEY_UNITS[unit])
+        if -value.as_tuple().exponent > MAX_SCALE:
+            raise _LiteralError("E105", f"{text!r} has more than {MAX_SCALE} decimal places", span)
+        return n.MoneyLit(value, text, span)
+
+    def percent_lit(self, meta, children):
+        token = children[0]
+        span = self._tspan(token)
+        value = _decimal(str(token)[:-1], span).scaleb(-2)
+        return n.PercentLit(self._check_scale(value, token, span), str(token), span)
+
+    def bp_lit(self, meta, children):
+        token = children[0]
+        span = self._tspan(token)
+        value = _decimal(str(token)[:-2], span).scaleb(-4)
+        return n.PercentLit(self._check_scale(value, token, span), str(token), span)
+
+    def _check_scale(self, value: Decimal, token: Token, span: n.Span) -> Decimal:
+        if -value.as_tuple().exponent > MAX_SCALE:
+            raise _LiteralError("E105", f"{str(token)!r} has more than {MAX_SCALE} decimal "
+                                "places as a fraction", span)
+        return value
+
+    def number_lit(self, meta, children):
+        token = children[0]
+        return n.NumberLit(_decimal(str(token), self._tspan(token)), str(token),
+                           self._tspan(token))
+
+    def duration_lit(self, meta, children):
+        number, unit = children
+        span = self._span(meta)
+        if not str(number).isdigit():
+            raise _LiteralError("E105", f"a duration is a whole number of {unit}", span)
+        kind, factor = _DURATION_UNITS[str(unit)]
+        return n.DurationLit(int(str(number)) * factor, kind, f"{number} {unit}", span)
+
+    def cjk_duration_lit(self, meta, children):
+        token = children[0]
+        text = str(token)
+        digits = text.rstrip("年个月天日")
+        kind, factor = _CJK_DURATION_UNITS[text[len(digits):]]
+        return n.DurationLit(int(digits) * factor, kind, text, self._tspan(token))
+
+    def date_lit(self, meta, children):
+        return self._date(children[0])
+
+    def _date(self, token: Token) -> n.DateLit:
+        span = self._tspan(token)
+        try:
+            value = datetime.date.fromisoformat(str(token))
+        except ValueError:
+            raise _LiteralError("E105", f"{str(token)!r} is not a calendar date", span) from None
+        return n.DateLit(value, str(token), span)
+
+    def true_lit(self, meta, children):
+        return n.BoolLit(True, self._span(meta))
+
+    def false_lit(self, meta, children):
+        return n.BoolLit(False, self._span(meta))
+
+    def __default__(self, data, children, meta):  # pragma: no cover - grammar/AST drift
+        raise AssertionError(f"no AST conversion for grammar rule {data!r}")
+
