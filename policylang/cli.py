@@ -23,7 +23,8 @@ from policylang.formatter import format_source
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="policylang: check, test, run, compile and diff financing-guarantee "
                        "policies.")
-out = Console(highlight=False, soft_wrap=True)
+# Piped output (CI logs, files) gets a wide table rather than rich's 80-column default.
+out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 # Input-data errors (bad case, param, book or flag) exit 2; policy and test errors exit 1.
@@ -158,7 +159,8 @@ def run(file: Path,
 
 @app.command()
 def test(paths: Annotated[list[Path], typer.Argument(help="files or directories")],
-         backend: Annotated[str, typer.Option(help="comma-separated: interp")] = "interp",
+         backend: Annotated[str, typer.Option(
+             help="comma-separated backends: interp, python, sql")] = "interp",
          ) -> None:
     """Run the test blocks of policies on each backend."""
 
@@ -184,20 +186,23 @@ def test(paths: Annotated[list[Path], typer.Argument(help="files or directories"
 
 
 def _backend_names(text: str) -> list[str]:
+    from policylang import backends
+
+    known = backends.available()
     names = [name.strip() for name in text.split(",") if name.strip()]
-    unknown = [name for name in names if name not in BACKENDS]
+    unknown = [name for name in names if name not in known]
     if unknown or not names:
         err.print(f"unknown backend {unknown[0] if unknown else text!r}; "
-                  f"choose from {', '.join(BACKENDS)}")
+                  f"choose from {', '.join(known)}")
         raise Exit(2)
     return names
 
 
-BACKENDS = {"interp": api.interpreter_backend}
-
-
 def _backends(policy: ir.Policy, names: list[str]) -> dict:
-    return {name: BACKENDS[name](policy) for name in names}
+    from policylang import backends
+
+    makers = backends.available()
+    return {name: makers[name](policy) for name in names}
 
 
 def _print_test_failure(file: Path, policy: ir.Policy, result) -> None:
@@ -215,6 +220,78 @@ def _print_test_failure(file: Path, policy: ir.Policy, result) -> None:
             err.print(f"     error[{d.code}]: {d.message}", markup=False)
     for failure in result.failures:
         err.print(f"     {failure}", markup=False)
+
+
+# ── compile, build ─────────────────────────────────────────────────────────
+
+
+def _targets() -> dict:
+    """Code generators by target name; a target whose emitter is absent is not offered."""
+    from policylang import emit
+
+    return emit.targets()
+
+
+@app.command(name="compile")
+def compile_(file: Path,
+             target: Annotated[str, typer.Option(help="python or sql")] = "python",
+             dialect: Annotated[str, typer.Option(help="sql dialect")] = "duckdb",
+             param: Annotated[list[str] | None, typer.Option("--param", help="NAME=VALUE")]
+             = None,
+             output: Annotated[Path | None, typer.Option("-o", "--output")] = None) -> None:
+    """Emit a standalone Python module or a SQL query for one policy."""
+    from policylang.cases import parse_param_options
+
+    def action() -> int:
+        targets = _targets()
+        if target not in targets:
+            err.print(f"unknown target {target!r}; choose from {', '.join(targets)}")
+            return 2
+        policy = api.load(file)
+        code = targets[target](policy, dialect=dialect,
+                               params=parse_param_options(param or []))
+        if output is None:
+            sys.stdout.write(code)
+        else:
+            _write_atomically(output, code)
+        return 0
+
+    _run(action)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)
+
+
+@app.command()
+def build(directory: Annotated[Path, typer.Argument()] = Path("policies"),
+          output: Annotated[Path, typer.Option("-o", "--output")] = Path("generated")) -> None:
+    """Check, format-check, test and compile every policy: the project's main job."""
+    from policylang.build import build_all
+
+    def action() -> int:
+        report = build_all(directory, output)
+        for error in report.errors:
+            _report(error)
+        for file, result in report.test_failures:
+            _print_test_failure(file, report.policies[file], result)
+        for file in report.unformatted:
+            err.print(f"not formatted: {file} (run `policylang fmt {file}`)")
+        table = Table(title=f"policylang build {directory}")
+        for column in ("policy", "file", "rules", "limits", "lets", "allocations", "tests",
+                       "passed", "backends"):
+            table.add_column(column, justify="right" if column in (
+                "rules", "limits", "lets", "allocations", "tests", "passed") else "left")
+        for row in report.rows:
+            table.add_row(*map(str, row))
+        out.print(table)
+        out.print(report.summary())
+        return 0 if report.ok else 1
+
+    _run(action)
 
 
 def main() -> None:

@@ -1,0 +1,72 @@
+"""Backends as callables: (case values, param values) → decision JSON.
+
+The interpreter, the generated Python module (compiled and loaded in memory) and, when
+present, the generated SQL on DuckDB all take the same inputs and return the same JSON, so
+`policylang test`, `build` and the conformance suite hold every backend to one bar.
+"""
+
+from __future__ import annotations
+
+import types
+from collections.abc import Callable
+
+from policylang import ir
+from policylang.diagnostics import PolicyError
+from policylang.interpret import evaluate
+from policylang.values import literal
+
+Backend = Callable[[dict[str, ir.Value], dict[str, ir.Value]], dict]
+
+
+def interpreter(policy: ir.Policy) -> Backend:
+    return lambda case, params: evaluate(policy, case, params)
+
+
+def load_python_module(policy: ir.Policy, source: str | None = None) -> types.ModuleType:
+    """The generated Python module of a policy, compiled and loaded without a file."""
+    from policylang.emit.python import emit_python
+
+    code = source if source is not None else emit_python(policy)
+    module = types.ModuleType(f"policylang_generated_{policy.name}")
+    exec(compile(code, f"<generated {policy.name}.py>", "exec"), module.__dict__)  # noqa: S102
+    return module
+
+
+def python(policy: ir.Policy) -> Backend:
+    module = load_python_module(policy)
+    types_by_name = {f.name: f.type for f in policy.inputs}
+    param_types = {p.name: p.type for p in policy.params}
+
+    def run(case: dict[str, ir.Value], params: dict[str, ir.Value]) -> dict:
+        raw_case = {name: _as_input(value, types_by_name[name]) for name, value in case.items()}
+        raw_params = {name: _as_input(value, param_types[name]) for name, value in params.items()}
+        try:
+            return module.evaluate(raw_case, **raw_params)
+        except Exception as error:  # the generated module's own error type carries a code
+            code = getattr(error, "code", None)
+            if isinstance(code, str) and code.startswith("E6"):
+                raise PolicyError.single(code, str(getattr(error, "message", error))) from None
+            raise
+
+    return run
+
+
+def _as_input(value: ir.Value, type_: ir.Type) -> object:
+    """A run-time value in the literal form every backend's case input accepts."""
+    if type_.kind in (ir.Kind.BOOL, ir.Kind.ENUM):
+        return value
+    return literal(value, type_)
+
+
+def available() -> dict[str, Callable[[ir.Policy], Backend]]:
+    from policylang import emit
+
+    found: dict[str, Callable[[ir.Policy], Backend]] = {"interp": interpreter}
+    targets = emit.targets()
+    if "python" in targets:
+        found["python"] = python
+    if "sql" in targets:
+        from policylang.emit.sql import sql_backend
+
+        found["sql"] = sql_backend
+    return found

@@ -1,0 +1,174 @@
+"""The command line: exit codes and messages for every user mistake, end to end."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from policylang.cli import app
+
+DESIGN = Path(__file__).resolve().parents[2] / "shared" / "DESIGN.md"
+runner = CliRunner()
+
+EXAMPLE_CASE = {
+    "in_zone": True, "sme": True, "high_tech": True, "tech_listed": False, "owns_ip": True,
+    "revenue_last_year": "800万", "loan_amount": "300万", "term": "1 year",
+    "interest_rate": "5%", "overdue_amount": "100万", "pool_balance": "40万",
+    "risk_fund_balance": "1000万",
+}
+
+ENUM_POLICY = """policy e "e" {
+  enum kind { enterprise  individual_business }
+  input { borrower: kind  amount: money  term: duration  start: date }
+  limit cap: amount <= 1000万 when borrower == enterprise
+  let q = amount / 2
+}
+"""
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Path:
+    source = DESIGN.read_text(encoding="utf-8")
+    policy = re.search(r"```pol\n(.*?)```", source, re.S).group(1)
+    path = tmp_path / "example.pol"
+    path.write_text(policy, encoding="utf-8")
+    return path
+
+
+def _case(tmp_path: Path, case: object) -> Path:
+    path = tmp_path / "case.json"
+    path.write_text(json.dumps(case, ensure_ascii=False), encoding="utf-8")
+    return path
+
+
+def _run(*args: object):
+    return runner.invoke(app, [str(a) for a in args])
+
+
+def test_run_prints_the_decision(example: Path, tmp_path: Path) -> None:
+    result = _run("run", example, "--case", _case(tmp_path, EXAMPLE_CASE))
+    assert result.exit_code == 0, result.output
+    decision = json.loads(result.stdout)
+    assert decision["eligible"] is True
+    assert decision["allocations"]["overdue"] == {
+        "pool": "400000.00", "risk_fund": "300000.00", "bank": "300000.00",
+        "escalated": "0.00"}
+
+
+def test_json_numbers_are_base_units_and_never_floats(example: Path, tmp_path: Path) -> None:
+    case = dict(EXAMPLE_CASE, loan_amount=3000000.1, interest_rate=0.05)
+    (tmp_path / "case.json").write_text(json.dumps(case), encoding="utf-8")
+    result = _run("run", example, "--case", tmp_path / "case.json")
+    assert result.exit_code == 0, result.output
+    # 3000000.1 × 2.5% = 75000.0025 exactly; a float would still round to this, so check
+    # the exact product through a value a float cannot hold.
+    assert json.loads(result.stdout)["values"]["guarantee_deposit"] == "75000.00"
+
+
+@pytest.mark.parametrize(("change", "code", "words"), [
+    ({"bogus": 1}, "E601", "unknown input field `bogus`"),
+    ({"in_zone": None}, "E602", "missing required input field `in_zone`"),
+    ({"interest_rate": "500万"}, "E603", "field `interest_rate`: expected percent"),
+    ({"term": 12}, "E603", "field `term`: expected duration"),
+    ({"loan_amount": "1.12345678901元"}, "E603", "more than 10 decimal places"),
+    ({"in_zone": "yes"}, "E603", "field `in_zone`: expected bool"),
+])
+def test_bad_cases_exit_2_naming_the_field(example, tmp_path, change, code, words) -> None:
+    case = {k: v for k, v in {**EXAMPLE_CASE, **change}.items() if v is not None}
+    result = _run("run", example, "--case", _case(tmp_path, case))
+    assert result.exit_code == 2
+    assert f"error[{code}]" in result.output
+    assert words in result.output
+
+
+def test_unknown_enum_member(tmp_path: Path) -> None:
+    policy = tmp_path / "e.pol"
+    policy.write_text(ENUM_POLICY, encoding="utf-8")
+    case = {"borrower": "bank", "amount": "5万", "term": "1年", "start": "2024-01-01"}
+    result = _run("run", policy, "--case", _case(tmp_path, case))
+    assert result.exit_code == 2
+    assert "error[E604]" in result.output and "`bank` is not a member of enum `kind`" in \
+        result.output
+
+
+def test_unreadable_and_invalid_case_files(example: Path, tmp_path: Path) -> None:
+    missing = _run("run", example, "--case", tmp_path / "nope.json")
+    assert missing.exit_code == 2 and "error[E607]" in missing.output
+    bad = tmp_path / "bad.json"
+    bad.write_text("{not json", encoding="utf-8")
+    invalid = _run("run", example, "--case", bad)
+    assert invalid.exit_code == 2 and "not valid JSON" in invalid.output
+    array = _run("run", example, "--case", _case(tmp_path, [1, 2]))
+    assert array.exit_code == 2 and "a case is a JSON object" in array.output
+
+
+@pytest.mark.parametrize(("option", "code", "words"), [
+    ("bogus=1", "E605", "unknown param `bogus`"),
+    ("benchmark_rate", "E605", "write NAME=VALUE"),
+    ("benchmark_rate=abc", "E603", "param `benchmark_rate`"),
+])
+def test_bad_params_exit_2(example, tmp_path, option, code, words) -> None:
+    result = _run("run", example, "--case", _case(tmp_path, EXAMPLE_CASE), "--param", option)
+    assert result.exit_code == 2
+    assert f"error[{code}]" in result.output and words in result.output
+
+
+def test_param_changes_the_decision(example: Path, tmp_path: Path) -> None:
+    result = _run("run", example, "--case", _case(tmp_path, EXAMPLE_CASE),
+                  "--param", "benchmark_rate=4%")
+    decision = json.loads(result.stdout)
+    assert decision["failures"][0]["rule"] == "rate_cap"
+    assert decision["failures"][0]["bound"] == "0.048"
+
+
+def test_missing_param_without_default(tmp_path: Path) -> None:
+    policy = tmp_path / "p.pol"
+    policy.write_text('policy p "p" {\n input { r: percent }\n param lpr: percent\n'
+                      ' limit c: r <= lpr\n}\n', encoding="utf-8")
+    result = _run("run", policy, "--case", _case(tmp_path, {"r": "3%"}))
+    assert result.exit_code == 2 and "error[E606]" in result.output
+
+
+def test_evaluation_error_exits_1_with_location(tmp_path: Path) -> None:
+    policy = tmp_path / "p.pol"
+    policy.write_text('policy p "p" {\n input { x: number }\n let q = 1 / x\n}\n',
+                      encoding="utf-8")
+    result = _run("run", policy, "--case", _case(tmp_path, {"x": "0"}))
+    assert result.exit_code == 1
+    assert "p.pol:3:10: error[E610]: division by zero" in result.output
+
+
+def test_bad_policy_exits_1(tmp_path: Path) -> None:
+    policy = tmp_path / "p.pol"
+    policy.write_text('policy p "p" {\n input { a: money  b: percent }\n let c = a + b\n}\n',
+                      encoding="utf-8")
+    result = _run("check", policy)
+    assert result.exit_code == 1
+    assert "p.pol:3:10: error[E201]: cannot compute money + percent" in result.output
+
+
+def test_test_command_reports_failures(tmp_path: Path) -> None:
+    policy = tmp_path / "p.pol"
+    policy.write_text('policy p "p" {\n input { a: money }\n limit cap: a <= 100元\n'
+                      ' test "t" { given { a: 200元 } expect eligible }\n}\n', encoding="utf-8")
+    result = _run("test", policy)
+    assert result.exit_code == 1
+    assert "expected eligible, but it is not eligible: cap (value 200.00, bound 100.00)" in \
+        result.output
+    assert "0 passed, 1 failed" in result.output
+
+
+def test_unknown_backend_is_usage_error(example: Path) -> None:
+    result = _run("test", example, "--backend", "cobol")
+    assert result.exit_code == 2 and "unknown backend" in result.output
+
+
+def test_fmt_check(example: Path) -> None:
+    assert _run("fmt", "--check", example).exit_code == 1
+    assert _run("fmt", example).exit_code == 0
+    assert _run("fmt", "--check", example).exit_code == 0
+    assert _run("test", example).exit_code == 0
