@@ -66,7 +66,7 @@ def available() -> dict[str, Callable[[ir.Policy], Backend]]:
     if "python" in targets:
         found["python"] = python
     if "sql" in targets:
-        from policylang.emit.sql import sql_backend
+        from policylang.engine import sql_backend
 
         found["sql"] = sql_backend
     return found

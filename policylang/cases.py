@@ -16,7 +16,7 @@ from policylang import ir
 from policylang import nodes as n
 from policylang.diagnostics import PolicyError
 from policylang.parser import parse_value
-from policylang.values import SCALE_PLACES
+from policylang.values import MAGNITUDE_LIMIT, SCALE_PLACES
 
 _EXAMPLES = {
     ir.Kind.MONEY: '"500万", "375000元" or 5000000',
@@ -108,7 +108,7 @@ def convert(raw: object, type_: ir.Type, policy: ir.Policy, what: str) -> ir.Val
     value = _literal(node, type_)
     if value is None:
         raise _wrong(what, type_, raw)
-    return value
+    return _scaled(value, what) if isinstance(value, Decimal) else value
 
 
 def _literal(node: n.Expr, type_: ir.Type) -> ir.Value | None:
@@ -157,6 +157,9 @@ def _scaled(value: Decimal, what: str) -> Decimal:
     if -value.as_tuple().exponent > SCALE_PLACES:
         raise PolicyError.single("E603", f"{what}: {value} has more than {SCALE_PLACES} "
                                  "decimal places")
+    if abs(value) >= MAGNITUDE_LIMIT:
+        raise PolicyError.single("E603", f"{what}: {value} is out of range (magnitude must "
+                                 "stay below 10^18)")
     return value
 
 

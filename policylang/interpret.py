@@ -8,6 +8,7 @@ Readable before fast. Lets and allocations are evaluated on demand and memoised;
 
 from __future__ import annotations
 
+import datetime
 from decimal import Decimal
 from typing import assert_never
 
@@ -225,8 +226,8 @@ class Evaluator:
 
 
 def _arith(op: str, a: ir.Value, b: ir.Value) -> ir.Value:
-    if isinstance(a, ir.Duration) or isinstance(b, ir.Duration):
-        return _duration_arith(op, a, b)
+    if isinstance(a, ir.Duration | datetime.date) or isinstance(b, ir.Duration | datetime.date):
+        return _temporal_arith(op, a, b)
     match op:
         case "+":
             return v.add(a, b)
@@ -239,9 +240,9 @@ def _arith(op: str, a: ir.Value, b: ir.Value) -> ir.Value:
     raise AssertionError(op)
 
 
-def _duration_arith(op: str, a: ir.Value, b: ir.Value) -> ir.Value:
-    import datetime
-
+def _temporal_arith(op: str, a: ir.Value, b: ir.Value) -> ir.Value:
+    if isinstance(a, datetime.date) and isinstance(b, datetime.date):
+        return v.date_diff(a, b)
     if isinstance(a, datetime.date):
         return v.date_add(a, b, 1 if op == "+" else -1)
     if isinstance(b, datetime.date):

@@ -17,9 +17,10 @@ from policylang.ir import Duration, Kind, Type, Value
 
 SCALE_PLACES = 10
 SCALE = Decimal(1).scaleb(-SCALE_PLACES)
-MAGNITUDE_LIMIT = Decimal(10) ** 24
+MAGNITUDE_LIMIT = Decimal(10) ** 18
 FEN = Decimal("0.01")
-# Operands stay below 10^24 with at most 10 places, so 80 digits hold any exact sum or product.
+# Operands stay below 10^18 with at most 10 places, so 80 digits hold any exact sum or product;
+# the limit keeps every SQL intermediate (value × 10^20) inside a 128-bit integer.
 EXACT = Context(prec=80, rounding=ROUND_HALF_UP, Emax=999, Emin=-999)
 _TEN_TO_SCALE = 10**SCALE_PLACES
 
@@ -34,7 +35,7 @@ class EvalError(Exception):
 
 def _bounded(value: Decimal) -> Decimal:
     if abs(value) >= MAGNITUDE_LIMIT:
-        raise EvalError("E611", f"value {value:f} is out of range (at most 24 integer digits)")
+        raise EvalError("E611", f"value {value:f} is out of range (magnitude must stay below 10^18)")
     return value
 
 
@@ -181,8 +182,14 @@ def format_decimal(x: Decimal) -> str:
     return "0" if text in ("-0", "0") else text
 
 
+def format_money(x: Decimal) -> str:
+    """Yuan to the fen, half-up; never a negative zero."""
+    fen = to_fen(x)
+    return format(fen.copy_abs() if fen == 0 else fen, "f")
+
+
 def format_duration(d: Duration) -> str:
-    if d.unit == "day":
+    if d.unit == "day" or d.amount == 0:  # a zero duration has no unit: always "0 days"
         return f"{d.amount} day" if abs(d.amount) == 1 else f"{d.amount} days"
     if d.amount != 0 and d.amount % 12 == 0:
         years = d.amount // 12
@@ -194,7 +201,7 @@ def report(value: Value, type_: Type) -> str | bool:
     """A value as the decision JSON shows it (DESIGN.md §4)."""
     match type_.kind:
         case Kind.MONEY:
-            return format(to_fen(value), "f")
+            return format_money(value)
         case Kind.PERCENT | Kind.NUMBER:
             return format_decimal(value)
         case Kind.DURATION:

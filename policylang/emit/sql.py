@@ -1,0 +1,521 @@
+"""SQL backend: a checked policy → one query over a table `cases` (DuckDB first).
+
+The query is built as a sqlglot expression tree, never by pasting policy text, so every
+identifier and literal is quoted by sqlglot. Exactness scheme (docs/semantics.md):
+money, percent and number are DECIMAL(38,10); `+`/`-` are exact; `*` is the exact
+DECIMAL(38,20) product rounded half away from zero to 10 places; `/` is done on 128-bit
+integers (HUGEINT) with an exact half-up remainder test, because DuckDB divides DECIMALs
+in DOUBLE. Durations are INTERVALs holding only months or only days, compared only within
+one family. Lets and allocation stages become layered CTEs (`__pl_<n>`), each adding
+columns; the final SELECT reports rules (`rule__NAME`), lets, parts (`alloc__party`) and
+`eligible`, and carries every other column of `cases` through unchanged.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import assert_never
+
+from sqlglot import exp
+
+from policylang import ir
+from policylang.cases import parse_params
+from policylang.diagnostics import PolicyError
+from policylang.values import MAGNITUDE_LIMIT, div, format_decimal
+
+NUMERIC = exp.DataType.build("DECIMAL(38,10)")
+MONEY_OUT = exp.DataType.build("DECIMAL(18,2)")
+FRACTION = exp.DataType.build("DECIMAL(38,20)")
+HUGEINT = exp.DataType.build("HUGEINT")
+SCALE = 10**10
+INPUT_LIMIT = Decimal(10) ** 15  # inputs are validated below this (cases.py does too)
+PREFIX = "__pl_"
+DIALECTS = ("duckdb",)
+
+
+def emit_sql(policy: ir.Policy, dialect: str = "duckdb", params: dict | None = None) -> str:
+    """The query text for a dialect, with params bound (their defaults unless given as
+    `--param` texts)."""
+    values = parse_params(policy, params or {}, where="--param")
+    return build_query(policy, values, dialect).sql(dialect=dialect, pretty=True) + ";\n"
+
+
+def build_query(policy: ir.Policy, param_values: dict[str, ir.Value],
+                dialect: str = "duckdb") -> exp.Select:
+    if dialect not in DIALECTS:
+        raise PolicyError.single("E605", f"SQL dialect {dialect!r} is not supported yet; "
+                                 f"supported: {', '.join(DIALECTS)}")
+    return _QueryBuilder(policy, param_values).build()
+
+
+def fn(name: str, *args: exp.Expression) -> exp.Expression:
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+def col(name: str) -> exp.Column:
+    return exp.column(name, quoted=True)
+
+
+def number(value: Decimal | int) -> exp.Expression:
+    return exp.cast(exp.Literal.number(format_decimal(Decimal(value))), NUMERIC)
+
+
+def integer(value: int) -> exp.Expression:
+    return exp.cast(exp.Literal.number(str(value)), HUGEINT)
+
+
+def fail(code: str, message: str) -> exp.Expression:
+    return fn("ERROR", exp.Literal.string(f"{code}: {message}"))
+
+
+def case(*branches: tuple[exp.Expression, exp.Expression],
+         otherwise: exp.Expression) -> exp.Expression:
+    return exp.Case(ifs=[exp.If(this=c, true=v) for c, v in branches], default=otherwise)
+
+
+def paren(e: exp.Expression) -> exp.Expression:
+    return exp.Paren(this=e)
+
+
+@dataclass
+class _Layer:
+    columns: dict[str, exp.Expression] = field(default_factory=dict)
+
+
+class _QueryBuilder:
+    def __init__(self, policy: ir.Policy, params: dict[str, ir.Value]):
+        self.policy = policy
+        self.params = params
+        self.layers: list[_Layer] = [_Layer()]
+        self.internal: list[str] = []
+        self.inputs = {f.name: f for f in policy.inputs}
+
+    # ── layers ──
+    def add(self, name: str, expression: exp.Expression) -> exp.Column:
+        self.layers[-1].columns[name] = expression
+        self.internal.append(name)
+        return col(name)
+
+    def next_layer(self) -> None:
+        if self.layers[-1].columns:
+            self.layers.append(_Layer())
+
+    def build(self) -> exp.Select:
+        policy = self.policy
+        for f in policy.inputs:
+            self.add(_input_column(f.name), self._input(f))
+        for kind, name in policy.order:
+            self.next_layer()
+            if kind == "let":
+                let = policy.let(name)
+                self.add(_let_column(name), self.expr(let.expr))
+            else:
+                self._allocation(policy.allocation(name))
+        self.next_layer()
+        for check in policy.checks:
+            if isinstance(check, ir.Limit):
+                self._limit_operands(check)
+        self.next_layer()
+        outputs: list[exp.Expression] = []
+        for check in policy.checks:
+            outputs.append(exp.alias_(self._check(check), f"rule__{check.name}", quoted=True))
+            if isinstance(check, ir.Limit):
+                for side, type_ in (("value", check.subject.type), ("bound", check.bound.type)):
+                    outputs.append(exp.alias_(
+                        _report(col(_limit_column(check.name, side)), type_),
+                        f"rule__{check.name}__{side}", quoted=True))
+        for let in policy.lets:
+            outputs.append(exp.alias_(_report(col(_let_column(let.name)), let.type), let.name,
+                                      quoted=True))
+        for alloc in policy.allocations:
+            if isinstance(alloc, ir.Shares) and alloc.amount is None:
+                continue
+            parties = alloc.parties
+            for party in parties:
+                outputs.append(exp.alias_(exp.cast(col(_part_column(alloc.name, party)),
+                                                   MONEY_OUT), f"{alloc.name}__{party}",
+                                          quoted=True))
+        rule_columns = [col(f"rule__{c.name}") for c in policy.checks]
+        return self._assemble(outputs, rule_columns)
+
+    def _assemble(self, outputs: list[exp.Expression],
+                  rule_columns: list[exp.Column]) -> exp.Select:
+        source = "cases"
+        ctes: list[tuple[str, exp.Select]] = []
+        for index, layer in enumerate(self.layers):
+            if not layer.columns:
+                continue
+            name = f"{PREFIX}{index}"
+            select = exp.select("*", *[exp.alias_(e, c, quoted=True)
+                                       for c, e in layer.columns.items()]).from_(source)
+            ctes.append((name, select))
+            source = name
+        checks_layer = exp.select("*", *outputs).from_(source)
+        ctes.append((f"{PREFIX}checks", checks_layer))
+        eligible = exp.and_(*rule_columns) if rule_columns else exp.true()
+        final = exp.select(
+            exp.Star(except_=[col(name) for name in self.internal]) if self.internal
+            else exp.Star(),
+            exp.alias_(eligible, "eligible", quoted=True),
+        ).from_(f"{PREFIX}checks")
+        for name, select in ctes:
+            final = final.with_(name, as_=select)
+        return final
+
+    # ── inputs, checks, allocations ──
+    def _input(self, f: ir.Field) -> exp.Expression:
+        raw: exp.Expression = col(f.name)
+        if f.default is not None:
+            raw = exp.func("COALESCE", raw, self._const(f.default, f.type))
+        if f.type.numeric:
+            return exp.cast(raw, NUMERIC)
+        if f.type.kind is ir.Kind.DATE:
+            return exp.cast(raw, exp.DataType.build("DATE"))
+        return raw
+
+    def _limit_operands(self, limit: ir.Limit) -> None:
+        """A limit's subject and bound as columns (NULL where its guard does not hold)."""
+        guard = self.expr(limit.guard) if limit.guard is not None else None
+        for side, operand in (("value", limit.subject), ("bound", limit.bound)):
+            value = self.expr(operand)
+            if guard is not None:
+                value = exp.Case(ifs=[exp.If(this=guard, true=value)])
+            self.add(_limit_column(limit.name, side), value)
+
+    def _check(self, check: ir.Check) -> exp.Expression:
+        from policylang.emit.sql_temporal import compare
+
+        match check:
+            case ir.Rule(cond=cond):
+                holds = self.expr(cond)
+            case ir.Limit(name=name, op=op, subject=subject):
+                holds = compare(op, col(_limit_column(name, "value")),
+                                col(_limit_column(name, "bound")), subject.type)
+            case _:
+                assert_never(check)
+        if check.guard is None:
+            return holds
+        return case((self.expr(check.guard), holds), otherwise=exp.true())
+
+    def _allocation(self, alloc: ir.Allocation) -> None:
+        if isinstance(alloc, ir.Shares) and alloc.amount is None:
+            return  # its parts are percents, folded into expressions as constants
+        amount_expr = self.expr(alloc.amount)
+        rounded = exp.cast(fn("ROUND", amount_expr, exp.Literal.number(2)), NUMERIC)
+        amount = self.add(f"{PREFIX}{alloc.name}__amount", case(
+            (exp.LT(this=rounded, expression=number(0)),
+             fail("E611", f"the allocated amount of {alloc.name} is negative")),
+            otherwise=rounded))
+        self.next_layer()
+        match alloc:
+            case ir.Shares():
+                exact = self._shares_parts(alloc, amount)
+            case ir.Waterfall():
+                exact = self._waterfall_parts(alloc, amount)
+            case _:
+                assert_never(alloc)
+        self._round_parts(alloc.name, amount, exact)
+
+    def _shares_parts(self, shares: ir.Shares, amount: exp.Column) -> dict[str, exp.Column]:
+        total = shares.total_weight
+        parts: dict[str, exp.Column] = {}
+        for part in shares.parts:
+            value = self._mul(amount, number(part.weight))
+            if shares.ratio:
+                value = self._div(value, number(total))
+            parts[part.party] = self.add(_exact_column(shares.name, part.party), value)
+        self.next_layer()
+        return parts
+
+    def _waterfall_parts(self, waterfall: ir.Waterfall,
+                         amount: exp.Column) -> dict[str, exp.Column]:
+        totals: dict[str, exp.Expression | None] = dict.fromkeys(waterfall.parties)
+        remaining: exp.Expression = amount
+        for index, step in enumerate(waterfall.steps):
+            stage = f"{PREFIX}{waterfall.name}__s{index}"
+            match step:
+                case ir.Take(party=party, cap=cap):
+                    taken = self.add(f"{stage}_take", fn(
+                        "LEAST", remaining, fn("GREATEST", self.expr(cap), number(0))))
+                    self.next_layer()
+                    totals[party] = _plus(totals[party], taken)
+                    remaining = self.add(f"{stage}_rest", exp.Sub(this=remaining,
+                                                                  expression=taken))
+                case ir.Split(parts=split):
+                    given: list[exp.Expression] = []
+                    for k, part in enumerate(split):
+                        share = self._mul(remaining, number(part.share))
+                        if part.cap is not None:
+                            share = fn("LEAST", share,
+                                       fn("GREATEST", self.expr(part.cap), number(0)))
+                        taken = self.add(f"{stage}_{k}", share)
+                        totals[part.party] = _plus(totals[part.party], taken)
+                        given.append(taken)
+                    self.next_layer()
+                    spent = given[0]
+                    for g in given[1:]:
+                        spent = exp.Add(this=spent, expression=g)
+                    remaining = self.add(f"{stage}_rest", exp.Sub(this=remaining,
+                                                                  expression=paren(spent)))
+                case ir.Rest(party=party):
+                    totals[party] = _plus(totals[party], remaining)
+                    remaining = number(0)
+                case _:
+                    assert_never(step)
+            self.next_layer()
+        if ir.UNALLOCATED in totals:
+            totals[ir.UNALLOCATED] = _plus(totals[ir.UNALLOCATED], remaining)
+        parts = {party: self.add(_exact_column(waterfall.name, party),
+                                 exp.cast(total if total is not None else number(0), NUMERIC))
+                 for party, total in totals.items()}
+        self.next_layer()
+        return parts
+
+    def _round_parts(self, name: str, amount: exp.Column, exact: dict[str, exp.Column]) -> None:
+        """Largest remainder to the fen, ties to the part listed first (as the interpreter)."""
+        parties = list(exact)
+        trunc = {p: self.add(f"{PREFIX}{name}__t_{i}", exp.cast(
+            fn("TRUNC", exact[p], exp.Literal.number(2)), NUMERIC))
+            for i, p in enumerate(parties)}
+        self.next_layer()
+        remainder = {p: self.add(f"{PREFIX}{name}__r_{i}", exp.Sub(
+            this=exact[p], expression=trunc[p])) for i, p in enumerate(parties)}
+        total = trunc[parties[0]]
+        for p in parties[1:]:
+            total = exp.Add(this=total, expression=trunc[p])
+        missing = self.add(f"{PREFIX}{name}__missing", exp.cast(exp.Mul(
+            this=paren(exp.Sub(this=amount, expression=paren(total))),
+            expression=exp.Literal.number(100)), HUGEINT))
+        self.next_layer()
+        for i, p in enumerate(parties):
+            ahead = [exp.cast(
+                exp.GT(this=remainder[q], expression=remainder[p]) if j > i else
+                exp.GTE(this=remainder[q], expression=remainder[p]), exp.DataType.build("INT"))
+                for j, q in enumerate(parties) if j != i]
+            rank: exp.Expression = exp.Literal.number(0)
+            for a in ahead:
+                rank = exp.Add(this=rank, expression=a)
+            bump = case((exp.LT(this=paren(rank), expression=missing), number(Decimal("0.01"))),
+                        otherwise=number(0))
+            self.add(_part_column(name, p), exp.Add(this=trunc[p], expression=bump))
+        self.next_layer()
+
+    # ── expressions ──
+    def expr(self, e: ir.Expr) -> exp.Expression:
+        return getattr(self, f"visit_{type(e).__name__}")(e)
+
+    def visit_Const(self, e: ir.Const) -> exp.Expression:
+        return self._const(e.value, e.type)
+
+    def _const(self, value: ir.Value, type_: ir.Type) -> exp.Expression:
+        match type_.kind:
+            case ir.Kind.MONEY | ir.Kind.PERCENT | ir.Kind.NUMBER:
+                return number(value)
+            case ir.Kind.DURATION:
+                unit = "MONTH" if value.unit == "month" else "DAY"
+                return exp.Interval(this=exp.Literal.string(str(value.amount)),
+                                    unit=exp.Var(this=unit))
+            case ir.Kind.DATE:
+                return exp.cast(exp.Literal.string(value.isoformat()),
+                                exp.DataType.build("DATE"))
+            case ir.Kind.BOOL:
+                return exp.true() if value else exp.false()
+            case ir.Kind.ENUM:
+                return exp.Literal.string(value)
+        raise AssertionError(type_)
+
+    def visit_InputRef(self, e: ir.InputRef) -> exp.Expression:
+        return col(_input_column(e.name))
+
+    def visit_ParamRef(self, e: ir.ParamRef) -> exp.Expression:
+        return self._const(self.params[e.name], e.type)
+
+    def visit_LetRef(self, e: ir.LetRef) -> exp.Expression:
+        return col(_let_column(e.name))
+
+    def visit_PartRef(self, e: ir.PartRef) -> exp.Expression:
+        alloc = self.policy.allocation(e.allocation)
+        if isinstance(alloc, ir.Shares) and alloc.amount is None:
+            weight = next(p.weight for p in alloc.parts if p.party == e.party)
+            return number(div(weight, alloc.total_weight) if alloc.ratio else weight)
+        return col(_part_column(e.allocation, e.party))
+
+    def visit_Neg(self, e: ir.Neg) -> exp.Expression:
+        return exp.Neg(this=paren(self.expr(e.operand)))
+
+    def visit_Arith(self, e: ir.Arith) -> exp.Expression:
+        left, right = e.left, e.right
+        if {left.type.kind, right.type.kind} & {ir.Kind.DURATION, ir.Kind.DATE}:
+            return self._temporal(e)
+        a, b = self.expr(left), self.expr(right)
+        match e.op:
+            case "+":
+                return self._bounded(exp.Add(this=a, expression=b), e)
+            case "-":
+                return self._bounded(exp.Sub(this=a, expression=b), e)
+            case "*":
+                return self._mul(a, b)
+            case "/":
+                return self._div(a, b)
+        raise AssertionError(e.op)
+
+    def _bounded(self, sum_: exp.Expression, e: ir.Arith) -> exp.Expression:
+        """A sum whose magnitude might reach the limit gets a run-time check."""
+        checked = paren(sum_)
+        if magnitude(e) < MAGNITUDE_LIMIT:
+            return checked
+        return case((exp.GTE(this=fn("ABS", checked), expression=number(MAGNITUDE_LIMIT)),
+                     fail("E611", "value out of range")), otherwise=checked)
+
+    @staticmethod
+    def _mul(a: exp.Expression, b: exp.Expression) -> exp.Expression:
+        product = exp.Mul(this=exp.cast(a, NUMERIC), expression=exp.cast(b, NUMERIC))
+        return exp.cast(fn("ROUND", product, exp.Literal.number(10)), NUMERIC)
+
+    @staticmethod
+    def _div(a: exp.Expression, b: exp.Expression) -> exp.Expression:
+        """Exact a / b rounded half away from zero to 10 places, on 128-bit integers."""
+        scaled_a = exp.cast(exp.Mul(this=exp.cast(a, NUMERIC),
+                                    expression=exp.Literal.number(str(SCALE))), HUGEINT)
+        scaled_b = exp.cast(exp.Mul(this=exp.cast(b, NUMERIC),
+                                    expression=exp.Literal.number(str(SCALE))), HUGEINT)
+        numerator = fn("ABS", exp.Mul(this=scaled_a, expression=integer(SCALE)))
+        denominator = fn("ABS", scaled_b)
+        quotient = exp.IntDiv(this=numerator, expression=denominator)
+        remainder = exp.Mod(this=numerator, expression=denominator)
+        rounded = exp.Add(this=quotient, expression=case(
+            (exp.GTE(this=exp.Mul(this=integer(2), expression=remainder),
+                     expression=denominator), integer(1)), otherwise=integer(0)))
+        signed = exp.Mul(this=exp.Mul(this=fn("SIGN", scaled_a), expression=fn("SIGN", scaled_b)),
+                         expression=paren(rounded))
+        value = exp.cast(exp.Mul(this=exp.cast(signed, NUMERIC),
+                                 expression=exp.cast(exp.Literal.number("0.0000000001"),
+                                                     NUMERIC)), NUMERIC)
+        return case((exp.EQ(this=exp.cast(b, NUMERIC), expression=number(0)),
+                     fail("E610", "division by zero")), otherwise=value)
+
+    def _temporal(self, e: ir.Arith) -> exp.Expression:
+        from policylang.emit.sql_temporal import temporal_arith
+
+        return temporal_arith(e, self.expr(e.left), self.expr(e.right))
+
+    def visit_Compare(self, e: ir.Compare) -> exp.Expression:
+        return self._compare(e.op, e.left, e.right)
+
+    def _compare(self, op: str, left: ir.Expr, right: ir.Expr) -> exp.Expression:
+        from policylang.emit.sql_temporal import compare
+
+        return compare(op, self.expr(left), self.expr(right), left.type)
+
+    def visit_And(self, e: ir.And) -> exp.Expression:
+        a, b = self.expr(e.left), self.expr(e.right)
+        if may_fail(e.right):
+            return case((a, b), otherwise=exp.false())
+        return paren(exp.And(this=a, expression=b))
+
+    def visit_Or(self, e: ir.Or) -> exp.Expression:
+        a, b = self.expr(e.left), self.expr(e.right)
+        if may_fail(e.right):
+            return case((a, exp.true()), otherwise=b)
+        return paren(exp.Or(this=a, expression=b))
+
+    def visit_Not(self, e: ir.Not) -> exp.Expression:
+        return exp.Not(this=paren(self.expr(e.operand)))
+
+    def visit_InSet(self, e: ir.InSet) -> exp.Expression:
+        if e.operand.type.kind is ir.Kind.DURATION:
+            tests = [self._compare("==", e.operand, item) for item in e.items]
+            found = tests[0]
+            for t in tests[1:]:
+                found = exp.Or(this=found, expression=t)
+            found = paren(found)
+        else:
+            found = exp.In(this=self.expr(e.operand),
+                           expressions=[self.expr(item) for item in e.items])
+        return exp.Not(this=paren(found)) if e.negated else found
+
+    def visit_If(self, e: ir.If) -> exp.Expression:
+        return case((self.expr(e.cond), self.expr(e.then)), otherwise=self.expr(e.otherwise))
+
+    def visit_Call(self, e: ir.Call) -> exp.Expression:
+        from policylang.emit.sql_temporal import call
+
+        return call(e, [self.expr(a) for a in e.args], self)
+
+
+def _plus(total: exp.Expression | None, value: exp.Expression) -> exp.Expression:
+    return value if total is None else exp.Add(this=total, expression=value)
+
+
+def _report(value: exp.Expression, type_: ir.Type) -> exp.Expression:
+    if type_.kind is ir.Kind.MONEY:
+        return exp.cast(value, MONEY_OUT)
+    return value
+
+
+def _input_column(name: str) -> str:
+    return f"{PREFIX}in_{name}"
+
+
+def _let_column(name: str) -> str:
+    return f"{PREFIX}let_{name}"
+
+
+def _limit_column(limit: str, side: str) -> str:
+    return f"{PREFIX}limit_{limit}__{side}"
+
+
+def _exact_column(allocation: str, party: str) -> str:
+    return f"{PREFIX}{allocation}__exact__{party}"
+
+
+def _part_column(allocation: str, party: str) -> str:
+    return f"{PREFIX}{allocation}__part__{party}"
+
+
+def may_fail(e: ir.Expr) -> bool:
+    """Whether evaluating e can raise (so it must not be evaluated where the interpreter
+    would not): division, round, duration arithmetic and comparison, range checks."""
+    match e:
+        case ir.Const() | ir.InputRef() | ir.ParamRef() | ir.LetRef() | ir.PartRef():
+            return False
+        case ir.Arith(op=op, left=left, right=right):
+            return (op == "/" or ir.Kind.DURATION in (left.type.kind, right.type.kind)
+                    or magnitude(e) >= MAGNITUDE_LIMIT or may_fail(left) or may_fail(right))
+        case ir.Compare(left=left, right=right):
+            return left.type.kind is ir.Kind.DURATION or may_fail(left) or may_fail(right)
+        case ir.Call(func=func, args=args):
+            return func in ("round", "years", "months", "days") or any(map(may_fail, args)) \
+                or (func in ("min", "max") and args[0].type.kind is ir.Kind.DURATION)
+        case ir.Neg(operand=operand) | ir.Not(operand=operand):
+            return may_fail(operand)
+        case ir.And(left=left, right=right) | ir.Or(left=left, right=right):
+            return may_fail(left) or may_fail(right)
+        case ir.InSet(operand=operand, items=items):
+            return operand.type.kind is ir.Kind.DURATION or may_fail(operand) or \
+                any(map(may_fail, items))
+        case ir.If(cond=cond, then=then, otherwise=otherwise):
+            return may_fail(cond) or may_fail(then) or may_fail(otherwise)
+    assert_never(e)
+
+
+def magnitude(e: ir.Expr) -> Decimal:
+    """An upper bound on |value| of a numeric expression (inputs are below 10^15)."""
+    limit = MAGNITUDE_LIMIT
+    match e:
+        case ir.Const(value=value) if isinstance(value, Decimal):
+            return abs(value)
+        case ir.Arith(op="+" | "-", left=left, right=right):
+            return magnitude(left) + magnitude(right)
+        case ir.Arith(op="*", left=left, right=right):
+            return min(magnitude(left) * magnitude(right), limit)
+        case ir.Neg(operand=operand):
+            return magnitude(operand)
+        case ir.Call(func="min" | "max" | "abs" | "round", args=args):
+            return max(magnitude(a) for a in args) * (2 if e.func == "round" else 1)
+        case ir.If(then=then, otherwise=otherwise):
+            return max(magnitude(then), magnitude(otherwise))
+        case ir.InputRef():
+            return INPUT_LIMIT
+    return limit

@@ -1,0 +1,135 @@
+"""SQL for durations, dates, comparisons and built-in functions (DuckDB).
+
+A duration is an INTERVAL holding only months or only days; operations that would mix the
+two families raise E611 with ERROR(), exactly where the interpreter raises. Kept apart from
+`sql.py` so that module stays about arithmetic and the query's shape.
+"""
+
+from __future__ import annotations
+
+from sqlglot import exp
+
+from policylang import ir
+from policylang.emit.sql import (
+    HUGEINT,
+    NUMERIC,
+    case,
+    fail,
+    fn,
+    integer,
+    number,
+    paren,
+)
+
+DATE = exp.DataType.build("DATE")
+INT = exp.DataType.build("INTEGER")
+_COMPARE = {"==": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
+
+
+def months_of(iv: exp.Expression) -> exp.Expression:
+    return exp.Add(this=exp.Mul(this=fn("DATEPART", exp.Literal.string("year"), iv),
+                                expression=exp.Literal.number(12)),
+                   expression=fn("DATEPART", exp.Literal.string("month"), iv))
+
+
+def days_of(iv: exp.Expression) -> exp.Expression:
+    return fn("DATEPART", exp.Literal.string("day"), iv)
+
+
+def _nonzero(e: exp.Expression) -> exp.Expression:
+    return exp.NEQ(this=e, expression=exp.Literal.number(0))
+
+
+def _mixed(a: exp.Expression, b: exp.Expression) -> exp.Expression:
+    return exp.or_(exp.and_(_nonzero(months_of(a)), _nonzero(days_of(b))),
+                   exp.and_(_nonzero(days_of(a)), _nonzero(months_of(b))))
+
+
+def _same_family(a: exp.Expression, b: exp.Expression, value: exp.Expression,
+                 what: str) -> exp.Expression:
+    return case((_mixed(a, b), fail("E611", f"cannot {what} days and months: days are not "
+                                    "convertible to months")), otherwise=value)
+
+
+def compare(op: str, a: exp.Expression, b: exp.Expression, type_: ir.Type) -> exp.Expression:
+    result = _COMPARE[op](this=a, expression=b)
+    if type_.kind is ir.Kind.DURATION:
+        return _same_family(a, b, result, "compare")
+    return paren(result)
+
+
+def temporal_arith(e: ir.Arith, a: exp.Expression, b: exp.Expression) -> exp.Expression:
+    left, right = e.left.type.kind, e.right.type.kind
+    D, T = ir.Kind.DURATION, ir.Kind.DATE
+    if left is T and right is T:
+        return fn("TO_DAYS", exp.cast(exp.Sub(this=a, expression=b), INT))
+    if left is T:
+        moved = exp.Add(this=a, expression=b) if e.op == "+" else exp.Sub(this=a, expression=b)
+        return exp.cast(moved, DATE)
+    if right is T:
+        return exp.cast(exp.Add(this=b, expression=a), DATE)
+    if left is D and right is D:
+        combined = exp.Add(this=a, expression=b) if e.op == "+" else exp.Sub(this=a,
+                                                                              expression=b)
+        return _same_family(a, b, paren(combined), "add" if e.op == "+" else "subtract")
+    duration, factor = (a, b) if left is D else (b, a)
+    return _scale(duration, factor)
+
+
+def _scale(duration: exp.Expression, factor: exp.Expression) -> exp.Expression:
+    def scaled(amount: exp.Expression, make: str, unit: str) -> exp.Expression:
+        product = exp.Mul(this=exp.cast(amount, NUMERIC), expression=exp.cast(factor, NUMERIC))
+        return case((exp.NEQ(this=product, expression=fn("TRUNC", product)),
+                     fail("E611", f"a duration times a number must be a whole number of {unit}")),
+                    otherwise=fn(make, exp.cast(product, INT)))
+
+    return case((_nonzero(days_of(duration)), scaled(days_of(duration), "TO_DAYS", "days")),
+                otherwise=scaled(months_of(duration), "TO_MONTHS", "months"))
+
+
+def call(e: ir.Call, args: list[exp.Expression], builder) -> exp.Expression:
+    match e.func:
+        case "min" | "max":
+            if e.args[0].type.kind is ir.Kind.DURATION:
+                best = args[0]
+                for arg in args[1:]:
+                    better = compare("<" if e.func == "min" else ">", arg, best, e.args[0].type)
+                    best = case((better, arg), otherwise=best)
+                return best
+            return fn("LEAST" if e.func == "min" else "GREATEST", *args)
+        case "round":
+            return _round(args[0], args[1])
+        case "abs":
+            return fn("ABS", args[0])
+        case "years":
+            return case((_nonzero(days_of(args[0])), fail(
+                "E611", "years() of days: days are not convertible to months")),
+                otherwise=builder._div(months_of(args[0]), number(12)))
+        case "months":
+            return case((_nonzero(days_of(args[0])), fail(
+                "E611", "months() of days: days are not convertible to months")),
+                otherwise=exp.cast(months_of(args[0]), NUMERIC))
+        case "days":
+            return case((_nonzero(months_of(args[0])), fail(
+                "E611", "days() of months: months are not convertible to days")),
+                otherwise=exp.cast(days_of(args[0]), NUMERIC))
+        case "year" | "month":
+            return exp.cast(fn(e.func.upper(), args[0]), NUMERIC)
+    raise AssertionError(e.func)
+
+
+def _round(x: exp.Expression, step: exp.Expression) -> exp.Expression:
+    """x rounded to a multiple of step, half away from zero, on 128-bit integers."""
+    ten = exp.Literal.number(str(10**10))
+    scaled_x = exp.cast(exp.Mul(this=exp.cast(x, NUMERIC), expression=ten), HUGEINT)
+    scaled_step = exp.cast(exp.Mul(this=exp.cast(step, NUMERIC), expression=ten), HUGEINT)
+    magnitude = fn("ABS", scaled_x)
+    count = exp.Add(this=exp.IntDiv(this=magnitude, expression=scaled_step), expression=case(
+        (exp.GTE(this=exp.Mul(this=integer(2), expression=exp.Mod(this=magnitude,
+                                                                   expression=scaled_step)),
+                 expression=scaled_step), integer(1)), otherwise=integer(0)))
+    signed = exp.Mul(this=fn("SIGN", scaled_x), expression=paren(count))
+    value = exp.cast(exp.Mul(this=exp.cast(signed, NUMERIC), expression=exp.cast(step, NUMERIC)),
+                     NUMERIC)
+    return case((exp.LTE(this=exp.cast(step, NUMERIC), expression=number(0)),
+                 fail("E611", "round() needs a positive step")), otherwise=value)
