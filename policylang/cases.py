@@ -16,7 +16,7 @@ from policylang import ir
 from policylang import nodes as n
 from policylang.diagnostics import PolicyError
 from policylang.parser import parse_value
-from policylang.values import MAGNITUDE_LIMIT, SCALE_PLACES
+from policylang.values import INPUT_LIMIT, SCALE_PLACES
 
 _EXAMPLES = {
     ir.Kind.MONEY: '"500万", "375000元" or 5000000',
@@ -157,9 +157,9 @@ def _scaled(value: Decimal, what: str) -> Decimal:
     if -value.as_tuple().exponent > SCALE_PLACES:
         raise PolicyError.single("E603", f"{what}: {value} has more than {SCALE_PLACES} "
                                  "decimal places")
-    if abs(value) >= MAGNITUDE_LIMIT:
-        raise PolicyError.single("E603", f"{what}: {value} is out of range (magnitude must "
-                                 "stay below 10^18)")
+    if abs(value) >= INPUT_LIMIT:
+        raise PolicyError.single("E603", f"{what}: {value} is out of range (an input's "
+                                 "magnitude must stay below 10^15)")
     return value
 
 

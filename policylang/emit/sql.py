@@ -22,14 +22,13 @@ from sqlglot import exp
 from policylang import ir
 from policylang.cases import parse_params
 from policylang.diagnostics import PolicyError
-from policylang.values import MAGNITUDE_LIMIT, div, format_decimal
+from policylang.values import INPUT_LIMIT, MAGNITUDE_LIMIT, div, format_decimal
 
 NUMERIC = exp.DataType.build("DECIMAL(38,10)")
 MONEY_OUT = exp.DataType.build("DECIMAL(18,2)")
 FRACTION = exp.DataType.build("DECIMAL(38,20)")
 HUGEINT = exp.DataType.build("HUGEINT")
 SCALE = 10**10
-INPUT_LIMIT = Decimal(10) ** 15  # inputs are validated below this (cases.py does too)
 PREFIX = "__pl_"
 DIALECTS = ("duckdb",)
 
