@@ -138,23 +138,76 @@ def _read_case(path: Path) -> object:
 @app.command()
 def run(file: Path,
         case: Annotated[Path | None, typer.Option("--case", help="a case JSON file")] = None,
+        book: Annotated[Path | None, typer.Option(
+            "--book", help="a book of cases: .csv or .parquet, one column per input")] = None,
+        out: Annotated[Path | None, typer.Option(
+            "--out", help="write every row's decision columns: .csv or .parquet")] = None,
+        engine: Annotated[str, typer.Option(help="engine for --book: duckdb")] = "duckdb",
         param: Annotated[list[str] | None, typer.Option("--param", help="NAME=VALUE")] = None,
         ) -> None:
-    """Evaluate one case and print the decision JSON."""
-    from policylang.cases import parse_param_options
+    """Evaluate one case (decision JSON) or a whole book (summary, --out for every row)."""
+    from policylang.cases import parse_param_options, parse_params
 
     def action() -> int:
-        if case is None:
-            err.print("give a case with --case CASE.json")
+        if (case is None) == (book is None):
+            err.print("give exactly one of --case CASE.json or --book BOOK.csv")
+            return 2
+        if out is not None and book is None:
+            err.print("--out goes with --book")
+            return 2
+        if engine != "duckdb":
+            err.print(f"unknown engine {engine!r}; choose from duckdb")
             return 2
         policy = api.load(file)
-        params = parse_param_options(param or [])
-        raw = _read_case(case)
-        decision = api.decide(policy, raw, params)
+        options = parse_param_options(param or [])
+        if book is not None:
+            from policylang.book import score_book
+
+            summary = score_book(policy, book, parse_params(policy, options), out,
+                                 progress=_progress)
+            _print_book_summary(policy, book, summary)
+            return 0
+        assert case is not None
+        decision = api.decide(policy, _read_case(case), options)
         sys.stdout.write(json.dumps(decision, ensure_ascii=False, indent=2) + "\n")
         return 0
 
     _run(action)
+
+
+def _progress(message: str) -> None:
+    if sys.stderr.isatty():
+        err.print(f"[dim]… {message}[/]")
+
+
+def _print_book_summary(policy: ir.Policy, book: Path, summary) -> None:
+    from policylang.values import format_money
+
+    rate = summary.cases / summary.seconds if summary.seconds else 0
+    out.print(f"{book}: {summary.cases:,} cases, {summary.eligible:,} eligible, "
+              f"{summary.cases - summary.eligible:,} not eligible "
+              f"({summary.seconds:.2f} s, {rate:,.0f} cases/s)")
+    if summary.failures:
+        table = Table(title="failures by rule")
+        table.add_column("rule")
+        table.add_column("kind")
+        table.add_column("cite")
+        table.add_column("cases failing", justify="right")
+        for check in policy.checks:
+            table.add_row(check.name, "limit" if isinstance(check, ir.Limit) else "rule",
+                          check.cite or "", f"{summary.failures[check.name]:,}")
+        out.print(table)
+    if summary.totals:
+        table = Table(title="allocation totals (yuan)")
+        table.add_column("allocation")
+        table.add_column("party")
+        table.add_column("total", justify="right")
+        for allocation, parts in summary.totals.items():
+            for party, total in parts.items():
+                table.add_row(allocation, party, format_money(total))
+        out.print(table)
+    if summary.output is not None:
+        out.print(f"wrote {summary.output}")
 
 
 @app.command()

@@ -65,10 +65,20 @@ def result_query(policy: ir.Policy, params: dict[str, ir.Value]) -> str:
     return _result_query(policy, tuple(params.items()))
 
 
+def policy_query(policy: ir.Policy, params: dict[str, ir.Value]) -> str:
+    """The policy's DuckDB query with params bound (built once per policy and params:
+    building and rendering the sqlglot tree costs far more than running it)."""
+    return _policy_query(policy, tuple(params.items()))
+
+
+@functools.lru_cache(maxsize=64)
+def _policy_query(policy: ir.Policy, param_items: tuple) -> str:
+    return build_query(policy, dict(param_items), "duckdb").sql(dialect="duckdb")
+
+
 @functools.lru_cache(maxsize=64)
 def _result_query(policy: ir.Policy, param_items: tuple) -> str:
-    params = dict(param_items)
-    inner = build_query(policy, params, "duckdb").sql(dialect="duckdb")
+    inner = _policy_query(policy, param_items)
     columns = []
     for name, type_ in output_columns(policy):
         q = quote_identifier(name)

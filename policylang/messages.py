@@ -63,6 +63,7 @@ CODES: dict[str, str] = {
     "E605": "unknown param",
     "E606": "missing param",
     "E607": "unreadable input",
+    "E608": "a book column cannot be used",
     "E610": "division by zero",
     "E611": "evaluation error",
 }

@@ -29,7 +29,8 @@ from policylang.diagnostics import PolicyError
 MAX_SCALE = 10  # decimal places a literal may carry (docs/semantics.md)
 
 _MONEY_UNITS = {"元": 0, "万": 4, "万元": 4, "亿": 8, "亿元": 8}
-_CJK_DURATION_UNITS = {"年": ("month", 12), "个月": ("month", 1), "天": ("day", 1), "日": ("day", 1)}
+_CJK_DURATION_UNITS = {"年": ("month", 12), "个月": ("month", 1), "天": ("day", 1),
+                       "日": ("day", 1)}
 _DURATION_UNITS = {
     "year": ("month", 12),
     "years": ("month", 12),
@@ -173,7 +174,8 @@ def _syntax_error(error: UnexpectedInput, source: str, file: str) -> PolicyError
         char = source[error.pos_in_stream] if error.pos_in_stream < len(source) else ""
         span = n.Span(file, line, column, line, column + 1)
         if char == '"':
-            return PolicyError.single("E104", "text is not closed: a '\"' is missing on this line", span)
+            return PolicyError.single(
+                "E104", "text is not closed: a '\"' is missing on this line", span)
         return PolicyError.single("E101", f"unexpected character {char!r}", span)
     if isinstance(error, UnexpectedEOF) or (
         isinstance(error, UnexpectedToken) and error.token.type == "$END"

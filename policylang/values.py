@@ -36,7 +36,8 @@ class EvalError(Exception):
 
 def _bounded(value: Decimal) -> Decimal:
     if abs(value) >= MAGNITUDE_LIMIT:
-        raise EvalError("E611", f"value {value:f} is out of range (magnitude must stay below 10^18)")
+        raise EvalError("E611",
+                        f"value {value:f} is out of range (magnitude must stay below 10^18)")
     return value
 
 

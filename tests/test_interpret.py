@@ -39,7 +39,7 @@ def percent_sets(draw) -> list[int]:
     """Percents in hundredths of a percent (1 = 0.01%) summing to exactly 100%."""
     cuts = sorted(draw(st.lists(st.integers(0, 10_000), min_size=0, max_size=6)))
     bounds = [0, *cuts, 10_000]
-    return [b - a for a, b in zip(bounds, bounds[1:])]
+    return [b - a for a, b in zip(bounds, bounds[1:], strict=False)]
 
 
 @settings(max_examples=300, deadline=None)
@@ -75,7 +75,8 @@ def test_waterfalls_conserve_money(amount, pool, cap, share, with_rest) -> None:
     policy = _policy(
         "input { amount: money  pool: money  cap: money }\n"
         "waterfall w(amount) {\n take pool up to pool\n"
-        f" split {{ fund: {Decimal(share) / 100}% up to cap  bank: {Decimal(10_000 - share) / 100}% }}\n"
+        f" split {{ fund: {Decimal(share) / 100}% up to cap"
+        f"  bank: {Decimal(10_000 - share) / 100}% }}\n"
         f" {rest}\n}}")
     decision = api.decide(policy, {"amount": f"{amount}元", "pool": f"{pool}元",
                                    "cap": f"{cap}元"})

@@ -1,0 +1,345 @@
+"""Scoring a whole book of cases (CSV or Parquet) with the policy's SQL on embedded DuckDB.
+
+Owns reading a book, converting its cells to typed inputs exactly as case JSON is read,
+running the policy's query, writing the decisions (atomically) and summarising them.
+
+A cell is read in one of two ways, with one meaning. Common literal forms (`500万`,
+`375000.50`, `3.45%`, `150bp`, `2 years`, `3年`, `2021-02-24`, enum members, `true`) are
+converted inside DuckDB by a strict pattern whose accepted strings are a subset of what the
+reference parser accepts and whose values are identical; every other distinct cell text
+goes through `cases.convert`, the very function that reads case JSON, so an accepted book
+cell always means what the same text means in a case, and a rejected one gets the same
+message, with its row and column. Rows are numbered from 1 after a CSV's header.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import Decimal
+from pathlib import Path
+
+from policylang import ir
+from policylang.cases import convert
+from policylang.diagnostics import PolicyError
+from policylang.engine import (
+    SQL_TYPES,
+    connect,
+    output_columns,
+    policy_query,
+    quote_identifier,
+    translate_error,
+)
+
+FORMATS = {".csv": "csv", ".parquet": "parquet"}
+ROW = "__pl_book_row"
+_MONEY_UNITS = {"元": 0, "万元": 4, "万": 4, "亿元": 8, "亿": 8}
+_DURATION_UNITS = {"years": ("month", 12), "year": ("month", 12), "months": ("month", 1),
+                   "month": ("month", 1), "days": ("day", 1), "day": ("day", 1),
+                   "年": ("month", 12), "个月": ("month", 1), "天": ("day", 1),
+                   "日": ("day", 1)}
+_NUMERIC_SQL = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
+                "USMALLINT", "UINTEGER", "UBIGINT", "DECIMAL")
+
+
+@dataclass(frozen=True)
+class BookSummary:
+    """What a scored book came to: counts, failures per rule and allocation totals."""
+
+    cases: int
+    eligible: int
+    failures: dict[str, int]
+    totals: dict[str, dict[str, Decimal]]
+    output: Path | None
+    seconds: float
+    carried: tuple[str, ...] = field(default=())
+
+
+def sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def score_book(policy: ir.Policy, book: Path, params: dict[str, ir.Value],
+               out: Path | None = None,
+               progress: Callable[[str], None] = lambda _: None) -> BookSummary:
+    """Score every row of `book`; write `out` (CSV or Parquet) only if all of it succeeds."""
+    started = time.perf_counter()
+    out_format = _format(out, "output") if out is not None else None
+    connection = connect()
+    columns = _read(connection, book)
+    rows = connection.execute("SELECT count(*) FROM __pl_book").fetchone()[0]
+    progress(f"read {rows:,} rows from {book}")
+    clashes = sorted(set(columns) & {name for name, _ in output_columns(policy)})
+    if clashes:
+        raise PolicyError.single("E608", f"{book}: column `{clashes[0]}` has the name of an "
+                                 "output column of the policy; rename it in the book")
+    _create_cases(connection, policy, book, columns)
+    progress(f"converted {len(policy.inputs)} input columns; scoring")
+    query = policy_query(policy, params)
+    try:
+        connection.execute(f"CREATE TEMP TABLE __pl_result AS {query}")
+    except Exception as error:
+        raise _first_failing_row(connection, query, book, rows, error) from None
+    summary = _summarise(connection, policy, rows)
+    if out is not None and out_format is not None:
+        progress(f"writing {out}")
+        _write(connection, policy, columns, out, out_format)
+    return BookSummary(rows, summary[0], summary[1], summary[2], out,
+                       time.perf_counter() - started,
+                       tuple(c for c in columns if c not in {f.name for f in policy.inputs}))
+
+
+def _format(path: Path, what: str) -> str:
+    kind = FORMATS.get(path.suffix.lower())
+    if kind is None:
+        raise PolicyError.single("E607", f"{path}: the {what} must be a .csv or .parquet file")
+    return kind
+
+
+def _read(connection, book: Path) -> list[str]:
+    kind = _format(book, "book")
+    if not book.is_file():
+        raise PolicyError.single("E607", f"{book}: no such file")
+    reader = (f"read_csv({sql_string(str(book))}, all_varchar = true, header = true, "
+              "auto_detect = true)" if kind == "csv"
+              else f"read_parquet({sql_string(str(book))})")
+    try:
+        # A table keeps the file's row order in its rowid, which numbers rows in messages.
+        connection.execute(f"CREATE TEMP TABLE __pl_book AS SELECT * FROM {reader}")
+    except Exception as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise PolicyError.single("E607", f"{book}: cannot read the {kind} file: {first}") from None
+    return [row[0] for row in connection.execute("DESCRIBE __pl_book").fetchall()]
+
+
+def _column_types(connection) -> dict[str, str]:
+    return {row[0]: row[1] for row in connection.execute("DESCRIBE __pl_book").fetchall()}
+
+
+def _create_cases(connection, policy: ir.Policy, book: Path, columns: list[str]) -> None:
+    """The typed `cases` table the policy's query reads, one row per book row."""
+    sql_types = _column_types(connection)
+    selects = [f"__pl_book.rowid AS {ROW}"]
+    joins: list[str] = []
+    for index, f in enumerate(policy.inputs):
+        if f.name not in sql_types:
+            if f.default is None:
+                raise PolicyError.single(
+                    "E602", f"{book}: no column `{f.name}` ({f.type}), which the policy "
+                    "requires", notes=["columns: " + ", ".join(columns)])
+            selects.append(f"NULL AS {quote_identifier(f.name)}")
+            continue
+        raw = f"__pl_book.{quote_identifier(f.name)}"
+        fast = _fast_expression(raw, f, sql_types[f.name], book, policy)
+        if f.default is None:
+            _reject_missing(connection, raw, f, book)
+        mapping = _slow_values(connection, raw, fast, f, book, policy, index)
+        if mapping is not None:
+            joins.append(f"LEFT JOIN {mapping} ON {mapping}.raw = CAST({raw} AS VARCHAR)")
+            fast = f"COALESCE({fast}, {mapping}.value)"
+        selects.append(f"{fast} AS {quote_identifier(f.name)}")
+    connection.execute(f"CREATE TEMP TABLE cases AS SELECT {', '.join(selects)} FROM __pl_book "
+                       f"{' '.join(joins)}")
+
+
+def _reject_missing(connection, raw: str, f: ir.Field, book: Path) -> None:
+    row = connection.execute(f"SELECT min(rowid) FROM __pl_book WHERE {raw} IS NULL").fetchone()[0]
+    if row is not None:
+        raise PolicyError.single("E602", f"{book}: row {row + 1}, column `{f.name}`: no value, "
+                                 f"and the field ({f.type}) has no default")
+
+
+def _slow_values(connection, raw: str, fast: str, f: ir.Field, book: Path,
+                 policy: ir.Policy, index: int) -> str | None:
+    """Cells the SQL pattern does not take, read by the case reader; a mapping table."""
+    pending = connection.execute(
+        f"SELECT CAST({raw} AS VARCHAR), min(__pl_book.rowid) AS first FROM __pl_book "
+        f"WHERE {raw} IS NOT NULL AND ({fast}) IS NULL GROUP BY 1 ORDER BY first").fetchall()
+    if not pending:
+        return None
+    values = []
+    for text, first in pending:
+        try:
+            values.append((text, convert(text, f.type, policy,
+                                         f"{book}: row {first + 1}, column `{f.name}`")))
+        except PolicyError as error:
+            raise error from None
+    table = f"__pl_map_{index}"
+    connection.execute(f"CREATE TEMP TABLE {table} (raw VARCHAR, value {_sql_type(f.type)})")
+    connection.executemany(f"INSERT INTO {table} VALUES (?, {_placeholder(f.type)})",
+                           [(text, _bindable(value, f.type)) for text, value in values])
+    return table
+
+
+def _sql_type(type_: ir.Type) -> str:
+    return SQL_TYPES[type_.kind]
+
+
+def _placeholder(type_: ir.Type) -> str:
+    return "CAST(? AS INTERVAL)" if type_.kind is ir.Kind.DURATION else "?"
+
+
+def _bindable(value: ir.Value, type_: ir.Type) -> object:
+    if type_.kind is ir.Kind.DURATION:
+        return f"{value.amount} {'months' if value.unit == 'month' else 'days'}"
+    return value
+
+
+def _fast_expression(raw: str, f: ir.Field, sql_type: str, book: Path,
+                     policy: ir.Policy) -> str:
+    """The cell's typed value where the strict pattern takes it, else NULL."""
+    kind = f.type.kind
+    base = sql_type.split("(")[0].upper()
+    if base == "VARCHAR":
+        return _from_text(raw, f, policy)
+    if f.type.numeric and base in _NUMERIC_SQL:
+        scale = int(sql_type.split(",")[1].rstrip(")")) if base == "DECIMAL" else 0
+        if scale > 10:
+            # More places than policylang keeps: let the case reader judge each value.
+            return "NULL"
+        return (f"CASE WHEN abs({raw}) < 1000000000000000 THEN CAST({raw} AS DECIMAL(38,10)) "
+                "END")
+    if kind is ir.Kind.DATE and base == "DATE":
+        return raw
+    if kind is ir.Kind.BOOL and base == "BOOLEAN":
+        return raw
+    hint = (" exact values need DECIMAL or text columns, never binary floating point"
+            if base in ("FLOAT", "DOUBLE", "REAL") else "")
+    raise PolicyError.single("E608", f"{book}: column `{f.name}` has type {sql_type}, which "
+                             f"cannot hold {f.type} values;{hint or ' use a text column'}")
+
+
+def _from_text(raw: str, f: ir.Field, policy: ir.Policy) -> str:
+    text = f"trim({raw})"
+
+    def matches(pattern: str) -> str:
+        return f"regexp_full_match({text}, {sql_string(pattern)})"
+
+    def scaled(suffix: str, digits: int, places: int, shift: int) -> str:
+        """`<digits>.<places><suffix>` times 10^-shift, exact: the digit counts keep every
+        value below 10^15 and within 10 decimal places, as the case reader requires."""
+        pattern = f"-?[0-9]{{1,{digits}}}(\\.[0-9]{{1,{places}}})?{suffix}"
+        cut = f"{text}[1:length({text}) - {len(suffix)}]" if suffix else text
+        # Widths 28 + 10 = 38 keep DuckDB's product in 128-bit integers (narrower operands
+        # are multiplied in 64 bits and overflow).
+        mantissa = f"CAST({cut} AS DECIMAL(28,{places}))"
+        factor = f"CAST({Decimal(1).scaleb(-shift):f} AS DECIMAL(10,{max(shift, 0)}))"
+        return f"WHEN {matches(pattern)} THEN CAST({mantissa} * {factor} AS DECIMAL(38,10))"
+
+    match f.type.kind:
+        case ir.Kind.MONEY:
+            branches = [scaled(unit, 15 - shift, 10, -shift) for unit, shift in
+                        sorted(_MONEY_UNITS.items(), key=lambda item: -len(item[0]))]
+            return "CASE " + " ".join(branches) + f" {scaled('', 15, 10, 0)} END"
+        case ir.Kind.PERCENT:
+            return (f"CASE {scaled('%', 15, 8, 2)} {scaled('bp', 15, 6, 4)} "
+                    f"{scaled('', 15, 10, 0)} END")
+        case ir.Kind.NUMBER:
+            return f"CASE {scaled('', 15, 10, 0)} END"
+        case ir.Kind.DURATION:
+            branches = []
+            for unit, (family, factor) in sorted(_DURATION_UNITS.items(),
+                                                 key=lambda item: -len(item[0])):
+                spacing = " ?" if unit.isascii() else ""
+                amount = f"CAST(regexp_extract({text}, '^-?[0-9]+') AS INTEGER) * {factor}"
+                builder = "to_months" if family == "month" else "to_days"
+                branches.append(f"WHEN {matches('-?[0-9]{1,6}' + spacing + unit)} "
+                                f"THEN {builder}({amount})")
+            return "CASE " + " ".join(branches) + " END"
+        case ir.Kind.DATE:
+            return (f"CASE WHEN {matches('[0-9]{4}-[0-9]{2}-[0-9]{2}')} "
+                    f"THEN TRY_CAST({text} AS DATE) END")
+        case ir.Kind.BOOL:
+            # Case JSON takes exactly `true` / `false`, untrimmed; so does a book.
+            return f"CASE {raw} WHEN 'true' THEN true WHEN 'false' THEN false END"
+        case ir.Kind.ENUM:
+            enum = policy.enum(f.type.enum)
+            branches = [f"WHEN {sql_string(spelling)} THEN {sql_string(member.name)}"
+                        for member in enum.members
+                        for spelling in (member.name, f"{enum.name}.{member.name}")]
+            return f"CASE {text} " + " ".join(branches) + " END"
+        case ir.Kind.ERROR:
+            raise AssertionError("a checked policy has no ERROR-typed input")
+    raise AssertionError(f.type)
+
+
+def _first_failing_row(connection, query: str, book: Path, rows: int,
+                       error: Exception) -> PolicyError:
+    """The evaluation error of the first row that fails, found by halving the book."""
+    first = translate_error(error)
+    low, high = 0, rows - 1
+    connection.execute("ALTER TABLE cases RENAME TO __pl_all_cases")
+    try:
+        while low < high:
+            middle = (low + high) // 2
+            connection.execute(f"CREATE OR REPLACE TEMP VIEW cases AS SELECT * FROM "
+                               f"__pl_all_cases WHERE {ROW} BETWEEN {low} AND {middle}")
+            try:
+                connection.execute(f"CREATE OR REPLACE TEMP TABLE __pl_probe AS {query}")
+                low = middle + 1
+            except Exception as probe_error:
+                first = translate_error(probe_error)
+                high = middle
+    finally:
+        connection.execute("DROP VIEW IF EXISTS cases")
+    diagnostic = first.diagnostics[0]
+    return PolicyError.single(diagnostic.code, f"{book}: row {low + 1}: {diagnostic.message}")
+
+
+def _summarise(connection, policy: ir.Policy, rows: int
+               ) -> tuple[int, dict[str, int], dict[str, dict[str, Decimal]]]:
+    checks = [c.name for c in policy.checks]
+    parts = [(a.name, p) for a, p in _parts(policy)]
+    aggregates = ["count_if(eligible)"]
+    aggregates += [f"count_if(NOT {quote_identifier('rule__' + c)})" for c in checks]
+    aggregates += [f"sum({quote_identifier(f'{a}__{p}')})" for a, p in parts]
+    values = connection.execute(f"SELECT {', '.join(aggregates)} FROM __pl_result").fetchone()
+    eligible = int(values[0] or 0)
+    failures = {c: int(v or 0) for c, v in zip(checks, values[1:1 + len(checks)], strict=True)}
+    totals: dict[str, dict[str, Decimal]] = {}
+    for (alloc, party), total in zip(parts, values[1 + len(checks):], strict=True):
+        totals.setdefault(alloc, {})[party] = Decimal(total or 0).quantize(Decimal("0.01"))
+    return eligible, failures, totals
+
+
+def _parts(policy: ir.Policy) -> list[tuple[ir.Shares | ir.Waterfall, str]]:
+    return [(alloc, party) for alloc in policy.allocations
+            if not (isinstance(alloc, ir.Shares) and alloc.amount is None)
+            for party in alloc.parties]
+
+
+def _write(connection, policy: ir.Policy, columns: list[str], out: Path, kind: str) -> None:
+    selected = [f"__pl_book.{quote_identifier(c)}" for c in columns]
+    for name, type_ in output_columns(policy):
+        column = f"__pl_result.{quote_identifier(name)}"
+        if type_.kind is ir.Kind.DURATION:
+            column = _duration_text(column)
+        selected.append(f"{column} AS {quote_identifier(name)}")
+    query = (f"SELECT {', '.join(selected)} FROM __pl_book JOIN __pl_result "
+             f"ON __pl_book.rowid = __pl_result.{ROW} ORDER BY __pl_book.rowid")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    temporary = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    options = "FORMAT csv, HEADER true" if kind == "csv" else "FORMAT parquet"
+    try:
+        connection.execute(f"COPY ({query}) TO {sql_string(str(temporary))} ({options})")
+        temporary.replace(out)
+    except Exception as error:
+        temporary.unlink(missing_ok=True)
+        raise PolicyError.single("E607", f"{out}: cannot write the output: {error}") from None
+
+
+def _duration_text(column: str) -> str:
+    """A duration as the decision JSON writes it (`2 years`, `18 months`, `0 days`)."""
+    months = f"(datepart('year', {column}) * 12 + datepart('month', {column}))"
+    days = f"datepart('day', {column})"
+
+    def counted(amount: str, unit: str) -> str:
+        return (f"CAST({amount} AS VARCHAR) || CASE WHEN abs({amount}) = 1 THEN ' {unit}' "
+                f"ELSE ' {unit}s' END")
+
+    return (f"CASE WHEN {column} IS NULL THEN NULL "
+            f"WHEN {days} <> 0 OR {months} = 0 THEN {counted(days, 'day')} "
+            f"WHEN {months} % 12 = 0 THEN {counted(f'({months} // 12)', 'year')} "
+            f"ELSE {counted(months, 'month')} END")
