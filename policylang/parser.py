@@ -25,6 +25,7 @@ from lark.exceptions import (
 
 from policylang import nodes as n
 from policylang.diagnostics import PolicyError
+from policylang.literals import plain_value
 
 MAX_SCALE = 10  # decimal places a literal may carry (docs/semantics.md)
 
@@ -87,6 +88,9 @@ def parse_value(text: str) -> n.Expr:
     """Parse one literal value (`500万`, `3.45%`, `2 years`, `enterprise`, `-5万`).
 
     Raises PolicyError E105 if the text is not a single value."""
+    plain = plain_value(text)
+    if plain is not None:
+        return plain
     _comments.items = []
     try:
         tree = _lark().parse(text, start="value")

@@ -1,0 +1,70 @@
+"""Plain literal values read without the grammar: the hot path of case, param and book input.
+
+`parser.parse_value` asks here first. A text that is exactly one plain literal (`500万`,
+`-1234.5元`, `3.45%`, `150bp`, `2 years`, `18个月`, `2021-02-24`, `1.5`), optionally negated,
+becomes the very node the grammar would build; anything else (parentheses, odd spacing,
+over-long fractions, impossible dates) returns None and goes through lark, which also
+writes the error messages. tests/test_cases.py checks the two paths agree.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from decimal import Decimal
+
+from policylang import nodes as n
+
+MAX_SCALE = 10
+_WS = "[ \t\f\r\n]"
+_PLAIN = re.compile(
+    rf"(?P<minus>-{_WS}*)?(?:"
+    r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})"
+    r"|(?P<cjk_amount>[0-9]+)(?P<cjk_unit>个月|年|天|日)"
+    rf"|(?P<count>[0-9]+){_WS}+(?P<word>years|year|months|month|days|day)"
+    r"|(?P<number>[0-9]+(?:\.[0-9]+)?)(?P<unit>万元|亿元|万|亿|元|%|bp)?"
+    r")")
+_SHIFT = {"万元": 4, "亿元": 8, "万": 4, "亿": 8, "元": 0, "%": -2, "bp": -4}
+_MONTHS_OR_DAYS = {"years": ("month", 12), "year": ("month", 12), "months": ("month", 1),
+                   "month": ("month", 1), "days": ("day", 1), "day": ("day", 1),
+                   "年": ("month", 12), "个月": ("month", 1), "天": ("day", 1),
+                   "日": ("day", 1)}
+
+
+def plain_value(text: str, file: str = "<value>") -> n.Expr | None:
+    match = _PLAIN.fullmatch(text)
+    if match is None:
+        return None
+    start = match.end("minus") if match.group("minus") else 0
+    span = n.Span(file, 1, start + 1, 1, len(text) + 1)
+    literal = _literal(match, text[start:], span)
+    if literal is None or match.group("minus") is None:
+        return literal
+    return n.Neg(literal, n.Span(file, 1, 1, 1, len(text) + 1))
+
+
+def _literal(match: re.Match[str], token: str, span: n.Span) -> n.Expr | None:
+    if match.group("date"):
+        try:
+            return n.DateLit(datetime.date.fromisoformat(token), token, span)
+        except ValueError:
+            return None
+    if match.group("cjk_amount"):
+        unit, factor = _MONTHS_OR_DAYS[match.group("cjk_unit")]
+        return n.DurationLit(int(match.group("cjk_amount")) * factor, unit, token, span)
+    if match.group("count"):
+        unit, factor = _MONTHS_OR_DAYS[match.group("word")]
+        return n.DurationLit(int(match.group("count")) * factor, unit,
+                             f"{match.group('count')} {match.group('word')}", span)
+    mantissa = Decimal(match.group("number"))
+    if -mantissa.as_tuple().exponent > MAX_SCALE:
+        return None
+    suffix = match.group("unit")
+    if suffix is None:
+        return n.NumberLit(mantissa, token, span)
+    value = mantissa.scaleb(_SHIFT[suffix])
+    if -value.as_tuple().exponent > MAX_SCALE:
+        return None
+    if suffix in ("%", "bp"):
+        return n.PercentLit(value, token, span)
+    return n.MoneyLit(value, token, span)

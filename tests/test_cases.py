@@ -1,0 +1,68 @@
+"""Case input: the plain-literal fast path reads exactly what the grammar reads.
+
+`literals.plain_value` skips lark for the common literal forms; for every text it takes,
+the node must equal the grammar's (spans aside), and every text it declines must still be
+read (or refused) by the grammar. Random texts are built from the pieces of literals.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from policylang import api
+from policylang import nodes as n
+from policylang.diagnostics import PolicyError
+from policylang.literals import plain_value
+from policylang.parser import _lark, _ToAst
+
+PIECES = ["0", "5", "12", "007", "2021", "-", " ", "  ", ".", "5.25", "0.0000000001",
+          "1.00000000001", "万", "万元", "亿", "亿元", "元", "%", "bp", "years", "year",
+          "months", "day", "days", "年", "个月", "天", "日", "-02-24", "-02-30", "(", ")",
+          "e5", "\t", "１", "true"]
+
+
+def _without_spans(node: object) -> object:
+    if dataclasses.is_dataclass(node) and not isinstance(node, type):
+        return tuple((f.name, _without_spans(getattr(node, f.name)))
+                     for f in dataclasses.fields(node) if f.name != "span")
+    return node
+
+
+def _by_grammar(text: str) -> object:
+    try:
+        return _without_spans(_ToAst("<value>").transform(_lark().parse(text, start="value")))
+    except Exception as error:  # noqa: BLE001 - any refusal counts as "not a value"
+        return type(error).__name__
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=4).map("".join))
+def test_fast_path_agrees_with_grammar(text: str) -> None:
+    fast = plain_value(text)
+    if fast is not None:
+        assert _without_spans(fast) == _by_grammar(text), text
+
+
+def test_fast_path_takes_the_common_forms() -> None:
+    for text in ["500万", "-1234.56元", "3.45%", "150bp", "2 years", "18个月", "15天",
+                 "2021-02-24", "1.5", "- 5万"]:
+        node = plain_value(text)
+        assert node is not None, text
+        assert _without_spans(node) == _by_grammar(text), text
+    assert isinstance(plain_value("-5万"), n.Neg)
+
+
+def test_declined_forms_still_read_by_grammar() -> None:
+    policy = api.load_source('policy p "p" { input { a: money  d: duration } }', "p.pol")
+    decision_input = {"a": "(5万)", "d": "2  years"}
+    assert plain_value("(5万)") is None
+    assert api.decide(policy, decision_input)["eligible"] is True
+    try:
+        api.decide(policy, {"a": "1.00000000001万", "d": "1 year"})
+    except PolicyError as error:
+        assert error.code == "E603" and "decimal places" in error.diagnostics[0].message
+    else:
+        raise AssertionError("an 11-place mantissa must be refused")
