@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from policylang import ir
+from policylang import book_portfolio, ir
 from policylang.cases import convert
 from policylang.diagnostics import PolicyError
 from policylang.engine import (
@@ -32,6 +32,7 @@ from policylang.engine import (
     quote_identifier,
     translate_error,
 )
+from policylang.portfolio import portfolio_columns
 
 FORMATS = {".csv": "csv", ".parquet": "parquet"}
 ROW = "__pl_book_row"
@@ -55,6 +56,7 @@ class BookSummary:
     output: Path | None
     seconds: float
     carried: tuple[str, ...] = field(default=())
+    report: dict = field(default_factory=dict)  # the portfolio rules' findings
 
 
 def sql_string(text: str) -> str:
@@ -71,24 +73,35 @@ def score_book(policy: ir.Policy, book: Path, params: dict[str, ir.Value],
     columns = _read(connection, book)
     rows = connection.execute("SELECT count(*) FROM __pl_book").fetchone()[0]
     progress(f"read {rows:,} rows from {book}")
-    clashes = sorted(set(columns) & {name for name, _ in output_columns(policy)})
+    outputs = output_columns(policy) + portfolio_columns(policy)
+    clashes = sorted(set(columns) & {name for name, _ in outputs})
     if clashes:
         raise PolicyError.single("E608", f"{book}: column `{clashes[0]}` has the name of an "
                                  "output column of the policy; rename it in the book")
     _create_cases(connection, policy, book, columns)
+    if policy.portfolio is not None:
+        book_portfolio.check_order(connection, policy, str(book))
     progress(f"converted {len(policy.inputs)} input columns; scoring")
-    query = policy_query(policy, params)
+    query = policy_query(book_portfolio.with_hidden_lets(policy), params)
     try:
         connection.execute(f"CREATE TEMP TABLE __pl_result AS {query}")
     except Exception as error:
         raise _first_failing_row(connection, query, book, rows, error) from None
+    report: dict = {}
+    if policy.portfolio is not None:
+        progress("evaluating the portfolio rules")
+        connection.execute("ALTER TABLE cases RENAME TO __pl_book_cases")
+        report = book_portfolio.evaluate(
+            connection, policy, params,
+            lambda failing, error: _first_failing_row(connection, failing, book, rows, error))
     summary = _summarise(connection, policy, rows)
     if out is not None and out_format is not None:
         progress(f"writing {out}")
         _write(connection, policy, columns, out, out_format)
     return BookSummary(rows, summary[0], summary[1], summary[2], out,
                        time.perf_counter() - started,
-                       tuple(c for c in columns if c not in {f.name for f in policy.inputs}))
+                       tuple(c for c in columns if c not in {f.name for f in policy.inputs}),
+                       report)
 
 
 def _format(path: Path, what: str) -> str:
@@ -317,8 +330,13 @@ def _write(connection, policy: ir.Policy, columns: list[str], out: Path, kind: s
         if type_.kind is ir.Kind.DURATION:
             column = _duration_text(column)
         selected.append(f"{column} AS {quote_identifier(name)}")
-    query = (f"SELECT {', '.join(selected)} FROM __pl_book JOIN __pl_result "
-             f"ON __pl_book.rowid = __pl_result.{ROW} ORDER BY __pl_book.rowid")
+    joins = f"JOIN __pl_result ON __pl_book.rowid = __pl_result.{ROW}"
+    if policy.portfolio is not None:
+        selected += [f"__pl_portfolio.{quote_identifier(name)}"
+                     for name, _ in portfolio_columns(policy)]
+        joins += f" JOIN __pl_portfolio ON __pl_book.rowid = __pl_portfolio.{ROW}"
+    query = (f"SELECT {', '.join(selected)} FROM __pl_book {joins} "
+             "ORDER BY __pl_book.rowid")
     out.parent.mkdir(parents=True, exist_ok=True)
     temporary = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     options = "FORMAT csv, HEADER true" if kind == "csv" else "FORMAT parquet"

@@ -15,6 +15,7 @@ from decimal import Decimal
 from policylang import ir
 from policylang import nodes as n
 from policylang.diagnostics import Diagnostic, PolicyError
+from policylang.portfolio_check import check_portfolio
 from policylang.typing_rules import ERROR, Scope, Typer, fold_constant, is_error
 
 
@@ -77,6 +78,7 @@ class _Checker(Scope):
         checks: list[ir.Check] = []
         allocations: list[ir.Allocation] = []
         tests: list[n.TestDecl] = []
+        portfolio: ir.Portfolio | None = None
         for item in items:
             match item:
                 case n.RuleDecl():
@@ -88,6 +90,12 @@ class _Checker(Scope):
                 case n.WaterfallDecl():
                     allocations.append(
                         self._tracked(("allocation", item.name), self._waterfall, item))
+                case n.PortfolioDecl():
+                    if portfolio is not None:
+                        self.error("E403", "a policy has one portfolio block (the first is on "
+                                   f"line {portfolio.span.line})", item.span)
+                        continue
+                    portfolio = check_portfolio(item, self, self.typer, self.inputs)
                 case n.TestDecl():
                     tests.append(item)
         order = self._order()
@@ -107,6 +115,7 @@ class _Checker(Scope):
             tests=checked_tests,
             order=order,
             file=self.policy.span.file,
+            portfolio=portfolio,
         )
 
     # ── metadata and names ──

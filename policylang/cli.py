@@ -142,6 +142,8 @@ def run(file: Path,
             "--book", help="a book of cases: .csv or .parquet, one column per input")] = None,
         out: Annotated[Path | None, typer.Option(
             "--out", help="write every row's decision columns: .csv or .parquet")] = None,
+        report: Annotated[Path | None, typer.Option(
+            "--report", help="write the portfolio rules' findings as JSON")] = None,
         engine: Annotated[str, typer.Option(help="engine for --book: duckdb")] = "duckdb",
         param: Annotated[list[str] | None, typer.Option("--param", help="NAME=VALUE")] = None,
         ) -> None:
@@ -152,8 +154,8 @@ def run(file: Path,
         if (case is None) == (book is None):
             err.print("give exactly one of --case CASE.json or --book BOOK.csv")
             return 2
-        if out is not None and book is None:
-            err.print("--out goes with --book")
+        if (out is not None or report is not None) and book is None:
+            err.print("--out and --report go with --book")
             return 2
         if engine != "duckdb":
             err.print(f"unknown engine {engine!r}; choose from duckdb")
@@ -166,6 +168,10 @@ def run(file: Path,
             summary = score_book(policy, book, parse_params(policy, options), out,
                                  progress=_progress)
             _print_book_summary(policy, book, summary)
+            if report is not None:
+                _write_atomically(report, json.dumps(summary.report, ensure_ascii=False,
+                                                     indent=2) + "\n")
+                sys.stdout.write(f"wrote {report}\n")  # `out` is the --out path here
             return 0
         assert case is not None
         decision = api.decide(policy, _read_case(case), options)
@@ -206,8 +212,28 @@ def _print_book_summary(policy: ir.Policy, book: Path, summary) -> None:
             for party, total in parts.items():
                 table.add_row(allocation, party, format_money(total))
         out.print(table)
+    _print_portfolio(summary.report)
     if summary.output is not None:
         out.print(f"wrote {summary.output}")
+
+
+def _print_portfolio(report: dict) -> None:
+    """Each book rule's groups: monitors with their triggers, budgets, book limits."""
+    titles = {"monitors": "monitors", "budgets": "budgets (yuan)", "limits": "book limits"}
+    for section, rules in report.items():
+        for name, rule in rules.items():
+            table = Table(title=f"{titles[section]}: {name}"
+                          + (f" ({rule['cite']})" if rule["cite"] else ""))
+            columns = [*(rule["per"] or ["book"]), "cases"]
+            groups = rule["groups"]
+            extra = [k for k in (groups[0] if groups else {}) if k not in ("key", "cases")]
+            for column in columns + extra:
+                table.add_column(column.replace("_", " "))
+            for group in groups:
+                key = [str(k) for k in group["key"]] or ["all"]
+                table.add_row(*key, f"{group['cases']:,}",
+                              *["—" if group[k] is None else str(group[k]) for k in extra])
+            out.print(table)
 
 
 @app.command()

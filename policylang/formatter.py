@@ -49,8 +49,11 @@ def _expr(e: n.Expr) -> tuple[str, int]:
             return name, _ATOM
         case n.Member(base=base, member=member):
             return f"{base}.{member}", _ATOM
-        case n.Call(func=func, args=args):
-            return f"{func}({', '.join(format_expr(a) for a in args)})", _ATOM
+        case n.Call(func=func, args=args, where=where):
+            inside = ", ".join(format_expr(a) for a in args)
+            if where is not None:
+                inside = " ".join(filter(None, [inside, "where", format_expr(where)]))
+            return f"{func}({inside})", _ATOM
         case n.Neg(operand=operand):
             return f"-{format_expr(operand, _NEG)}", _NEG
         case n.Binary(op=op, left=left, right=right):
@@ -171,6 +174,8 @@ class _Printer:
                 self._shares(item)
             case n.WaterfallDecl():
                 self._waterfall(item)
+            case n.PortfolioDecl():
+                self._portfolio(item)
             case n.TestDecl():
                 self._test(item)
             case _:
@@ -256,6 +261,29 @@ class _Printer:
                                        inner)
                 case _:
                     assert_never(step)
+        self._block_close(item.span)
+
+    def _portfolio(self, item: n.PortfolioDecl) -> None:
+        self._block_open(item.span, f"portfolio order by {item.order_by} {{")
+        for rule in item.rules:
+            head = f"{rule.kind} {rule.name}"
+            if rule.per:
+                head += " per " + ", ".join(format_expr(e) for e in rule.per)
+            value = format_expr(rule.value, _SUM)
+            bound = format_expr(rule.bound, _SUM)
+            body = (f"{value} stop when {rule.op} {bound}" if rule.kind == "monitor"
+                    else f"{value} {rule.op} {bound}")
+            indent = INDENT * 2
+            clauses = _clause_texts(rule.clauses)
+            if len(indent) + len(" ".join([head, "=", body, *clauses])) <= WIDTH:
+                self._line(rule.span, " ".join([head, "=", body, *clauses]), indent)
+                continue
+            self._leading(rule.span.line, indent)
+            self.out.append(f"{indent}{head}")
+            lines = [f"= {body}", *clauses]
+            for text in lines[:-1]:
+                self.out.append(f"{indent}{INDENT * 2}{text}")
+            self._emit(lines[-1], indent + INDENT * 2, rule.span.end_line)
         self._block_close(item.span)
 
     def _test(self, item: n.TestDecl) -> None:

@@ -397,6 +397,61 @@ class Meta:
 OrderItem = tuple[Literal["let", "allocation"], str]
 
 
+# ── rules over a book of cases ─────────────────────────────────────────────
+
+
+@dataclass(frozen=True, slots=True)
+class Aggregate:
+    """`sum(arg [where cond])` or `count([where cond])` over the cases of a group so far."""
+
+    func: Literal["sum", "count"]
+    arg: Expr | None
+    where: Expr | None
+    type: Type
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class BookArith:
+    op: Literal["+", "-", "*", "/"]
+    left: BookExpr
+    right: BookExpr
+    type: Type
+    span: Span
+
+
+BookExpr = Aggregate | BookArith | Const | ParamRef
+
+
+@dataclass(frozen=True, slots=True)
+class BookRule:
+    """A rule over a book, evaluated per group (`per` keys) over the cases in order.
+
+    monitor: `value` over the group's cases so far; the case where `value op bound` first
+             holds trips it, and the group's later cases are suspended.
+    budget:  `value` is `sum(amount [where …])`, `op bound` the cap: each case is paid what
+             is left of the cap, in order (the crossing payout truncated, later ones 0).
+    limit:   `value op bound` over the whole group (the whole book without `per`).
+    """
+
+    kind: Literal["monitor", "budget", "limit"]
+    name: str
+    per: tuple[Expr, ...]
+    value: BookExpr
+    op: Literal["<", "<=", ">", ">="]
+    bound: BookExpr
+    cite: str | None
+    says: str | None
+    span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class Portfolio:
+    order_by: str  # a date input: the book's cases are taken in this order
+    rules: tuple[BookRule, ...]
+    span: Span
+
+
 @dataclass(frozen=True, slots=True)
 class Policy:
     name: str
@@ -411,6 +466,7 @@ class Policy:
     tests: tuple[Test, ...]
     order: tuple[OrderItem, ...]
     file: str
+    portfolio: Portfolio | None = None
 
     def enum(self, name: str) -> EnumDef:
         return next(e for e in self.enums if e.name == name)

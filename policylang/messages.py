@@ -28,6 +28,9 @@ CODES: dict[str, str] = {
     "E210": "value must be a constant",
     "E211": "a set's items must have the operand's type",
     "E212": "an expectation must be bool",
+    "E213": "an aggregate out of place",
+    "E214": "a portfolio is ordered by a date input",
+    "E215": "a budget caps a money sum",
     # E3xx: shares and waterfalls
     "E301": "shares do not sum to 100%",
     "E302": "split does not sum to 100%",
@@ -63,6 +66,7 @@ CODES: dict[str, str] = {
     "E605": "unknown param",
     "E606": "missing param",
     "E607": "unreadable input",
+    "E609": "a book is not in order",
     "E608": "a book column cannot be used",
     "E610": "division by zero",
     "E611": "evaluation error",

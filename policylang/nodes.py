@@ -108,6 +108,7 @@ class Call:
     func: str
     args: tuple[Expr, ...]
     span: Span
+    where: Expr | None = None  # only in a portfolio aggregate: `sum(x where c)`
 
 
 @dataclass(frozen=True, slots=True)
@@ -395,6 +396,29 @@ class TestDecl:
     span: Span
 
 
+@dataclass(frozen=True, slots=True)
+class BookRuleDecl:
+    """A rule over a book: `monitor`, `budget` or book-level `limit` (see ir.BookRule)."""
+
+    kind: Literal["monitor", "budget", "limit"]
+    name: str
+    per: tuple[Expr, ...]
+    value: Expr
+    op: LimitOp
+    bound: Expr
+    clauses: Clauses
+    span: Span
+    name_span: Span
+
+
+@dataclass(frozen=True, slots=True)
+class PortfolioDecl:
+    order_by: str
+    rules: tuple[BookRuleDecl, ...]
+    span: Span
+    order_span: Span
+
+
 Decl = (
     Meta
     | EnumDecl
@@ -405,6 +429,7 @@ Decl = (
     | LimitDecl
     | SharesDecl
     | WaterfallDecl
+    | PortfolioDecl
     | TestDecl
 )
 

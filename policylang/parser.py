@@ -487,6 +487,34 @@ class _ToAst(Transformer):
         func, args = children
         return n.Call(str(func), args or (), self._span(meta))
 
+    def filtered_call(self, meta, children):
+        func, arg, where = children
+        return n.Call(str(func), (arg,) if arg is not None else (), self._span(meta), where)
+
+    def portfolio_decl(self, meta, children):
+        order, *rules = children
+        return n.PortfolioDecl(str(order), tuple(rules), self._span(meta), self._tspan(order))
+
+    def per(self, meta, children):
+        return tuple(children[0])
+
+    def _book_rule(self, kind, meta, children):
+        name, per, *rest = children
+        clauses = [c for c in rest if isinstance(c, tuple)]
+        value, *tail = [c for c in rest if not isinstance(c, tuple)]
+        op_token, bound = tail
+        return n.BookRuleDecl(kind, str(name), per or (), value, str(op_token), bound,
+                              self._clauses(clauses), self._span(meta), self._tspan(name))
+
+    def monitor_decl(self, meta, children):
+        return self._book_rule("monitor", meta, children)
+
+    def budget_decl(self, meta, children):
+        return self._book_rule("budget", meta, children)
+
+    def book_limit_decl(self, meta, children):
+        return self._book_rule("limit", meta, children)
+
     def money_lit(self, meta, children):
         token = children[0]
         text = str(token)

@@ -184,6 +184,10 @@ class Typer:
 
     def _call(self, node: n.Call) -> ir.Expr:
         func, span = node.func, node.span
+        if func in ("sum", "count") or node.where is not None:
+            self.scope.error("E213", f"`{func}(…)` adds up a book of cases: it belongs in a "
+                             "portfolio rule's value, not in a per-case expression", span)
+            return ir.Call("min", (), ERROR, span)
         if func not in _FUNCTIONS:
             self.scope.error("E206", f"unknown function `{func}`", span,
                              "functions are " + ", ".join(_FUNCTIONS))

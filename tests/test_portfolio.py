@@ -1,0 +1,207 @@
+"""Portfolio rules: the interpreter and DuckDB's window functions agree on every book.
+
+Random books (dates with ties, several groups, zero denominators, budgets that run out)
+are scored by `portfolio.evaluate_book` and by `run --book`; every per-case portfolio
+column and the whole report must be equal, errors included (same code, same row).
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import json
+import os
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from typer.testing import CliRunner
+
+from policylang import api
+from policylang.book import score_book
+from policylang.cases import parse_case
+from policylang.cli import app
+from policylang.diagnostics import PolicyError
+from policylang.formatter import format_source
+from policylang.portfolio import evaluate_book, portfolio_columns
+
+BOOKS = int(os.environ.get("POLICYLANG_BOOK_EXAMPLES", "40"))
+
+CLAIMS = """policy claims "赔付台账" {
+  enum insurer_kind {
+    a "甲保险"
+    b "乙保险"
+    c "丙保险"
+  }
+  input {
+    insurer:     insurer_kind
+    claim_date:  date
+    principal:   money
+    compensated: money = 0元
+    collateral:  bool = false
+  }
+  param annual_cap: money = 30万
+  let reimbursed = compensated * 45% cite "三(六)"
+  portfolio order by claim_date {
+    monitor compensation_rate per insurer, year(claim_date)
+        = sum(compensated) / sum(principal) stop when > 5%
+        cite "三(七)"
+        says "暂停与该合作保险公司合作"
+    monitor claims_count per insurer = count() stop when >= 3 cite "x"
+    budget annual per year(claim_date) = sum(reimbursed) <= annual_cap cite "三(八)"
+    budget collateral_pool = sum(principal where collateral) <= 1000.005元 cite "y"
+    limit collateral_share = sum(principal where collateral) / sum(principal) <= 10% cite "第十五条"
+    limit per_insurer_count per insurer = count(where compensated > 0元) <= 2 cite "z"
+  }
+}
+"""
+
+
+@pytest.fixture(scope="module")
+def policy():
+    return api.load_source(CLAIMS, "claims.pol")
+
+
+@st.composite
+def books(draw) -> list[dict[str, str]]:
+    size = draw(st.integers(1, 14))
+    day = datetime.date(2022, 12, 20)
+    rows = []
+    for _ in range(size):
+        day += datetime.timedelta(days=draw(st.sampled_from([0, 0, 1, 5, 20])))
+        principal = draw(st.sampled_from(["0元", "1元", "100万", "33.33元", "1234567.89元"]))
+        rows.append({"insurer": draw(st.sampled_from(["a", "b", "c"])),
+                     "claim_date": day.isoformat(), "principal": principal,
+                     "compensated": draw(st.sampled_from(["", "0元", "0.01元", "2万", "9万",
+                                                          "5000.005元"])),
+                     "collateral": draw(st.sampled_from(["", "true", "false"]))})
+    return rows
+
+
+def _interpret(policy, rows):
+    cases = [parse_case(policy, {k: x for k, x in row.items() if x != ""}) for row in rows]
+    return evaluate_book(policy, cases, {"annual_cap": Decimal(300000)})
+
+
+def _same(expected: object, actual: str) -> bool:
+    if isinstance(expected, bool):
+        return str(expected).lower() == actual
+    return Decimal(str(expected)) == Decimal(actual)
+
+
+@settings(max_examples=BOOKS, deadline=None, derandomize=True,
+          suppress_health_check=list(HealthCheck))
+@given(rows=books())
+def test_sql_windows_agree_with_interpreter(policy, rows, tmp_path_factory) -> None:
+    folder = tmp_path_factory.mktemp("claims")
+    book, out = folder / "book.csv", folder / "out.csv"
+    with book.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.DictWriter(file, list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    try:
+        expected = _interpret(policy, rows)
+    except PolicyError as error:
+        with pytest.raises(PolicyError) as raised:
+            score_book(policy, book, {"annual_cap": Decimal(300000)}, out)
+        assert raised.value.code == error.code
+        assert raised.value.diagnostics[0].message.split(":")[1] == \
+            error.diagnostics[0].message.split(":")[1]  # the same "row N"
+        return
+    summary = score_book(policy, book, {"annual_cap": Decimal(300000)}, out)
+    assert summary.report == expected.report
+    with out.open(encoding="utf-8") as file:
+        output = list(csv.DictReader(file))
+    for index, (line, columns) in enumerate(zip(output, expected.columns, strict=True)):
+        for name, _ in portfolio_columns(policy):
+            assert _same(columns[name], line[name]), (index, name, columns[name], line[name])
+
+
+def test_monitor_budget_and_limit_by_hand(policy) -> None:
+    rows = [
+        {"insurer": "a", "claim_date": "2022-01-05", "principal": "100万", "compensated": "2万"},
+        {"insurer": "a", "claim_date": "2022-02-05", "principal": "100万", "compensated": "9万"},
+        {"insurer": "a", "claim_date": "2022-02-05", "principal": "100万", "compensated": "0元",
+         "collateral": "true"},
+        {"insurer": "b", "claim_date": "2022-03-01", "principal": "100万",
+         "compensated": "60万"},
+    ]
+    result = _interpret(policy, rows)
+    rate = [c["monitor__compensation_rate"] for c in result.columns]
+    assert rate[:3] == ["0.02", "0.055", "0.0366666667"]
+    assert [c["monitor__compensation_rate__tripped"] for c in result.columns] == \
+        [False, True, False, True]
+    assert [c["suspended__compensation_rate"] for c in result.columns] == \
+        [False, False, True, False]
+    # 45% reimbursed: 9000, 40500, 0, 270000 against a 30万 cap: the last is truncated.
+    assert [c["budget__annual"] for c in result.columns] == \
+        ["9000.00", "40500.00", "0.00", "250500.00"]
+    assert result.report["budgets"]["annual"]["groups"][0]["exhausted_row"] == 4
+    share = result.report["limits"]["collateral_share"]["groups"][0]
+    assert share == {"key": [], "cases": 4, "value": "0.25", "bound": "0.1", "holds": False}
+
+
+def test_unsorted_book_names_the_row(policy, tmp_path: Path) -> None:
+    book = tmp_path / "book.csv"
+    book.write_text("insurer,claim_date,principal\na,2022-01-05,1万\na,2022-03-01,1万\n"
+                    "b,2022-02-01,1万\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["run", str(_policy_file(tmp_path)), "--book", str(book)])
+    assert result.exit_code == 2, result.output
+    assert "error[E609]" in result.output and "row 3" in result.output
+    with pytest.raises(PolicyError, match="row 3"):
+        _interpret(policy, [{"insurer": "a", "claim_date": d, "principal": "1万"}
+                            for d in ("2022-01-05", "2022-03-01", "2022-02-01")])
+
+
+def test_report_json_and_zero_denominator(tmp_path: Path) -> None:
+    book = tmp_path / "book.csv"
+    book.write_text("insurer,claim_date,principal,compensated\na,2022-01-05,1万,1元\n"
+                    "b,2022-01-06,0元,1元\n", encoding="utf-8")
+    report = tmp_path / "report.json"
+    result = CliRunner().invoke(app, ["run", str(_policy_file(tmp_path)), "--book", str(book),
+                                      "--report", str(report)])
+    assert result.exit_code == 1, result.output
+    assert "error[E610]" in result.output and "row 2" in result.output
+    assert not report.exists()
+    book.write_text("insurer,claim_date,principal,compensated\na,2022-01-05,1万,1元\n",
+                    encoding="utf-8")
+    result = CliRunner().invoke(app, ["run", str(_policy_file(tmp_path)), "--book", str(book),
+                                      "--report", str(report)])
+    assert result.exit_code == 0, result.output
+    written = json.loads(report.read_text(encoding="utf-8"))
+    assert written["monitors"]["compensation_rate"]["groups"][0]["value"] == "0.0001"
+
+
+def _policy_file(folder: Path) -> Path:
+    path = folder / "claims.pol"
+    path.write_text(CLAIMS, encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize(("body", "code"), [
+    ("let x = sum(amount)", "E213"),
+    ("portfolio order by amount { limit l = sum(amount) <= 1元 }", "E214"),
+    ("portfolio order by day { budget b = sum(amount) < 1元 }", "E215"),
+    ("portfolio order by day { budget b = count() <= 3 }", "E215"),
+    ("portfolio order by day { limit l = amount <= 1元 }", "E213"),
+    ("portfolio order by day { limit l = sum(amount) <= sum(amount) }", "E213"),
+    ("portfolio order by day { limit l = sum(day) <= 1元 }", "E205"),
+    ("portfolio order by day { limit l = sum(amount) <= 5% }", "E202"),
+    ("portfolio order by day { limit l = sum(amount) <= 1元 when amount > 0元 }", "E409"),
+    ("portfolio order by day { limit l = count() <= 1  monitor l = count() stop when > 1 }",
+     "E403"),
+])
+def test_portfolio_check_errors(body: str, code: str) -> None:
+    source = f'policy p "p" {{ input {{ amount: money  day: date }} {body} }}'
+    with pytest.raises(PolicyError) as raised:
+        api.load_source(source, "p.pol")
+    assert code in [d.code for d in raised.value.diagnostics]
+
+
+def test_portfolio_formatting_is_canonical_and_idempotent() -> None:
+    assert format_source(CLAIMS) == CLAIMS
+    squeezed = " ".join(CLAIMS.split())
+    assert format_source(format_source(squeezed)) == format_source(squeezed)
+    assert api.load_source(format_source(squeezed), "x.pol").portfolio is not None
