@@ -53,9 +53,19 @@ def interpreter_backend(policy: ir.Policy):
 def run_tests(policy: ir.Policy, backends: Mapping[str, object] | None = None
               ) -> list[TestResult]:
     """Run every test block of the policy on each backend (default: the interpreter)."""
+    from policylang.backends import book_backend
+    from policylang.testing import run_book_test
+
     backends = backends or {"interp": interpreter_backend(policy)}
-    return [run_test(policy, test, name, backend)
-            for test in policy.tests for name, backend in backends.items()]
+    results = []
+    for test in policy.tests:
+        for name, backend in backends.items():
+            if test.book is None:
+                results.append(run_test(policy, test, name, backend))
+            else:
+                results.append(run_book_test(policy, test, name,
+                                             book_backend(name, policy, backend)))
+    return results
 
 
 def policy_files(paths: Iterable[str | Path]) -> list[Path]:

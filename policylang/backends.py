@@ -70,3 +70,28 @@ def available() -> dict[str, Callable[[ir.Policy], Backend]]:
 
         found["sql"] = sql_backend
     return found
+
+
+def book_backend(name: str, policy: ir.Policy, case_backend: Backend):
+    """A book test's backend: (cases, params) → (decisions, portfolio columns, report).
+
+    The interpreter and DuckDB evaluate the whole book themselves; any other backend
+    decides each case itself and takes the portfolio columns from the interpreter."""
+    from policylang.portfolio import evaluate_book
+
+    def interpreted(cases, params):
+        result = evaluate_book(policy, cases, params, where="test book")
+        return result.decisions, result.columns, result.report
+
+    if name == "interp":
+        return interpreted
+    if name == "sql":
+        from policylang.book import score_cases
+
+        return lambda cases, params: score_cases(policy, cases, params)
+
+    def per_case(cases, params):
+        _, columns, report = interpreted(cases, params)
+        return [case_backend(case, params) for case in cases], columns, report
+
+    return per_case

@@ -361,3 +361,68 @@ def _duration_text(column: str) -> str:
             f"WHEN {days} <> 0 OR {months} = 0 THEN {counted(days, 'day')} "
             f"WHEN {months} % 12 = 0 THEN {counted(f'({months} // 12)', 'year')} "
             f"ELSE {counted(months, 'month')} END")
+
+
+def score_cases(policy: ir.Policy, cases: list[dict[str, ir.Value]],
+                params: dict[str, ir.Value]) -> tuple[list[dict], list[dict], dict]:
+    """A small book of checked values through the DuckDB path (for book tests): each
+    case's decision JSON, its portfolio columns (reported) and the portfolio report."""
+    import csv
+    import tempfile
+
+    import duckdb
+
+    with tempfile.TemporaryDirectory(prefix="policylang-book-") as folder:
+        book, out = Path(folder) / "book.csv", Path(folder) / "out.parquet"
+        with book.open("w", newline="", encoding="utf-8") as file:
+            writer = csv.writer(file)
+            writer.writerow([f.name for f in policy.inputs] or ["__pl_empty"])
+            for case in cases:
+                writer.writerow([_cell(case[f.name], f.type) for f in policy.inputs] or [0])
+        summary = score_book(policy, book, params, out)
+        cursor = duckdb.connect().execute(f"SELECT * FROM read_parquet({sql_string(str(out))})")
+        names = [d[0] for d in cursor.description]
+        rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+    extra = portfolio_columns(policy)
+    return ([_decision(policy, row) for row in rows],
+            [{name: _shown(row[name], type_) for name, type_ in extra} for row in rows],
+            summary.report)
+
+
+def _cell(value: ir.Value, type_: ir.Type) -> str:
+    from policylang.values import literal
+
+    if type_.kind is ir.Kind.BOOL:
+        return "true" if value else "false"
+    return value if type_.kind is ir.Kind.ENUM else literal(value, type_)
+
+
+def _shown(value: object, type_: ir.Type) -> object:
+    """A typed output cell in the decision JSON's form (durations are already text)."""
+    from policylang.values import report
+
+    if type_.kind is ir.Kind.DURATION or value is None:
+        return value
+    return report(Decimal(value) if type_.numeric else value, type_)
+
+
+def _decision(policy: ir.Policy, row: dict) -> dict:
+    failures = []
+    for check in policy.checks:
+        if row[f"rule__{check.name}"]:
+            continue
+        failure = {"rule": check.name, "kind": "limit" if isinstance(check, ir.Limit) else "rule",
+                   "cite": check.cite, "message": check.says or ""}
+        if isinstance(check, ir.Limit):
+            failure["value"] = _shown(row[f"rule__{check.name}__value"], check.subject.type)
+            failure["bound"] = _shown(row[f"rule__{check.name}__bound"], check.bound.type)
+        failures.append(failure)
+    return {
+        "policy": policy.name, "version": policy.meta.version,
+        "eligible": bool(row["eligible"]), "failures": failures,
+        "values": {let.name: _shown(row[let.name], let.type) for let in policy.lets},
+        "allocations": {alloc.name: {party: _shown(row[f"{alloc.name}__{party}"], ir.MONEY)
+                                     for party in alloc.parties}
+                        for alloc in policy.allocations
+                        if not (isinstance(alloc, ir.Shares) and alloc.amount is None)},
+    }

@@ -49,6 +49,8 @@ class _Checker(Scope):
         self.dependencies: dict[ir.OrderItem, set[ir.OrderItem]] = {}
         self.current_refs: set[ir.OrderItem] | None = None
         self.typer = Typer(self)
+        self.book_columns: dict[tuple[str, str], tuple[str, ir.Type]] = {}
+        self.portfolio: ir.Portfolio | None = None
 
     # ── diagnostics ──
     def error(self, code: str, message: str, span: n.Span | None, *notes: str) -> None:
@@ -96,6 +98,7 @@ class _Checker(Scope):
                                    f"line {portfolio.span.line})", item.span)
                         continue
                     portfolio = check_portfolio(item, self, self.typer, self.inputs)
+                    self.portfolio = portfolio
                 case n.TestDecl():
                     tests.append(item)
         order = self._order()
@@ -227,6 +230,9 @@ class _Checker(Scope):
         return ir.Const(name, ERROR, span)
 
     def lookup_member(self, node: n.Member) -> ir.Expr:
+        column = self.book_columns.get((node.base, node.member))
+        if column is not None:  # `monitor.NAME`, `budget.NAME` in a book test's expectation
+            return ir.InputRef(column[0], column[1], node.span)
         if node.base in self.enums:
             if node.member in {m.name for m in self.enums[node.base].members}:
                 return ir.Const(node.member, ir.Type(ir.Kind.ENUM, node.base), node.span)

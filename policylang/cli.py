@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from policylang import api, ir
@@ -288,8 +289,8 @@ def _print_test_failure(file: Path, policy: ir.Policy, result) -> None:
     from policylang.values import literal
 
     span = result.test.span
-    err.print(f"[bold red]FAIL[/] {file}:{span.line}: test {result.test.name!r} "
-              f"[{result.backend}]")
+    err.print(f"[bold red]FAIL[/] {escape(f'{file}:{span.line}: test {result.test.name!r}')} "
+              f"{escape(f'[{result.backend}]')}")
     types = {f.name: f.type for f in policy.inputs}
     given = ", ".join(f"{name}: {literal(value, types[name])}" for name, value in result.test.given)
     if given:

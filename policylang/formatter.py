@@ -289,30 +289,42 @@ class _Printer:
     def _test(self, item: n.TestDecl) -> None:
         self._block_open(item.span, f"test {quote(item.name.value)} {{")
         inner = INDENT * 2
-        for keyword, bindings in (("given", item.given), ("params", item.params)):
-            if bindings is None:
-                continue
-            if not bindings:
-                self._line(item.span, f"{keyword} {{}}", inner)
-                continue
-            self.out.append(f"{inner}{keyword} {{")
-            width = max(len(b.name) for b in bindings) + 2
-            for b in bindings:
-                self._line(b.span, f"{b.name}:".ljust(width) + format_expr(b.value),
-                           inner + INDENT)
+        blocks = [("given", item.given)] if item.book is None else []
+        if item.book is not None:
+            self.out.append(f"{inner}book {{")
+            blocks_inner = [("given", case) for case in item.book]
+            for keyword, bindings in blocks_inner:
+                self._bindings(item, keyword, bindings, inner + INDENT)
             self.out.append(f"{inner}}}")
+        for keyword, bindings in [*blocks, ("params", item.params)]:
+            if bindings is not None:
+                self._bindings(item, keyword, bindings, inner)
         for expectation in item.expectations:
+            case = f"case {expectation.case} " if expectation.case is not None else ""
             match expectation:
                 case n.ExpectEligible(eligible=eligible):
-                    text = "expect eligible" if eligible else "expect not eligible"
+                    body = "eligible" if eligible else "not eligible"
                 case n.ExpectOutcome(passes=passes, rule=rule):
-                    text = f"expect {'passes' if passes else 'fails'} {rule}"
+                    body = f"{'passes' if passes else 'fails'} {rule}"
                 case n.ExpectExpr(expr=expr):
-                    text = f"expect {format_expr(expr)}"
+                    body = format_expr(expr)
+                case n.ExpectMonitor(state=state, monitor=monitor):
+                    body = f"{state} {monitor}"
                 case _:
                     assert_never(expectation)
-            self._line(expectation.span, text, inner)
+            self._line(expectation.span, f"expect {case}{body}", inner)
         self._block_close(item.span)
+
+    def _bindings(self, item: n.TestDecl, keyword: str, bindings, indent: str) -> None:
+        if not bindings:
+            self._line(item.span, f"{keyword} {{}}", indent)
+            return
+        self.out.append(f"{indent}{keyword} {{")
+        width = max(len(b.name) for b in bindings) + 2
+        for b in bindings:
+            self._line(b.span, f"{b.name}:".ljust(width) + format_expr(b.value),
+                       indent + INDENT)
+        self.out.append(f"{indent}}}")
 
 
 def _head_of(item: n.Decl) -> str:

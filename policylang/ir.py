@@ -355,13 +355,15 @@ Allocation = Shares | Waterfall
 class ExpectEligible:
     eligible: bool
     span: Span
+    case: int | None = None  # in a book test: the case (from 1) it is about
 
 
 @dataclass(frozen=True, slots=True)
 class ExpectOutcome:
     passes: bool
-    rule: str
+    rule: str  # a rule or limit; in a book test without `case`, a book limit
     span: Span
+    case: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,9 +371,18 @@ class ExpectExpr:
     expr: Expr
     source: str  # the expectation as written, for failure messages
     span: Span
+    case: int | None = None
 
 
-Expectation = ExpectEligible | ExpectOutcome | ExpectExpr
+@dataclass(frozen=True, slots=True)
+class ExpectMonitor:
+    state: Literal["trips", "suspended"]
+    monitor: str
+    case: int
+    span: Span
+
+
+Expectation = ExpectEligible | ExpectOutcome | ExpectExpr | ExpectMonitor
 
 
 @dataclass(frozen=True, slots=True)
@@ -381,6 +392,7 @@ class Test:
     params: tuple[tuple[str, Value], ...]
     expectations: tuple[Expectation, ...]
     span: Span
+    book: tuple[tuple[tuple[str, Value], ...], ...] | None = None  # a book test's cases
 
 
 @dataclass(frozen=True, slots=True)

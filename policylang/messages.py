@@ -58,6 +58,7 @@ CODES: dict[str, str] = {
     "E505": "unknown param in a test",
     "E506": "test expectation failed",
     "E507": "test could not be evaluated",
+    "E508": "a book expectation out of place",
     # E6xx: input data and evaluation
     "E601": "unknown input field",
     "E602": "missing required input field",

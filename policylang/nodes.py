@@ -366,6 +366,7 @@ class Binding:
 class ExpectEligible:
     eligible: bool
     span: Span
+    case: int | None = None  # in a book test: which case (from 1)
 
 
 @dataclass(frozen=True, slots=True)
@@ -376,15 +377,28 @@ class ExpectOutcome:
     rule: str
     span: Span
     rule_span: Span
+    case: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class ExpectExpr:
     expr: Expr
     span: Span
+    case: int | None = None
 
 
-Expectation = ExpectEligible | ExpectOutcome | ExpectExpr
+@dataclass(frozen=True, slots=True)
+class ExpectMonitor:
+    """In a book test: `expect case N trips MONITOR` or `expect case N suspended MONITOR`."""
+
+    state: Literal["trips", "suspended"]
+    monitor: str
+    case: int
+    span: Span
+    monitor_span: Span
+
+
+Expectation = ExpectEligible | ExpectOutcome | ExpectExpr | ExpectMonitor
 
 
 @dataclass(frozen=True, slots=True)
@@ -394,6 +408,7 @@ class TestDecl:
     params: tuple[Binding, ...] | None
     expectations: tuple[Expectation, ...]
     span: Span
+    book: tuple[tuple[Binding, ...], ...] | None = None  # a book test's cases, in order
 
 
 @dataclass(frozen=True, slots=True)

@@ -412,12 +412,16 @@ class _ToAst(Transformer):
         return n.RestStep(str(party), self._clauses(clauses), self._span(meta))
 
     def test_decl(self, meta, children):
-        name, given, params, *expectations = children
+        name, cases, params, *expectations = children
+        given, book = ((), tuple(cases)) if isinstance(cases, list) else (cases, None)
         return n.TestDecl(self._text(name), given, params, tuple(expectations),
-                          self._span(meta))
+                          self._span(meta), book)
 
     def given(self, meta, children):
         return tuple(children)
+
+    def book_cases(self, meta, children):
+        return list(children)
 
     def params_block(self, meta, children):
         return tuple(children)
@@ -426,22 +430,36 @@ class _ToAst(Transformer):
         name, value = children
         return n.Binding(str(name), value, self._span(meta))
 
+    def case_ref(self, meta, children):
+        return int(str(children[0])) if str(children[0]).isdigit() else 0
+
     def expect_eligible(self, meta, children):
-        return n.ExpectEligible(True, self._span(meta))
+        return n.ExpectEligible(True, self._span(meta), children[0])
 
     def expect_not_eligible(self, meta, children):
-        return n.ExpectEligible(False, self._span(meta))
+        return n.ExpectEligible(False, self._span(meta), children[0])
 
     def expect_fails(self, meta, children):
-        return n.ExpectOutcome(False, str(children[0]), self._span(meta),
-                               self._tspan(children[0]))
+        case, rule = children
+        return n.ExpectOutcome(False, str(rule), self._span(meta), self._tspan(rule), case)
 
     def expect_passes(self, meta, children):
-        return n.ExpectOutcome(True, str(children[0]), self._span(meta),
-                               self._tspan(children[0]))
+        case, rule = children
+        return n.ExpectOutcome(True, str(rule), self._span(meta), self._tspan(rule), case)
+
+    def expect_suspended(self, meta, children):
+        case, monitor = children
+        return n.ExpectMonitor("suspended", str(monitor), case, self._span(meta),
+                               self._tspan(monitor))
+
+    def expect_trips(self, meta, children):
+        case, monitor = children
+        return n.ExpectMonitor("trips", str(monitor), case, self._span(meta),
+                               self._tspan(monitor))
 
     def expect_expr(self, meta, children):
-        return n.ExpectExpr(children[0], self._span(meta))
+        case, expr = children
+        return n.ExpectExpr(expr, self._span(meta), case)
 
     # expressions
     def if_expr(self, meta, children):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import assert_never
 
 from policylang import ir
 from policylang import nodes as n
@@ -31,31 +32,85 @@ def check_tests(checker, tests: list[n.TestDecl], check_names: set[str]) -> tupl
             checker.error("E504", f"a test named {test.name.value!r} already exists",
                           test.name.span)
         seen.add(test.name.value)
-        given = _bindings(checker, test.given, checker.inputs, "E501", "input")
-        given_names = {b.name for b in test.given}
-        for name, field_ in checker.inputs.items():
-            if field_.default is None and name not in given_names:
-                checker.error("E502", f"test {test.name.value!r} gives no value for the "
-                              f"required input `{name}`", test.name.span)
+        cases = test.book if test.book is not None else (test.given,)
+        checked_cases = tuple(_case(checker, test, case, index if test.book else None)
+                              for index, case in enumerate(cases, 1))
         params = _bindings(checker, test.params or (), checker.params, "E505", "param")
-        expectations: list[ir.Expectation] = []
-        for expectation in test.expectations:
-            match expectation:
-                case n.ExpectEligible(eligible=eligible, span=span):
-                    expectations.append(ir.ExpectEligible(eligible, span))
-                case n.ExpectOutcome(passes=passes, rule=rule, span=span):
-                    if rule not in check_names:
-                        checker.error("E503", f"no rule or limit is named `{rule}`",
-                                      expectation.rule_span)
-                    expectations.append(ir.ExpectOutcome(passes, rule, span))
-                case n.ExpectExpr(expr=expr, span=span):
-                    typed = checker.typer.expr(expr)
-                    if typed.type.kind not in (ir.Kind.BOOL, ir.Kind.ERROR):
-                        checker.error("E212", f"an expectation must be bool, not {typed.type}",
-                                      expr.span)
-                    expectations.append(ir.ExpectExpr(typed, format_expr(expr), span))
-        checked.append(ir.Test(test.name.value, given, params, tuple(expectations), test.span))
+        expectations = tuple(_expectation(checker, test, e, check_names)
+                             for e in test.expectations)
+        if test.book is None:
+            checked.append(ir.Test(test.name.value, checked_cases[0], params, expectations,
+                                   test.span))
+        else:
+            checked.append(ir.Test(test.name.value, (), params, expectations, test.span,
+                                   checked_cases))
     return tuple(checked)
+
+
+def _case(checker, test: n.TestDecl, bindings, index: int | None):
+    given = _bindings(checker, bindings, checker.inputs, "E501", "input")
+    given_names = {b.name for b in bindings}
+    which = f" case {index}" if index is not None else ""
+    for name, field_ in checker.inputs.items():
+        if field_.default is None and name not in given_names:
+            checker.error("E502", f"test {test.name.value!r}{which} gives no value for the "
+                          f"required input `{name}`", test.name.span)
+    return given
+
+
+def _expectation(checker, test: n.TestDecl, expectation: n.Expectation,
+                 check_names: set[str]) -> ir.Expectation:
+    book = test.book
+    portfolio = checker.portfolio
+    book_rules = {r.name: r for r in portfolio.rules} if portfolio else {}
+    case = expectation.case
+    if case is not None and (book is None or not 1 <= case <= len(book)):
+        checker.error("E508", f"`expect case {case}` needs a book test with a case {case}"
+                      if book is None else f"the book has no case {case} (it has "
+                      f"{len(book)})", expectation.span)
+    elif case is None and book is not None and not (
+            isinstance(expectation, n.ExpectOutcome) and expectation.rule in book_rules):
+        checker.error("E508", "in a book test, say which case an expectation is about "
+                      "(`expect case 2 eligible`), or name a book limit or monitor",
+                      expectation.span)
+    match expectation:
+        case n.ExpectEligible(eligible=eligible, span=span):
+            return ir.ExpectEligible(eligible, span, case)
+        case n.ExpectOutcome(passes=passes, rule=rule, span=span):
+            known = check_names | (set(book_rules) if case is None and book else set())
+            if rule not in known:
+                checker.error("E503", f"no rule or limit is named `{rule}`",
+                              expectation.rule_span)
+            return ir.ExpectOutcome(passes, rule, span, case)
+        case n.ExpectMonitor(state=state, monitor=monitor, span=span):
+            rule = book_rules.get(monitor)
+            if rule is None or rule.kind != "monitor":
+                checker.error("E503", f"no monitor is named `{monitor}`",
+                              expectation.monitor_span)
+            return ir.ExpectMonitor(state, monitor, case or 0, span)
+        case n.ExpectExpr(expr=expr, span=span):
+            checker.book_columns = _book_columns(portfolio) if book is not None else {}
+            try:
+                typed = checker.typer.expr(expr)
+            finally:
+                checker.book_columns = {}
+            if typed.type.kind not in (ir.Kind.BOOL, ir.Kind.ERROR):
+                checker.error("E212", f"an expectation must be bool, not {typed.type}",
+                              expr.span)
+            return ir.ExpectExpr(typed, format_expr(expr), span, case)
+        case _:
+            assert_never(expectation)
+
+
+def _book_columns(portfolio: ir.Portfolio | None) -> dict[tuple[str, str], tuple[str, ir.Type]]:
+    """`monitor.NAME` and `budget.NAME` in a book test: the case's portfolio columns."""
+    columns = {}
+    for rule in portfolio.rules if portfolio else ():
+        if rule.kind == "monitor":
+            columns[("monitor", rule.name)] = (f"monitor__{rule.name}", rule.value.type)
+        elif rule.kind == "budget":
+            columns[("budget", rule.name)] = (f"budget__{rule.name}", ir.MONEY)
+    return columns
 
 
 def _bindings(checker, bindings, declared: dict[str, ir.Field], code: str,
@@ -114,31 +169,107 @@ def run_test(policy: ir.Policy, test: ir.Test, backend_name: str, backend: Backe
     except PolicyError as error:
         result.error = error
         return result
+    for expectation in test.expectations:
+        result.failures += _judge(policy, case, params, decision, expectation)
+    return result
+
+
+# A book backend: (cases, params) → (decisions, each case's portfolio columns, report).
+BookBackend = Callable[[list[dict[str, ir.Value]], dict[str, ir.Value]],
+                       tuple[list[dict], list[dict], dict]]
+
+
+def run_book_test(policy: ir.Policy, test: ir.Test, backend_name: str,
+                  backend: BookBackend) -> TestResult:
+    result = TestResult(policy.name, test, backend_name)
+    try:
+        _, params = test_case(policy, test)
+        cases = [{f.name: dict(given).get(f.name, f.default) for f in policy.inputs}
+                 for given in test.book or ()]
+        decisions, columns, report = backend(cases, params)
+    except PolicyError as error:
+        result.error = error
+        return result
+    for expectation in test.expectations:
+        if expectation.case is None:
+            result.failures += _judge_book(expectation, report)
+            continue
+        index = expectation.case - 1
+        if isinstance(expectation, ir.ExpectMonitor):
+            key = (f"monitor__{expectation.monitor}__tripped" if expectation.state == "trips"
+                   else f"suspended__{expectation.monitor}")
+            if not columns[index][key]:
+                verb = "trip" if expectation.state == "trips" else "be suspended by"
+                value = columns[index].get(f"monitor__{expectation.monitor}")
+                result.failures.append(f"case {expectation.case}: expected it to {verb} "
+                                       f"{expectation.monitor}, but it does not (value {value})")
+            continue
+        case = dict(cases[index]) | {name: _book_value(policy, name, value)
+                                     for name, value in columns[index].items()}
+        result.failures += [f"case {expectation.case}: {failure}" for failure in
+                            _judge(policy, case, params, decisions[index], expectation)]
+    return result
+
+
+def _book_value(policy: ir.Policy, name: str, reported: object) -> ir.Value:
+    from policylang.portfolio import portfolio_columns
+
+    types = dict(portfolio_columns(policy))
+    return read_reported(reported, types[name])
+
+
+def _judge_book(expectation: ir.Expectation, report: dict) -> list[str]:
+    assert isinstance(expectation, ir.ExpectOutcome)
+    name = expectation.rule
+    if name in report.get("limits", {}):
+        groups = report["limits"][name]["groups"]
+        failing = [g for g in groups if not g["holds"]]
+        if bool(failing) == expectation.passes:
+            shown = failing[0] if failing else (groups[0] if groups else {})
+            return [f"expected book limit {name} to {'pass' if expectation.passes else 'fail'}"
+                    f", but its value is {shown.get('value')} against {shown.get('bound')}"]
+        return []
+    groups = report["monitors"][name]["groups"]
+    tripped = [g for g in groups if g["tripped_row"] is not None]
+    if bool(tripped) == expectation.passes:
+        return [f"expected monitor {name} " + (
+            f"never to trip, but case {tripped[0]['tripped_row']} trips it" if tripped
+            else "to trip, but it never does")]
+    return []
+
+
+def _judge(policy: ir.Policy, case: dict[str, ir.Value], params: dict[str, ir.Value],
+           decision: dict, expectation: ir.Expectation) -> list[str]:
+    """What is wrong with one per-case expectation (nothing if it holds)."""
     failed = {f["rule"]: f for f in decision["failures"]}
     evaluator = _decision_evaluator(policy, case, params, decision)
-    for expectation in test.expectations:
-        match expectation:
-            case ir.ExpectEligible(eligible=eligible):
-                if decision["eligible"] != eligible:
-                    why = "; ".join(_describe_failure(f) for f in decision["failures"])
-                    result.failures.append(
-                        f"expected {'eligible' if eligible else 'not eligible'}, but it is "
-                        + ("not eligible: " + why if eligible else "eligible"))
-            case ir.ExpectOutcome(passes=passes, rule=rule):
-                if (rule not in failed) != passes:
-                    result.failures.append(
-                        f"expected {rule} to {'pass' if passes else 'fail'}, but it "
-                        + (f"fails: {_describe_failure(failed[rule])}" if passes else "holds"))
-            case ir.ExpectExpr(expr=expr, source=source):
-                try:
-                    holds = evaluator.expr(expr)
-                except PolicyError as error:
-                    result.failures.append(f"expect {source}: {error.diagnostics[0].message}")
-                    continue
-                if not holds:
-                    result.failures.append(f"expect {source}: false; "
-                                           + _actual_values(evaluator, expr))
-    return result
+    failures: list[str] = []
+    match expectation:
+        case ir.ExpectEligible(eligible=eligible):
+            if decision["eligible"] != eligible:
+                why = "; ".join(_describe_failure(f) for f in decision["failures"])
+                failures.append(
+                    f"expected {'eligible' if eligible else 'not eligible'}, but it is "
+                    + ("not eligible: " + why if eligible else "eligible"))
+        case ir.ExpectOutcome(passes=passes, rule=rule):
+            if (rule not in failed) != passes:
+                failures.append(
+                    f"expected {rule} to {'pass' if passes else 'fail'}, but it "
+                    + (f"fails: {_describe_failure(failed[rule])}" if passes else "holds"))
+        case ir.ExpectExpr(expr=expr, source=source):
+            try:
+                holds = evaluator.expr(expr)
+            except PolicyError as error:
+                failures.append(f"expect {source}: {error.diagnostics[0].message}")
+                return failures
+            if not holds:
+                failures.append(f"expect {source}: false; "
+                                + _actual_values(evaluator, expr))
+        case ir.ExpectMonitor():
+            raise AssertionError("a monitor expectation belongs to a book test")
+        case _:
+            assert_never(expectation)
+    return failures
 
 
 def _decision_evaluator(policy: ir.Policy, case, params, decision: dict) -> Evaluator:
@@ -180,5 +311,7 @@ def _describe(expr: ir.Expr, otherwise: str) -> str:
         case ir.PartRef(allocation=allocation, party=party):
             return f"{allocation}.{party}"
         case ir.InputRef(name=name) | ir.ParamRef(name=name) | ir.LetRef(name=name):
+            if name.startswith(("budget__", "monitor__")):  # written budget.NAME in a test
+                return name.replace("__", ".", 1)
             return name
     return otherwise

@@ -205,3 +205,72 @@ def test_portfolio_formatting_is_canonical_and_idempotent() -> None:
     squeezed = " ".join(CLAIMS.split())
     assert format_source(format_source(squeezed)) == format_source(squeezed)
     assert api.load_source(format_source(squeezed), "x.pol").portfolio is not None
+
+
+BOOK_TEST = """
+  test "甲保险第二笔赔付触发暂停" {
+    book {
+      given { insurer: a  claim_date: 2022-01-05  principal: 100万  compensated: 2万 }
+      given { insurer: a  claim_date: 2022-02-05  principal: 100万  compensated: 9万 }
+      given { insurer: a  claim_date: 2022-03-05  principal: 100万  collateral: true }
+    }
+    expect case 2 trips compensation_rate
+    expect case 3 suspended compensation_rate
+    expect case 2 monitor.compensation_rate == 5.5%
+    expect case 2 budget.annual == 40500元
+    expect case 3 budget.collateral_pool == 1000.01元
+    expect case 1 eligible
+    expect fails compensation_rate
+    expect fails collateral_share
+    expect fails claims_count
+  }
+}
+"""
+
+
+def _with_book_test(text: str) -> str:
+    return CLAIMS.rstrip().removesuffix("}") + text
+
+
+@pytest.mark.parametrize("backend", ["interp", "sql"])
+def test_book_test_blocks_pass_on_every_book_backend(backend: str) -> None:
+    from policylang import backends
+
+    policy = api.load_source(_with_book_test(BOOK_TEST), "claims.pol")
+    makers = backends.available()
+    results = api.run_tests(policy, {backend: makers[backend](policy)})
+    assert [r.failures for r in results] == [[]]
+
+
+def test_book_test_failures_are_reported() -> None:
+    wrong = (BOOK_TEST.replace("expect case 3 suspended", "expect case 1 suspended")
+             .replace("budget.annual == 40500元", "budget.annual == 40501元")
+             .replace("expect fails claims_count", "expect passes claims_count"))
+    policy = api.load_source(_with_book_test(wrong), "claims.pol")
+    (result,) = api.run_tests(policy)
+    assert result.failures == [
+        "case 1: expected it to be suspended by compensation_rate, but it does not "
+        "(value 0.02)",
+        "case 2: expect budget.annual == 40501元: false; budget.annual is 40500元",
+        "expected monitor claims_count never to trip, but case 3 trips it",
+    ]
+
+
+@pytest.mark.parametrize(("expectation", "words"), [
+    ("expect case 4 eligible", "the book has no case 4"),
+    ("expect eligible", "say which case"),
+    ("expect case 1 trips annual", "no monitor is named `annual`"),
+])
+def test_book_test_check_errors(expectation: str, words: str) -> None:
+    with pytest.raises(PolicyError) as raised:
+        api.load_source(_with_book_test(BOOK_TEST.replace("expect case 1 eligible",
+                                                          expectation)), "claims.pol")
+    assert words in str(raised.value)
+
+
+def test_case_expectation_outside_a_book_test() -> None:
+    source = ('policy p "p" { input { a: money } '
+              'test "t" { given { a: 1元 } expect case 1 eligible } }')
+    with pytest.raises(PolicyError, match="E508|needs a book test") as raised:
+        api.load_source(source, "p.pol")
+    assert raised.value.code == "E508"
