@@ -57,6 +57,7 @@ class BookSummary:
     seconds: float
     carried: tuple[str, ...] = field(default=())
     report: dict = field(default_factory=dict)  # the portfolio rules' findings
+    charts: tuple[Path, ...] = ()
 
 
 def sql_string(text: str) -> str:
@@ -65,7 +66,8 @@ def sql_string(text: str) -> str:
 
 def score_book(policy: ir.Policy, book: Path, params: dict[str, ir.Value],
                out: Path | None = None,
-               progress: Callable[[str], None] = lambda _: None) -> BookSummary:
+               progress: Callable[[str], None] = lambda _: None,
+               charts: Path | None = None) -> BookSummary:
     """Score every row of `book`; write `out` (CSV or Parquet) only if all of it succeeds."""
     started = time.perf_counter()
     out_format = _format(out, "output") if out is not None else None
@@ -94,6 +96,12 @@ def score_book(policy: ir.Policy, book: Path, params: dict[str, ir.Value],
         report = book_portfolio.evaluate(
             connection, policy, params,
             lambda failing, error: _first_failing_row(connection, failing, book, rows, error))
+    drawn: list[Path] = []
+    if charts is not None and policy.portfolio is not None:
+        from policylang.charts import write_charts
+
+        progress(f"drawing charts in {charts}")
+        drawn = write_charts(policy, book_portfolio.series(connection, policy), params, charts)
     summary = _summarise(connection, policy, rows)
     if out is not None and out_format is not None:
         progress(f"writing {out}")
@@ -101,7 +109,7 @@ def score_book(policy: ir.Policy, book: Path, params: dict[str, ir.Value],
     return BookSummary(rows, summary[0], summary[1], summary[2], out,
                        time.perf_counter() - started,
                        tuple(c for c in columns if c not in {f.name for f in policy.inputs}),
-                       report)
+                       report, tuple(drawn))
 
 
 def _format(path: Path, what: str) -> str:

@@ -244,3 +244,33 @@ def _reported(value: object, type_: ir.Type) -> object:
         return value.isoformat()
     return value
 
+
+
+def series(connection, policy: ir.Policy) -> dict[str, dict[str, list[tuple]]]:
+    """For charts: per monitor and budget, per group, (date, value) at each date's last
+    case: a monitor's running value, a budget's cumulative payout."""
+    date = quote_identifier(policy.portfolio.order_by)
+    out: dict[str, dict[str, list[tuple]]] = {}
+    for r, rule in enumerate(policy.portfolio.rules):
+        if rule.kind == "limit":
+            continue
+        keys = [quote_identifier(_key(r, j)) for j in range(len(rule.per))]
+        if rule.kind == "monitor":
+            value = quote_identifier(f"monitor__{rule.name}")
+        else:
+            paid = quote_identifier(f"budget__{rule.name}")
+            frame = _window([_key(r, j) for j in range(len(rule.per))], "CURRENT ROW")
+            value = f"SUM({paid}) {frame}"
+        rows = connection.execute(
+            f"SELECT {', '.join(keys + [date])}, arg_max(v, {ROW}) FROM (SELECT "
+            f"{', '.join(['r.' + k for k in keys] + ['r.' + date, 'r.' + ROW])}, {value} AS v "
+            f"FROM __pl_result r JOIN __pl_portfolio p USING ({ROW})) "
+            f"GROUP BY {', '.join(keys + [date])} ORDER BY {date}").fetchall()
+        groups: dict[str, list[tuple]] = {}
+        for row in rows:
+            key, day, amount = row[:len(keys)], row[len(keys)], row[len(keys) + 1]
+            label = ", ".join(str(_reported(k, e.type)) for k, e in zip(key, rule.per,
+                                                                        strict=True)) or "book"
+            groups.setdefault(label, []).append((day, Decimal(amount)))
+        out[f"{rule.kind}__{rule.name}"] = groups
+    return out

@@ -145,6 +145,9 @@ def run(file: Path,
             "--out", help="write every row's decision columns: .csv or .parquet")] = None,
         report: Annotated[Path | None, typer.Option(
             "--report", help="write the portfolio rules' findings as JSON")] = None,
+        charts: Annotated[Path | None, typer.Option(
+            "--charts", help="draw a PNG per monitor and budget over time in this folder")
+        ] = None,
         engine: Annotated[str, typer.Option(help="engine for --book: duckdb")] = "duckdb",
         param: Annotated[list[str] | None, typer.Option("--param", help="NAME=VALUE")] = None,
         ) -> None:
@@ -155,8 +158,8 @@ def run(file: Path,
         if (case is None) == (book is None):
             err.print("give exactly one of --case CASE.json or --book BOOK.csv")
             return 2
-        if (out is not None or report is not None) and book is None:
-            err.print("--out and --report go with --book")
+        if (out is not None or report is not None or charts is not None) and book is None:
+            err.print("--out, --report and --charts go with --book")
             return 2
         if engine != "duckdb":
             err.print(f"unknown engine {engine!r}; choose from duckdb")
@@ -167,7 +170,7 @@ def run(file: Path,
             from policylang.book import score_book
 
             summary = score_book(policy, book, parse_params(policy, options), out,
-                                 progress=_progress)
+                                 progress=_progress, charts=charts)
             _print_book_summary(policy, book, summary)
             if report is not None:
                 _write_atomically(report, json.dumps(summary.report, ensure_ascii=False,
@@ -214,6 +217,8 @@ def _print_book_summary(policy: ir.Policy, book: Path, summary) -> None:
                 table.add_row(allocation, party, format_money(total))
         out.print(table)
     _print_portfolio(summary.report)
+    for chart in summary.charts:
+        out.print(f"drew {chart}")
     if summary.output is not None:
         out.print(f"wrote {summary.output}")
 

@@ -274,3 +274,18 @@ def test_case_expectation_outside_a_book_test() -> None:
     with pytest.raises(PolicyError, match="E508|needs a book test") as raised:
         api.load_source(source, "p.pol")
     assert raised.value.code == "E508"
+
+
+def test_charts_are_drawn_per_monitor_and_budget(tmp_path: Path) -> None:
+    book = tmp_path / "book.csv"
+    book.write_text("insurer,claim_date,principal,compensated\na,2022-01-05,1万,1元\n"
+                    "b,2022-01-06,2万,1元\na,2022-02-01,1万,900元\n", encoding="utf-8")
+    charts = tmp_path / "charts"
+    result = CliRunner().invoke(app, ["run", str(_policy_file(tmp_path)), "--book", str(book),
+                                      "--charts", str(charts)])
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in charts.iterdir())
+    assert names == ["budget__annual.png", "budget__collateral_pool.png",
+                     "monitor__claims_count.png", "monitor__compensation_rate.png"]
+    for path in charts.iterdir():
+        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
