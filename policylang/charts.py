@@ -7,6 +7,7 @@ moment they are drawn: plotting is the one place they become floats.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 from policylang import ir
@@ -40,10 +41,14 @@ def write_charts(policy: ir.Policy, series: dict[str, dict[str, list[tuple]]],
         axes.set_ylabel("cumulative payout (yuan)" if rule.kind == "budget" else "value")
         axes.legend(loc="best", fontsize="small")
         figure.autofmt_xdate()
-        figure.tight_layout()
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Glyph .* missing")
+            figure.tight_layout()
         path = folder / f"{name}.png"
         temporary = path.with_name(f".{path.name}.tmp.png")
-        figure.savefig(temporary)
+        with warnings.catch_warnings():  # no CJK font here: boxes, not a warning per glyph
+            warnings.filterwarnings("ignore", message="Glyph .* missing")
+            figure.savefig(temporary)
         pyplot.close(figure)
         temporary.replace(path)
         written.append(path)
