@@ -149,6 +149,8 @@ def run(file: Path,
             "--charts", help="draw a PNG per monitor and budget over time in this folder")
         ] = None,
         engine: Annotated[str, typer.Option(help="engine for --book: duckdb")] = "duckdb",
+        explain_: Annotated[bool, typer.Option(
+            "--explain", help="add the decision's explanation tree to the JSON")] = False,
         param: Annotated[list[str] | None, typer.Option("--param", help="NAME=VALUE")] = None,
         ) -> None:
     """Evaluate one case (decision JSON) or a whole book (summary, --out for every row)."""
@@ -179,10 +181,90 @@ def run(file: Path,
             return 0
         assert case is not None
         decision = api.decide(policy, _read_case(case), options)
+        if explain_:
+            decision["explain"] = _explanation(policy, case, options).to_json()
         sys.stdout.write(json.dumps(decision, ensure_ascii=False, indent=2) + "\n")
         return 0
 
     _run(action)
+
+
+def _explanation(policy: ir.Policy, case: Path, options: dict[str, str]):
+    from policylang.cases import parse_case, parse_params
+    from policylang.explain import explain as explain_case
+
+    return explain_case(policy, parse_case(policy, _read_case(case)),
+                        parse_params(policy, options))
+
+
+@app.command()
+def explain(file: Path,
+            case: Annotated[Path, typer.Option("--case", help="a case JSON file")],
+            param: Annotated[list[str] | None, typer.Option("--param", help="NAME=VALUE")]
+            = None,
+            format_: Annotated[str, typer.Option("--format", help="text, json or html")]
+            = "text",
+            output: Annotated[Path | None, typer.Option("-o", "--output")] = None) -> None:
+    """Why one case's decision came out as it did: a tree with citations."""
+    from policylang.cases import parse_param_options
+
+    def action() -> int:
+        if format_ not in ("text", "json", "html"):
+            err.print(f"unknown format {format_!r}; choose from text, json, html")
+            return 2
+        policy = api.load(file)
+        root = _explanation(policy, case, parse_param_options(param or []))
+        if format_ == "text":
+            text = _tree_text(root)
+        elif format_ == "json":
+            text = json.dumps(root.to_json(), ensure_ascii=False, indent=2) + "\n"
+        else:
+            from policylang.explain import render_html
+
+            text = render_html(policy, root)
+        if output is None:
+            sys.stdout.write(text)
+        else:
+            _write_atomically(output, text)
+        return 0
+
+    _run(action)
+
+
+def _tree_text(root) -> str:
+    from rich.tree import Tree
+
+    colours = {"holds": "green", "fails": "bold red", "not applicable": "dim"}
+
+    def label(node) -> str:
+        parts = [f"[dim]{node.kind}[/] [bold]{escape(node.name)}[/]"]
+        if node.value is not None:
+            shown = node.text if node.text is not None else node.value
+            shown = str(shown).lower() if isinstance(shown, bool) else str(shown)
+            parts.append(f"= {escape(shown)}")
+        if node.status:
+            parts.append(f"[{colours.get(node.status, 'dim')}]{node.status}[/]")
+        if node.detail:
+            parts.append(escape(node.detail))
+        if node.cite:
+            parts.append(f"[blue]{escape(node.cite)}[/]")
+        if node.line:
+            parts.append(f"[dim]line {node.line}[/]")
+        return " ".join(parts)
+
+    def add(tree, node) -> None:
+        branch = tree.add(label(node))
+        for child in node.children:
+            add(branch, child)
+
+    tree = Tree(label(root))
+    for child in root.children:
+        add(tree, child)
+    console = Console(record=True, width=120, force_terminal=sys.stdout.isatty(),
+                      highlight=False)
+    with console.capture() as captured:
+        console.print(tree)
+    return captured.get()
 
 
 def _progress(message: str) -> None:

@@ -93,6 +93,9 @@ class Evaluator:
         self.params = params
         self.lets: dict[str, ir.Value] = {}
         self.allocations: dict[str, dict[str, Decimal]] = {}
+        # waterfall → each step with the amount remaining before it and what each party
+        # took, exact (before rounding): what `explain` shows.
+        self.steps: dict[str, list[tuple[ir.Step, Decimal, dict[str, Decimal]]]] = {}
 
     # ── declarations ──
     def let(self, name: str) -> ir.Value:
@@ -155,26 +158,31 @@ class Evaluator:
         amount = self._allocated_amount(waterfall.amount)
         parts = {party: Decimal(0) for party in waterfall.parties}
         remaining = amount
+        trace = self.steps[waterfall.name] = []
         for step in waterfall.steps:
+            taken: dict[str, Decimal] = {}
+            before = remaining
             match step:
                 case ir.Take(party=party, cap=cap):
-                    taken = min(remaining, max(self.expr(cap), Decimal(0)))
-                    parts[party] = v.add(parts[party], taken)
-                    remaining = v.sub(remaining, taken)
+                    taken[party] = min(remaining, max(self.expr(cap), Decimal(0)))
+                    remaining = v.sub(remaining, taken[party])
                 case ir.Split(parts=split):
-                    base, given = remaining, Decimal(0)
+                    given = Decimal(0)
                     for part in split:
-                        share = v.mul(base, part.share)
+                        share = v.mul(before, part.share)
                         if part.cap is not None:
                             share = min(share, max(self.expr(part.cap), Decimal(0)))
-                        parts[part.party] = v.add(parts[part.party], share)
+                        taken[part.party] = share
                         given = v.add(given, share)
-                    remaining = v.sub(base, given)
+                    remaining = v.sub(before, given)
                 case ir.Rest(party=party):
-                    parts[party] = v.add(parts[party], remaining)
+                    taken[party] = remaining
                     remaining = Decimal(0)
                 case _:
                     assert_never(step)
+            for party, share in taken.items():
+                parts[party] = v.add(parts[party], share)
+            trace.append((step, before, taken))
         if ir.UNALLOCATED in parts:
             parts[ir.UNALLOCATED] = v.add(parts[ir.UNALLOCATED], remaining)
         return dict(zip(parts, allocate_fen(amount, list(parts.values())), strict=True))

@@ -1,0 +1,111 @@
+"""`explain`: the decision tree, golden-tested, and its text, JSON and HTML forms.
+
+Goldens live in tests/goldens/explain/; rewrite them with `pytest --update-goldens` (or
+POLICYLANG_UPDATE_GOLDENS=1) after a deliberate change, and review the diff.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from policylang import api
+from policylang.cases import parse_case, parse_params
+from policylang.cli import app
+from policylang.explain import explain, render_html
+from tests.policies import design_example
+
+GOLDENS = Path(__file__).parent / "goldens" / "explain"
+CASES = {
+    # 1200万: amount_cap fails; the overdue waterfall splits the shortfall.
+    "design_example_over_cap": {
+        "in_zone": True, "sme": True, "high_tech": True, "tech_listed": False, "owns_ip": True,
+        "revenue_last_year": "800万", "loan_amount": "1200万", "term": "1 year",
+        "interest_rate": "5%", "overdue_amount": "100万", "pool_balance": "40万",
+        "risk_fund_balance": "1000万"},
+    # The risk fund runs out: the waterfall escalates what it cannot take (odd fen).
+    "design_example_escalation": {
+        "in_zone": True, "sme": False, "high_tech": True, "tech_listed": True, "owns_ip": False,
+        "revenue_last_year": "0元", "loan_amount": "300万", "term": "6 months",
+        "interest_rate": "4%", "overdue_amount": "1234567.89元", "pool_balance": "10万",
+        "risk_fund_balance": "20万"},
+}
+
+
+def _update(request) -> bool:
+    return bool(request.config.getoption("--update-goldens", default=False)
+                or os.environ.get("POLICYLANG_UPDATE_GOLDENS"))
+
+
+@pytest.fixture(scope="module")
+def policy():
+    return api.load_source(design_example(), "design_example.pol")
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_explain_tree_matches_golden(policy, name: str, request) -> None:
+    tree = explain(policy, parse_case(policy, CASES[name]), parse_params(policy, {}))
+    text = json.dumps(tree.to_json(), ensure_ascii=False, indent=2) + "\n"
+    golden = GOLDENS / f"{name}.json"
+    if _update(request):
+        golden.write_text(text, encoding="utf-8")
+    assert golden.exists(), f"no golden {golden}; run pytest --update-goldens"
+    assert text == golden.read_text(encoding="utf-8")
+
+
+def test_explanation_agrees_with_the_decision(policy) -> None:
+    case = CASES["design_example_escalation"]
+    decision = api.decide(policy, case)
+    tree = explain(policy, parse_case(policy, case), parse_params(policy, {})).to_json()
+    assert tree["value"] == decision["eligible"]
+    failed = {node["name"] for node in tree["children"] if node.get("status") == "fails"}
+    assert failed == {f["rule"] for f in decision["failures"]}
+    waterfall = next(n for n in tree["children"] if n["kind"] == "waterfall")
+    parts = {n["name"]: n["value"] for n in waterfall["children"] if n["kind"] == "part"}
+    assert parts == decision["allocations"]["overdue"]
+
+
+class _Collect(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.names: list[str] = []
+
+    def handle_starttag(self, tag, attrs) -> None:
+        if tag == "li":
+            self.names.append(dict(attrs)["data-name"])
+
+
+def test_html_has_every_node(policy) -> None:
+    tree = explain(policy, parse_case(policy, CASES["design_example_over_cap"]),
+                   parse_params(policy, {}))
+    parser = _Collect()
+    parser.feed(render_html(policy, tree))
+
+    def names(node) -> list[str]:
+        return [node.name] + [n for child in node.children for n in names(child)]
+
+    assert parser.names == names(tree)
+
+
+def test_cli_explain_and_run_explain(policy, tmp_path: Path) -> None:
+    source = tmp_path / "design.pol"
+    source.write_text(design_example(), encoding="utf-8")
+    case = tmp_path / "case.json"
+    case.write_text(json.dumps(CASES["design_example_over_cap"], ensure_ascii=False),
+                    encoding="utf-8")
+    runner = CliRunner()
+    text = runner.invoke(app, ["explain", str(source), "--case", str(case)])
+    assert text.exit_code == 0, text.output
+    assert "amount_cap fails 12000000元 <= 10000000元 第十条" in text.output
+    decided = runner.invoke(app, ["run", str(source), "--case", str(case), "--explain"])
+    assert json.loads(decided.output)["explain"]["children"][3]["status"] == "fails"
+    bad = tmp_path / "bad.json"
+    bad.write_text('{"loan_amount": "lots"}', encoding="utf-8")
+    assert runner.invoke(app, ["explain", str(source), "--case", str(bad)]).exit_code == 2
+    assert runner.invoke(app, ["explain", str(source), "--case", str(case),
+                               "--format", "pdf"]).exit_code == 2
