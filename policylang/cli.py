@@ -267,6 +267,38 @@ def _tree_text(root) -> str:
     return captured.get()
 
 
+@app.command()
+def deps(file: Path,
+         format_: Annotated[str, typer.Option("--format", help="text or json")] = "text") -> None:
+    """Which inputs and params each rule, limit, let and allocation can depend on."""
+    from policylang.deps import dependencies, unused_inputs
+
+    def action() -> int:
+        if format_ not in ("text", "json"):
+            err.print(f"unknown format {format_!r}; choose from text, json")
+            return 2
+        policy = api.load(file)
+        found = dependencies(policy)
+        unused = unused_inputs(policy)
+        if format_ == "json":
+            data = {"declarations": {item: {"inputs": list(d.inputs), "params": list(d.params)}
+                                     for item, d in found.items()},
+                    "unused_inputs": unused}
+            sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+            return 0
+        table = Table(title=f"dependencies of {policy.name}")
+        for column in ("declaration", "inputs", "params"):
+            table.add_column(column)
+        for item, d in found.items():
+            table.add_row(item, ", ".join(d.inputs) or "—", ", ".join(d.params) or "—")
+        out.print(table)
+        if unused:
+            out.print("inputs no rule, limit, let or allocation uses: " + ", ".join(unused))
+        return 0
+
+    _run(action)
+
+
 def _progress(message: str) -> None:
     if sys.stderr.isatty():
         err.print(f"[dim]… {message}[/]")

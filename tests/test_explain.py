@@ -109,3 +109,23 @@ def test_cli_explain_and_run_explain(policy, tmp_path: Path) -> None:
     assert runner.invoke(app, ["explain", str(source), "--case", str(bad)]).exit_code == 2
     assert runner.invoke(app, ["explain", str(source), "--case", str(case),
                                "--format", "pdf"]).exit_code == 2
+
+
+def test_deps_follow_lets_allocations_and_portfolio(policy, tmp_path: Path) -> None:
+    from policylang.deps import dependencies, unused_inputs
+
+    found = dependencies(policy)
+    assert found["waterfall overdue"].inputs == ("overdue_amount", "pool_balance",
+                                                 "risk_fund_balance")
+    assert found["limit rate_cap"].params == ("benchmark_rate",)
+    assert unused_inputs(policy) == []
+    lonely = api.load_source('policy p "p" { input { a: money  b: money  d: date } '
+                             'let x = a * 2 portfolio order by d { limit l = sum(x) <= 1元 } }',
+                             "p.pol")
+    assert dependencies(lonely)["limit l"].inputs == ("a", "d")
+    assert unused_inputs(lonely) == ["b"]
+    source = tmp_path / "p.pol"
+    source.write_text(design_example(), encoding="utf-8")
+    result = CliRunner().invoke(app, ["deps", str(source), "--format", "json"])
+    assert json.loads(result.output)["declarations"]["let guarantee_deposit"] == {
+        "inputs": ["loan_amount"], "params": []}
