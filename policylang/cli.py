@@ -299,6 +299,24 @@ def deps(file: Path,
     _run(action)
 
 
+@app.command()
+def synth(file: Path,
+          output: Annotated[Path, typer.Option("-o", "--output", help="BOOK.csv or .parquet")],
+          rows: Annotated[int, typer.Option("--rows", "-n", min=0)] = 10_000,
+          seed: Annotated[int, typer.Option(help="the same seed gives the same book")] = 1,
+          ) -> None:
+    """Write a seeded synthetic book for a policy (values cluster at its limits' bounds)."""
+    from policylang.synthetic import write_book
+
+    def action() -> int:
+        policy = api.load(file)
+        write_book(policy, rows, output, seed)
+        out.print(f"wrote {rows:,} cases to {output}")
+        return 0
+
+    _run(action)
+
+
 def _progress(message: str) -> None:
     if sys.stderr.isatty():
         err.print(f"[dim]… {message}[/]")
