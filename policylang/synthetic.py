@@ -79,7 +79,7 @@ def _column(policy: ir.Policy, field: ir.Field, index: int, seed: int, rows: int
         case ir.Kind.DATE:
             days = f"{_pick(index, seed, 365)}"
             if policy.portfolio is not None and policy.portfolio.order_by == field.name:
-                days = f"CAST(i * 365 / {max(rows, 1)} AS INTEGER)"
+                days = f"CAST(floor(i * 365 / {max(rows, 1)}) AS INTEGER)"
             return f"DATE '2022-01-01' + {days}"
         case ir.Kind.BOOL:
             return f"{_pick(index, seed, 20)} < 17"  # mostly true: conditions hold more often
