@@ -1,0 +1,75 @@
+WITH __pl_0 AS (
+  SELECT
+    *,
+    CAST("guarantee_amount" AS DECIMAL(38, 10)) AS "__pl_in_guarantee_amount",
+    COALESCE("in_chengdu", TRUE) AS "__pl_in_in_chengdu",
+    "private" AS "__pl_in_private",
+    COALESCE("class", 'none') AS "__pl_in_class",
+    CAST(COALESCE("charged_rate", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_charged_rate"
+  FROM cases
+), __pl_1 AS (
+  SELECT
+    *,
+    (
+      "__pl_in_in_chengdu" AND (
+        "__pl_in_class" <> 'none'
+      )
+    ) AS "__pl_let_waived"
+  FROM __pl_0
+), __pl_2 AS (
+  SELECT
+    *,
+    (
+      (
+        "__pl_in_in_chengdu" AND "__pl_in_private"
+      ) AND NOT (
+        "__pl_let_waived"
+      )
+    ) AS "__pl_let_halved"
+  FROM __pl_1
+), __pl_3 AS (
+  SELECT
+    *,
+    CASE
+      WHEN "__pl_let_waived"
+      THEN CAST(0 AS DECIMAL(38, 10))
+      ELSE CASE
+        WHEN "__pl_let_halved"
+        THEN CAST(ROUND(CAST(0.005 AS DECIMAL(38, 10)) * CAST(0.5 AS DECIMAL(38, 10)), 10) AS DECIMAL(38, 10))
+        ELSE CAST(0.005 AS DECIMAL(38, 10))
+      END
+    END AS "__pl_let_due_rate"
+  FROM __pl_2
+), __pl_4 AS (
+  SELECT
+    *,
+    CAST(ROUND(
+      CAST("__pl_in_guarantee_amount" AS DECIMAL(38, 10)) * CAST("__pl_let_due_rate" AS DECIMAL(38, 10)),
+      10
+    ) AS DECIMAL(38, 10)) AS "__pl_let_reguarantee_fee"
+  FROM __pl_3
+), __pl_5 AS (
+  SELECT
+    *,
+    "__pl_in_charged_rate" AS "__pl_limit_rate_relief__value",
+    "__pl_let_due_rate" AS "__pl_limit_rate_relief__bound"
+  FROM __pl_4
+), __pl_checks AS (
+  SELECT
+    *,
+    (
+      "__pl_limit_rate_relief__value" <= "__pl_limit_rate_relief__bound"
+    ) AS "rule__rate_relief",
+    "__pl_limit_rate_relief__value" AS "rule__rate_relief__value",
+    "__pl_limit_rate_relief__bound" AS "rule__rate_relief__bound",
+    "__pl_let_waived" AS "waived",
+    "__pl_let_halved" AS "halved",
+    "__pl_let_due_rate" AS "due_rate",
+    CAST("__pl_let_reguarantee_fee" AS DECIMAL(18, 2)) AS "reguarantee_fee"
+  FROM __pl_5
+)
+SELECT
+  *
+  EXCLUDE ("__pl_in_guarantee_amount", "__pl_in_in_chengdu", "__pl_in_private", "__pl_in_class", "__pl_in_charged_rate", "__pl_let_waived", "__pl_let_halved", "__pl_let_due_rate", "__pl_let_reguarantee_fee", "__pl_limit_rate_relief__value", "__pl_limit_rate_relief__bound"),
+  "rule__rate_relief" AS "eligible"
+FROM __pl_checks;

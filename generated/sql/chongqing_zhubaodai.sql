@@ -1,0 +1,422 @@
+WITH __pl_0 AS (
+  SELECT
+    *,
+    "in_zone" AS "__pl_in_in_zone",
+    "sme" AS "__pl_in_sme",
+    "high_tech" AS "__pl_in_high_tech",
+    "tech_listed" AS "__pl_in_tech_listed",
+    "owns_ip" AS "__pl_in_owns_ip",
+    CAST("revenue_last_year" AS DECIMAL(38, 10)) AS "__pl_in_revenue_last_year",
+    COALESCE("working_capital", TRUE) AS "__pl_in_working_capital",
+    COALESCE("kind", 'new_loan') AS "__pl_in_kind",
+    CAST(COALESCE("previous_amount", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_previous_amount",
+    CAST("loan_amount" AS DECIMAL(38, 10)) AS "__pl_in_loan_amount",
+    COALESCE("above_normal_approved", FALSE) AS "__pl_in_above_normal_approved",
+    "term" AS "__pl_in_term",
+    CAST("interest_rate" AS DECIMAL(38, 10)) AS "__pl_in_interest_rate",
+    CAST(COALESCE("loan_date", CAST('2021-03-01' AS DATE)) AS DATE) AS "__pl_in_loan_date",
+    COALESCE("bank_notice_delay", INTERVAL '0' DAY) AS "__pl_in_bank_notice_delay",
+    CAST(COALESCE("overdue_amount", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_overdue_amount",
+    CAST(COALESCE("pool_balance", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_pool_balance",
+    CAST(COALESCE("risk_fund_balance", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_risk_fund_balance",
+    COALESCE("compensation_delay", INTERVAL '0' DAY) AS "__pl_in_compensation_delay",
+    CAST(COALESCE("recovered_amount", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_recovered_amount",
+    CAST(COALESCE("recovery_costs", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_recovery_costs",
+    CAST(COALESCE("bank_loss", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_bank_loss",
+    CAST(COALESCE("risk_fund_paid", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_risk_fund_paid",
+    CAST(COALESCE("outstanding_balance", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_outstanding_balance"
+  FROM cases
+), __pl_1 AS (
+  SELECT
+    *,
+    CASE
+      WHEN (
+        "__pl_in_kind" = 'new_loan'
+      )
+      THEN "__pl_in_loan_amount"
+      ELSE CASE
+        WHEN (
+          "__pl_in_kind" = 'increase'
+        )
+        THEN GREATEST(
+          (
+            "__pl_in_loan_amount" - "__pl_in_previous_amount"
+          ),
+          CAST(0 AS DECIMAL(38, 10))
+        )
+        ELSE CAST(0 AS DECIMAL(38, 10))
+      END
+    END AS "__pl_let_deposit_base"
+  FROM __pl_0
+), __pl_2 AS (
+  SELECT
+    *,
+    CAST(ROUND(
+      CAST("__pl_let_deposit_base" AS DECIMAL(38, 10)) * CAST(0.025 AS DECIMAL(38, 10)),
+      10
+    ) AS DECIMAL(38, 10)) AS "__pl_let_guarantee_deposit"
+  FROM __pl_1
+), __pl_3 AS (
+  SELECT
+    *,
+    CAST(0 AS DECIMAL(38, 10)) AS "__pl_let_refundable_deposit"
+  FROM __pl_2
+), __pl_4 AS (
+  SELECT
+    *,
+    CASE
+      WHEN CAST(ROUND("__pl_in_overdue_amount", 2) AS DECIMAL(38, 10)) < CAST(0 AS DECIMAL(38, 10))
+      THEN ERROR('E611: the allocated amount of overdue is negative')
+      ELSE CAST(ROUND("__pl_in_overdue_amount", 2) AS DECIMAL(38, 10))
+    END AS "__pl_overdue__amount"
+  FROM __pl_3
+), __pl_5 AS (
+  SELECT
+    *,
+    LEAST(
+      "__pl_overdue__amount",
+      GREATEST("__pl_in_pool_balance", CAST(0 AS DECIMAL(38, 10)))
+    ) AS "__pl_overdue__s0_take"
+  FROM __pl_4
+), __pl_6 AS (
+  SELECT
+    *,
+    "__pl_overdue__amount" - "__pl_overdue__s0_take" AS "__pl_overdue__s0_rest"
+  FROM __pl_5
+), __pl_7 AS (
+  SELECT
+    *,
+    LEAST(
+      CAST(ROUND(
+        CAST("__pl_overdue__s0_rest" AS DECIMAL(38, 10)) * CAST(0.5 AS DECIMAL(38, 10)),
+        10
+      ) AS DECIMAL(38, 10)),
+      GREATEST("__pl_in_risk_fund_balance", CAST(0 AS DECIMAL(38, 10)))
+    ) AS "__pl_overdue__s1_0",
+    CAST(ROUND(
+      CAST("__pl_overdue__s0_rest" AS DECIMAL(38, 10)) * CAST(0.5 AS DECIMAL(38, 10)),
+      10
+    ) AS DECIMAL(38, 10)) AS "__pl_overdue__s1_1"
+  FROM __pl_6
+), __pl_8 AS (
+  SELECT
+    *,
+    "__pl_overdue__s0_rest" - (
+      "__pl_overdue__s1_0" + "__pl_overdue__s1_1"
+    ) AS "__pl_overdue__s1_rest"
+  FROM __pl_7
+), __pl_9 AS (
+  SELECT
+    *,
+    CAST("__pl_overdue__s0_take" AS DECIMAL(38, 10)) AS "__pl_overdue__exact__pool",
+    CAST("__pl_overdue__s1_0" AS DECIMAL(38, 10)) AS "__pl_overdue__exact__risk_fund",
+    CAST("__pl_overdue__s1_1" AS DECIMAL(38, 10)) AS "__pl_overdue__exact__bank",
+    CAST("__pl_overdue__s1_rest" AS DECIMAL(38, 10)) AS "__pl_overdue__exact__escalated"
+  FROM __pl_8
+), __pl_10 AS (
+  SELECT
+    *,
+    CAST(TRUNC("__pl_overdue__exact__pool", 2) AS DECIMAL(38, 10)) AS "__pl_overdue__t_0",
+    CAST(TRUNC("__pl_overdue__exact__risk_fund", 2) AS DECIMAL(38, 10)) AS "__pl_overdue__t_1",
+    CAST(TRUNC("__pl_overdue__exact__bank", 2) AS DECIMAL(38, 10)) AS "__pl_overdue__t_2",
+    CAST(TRUNC("__pl_overdue__exact__escalated", 2) AS DECIMAL(38, 10)) AS "__pl_overdue__t_3"
+  FROM __pl_9
+), __pl_11 AS (
+  SELECT
+    *,
+    "__pl_overdue__exact__pool" - "__pl_overdue__t_0" AS "__pl_overdue__r_0",
+    "__pl_overdue__exact__risk_fund" - "__pl_overdue__t_1" AS "__pl_overdue__r_1",
+    "__pl_overdue__exact__bank" - "__pl_overdue__t_2" AS "__pl_overdue__r_2",
+    "__pl_overdue__exact__escalated" - "__pl_overdue__t_3" AS "__pl_overdue__r_3",
+    CAST((
+      "__pl_overdue__amount" - (
+        "__pl_overdue__t_0" + "__pl_overdue__t_1" + "__pl_overdue__t_2" + "__pl_overdue__t_3"
+      )
+    ) * 100 AS INT128) AS "__pl_overdue__missing"
+  FROM __pl_10
+), __pl_12 AS (
+  SELECT
+    *,
+    "__pl_overdue__t_0" + CASE
+      WHEN (
+        0 + CAST("__pl_overdue__r_1" > "__pl_overdue__r_0" AS INT) + CAST("__pl_overdue__r_2" > "__pl_overdue__r_0" AS INT) + CAST("__pl_overdue__r_3" > "__pl_overdue__r_0" AS INT)
+      ) < "__pl_overdue__missing"
+      THEN CAST(0.01 AS DECIMAL(38, 10))
+      ELSE CAST(0 AS DECIMAL(38, 10))
+    END AS "__pl_overdue__part__pool",
+    "__pl_overdue__t_1" + CASE
+      WHEN (
+        0 + CAST("__pl_overdue__r_0" >= "__pl_overdue__r_1" AS INT) + CAST("__pl_overdue__r_2" > "__pl_overdue__r_1" AS INT) + CAST("__pl_overdue__r_3" > "__pl_overdue__r_1" AS INT)
+      ) < "__pl_overdue__missing"
+      THEN CAST(0.01 AS DECIMAL(38, 10))
+      ELSE CAST(0 AS DECIMAL(38, 10))
+    END AS "__pl_overdue__part__risk_fund",
+    "__pl_overdue__t_2" + CASE
+      WHEN (
+        0 + CAST("__pl_overdue__r_0" >= "__pl_overdue__r_2" AS INT) + CAST("__pl_overdue__r_1" >= "__pl_overdue__r_2" AS INT) + CAST("__pl_overdue__r_3" > "__pl_overdue__r_2" AS INT)
+      ) < "__pl_overdue__missing"
+      THEN CAST(0.01 AS DECIMAL(38, 10))
+      ELSE CAST(0 AS DECIMAL(38, 10))
+    END AS "__pl_overdue__part__bank",
+    "__pl_overdue__t_3" + CASE
+      WHEN (
+        0 + CAST("__pl_overdue__r_0" >= "__pl_overdue__r_3" AS INT) + CAST("__pl_overdue__r_1" >= "__pl_overdue__r_3" AS INT) + CAST("__pl_overdue__r_2" >= "__pl_overdue__r_3" AS INT)
+      ) < "__pl_overdue__missing"
+      THEN CAST(0.01 AS DECIMAL(38, 10))
+      ELSE CAST(0 AS DECIMAL(38, 10))
+    END AS "__pl_overdue__part__escalated"
+  FROM __pl_11
+), __pl_13 AS (
+  SELECT
+    *,
+    CASE
+      WHEN CAST(ROUND(
+        GREATEST(
+          (
+            "__pl_in_recovered_amount" - "__pl_in_recovery_costs"
+          ),
+          CAST(0 AS DECIMAL(38, 10))
+        ),
+        2
+      ) AS DECIMAL(38, 10)) < CAST(0 AS DECIMAL(38, 10))
+      THEN ERROR('E611: the allocated amount of recovery is negative')
+      ELSE CAST(ROUND(
+        GREATEST(
+          (
+            "__pl_in_recovered_amount" - "__pl_in_recovery_costs"
+          ),
+          CAST(0 AS DECIMAL(38, 10))
+        ),
+        2
+      ) AS DECIMAL(38, 10))
+    END AS "__pl_recovery__amount"
+  FROM __pl_12
+), __pl_14 AS (
+  SELECT
+    *,
+    LEAST("__pl_recovery__amount", GREATEST("__pl_in_bank_loss", CAST(0 AS DECIMAL(38, 10)))) AS "__pl_recovery__s0_take"
+  FROM __pl_13
+), __pl_15 AS (
+  SELECT
+    *,
+    "__pl_recovery__amount" - "__pl_recovery__s0_take" AS "__pl_recovery__s0_rest"
+  FROM __pl_14
+), __pl_16 AS (
+  SELECT
+    *,
+    LEAST(
+      "__pl_recovery__s0_rest",
+      GREATEST("__pl_in_risk_fund_paid", CAST(0 AS DECIMAL(38, 10)))
+    ) AS "__pl_recovery__s1_take"
+  FROM __pl_15
+), __pl_17 AS (
+  SELECT
+    *,
+    "__pl_recovery__s0_rest" - "__pl_recovery__s1_take" AS "__pl_recovery__s1_rest"
+  FROM __pl_16
+), __pl_18 AS (
+  SELECT
+    *,
+    CAST("__pl_recovery__s0_take" AS DECIMAL(38, 10)) AS "__pl_recovery__exact__bank",
+    CAST("__pl_recovery__s1_take" AS DECIMAL(38, 10)) AS "__pl_recovery__exact__risk_fund",
+    CAST("__pl_recovery__s1_rest" AS DECIMAL(38, 10)) AS "__pl_recovery__exact__unallocated"
+  FROM __pl_17
+), __pl_19 AS (
+  SELECT
+    *,
+    CAST(TRUNC("__pl_recovery__exact__bank", 2) AS DECIMAL(38, 10)) AS "__pl_recovery__t_0",
+    CAST(TRUNC("__pl_recovery__exact__risk_fund", 2) AS DECIMAL(38, 10)) AS "__pl_recovery__t_1",
+    CAST(TRUNC("__pl_recovery__exact__unallocated", 2) AS DECIMAL(38, 10)) AS "__pl_recovery__t_2"
+  FROM __pl_18
+), __pl_20 AS (
+  SELECT
+    *,
+    "__pl_recovery__exact__bank" - "__pl_recovery__t_0" AS "__pl_recovery__r_0",
+    "__pl_recovery__exact__risk_fund" - "__pl_recovery__t_1" AS "__pl_recovery__r_1",
+    "__pl_recovery__exact__unallocated" - "__pl_recovery__t_2" AS "__pl_recovery__r_2",
+    CAST((
+      "__pl_recovery__amount" - (
+        "__pl_recovery__t_0" + "__pl_recovery__t_1" + "__pl_recovery__t_2"
+      )
+    ) * 100 AS INT128) AS "__pl_recovery__missing"
+  FROM __pl_19
+), __pl_21 AS (
+  SELECT
+    *,
+    "__pl_recovery__t_0" + CASE
+      WHEN (
+        0 + CAST("__pl_recovery__r_1" > "__pl_recovery__r_0" AS INT) + CAST("__pl_recovery__r_2" > "__pl_recovery__r_0" AS INT)
+      ) < "__pl_recovery__missing"
+      THEN CAST(0.01 AS DECIMAL(38, 10))
+      ELSE CAST(0 AS DECIMAL(38, 10))
+    END AS "__pl_recovery__part__bank",
+    "__pl_recovery__t_1" + CASE
+      WHEN (
+        0 + CAST("__pl_recovery__r_0" >= "__pl_recovery__r_1" AS INT) + CAST("__pl_recovery__r_2" > "__pl_recovery__r_1" AS INT)
+      ) < "__pl_recovery__missing"
+      THEN CAST(0.01 AS DECIMAL(38, 10))
+      ELSE CAST(0 AS DECIMAL(38, 10))
+    END AS "__pl_recovery__part__risk_fund",
+    "__pl_recovery__t_2" + CASE
+      WHEN (
+        0 + CAST("__pl_recovery__r_0" >= "__pl_recovery__r_2" AS INT) + CAST("__pl_recovery__r_1" >= "__pl_recovery__r_2" AS INT)
+      ) < "__pl_recovery__missing"
+      THEN CAST(0.01 AS DECIMAL(38, 10))
+      ELSE CAST(0 AS DECIMAL(38, 10))
+    END AS "__pl_recovery__part__unallocated"
+  FROM __pl_20
+), __pl_22 AS (
+  SELECT
+    *,
+    CASE WHEN NOT (
+      "__pl_in_above_normal_approved"
+    ) THEN "__pl_in_loan_amount" END AS "__pl_limit_normal_cap__value",
+    CASE
+      WHEN NOT (
+        "__pl_in_above_normal_approved"
+      )
+      THEN CAST(5000000 AS DECIMAL(38, 10))
+    END AS "__pl_limit_normal_cap__bound",
+    "__pl_in_loan_amount" AS "__pl_limit_maximum_cap__value",
+    CAST(10000000 AS DECIMAL(38, 10)) AS "__pl_limit_maximum_cap__bound",
+    "__pl_in_term" AS "__pl_limit_term_cap__value",
+    INTERVAL '12' MONTH AS "__pl_limit_term_cap__bound",
+    "__pl_in_interest_rate" AS "__pl_limit_rate_cap__value",
+    CAST(ROUND(CAST(0.0435 AS DECIMAL(38, 10)) * CAST(1.2 AS DECIMAL(38, 10)), 10) AS DECIMAL(38, 10)) AS "__pl_limit_rate_cap__bound",
+    "__pl_in_bank_notice_delay" AS "__pl_limit_notice_deadline__value",
+    INTERVAL '5' DAY AS "__pl_limit_notice_deadline__bound",
+    CASE
+      WHEN (
+        "__pl_in_overdue_amount" > CAST(0 AS DECIMAL(38, 10))
+      )
+      THEN "__pl_in_compensation_delay"
+    END AS "__pl_limit_compensation_deadline__value",
+    CASE
+      WHEN (
+        "__pl_in_overdue_amount" > CAST(0 AS DECIMAL(38, 10))
+      )
+      THEN INTERVAL '15' DAY
+    END AS "__pl_limit_compensation_deadline__bound"
+  FROM __pl_21
+), __pl_checks AS (
+  SELECT
+    *,
+    "__pl_in_in_zone" AS "rule__in_zone_rule",
+    "__pl_in_sme" AS "rule__sme_rule",
+    (
+      "__pl_in_high_tech"
+      OR (
+        (
+          "__pl_in_tech_listed" AND "__pl_in_owns_ip"
+        )
+        AND (
+          "__pl_in_revenue_last_year" > CAST(5000000 AS DECIMAL(38, 10))
+        )
+      )
+    ) AS "rule__tech_rule",
+    "__pl_in_working_capital" AS "rule__purpose_rule",
+    CASE
+      WHEN (
+        "__pl_in_kind" = 'increase'
+      )
+      THEN (
+        "__pl_in_loan_amount" > "__pl_in_previous_amount"
+      )
+      ELSE TRUE
+    END AS "rule__increase_rule",
+    CASE
+      WHEN NOT (
+        "__pl_in_above_normal_approved"
+      )
+      THEN (
+        "__pl_limit_normal_cap__value" <= "__pl_limit_normal_cap__bound"
+      )
+      ELSE TRUE
+    END AS "rule__normal_cap",
+    CAST("__pl_limit_normal_cap__value" AS DECIMAL(18, 2)) AS "rule__normal_cap__value",
+    CAST("__pl_limit_normal_cap__bound" AS DECIMAL(18, 2)) AS "rule__normal_cap__bound",
+    (
+      "__pl_limit_maximum_cap__value" <= "__pl_limit_maximum_cap__bound"
+    ) AS "rule__maximum_cap",
+    CAST("__pl_limit_maximum_cap__value" AS DECIMAL(18, 2)) AS "rule__maximum_cap__value",
+    CAST("__pl_limit_maximum_cap__bound" AS DECIMAL(18, 2)) AS "rule__maximum_cap__bound",
+    CASE
+      WHEN (
+        DATEPART('year', "__pl_limit_term_cap__value") * 12 + DATEPART('month', "__pl_limit_term_cap__value") <> 0
+        AND DATEPART('day', "__pl_limit_term_cap__bound") <> 0
+      )
+      OR (
+        DATEPART('day', "__pl_limit_term_cap__value") <> 0
+        AND DATEPART('year', "__pl_limit_term_cap__bound") * 12 + DATEPART('month', "__pl_limit_term_cap__bound") <> 0
+      )
+      THEN ERROR('E611: cannot compare days and months: days are not convertible to months')
+      ELSE "__pl_limit_term_cap__value" <= "__pl_limit_term_cap__bound"
+    END AS "rule__term_cap",
+    "__pl_limit_term_cap__value" AS "rule__term_cap__value",
+    "__pl_limit_term_cap__bound" AS "rule__term_cap__bound",
+    (
+      "__pl_limit_rate_cap__value" <= "__pl_limit_rate_cap__bound"
+    ) AS "rule__rate_cap",
+    "__pl_limit_rate_cap__value" AS "rule__rate_cap__value",
+    "__pl_limit_rate_cap__bound" AS "rule__rate_cap__bound",
+    CASE
+      WHEN (
+        DATEPART('year', "__pl_limit_notice_deadline__value") * 12 + DATEPART('month', "__pl_limit_notice_deadline__value") <> 0
+        AND DATEPART('day', "__pl_limit_notice_deadline__bound") <> 0
+      )
+      OR (
+        DATEPART('day', "__pl_limit_notice_deadline__value") <> 0
+        AND DATEPART('year', "__pl_limit_notice_deadline__bound") * 12 + DATEPART('month', "__pl_limit_notice_deadline__bound") <> 0
+      )
+      THEN ERROR('E611: cannot compare days and months: days are not convertible to months')
+      ELSE "__pl_limit_notice_deadline__value" <= "__pl_limit_notice_deadline__bound"
+    END AS "rule__notice_deadline",
+    "__pl_limit_notice_deadline__value" AS "rule__notice_deadline__value",
+    "__pl_limit_notice_deadline__bound" AS "rule__notice_deadline__bound",
+    CASE
+      WHEN (
+        "__pl_in_overdue_amount" > CAST(0 AS DECIMAL(38, 10))
+      )
+      THEN CASE
+        WHEN (
+          DATEPART('year', "__pl_limit_compensation_deadline__value") * 12 + DATEPART('month', "__pl_limit_compensation_deadline__value") <> 0
+          AND DATEPART('day', "__pl_limit_compensation_deadline__bound") <> 0
+        )
+        OR (
+          DATEPART('day', "__pl_limit_compensation_deadline__value") <> 0
+          AND DATEPART('year', "__pl_limit_compensation_deadline__bound") * 12 + DATEPART('month', "__pl_limit_compensation_deadline__bound") <> 0
+        )
+        THEN ERROR('E611: cannot compare days and months: days are not convertible to months')
+        ELSE "__pl_limit_compensation_deadline__value" <= "__pl_limit_compensation_deadline__bound"
+      END
+      ELSE TRUE
+    END AS "rule__compensation_deadline",
+    "__pl_limit_compensation_deadline__value" AS "rule__compensation_deadline__value",
+    "__pl_limit_compensation_deadline__bound" AS "rule__compensation_deadline__bound",
+    CAST("__pl_let_deposit_base" AS DECIMAL(18, 2)) AS "deposit_base",
+    CAST("__pl_let_guarantee_deposit" AS DECIMAL(18, 2)) AS "guarantee_deposit",
+    CAST("__pl_let_refundable_deposit" AS DECIMAL(18, 2)) AS "refundable_deposit",
+    CAST("__pl_overdue__part__pool" AS DECIMAL(18, 2)) AS "overdue__pool",
+    CAST("__pl_overdue__part__risk_fund" AS DECIMAL(18, 2)) AS "overdue__risk_fund",
+    CAST("__pl_overdue__part__bank" AS DECIMAL(18, 2)) AS "overdue__bank",
+    CAST("__pl_overdue__part__escalated" AS DECIMAL(18, 2)) AS "overdue__escalated",
+    CAST("__pl_recovery__part__bank" AS DECIMAL(18, 2)) AS "recovery__bank",
+    CAST("__pl_recovery__part__risk_fund" AS DECIMAL(18, 2)) AS "recovery__risk_fund",
+    CAST("__pl_recovery__part__unallocated" AS DECIMAL(18, 2)) AS "recovery__unallocated"
+  FROM __pl_22
+)
+SELECT
+  *
+  EXCLUDE ("__pl_in_in_zone", "__pl_in_sme", "__pl_in_high_tech", "__pl_in_tech_listed", "__pl_in_owns_ip", "__pl_in_revenue_last_year", "__pl_in_working_capital", "__pl_in_kind", "__pl_in_previous_amount", "__pl_in_loan_amount", "__pl_in_above_normal_approved", "__pl_in_term", "__pl_in_interest_rate", "__pl_in_loan_date", "__pl_in_bank_notice_delay", "__pl_in_overdue_amount", "__pl_in_pool_balance", "__pl_in_risk_fund_balance", "__pl_in_compensation_delay", "__pl_in_recovered_amount", "__pl_in_recovery_costs", "__pl_in_bank_loss", "__pl_in_risk_fund_paid", "__pl_in_outstanding_balance", "__pl_let_deposit_base", "__pl_let_guarantee_deposit", "__pl_let_refundable_deposit", "__pl_overdue__amount", "__pl_overdue__s0_take", "__pl_overdue__s0_rest", "__pl_overdue__s1_0", "__pl_overdue__s1_1", "__pl_overdue__s1_rest", "__pl_overdue__exact__pool", "__pl_overdue__exact__risk_fund", "__pl_overdue__exact__bank", "__pl_overdue__exact__escalated", "__pl_overdue__t_0", "__pl_overdue__t_1", "__pl_overdue__t_2", "__pl_overdue__t_3", "__pl_overdue__r_0", "__pl_overdue__r_1", "__pl_overdue__r_2", "__pl_overdue__r_3", "__pl_overdue__missing", "__pl_overdue__part__pool", "__pl_overdue__part__risk_fund", "__pl_overdue__part__bank", "__pl_overdue__part__escalated", "__pl_recovery__amount", "__pl_recovery__s0_take", "__pl_recovery__s0_rest", "__pl_recovery__s1_take", "__pl_recovery__s1_rest", "__pl_recovery__exact__bank", "__pl_recovery__exact__risk_fund", "__pl_recovery__exact__unallocated", "__pl_recovery__t_0", "__pl_recovery__t_1", "__pl_recovery__t_2", "__pl_recovery__r_0", "__pl_recovery__r_1", "__pl_recovery__r_2", "__pl_recovery__missing", "__pl_recovery__part__bank", "__pl_recovery__part__risk_fund", "__pl_recovery__part__unallocated", "__pl_limit_normal_cap__value", "__pl_limit_normal_cap__bound", "__pl_limit_maximum_cap__value", "__pl_limit_maximum_cap__bound", "__pl_limit_term_cap__value", "__pl_limit_term_cap__bound", "__pl_limit_rate_cap__value", "__pl_limit_rate_cap__bound", "__pl_limit_notice_deadline__value", "__pl_limit_notice_deadline__bound", "__pl_limit_compensation_deadline__value", "__pl_limit_compensation_deadline__bound"),
+  "rule__in_zone_rule"
+  AND "rule__sme_rule"
+  AND "rule__tech_rule"
+  AND "rule__purpose_rule"
+  AND "rule__increase_rule"
+  AND "rule__normal_cap"
+  AND "rule__maximum_cap"
+  AND "rule__term_cap"
+  AND "rule__rate_cap"
+  AND "rule__notice_deadline"
+  AND "rule__compensation_deadline" AS "eligible"
+FROM __pl_checks;

@@ -1,0 +1,342 @@
+WITH __pl_0 AS (
+  SELECT
+    *,
+    "borrower" AS "__pl_in_borrower",
+    COALESCE("first_loan", FALSE) AS "__pl_in_first_loan",
+    COALESCE("purpose", 'production') AS "__pl_in_purpose",
+    CAST("loan_amount" AS DECIMAL(38, 10)) AS "__pl_in_loan_amount",
+    "term" AS "__pl_in_term",
+    CAST("interest_rate" AS DECIMAL(38, 10)) AS "__pl_in_interest_rate",
+    CAST(COALESCE("premium_rate", CAST(0.01 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_premium_rate",
+    CAST(COALESCE("premium_paid", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_premium_paid",
+    CAST(COALESCE("principal_loss", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_principal_loss",
+    COALESCE("insurer", 'insurer_a') AS "__pl_in_insurer",
+    CAST(COALESCE("loan_date", CAST('2022-06-01' AS DATE)) AS DATE) AS "__pl_in_loan_date",
+    CAST(COALESCE("compensated", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_compensated"
+  FROM cases
+), __pl_1 AS (
+  SELECT
+    *,
+    CAST(ROUND(
+      CAST(ROUND(
+        CAST("__pl_in_loan_amount" AS DECIMAL(38, 10)) * CAST(CASE
+          WHEN DATEPART('day', "__pl_in_term") <> 0
+          THEN ERROR('E611: years() of days: days are not convertible to months')
+          ELSE CASE
+            WHEN CAST(12 AS DECIMAL(38, 10)) = CAST(0 AS DECIMAL(38, 10))
+            THEN ERROR('E610: division by zero')
+            ELSE CAST(CAST(SIGN(
+              CAST(CAST(DATEPART('year', "__pl_in_term") * 12 + DATEPART('month', "__pl_in_term") AS DECIMAL(38, 10)) * 10000000000 AS INT128)
+            ) * SIGN(CAST(CAST(12 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) * (
+              ABS(
+                CAST(CAST(DATEPART('year', "__pl_in_term") * 12 + DATEPART('month', "__pl_in_term") AS DECIMAL(38, 10)) * 10000000000 AS INT128) * CAST(10000000000 AS INT128)
+              ) // ABS(CAST(CAST(12 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) + CASE
+                WHEN CAST(2 AS INT128) * (ABS(
+                  CAST(CAST(DATEPART('year', "__pl_in_term") * 12 + DATEPART('month', "__pl_in_term") AS DECIMAL(38, 10)) * 10000000000 AS INT128) * CAST(10000000000 AS INT128)
+                ) % ABS(CAST(CAST(12 AS DECIMAL(38, 10)) * 10000000000 AS INT128))) >= ABS(CAST(CAST(12 AS DECIMAL(38, 10)) * 10000000000 AS INT128))
+                THEN CAST(1 AS INT128)
+                ELSE CAST(0 AS INT128)
+              END
+            ) AS DECIMAL(38, 10)) * CAST(0.0000000001 AS DECIMAL(38, 10)) AS DECIMAL(38, 10))
+          END
+        END AS DECIMAL(38, 10)),
+        10
+      ) AS DECIMAL(38, 10)) * CAST(0.01 AS DECIMAL(38, 10)),
+      10
+    ) AS DECIMAL(38, 10)) AS "__pl_let_insurer_subsidy"
+  FROM __pl_0
+), __pl_2 AS (
+  SELECT
+    *,
+    CASE
+      WHEN "__pl_in_first_loan"
+      THEN LEAST(
+        CAST(ROUND(
+          CAST(ROUND(
+            CAST("__pl_in_loan_amount" AS DECIMAL(38, 10)) * CAST(CASE
+              WHEN DATEPART('day', "__pl_in_term") <> 0
+              THEN ERROR('E611: years() of days: days are not convertible to months')
+              ELSE CASE
+                WHEN CAST(12 AS DECIMAL(38, 10)) = CAST(0 AS DECIMAL(38, 10))
+                THEN ERROR('E610: division by zero')
+                ELSE CAST(CAST(SIGN(
+                  CAST(CAST(DATEPART('year', "__pl_in_term") * 12 + DATEPART('month', "__pl_in_term") AS DECIMAL(38, 10)) * 10000000000 AS INT128)
+                ) * SIGN(CAST(CAST(12 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) * (
+                  ABS(
+                    CAST(CAST(DATEPART('year', "__pl_in_term") * 12 + DATEPART('month', "__pl_in_term") AS DECIMAL(38, 10)) * 10000000000 AS INT128) * CAST(10000000000 AS INT128)
+                  ) // ABS(CAST(CAST(12 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) + CASE
+                    WHEN CAST(2 AS INT128) * (ABS(
+                      CAST(CAST(DATEPART('year', "__pl_in_term") * 12 + DATEPART('month', "__pl_in_term") AS DECIMAL(38, 10)) * 10000000000 AS INT128) * CAST(10000000000 AS INT128)
+                    ) % ABS(CAST(CAST(12 AS DECIMAL(38, 10)) * 10000000000 AS INT128))) >= ABS(CAST(CAST(12 AS DECIMAL(38, 10)) * 10000000000 AS INT128))
+                    THEN CAST(1 AS INT128)
+                    ELSE CAST(0 AS INT128)
+                  END
+                ) AS DECIMAL(38, 10)) * CAST(0.0000000001 AS DECIMAL(38, 10)) AS DECIMAL(38, 10))
+              END
+            END AS DECIMAL(38, 10)),
+            10
+          ) AS DECIMAL(38, 10)) * CAST(0.01 AS DECIMAL(38, 10)),
+          10
+        ) AS DECIMAL(38, 10)),
+        "__pl_in_premium_paid"
+      )
+      ELSE CAST(0 AS DECIMAL(38, 10))
+    END AS "__pl_let_borrower_subsidy"
+  FROM __pl_1
+), __pl_3 AS (
+  SELECT
+    *,
+    CASE
+      WHEN CAST(ROUND(
+        CASE
+          WHEN "__pl_in_first_loan"
+          THEN "__pl_in_principal_loss"
+          ELSE CAST(0 AS DECIMAL(38, 10))
+        END,
+        2
+      ) AS DECIMAL(38, 10)) < CAST(0 AS DECIMAL(38, 10))
+      THEN ERROR('E611: the allocated amount of first_loan_loss is negative')
+      ELSE CAST(ROUND(
+        CASE
+          WHEN "__pl_in_first_loan"
+          THEN "__pl_in_principal_loss"
+          ELSE CAST(0 AS DECIMAL(38, 10))
+        END,
+        2
+      ) AS DECIMAL(38, 10))
+    END AS "__pl_first_loan_loss__amount"
+  FROM __pl_2
+), __pl_4 AS (
+  SELECT
+    *,
+    CAST(ROUND(
+      CAST("__pl_first_loan_loss__amount" AS DECIMAL(38, 10)) * CAST(0.1 AS DECIMAL(38, 10)),
+      10
+    ) AS DECIMAL(38, 10)) AS "__pl_first_loan_loss__exact__bank",
+    CAST(ROUND(
+      CAST("__pl_first_loan_loss__amount" AS DECIMAL(38, 10)) * CAST(0.9 AS DECIMAL(38, 10)),
+      10
+    ) AS DECIMAL(38, 10)) AS "__pl_first_loan_loss__exact__insurer"
+  FROM __pl_3
+), __pl_5 AS (
+  SELECT
+    *,
+    CAST(TRUNC("__pl_first_loan_loss__exact__bank", 2) AS DECIMAL(38, 10)) AS "__pl_first_loan_loss__t_0",
+    CAST(TRUNC("__pl_first_loan_loss__exact__insurer", 2) AS DECIMAL(38, 10)) AS "__pl_first_loan_loss__t_1"
+  FROM __pl_4
+), __pl_6 AS (
+  SELECT
+    *,
+    "__pl_first_loan_loss__exact__bank" - "__pl_first_loan_loss__t_0" AS "__pl_first_loan_loss__r_0",
+    "__pl_first_loan_loss__exact__insurer" - "__pl_first_loan_loss__t_1" AS "__pl_first_loan_loss__r_1",
+    CAST((
+      "__pl_first_loan_loss__amount" - (
+        "__pl_first_loan_loss__t_0" + "__pl_first_loan_loss__t_1"
+      )
+    ) * 100 AS INT128) AS "__pl_first_loan_loss__missing"
+  FROM __pl_5
+), __pl_7 AS (
+  SELECT
+    *,
+    "__pl_first_loan_loss__t_0" + CASE
+      WHEN (
+        0 + CAST("__pl_first_loan_loss__r_1" > "__pl_first_loan_loss__r_0" AS INT)
+      ) < "__pl_first_loan_loss__missing"
+      THEN CAST(0.01 AS DECIMAL(38, 10))
+      ELSE CAST(0 AS DECIMAL(38, 10))
+    END AS "__pl_first_loan_loss__part__bank",
+    "__pl_first_loan_loss__t_1" + CASE
+      WHEN (
+        0 + CAST("__pl_first_loan_loss__r_0" >= "__pl_first_loan_loss__r_1" AS INT)
+      ) < "__pl_first_loan_loss__missing"
+      THEN CAST(0.01 AS DECIMAL(38, 10))
+      ELSE CAST(0 AS DECIMAL(38, 10))
+    END AS "__pl_first_loan_loss__part__insurer"
+  FROM __pl_6
+), __pl_8 AS (
+  SELECT
+    *,
+    CASE
+      WHEN CAST(ROUND(
+        CASE
+          WHEN "__pl_in_first_loan"
+          THEN "__pl_in_principal_loss"
+          ELSE CAST(0 AS DECIMAL(38, 10))
+        END,
+        2
+      ) AS DECIMAL(38, 10)) < CAST(0 AS DECIMAL(38, 10))
+      THEN ERROR('E611: the allocated amount of first_loan_burden is negative')
+      ELSE CAST(ROUND(
+        CASE
+          WHEN "__pl_in_first_loan"
+          THEN "__pl_in_principal_loss"
+          ELSE CAST(0 AS DECIMAL(38, 10))
+        END,
+        2
+      ) AS DECIMAL(38, 10))
+    END AS "__pl_first_loan_burden__amount"
+  FROM __pl_7
+), __pl_9 AS (
+  SELECT
+    *,
+    CAST(ROUND(
+      CAST("__pl_first_loan_burden__amount" AS DECIMAL(38, 10)) * CAST(0.1 AS DECIMAL(38, 10)),
+      10
+    ) AS DECIMAL(38, 10)) AS "__pl_first_loan_burden__exact__bank",
+    CAST(ROUND(
+      CAST("__pl_first_loan_burden__amount" AS DECIMAL(38, 10)) * CAST(0.45 AS DECIMAL(38, 10)),
+      10
+    ) AS DECIMAL(38, 10)) AS "__pl_first_loan_burden__exact__insurer",
+    CAST(ROUND(
+      CAST("__pl_first_loan_burden__amount" AS DECIMAL(38, 10)) * CAST(0.45 AS DECIMAL(38, 10)),
+      10
+    ) AS DECIMAL(38, 10)) AS "__pl_first_loan_burden__exact__fund"
+  FROM __pl_8
+), __pl_10 AS (
+  SELECT
+    *,
+    CAST(TRUNC("__pl_first_loan_burden__exact__bank", 2) AS DECIMAL(38, 10)) AS "__pl_first_loan_burden__t_0",
+    CAST(TRUNC("__pl_first_loan_burden__exact__insurer", 2) AS DECIMAL(38, 10)) AS "__pl_first_loan_burden__t_1",
+    CAST(TRUNC("__pl_first_loan_burden__exact__fund", 2) AS DECIMAL(38, 10)) AS "__pl_first_loan_burden__t_2"
+  FROM __pl_9
+), __pl_11 AS (
+  SELECT
+    *,
+    "__pl_first_loan_burden__exact__bank" - "__pl_first_loan_burden__t_0" AS "__pl_first_loan_burden__r_0",
+    "__pl_first_loan_burden__exact__insurer" - "__pl_first_loan_burden__t_1" AS "__pl_first_loan_burden__r_1",
+    "__pl_first_loan_burden__exact__fund" - "__pl_first_loan_burden__t_2" AS "__pl_first_loan_burden__r_2",
+    CAST((
+      "__pl_first_loan_burden__amount" - (
+        "__pl_first_loan_burden__t_0" + "__pl_first_loan_burden__t_1" + "__pl_first_loan_burden__t_2"
+      )
+    ) * 100 AS INT128) AS "__pl_first_loan_burden__missing"
+  FROM __pl_10
+), __pl_12 AS (
+  SELECT
+    *,
+    "__pl_first_loan_burden__t_0" + CASE
+      WHEN (
+        0 + CAST("__pl_first_loan_burden__r_1" > "__pl_first_loan_burden__r_0" AS INT) + CAST("__pl_first_loan_burden__r_2" > "__pl_first_loan_burden__r_0" AS INT)
+      ) < "__pl_first_loan_burden__missing"
+      THEN CAST(0.01 AS DECIMAL(38, 10))
+      ELSE CAST(0 AS DECIMAL(38, 10))
+    END AS "__pl_first_loan_burden__part__bank",
+    "__pl_first_loan_burden__t_1" + CASE
+      WHEN (
+        0 + CAST("__pl_first_loan_burden__r_0" >= "__pl_first_loan_burden__r_1" AS INT) + CAST("__pl_first_loan_burden__r_2" > "__pl_first_loan_burden__r_1" AS INT)
+      ) < "__pl_first_loan_burden__missing"
+      THEN CAST(0.01 AS DECIMAL(38, 10))
+      ELSE CAST(0 AS DECIMAL(38, 10))
+    END AS "__pl_first_loan_burden__part__insurer",
+    "__pl_first_loan_burden__t_2" + CASE
+      WHEN (
+        0 + CAST("__pl_first_loan_burden__r_0" >= "__pl_first_loan_burden__r_2" AS INT) + CAST("__pl_first_loan_burden__r_1" >= "__pl_first_loan_burden__r_2" AS INT)
+      ) < "__pl_first_loan_burden__missing"
+      THEN CAST(0.01 AS DECIMAL(38, 10))
+      ELSE CAST(0 AS DECIMAL(38, 10))
+    END AS "__pl_first_loan_burden__part__fund"
+  FROM __pl_11
+), __pl_13 AS (
+  SELECT
+    *,
+    CASE WHEN (
+      "__pl_in_borrower" = 'enterprise'
+    ) THEN "__pl_in_loan_amount" END AS "__pl_limit_enterprise_cap__value",
+    CASE
+      WHEN (
+        "__pl_in_borrower" = 'enterprise'
+      )
+      THEN CAST(10000000 AS DECIMAL(38, 10))
+    END AS "__pl_limit_enterprise_cap__bound",
+    CASE
+      WHEN "__pl_in_borrower" IN ('individual_business', 'micro_owner')
+      THEN "__pl_in_loan_amount"
+    END AS "__pl_limit_individual_cap__value",
+    CASE
+      WHEN "__pl_in_borrower" IN ('individual_business', 'micro_owner')
+      THEN CAST(3000000 AS DECIMAL(38, 10))
+    END AS "__pl_limit_individual_cap__bound",
+    "__pl_in_term" AS "__pl_limit_term_cap__value",
+    INTERVAL '36' MONTH AS "__pl_limit_term_cap__bound",
+    "__pl_in_interest_rate" AS "__pl_limit_rate_cap__value",
+    CASE
+      WHEN ABS((
+        CAST(0.037 AS DECIMAL(38, 10)) + CAST(0.015 AS DECIMAL(38, 10))
+      )) >= CAST(1000000000000000000 AS DECIMAL(38, 10))
+      THEN ERROR('E611: value out of range')
+      ELSE (
+        CAST(0.037 AS DECIMAL(38, 10)) + CAST(0.015 AS DECIMAL(38, 10))
+      )
+    END AS "__pl_limit_rate_cap__bound",
+    "__pl_in_premium_rate" AS "__pl_limit_premium_cap__value",
+    CAST(0.01 AS DECIMAL(38, 10)) AS "__pl_limit_premium_cap__bound"
+  FROM __pl_12
+), __pl_checks AS (
+  SELECT
+    *,
+    (
+      "__pl_in_purpose" <> 'other'
+    ) AS "rule__purpose_rule",
+    CASE
+      WHEN (
+        "__pl_in_borrower" = 'enterprise'
+      )
+      THEN (
+        "__pl_limit_enterprise_cap__value" <= "__pl_limit_enterprise_cap__bound"
+      )
+      ELSE TRUE
+    END AS "rule__enterprise_cap",
+    CAST("__pl_limit_enterprise_cap__value" AS DECIMAL(18, 2)) AS "rule__enterprise_cap__value",
+    CAST("__pl_limit_enterprise_cap__bound" AS DECIMAL(18, 2)) AS "rule__enterprise_cap__bound",
+    CASE
+      WHEN "__pl_in_borrower" IN ('individual_business', 'micro_owner')
+      THEN (
+        "__pl_limit_individual_cap__value" <= "__pl_limit_individual_cap__bound"
+      )
+      ELSE TRUE
+    END AS "rule__individual_cap",
+    CAST("__pl_limit_individual_cap__value" AS DECIMAL(18, 2)) AS "rule__individual_cap__value",
+    CAST("__pl_limit_individual_cap__bound" AS DECIMAL(18, 2)) AS "rule__individual_cap__bound",
+    CASE
+      WHEN (
+        DATEPART('year', "__pl_limit_term_cap__value") * 12 + DATEPART('month', "__pl_limit_term_cap__value") <> 0
+        AND DATEPART('day', "__pl_limit_term_cap__bound") <> 0
+      )
+      OR (
+        DATEPART('day', "__pl_limit_term_cap__value") <> 0
+        AND DATEPART('year', "__pl_limit_term_cap__bound") * 12 + DATEPART('month', "__pl_limit_term_cap__bound") <> 0
+      )
+      THEN ERROR('E611: cannot compare days and months: days are not convertible to months')
+      ELSE "__pl_limit_term_cap__value" <= "__pl_limit_term_cap__bound"
+    END AS "rule__term_cap",
+    "__pl_limit_term_cap__value" AS "rule__term_cap__value",
+    "__pl_limit_term_cap__bound" AS "rule__term_cap__bound",
+    (
+      "__pl_limit_rate_cap__value" <= "__pl_limit_rate_cap__bound"
+    ) AS "rule__rate_cap",
+    "__pl_limit_rate_cap__value" AS "rule__rate_cap__value",
+    "__pl_limit_rate_cap__bound" AS "rule__rate_cap__bound",
+    (
+      "__pl_limit_premium_cap__value" <= "__pl_limit_premium_cap__bound"
+    ) AS "rule__premium_cap",
+    "__pl_limit_premium_cap__value" AS "rule__premium_cap__value",
+    "__pl_limit_premium_cap__bound" AS "rule__premium_cap__bound",
+    CAST("__pl_let_insurer_subsidy" AS DECIMAL(18, 2)) AS "insurer_subsidy",
+    CAST("__pl_let_borrower_subsidy" AS DECIMAL(18, 2)) AS "borrower_subsidy",
+    CAST("__pl_first_loan_loss__part__bank" AS DECIMAL(18, 2)) AS "first_loan_loss__bank",
+    CAST("__pl_first_loan_loss__part__insurer" AS DECIMAL(18, 2)) AS "first_loan_loss__insurer",
+    CAST("__pl_first_loan_burden__part__bank" AS DECIMAL(18, 2)) AS "first_loan_burden__bank",
+    CAST("__pl_first_loan_burden__part__insurer" AS DECIMAL(18, 2)) AS "first_loan_burden__insurer",
+    CAST("__pl_first_loan_burden__part__fund" AS DECIMAL(18, 2)) AS "first_loan_burden__fund"
+  FROM __pl_13
+)
+SELECT
+  *
+  EXCLUDE ("__pl_in_borrower", "__pl_in_first_loan", "__pl_in_purpose", "__pl_in_loan_amount", "__pl_in_term", "__pl_in_interest_rate", "__pl_in_premium_rate", "__pl_in_premium_paid", "__pl_in_principal_loss", "__pl_in_insurer", "__pl_in_loan_date", "__pl_in_compensated", "__pl_let_insurer_subsidy", "__pl_let_borrower_subsidy", "__pl_first_loan_loss__amount", "__pl_first_loan_loss__exact__bank", "__pl_first_loan_loss__exact__insurer", "__pl_first_loan_loss__t_0", "__pl_first_loan_loss__t_1", "__pl_first_loan_loss__r_0", "__pl_first_loan_loss__r_1", "__pl_first_loan_loss__missing", "__pl_first_loan_loss__part__bank", "__pl_first_loan_loss__part__insurer", "__pl_first_loan_burden__amount", "__pl_first_loan_burden__exact__bank", "__pl_first_loan_burden__exact__insurer", "__pl_first_loan_burden__exact__fund", "__pl_first_loan_burden__t_0", "__pl_first_loan_burden__t_1", "__pl_first_loan_burden__t_2", "__pl_first_loan_burden__r_0", "__pl_first_loan_burden__r_1", "__pl_first_loan_burden__r_2", "__pl_first_loan_burden__missing", "__pl_first_loan_burden__part__bank", "__pl_first_loan_burden__part__insurer", "__pl_first_loan_burden__part__fund", "__pl_limit_enterprise_cap__value", "__pl_limit_enterprise_cap__bound", "__pl_limit_individual_cap__value", "__pl_limit_individual_cap__bound", "__pl_limit_term_cap__value", "__pl_limit_term_cap__bound", "__pl_limit_rate_cap__value", "__pl_limit_rate_cap__bound", "__pl_limit_premium_cap__value", "__pl_limit_premium_cap__bound"),
+  "rule__purpose_rule"
+  AND "rule__enterprise_cap"
+  AND "rule__individual_cap"
+  AND "rule__term_cap"
+  AND "rule__rate_cap"
+  AND "rule__premium_cap" AS "eligible"
+FROM __pl_checks;

@@ -1,0 +1,149 @@
+WITH __pl_0 AS (
+  SELECT
+    *,
+    "borrower" AS "__pl_in_borrower",
+    COALESCE("first_loan", FALSE) AS "__pl_in_first_loan",
+    COALESCE("purpose", 'production') AS "__pl_in_purpose",
+    CAST("loan_amount" AS DECIMAL(38, 10)) AS "__pl_in_loan_amount",
+    "term" AS "__pl_in_term",
+    CAST("interest_rate" AS DECIMAL(38, 10)) AS "__pl_in_interest_rate",
+    CAST(COALESCE("premium_rate", CAST(0.01 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_premium_rate",
+    CAST(COALESCE("premium_paid", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_premium_paid",
+    CAST(COALESCE("principal_loss", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_principal_loss",
+    COALESCE("insurer", 'insurer_a') AS "__pl_in_insurer",
+    COALESCE("bank", 'bank_a') AS "__pl_in_bank",
+    CAST(COALESCE("loan_date", CAST('2021-06-01' AS DATE)) AS DATE) AS "__pl_in_loan_date",
+    CAST(COALESCE("compensated", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_compensated",
+    CAST(COALESCE("non_performing", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_non_performing"
+  FROM cases
+), __pl_1 AS (
+  SELECT
+    *,
+    CAST(ROUND(
+      CAST(ROUND(
+        CAST("__pl_in_loan_amount" AS DECIMAL(38, 10)) * CAST(CASE
+          WHEN DATEPART('day', "__pl_in_term") <> 0
+          THEN ERROR('E611: years() of days: days are not convertible to months')
+          ELSE CASE
+            WHEN CAST(12 AS DECIMAL(38, 10)) = CAST(0 AS DECIMAL(38, 10))
+            THEN ERROR('E610: division by zero')
+            ELSE CAST(CAST(SIGN(
+              CAST(CAST(DATEPART('year', "__pl_in_term") * 12 + DATEPART('month', "__pl_in_term") AS DECIMAL(38, 10)) * 10000000000 AS INT128)
+            ) * SIGN(CAST(CAST(12 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) * (
+              ABS(
+                CAST(CAST(DATEPART('year', "__pl_in_term") * 12 + DATEPART('month', "__pl_in_term") AS DECIMAL(38, 10)) * 10000000000 AS INT128) * CAST(10000000000 AS INT128)
+              ) // ABS(CAST(CAST(12 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) + CASE
+                WHEN CAST(2 AS INT128) * (ABS(
+                  CAST(CAST(DATEPART('year', "__pl_in_term") * 12 + DATEPART('month', "__pl_in_term") AS DECIMAL(38, 10)) * 10000000000 AS INT128) * CAST(10000000000 AS INT128)
+                ) % ABS(CAST(CAST(12 AS DECIMAL(38, 10)) * 10000000000 AS INT128))) >= ABS(CAST(CAST(12 AS DECIMAL(38, 10)) * 10000000000 AS INT128))
+                THEN CAST(1 AS INT128)
+                ELSE CAST(0 AS INT128)
+              END
+            ) AS DECIMAL(38, 10)) * CAST(0.0000000001 AS DECIMAL(38, 10)) AS DECIMAL(38, 10))
+          END
+        END AS DECIMAL(38, 10)),
+        10
+      ) AS DECIMAL(38, 10)) * CAST(0.01 AS DECIMAL(38, 10)),
+      10
+    ) AS DECIMAL(38, 10)) AS "__pl_let_insurer_subsidy"
+  FROM __pl_0
+), __pl_2 AS (
+  SELECT
+    *,
+    CAST(0 AS DECIMAL(38, 10)) AS "__pl_let_borrower_subsidy"
+  FROM __pl_1
+), __pl_3 AS (
+  SELECT
+    *,
+    CASE WHEN (
+      "__pl_in_borrower" = 'enterprise'
+    ) THEN "__pl_in_loan_amount" END AS "__pl_limit_enterprise_cap__value",
+    CASE
+      WHEN (
+        "__pl_in_borrower" = 'enterprise'
+      )
+      THEN CAST(5000000 AS DECIMAL(38, 10))
+    END AS "__pl_limit_enterprise_cap__bound",
+    CASE
+      WHEN "__pl_in_borrower" IN ('individual_business', 'micro_owner')
+      THEN "__pl_in_loan_amount"
+    END AS "__pl_limit_individual_cap__value",
+    CASE
+      WHEN "__pl_in_borrower" IN ('individual_business', 'micro_owner')
+      THEN CAST(1000000 AS DECIMAL(38, 10))
+    END AS "__pl_limit_individual_cap__bound",
+    "__pl_in_term" AS "__pl_limit_term_cap__value",
+    INTERVAL '12' MONTH AS "__pl_limit_term_cap__bound",
+    "__pl_in_interest_rate" AS "__pl_limit_rate_cap__value",
+    CAST(ROUND(CAST(0.0435 AS DECIMAL(38, 10)) * CAST(1.3 AS DECIMAL(38, 10)), 10) AS DECIMAL(38, 10)) AS "__pl_limit_rate_cap__bound",
+    "__pl_in_premium_rate" AS "__pl_limit_premium_cap__value",
+    CAST(0.01 AS DECIMAL(38, 10)) AS "__pl_limit_premium_cap__bound"
+  FROM __pl_2
+), __pl_checks AS (
+  SELECT
+    *,
+    (
+      "__pl_in_borrower" <> 'micro_owner'
+    ) AS "rule__borrower_rule",
+    (
+      "__pl_in_purpose" = 'production'
+    ) AS "rule__purpose_rule",
+    CASE
+      WHEN (
+        "__pl_in_borrower" = 'enterprise'
+      )
+      THEN (
+        "__pl_limit_enterprise_cap__value" <= "__pl_limit_enterprise_cap__bound"
+      )
+      ELSE TRUE
+    END AS "rule__enterprise_cap",
+    CAST("__pl_limit_enterprise_cap__value" AS DECIMAL(18, 2)) AS "rule__enterprise_cap__value",
+    CAST("__pl_limit_enterprise_cap__bound" AS DECIMAL(18, 2)) AS "rule__enterprise_cap__bound",
+    CASE
+      WHEN "__pl_in_borrower" IN ('individual_business', 'micro_owner')
+      THEN (
+        "__pl_limit_individual_cap__value" <= "__pl_limit_individual_cap__bound"
+      )
+      ELSE TRUE
+    END AS "rule__individual_cap",
+    CAST("__pl_limit_individual_cap__value" AS DECIMAL(18, 2)) AS "rule__individual_cap__value",
+    CAST("__pl_limit_individual_cap__bound" AS DECIMAL(18, 2)) AS "rule__individual_cap__bound",
+    CASE
+      WHEN (
+        DATEPART('year', "__pl_limit_term_cap__value") * 12 + DATEPART('month', "__pl_limit_term_cap__value") <> 0
+        AND DATEPART('day', "__pl_limit_term_cap__bound") <> 0
+      )
+      OR (
+        DATEPART('day', "__pl_limit_term_cap__value") <> 0
+        AND DATEPART('year', "__pl_limit_term_cap__bound") * 12 + DATEPART('month', "__pl_limit_term_cap__bound") <> 0
+      )
+      THEN ERROR('E611: cannot compare days and months: days are not convertible to months')
+      ELSE "__pl_limit_term_cap__value" <= "__pl_limit_term_cap__bound"
+    END AS "rule__term_cap",
+    "__pl_limit_term_cap__value" AS "rule__term_cap__value",
+    "__pl_limit_term_cap__bound" AS "rule__term_cap__bound",
+    (
+      "__pl_limit_rate_cap__value" <= "__pl_limit_rate_cap__bound"
+    ) AS "rule__rate_cap",
+    "__pl_limit_rate_cap__value" AS "rule__rate_cap__value",
+    "__pl_limit_rate_cap__bound" AS "rule__rate_cap__bound",
+    (
+      "__pl_limit_premium_cap__value" <= "__pl_limit_premium_cap__bound"
+    ) AS "rule__premium_cap",
+    "__pl_limit_premium_cap__value" AS "rule__premium_cap__value",
+    "__pl_limit_premium_cap__bound" AS "rule__premium_cap__bound",
+    CAST("__pl_let_insurer_subsidy" AS DECIMAL(18, 2)) AS "insurer_subsidy",
+    CAST("__pl_let_borrower_subsidy" AS DECIMAL(18, 2)) AS "borrower_subsidy"
+  FROM __pl_3
+)
+SELECT
+  *
+  EXCLUDE ("__pl_in_borrower", "__pl_in_first_loan", "__pl_in_purpose", "__pl_in_loan_amount", "__pl_in_term", "__pl_in_interest_rate", "__pl_in_premium_rate", "__pl_in_premium_paid", "__pl_in_principal_loss", "__pl_in_insurer", "__pl_in_bank", "__pl_in_loan_date", "__pl_in_compensated", "__pl_in_non_performing", "__pl_let_insurer_subsidy", "__pl_let_borrower_subsidy", "__pl_limit_enterprise_cap__value", "__pl_limit_enterprise_cap__bound", "__pl_limit_individual_cap__value", "__pl_limit_individual_cap__bound", "__pl_limit_term_cap__value", "__pl_limit_term_cap__bound", "__pl_limit_rate_cap__value", "__pl_limit_rate_cap__bound", "__pl_limit_premium_cap__value", "__pl_limit_premium_cap__bound"),
+  "rule__borrower_rule"
+  AND "rule__purpose_rule"
+  AND "rule__enterprise_cap"
+  AND "rule__individual_cap"
+  AND "rule__term_cap"
+  AND "rule__rate_cap"
+  AND "rule__premium_cap" AS "eligible"
+FROM __pl_checks;

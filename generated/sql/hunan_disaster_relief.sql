@@ -1,0 +1,102 @@
+WITH __pl_0 AS (
+  SELECT
+    *,
+    CAST("guarantee_amount" AS DECIMAL(38, 10)) AS "__pl_in_guarantee_amount",
+    CAST("guarantee_fee_rate" AS DECIMAL(38, 10)) AS "__pl_in_guarantee_fee_rate",
+    COALESCE("enterprise_area", 'other_area') AS "__pl_in_enterprise_area",
+    CAST(COALESCE("reguarantee_charged", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_reguarantee_charged"
+  FROM cases
+), __pl_1 AS (
+  SELECT
+    *,
+    (
+      "__pl_in_enterprise_area" <> 'other_area'
+    ) AS "__pl_let_severe_area"
+  FROM __pl_0
+), __pl_2 AS (
+  SELECT
+    *,
+    CASE
+      WHEN "__pl_let_severe_area"
+      THEN CAST(0 AS DECIMAL(38, 10))
+      ELSE CAST(0.005 AS DECIMAL(38, 10))
+    END AS "__pl_let_reguarantee_due"
+  FROM __pl_1
+), __pl_3 AS (
+  SELECT
+    *,
+    CAST(ROUND(
+      CAST("__pl_in_guarantee_amount" AS DECIMAL(38, 10)) * CAST("__pl_let_reguarantee_due" AS DECIMAL(38, 10)),
+      10
+    ) AS DECIMAL(38, 10)) AS "__pl_let_reguarantee_fee"
+  FROM __pl_2
+), __pl_4 AS (
+  SELECT
+    *,
+    CASE
+      WHEN (
+        "__pl_in_guarantee_amount" <= CAST(5000000 AS DECIMAL(38, 10))
+      )
+      THEN "__pl_in_guarantee_fee_rate"
+    END AS "__pl_limit_small_fee_cap__value",
+    CASE
+      WHEN (
+        "__pl_in_guarantee_amount" <= CAST(5000000 AS DECIMAL(38, 10))
+      )
+      THEN CAST(0.005 AS DECIMAL(38, 10))
+    END AS "__pl_limit_small_fee_cap__bound",
+    CASE
+      WHEN (
+        "__pl_in_guarantee_amount" > CAST(5000000 AS DECIMAL(38, 10))
+      )
+      THEN "__pl_in_guarantee_fee_rate"
+    END AS "__pl_limit_large_fee_cap__value",
+    CASE
+      WHEN (
+        "__pl_in_guarantee_amount" > CAST(5000000 AS DECIMAL(38, 10))
+      )
+      THEN CAST(0.0075 AS DECIMAL(38, 10))
+    END AS "__pl_limit_large_fee_cap__bound",
+    "__pl_in_reguarantee_charged" AS "__pl_limit_reguarantee_waived__value",
+    "__pl_let_reguarantee_due" AS "__pl_limit_reguarantee_waived__bound"
+  FROM __pl_3
+), __pl_checks AS (
+  SELECT
+    *,
+    CASE
+      WHEN (
+        "__pl_in_guarantee_amount" <= CAST(5000000 AS DECIMAL(38, 10))
+      )
+      THEN (
+        "__pl_limit_small_fee_cap__value" <= "__pl_limit_small_fee_cap__bound"
+      )
+      ELSE TRUE
+    END AS "rule__small_fee_cap",
+    "__pl_limit_small_fee_cap__value" AS "rule__small_fee_cap__value",
+    "__pl_limit_small_fee_cap__bound" AS "rule__small_fee_cap__bound",
+    CASE
+      WHEN (
+        "__pl_in_guarantee_amount" > CAST(5000000 AS DECIMAL(38, 10))
+      )
+      THEN (
+        "__pl_limit_large_fee_cap__value" <= "__pl_limit_large_fee_cap__bound"
+      )
+      ELSE TRUE
+    END AS "rule__large_fee_cap",
+    "__pl_limit_large_fee_cap__value" AS "rule__large_fee_cap__value",
+    "__pl_limit_large_fee_cap__bound" AS "rule__large_fee_cap__bound",
+    (
+      "__pl_limit_reguarantee_waived__value" <= "__pl_limit_reguarantee_waived__bound"
+    ) AS "rule__reguarantee_waived",
+    "__pl_limit_reguarantee_waived__value" AS "rule__reguarantee_waived__value",
+    "__pl_limit_reguarantee_waived__bound" AS "rule__reguarantee_waived__bound",
+    "__pl_let_severe_area" AS "severe_area",
+    "__pl_let_reguarantee_due" AS "reguarantee_due",
+    CAST("__pl_let_reguarantee_fee" AS DECIMAL(18, 2)) AS "reguarantee_fee"
+  FROM __pl_4
+)
+SELECT
+  *
+  EXCLUDE ("__pl_in_guarantee_amount", "__pl_in_guarantee_fee_rate", "__pl_in_enterprise_area", "__pl_in_reguarantee_charged", "__pl_let_severe_area", "__pl_let_reguarantee_due", "__pl_let_reguarantee_fee", "__pl_limit_small_fee_cap__value", "__pl_limit_small_fee_cap__bound", "__pl_limit_large_fee_cap__value", "__pl_limit_large_fee_cap__bound", "__pl_limit_reguarantee_waived__value", "__pl_limit_reguarantee_waived__bound"),
+  "rule__small_fee_cap" AND "rule__large_fee_cap" AND "rule__reguarantee_waived" AS "eligible"
+FROM __pl_checks;

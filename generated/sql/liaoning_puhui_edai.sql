@@ -1,0 +1,82 @@
+WITH __pl_0 AS (
+  SELECT
+    *,
+    CAST("credit_line" AS DECIMAL(38, 10)) AS "__pl_in_credit_line",
+    COALESCE("measure", 'credit') AS "__pl_in_measure",
+    CAST(COALESCE("fee_rate", CAST(0.01 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_fee_rate",
+    CAST("loan_amount" AS DECIMAL(38, 10)) AS "__pl_in_loan_amount",
+    "term" AS "__pl_in_term"
+  FROM cases
+), __pl_1 AS (
+  SELECT
+    *,
+    CAST(ROUND(
+      CAST(ROUND(
+        CAST("__pl_in_loan_amount" AS DECIMAL(38, 10)) * CAST("__pl_in_fee_rate" AS DECIMAL(38, 10)),
+        10
+      ) AS DECIMAL(38, 10)) * CAST(CASE
+        WHEN DATEPART('day', "__pl_in_term") <> 0
+        THEN ERROR('E611: years() of days: days are not convertible to months')
+        ELSE CASE
+          WHEN CAST(12 AS DECIMAL(38, 10)) = CAST(0 AS DECIMAL(38, 10))
+          THEN ERROR('E610: division by zero')
+          ELSE CAST(CAST(SIGN(
+            CAST(CAST(DATEPART('year', "__pl_in_term") * 12 + DATEPART('month', "__pl_in_term") AS DECIMAL(38, 10)) * 10000000000 AS INT128)
+          ) * SIGN(CAST(CAST(12 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) * (
+            ABS(
+              CAST(CAST(DATEPART('year', "__pl_in_term") * 12 + DATEPART('month', "__pl_in_term") AS DECIMAL(38, 10)) * 10000000000 AS INT128) * CAST(10000000000 AS INT128)
+            ) // ABS(CAST(CAST(12 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) + CASE
+              WHEN CAST(2 AS INT128) * (ABS(
+                CAST(CAST(DATEPART('year', "__pl_in_term") * 12 + DATEPART('month', "__pl_in_term") AS DECIMAL(38, 10)) * 10000000000 AS INT128) * CAST(10000000000 AS INT128)
+              ) % ABS(CAST(CAST(12 AS DECIMAL(38, 10)) * 10000000000 AS INT128))) >= ABS(CAST(CAST(12 AS DECIMAL(38, 10)) * 10000000000 AS INT128))
+              THEN CAST(1 AS INT128)
+              ELSE CAST(0 AS INT128)
+            END
+          ) AS DECIMAL(38, 10)) * CAST(0.0000000001 AS DECIMAL(38, 10)) AS DECIMAL(38, 10))
+        END
+      END AS DECIMAL(38, 10)),
+      10
+    ) AS DECIMAL(38, 10)) AS "__pl_let_guarantee_fee"
+  FROM __pl_0
+), __pl_2 AS (
+  SELECT
+    *,
+    "__pl_in_credit_line" AS "__pl_limit_line_cap__value",
+    CAST(5000000 AS DECIMAL(38, 10)) AS "__pl_limit_line_cap__bound",
+    "__pl_in_loan_amount" AS "__pl_limit_drawn_within_line__value",
+    "__pl_in_credit_line" AS "__pl_limit_drawn_within_line__bound",
+    "__pl_in_fee_rate" AS "__pl_limit_fee_cap__value",
+    CAST(0.01 AS DECIMAL(38, 10)) AS "__pl_limit_fee_cap__bound"
+  FROM __pl_1
+), __pl_checks AS (
+  SELECT
+    *,
+    (
+      "__pl_in_measure" = 'credit'
+    ) AS "rule__credit_only",
+    (
+      "__pl_limit_line_cap__value" <= "__pl_limit_line_cap__bound"
+    ) AS "rule__line_cap",
+    CAST("__pl_limit_line_cap__value" AS DECIMAL(18, 2)) AS "rule__line_cap__value",
+    CAST("__pl_limit_line_cap__bound" AS DECIMAL(18, 2)) AS "rule__line_cap__bound",
+    (
+      "__pl_limit_drawn_within_line__value" <= "__pl_limit_drawn_within_line__bound"
+    ) AS "rule__drawn_within_line",
+    CAST("__pl_limit_drawn_within_line__value" AS DECIMAL(18, 2)) AS "rule__drawn_within_line__value",
+    CAST("__pl_limit_drawn_within_line__bound" AS DECIMAL(18, 2)) AS "rule__drawn_within_line__bound",
+    (
+      "__pl_limit_fee_cap__value" <= "__pl_limit_fee_cap__bound"
+    ) AS "rule__fee_cap",
+    "__pl_limit_fee_cap__value" AS "rule__fee_cap__value",
+    "__pl_limit_fee_cap__bound" AS "rule__fee_cap__bound",
+    CAST("__pl_let_guarantee_fee" AS DECIMAL(18, 2)) AS "guarantee_fee"
+  FROM __pl_2
+)
+SELECT
+  *
+  EXCLUDE ("__pl_in_credit_line", "__pl_in_measure", "__pl_in_fee_rate", "__pl_in_loan_amount", "__pl_in_term", "__pl_let_guarantee_fee", "__pl_limit_line_cap__value", "__pl_limit_line_cap__bound", "__pl_limit_drawn_within_line__value", "__pl_limit_drawn_within_line__bound", "__pl_limit_fee_cap__value", "__pl_limit_fee_cap__bound"),
+  "rule__credit_only"
+  AND "rule__line_cap"
+  AND "rule__drawn_within_line"
+  AND "rule__fee_cap" AS "eligible"
+FROM __pl_checks;

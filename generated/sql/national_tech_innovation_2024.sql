@@ -1,0 +1,172 @@
+WITH __pl_0 AS (
+  SELECT
+    *,
+    COALESCE("class", 'general') AS "__pl_in_class",
+    CAST("guarantee_amount" AS DECIMAL(38, 10)) AS "__pl_in_guarantee_amount",
+    CAST(COALESCE("bank_share", CAST(0.2 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_bank_share",
+    CAST(COALESCE("other_fees", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_other_fees",
+    CAST(COALESCE("loss", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_loss",
+    CAST(COALESCE("guarantee_date", CAST('2024-09-01' AS DATE)) AS DATE) AS "__pl_in_guarantee_date",
+    CAST(COALESCE("compensated", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_compensated",
+    CAST(COALESCE("reguarantee_fee_rate", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_reguarantee_fee_rate",
+    CAST(COALESCE("guarantee_fee", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_guarantee_fee"
+  FROM cases
+), __pl_1 AS (
+  SELECT
+    *,
+    CASE
+      WHEN CAST(ROUND("__pl_in_loss", 2) AS DECIMAL(38, 10)) < CAST(0 AS DECIMAL(38, 10))
+      THEN ERROR('E611: the allocated amount of risk is negative')
+      ELSE CAST(ROUND("__pl_in_loss", 2) AS DECIMAL(38, 10))
+    END AS "__pl_risk__amount"
+  FROM __pl_0
+), __pl_2 AS (
+  SELECT
+    *,
+    CAST(ROUND(CAST("__pl_risk__amount" AS DECIMAL(38, 10)) * CAST(0.2 AS DECIMAL(38, 10)), 10) AS DECIMAL(38, 10)) AS "__pl_risk__exact__bank",
+    CAST(ROUND(CAST("__pl_risk__amount" AS DECIMAL(38, 10)) * CAST(0.4 AS DECIMAL(38, 10)), 10) AS DECIMAL(38, 10)) AS "__pl_risk__exact__national_fund",
+    CAST(ROUND(CAST("__pl_risk__amount" AS DECIMAL(38, 10)) * CAST(0.2 AS DECIMAL(38, 10)), 10) AS DECIMAL(38, 10)) AS "__pl_risk__exact__provincial",
+    CAST(ROUND(CAST("__pl_risk__amount" AS DECIMAL(38, 10)) * CAST(0.2 AS DECIMAL(38, 10)), 10) AS DECIMAL(38, 10)) AS "__pl_risk__exact__city_county"
+  FROM __pl_1
+), __pl_3 AS (
+  SELECT
+    *,
+    CAST(TRUNC("__pl_risk__exact__bank", 2) AS DECIMAL(38, 10)) AS "__pl_risk__t_0",
+    CAST(TRUNC("__pl_risk__exact__national_fund", 2) AS DECIMAL(38, 10)) AS "__pl_risk__t_1",
+    CAST(TRUNC("__pl_risk__exact__provincial", 2) AS DECIMAL(38, 10)) AS "__pl_risk__t_2",
+    CAST(TRUNC("__pl_risk__exact__city_county", 2) AS DECIMAL(38, 10)) AS "__pl_risk__t_3"
+  FROM __pl_2
+), __pl_4 AS (
+  SELECT
+    *,
+    "__pl_risk__exact__bank" - "__pl_risk__t_0" AS "__pl_risk__r_0",
+    "__pl_risk__exact__national_fund" - "__pl_risk__t_1" AS "__pl_risk__r_1",
+    "__pl_risk__exact__provincial" - "__pl_risk__t_2" AS "__pl_risk__r_2",
+    "__pl_risk__exact__city_county" - "__pl_risk__t_3" AS "__pl_risk__r_3",
+    CAST((
+      "__pl_risk__amount" - (
+        "__pl_risk__t_0" + "__pl_risk__t_1" + "__pl_risk__t_2" + "__pl_risk__t_3"
+      )
+    ) * 100 AS INT128) AS "__pl_risk__missing"
+  FROM __pl_3
+), __pl_5 AS (
+  SELECT
+    *,
+    "__pl_risk__t_0" + CASE
+      WHEN (
+        0 + CAST("__pl_risk__r_1" > "__pl_risk__r_0" AS INT) + CAST("__pl_risk__r_2" > "__pl_risk__r_0" AS INT) + CAST("__pl_risk__r_3" > "__pl_risk__r_0" AS INT)
+      ) < "__pl_risk__missing"
+      THEN CAST(0.01 AS DECIMAL(38, 10))
+      ELSE CAST(0 AS DECIMAL(38, 10))
+    END AS "__pl_risk__part__bank",
+    "__pl_risk__t_1" + CASE
+      WHEN (
+        0 + CAST("__pl_risk__r_0" >= "__pl_risk__r_1" AS INT) + CAST("__pl_risk__r_2" > "__pl_risk__r_1" AS INT) + CAST("__pl_risk__r_3" > "__pl_risk__r_1" AS INT)
+      ) < "__pl_risk__missing"
+      THEN CAST(0.01 AS DECIMAL(38, 10))
+      ELSE CAST(0 AS DECIMAL(38, 10))
+    END AS "__pl_risk__part__national_fund",
+    "__pl_risk__t_2" + CASE
+      WHEN (
+        0 + CAST("__pl_risk__r_0" >= "__pl_risk__r_2" AS INT) + CAST("__pl_risk__r_1" >= "__pl_risk__r_2" AS INT) + CAST("__pl_risk__r_3" > "__pl_risk__r_2" AS INT)
+      ) < "__pl_risk__missing"
+      THEN CAST(0.01 AS DECIMAL(38, 10))
+      ELSE CAST(0 AS DECIMAL(38, 10))
+    END AS "__pl_risk__part__provincial",
+    "__pl_risk__t_3" + CASE
+      WHEN (
+        0 + CAST("__pl_risk__r_0" >= "__pl_risk__r_3" AS INT) + CAST("__pl_risk__r_1" >= "__pl_risk__r_3" AS INT) + CAST("__pl_risk__r_2" >= "__pl_risk__r_3" AS INT)
+      ) < "__pl_risk__missing"
+      THEN CAST(0.01 AS DECIMAL(38, 10))
+      ELSE CAST(0 AS DECIMAL(38, 10))
+    END AS "__pl_risk__part__city_county"
+  FROM __pl_4
+), __pl_6 AS (
+  SELECT
+    *,
+    "__pl_in_guarantee_amount" AS "__pl_limit_household_cap__value",
+    CAST(30000000 AS DECIMAL(38, 10)) AS "__pl_limit_household_cap__bound",
+    "__pl_in_bank_share" AS "__pl_limit_bank_share_floor__value",
+    CAST(0.2 AS DECIMAL(38, 10)) AS "__pl_limit_bank_share_floor__bound",
+    CASE
+      WHEN (
+        "__pl_in_guarantee_amount" <= CAST(5000000 AS DECIMAL(38, 10))
+      )
+      THEN "__pl_in_reguarantee_fee_rate"
+    END AS "__pl_limit_small_reguarantee_fee__value",
+    CASE
+      WHEN (
+        "__pl_in_guarantee_amount" <= CAST(5000000 AS DECIMAL(38, 10))
+      )
+      THEN CAST(0.003 AS DECIMAL(38, 10))
+    END AS "__pl_limit_small_reguarantee_fee__bound",
+    CASE
+      WHEN (
+        "__pl_in_guarantee_amount" > CAST(5000000 AS DECIMAL(38, 10))
+      )
+      THEN "__pl_in_reguarantee_fee_rate"
+    END AS "__pl_limit_large_reguarantee_fee__value",
+    CASE
+      WHEN (
+        "__pl_in_guarantee_amount" > CAST(5000000 AS DECIMAL(38, 10))
+      )
+      THEN CAST(0.005 AS DECIMAL(38, 10))
+    END AS "__pl_limit_large_reguarantee_fee__bound"
+  FROM __pl_5
+), __pl_checks AS (
+  SELECT
+    *,
+    (
+      "__pl_in_class" <> 'general'
+    ) AS "rule__supported_class",
+    (
+      "__pl_in_other_fees" = CAST(0 AS DECIMAL(38, 10))
+    ) AS "rule__no_other_fees",
+    (
+      "__pl_limit_household_cap__value" <= "__pl_limit_household_cap__bound"
+    ) AS "rule__household_cap",
+    CAST("__pl_limit_household_cap__value" AS DECIMAL(18, 2)) AS "rule__household_cap__value",
+    CAST("__pl_limit_household_cap__bound" AS DECIMAL(18, 2)) AS "rule__household_cap__bound",
+    (
+      "__pl_limit_bank_share_floor__value" >= "__pl_limit_bank_share_floor__bound"
+    ) AS "rule__bank_share_floor",
+    "__pl_limit_bank_share_floor__value" AS "rule__bank_share_floor__value",
+    "__pl_limit_bank_share_floor__bound" AS "rule__bank_share_floor__bound",
+    CASE
+      WHEN (
+        "__pl_in_guarantee_amount" <= CAST(5000000 AS DECIMAL(38, 10))
+      )
+      THEN (
+        "__pl_limit_small_reguarantee_fee__value" <= "__pl_limit_small_reguarantee_fee__bound"
+      )
+      ELSE TRUE
+    END AS "rule__small_reguarantee_fee",
+    "__pl_limit_small_reguarantee_fee__value" AS "rule__small_reguarantee_fee__value",
+    "__pl_limit_small_reguarantee_fee__bound" AS "rule__small_reguarantee_fee__bound",
+    CASE
+      WHEN (
+        "__pl_in_guarantee_amount" > CAST(5000000 AS DECIMAL(38, 10))
+      )
+      THEN (
+        "__pl_limit_large_reguarantee_fee__value" <= "__pl_limit_large_reguarantee_fee__bound"
+      )
+      ELSE TRUE
+    END AS "rule__large_reguarantee_fee",
+    "__pl_limit_large_reguarantee_fee__value" AS "rule__large_reguarantee_fee__value",
+    "__pl_limit_large_reguarantee_fee__bound" AS "rule__large_reguarantee_fee__bound",
+    CAST("__pl_risk__part__bank" AS DECIMAL(18, 2)) AS "risk__bank",
+    CAST("__pl_risk__part__national_fund" AS DECIMAL(18, 2)) AS "risk__national_fund",
+    CAST("__pl_risk__part__provincial" AS DECIMAL(18, 2)) AS "risk__provincial",
+    CAST("__pl_risk__part__city_county" AS DECIMAL(18, 2)) AS "risk__city_county"
+  FROM __pl_6
+)
+SELECT
+  *
+  EXCLUDE ("__pl_in_class", "__pl_in_guarantee_amount", "__pl_in_bank_share", "__pl_in_other_fees", "__pl_in_loss", "__pl_in_guarantee_date", "__pl_in_compensated", "__pl_in_reguarantee_fee_rate", "__pl_in_guarantee_fee", "__pl_risk__amount", "__pl_risk__exact__bank", "__pl_risk__exact__national_fund", "__pl_risk__exact__provincial", "__pl_risk__exact__city_county", "__pl_risk__t_0", "__pl_risk__t_1", "__pl_risk__t_2", "__pl_risk__t_3", "__pl_risk__r_0", "__pl_risk__r_1", "__pl_risk__r_2", "__pl_risk__r_3", "__pl_risk__missing", "__pl_risk__part__bank", "__pl_risk__part__national_fund", "__pl_risk__part__provincial", "__pl_risk__part__city_county", "__pl_limit_household_cap__value", "__pl_limit_household_cap__bound", "__pl_limit_bank_share_floor__value", "__pl_limit_bank_share_floor__bound", "__pl_limit_small_reguarantee_fee__value", "__pl_limit_small_reguarantee_fee__bound", "__pl_limit_large_reguarantee_fee__value", "__pl_limit_large_reguarantee_fee__bound"),
+  "rule__supported_class"
+  AND "rule__no_other_fees"
+  AND "rule__household_cap"
+  AND "rule__bank_share_floor"
+  AND "rule__small_reguarantee_fee"
+  AND "rule__large_reguarantee_fee" AS "eligible"
+FROM __pl_checks;

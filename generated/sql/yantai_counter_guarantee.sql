@@ -1,0 +1,145 @@
+WITH __pl_0 AS (
+  SELECT
+    *,
+    "borrower" AS "__pl_in_borrower",
+    CAST("guarantee_amount" AS DECIMAL(38, 10)) AS "__pl_in_guarantee_amount",
+    COALESCE("batch", 'single') AS "__pl_in_batch",
+    "measure" AS "__pl_in_measure",
+    COALESCE("startup_loan", FALSE) AS "__pl_in_startup_loan",
+    COALESCE("newly_issued", FALSE) AS "__pl_in_newly_issued",
+    COALESCE("personal_startup", FALSE) AS "__pl_in_personal_startup",
+    COALESCE("demonstration_base", FALSE) AS "__pl_in_demonstration_base",
+    COALESCE("city_honour", FALSE) AS "__pl_in_city_honour",
+    COALESCE("credit_rated", FALSE) AS "__pl_in_credit_rated",
+    CAST(COALESCE("collateral_rate", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_collateral_rate",
+    CAST(COALESCE("bank_collateral_rate", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_bank_collateral_rate",
+    CAST(COALESCE("appraisal_value", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_appraisal_value",
+    CAST(COALESCE("deductions", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_deductions",
+    CAST(COALESCE("issue_date", CAST('2021-10-01' AS DATE)) AS DATE) AS "__pl_in_issue_date"
+  FROM cases
+), __pl_1 AS (
+  SELECT
+    *,
+    (
+      "__pl_in_startup_loan"
+      AND (
+        (
+          (
+            (
+              (
+                "__pl_in_newly_issued" AND "__pl_in_personal_startup"
+              )
+              AND (
+                "__pl_in_guarantee_amount" <= CAST(100000 AS DECIMAL(38, 10))
+              )
+            )
+            OR "__pl_in_demonstration_base"
+          )
+          OR "__pl_in_city_honour"
+        )
+        OR "__pl_in_credit_rated"
+      )
+    ) AS "__pl_let_exempt"
+  FROM __pl_0
+), __pl_2 AS (
+  SELECT
+    *,
+    "__pl_in_measure" IN ('mortgage', 'pledge') AS "__pl_let_collateral_type"
+  FROM __pl_1
+), __pl_3 AS (
+  SELECT
+    *,
+    CAST(ROUND(
+      CAST(GREATEST((
+        "__pl_in_appraisal_value" - "__pl_in_deductions"
+      ), CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) * CAST("__pl_in_collateral_rate" AS DECIMAL(38, 10)),
+      10
+    ) AS DECIMAL(38, 10)) AS "__pl_let_mortgage_cap"
+  FROM __pl_2
+), __pl_4 AS (
+  SELECT
+    *,
+    CAST(ROUND(
+      CAST("__pl_in_appraisal_value" AS DECIMAL(38, 10)) * CAST("__pl_in_collateral_rate" AS DECIMAL(38, 10)),
+      10
+    ) AS DECIMAL(38, 10)) AS "__pl_let_pledge_cap"
+  FROM __pl_3
+), __pl_5 AS (
+  SELECT
+    *,
+    CASE
+      WHEN (
+        "__pl_in_measure" = 'mortgage'
+      )
+      THEN "__pl_let_mortgage_cap"
+      ELSE CASE
+        WHEN (
+          "__pl_in_measure" = 'pledge'
+        )
+        THEN "__pl_let_pledge_cap"
+        ELSE CAST(0 AS DECIMAL(38, 10))
+      END
+    END AS "__pl_let_maximum_secured"
+  FROM __pl_4
+), __pl_6 AS (
+  SELECT
+    *,
+    "__pl_in_guarantee_amount" AS "__pl_limit_scope_cap__value",
+    CAST(10000000 AS DECIMAL(38, 10)) AS "__pl_limit_scope_cap__bound"
+  FROM __pl_5
+), __pl_checks AS (
+  SELECT
+    *,
+    (
+      "__pl_in_borrower" <> 'other'
+    ) AS "rule__policy_scope",
+    (
+      "__pl_limit_scope_cap__value" <= "__pl_limit_scope_cap__bound"
+    ) AS "rule__scope_cap",
+    CAST("__pl_limit_scope_cap__value" AS DECIMAL(18, 2)) AS "rule__scope_cap__value",
+    CAST("__pl_limit_scope_cap__bound" AS DECIMAL(18, 2)) AS "rule__scope_cap__bound",
+    CASE WHEN "__pl_let_exempt" THEN (
+      "__pl_in_measure" = 'none'
+    ) ELSE TRUE END AS "rule__exemption_honoured",
+    CASE
+      WHEN (
+        "__pl_in_batch" = 'national_batch'
+      )
+      THEN NOT (
+        "__pl_let_collateral_type"
+      )
+      ELSE TRUE
+    END AS "rule__no_collateral_national_batch",
+    CASE
+      WHEN (
+        "__pl_in_batch" = 'other_batch'
+      )
+      THEN NOT (
+        "__pl_let_collateral_type"
+      )
+      ELSE TRUE
+    END AS "rule__no_collateral_other_batch",
+    CASE
+      WHEN "__pl_let_collateral_type"
+      THEN (
+        "__pl_in_collateral_rate" > "__pl_in_bank_collateral_rate"
+      )
+      ELSE TRUE
+    END AS "rule__collateral_rate_above_bank",
+    "__pl_let_exempt" AS "exempt",
+    "__pl_let_collateral_type" AS "collateral_type",
+    CAST("__pl_let_mortgage_cap" AS DECIMAL(18, 2)) AS "mortgage_cap",
+    CAST("__pl_let_pledge_cap" AS DECIMAL(18, 2)) AS "pledge_cap",
+    CAST("__pl_let_maximum_secured" AS DECIMAL(18, 2)) AS "maximum_secured"
+  FROM __pl_6
+)
+SELECT
+  *
+  EXCLUDE ("__pl_in_borrower", "__pl_in_guarantee_amount", "__pl_in_batch", "__pl_in_measure", "__pl_in_startup_loan", "__pl_in_newly_issued", "__pl_in_personal_startup", "__pl_in_demonstration_base", "__pl_in_city_honour", "__pl_in_credit_rated", "__pl_in_collateral_rate", "__pl_in_bank_collateral_rate", "__pl_in_appraisal_value", "__pl_in_deductions", "__pl_in_issue_date", "__pl_let_exempt", "__pl_let_collateral_type", "__pl_let_mortgage_cap", "__pl_let_pledge_cap", "__pl_let_maximum_secured", "__pl_limit_scope_cap__value", "__pl_limit_scope_cap__bound"),
+  "rule__policy_scope"
+  AND "rule__scope_cap"
+  AND "rule__exemption_honoured"
+  AND "rule__no_collateral_national_batch"
+  AND "rule__no_collateral_other_batch"
+  AND "rule__collateral_rate_above_bank" AS "eligible"
+FROM __pl_checks;
