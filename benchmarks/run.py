@@ -1,169 +1,404 @@
-"""The benchmark: cases per second of every policylang path, in one run on one machine.
+"""The benchmark: how fast every policylang path is, against the practical limits and two
+peers, in one run on one machine, with how many outputs each gets wrong.
 
-    python benchmarks/run.py [--sizes 10000,100000,1000000] [--policy FILE …] [--quick]
+    pip install -e ".[bench]" && python benchmarks/run.py          # 10k / 100k / 1M cases
+    python benchmarks/run.py --quick                                 # smoke run: 10k only
 
-For each policy and book size (seeded synthetic books, `policylang.synthetic`):
-- interpreter and generated Python module: evaluation only, on a sample of the book
-  (values already parsed), extrapolated as cases per second;
-- SQL on DuckDB, evaluation only: the book already loaded as a typed `cases` table, the
-  policy's query materialised;
-- `run --book` end to end, from CSV and from Parquet to a Parquet output;
-- hand-written comparators where a policy has them (benchmarks/handwritten.py): an exact
-  DuckDB query doing the same work (the practical limit of the SQL path) and a plain
-  `Decimal` Python function (the practical limit per case), with how many of their
-  outputs differ from policylang's, to the fen;
-- the front end: parse + check of every policy in policies/.
-Prints a table and writes benchmarks/results.json and benchmarks/throughput.png. Ratios
-are measured within the run (this machine is shared and noisy); nothing here asserts a
-time.
+For 佛山 2022 and 重庆 助保贷 and each size, a seeded synthetic book (`policylang.synthetic`,
+CSV and Parquet) is scored by:
+- SQL on DuckDB, evaluation only (the typed `cases` table already loaded; the per-case
+  query materialised), and `run --book` end to end from CSV and from Parquet to Parquet;
+  for a policy with a portfolio, `run --book` once more without it (the portfolio's cost);
+- 佛山 only: the hand-written exact DuckDB query (benchmarks/handwritten.py) evaluation only
+  and end to end, and OpenFisca (benchmarks/peers/) evaluation only and load + evaluation.
+Per-case paths (interpreter, generated Python module, hand-written `Decimal` function,
+cel-python) do not depend on the book's size: they run once per policy on a sample of
+the largest book (already parsed) and are reported per second.
+
+Wrong outputs: every path's 14 佛山 outputs (eligible, 6 verdicts, 7 money values to the
+fen) on the sample rows against the interpreter (the reference semantics), and, for the
+whole-book paths, on every row against the hand-written exact query (itself checked
+against the interpreter on the sample). Peak memory is the process's peak resident set
+above what it held before the path ran (sampled every 2 ms).
+
+Writes benchmarks/results.json, benchmarks/throughput.png and, unless --no-readme, the
+table in README.md's "Benchmarks" section. Nothing here asserts a time.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
+import os
 import platform
 import statistics
 import sys
 import tempfile
+import threading
 import time
+from importlib import metadata
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 import duckdb  # noqa: E402
+import numpy as np  # noqa: E402
 
+from benchmarks import handwritten as hand  # noqa: E402
 from policylang import api, backends  # noqa: E402
+from policylang import book as book_module  # noqa: E402
 from policylang.book import score_book  # noqa: E402
-from policylang.cases import parse_params  # noqa: E402
+from policylang.cases import parse_case, parse_params  # noqa: E402
 from policylang.engine import policy_query  # noqa: E402
 from policylang.interpret import evaluate  # noqa: E402
 from policylang.synthetic import write_book  # noqa: E402
 
-DEFAULT_POLICIES = ["policies/foshan/microloan_2022.pol", "policies/chongqing/zhubaodai.pol"]
-SAMPLE = 20_000  # per-case paths run this many cases and are reported per second
+POLICIES = ["policies/foshan/microloan_2022.pol", "policies/chongqing/zhubaodai.pol"]
+SIZES = [10_000, 100_000, 1_000_000]
+README_START, README_END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
 
 
-def timed(action, repeat: int = 3) -> float:
-    """Median seconds of `repeat` runs."""
-    runs = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        action()
-        runs.append(time.perf_counter() - started)
-    return statistics.median(runs)
+@dataclasses.dataclass
+class Settings:
+    sizes: list[int]
+    sample: int  # per-case paths: this many cases
+    cel_sample: int  # cel-python is ~1,000× slower: fewer
+    out: Path
+    readme: bool
+
+
+# --- measuring --------------------------------------------------------------------------
+
+def _rss() -> int:
+    with open("/proc/self/statm") as file:
+        return int(file.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+class PeakMemory:
+    """Peak resident set above the start, sampled in a thread while the block runs."""
+
+    def __enter__(self) -> PeakMemory:
+        self.start = self.peak = _rss()
+        self._running = True
+        self._thread = threading.Thread(target=self._sample, daemon=True)
+        self._thread.start()
+        return self
+
+    def _sample(self) -> None:
+        while self._running:
+            self.peak = max(self.peak, _rss())
+            time.sleep(0.002)
+
+    def __exit__(self, *_: object) -> None:
+        self._running = False
+        self._thread.join()
+        self.peak = max(self.peak, _rss())
+
+    @property
+    def megabytes(self) -> float:
+        return round((self.peak - self.start) / 2**20, 1)
+
+
+def measure(action, cases: int, repeat: int = 3) -> dict:
+    """Cases per second (median of `repeat` runs) and peak memory of one run."""
+    seconds = []
+    with PeakMemory() as memory:
+        for _ in range(repeat):
+            started = time.perf_counter()
+            action()
+            seconds.append(time.perf_counter() - started)
+    median = statistics.median(seconds)
+    return {"cases_per_s": round(cases / median), "seconds": round(median, 4),
+            "peak_mb": memory.megabytes}
+
+
+def _repeat(size: int) -> int:
+    return 1 if size >= 1_000_000 else 3
+
+
+# --- per-case paths ---------------------------------------------------------------------
+
+def load_python_module(policy):
+    """The generated module, registered in sys.modules so that its pydantic models can
+    resolve their annotations (backends.load_python_module does not register it)."""
+    import types
+
+    from policylang.emit.python import emit_python
+
+    name = f"policylang_generated_{policy.name}"
+    module = types.ModuleType(name)
+    sys.modules[name] = module
+    exec(compile(emit_python(policy), f"<generated {policy.name}.py>", "exec"),  # noqa: S102
+         module.__dict__)
+    return module
 
 
 def sample_cases(policy, book: Path, count: int) -> list[dict]:
-    from policylang.cases import parse_case
-
-    connection = duckdb.connect()
-    cursor = connection.execute(f"SELECT * EXCLUDE (loan_id) FROM '{book}' LIMIT {count}")
+    cursor = duckdb.connect().execute(
+        f"SELECT * EXCLUDE (loan_id) FROM read_parquet('{book}') LIMIT {count}")
     names = [d[0] for d in cursor.description]
-    cases = []
-    for row in cursor.fetchall():
-        raw = {}
-        for name, value in zip(names, row, strict=True):
-            raw[name] = value if isinstance(value, bool | str) else str(value)
-        cases.append(parse_case(policy, raw))
-    return cases
+    return [parse_case(policy, {n: x if isinstance(x, bool | str) else str(x)
+                                for n, x in zip(names, row, strict=True)})
+            for row in cursor.fetchall()]
 
 
-def bench_policy(file: Path, sizes: list[int], folder: Path) -> list[dict]:
-    policy = api.load(file)
-    params = parse_params(policy, {})
-    results = []
-    for size in sizes:
-        csv_book, parquet_book = folder / f"{policy.name}_{size}.csv", \
-            folder / f"{policy.name}_{size}.parquet"
-        write_book(policy, size, csv_book)
-        write_book(policy, size, parquet_book)
-        row: dict = {"policy": policy.name, "cases": size}
-        cases = sample_cases(policy, parquet_book, min(size, SAMPLE))
-        row["interpreter"] = len(cases) / timed(
-            lambda: [evaluate(policy, c, params) for c in cases], repeat=1)
-        available = backends.available()
-        if "python" in available:
-            module = backends.load_python_module(policy)
-            raw = [{k: backends._as_input(v, t) for (k, v), t in zip(
-                c.items(), [f.type for f in policy.inputs], strict=True)} for c in cases]
-            raw_params = {p.name: backends._as_input(params[p.name], p.type)
-                          for p in policy.params}
-            row["python"] = len(raw) / timed(
-                lambda: [module.evaluate(c, **raw_params) for c in raw], repeat=1)
-        row["sql_eval"] = size / sql_evaluation(policy, params, parquet_book)
-        for kind, book in (("csv", csv_book), ("parquet", parquet_book)):
-            out = folder / f"out_{policy.name}_{size}.parquet"
-            row[f"run_book_{kind}"] = size / timed(
-                lambda b=book, o=out: score_book(policy, b, params, o), repeat=1 if size >
-                100_000 else 3)
-        handwritten(policy, params, parquet_book, folder, row)
-        results.append(row)
-        print(json.dumps(row), flush=True)
-    return results
+def per_case_paths(policy, params, book: Path, settings: Settings, is_foshan: bool) -> dict:
+    cases = sample_cases(policy, book, settings.sample)
+    out: dict = {"sample": len(cases)}
+    decisions: list[dict] = []
+    out["interpreter"] = measure(lambda: decisions.extend(
+        evaluate(policy, c, params) for c in cases), len(cases), repeat=1)
+    reference = hand.from_decisions(decisions) if is_foshan else None
+    try:
+        module = load_python_module(policy)
+        types_ = {f.name: f.type for f in policy.inputs}
+        raw = [{k: backends._as_input(x, types_[k]) for k, x in c.items()} for c in cases]
+        raw_params = {p.name: backends._as_input(params[p.name], p.type)
+                      for p in policy.params}
+        generated: list[dict] = []
+        out["python_module"] = measure(lambda: generated.extend(
+            module.evaluate(c, **raw_params) for c in raw), len(raw), repeat=1)
+        if reference is not None:
+            out["python_module"]["wrong"] = hand.wrong_outputs(
+                reference, hand.from_decisions(generated))
+    except Exception as error:  # noqa: BLE001 - another helper's backend, still landing
+        out["python_module"] = {"error": f"{type(error).__name__}: {str(error)[:200]}"}
+    if reference is None:
+        return out
+    out["interpreter"]["wrong"] = 0
+    rows = hand.decimal_inputs(book)[:len(cases)]
+    results: list[tuple] = []
+    out["hand_decimal"] = measure(lambda: results.extend(hand.decide(*r) for r in rows),
+                                  len(rows), repeat=1)
+    out["hand_decimal"]["wrong"] = hand.wrong_outputs(reference, hand.decimal_outputs(results))
+    out |= cel_path(rows[:settings.cel_sample], reference)
+    return out
 
 
-def sql_evaluation(policy, params, book: Path) -> float:
-    """Seconds to materialise the policy's query over an already loaded typed table."""
-    from policylang.book import score_book as _  # noqa: F401  (same conversion path)
+def cel_path(rows: list[tuple], reference: dict) -> dict:
+    try:
+        from benchmarks.peers import cel_foshan
+    except ImportError as error:
+        return {"cel": {"error": f"not installed ({error}); pip install -e '.[bench]'"}}
+    compiled = cel_foshan.program()
+    activations = [cel_foshan.activation(*r) for r in rows]
+    results: list[tuple] = []
+    found = measure(lambda: results.extend(cel_foshan.decide(compiled, a) for a in activations),
+                    len(rows), repeat=1)
+    found["wrong"] = hand.wrong_outputs(reference, hand.decimal_outputs(results))
+    found["sample"] = len(rows)
+    return {"cel": found}
 
+
+# --- whole-book paths -------------------------------------------------------------------
+
+def sql_paths(policy, params, csv_book: Path, parquet_book: Path, size: int,
+              folder: Path, is_foshan: bool, sample_reference: dict | None) -> dict:
+    row: dict = {}
     connection = duckdb.connect()
+    columns = book_module._read(connection, parquet_book)
+    book_module._create_cases(connection, policy, parquet_book, columns)
+    connection.execute("CREATE TEMP TABLE __bench_loaded AS SELECT * FROM cases")
     query = policy_query(policy, params)
-    # Load through the book reader so the table has exactly the typed columns it builds.
-    from policylang import book as book_module
+    row["sql_eval"] = measure(lambda: connection.execute(
+        f"CREATE OR REPLACE TEMP TABLE __bench_result AS {query}"), size, _repeat(size))
+    out = folder / "out.parquet"
+    for kind, book in (("csv", csv_book), ("parquet", parquet_book)):
+        row[f"run_book_{kind}"] = measure(lambda b=book: score_book(policy, b, params, out),
+                                          size, _repeat(size))
+    if policy.portfolio is not None:
+        per_case_only = dataclasses.replace(policy, portfolio=None)
+        row["run_book_parquet_without_portfolio"] = measure(
+            lambda: score_book(per_case_only, parquet_book, params, out), size, _repeat(size))
+    if not is_foshan:
+        return row
+    exact_connection = duckdb.connect()
+    hand.duckdb_load(exact_connection, parquet_book)
+    row["hand_sql_eval"] = measure(lambda: hand.duckdb_evaluate(exact_connection), size,
+                                   _repeat(size))
+    exact = hand.duckdb_outputs(exact_connection)
+    for kind, book in (("csv", csv_book), ("parquet", parquet_book)):
+        row[f"hand_sql_end_to_end_{kind}"] = measure(
+            lambda b=book: hand.duckdb_end_to_end(duckdb.connect(), b, out), size,
+            _repeat(size))
+    policylang_sql = hand.from_sql_result(connection, "__bench_result")
+    row["sql_eval"]["wrong_full"] = hand.wrong_outputs(exact, policylang_sql)
+    row["hand_sql_eval"]["wrong_full"] = 0
+    if sample_reference is not None:
+        row["sql_eval"]["wrong"] = hand.wrong_outputs(sample_reference, policylang_sql)
+        row["hand_sql_eval"]["wrong"] = hand.wrong_outputs(sample_reference, exact)
+    row |= openfisca_paths(parquet_book, size, exact, sample_reference)
+    return row
 
-    book_module._read(connection, book)
-    book_module._create_cases(connection, policy, book,
-                              [r[0] for r in connection.execute("DESCRIBE __pl_book").fetchall()])
-    connection.execute("CREATE TEMP TABLE cases_loaded AS SELECT * FROM cases")
+
+def openfisca_paths(book: Path, size: int, exact: dict, sample_reference: dict | None) -> dict:
+    try:
+        from benchmarks.peers import openfisca_foshan as peer
+    except ImportError as error:
+        return {"openfisca": {"error": f"not installed ({error}); pip install -e '.[bench]'"}}
+    system = peer.system()
+    query = ("SELECT borrower, purpose, first_loan, "
+             "CAST(split_part(term, ' ', 1) AS INTEGER) AS term_months, " +
+             ", ".join(f"CAST({c} AS FLOAT) AS {c}" for c in (
+                 "loan_amount", "interest_rate", "premium_rate", "premium_paid",
+                 "principal_loss")) + f" FROM read_parquet('{book}')")
+    state: dict = {}
+
+    def load() -> None:
+        columns = duckdb.connect().execute(query).fetchnumpy()
+        state["simulation"] = peer.load(system, {k: np.asarray(x) for k, x in columns.items()})
 
     def run() -> None:
-        connection.execute(f"CREATE OR REPLACE TEMP TABLE result AS {query}")
+        # A fresh simulation each time: OpenFisca caches what it has calculated.
+        state["results"] = peer.evaluate(state["simulation"], hand.OUTPUTS)
 
-    return timed(run)
+    def load_and_run() -> None:
+        load()
+        run()
+
+    with_load = measure(load_and_run, size, _repeat(size))
+    evaluations = []
+    for _ in range(_repeat(size)):
+        load()
+        evaluations.append(measure(run, size, repeat=1))
+    only = min(evaluations, key=lambda e: e["seconds"])
+    found = peer.as_common(state["results"], hand.MONEY)
+    with_load["wrong_full"] = only["wrong_full"] = hand.wrong_outputs(exact, found)
+    if sample_reference is not None:
+        with_load["wrong"] = only["wrong"] = hand.wrong_outputs(sample_reference, found)
+    return {"openfisca_eval": only, "openfisca_load_eval": with_load}
 
 
-def handwritten(policy, params, book: Path, folder: Path, row: dict) -> None:
-    try:
-        from benchmarks import handwritten as hand
-    except ImportError:
-        return
-    comparator = hand.COMPARATORS.get(policy.name)
-    if comparator is not None:
-        row.update(comparator(policy, params, book, folder))
+# --- front end --------------------------------------------------------------------------
+
+def rules_policy(count: int = 2000) -> str:
+    """A valid policy with `count` rules and limits (half each)."""
+    lines = ['policy rules_2000 "基准（2000条规则）" {',
+             '  enum kind { enterprise "企业"  individual "个体工商户" }',
+             "  input {", "    borrower: kind", "    amount:   money",
+             "    rate:     percent", "    term:     duration = 1 year", "  }",
+             '  param lpr: percent = 3.45% "LPR"']
+    for i in range(count // 2):
+        lines.append(f"  limit cap_{i}: amount <= {i + 1}万 when borrower == enterprise "
+                     f'cite "第{i}条"')
+        lines.append(f"  rule spread_{i}: rate <= lpr + {i % 300}bp or term > {i % 60 + 1} "
+                     f'months cite "第{i}条"')
+    lines.append("}")
+    return "\n".join(lines) + "\n"
 
 
 def front_end() -> dict:
     files = sorted((ROOT / "policies").rglob("*.pol"))
-    sources = [(f, f.read_text(encoding="utf-8")) for f in files]
-    seconds = timed(lambda: [api.load_source(s, str(f)) for f, s in sources])
-    lines = sum(s.count("\n") for _, s in sources)
-    return {"policies": len(files), "lines": lines, "seconds": seconds}
+    sources = [(str(f), f.read_text(encoding="utf-8")) for f in files]
+    api.load_source(*reversed(sources[0]))  # grammar loading is not counted
+    every = statistics.median(_seconds(lambda: [api.load_source(s, f) for f, s in sources])
+                              for _ in range(3))
+    generated = rules_policy()
+    rules = statistics.median(_seconds(lambda: api.load_source(generated, "rules_2000.pol"))
+                              for _ in range(3))
+    return {"policies": len(files), "lines": sum(s.count("\n") for _, s in sources),
+            "every_policy_s": round(every, 4), "rules_2000_s": round(rules, 4),
+            "rules_2000_lines": generated.count("\n")}
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--sizes", default="10000,100000,1000000")
-    parser.add_argument("--policy", action="append")
-    parser.add_argument("--quick", action="store_true", help="10k and 100k only")
-    args = parser.parse_args()
-    sizes = [int(s) for s in args.sizes.split(",")]
+def _seconds(action) -> float:
+    started = time.perf_counter()
+    action()
+    return time.perf_counter() - started
+
+
+# --- running ----------------------------------------------------------------------------
+
+def versions() -> dict:
+    found = {"python": platform.python_version(), "machine": platform.platform(),
+             "cpus": os.cpu_count(), "cpu": _cpu_model()}
+    for package in ("policylang", "duckdb", "numpy", "openfisca-core", "cel-python"):
+        try:
+            found[package] = metadata.version(package)
+        except metadata.PackageNotFoundError:
+            found[package] = None
+    return found
+
+
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def bench_policy(file: Path, settings: Settings, folder: Path) -> dict:
+    policy = api.load(file)
+    params = parse_params(policy, {})
+    is_foshan = policy.name == hand.POLICY
+    books = {}
+    for size in settings.sizes:
+        csv_book = write_book(policy, size, folder / f"{policy.name}_{size}.csv")
+        parquet_book = write_book(policy, size, folder / f"{policy.name}_{size}.parquet")
+        books[size] = (csv_book, parquet_book)
+    largest = books[max(settings.sizes)][1]
+    per_case = per_case_paths(policy, params, largest, settings, is_foshan)
+    print(json.dumps({"policy": policy.name, "per_case": per_case}), flush=True)
+    reference = None
+    if is_foshan:
+        cases = sample_cases(policy, largest, settings.sample)
+        reference = hand.from_decisions([evaluate(policy, c, params) for c in cases])
+    sizes = {}
+    for size, (csv_book, parquet_book) in books.items():
+        # The sample reference is the largest book's first rows; smaller books are seeded
+        # alike, so their first rows are the same cases.
+        sizes[str(size)] = sql_paths(policy, params, csv_book, parquet_book, size, folder,
+                                     is_foshan, reference)
+        print(json.dumps({"policy": policy.name, "cases": size, **sizes[str(size)]}),
+              flush=True)
+    return {"policy": policy.name, "file": str(file.relative_to(ROOT)), "per_case": per_case,
+            "sizes": sizes}
+
+
+def main(argv: list[str] | None = None) -> dict:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sizes", help="comma-separated book sizes (default 10k,100k,1M)")
+    parser.add_argument("--quick", action="store_true", help="a smoke run: 10k cases only")
+    parser.add_argument("--sample", type=int, default=20_000, help="per-case sample size")
+    parser.add_argument("--policy", action="append", help="policy file(s) to benchmark")
+    parser.add_argument("--out", type=Path, default=ROOT / "benchmarks",
+                        help="where results.json and throughput.png go")
+    parser.add_argument("--no-readme", action="store_true", help="leave README.md alone")
+    args = parser.parse_args(argv)
+    sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else SIZES
     if args.quick:
-        sizes = [s for s in sizes if s <= 100_000]
-    files = [Path(p) for p in (args.policy or DEFAULT_POLICIES) if (ROOT / p).exists()
-             or Path(p).exists()]
-    print(f"machine: {platform.machine()}, {platform.system()} {platform.release()}, "
-          f"Python {platform.python_version()}, DuckDB {duckdb.__version__}")
-    results = []
+        sizes = [min(sizes)]
+    sample = min(args.sample, max(sizes))
+    settings = Settings(sizes, sample, min(2_000, sample), args.out,
+                        readme=not args.no_readme and not args.quick and sizes == SIZES)
+    machine = versions()
+    print("machine: " + ", ".join(f"{k} {v}" for k, v in machine.items()), flush=True)
+    started = time.perf_counter()
+    results = {"versions": machine, "settings": {"sizes": sizes, "sample": sample,
+                                                 "cel_sample": settings.cel_sample},
+               "policies": [], "front_end": front_end()}
     with tempfile.TemporaryDirectory(prefix="policylang-bench-") as folder:
-        for file in files:
-            results += bench_policy(ROOT / file if not file.is_absolute() else file, sizes,
-                                    Path(folder))
-    summary = {"machine": platform.platform(), "python": platform.python_version(),
-               "duckdb": duckdb.__version__, "results": results, "front_end": front_end()}
-    (ROOT / "benchmarks" / "results.json").write_text(json.dumps(summary, indent=2) + "\n")
-    print(json.dumps(summary["front_end"]))
+        for file in args.policy or POLICIES:
+            path = Path(file) if Path(file).is_absolute() else ROOT / file
+            results["policies"].append(bench_policy(path, settings, Path(folder)))
+    results["total_s"] = round(time.perf_counter() - started, 1)
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False)
+                                           + "\n", encoding="utf-8")
+    from benchmarks import report
+
+    table = report.table(results)
+    report.chart(results, args.out / "throughput.png")
+    print(table)
+    print(f"front end: {json.dumps(results['front_end'])}; total {results['total_s']} s")
+    if settings.readme:
+        report.update_readme(ROOT / "README.md", table, README_START, README_END)
+    return results
 
 
 if __name__ == "__main__":

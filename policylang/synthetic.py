@@ -75,6 +75,8 @@ def _column(policy: ir.Policy, field: ir.Field, index: int, seed: int, rows: int
             return (f"CASE WHEN {_pick(index, seed, 2, 1)} = 0 THEN {free} "
                     f"ELSE {listed}[{_pick(index, seed, len(edges), 2)} + 1] END")
         case ir.Kind.DURATION:
+            if _in_days(policy, field):
+                return f"CAST({_pick(index, seed, 31)} AS VARCHAR) || ' days'"
             return f"CAST({_pick(index, seed, 72)} + 1 AS VARCHAR) || ' months'"
         case ir.Kind.DATE:
             days = f"{_pick(index, seed, 365)}"
@@ -90,6 +92,21 @@ def _column(policy: ir.Policy, field: ir.Field, index: int, seed: int, rows: int
         case ir.Kind.ERROR:
             raise AssertionError("a checked policy has no ERROR-typed input")
     raise AssertionError(kind)
+
+
+def _in_days(policy: ir.Policy, field: ir.Field) -> bool:
+    """Whether a duration field counts days: its default does, or a limit compares it with
+    a constant that does (days never compare with months, so months would only fail)."""
+    bounds = [field.default] if field.default is not None else []
+    for check in policy.checks:
+        if isinstance(check, ir.Limit) and isinstance(check.subject, ir.InputRef) \
+                and check.subject.name == field.name:
+            try:
+                bounds.append(evaluate_constant(check.bound))
+            except Exception:  # noqa: BLE001 - a bound that needs inputs or params
+                continue
+    return any(getattr(b, "unit", None) == "day" and b.amount != 0 for b in bounds) or (
+        bool(bounds) and all(getattr(b, "unit", None) == "day" for b in bounds))
 
 
 def _edges(policy: ir.Policy, name: str, step: Decimal) -> list[Decimal]:

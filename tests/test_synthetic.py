@@ -43,3 +43,15 @@ def test_portfolio_books_are_in_date_order(tmp_path: Path) -> None:
     assert summary.cases == 3000
     groups = summary.report["monitors"]["compensation_rate"]["groups"]
     assert len(groups) == 3 and sum(g["cases"] for g in groups) == 3000
+
+
+def test_day_durations_stay_days_and_seed_books_score(tmp_path: Path) -> None:
+    # 重庆 compares bank_notice_delay with 5 days: months there could only fail (E611).
+    policy = api.load("policies/chongqing/zhubaodai.pol")
+    book = write_book(policy, 2000, tmp_path / "chongqing.csv")
+    with book.open(encoding="utf-8") as file:
+        header, first = file.readline().strip().split(","), file.readline().strip().split(",")
+    row = dict(zip(header, first, strict=True))
+    assert row["bank_notice_delay"].endswith(" days") and row["term"].endswith(" months")
+    summary = score_book(policy, book, {p.name: p.default for p in policy.params})
+    assert summary.cases == 2000 and 0 < summary.failures["notice_deadline"] < 2000

@@ -1,0 +1,207 @@
+"""The practical limits: 佛山 2022 written by hand, exactly, as a DuckDB query and as a
+`decimal.Decimal` Python function, and the common output form every path is compared in.
+
+Both compute the policy's 14 outputs per case (eligible, the six rule/limit verdicts, the
+two subsidies and the five allocation parts) with the semantics of docs/semantics.md:
+each `*` and `/` rounded half-up to 10 places, money reported half-up to the fen, an
+allocation's parts truncated to the fen with the missing fen going to the largest
+remainders (ties to the part listed first). They are specialised to the synthetic book's
+shapes (money ≥ 0 with at most 2 places, terms in whole months), which a hand-written
+version is allowed to assume and policylang is not.
+
+An output is a numpy array per name, aligned with the book's rows: booleans, or money as
+integer fen.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from pathlib import Path
+
+import numpy as np
+
+POLICY = "foshan_microloan_2022"
+RULES = ["purpose_rule", "enterprise_cap", "individual_cap", "term_cap", "rate_cap",
+         "premium_cap"]
+MONEY = ["insurer_subsidy", "borrower_subsidy", "first_loan_loss__bank",
+         "first_loan_loss__insurer", "first_loan_burden__bank", "first_loan_burden__insurer",
+         "first_loan_burden__fund"]
+OUTPUTS = ["eligible"] + [f"rule__{r}" for r in RULES] + MONEY
+LPR = Decimal("0.037")  # the policy's default `lpr`
+
+# --- DuckDB ---------------------------------------------------------------------------
+
+_TYPED = ("loan_amount, premium_paid, principal_loss, interest_rate, premium_rate, borrower, "
+          "purpose, first_loan, CAST(split_part(term, ' ', 1) AS INTEGER) AS months")
+_CSV_TYPES = ("{'loan_id': 'BIGINT', 'borrower': 'VARCHAR', 'first_loan': 'BOOLEAN', "
+              "'purpose': 'VARCHAR', 'loan_amount': 'DECIMAL(18,2)', 'term': 'VARCHAR', "
+              "'interest_rate': 'DECIMAL(18,4)', 'premium_rate': 'DECIMAL(18,4)', "
+              "'premium_paid': 'DECIMAL(18,2)', 'principal_loss': 'DECIMAL(18,2)', "
+              "'insurer': 'VARCHAR', 'loan_date': 'DATE', 'compensated': 'DECIMAL(18,2)'}")
+
+
+def _outputs_sql() -> str:
+    """The 14 outputs over columns of `_TYPED`, in integer arithmetic (exact: 10^-10 units
+    for intermediate results, fen for money), HUGEINT where products pass 2^63."""
+    years = "((CAST(months AS HUGEINT) * 20000000000 + 12) // 24)"  # months/12, 10 places
+    loan = "CAST(loan_amount * 100 AS HUGEINT)"  # fen
+    product = f"(({loan} * {years} + 50) // 100)"  # loan × years, 10 places
+    subsidy = f"(({product} + 50) // 100)"  # × 1%, 10 places
+    premium = "CAST(premium_paid * 100 AS HUGEINT) * 100000000"
+    lost = "CAST(CASE WHEN first_loan THEN principal_loss * 100 ELSE 0 END AS BIGINT)"
+    return f"""
+      purpose <> 'other' AS rule__purpose_rule,
+      borrower <> 'enterprise' OR loan_amount <= 10000000 AS rule__enterprise_cap,
+      borrower NOT IN ('individual_business', 'micro_owner') OR loan_amount <= 3000000
+          AS rule__individual_cap,
+      months <= 36 AS rule__term_cap,
+      interest_rate <= {LPR + Decimal('0.015')} AS rule__rate_cap,
+      premium_rate <= 0.01 AS rule__premium_cap,
+      CAST(({subsidy} + 50000000) // 100000000 AS BIGINT) AS insurer_subsidy,
+      CAST(CASE WHEN NOT first_loan THEN 0
+                WHEN {subsidy} < {premium} THEN ({subsidy} + 50000000) // 100000000
+                ELSE {premium} // 100000000 END AS BIGINT) AS borrower_subsidy,
+      {lost} AS lost"""
+
+
+def _allocations_sql(source: str) -> str:
+    """Largest-remainder parts of 10%/90% and 10%/45%/45% of `lost` (fen)."""
+    return f"""
+    SELECT * EXCLUDE (lost, r1, r2, rb, ri, missing),
+      lost // 10 + CASE WHEN r1 <> 0 AND r1 >= r2 THEN 1 ELSE 0 END AS first_loan_loss__bank,
+      9 * lost // 10 + CASE WHEN r1 <> 0 AND r1 < r2 THEN 1 ELSE 0 END
+          AS first_loan_loss__insurer,
+      lost // 10 + CASE WHEN missing >= 1 AND rb >= ri THEN 1 ELSE 0 END
+          AS first_loan_burden__bank,
+      45 * lost // 100 + CASE WHEN missing = 2 OR (missing = 1 AND rb < ri) THEN 1 ELSE 0 END
+          AS first_loan_burden__insurer,
+      45 * lost // 100 + CASE WHEN missing = 2 AND rb < ri THEN 1 ELSE 0 END
+          AS first_loan_burden__fund
+    FROM (SELECT *, (10 * lost) % 100 AS rb, (45 * lost) % 100 AS ri,
+                 ((10 * lost) % 100 + 2 * ((45 * lost) % 100)) // 100 AS missing
+          FROM (SELECT *, lost % 10 AS r1, (9 * lost) % 10 AS r2 FROM ({source})))"""
+
+
+def _query(table: str, carry: bool = False) -> str:
+    per_case = f"SELECT {'*, ' if carry else ''}{_outputs_sql()} FROM {table}"
+    allocated = _allocations_sql(per_case)
+    rules = " AND ".join(f"rule__{r}" for r in RULES)
+    return f"SELECT *, {rules} AS eligible FROM ({allocated})"
+
+
+def duckdb_load(connection, book: Path) -> None:
+    """The book as the hand-written query's typed table `hand_cases`."""
+    connection.execute(f"CREATE OR REPLACE TEMP TABLE hand_cases AS SELECT {_TYPED} "
+                       f"FROM read_parquet('{book}')")
+
+
+def duckdb_evaluate(connection) -> None:
+    connection.execute(f"CREATE OR REPLACE TEMP TABLE hand_result AS {_query('hand_cases')}")
+
+
+def duckdb_end_to_end(connection, book: Path, out: Path) -> None:
+    """Book file → the book's columns and the outputs → Parquet, in one statement."""
+    reader = (f"read_csv('{book}', header = true, columns = {_CSV_TYPES})"
+              if book.suffix == ".csv" else f"read_parquet('{book}')")
+    months = "CAST(split_part(term, ' ', 1) AS INTEGER) AS months"
+    connection.execute(f"COPY ({_query(f'(SELECT *, {months} FROM {reader})', carry=True)}) "
+                       f"TO '{out}' (FORMAT parquet)")
+
+
+def duckdb_outputs(connection) -> dict[str, np.ndarray]:
+    names = ", ".join(OUTPUTS)
+    found = connection.execute(f"SELECT {names} FROM hand_result").fetchnumpy()
+    return {name: np.asarray(found[name]) for name in OUTPUTS}
+
+
+# --- Decimal Python ---------------------------------------------------------------------
+
+_TEN = Decimal("1e-10")
+_FEN = Decimal("0.01")
+
+
+def _mul(a: Decimal, b: Decimal) -> Decimal:
+    return (a * b).quantize(_TEN, rounding=ROUND_HALF_UP)
+
+
+def _fen(x: Decimal) -> int:
+    return int((x * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+
+
+def _largest_remainder(amount_fen: int, shares: tuple[Decimal, ...]) -> list[int]:
+    exact = [Decimal(amount_fen) * s for s in shares]  # in fen
+    parts = [int(x.to_integral_value(rounding=ROUND_DOWN)) for x in exact]
+    order = sorted(range(len(shares)), key=lambda i: (-(exact[i] - parts[i]), i))
+    for i in order[:amount_fen - sum(parts)]:
+        parts[i] += 1
+    return parts
+
+
+def decimal_inputs(book: Path) -> list[tuple]:
+    """The book's rows as the Decimal function takes them (parsed once, not timed)."""
+    import duckdb
+
+    rows = duckdb.connect().execute(
+        f"SELECT borrower, purpose, first_loan, loan_amount, "
+        f"CAST(split_part(term, ' ', 1) AS INTEGER), interest_rate, premium_rate, "
+        f"premium_paid, principal_loss FROM read_parquet('{book}')").fetchall()
+    return rows
+
+
+def decide(borrower: str, purpose: str, first_loan: bool, loan_amount: Decimal, months: int,
+           interest_rate: Decimal, premium_rate: Decimal, premium_paid: Decimal,
+           principal_loss: Decimal) -> tuple:
+    """The 14 outputs of one case, exactly (booleans and integer fen)."""
+    rules = (purpose != "other",
+             borrower != "enterprise" or loan_amount <= 10_000_000,
+             borrower not in ("individual_business", "micro_owner") or loan_amount <= 3_000_000,
+             months <= 36,
+             interest_rate <= LPR + Decimal("0.015"),
+             premium_rate <= Decimal("0.01"))
+    years = (Decimal(months) / 12).quantize(_TEN, rounding=ROUND_HALF_UP)
+    subsidy = _mul(_mul(loan_amount, years), Decimal("0.01"))
+    borrower_subsidy = min(subsidy, premium_paid) if first_loan else Decimal(0)
+    lost = _fen(principal_loss) if first_loan else 0
+    loss = _largest_remainder(lost, (Decimal("0.1"), Decimal("0.9")))
+    burden = _largest_remainder(lost, (Decimal("0.1"), Decimal("0.45"), Decimal("0.45")))
+    return (all(rules), *rules, _fen(subsidy), _fen(borrower_subsidy), *loss, *burden)
+
+
+def decimal_outputs(results: list[tuple]) -> dict[str, np.ndarray]:
+    columns = list(zip(*results, strict=True)) if results else [()] * len(OUTPUTS)
+    return {name: np.asarray(column, dtype=bool if i <= len(RULES) else np.int64)
+            for i, (name, column) in enumerate(zip(OUTPUTS, columns, strict=True))}
+
+
+# --- comparing --------------------------------------------------------------------------
+
+def from_decisions(decisions: list[dict]) -> dict[str, np.ndarray]:
+    """Decision JSON (interpreter, generated module) in the common output form."""
+    out: dict[str, list] = {name: [] for name in OUTPUTS}
+    for decision in decisions:
+        failed = {f["rule"] for f in decision["failures"]}
+        out["eligible"].append(decision["eligible"])
+        for rule in RULES:
+            out[f"rule__{rule}"].append(rule not in failed)
+        values = decision["values"] | {f"{a}__{p}": x for a, parts in
+                                       decision["allocations"].items() for p, x in parts.items()}
+        for name in MONEY:
+            out[name].append(_fen(Decimal(values[name])))
+    return {name: np.asarray(column, dtype=bool if name not in MONEY else np.int64)
+            for name, column in out.items()}
+
+
+def from_sql_result(connection, table: str) -> dict[str, np.ndarray]:
+    """policylang's SQL result table (DECIMAL money) in the common output form."""
+    selected = ["eligible"] + [f"rule__{r}" for r in RULES] + [
+        f"CAST(round({m}, 2) * 100 AS BIGINT) AS {m}" for m in MONEY]
+    found = connection.execute(
+        f"SELECT {', '.join(selected)} FROM {table} ORDER BY __pl_book_row").fetchnumpy()
+    return {name: np.asarray(found[name]) for name in OUTPUTS}
+
+
+def wrong_outputs(expected: dict[str, np.ndarray], actual: dict[str, np.ndarray]) -> int:
+    """How many (case, output) values differ, money to the fen, over the rows both have."""
+    rows = min(len(expected["eligible"]), len(actual["eligible"]))
+    return int(sum(np.count_nonzero(np.asarray(actual[n][:rows]) != expected[n][:rows])
+                   for n in OUTPUTS))

@@ -1,0 +1,142 @@
+"""The benchmark's results as a Markdown table (for the README) and a PNG chart of
+throughput against book size. Reads only the dict benchmarks/run.py produces."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+# (key, label, the limit it is compared with)
+WHOLE_BOOK = [
+    ("sql_eval", "policylang SQL on DuckDB, evaluation only", "hand_sql_eval"),
+    ("hand_sql_eval", "hand-written exact DuckDB query, evaluation only (limit)",
+     "hand_sql_eval"),
+    ("run_book_parquet", "`run --book` Parquet → Parquet", "hand_sql_end_to_end_parquet"),
+    ("hand_sql_end_to_end_parquet", "hand-written DuckDB, Parquet → Parquet (limit)",
+     "hand_sql_end_to_end_parquet"),
+    ("run_book_csv", "`run --book` CSV → Parquet", "hand_sql_end_to_end_csv"),
+    ("hand_sql_end_to_end_csv", "hand-written DuckDB, CSV → Parquet (limit)",
+     "hand_sql_end_to_end_csv"),
+    ("run_book_parquet_without_portfolio", "`run --book` Parquet, portfolio rules removed",
+     None),
+    ("openfisca_eval", "OpenFisca 46, evaluation only (float32)", None),
+    ("openfisca_load_eval", "OpenFisca 46, load + evaluation (float32)", None),
+]
+PER_CASE = [
+    ("python_module", "generated Python module (per case)", "hand_decimal"),
+    ("interpreter", "interpreter (per case)", "hand_decimal"),
+    ("hand_decimal", "hand-written `Decimal` function (limit, per case)", "hand_decimal"),
+    ("cel", "cel-python 0.5 (per case, doubles)", None),
+]
+
+
+def _rate(entry: dict | None) -> float | None:
+    return entry.get("cases_per_s") if isinstance(entry, dict) else None
+
+
+def _ratio(a: float | None, b: float | None) -> str:
+    return f"{a / b:.2f}×" if a and b else "—"
+
+
+def _count(value: float | None) -> str:
+    return f"{value:,.0f}" if value is not None else "—"
+
+
+def table(results: dict) -> str:
+    out = []
+    for policy in results["policies"]:
+        sizes = list(policy["sizes"])
+        largest = policy["sizes"][sizes[-1]]
+        per_case = policy["per_case"]
+        entries = {**largest, **per_case}
+        openfisca = _rate(largest.get("openfisca_load_eval"))
+        cel = _rate(per_case.get("cel"))
+        out.append(f"**{policy['policy']}** ({policy['file']}), {int(sizes[-1]):,} cases; "
+                   f"per-case paths on a sample of {per_case['sample']:,} "
+                   f"(cel-python: {per_case.get('cel', {}).get('sample', '—')}):\n")
+        out.append("| path | cases/s | vs its limit | vs OpenFisca load+eval | vs cel-python | "
+                   "wrong outputs (sample / whole book) | peak MB |")
+        out.append("|---|---:|---:|---:|---:|---:|---:|")
+        for key, label, limit in WHOLE_BOOK + PER_CASE:
+            entry = entries.get(key)
+            if not isinstance(entry, dict):
+                continue
+            if "error" in entry:
+                out.append(f"| {label} | not run: {entry['error'][:80]} | | | | | |")
+                continue
+            rate = _rate(entry)
+            wrong = f"{_count(entry.get('wrong'))} / {_count(entry.get('wrong_full'))}"
+            out.append(f"| {label} | {_count(rate)} | "
+                       f"{_ratio(rate, _rate(entries.get(limit))) if limit else '—'} | "
+                       f"{_ratio(rate, openfisca)} | {_ratio(rate, cel)} | {wrong} | "
+                       f"{entry.get('peak_mb', '—')} |")
+        out.append("")
+        if len(sizes) > 1 or "run_book_parquet_without_portfolio" in largest:
+            out.append("| cases/s by book size | " + " | ".join(f"{int(s):,}" for s in sizes)
+                       + " |")
+            out.append("|---|" + "---:|" * len(sizes))
+            for key, label, _ in WHOLE_BOOK:
+                if key in largest and "error" not in largest[key]:
+                    out.append(f"| {label} | " + " | ".join(
+                        _count(_rate(policy["sizes"][s].get(key))) for s in sizes) + " |")
+            if "run_book_parquet_without_portfolio" in largest:
+                out.append("| portfolio cost: `run --book` time with ÷ without | " + " | ".join(
+                    _ratio(_rate(policy["sizes"][s].get("run_book_parquet_without_portfolio")),
+                           _rate(policy["sizes"][s].get("run_book_parquet"))) for s in sizes)
+                    + " |")
+            out.append("")
+    front = results["front_end"]
+    out.append(f"Front end (parse + check): all {front['policies']} policies in `policies/` "
+               f"({front['lines']:,} lines) in {front['every_policy_s'] * 1000:.0f} ms; a "
+               f"generated 2,000-rule policy ({front['rules_2000_lines']:,} lines) in "
+               f"{front['rules_2000_s'] * 1000:.0f} ms.")
+    machine = results["versions"]
+    out.append("")
+    out.append("Measured on " + ", ".join(f"{k} {v}" for k, v in machine.items() if v) +
+               f"; whole run {results['total_s']} s.")
+    return "\n".join(out) + "\n"
+
+
+def chart(results: dict, path: Path) -> Path:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import pyplot
+
+    policies = results["policies"]
+    figure, axes = pyplot.subplots(1, len(policies), figsize=(6 * len(policies), 4.8), dpi=100,
+                                   squeeze=False)
+    for axis, policy in zip(axes[0], policies, strict=True):
+        sizes = [int(s) for s in policy["sizes"]]
+        for key, label, _ in WHOLE_BOOK:
+            rates = [_rate(policy["sizes"][str(s)].get(key)) for s in sizes]
+            if all(rates):
+                axis.plot(sizes, rates, marker="o", label=label.replace("`", ""))
+        for key, label, _ in PER_CASE:
+            rate = _rate(policy["per_case"].get(key))
+            if rate:
+                axis.axhline(rate, linestyle="--", linewidth=1, label=label.replace("`", ""),
+                             color=None)
+        axis.set_xscale("log")
+        axis.set_yscale("log")
+        axis.set_xlabel("book size (cases)")
+        axis.set_ylabel("cases per second")
+        axis.set_title(policy["policy"])
+        axis.grid(True, which="both", alpha=0.3)
+        axis.legend(fontsize="x-small", loc="lower right")
+    figure.tight_layout()
+    temporary = path.with_name(f".{path.name}.tmp.png")
+    figure.savefig(temporary)
+    pyplot.close(figure)
+    temporary.replace(path)
+    return path
+
+
+def update_readme(readme: Path, table_text: str, start: str, end: str) -> None:
+    """Replace the text between the markers (README.md's "Benchmarks" section)."""
+    text = readme.read_text(encoding="utf-8")
+    if start not in text or end not in text:
+        raise SystemExit(f"{readme}: no {start} … {end} markers; add them to the Benchmarks "
+                         "section")
+    head, rest = text.split(start, 1)
+    _, tail = rest.split(end, 1)
+    readme.write_text(f"{head}{start}\n{table_text}{end}{tail}", encoding="utf-8")

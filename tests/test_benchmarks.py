@@ -1,0 +1,45 @@
+"""The benchmark harness on tiny books, so that it cannot rot: every path runs, the
+hand-written limits and policylang's SQL agree with the interpreter to the fen, and the
+table and chart are written (README.md is left alone)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from benchmarks import handwritten, run
+
+
+def test_harness_runs_every_path_on_a_tiny_book(tmp_path: Path) -> None:
+    results = run.main(["--sizes", "300", "--sample", "40", "--out", str(tmp_path),
+                        "--no-readme", "--policy", "policies/foshan/microloan_2022.pol"])
+    (foshan,) = results["policies"]
+    per_case, book = foshan["per_case"], foshan["sizes"]["300"]
+    assert per_case["sample"] == 40
+    for path in ("interpreter", "hand_decimal"):
+        assert per_case[path]["cases_per_s"] > 0 and per_case[path]["wrong"] == 0, path
+    for path in ("sql_eval", "hand_sql_eval"):
+        assert book[path]["wrong"] == 0 and book[path]["wrong_full"] == 0, path
+    for path in ("run_book_csv", "run_book_parquet", "run_book_parquet_without_portfolio",
+                 "hand_sql_end_to_end_csv", "hand_sql_end_to_end_parquet"):
+        assert book[path]["cases_per_s"] > 0 and book[path]["peak_mb"] >= 0, path
+    for peer in ("openfisca_load_eval", "cel"):  # optional extra: measured or said missing
+        entry = book.get(peer) or per_case.get(peer)
+        assert "cases_per_s" in entry or "not installed" in entry["error"], peer
+    assert results["front_end"]["policies"] >= 1 and results["front_end"]["rules_2000_s"] > 0
+    assert (tmp_path / "results.json").is_file() and (tmp_path / "throughput.png").is_file()
+
+
+def test_wrong_outputs_counts_each_differing_value() -> None:
+    exact = handwritten.decimal_outputs([
+        handwritten.decide("enterprise", "production", True, *case) for case in (
+            (handwritten.Decimal("10000000.01"), 7, handwritten.Decimal("0.05"),
+             handwritten.Decimal("0.01"), handwritten.Decimal("100"),
+             handwritten.Decimal("1234.57")),)])
+    assert not exact["rule__enterprise_cap"][0] and not exact["eligible"][0]
+    # 1234.57 split 10/45/45 to the fen: 123.46 / 555.56 / 555.55 (largest remainders).
+    assert [int(exact[f"first_loan_burden__{p}"][0]) for p in ("bank", "insurer", "fund")] \
+        == [12346, 55556, 55555]
+    changed = {name: values.copy() for name, values in exact.items()}
+    changed["insurer_subsidy"][0] += 1
+    changed["eligible"][0] = True
+    assert handwritten.wrong_outputs(exact, changed) == 2
