@@ -13,6 +13,7 @@ from pathlib import Path
 from policylang import api, backends, emit, ir
 from policylang.diagnostics import PolicyError
 from policylang.formatter import format_source
+from policylang.lint import lint
 from policylang.testing import TestResult
 
 _EXTENSIONS = {"python": ".py", "sql": ".sql"}
@@ -25,6 +26,7 @@ class BuildReport:
     errors: list[PolicyError] = field(default_factory=list)
     test_failures: list[tuple[Path, TestResult]] = field(default_factory=list)
     unformatted: list[Path] = field(default_factory=list)
+    lint: list = field(default_factory=list)  # lint.LintResult per policy (never fails a build)
     outputs: dict[Path, str] = field(default_factory=dict)
     tests_run: int = 0
     backends: tuple[str, ...] = ()
@@ -58,6 +60,7 @@ def build_all(directory: Path, output: Path) -> BuildReport:
             report.errors.append(error)
             continue
         report.policies[file] = policy
+        report.lint.append(lint(policy, source))
         if format_source(source, str(file)) != source:
             report.unformatted.append(file)
         passed = 0

@@ -300,6 +300,32 @@ def deps(file: Path,
 
 
 @app.command()
+def lint(paths: Annotated[list[Path], typer.Argument(help="files or directories")],
+         strict: Annotated[bool, typer.Option("--strict", help="exit 1 on any warning")]
+         = False,
+         format_: Annotated[str, typer.Option("--format", help="text or json")] = "text"
+         ) -> None:
+    """Warnings (W1xx) about what in a policy can never matter; exit 0 unless --strict."""
+    from policylang.lint import lint_files, render_text, to_json, totals
+
+    def action() -> int:
+        if format_ not in ("text", "json"):
+            err.print(f"unknown format {format_!r}; choose from text, json")
+            return 2
+        linted = lint_files(_files(paths))
+        codes = [_report(error) for error in linted.errors]
+        if format_ == "json":
+            sys.stdout.write(json.dumps(to_json(linted), ensure_ascii=False, indent=2) + "\n")
+        else:
+            sys.stdout.write(render_text(linted, sys.stdout.isatty()))
+        if codes:
+            return max(codes)
+        return 1 if strict and totals(linted.results).warnings else 0
+
+    _run(action)
+
+
+@app.command()
 def synth(file: Path,
           output: Annotated[Path, typer.Option("-o", "--output", help="BOOK.csv or .parquet")],
           rows: Annotated[int, typer.Option("--rows", "-n", min=0)] = 10_000,
@@ -497,6 +523,11 @@ def build(directory: Annotated[Path, typer.Argument()] = Path("policies"),
             _print_test_failure(file, report.policies[file], result)
         for file in report.unformatted:
             err.print(f"not formatted: {file} (run `policylang fmt {file}`)")
+        from policylang.lint import Linted, render_text
+
+        sources = {result.file: api.read_source(result.file) for result in report.lint}
+        sys.stderr.write("lint: " + render_text(Linted(report.lint, sources),
+                                                sys.stderr.isatty()))
         table = Table(title=f"policylang build {directory}")
         for column in ("policy", "file", "rules", "limits", "lets", "allocations", "tests",
                        "passed", "backends"):

@@ -84,5 +84,27 @@ def markdown_table() -> str:
     return "\n".join(rows)
 
 
+# W1xx: lint warnings (`policylang lint`): stable like the E-codes, but never an error.
+# Kept apart from CODES so that the error catalogue's coverage rules do not apply to them;
+# the README's lint section lists them (`warnings_table()`, kept in sync by a test).
+WARNINGS: dict[str, str] = {
+    "W101": "an input nothing uses",
+    "W102": "a param nothing uses",
+    "W103": "a guard that can never hold",
+    "W104": "a rule or limit that can never fail",
+    "W105": "a rule or limit that can never pass",
+    "W106": "a limit made redundant by another on the same subject",
+    "W107": "guarded limits on one subject leave a gap",
+    "W108": "an allocation part that is always zero",
+    "W109": "a `lint: allow` without a code or reason, or that matches nothing",
+}
+
+
+def warnings_table() -> str:
+    rows = ["| code | warns about |", "|---|---|"]
+    rows += [f"| `{code}` | {text} |" for code, text in WARNINGS.items()]
+    return "\n".join(rows)
+
+
 if __name__ == "__main__":
     print(markdown_table())

@@ -1,0 +1,146 @@
+"""`policylang lint`: the planted-problem catalogue (`tests/lint/*.pol`), allow comments,
+the command line, the README's warning table, and the seed policies being lint-clean.
+
+Each file under `tests/lint/` is one small policy with its expected warnings written
+inline, like the bad-program catalogue (tests/bad/, see test_checker.py):
+
+    limit old_cap: loan_amount <= 1000万   # warning: W106 @3
+
+expects a warning with that code on THAT line at that (1-based) column; a line
+
+    # warning-at 5:32: W109
+
+expects one at line 5, column 32 (for places where a trailing comment would change what
+is linted, e.g. an allow comment). The SET of (code, line, column) lint reports must equal
+the expected set exactly. Files whose comment says "Control" expect no warning at all:
+they pin down where lint must stay silent (non-linear parts, a gap a rule closes).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from policylang import api
+from policylang.cli import app
+from policylang.lint import lint, lint_files
+from policylang.messages import WARNINGS, warnings_table
+
+ROOT = Path(__file__).resolve().parents[1]
+CATALOGUE = sorted((ROOT / "tests" / "lint").glob("*.pol"))
+
+_TRAILING = re.compile(r"#\s*warning:\s*(?P<items>.*)$")
+_ITEM = re.compile(r"^(?P<code>W\d{3})\s*@(?P<col>\d+)$")
+_AT = re.compile(r"#\s*warning-at\s+(?P<line>\d+):(?P<col>\d+):\s*(?P<codes>.*)$")
+
+
+def expected_warnings(path: Path) -> set[tuple[str, int, int]]:
+    expected: set[tuple[str, int, int]] = set()
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        at = _AT.search(line)
+        if at:
+            codes = [c.strip() for c in at["codes"].split(",")]
+            assert all(re.fullmatch(r"W\d{3}", c) for c in codes), f"{path.name}:{number}"
+            expected |= {(c, int(at["line"]), int(at["col"])) for c in codes}
+            continue
+        trailing = _TRAILING.search(line)
+        if trailing:
+            for item in trailing["items"].split(","):
+                match = _ITEM.match(item.strip())
+                assert match, f"{path.name}:{number}: bad expectation {item.strip()!r}"
+                expected.add((match["code"], number, int(match["col"])))
+    return expected
+
+
+def reported_warnings(path: Path) -> set[tuple[str, int, int]]:
+    source = path.read_text(encoding="utf-8")
+    result = lint(api.load_source(source, str(path)), source)
+    assert result.solver, "z3 is not installed"
+    return {(w.code, w.span.line, w.span.column) for w in result.warnings}
+
+
+@pytest.mark.parametrize("path", CATALOGUE, ids=[p.stem for p in CATALOGUE])
+def test_catalogue(path: Path) -> None:
+    expected, reported = expected_warnings(path), reported_warnings(path)
+    missing = "\n".join(f"  {line}:{c} {code}" for code, line, c in sorted(expected - reported))
+    extra = "\n".join(f"  {line}:{c} {code}" for code, line, c in sorted(reported - expected))
+    assert expected == reported, f"{path.name}\nmissing:\n{missing}\nunexpected:\n{extra}"
+
+
+def test_catalogue_is_large_and_covers_every_code() -> None:
+    planted = [p for p in CATALOGUE if expected_warnings(p)]
+    assert len(planted) >= 25
+    covered = {code for p in CATALOGUE for code, _, _ in expected_warnings(p)}
+    assert covered == set(WARNINGS)
+    controls = [p for p in CATALOGUE if not expected_warnings(p)]
+    # A file without expectations either pins down a silence or shows an allow at work.
+    assert all(re.search(r"Control|lint: allow", p.read_text(encoding="utf-8"))
+               for p in controls)
+
+
+def test_warnings_name_declarations_and_give_an_example_for_a_gap() -> None:
+    source = (ROOT / "tests" / "lint" / "redundant_guarded_subset.pol").read_text("utf-8")
+    [warning] = lint(api.load_source(source, "p.pol"), source).warnings
+    assert "`enterprise_cap`" in warning.message and "`wide_cap`" in warning.message
+    assert warning.headline().startswith("p.pol:6:3: warning[W106]: ")
+    source = (ROOT / "tests" / "lint" / "enum_gap.pol").read_text("utf-8")
+    policy = api.load_source(source, "p.pol")
+    [gap] = lint(policy, source).warnings
+    assert gap.example is not None and dict(gap.example)["borrower"] == "micro_owner"
+    # The example is a real case: no cap applies to it, and it runs.
+    decision = api.decide(policy, dict(gap.example))
+    assert decision["eligible"] is True
+
+
+def test_the_allowed_warning_is_kept_aside() -> None:
+    source = (ROOT / "tests" / "lint" / "allow_suppresses.pol").read_text("utf-8")
+    result = lint(api.load_source(source, "p.pol"), source)
+    assert result.warnings == ()
+    assert [w.code for w in result.allowed] == ["W101"]
+
+
+def test_an_allow_inside_a_text_is_no_comment() -> None:
+    source = ('policy p "t" {\n  input { a: money  b: money "# lint: allow W101 no" }\n'
+              '  rule r: a > 0元\n}\n')
+    result = lint(api.load_source(source, "p.pol"), source)
+    assert [(w.code, w.span.line) for w in result.warnings] == [("W101", 2)]
+
+
+def test_cli_lint_exit_codes_and_formats(tmp_path: Path) -> None:
+    runner = CliRunner()
+    planted = ROOT / "tests" / "lint" / "redundant_constant.pol"
+    result = runner.invoke(app, ["lint", str(planted)])
+    assert result.exit_code == 0, result.output
+    assert f"{planted}:5:3: warning[W106]: limit `old_cap` is redundant" in result.output
+    assert "1 warning in 1 file" in result.output
+    assert runner.invoke(app, ["lint", "--strict", str(planted)]).exit_code == 1
+    clean = ROOT / "tests" / "lint" / "enum_gap_excluded_by_rule.pol"
+    assert runner.invoke(app, ["lint", "--strict", str(clean)]).exit_code == 0
+    data = json.loads(runner.invoke(app, ["lint", "--format", "json", str(planted)]).output)
+    assert data["warnings"] == 1
+    assert data["files"][0]["warnings"][0]["code"] == "W106"
+    broken = tmp_path / "broken.pol"
+    broken.write_text('policy p "t" { rule r: nope }\n', encoding="utf-8")
+    result = runner.invoke(app, ["lint", str(broken)])
+    assert result.exit_code == 1
+    assert runner.invoke(app, ["lint", "--format", "xml", str(planted)]).exit_code == 2
+
+
+def test_seed_policies_are_lint_clean_with_commented_allows() -> None:
+    linted = lint_files(api.policy_files([ROOT / "policies"]))
+    assert not linted.errors
+    assert [w.headline() for r in linted.results for w in r.warnings] == []
+    # The intended exceptions: inputs kept so that two versions diff input by input.
+    allowed = sorted((Path(r.file).name, w.code) for r in linted.results for w in r.allowed)
+    assert allowed == [("erba_fenxian.pol", "W101")] * 2 + [("microloan_previous.pol",
+                                                             "W101")] * 4
+
+
+def test_readme_lists_every_warning_code() -> None:
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    table = readme.split("<!-- warning-codes:start -->")[1].split("<!-- warning-codes:end -->")[0]
+    assert table.strip() == warnings_table()
