@@ -271,7 +271,7 @@ def _tree_text(root) -> str:
 def deps(file: Path,
          format_: Annotated[str, typer.Option("--format", help="text or json")] = "text") -> None:
     """Which inputs and params each rule, limit, let and allocation can depend on."""
-    from policylang.deps import dependencies, unused_inputs
+    from policylang.deps import dependencies, unused_inputs, unused_params
 
     def action() -> int:
         if format_ not in ("text", "json"):
@@ -283,7 +283,7 @@ def deps(file: Path,
         if format_ == "json":
             data = {"declarations": {item: {"inputs": list(d.inputs), "params": list(d.params)}
                                      for item, d in found.items()},
-                    "unused_inputs": unused}
+                    "unused_inputs": unused, "unused_params": unused_params(policy)}
             sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
             return 0
         table = Table(title=f"dependencies of {policy.name}")
@@ -294,6 +294,9 @@ def deps(file: Path,
         out.print(table)
         if unused:
             out.print("inputs no rule, limit, let or allocation uses: " + ", ".join(unused))
+        if unused_params(policy):
+            out.print("params no rule, limit, let or allocation uses: "
+                      + ", ".join(unused_params(policy)))
         return 0
 
     _run(action)

@@ -1,7 +1,8 @@
 """Static dependencies: which inputs and params each rule, limit, let and allocation can
 depend on, through any chain of lets and allocations (guards included).
 
-`policylang deps FILE` prints them; an input nothing depends on is reported as unused.
+`policylang deps FILE` prints them; an input or param nothing depends on is reported as
+unused (and `policylang lint` warns about it: W101, W102).
 """
 
 from __future__ import annotations
@@ -40,6 +41,11 @@ def dependencies(policy: ir.Policy) -> dict[str, Dependencies]:
 def unused_inputs(policy: ir.Policy) -> list[str]:
     used = {name for deps in dependencies(policy).values() for name in deps.inputs}
     return [f.name for f in policy.inputs if f.name not in used]
+
+
+def unused_params(policy: ir.Policy) -> list[str]:
+    used = {name for deps in dependencies(policy).values() for name in deps.params}
+    return [p.name for p in policy.params if p.name not in used]
 
 
 class _Finder:

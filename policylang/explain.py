@@ -103,9 +103,11 @@ class _Explainer:
     def _reference(self, ref: ir.Expr) -> Node:
         match ref:
             case ir.InputRef(name=name, type=type_):
-                return _valued("input", name, self.evaluator.case[name], type_)
+                return _valued("input", name, self.evaluator.case[name], type_,
+                               line=self._declared(self.policy.inputs, name))
             case ir.ParamRef(name=name, type=type_):
-                return _valued("param", name, self.evaluator.params[name], type_)
+                return _valued("param", name, self.evaluator.params[name], type_,
+                               line=self._declared(self.policy.params, name))
             case ir.LetRef(name=name):
                 return self._let(name)
             case ir.PartRef(allocation=allocation, party=party):
@@ -115,6 +117,10 @@ class _Explainer:
                                 v.report(parts[party], ir.MONEY), detail="see above")
                 return self._allocation(allocation)
         raise AssertionError(ref)
+
+    @staticmethod
+    def _declared(fields: tuple[ir.Field, ...], name: str) -> int:
+        return next(f.span.line for f in fields if f.name == name)
 
     def _let(self, name: str) -> Node:
         let = self.policy.let(name)

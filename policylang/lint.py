@@ -27,7 +27,7 @@ from typing import assert_never
 
 from policylang import ir
 from policylang import values as v
-from policylang.deps import dependencies, unused_inputs
+from policylang.deps import unused_inputs, unused_params
 from policylang.diagnostics import Diagnostic
 from policylang.messages import WARNINGS
 from policylang.nodes import Span
@@ -185,9 +185,9 @@ def _unused(policy: ir.Policy) -> list[LintWarning]:
         field_ = next(f for f in policy.inputs if f.name == name)
         out.append(warning("W101", f"input `{name}` is used by no rule, limit, let, "
                            "allocation or portfolio rule", field_.span))
-    used = {p for deps in dependencies(policy).values() for p in deps.params}
+    unused = set(unused_params(policy))
     for param in policy.params:
-        if param.name not in used:
+        if param.name in unused:
             out.append(warning("W102", f"param `{param.name}` is used by no rule, limit, let, "
                                "allocation or portfolio rule", param.span))
     return out

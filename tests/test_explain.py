@@ -58,6 +58,33 @@ def test_explain_tree_matches_golden(policy, name: str, request) -> None:
     assert text == golden.read_text(encoding="utf-8")
 
 
+# Seed-policy waterfalls: the 重庆 recovery waterfall leaves a remainder unallocated; the
+# guarded compensation deadline applies. (test name in policies/chongqing/zhubaodai.pol)
+SEED_CASES = {
+    "zhubaodai_recovery_unallocated": "追偿：先还银行，再补回风险补偿金，余额不分配",
+    "zhubaodai_risk_fund_short": "风险补偿金不足：升级处理，奇数分",
+}
+
+
+@pytest.mark.parametrize("name", list(SEED_CASES))
+def test_explain_seed_waterfall_matches_golden(name: str, request) -> None:
+    from policylang.testing import test_case
+
+    root = Path(__file__).resolve().parents[1]
+    seed = api.load(root / "policies" / "chongqing" / "zhubaodai.pol")
+    test = next(t for t in seed.tests if t.name == SEED_CASES[name])
+    tree = explain(seed, *test_case(seed, test)).to_json()
+    text = json.dumps(tree, ensure_ascii=False, indent=2) + "\n"
+    golden = GOLDENS / f"{name}.json"
+    if _update(request):
+        golden.write_text(text, encoding="utf-8")
+    assert golden.exists(), f"no golden {golden}; run pytest --update-goldens"
+    assert text == golden.read_text(encoding="utf-8")
+    steps = [n for w in tree["children"] if w["kind"] == "waterfall"
+             for n in w["children"] if n["kind"] == "step"]
+    assert steps and all("before" in n["detail"] and "left" in n["detail"] for n in steps)
+
+
 def test_explanation_agrees_with_the_decision(policy) -> None:
     case = CASES["design_example_escalation"]
     decision = api.decide(policy, case)
@@ -124,6 +151,12 @@ def test_deps_follow_lets_allocations_and_portfolio(policy, tmp_path: Path) -> N
                              "p.pol")
     assert dependencies(lonely)["limit l"].inputs == ("a", "d")
     assert unused_inputs(lonely) == ["b"]
+    from policylang.deps import unused_params
+
+    assert unused_params(policy) == []
+    spare = api.load_source('policy p "p" { input { a: money } param r: percent = 1% '
+                            'param s: percent = 2% rule x: a * s > 0元 }', "p.pol")
+    assert unused_params(spare) == ["r"]
     source = tmp_path / "p.pol"
     source.write_text(design_example(), encoding="utf-8")
     result = CliRunner().invoke(app, ["deps", str(source), "--format", "json"])
