@@ -70,8 +70,12 @@ class Encoder:
             match field_.type.kind:
                 case ir.Kind.MONEY | ir.Kind.PERCENT | ir.Kind.NUMBER:
                     var = z3.Real(name)
-                    limit = _real(Fraction(v.INPUT_LIMIT))
-                    self.domain += [var > -limit, var < limit]
+                    # A case's numbers stay below 10^15 (E603); a param's default, or an
+                    # input's, need not, so only inputs with a default inside are bounded.
+                    default = field_.default
+                    if kind == "input" and (default is None or abs(default) < v.INPUT_LIMIT):
+                        limit = _real(Fraction(v.INPUT_LIMIT))
+                        self.domain += [var > -limit, var < limit]
                 case ir.Kind.BOOL:
                     var = z3.Bool(name)
                 case ir.Kind.ENUM:
@@ -438,6 +442,7 @@ def solver_warnings(policy: ir.Policy, found: list[LintWarning]) -> list[LintWar
             out.append(_never_passes(check, never_passes))
             judged.add(check.name)
     out += _zero_parts(judge, already)
+    out += _range_gaps(judge, already)
     return out
 
 
@@ -618,3 +623,77 @@ def _decimal(value: Fraction):
     if scaled.denominator != 1:
         return None
     return Decimal(scaled.numerator).scaleb(-v.SCALE_PLACES).normalize()
+
+
+# ── gaps between guards on one ordered input ───────────────────────────────
+
+
+def _range_gaps(judge: _Judge, already: set) -> list[LintWarning]:
+    """Guarded limits on one subject whose guards each compare one ordered input with
+    constants (`loan_amount < 100万`, `loan_amount > 100万`) and leave a value between two
+    covered ones where no guard holds, while every other rule and limit can still hold:
+    the classic off-by-one at a band's edge."""
+    from policylang.lint import limit_groups
+
+    z3, policy = judge.z3, judge.policy
+    out = []
+    for group in limit_groups(policy):
+        if len(group) < 2 or any(limit.guard is None for limit in group):
+            continue
+        if ("W107", group[0].guard.span.line, group[0].guard.span.column) in already:
+            continue
+        inputs = {ref for limit in group for ref in _references(limit.guard)}
+        if len(inputs) != 1 or not next(iter(inputs)).startswith("input:"):
+            continue
+        field_ = next(f for f in policy.inputs if f"input:{f.name}" in inputs)
+        if not field_.type.ordered:
+            continue
+        fresh = judge.encoder.fresh
+        guards = [judge.encode(limit.guard) for limit in group]
+        if any(g is None for g in guards) or judge.encoder.fresh != fresh:
+            continue  # only plain comparisons: copies of the input must mean the same
+        point = judge.encoder.variable("input", field_)
+        below, above = (z3.Const(f"{side}:{field_.name}", point.sort())
+                        for side in ("below", "above"))
+        covered = z3.Or(guards)
+        others = [z3.Implies(judge.encode(c.guard), _holds(judge, c)) for c in policy.checks
+                  if c not in group and judge.encode(c.guard) is not None
+                  and _holds(judge, c) is not None]
+        facts = [z3.Not(covered), below < point, point < above,
+                 z3.substitute(covered, (point, below)), z3.substitute(covered, (point, above)),
+                 *others]
+        model = _model(judge, facts)
+        if model is None:
+            continue
+        case = _case(policy, judge, model)
+        shown = dict(case or ()).get(field_.name, "")
+        names = ", ".join(f"`{limit.name}`" for limit in group)
+        out.append(warning(
+            "W107", f"limits {names} on one subject leave a gap in `{field_.name}` between "
+            f"their guards" + (f" (at {shown})" if shown else "") + ": no bound applies there",
+            group[0].guard.span, group[0].span,
+            notes=("make one band's edge inclusive (`<=` / `>=`), or add a limit for the gap",),
+            example=case))
+    return out
+
+
+def _references(expr: ir.Expr) -> set[str]:
+    """`input:NAME`, `param:NAME`, `let:NAME` and `part:NAME` that `expr` reads directly."""
+    import dataclasses
+
+    match expr:
+        case ir.InputRef(name=name):
+            return {f"input:{name}"}
+        case ir.ParamRef(name=name):
+            return {f"param:{name}"}
+        case ir.LetRef(name=name):
+            return {f"let:{name}"}
+        case ir.PartRef(allocation=allocation):
+            return {f"part:{allocation}"}
+    found: set[str] = set()
+    for item in dataclasses.fields(expr):
+        value = getattr(expr, item.name)
+        for child in value if isinstance(value, tuple) else (value,):
+            if dataclasses.is_dataclass(child) and not isinstance(child, ir.Type):
+                found |= _references(child)
+    return found

@@ -20,12 +20,14 @@ from __future__ import annotations
 
 import json
 import re
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from policylang import api
+from policylang.cases import parse_case
 from policylang.cli import app
 from policylang.lint import lint, lint_files
 from policylang.messages import WARNINGS, warnings_table
@@ -94,6 +96,14 @@ def test_warnings_name_declarations_and_give_an_example_for_a_gap() -> None:
     # The example is a real case: no cap applies to it, and it runs.
     decision = api.decide(policy, dict(gap.example))
     assert decision["eligible"] is True
+    # A band edge: the example sits exactly on it, where neither rate cap applies.
+    source = (ROOT / "tests" / "lint" / "range_gap.pol").read_text("utf-8")
+    policy = api.load_source(source, "p.pol")
+    [gap] = lint(policy, source).warnings
+    assert "gap in `loan_amount`" in gap.message
+    example = dict(gap.example)
+    assert parse_case(policy, example)["loan_amount"] == Decimal(1_000_000)
+    assert api.decide(policy, {**example, "rate": "50%"})["eligible"] is True
 
 
 def test_the_allowed_warning_is_kept_aside() -> None:
