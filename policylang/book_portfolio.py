@@ -179,6 +179,8 @@ def _running_report(connection, rule: ir.BookRule, keys: list[str]) -> list[dict
     out = []
     for row in groups:
         key, (cases, last, tripped_row, _) = row[:len(keys)], row[len(keys):]
+        if cases == 0:  # an empty book: an ungrouped aggregate still gives a row
+            continue
         value, holds = connection.execute(
             f"SELECT value, holds FROM __pl_stage WHERE {ROW} = ?", [last]).fetchone()
         entry: dict = {"key": [_reported(k, e.type) for k, e in zip(key, rule.per,
@@ -229,6 +231,8 @@ def _budget(connection, policy: ir.Policy, r: int, rule: ir.BookRule, keys: list
     out = []
     for row in groups:
         key, (cases, requested, paid, exhausted) = row[:len(keys)], row[len(keys):]
+        if cases == 0:  # an empty book: an ungrouped aggregate still gives a row
+            continue
         out.append({"key": [_reported(k, e.type) for k, e in zip(key, rule.per, strict=True)],
                     "cases": cases, "cap": v.report(cap, ir.MONEY),
                     "requested": v.report(Decimal(requested), ir.MONEY),

@@ -18,6 +18,8 @@ Every backend reproduces these columns and the report exactly.
 
 from __future__ import annotations
 
+import datetime
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import assert_never
@@ -70,8 +72,39 @@ def key_label(expr: ir.Expr) -> str:
     return "key"
 
 
+def check_cases(policy: ir.Policy, cases: Sequence[object], where: str = "book") -> None:
+    """Every case a mapping with a value for every input and a date to order by; else
+    E607/E602/E603 naming the first bad row (rows counted from 1)."""
+    names = [f.name for f in policy.inputs]
+    order_by = policy.portfolio.order_by if policy.portfolio else None
+    for row, case in enumerate(cases, 1):
+        if not isinstance(case, Mapping):
+            raise PolicyError.single("E607", f"{where}: row {row}: a case is a mapping of "
+                                     f"input fields, not {type(case).__name__}")
+        missing = next((name for name in names if case.get(name) is None), None)
+        if missing is not None:
+            what = "the ordering field" if missing == order_by else "input field"
+            raise PolicyError.single("E602", f"{where}: row {row}: no value for {what} "
+                                     f"`{missing}`")
+        if order_by is not None and not isinstance(case[order_by], datetime.date):
+            raise PolicyError.single("E603", f"{where}: row {row}: `{order_by}` is "
+                                     f"{case[order_by]!r}, not a date")
+
+
+def decide_book(policy: ir.Policy, rows: Sequence[Mapping[str, object]],
+                params: Mapping[str, object] | None = None, where: str = "book") -> BookResult:
+    """A book given as JSON-like rows, each read exactly like case JSON (`api.decide`);
+    every mistake is a PolicyError naming its row (counted from 1)."""
+    from policylang.cases import parse_case, parse_params
+
+    cases = [parse_case(policy, row, f"{where}: row {index}")
+             for index, row in enumerate(rows, 1)]
+    return evaluate_book(policy, cases, parse_params(policy, params or {}), where)
+
+
 def check_order(policy: ir.Policy, cases: list[dict[str, ir.Value]], where: str = "book") -> None:
     """E609 at the first case dated before the case above it."""
+    check_cases(policy, cases, where)
     if policy.portfolio is None:
         return
     field_name = policy.portfolio.order_by

@@ -27,7 +27,7 @@ from policylang.diagnostics import PolicyError
 from policylang.formatter import format_source
 from policylang.portfolio import evaluate_book, portfolio_columns
 
-BOOKS = int(os.environ.get("POLICYLANG_BOOK_EXAMPLES", "40"))
+BOOKS = int(os.environ.get("POLICYLANG_BOOK_EXAMPLES", "200"))
 
 CLAIMS = """policy claims "赔付台账" {
   enum insurer_kind {
@@ -64,9 +64,12 @@ def policy():
     return api.load_source(CLAIMS, "claims.pol")
 
 
+COLUMNS = ["insurer", "claim_date", "principal", "compensated", "collateral"]
+
+
 @st.composite
 def books(draw) -> list[dict[str, str]]:
-    size = draw(st.integers(1, 14))
+    size = draw(st.integers(0, 14))  # 0: an empty book, every group empty
     day = datetime.date(2022, 12, 20)
     rows = []
     for _ in range(size):
@@ -98,7 +101,7 @@ def test_sql_windows_agree_with_interpreter(policy, rows, tmp_path_factory) -> N
     folder = tmp_path_factory.mktemp("claims")
     book, out = folder / "book.csv", folder / "out.csv"
     with book.open("w", newline="", encoding="utf-8") as file:
-        writer = csv.DictWriter(file, list(rows[0]))
+        writer = csv.DictWriter(file, COLUMNS)
         writer.writeheader()
         writer.writerows(rows)
     try:
@@ -289,3 +292,76 @@ def test_charts_are_drawn_per_monitor_and_budget(tmp_path: Path) -> None:
                      "monitor__claims_count.png", "monitor__compensation_rate.png"]
     for path in charts.iterdir():
         assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and path.stat().st_size > 10_000
+
+
+# A bad book: (rows as CSV text after the header `insurer,claim_date,principal`, the
+# error code, the row the message names; None: the book scores). The same rows go
+# through `run --book` and, as JSON-like rows (an empty cell left out), `decide_book`.
+BAD_BOOKS = [
+    ("unsorted", "a,2022-01-05,1万\na,2022-03-01,1万\nb,2022-02-01,1万", "E609", 3),
+    ("ordering date missing", "a,2022-01-05,1万\na,,1万", "E602", 2),
+    ("ordering date not a date", "a,2022-01-05,1万\na,2022-13-01,1万", "E603", 2),
+    ("group key missing", "a,2022-01-05,1万\n,2022-01-06,1万", "E602", 2),
+    ("group key blank", 'a,2022-01-05,1万\n" ",2022-01-06,1万', "E604", 2),
+    ("group key unknown", "a,2022-01-05,1万\nb,2022-01-06,1万\nzz,2022-01-07,1万", "E604", 3),
+    ("empty book", "", None, None),
+    ("ties keep book order", "b,2022-01-05,1万\na,2022-01-05,1万\na,2022-01-05,1万", None,
+     None),
+]
+
+
+@pytest.mark.parametrize(("lines", "code", "row"), [b[1:] for b in BAD_BOOKS],
+                         ids=[b[0] for b in BAD_BOOKS])
+def test_bad_books_name_the_row_on_the_cli_and_the_api(policy, tmp_path: Path, lines: str,
+                                                       code: str | None, row: int | None
+                                                       ) -> None:
+    from policylang.portfolio import decide_book
+
+    book = tmp_path / "book.csv"
+    book.write_text("insurer,claim_date,principal\n" + lines + "\n" * bool(lines),
+                    encoding="utf-8")
+    result = CliRunner().invoke(app, ["run", str(_policy_file(tmp_path)), "--book", str(book)])
+    # A user mistake exits (SystemExit is no Exception); anything else is a crash.
+    assert not isinstance(result.exception, Exception), result.output
+    rows = [{name: cell.strip('"') for name, cell in zip(
+        ("insurer", "claim_date", "principal"), line.split(","), strict=True) if cell}
+        for line in lines.splitlines()]
+    if code is None:
+        assert result.exit_code == 0, result.output
+        found = decide_book(policy, rows, {"annual_cap": "30万"})
+        assert len(found.decisions) == len(rows)
+        return
+    assert result.exit_code == 2, result.output
+    assert f"error[{code}]" in result.output and f"row {row}" in result.output, result.output
+    with pytest.raises(PolicyError) as raised:
+        decide_book(policy, rows, {"annual_cap": "30万"})
+    assert raised.value.code == code and f"row {row}" in str(raised.value), str(raised.value)
+
+
+def test_a_book_without_its_ordering_column(policy, tmp_path: Path) -> None:
+    from policylang.portfolio import decide_book
+
+    book = tmp_path / "book.csv"
+    book.write_text("insurer,principal\na,1万\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["run", str(_policy_file(tmp_path)), "--book", str(book)])
+    assert result.exit_code == 2 and "error[E602]" in result.output
+    assert "no column `claim_date`" in result.output
+    with pytest.raises(PolicyError, match="row 1: missing required input field `claim_date`"):
+        decide_book(policy, [{"insurer": "a", "principal": "1万"}])
+
+
+@pytest.mark.parametrize(("change", "code", "words"), [
+    ({"claim_date": ...}, "E602", "ordering field `claim_date`"),
+    ({"insurer": None}, "E602", "input field `insurer`"),
+    ({"claim_date": "2022-01-02"}, "E603", "not a date"),
+    (["a", "2022-01-02"], "E607", "not list"),
+])
+def test_typed_cases_are_checked_before_a_book_is_evaluated(policy, change, code: str,
+                                                            words: str) -> None:
+    good = parse_case(policy, {"insurer": "a", "claim_date": "2022-01-01", "principal": "1万"})
+    case = change if isinstance(change, list) else {
+        k: x for k, x in (good | change).items() if x is not ...}
+    with pytest.raises(PolicyError) as raised:
+        evaluate_book(policy, [good, case], {"annual_cap": Decimal(300000)})
+    assert raised.value.code == code and "row 2" in str(raised.value) \
+        and words in str(raised.value), str(raised.value)
