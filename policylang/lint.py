@@ -40,12 +40,16 @@ class LintWarning(Diagnostic):
 
     declaration: Span | None = None
     example: tuple[tuple[str, str], ...] | None = None  # (input, .pol literal), in order
+    # The declarations it is about: the one warned about first, then those it is judged
+    # against (the rules whose holding makes a limit redundant, …).
+    names: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         assert self.code in WARNINGS, f"unregistered warning code {self.code}"
 
     def to_json(self) -> dict:
         out = Diagnostic.to_json(self)
+        out["declarations"] = list(self.names)
         if self.example is not None:
             out["example"] = dict(self.example)
         return out
@@ -53,10 +57,12 @@ class LintWarning(Diagnostic):
 
 def warning(code: str, message: str, span: Span, declaration: Span | None = None,
             notes: tuple[str, ...] = (),
-            example: tuple[tuple[str, str], ...] | None = None) -> LintWarning:
+            example: tuple[tuple[str, str], ...] | None = None,
+            names: tuple[str, ...] = ()) -> LintWarning:
     if example is not None:
         notes = (*notes, "example case: " + _case_json(example))
-    return LintWarning(code, message, span, notes, "warning", declaration or span, example)
+    return LintWarning(code, message, span, notes, "warning", declaration or span, example,
+                       names)
 
 
 def _case_json(example: tuple[tuple[str, str], ...]) -> str:
@@ -184,12 +190,13 @@ def _unused(policy: ir.Policy) -> list[LintWarning]:
     for name in unused_inputs(policy):
         field_ = next(f for f in policy.inputs if f.name == name)
         out.append(warning("W101", f"input `{name}` is used by no rule, limit, let, "
-                           "allocation or portfolio rule", field_.span))
+                           "allocation or portfolio rule", field_.span, names=(name,)))
     unused = set(unused_params(policy))
     for param in policy.params:
         if param.name in unused:
             out.append(warning("W102", f"param `{param.name}` is used by no rule, limit, let, "
-                               "allocation or portfolio rule", param.span))
+                               "allocation or portfolio rule", param.span,
+                               names=(param.name,)))
     return out
 
 
@@ -306,7 +313,7 @@ def redundant(limit: ir.Limit, other: ir.Limit) -> LintWarning:
     where = "wherever it applies, " if limit.guard is not None else ""
     return warning("W106", f"limit `{limit.name}` is redundant: {where}limit `{other.name}` "
                    f"(line {other.span.line}) on the same subject is at least as tight",
-                   limit.span)
+                   limit.span, names=(limit.name, other.name))
 
 
 def _enum_gaps(policy: ir.Policy, examples: ExampleFinder | None) -> list[LintWarning]:
@@ -333,7 +340,7 @@ def _enum_gaps(policy: ir.Policy, examples: ExampleFinder | None) -> list[LintWa
                 notes=(f"add `{missing[0]}` to a guard, or a limit for it, or a rule that "
                        "excludes it",),
                 example=examples({name: missing[0]}, {limit.name for limit in group})
-                if examples else None))
+                if examples else None, names=tuple(limit.name for limit in group)))
     return out
 
 
@@ -410,7 +417,8 @@ def zero_part(alloc: ir.Allocation, party: str, span: Span, reason: str,
     kind = "shares" if isinstance(alloc, ir.Shares) else "waterfall"
     what = "parts" if ", " in party else "part"
     return warning("W108", f"{kind} `{alloc.name}`: {what} {party} always 0元: {reason}",
-                   span, alloc.span, example=example)
+                   span, alloc.span, example=example,
+                   names=(alloc.name, *party.split(", ")))
 
 
 @dataclass

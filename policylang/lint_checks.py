@@ -413,7 +413,8 @@ def solver_warnings(policy: ir.Policy, found: list[LintWarning]) -> list[LintWar
             continue
         if check.guard is not None and judge.impossible(guard) is not None:
             out.append(warning("W103", f"the guard of {_kind(check)} `{check.name}` can never "
-                               "hold, so it never applies", check.guard.span, check.span))
+                               "hold, so it never applies", check.guard.span, check.span,
+                               names=(check.name,)))
             judged.add(check.name)
             continue
         if check.name in judged:
@@ -427,7 +428,7 @@ def solver_warnings(policy: ir.Policy, found: list[LintWarning]) -> list[LintWar
             out.append(warning("W103", f"the guard of {_kind(check)} `{check.name}` can never "
                                f"hold once {_names(policy, excluded)} "
                                f"hold{'s' if len(excluded) == 1 else ''}, so it never matters",
-                               check.guard.span, check.span))
+                               check.guard.span, check.span, names=(check.name, *excluded)))
             judged.add(check.name)
             continue
         if cond is None:
@@ -469,14 +470,14 @@ def _never_fails(policy: ir.Policy, check: ir.Check, core: list[str]) -> LintWar
     where = " wherever it applies" if check.guard is not None else ""
     if not core:
         return warning("W104", f"{_kind(check)} `{check.name}` can never fail{where}: it holds "
-                       "for every value its inputs can take", check.span)
+                       "for every value its inputs can take", check.span, names=(check.name,))
     if isinstance(check, ir.Limit) and len(core) == 1:
         other = policy_check(policy, core[0])
         if isinstance(other, ir.Limit) and shape(other.subject) == shape(check.subject):
             return redundant(check, other)
     return warning("W104", f"{_kind(check)} `{check.name}` can never fail{where} once "
                    f"{_names(policy, core)} hold{'s' if len(core) == 1 else ''}: it adds "
-                   "nothing", check.span)
+                   "nothing", check.span, names=(check.name, *core))
 
 
 def _never_passes(check: ir.Check, core: list[str]) -> LintWarning:
@@ -484,10 +485,10 @@ def _never_passes(check: ir.Check, core: list[str]) -> LintWarning:
         where = ("every case its guard admits fails it" if check.guard is not None
                  else "no case is eligible")
         return warning("W105", f"{_kind(check)} `{check.name}` can never pass: {where}",
-                       check.span)
+                       check.span, names=(check.name,))
     return warning("W105", f"{_kind(check)} `{check.name}` can never pass together with "
                    + ", ".join(f"`{name}`" for name in core) + ": no case where it applies is "
-                   "eligible", check.span)
+                   "eligible", check.span, names=(check.name, *core))
 
 
 def policy_check(policy: ir.Policy, name: str) -> ir.Check:
@@ -673,7 +674,7 @@ def _range_gaps(judge: _Judge, already: set) -> list[LintWarning]:
             f"their guards" + (f" (at {shown})" if shown else "") + ": no bound applies there",
             group[0].guard.span, group[0].span,
             notes=("make one band's edge inclusive (`<=` / `>=`), or add a limit for the gap",),
-            example=case))
+            example=case, names=tuple(limit.name for limit in group)))
     return out
 
 

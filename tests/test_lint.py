@@ -154,3 +154,58 @@ def test_readme_lists_every_warning_code() -> None:
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     table = readme.split("<!-- warning-codes:start -->")[1].split("<!-- warning-codes:end -->")[0]
     assert table.strip() == warnings_table()
+
+
+# ── the solver's claims against the interpreter ────────────────────────────
+
+SOLVER_CODES = {"W103", "W104", "W105", "W106", "W108"}
+CLAIMS = [p for p in CATALOGUE if any(c in SOLVER_CODES for c, _, _ in expected_warnings(p))]
+
+
+def _claim_survives(policy, warning, decision) -> bool:
+    """Whether one decision agrees with what a warning claims is impossible."""
+    evaluator, outcomes = decision.evaluator, decision.outcomes
+    if warning.code == "W108":
+        parts = evaluator.allocation(warning.names[0])
+        return all(parts[party] == 0 for party in warning.names[1:])
+    check = next(c for c in policy.checks if c.name == warning.names[0])
+    applies = check.guard is None or bool(evaluator.expr(check.guard))
+    if not all(outcomes[name] for name in warning.names[1:]):
+        return True  # the claim is about cases where the named others hold
+    match warning.code:
+        case "W103":
+            return not applies
+        case "W104" | "W106":
+            return not applies or outcomes[check.name]
+        case "W105":
+            return not applies or not outcomes[check.name]
+    raise AssertionError(warning.code)
+
+
+@pytest.mark.parametrize("path", CLAIMS, ids=[p.stem for p in CLAIMS])
+def test_no_random_case_contradicts_a_solver_warning(path: Path) -> None:
+    """Random cases (edges of every constant bound included) never refute a claim."""
+    from hypothesis import HealthCheck, given, settings
+
+    from policylang.diagnostics import PolicyError
+    from policylang.interpret import Decision
+    from tests.strategies import cases, default_params
+
+    source = path.read_text(encoding="utf-8")
+    policy = api.load_source(source, str(path))
+    claims = [w for w in lint(policy, source).warnings if w.code in SOLVER_CODES]
+    assert claims
+    params = default_params(policy)
+
+    @settings(max_examples=150, deadline=None, database=None,
+              suppress_health_check=[HealthCheck.too_slow])
+    @given(cases(policy))
+    def check(case) -> None:
+        try:
+            decision = Decision.of(policy, case, params)
+        except PolicyError:
+            return  # an evaluation error: no decision to contradict anything
+        for claim in claims:
+            assert _claim_survives(policy, claim, decision), (claim.headline(), case)
+
+    check()
