@@ -8,6 +8,12 @@ case: each `*` and `/` (rounded to 10 places at run time), `round()`, the alloca
 (to the fen) and every reported part get a slack variable within their rounding error.
 Anything outside the linear fragment (a product of two inputs, `year(d)`, a date plus
 months, a duration input used in both months and days) raises `Unsupported`.
+
+Why not `smt.py` (the diff's encoding): the diff looks for witnesses (`sat`), so it puts
+case values on a grid (money to the fen) and computes exactly, then re-runs each witness
+in the interpreter. Lint claims impossibilities (`unsat`), which a grid or exact
+arithmetic would make false: a case may give 1.005元, and `x * 2 / 3` and `x / 3 * 2`
+differ at 0.0000000001元 (tests/lint/sub_fen_and_rounding.pol pins both).
 """
 
 from __future__ import annotations

@@ -106,6 +106,15 @@ def test_warnings_name_declarations_and_give_an_example_for_a_gap() -> None:
     assert api.decide(policy, {**example, "rate": "50%"})["eligible"] is True
 
 
+def test_the_silent_control_really_has_failing_cases() -> None:
+    """Why lint's encoding has no value grid and allows for rounding (unlike the diff's,
+    which looks for witnesses and re-runs them): these cases fail in the interpreter."""
+    policy = api.load(ROOT / "tests" / "lint" / "sub_fen_and_rounding.pol")
+    assert [f["rule"] for f in api.decide(policy, {"x": "1.005元"})["failures"]] == ["r"]
+    assert [f["rule"] for f in api.decide(policy, {"x": "0.0000000001元"})["failures"]] \
+        == ["l"]
+
+
 def test_the_allowed_warning_is_kept_aside() -> None:
     source = (ROOT / "tests" / "lint" / "allow_suppresses.pol").read_text("utf-8")
     result = lint(api.load_source(source, "p.pol"), source)
