@@ -33,6 +33,7 @@ from policylang.engine import (
     translate_error,
 )
 from policylang.portfolio import portfolio_columns
+from policylang.values import format_decimal
 
 FORMATS = {".csv": "csv", ".parquet": "parquet"}
 ROW = "__pl_book_row"
@@ -150,7 +151,7 @@ def _create_cases(connection, policy: ir.Policy, book: Path, columns: list[str])
                 raise PolicyError.single(
                     "E602", f"{book}: no column `{f.name}` ({f.type}), which the policy "
                     "requires", notes=["columns: " + ", ".join(columns)])
-            selects.append(f"NULL AS {quote_identifier(f.name)}")
+            selects.append(f"{_default_sql(f)} AS {quote_identifier(f.name)}")
             continue
         raw = f"__pl_book.{quote_identifier(f.name)}"
         fast = _fast_expression(raw, f, sql_types[f.name], book, policy)
@@ -160,9 +161,27 @@ def _create_cases(connection, policy: ir.Policy, book: Path, columns: list[str])
         if mapping is not None:
             joins.append(f"LEFT JOIN {mapping} ON {mapping}.raw = CAST({raw} AS VARCHAR)")
             fast = f"COALESCE({fast}, {mapping}.value)"
+        if f.default is not None:
+            # `cases` holds each case as the case reader gives it, defaults filled in: the
+            # ordering check (E609) and the charts read these columns directly.
+            fast = f"COALESCE({fast}, {_default_sql(f)})"
         selects.append(f"{fast} AS {quote_identifier(f.name)}")
     connection.execute(f"CREATE TEMP TABLE cases AS SELECT {', '.join(selects)} FROM __pl_book "
                        f"{' '.join(joins)}")
+
+
+def _default_sql(f: ir.Field) -> str:
+    value = f.default
+    match f.type.kind:
+        case ir.Kind.BOOL:
+            return "true" if value else "false"
+        case ir.Kind.ENUM:
+            return sql_string(value)
+        case ir.Kind.DATE:
+            return f"CAST({sql_string(value.isoformat())} AS DATE)"
+        case ir.Kind.DURATION:
+            return f"CAST({sql_string(_bindable(value, f.type))} AS INTERVAL)"
+    return f"CAST({sql_string(format_decimal(value))} AS DECIMAL(38,10))"
 
 
 def _reject_missing(connection, raw: str, f: ir.Field, book: Path) -> None:
