@@ -90,7 +90,7 @@ def lint(policy: ir.Policy, source: str, use_solver: bool = True) -> LintResult:
     if solver_ran:
         found += lint_checks.solver_warnings(policy, found)
     found = _deduplicate(found)
-    shown, allowed = _apply_allows(policy.file, source, found)
+    shown, allowed = _apply_allows(policy.file, source, found, solver_ran)
     return LintResult(policy.file, tuple(_in_order(shown)), tuple(_in_order(allowed)),
                       solver_ran)
 
@@ -140,8 +140,10 @@ def _in_text(line: str, index: int) -> bool:
     return line[:index].count('"') % 2 == 1
 
 
-def _apply_allows(file: str, source: str, found: list[LintWarning]
+def _apply_allows(file: str, source: str, found: list[LintWarning], complete: bool
                   ) -> tuple[list[LintWarning], list[LintWarning]]:
+    """Split `found` into shown and allowed; add W109 for bad allows (and, when every
+    check ran — `complete` — for allows that match nothing)."""
     lines = source.split("\n")
     allows = _allows(source)
     shown, allowed = [], []
@@ -166,7 +168,7 @@ def _apply_allows(file: str, source: str, found: list[LintWarning]
         elif not allow.reason:
             shown.append(warning("W109", f"`lint: allow {', '.join(allow.codes)}` gives no "
                                  "reason; say why the exception is intended", span))
-        elif not allow.used:
+        elif not allow.used and complete:
             shown.append(warning("W109", f"`lint: allow {', '.join(allow.codes)}` matches no "
                                  "warning here; remove it", span))
     return shown, allowed

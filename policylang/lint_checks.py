@@ -35,7 +35,10 @@ def available() -> bool:
 
 
 class _Judge:
-    """One solver per policy, loaded with the domain; a question per push/pop."""
+    """One solver per policy. The domain and each check's "holds" (behind a flag of its
+    own) are asserted once at the base level; a question is asked under push/pop with
+    the flags of the checks it may rely on as assumptions, so each question costs a
+    solver call, not a re-assertion of the whole policy."""
 
     def __init__(self, policy: ir.Policy):
         import z3
@@ -45,6 +48,8 @@ class _Judge:
         self.encoder = Encoder(policy)
         self.solver = z3.Solver()
         self.solver.set("timeout", _TIMEOUT_MS)
+        self.asserted = 0  # how much of the encoder's domain the solver has
+        self.flags: dict[str, object] = {}  # check name → flag implying that it holds
 
     def encode(self, expr: ir.Expr | None):
         """The formula of `expr` (True for a missing guard); None outside the fragment."""
@@ -55,21 +60,30 @@ class _Judge:
         except (Unsupported, ValueError, TypeError, self.z3.Z3Exception):
             return None
 
-    def impossible(self, *facts, assumptions: dict | None = None) -> list[str] | None:
-        """The names of the assumptions (a small unsat core) when `facts` and the
-        assumptions cannot all hold; None when they can, or the solver does not know."""
+    def flag(self, name: str, holds) -> None:
+        """Register `holds` (the check `name` holds or does not apply) behind a flag."""
+        self.flags[name] = flag = self.z3.Bool(f"holds:{name}")
+        self.solver.add(self.z3.Implies(flag, holds))
+
+    def _sync(self) -> None:
+        domain = self.encoder.domain
+        self.solver.add(*domain[self.asserted:])
+        self.asserted = len(domain)
+
+    def impossible(self, *facts, assuming: list[str] = ()) -> list[str] | None:
+        """The names of the flagged checks in `assuming` (a small unsat core) whose
+        holding together with `facts` is impossible; None when possible, or the solver
+        does not know."""
         z3, solver = self.z3, self.solver
-        assumptions = assumptions or {}
+        self._sync()
+        flags = {name: self.flags[name] for name in assuming}
         solver.push()
         try:
-            solver.add(*self.encoder.domain, *facts)
-            flags = {name: z3.Bool(f"holds:{name}") for name in assumptions}
-            for name, formula in assumptions.items():
-                solver.add(z3.Implies(flags[name], formula))
+            solver.add(*facts)
             if solver.check(*flags.values()) != z3.unsat:
                 return None
-            core = [name for name in assumptions if any(
-                c.eq(flags[name]) for c in solver.unsat_core())]
+            core_ids = {c.get_id() for c in solver.unsat_core()}
+            core = [name for name, flag in flags.items() if flag.get_id() in core_ids]
             # Drop what the contradiction does not need, so the warning names only that.
             for name in list(core):
                 rest = [flags[n] for n in core if n != name]
@@ -86,6 +100,9 @@ def solver_warnings(policy: ir.Policy, found: list[LintWarning]) -> list[LintWar
     already = {(w.code, w.span.line, w.span.column) for w in found}
     guards = {check.name: judge.encode(check.guard) for check in policy.checks}
     holds = {check.name: _holds(judge, check) for check in policy.checks}
+    for check in policy.checks:
+        if guards[check.name] is not None and holds[check.name] is not None:
+            judge.flag(check.name, judge.z3.Implies(guards[check.name], holds[check.name]))
     # A check judged redundant or contradictory is no longer evidence against the others;
     # going backwards blames the later of two duplicates, the earlier stays.
     judged: set[str] = {c.name for c in policy.checks
@@ -102,10 +119,8 @@ def solver_warnings(policy: ir.Policy, found: list[LintWarning]) -> list[LintWar
             continue
         if check.name in judged:
             continue
-        others = {c.name: judge.z3.Implies(guards[c.name], holds[c.name])
-                  for c in policy.checks if c.name != check.name and c.name not in judged
-                  and guards[c.name] is not None and holds[c.name] is not None}
-        excluded = (judge.impossible(guard, assumptions=others)
+        others = [name for name in judge.flags if name != check.name and name not in judged]
+        excluded = (judge.impossible(guard, assuming=others)
                     if check.guard is not None else None)
         if excluded:
             out.append(warning("W103", f"the guard of {_kind(check)} `{check.name}` can never "
@@ -116,12 +131,12 @@ def solver_warnings(policy: ir.Policy, found: list[LintWarning]) -> list[LintWar
             continue
         if cond is None:
             continue
-        never_fails = judge.impossible(guard, judge.z3.Not(cond), assumptions=others)
+        never_fails = judge.impossible(guard, judge.z3.Not(cond), assuming=others)
         if never_fails is not None:
             out.append(_never_fails(policy, check, never_fails))
             judged.add(check.name)
             continue
-        never_passes = judge.impossible(guard, cond, assumptions=others)
+        never_passes = judge.impossible(guard, cond, assuming=others)
         if never_passes is not None:
             out.append(_never_passes(check, never_passes))
             judged.add(check.name)
@@ -234,7 +249,6 @@ def example_case(policy: ir.Policy, fixed: dict[str, str], skip: set[str] = froz
     from policylang.diagnostics import PolicyError
 
     judge = _Judge(policy)
-    z3 = judge.z3
     facts = []
     for name, member in fixed.items():
         field_ = next(f for f in policy.inputs if f.name == name)
@@ -244,14 +258,14 @@ def example_case(policy: ir.Policy, fixed: dict[str, str], skip: set[str] = froz
         if check.name not in skip:
             guard, holds = judge.encode(check.guard), _holds(judge, check)
             if guard is not None and holds is not None:
-                facts.append(z3.Implies(guard, holds))
+                judge.flag(check.name, judge.z3.Implies(guard, holds))
     variables = [judge.encoder.variable("input", f) for f in policy.inputs]
     recent = datetime.date(2000, 1, 1).toordinal()
     tidy = [var >= (recent if f.type.kind is ir.Kind.DATE else 0)
             for f, var in zip(policy.inputs, variables, strict=True)
             if f.type.numeric or f.type.kind in (ir.Kind.DURATION, ir.Kind.DATE)]
     for extra in (tidy, []):  # non-negative amounts read better; fall back without
-        model = _model(judge, facts + extra)
+        model = _model(judge, facts + extra, list(judge.flags))
         if model is None:
             continue
         case = _case(policy, judge, model)
@@ -265,12 +279,15 @@ def example_case(policy: ir.Policy, fixed: dict[str, str], skip: set[str] = froz
     return None
 
 
-def _model(judge: _Judge, facts: list):
+def _model(judge: _Judge, facts: list, assuming: list[str]):
+    """A model of `facts` where the flagged checks in `assuming` hold; None if none."""
     solver = judge.solver
+    judge._sync()
     solver.push()
     try:
-        solver.add(*judge.encoder.domain, *facts)
-        return solver.model() if solver.check() == judge.z3.sat else None
+        solver.add(*facts)
+        found = solver.check(*(judge.flags[name] for name in assuming)) == judge.z3.sat
+        return solver.model() if found else None
     finally:
         solver.pop()
 
@@ -340,17 +357,16 @@ def _range_gaps(judge: _Judge, already: set) -> list[LintWarning]:
         below, above = (z3.Const(f"{side}:{field_.name}", point.sort())
                         for side in ("below", "above"))
         covered = z3.Or(guards)
-        others = [z3.Implies(judge.encode(c.guard), _holds(judge, c)) for c in policy.checks
-                  if c not in group and judge.encode(c.guard) is not None
-                  and _holds(judge, c) is not None]
         facts = [z3.Not(covered), below < point, point < above,
-                 z3.substitute(covered, (point, below)), z3.substitute(covered, (point, above)),
-                 *others]
-        model = _model(judge, facts)
-        if model is None:
+                 z3.substitute(covered, (point, below)), z3.substitute(covered, (point, above))]
+        others = [name for name in judge.flags if name not in {c.name for c in group}]
+        model = _model(judge, facts, others)
+        case = None if model is None else _case(policy, judge, model)
+        # Warn only with a witness the interpreter confirms: no guard of the group holds,
+        # and every other rule and limit does.
+        if case is None or not _uncovered(policy, group, case):
             continue
-        case = _case(policy, judge, model)
-        shown = dict(case or ()).get(field_.name, "")
+        shown = dict(case).get(field_.name, "")
         names = ", ".join(f"`{limit.name}`" for limit in group)
         out.append(warning(
             "W107", f"limits {names} on one subject leave a gap in `{field_.name}` between "
@@ -359,6 +375,23 @@ def _range_gaps(judge: _Judge, already: set) -> list[LintWarning]:
             notes=("make one band's edge inclusive (`<=` / `>=`), or add a limit for the gap",),
             example=case, names=tuple(limit.name for limit in group)))
     return out
+
+
+def _uncovered(policy: ir.Policy, group: list[ir.Limit],
+               case: tuple[tuple[str, str], ...]) -> bool:
+    from policylang.cases import parse_case, parse_params
+    from policylang.diagnostics import PolicyError
+    from policylang.interpret import Decision
+
+    try:
+        decision = Decision.of(policy, parse_case(policy, dict(case)),
+                               parse_params(policy, {}))
+        if any(decision.evaluator.expr(limit.guard) for limit in group):
+            return False
+    except PolicyError:
+        return False
+    return all(holds for name, holds in decision.outcomes.items()
+               if name not in {limit.name for limit in group})
 
 
 def _references(expr: ir.Expr) -> set[str]:

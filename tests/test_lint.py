@@ -122,6 +122,15 @@ def test_the_allowed_warning_is_kept_aside() -> None:
     assert [w.code for w in result.allowed] == ["W101"]
 
 
+def test_without_z3_the_other_checks_run_and_allows_are_not_judged_unused() -> None:
+    source = (ROOT / "tests" / "lint" / "allow_above.pol").read_text("utf-8")
+    result = lint(api.load_source(source, "p.pol"), source, use_solver=False)
+    assert (result.solver, result.warnings, result.allowed) == (False, (), ())
+    source = (ROOT / "tests" / "lint" / "several_warnings.pol").read_text("utf-8")
+    result = lint(api.load_source(source, "p.pol"), source, use_solver=False)
+    assert [w.code for w in result.warnings] == ["W101", "W102", "W107", "W106"]
+
+
 def test_an_allow_inside_a_text_is_no_comment() -> None:
     source = ('policy p "t" {\n  input { a: money  b: money "# lint: allow W101 no" }\n'
               '  rule r: a > 0元\n}\n')
