@@ -103,26 +103,27 @@ def chart(results: dict, path: Path) -> Path:
     from matplotlib import pyplot
 
     policies = results["policies"]
-    figure, axes = pyplot.subplots(1, len(policies), figsize=(6 * len(policies), 4.8), dpi=100,
-                                   squeeze=False)
-    for axis, policy in zip(axes[0], policies, strict=True):
+    figure, axes = pyplot.subplots(len(policies), 1, figsize=(11, 4.6 * len(policies)),
+                                   dpi=100, squeeze=False)
+    for axis, policy in zip(axes[:, 0], policies, strict=True):
         sizes = [int(s) for s in policy["sizes"]]
         for key, label, _ in WHOLE_BOOK:
             rates = [_rate(policy["sizes"][str(s)].get(key)) for s in sizes]
             if all(rates):
                 axis.plot(sizes, rates, marker="o", label=label.replace("`", ""))
-        for key, label, _ in PER_CASE:
+        for (key, label, _), color in zip(PER_CASE, ("tab:blue", "tab:red", "black",
+                                                     "tab:purple"), strict=True):
             rate = _rate(policy["per_case"].get(key))
-            if rate:
-                axis.axhline(rate, linestyle="--", linewidth=1, label=label.replace("`", ""),
-                             color=None)
+            if rate:  # per-case paths run on a sample: the same rate at every size
+                axis.axhline(rate, linestyle="--", linewidth=1, color=color,
+                             label=label.replace("`", ""))
         axis.set_xscale("log")
         axis.set_yscale("log")
         axis.set_xlabel("book size (cases)")
         axis.set_ylabel("cases per second")
         axis.set_title(policy["policy"])
         axis.grid(True, which="both", alpha=0.3)
-        axis.legend(fontsize="x-small", loc="lower right")
+        axis.legend(fontsize="x-small", loc="upper left", bbox_to_anchor=(1.01, 1.0))
     figure.tight_layout()
     temporary = path.with_name(f".{path.name}.tmp.png")
     figure.savefig(temporary)

@@ -364,17 +364,23 @@ def main(argv: list[str] | None = None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sizes", help="comma-separated book sizes (default 10k,100k,1M)")
     parser.add_argument("--quick", action="store_true", help="a smoke run: 10k cases only")
-    parser.add_argument("--sample", type=int, default=20_000, help="per-case sample size")
+    parser.add_argument("--sample", type=int, default=10_000, help="per-case sample size")
     parser.add_argument("--policy", action="append", help="policy file(s) to benchmark")
     parser.add_argument("--out", type=Path, default=ROOT / "benchmarks",
                         help="where results.json and throughput.png go")
     parser.add_argument("--no-readme", action="store_true", help="leave README.md alone")
+    parser.add_argument("--report-only", action="store_true",
+                        help="redraw the table, chart and README from results.json")
     args = parser.parse_args(argv)
+    if args.report_only:
+        results = json.loads((args.out / "results.json").read_text(encoding="utf-8"))
+        publish(results, args.out, readme=not args.no_readme)
+        return results
     sizes = [int(s) for s in args.sizes.split(",")] if args.sizes else SIZES
     if args.quick:
         sizes = [min(sizes)]
     sample = min(args.sample, max(sizes))
-    settings = Settings(sizes, sample, min(2_000, sample), args.out,
+    settings = Settings(sizes, sample, min(1_000, sample), args.out,
                         readme=not args.no_readme and not args.quick and sizes == SIZES)
     machine = versions()
     print("machine: " + ", ".join(f"{k} {v}" for k, v in machine.items()), flush=True)
@@ -390,15 +396,20 @@ def main(argv: list[str] | None = None) -> dict:
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "results.json").write_text(json.dumps(results, indent=2, ensure_ascii=False)
                                            + "\n", encoding="utf-8")
+    publish(results, args.out, settings.readme)
+    return results
+
+
+def publish(results: dict, out: Path, readme: bool) -> None:
+    """The table (printed, and into README.md's Benchmarks section) and the chart."""
     from benchmarks import report
 
     table = report.table(results)
-    report.chart(results, args.out / "throughput.png")
+    report.chart(results, out / "throughput.png")
     print(table)
     print(f"front end: {json.dumps(results['front_end'])}; total {results['total_s']} s")
-    if settings.readme:
+    if readme:
         report.update_readme(ROOT / "README.md", table, README_START, README_END)
-    return results
 
 
 if __name__ == "__main__":

@@ -43,3 +43,14 @@ def test_wrong_outputs_counts_each_differing_value() -> None:
     changed["insurer_subsidy"][0] += 1
     changed["eligible"][0] = True
     assert handwritten.wrong_outputs(exact, changed) == 2
+
+
+def test_readme_table_is_the_one_results_json_gives() -> None:
+    from benchmarks import report
+
+    root = Path(__file__).resolve().parents[1]
+    results = run.json.loads((root / "benchmarks" / "results.json").read_text(encoding="utf-8"))
+    readme = (root / "README.md").read_text(encoding="utf-8")
+    published = readme.split(run.README_START)[1].split(run.README_END)[0]
+    assert published.strip() == report.table(results).strip()
+    assert (root / "benchmarks" / "throughput.png").read_bytes()[:4] == b"\x89PNG"
