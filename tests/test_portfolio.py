@@ -365,3 +365,23 @@ def test_typed_cases_are_checked_before_a_book_is_evaluated(policy, change, code
         evaluate_book(policy, [good, case], {"annual_cap": Decimal(300000)})
     assert raised.value.code == code and "row 2" in str(raised.value) \
         and words in str(raised.value), str(raised.value)
+
+
+def test_monthly_periods_group_by_year_and_month_on_both_engines(tmp_path: Path) -> None:
+    source = CLAIMS.replace("monitor claims_count per insurer = count() stop when >= 3",
+                            "monitor claims_count per year(claim_date), month(claim_date) "
+                            "= count() stop when >= 2")
+    policy = api.load_source(source, "monthly.pol")
+    dates = ["2022-01-31", "2022-02-01", "2022-02-28", "2022-02-28", "2023-02-01"]
+    rows = [{"insurer": "a", "claim_date": d, "principal": "1万"} for d in dates]
+    expected = _interpret(policy, rows)
+    groups = expected.report["monitors"]["claims_count"]["groups"]
+    assert [(g["key"], g["cases"], g["tripped_row"]) for g in groups] == [
+        (["2022", "1"], 1, None), (["2022", "2"], 3, 3), (["2023", "2"], 1, None)]
+    assert [c["suspended__claims_count"] for c in expected.columns] == \
+        [False, False, False, True, False]
+    book = tmp_path / "book.csv"
+    book.write_text("insurer,claim_date,principal\n" + "".join(
+        f"a,{d},1万\n" for d in dates), encoding="utf-8")
+    summary = score_book(policy, book, {"annual_cap": Decimal(300000)})
+    assert summary.report == expected.report
