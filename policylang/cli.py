@@ -545,6 +545,44 @@ def build(directory: Annotated[Path, typer.Argument()] = Path("policies"),
     _run(action)
 
 
+@app.command()
+def diff(old: Path, new: Path,
+         format_: Annotated[str, typer.Option("--format", help="text, json or html")] = "text",
+         witnesses: Annotated[int, typer.Option("--witnesses", min=0, help="up to N example "
+                                                "cases whose decision changes")] = 0,
+         output: Annotated[Path | None, typer.Option("-o", "--output")] = None) -> None:
+    """Compare two versions of a policy: what changed, and cases whose decision changes."""
+    from policylang import diff_render
+    from policylang.diff import diff as compare
+
+    def action() -> int:
+        renderers = {"text": diff_render.render_text, "json": diff_render.render_json,
+                     "html": diff_render.render_html}
+        if format_ not in renderers:
+            err.print(f"--format {escape(format_)}: choose text, json or html")
+            return 2
+        policies, worst = [], 0
+        for file in (old, new):
+            try:
+                policies.append(api.load(file))
+            except PolicyError as error:
+                worst = max(worst, _report(error))
+        if worst:
+            return worst
+        result = compare(*policies, witnesses=witnesses)
+        if format_ == "text":
+            text = diff_render.render_text(result, color=output is None and sys.stdout.isatty())
+        else:
+            text = renderers[format_](result)
+        if output is None:
+            sys.stdout.write(text)
+        else:
+            _write_atomically(output, text)
+        return 0
+
+    _run(action)
+
+
 def main() -> None:
     app()
 

@@ -52,7 +52,7 @@ import z3
 from policylang import ir
 from policylang import values as v
 
-__all__ = ["Encoding", "Unsupported", "Variables", "GRID", "real"]
+__all__ = ["Encoding", "Unsupported", "Variables", "GRID", "real", "plain", "same"]
 
 # The grid a case input's value lies on: money to the fen, percents to 10^-8, numbers 10^-4.
 GRID = {ir.Kind.MONEY: 100, ir.Kind.PERCENT: 10**8, ir.Kind.NUMBER: 10**4}
@@ -73,6 +73,16 @@ class Unsupported(Exception):
 def real(value: Decimal | Fraction | int) -> z3.ArithRef:
     fraction = Fraction(value)
     return z3.RealVal(f"{fraction.numerator}/{fraction.denominator}")
+
+
+def plain(term) -> z3.ExprRef:
+    """The z3 expression of a term: a duration's count of its unit, else the term."""
+    return term.term if isinstance(term, _Duration) else term
+
+
+def same(a, b) -> z3.BoolRef:
+    """Two terms of one type are equal (durations by their count)."""
+    return plain(a) == plain(b)
 
 
 @dataclass(frozen=True, slots=True)
@@ -369,6 +379,10 @@ class Encoding:
                 return self._call(func, [self.term(a) for a in args])
             case _:
                 assert_never(expr)
+
+    def constant(self, value: ir.Value, type_: ir.Type):
+        """The term of a value of the given type (an enum member by its code)."""
+        return self._const(value, type_)
 
     def _const(self, value: ir.Value, type_: ir.Type):
         kind = type_.kind

@@ -1,0 +1,468 @@
+"""`policylang diff`: what changed between two versions of a policy, and whom it affects.
+
+Owns the structural comparison of two typed IRs and the search for witnesses.
+
+Structural: declarations are matched by name (enum members, share parties and portfolio
+rules too; waterfall steps by position and party). A change is reported once, at the
+most specific place (`aspect`): a limit whose bound changed is one change `limit x` /
+`bound`, not also a changed limit. Expressions are compared in their canonical `.pol`
+form (`expression_text`), so layout, comments and spans never count as changes.
+
+Behavioural (`witnesses`): both versions are encoded with `smt` over shared case
+variables; for each changed declaration in turn (then for any difference at all) z3 is
+asked for a case where eligibility, a rule's or limit's outcome, a let's value or an
+allocation part differs. Each case is re-run in the interpreter under both versions and
+kept only if the decisions really differ, so rounding or an encoding gap can never
+produce a false witness. Parts outside the linear fragment are skipped with a note.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Literal, assert_never
+
+from policylang import ir
+from policylang import values as v
+
+ChangeKind = Literal["added", "removed", "changed"]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    kind: ChangeKind
+    item: str  # the declaration's keyword and name: `limit amount_cap`, `meta version`
+    aspect: str | None  # the part that changed (`bound`, `party insurer`); None: all of it
+    old: str | None
+    new: str | None
+    cite_old: str | None = None
+    cite_new: str | None = None
+
+    def to_json(self) -> dict:
+        return {"kind": self.kind, "item": self.item, "aspect": self.aspect, "old": self.old,
+                "new": self.new, "cite_old": self.cite_old, "cite_new": self.cite_new}
+
+
+@dataclass(frozen=True, slots=True)
+class Witness:
+    case: dict  # for `policylang run NEW --case`
+    params: dict
+    old: dict  # the decisions (DESIGN.md §4)
+    new: dict
+    about: str  # the change it was searched for, or "any difference"
+    differences: tuple[str, ...]
+    case_old: dict | None = None  # when the old version takes other fields
+    params_old: dict | None = None
+
+    def to_json(self) -> dict:
+        out = {"case": self.case, "params": self.params, "old": self.old, "new": self.new,
+               "about": self.about, "differences": list(self.differences)}
+        if self.case_old is not None:
+            out["case_old"] = self.case_old
+        if self.params_old is not None:
+            out["params_old"] = self.params_old
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class Diff:
+    old: ir.Policy
+    new: ir.Policy
+    changes: tuple[Change, ...]
+    witnesses: tuple[Witness, ...] = ()
+    notes: tuple[str, ...] = ()  # what the witness search had to skip, and why
+
+    def to_json(self) -> dict:
+        return {
+            "old": {"policy": self.old.name, "version": self.old.meta.version},
+            "new": {"policy": self.new.name, "version": self.new.meta.version},
+            "changes": [c.to_json() for c in self.changes],
+            "witnesses": [w.to_json() for w in self.witnesses],
+            "notes": list(self.notes),
+        }
+
+
+def diff(old: ir.Policy, new: ir.Policy, witnesses: int = 0) -> Diff:
+    changes = tuple(structural_changes(old, new))
+    if witnesses <= 0:
+        return Diff(old, new, changes)
+    from policylang.diff_witness import find_witnesses
+
+    found, notes = find_witnesses(old, new, changes, witnesses)
+    return Diff(old, new, changes, tuple(found), tuple(notes))
+
+
+# ── structural comparison ──────────────────────────────────────────────────
+
+
+def structural_changes(old: ir.Policy, new: ir.Policy) -> list[Change]:
+    out: list[Change] = []
+    out += _meta(old, new)
+    out += _matched(old.enums, new.enums, "enum", _enum_text, _enum_aspects)
+    out += _matched(old.inputs, new.inputs, "input", _field_text, _field_aspects)
+    out += _matched(old.params, new.params, "param", _field_text, _field_aspects)
+    out += _matched(old.checks, new.checks, None, _check_text, _check_aspects)
+    out += _matched(old.lets, new.lets, "let", _let_text, _let_aspects)
+    out += _matched(old.allocations, new.allocations, None, _allocation_text,
+                    _allocation_aspects)
+    out += _portfolio(old.portfolio, new.portfolio)
+    return out
+
+
+def _meta(old: ir.Policy, new: ir.Policy) -> list[Change]:
+    out = []
+    pairs = [("title", old.title, new.title)] + [
+        (name, getattr(old.meta, name), getattr(new.meta, name))
+        for name in ("issuer", "document", "region", "version", "effective", "supersedes")]
+    for name, a, b in pairs:
+        a, b = (None if x is None else str(x) for x in (a, b))
+        if a != b:
+            kind = "added" if a is None else "removed" if b is None else "changed"
+            out.append(Change(kind, f"meta {name}", None, a, b))
+    return out
+
+
+def keyword(decl) -> str:
+    match decl:
+        case ir.Rule():
+            return "rule"
+        case ir.Limit():
+            return "limit"
+        case ir.Shares():
+            return "shares"
+        case ir.Waterfall():
+            return "waterfall"
+        case ir.BookRule(kind=kind):
+            return "book limit" if kind == "limit" else kind
+    raise AssertionError(decl)
+
+
+def _matched(olds, news, word: str | None, text, aspects) -> list[Change]:
+    """Added, removed and changed declarations, matched by keyword and name."""
+    def key(decl) -> tuple[str, str]:
+        return (word or keyword(decl), decl.name)
+
+    old_by, new_by = {key(d): d for d in olds}, {key(d): d for d in news}
+    old_keys, new_keys = list(old_by), list(new_by)
+    # Removed declarations are reported where they stood, between their neighbours.
+    matcher = difflib.SequenceMatcher(a=old_keys, b=new_keys, autojunk=False)
+    out: list[Change] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        for name_key in old_keys[i1:i2]:
+            if tag != "equal" and name_key not in new_by:
+                decl = old_by[name_key]
+                out.append(Change("removed", _item(name_key), None, text(decl), None,
+                                  _cite(decl), None))
+        for name_key in new_keys[j1:j2]:
+            decl = new_by[name_key]
+            if name_key not in old_by:
+                out.append(Change("added", _item(name_key), None, None, text(decl), None,
+                                  _cite(decl)))
+                continue
+            before = old_by[name_key]
+            for kind, aspect, a, b in aspects(before, decl):
+                out.append(Change(kind, _item(name_key), aspect, a, b, _cite(before),
+                                  _cite(decl)))
+    return out
+
+
+def _item(name_key: tuple[str, str]) -> str:
+    return f"{name_key[0]} {name_key[1]}"
+
+
+def _cite(decl) -> str | None:
+    return getattr(decl, "cite", None)
+
+
+def _compare(aspect: str, a: str | None, b: str | None) -> list[tuple]:
+    """One aspect's change, if any: (kind, aspect, old, new)."""
+    if a == b:
+        return []
+    kind = "added" if a is None else "removed" if b is None else "changed"
+    return [(kind, aspect, a, b)]
+
+
+def _texts(a, b, *names: str) -> list[tuple]:
+    """The `cite` and `says` clauses (and other plain texts) of two declarations."""
+    out = []
+    for name in names:
+        out += _compare(name, getattr(a, name), getattr(b, name))
+    return out
+
+
+def _enum_text(e: ir.EnumDef) -> str:
+    return "{" + ", ".join(m.name for m in e.members) + "}"
+
+
+def _enum_aspects(a: ir.EnumDef, b: ir.EnumDef) -> list[tuple]:
+    labels_a = {m.name: m.label for m in a.members}
+    labels_b = {m.name: m.label for m in b.members}
+    out = []
+    for name, label in labels_b.items():
+        if name not in labels_a:
+            out.append(("added", f"member {name}", None, label or name))
+        elif labels_a[name] != label:
+            out.append(("changed", f"member {name}", labels_a[name], label))
+    out += [("removed", f"member {name}", label or name, None)
+            for name, label in labels_a.items() if name not in labels_b]
+    return out
+
+
+def _field_text(f: ir.Field) -> str:
+    default = "" if f.default is None else f" = {value_text(f.default, f.type)}"
+    return f"{f.type}{default}"
+
+
+def _field_aspects(a: ir.Field, b: ir.Field) -> list[tuple]:
+    out = _compare("type", str(a.type), str(b.type))
+    out += _compare("default", None if a.default is None else value_text(a.default, a.type),
+                    None if b.default is None else value_text(b.default, b.type))
+    return out + _texts(a, b, "description")
+
+
+def _guard_text(guard: ir.Expr | None) -> str:
+    return "" if guard is None else f" when {expression_text(guard)}"
+
+
+def _check_text(check: ir.Check) -> str:
+    match check:
+        case ir.Rule(cond=cond, guard=guard):
+            return expression_text(cond) + _guard_text(guard)
+        case ir.Limit(subject=subject, op=op, bound=bound, guard=guard):
+            return (f"{expression_text(subject)} {op} {expression_text(bound)}"
+                    + _guard_text(guard))
+        case _:
+            assert_never(check)
+
+
+def _optional(expr: ir.Expr | None) -> str | None:
+    return None if expr is None else expression_text(expr)
+
+
+def _check_aspects(a: ir.Check, b: ir.Check) -> list[tuple]:
+    out: list[tuple] = []
+    match a, b:
+        case ir.Rule(), ir.Rule():
+            out += _compare("condition", expression_text(a.cond), expression_text(b.cond))
+        case ir.Limit(), ir.Limit():
+            out += _compare("subject", expression_text(a.subject), expression_text(b.subject))
+            out += _compare("operator", a.op, b.op)
+            out += _compare("bound", expression_text(a.bound), expression_text(b.bound))
+        case _:
+            raise AssertionError("rules and limits are matched by keyword")
+    out += _compare("guard", _optional(a.guard), _optional(b.guard))
+    return out + _texts(a, b, "cite", "says")
+
+
+def _let_text(let: ir.Let) -> str:
+    return expression_text(let.expr)
+
+
+def _let_aspects(a: ir.Let, b: ir.Let) -> list[tuple]:
+    out = _compare("expression", expression_text(a.expr), expression_text(b.expr))
+    return out + _texts(a, b, "cite", "says")
+
+
+def _weight_text(shares: ir.Shares, weight: Decimal) -> str:
+    return v.format_decimal(weight) if shares.ratio else value_text(weight, ir.PERCENT)
+
+
+def _allocation_text(alloc: ir.Allocation) -> str:
+    match alloc:
+        case ir.Shares():
+            of = "" if alloc.amount is None else f" of {expression_text(alloc.amount)}"
+            parts = ", ".join(f"{p.party}: {_weight_text(alloc, p.weight)}" for p in alloc.parts)
+            return ("ratio " if alloc.ratio else "") + "{" + parts + "}" + of
+        case ir.Waterfall():
+            steps = "; ".join(step_text(s) for s in alloc.steps)
+            return f"({expression_text(alloc.amount)}) {{{steps}}}"
+        case _:
+            assert_never(alloc)
+
+
+def step_text(step: ir.Step) -> str:
+    match step:
+        case ir.Take(party=party, cap=cap):
+            return f"take {party} up to {expression_text(cap)}"
+        case ir.Split(parts=parts):
+            return "split {" + ", ".join(
+                f"{p.party}: {value_text(p.share, ir.PERCENT)}"
+                + ("" if p.cap is None else f" up to {expression_text(p.cap)}")
+                for p in parts) + "}"
+        case ir.Rest(party=party):
+            return f"rest {party}"
+        case _:
+            assert_never(step)
+
+
+def _allocation_aspects(a: ir.Allocation, b: ir.Allocation) -> list[tuple]:
+    out: list[tuple] = []
+    match a, b:
+        case ir.Shares(), ir.Shares():
+            out += _compare("form", "ratio" if a.ratio else "percent",
+                            "ratio" if b.ratio else "percent")
+            out += _compare("amount", _optional(a.amount), _optional(b.amount))
+            weights_a = {p.party: _weight_text(a, p.weight) for p in a.parts}
+            weights_b = {p.party: _weight_text(b, p.weight) for p in b.parts}
+            for party in [*weights_b, *(p for p in weights_a if p not in weights_b)]:
+                out += _compare(f"party {party}", weights_a.get(party), weights_b.get(party))
+        case ir.Waterfall(), ir.Waterfall():
+            out += _compare("amount", expression_text(a.amount), expression_text(b.amount))
+            out += _step_aspects(a.steps, b.steps)
+        case _:
+            raise AssertionError("allocations are matched by keyword")
+    return out + _texts(a, b, "cite", "says")
+
+
+def _step_key(step: ir.Step) -> tuple:
+    match step:
+        case ir.Take(party=party) | ir.Rest(party=party):
+            return (type(step).__name__, party)
+        case ir.Split(parts=parts):
+            return ("Split", tuple(p.party for p in parts))
+        case _:
+            assert_never(step)
+
+
+def _step_aspects(old: tuple[ir.Step, ...], new: tuple[ir.Step, ...]) -> list[tuple]:
+    """Steps aligned by kind and party; a matched step whose cap or shares changed is one
+    change; unmatched steps are added or removed (numbered from 1 in their version)."""
+    matcher = difflib.SequenceMatcher(a=[_step_key(s) for s in old],
+                                      b=[_step_key(s) for s in new], autojunk=False)
+    out: list[tuple] = []
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):
+            for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
+                out += _compare(f"step {j + 1}", step_text(old[i]), step_text(new[j]))
+            continue
+        out += [("removed", f"step {i + 1}", step_text(old[i]), None) for i in range(i1, i2)]
+        out += [("added", f"step {j + 1}", None, step_text(new[j])) for j in range(j1, j2)]
+    return out
+
+
+def _book_text(rule: ir.BookRule) -> str:
+    per = "" if not rule.per else " per " + ", ".join(expression_text(p) for p in rule.per)
+    return f"{book_expression_text(rule.value)} {rule.op} {book_expression_text(rule.bound)}{per}"
+
+
+def _book_aspects(a: ir.BookRule, b: ir.BookRule) -> list[tuple]:
+    out = _compare("value", book_expression_text(a.value), book_expression_text(b.value))
+    out += _compare("operator", a.op, b.op)
+    out += _compare("bound", book_expression_text(a.bound), book_expression_text(b.bound))
+    out += _compare("per", ", ".join(expression_text(p) for p in a.per) or None,
+                    ", ".join(expression_text(p) for p in b.per) or None)
+    return out + _texts(a, b, "cite", "says")
+
+
+def _portfolio(old: ir.Portfolio | None, new: ir.Portfolio | None) -> list[Change]:
+    out = _compare("order by", old and old.order_by, new and new.order_by)
+    changes = [Change(kind, "portfolio", aspect, a, b) for kind, aspect, a, b in out]
+    return changes + _matched(old.rules if old else (), new.rules if new else (), None,
+                              _book_text, _book_aspects)
+
+
+# ── canonical text of expressions and values ───────────────────────────────
+
+_BINARY = {"or": 1, "and": 2, "compare": 4, "+": 5, "-": 5, "*": 6, "/": 6}
+_ATOM = 8
+
+
+def expression_text(expr: ir.Expr) -> str:
+    """The expression as `.pol` source, canonically spaced, with only needed parentheses."""
+    return _expr(expr)[0]
+
+
+def _wrap(part: tuple[str, int], needed: int) -> str:
+    text, precedence = part
+    return text if precedence >= needed else f"({text})"
+
+
+def _binary(left: ir.Expr, op: str, right: ir.Expr, level: int) -> tuple[str, int]:
+    right_needed = level + 1  # left-associative; comparisons do not chain
+    left_needed = level + 1 if level == _BINARY["compare"] else level
+    return f"{_wrap(_expr(left), left_needed)} {op} {_wrap(_expr(right), right_needed)}", level
+
+
+def _expr(e: ir.Expr) -> tuple[str, int]:  # noqa: C901 — one case per IR node
+    match e:
+        case ir.Const(value=value, type=type_):
+            text = value_text(value, type_)
+            return text, (7 if text.startswith("-") else _ATOM)
+        case ir.InputRef(name=name) | ir.ParamRef(name=name) | ir.LetRef(name=name):
+            return name, _ATOM
+        case ir.PartRef(allocation=allocation, party=party):
+            return f"{allocation}.{party}", _ATOM
+        case ir.Neg(operand=operand):
+            return "-" + _wrap(_expr(operand), _ATOM), 7
+        case ir.Arith(op=op, left=left, right=right):
+            return _binary(left, op, right, _BINARY[op])
+        case ir.Compare(op=op, left=left, right=right):
+            return _binary(left, op, right, _BINARY["compare"])
+        case ir.And(left=left, right=right):
+            return _binary(left, "and", right, _BINARY["and"])
+        case ir.Or(left=left, right=right):
+            return _binary(left, "or", right, _BINARY["or"])
+        case ir.Not(operand=operand):
+            return "not " + _wrap(_expr(operand), _ATOM), 3
+        case ir.InSet(operand=operand, items=items, negated=negated):
+            members = ", ".join(expression_text(i) for i in items)
+            word = "not in" if negated else "in"
+            return f"{_wrap(_expr(operand), 5)} {word} {{{members}}}", 4
+        case ir.If(cond=cond, then=then, otherwise=otherwise):
+            return (f"if {expression_text(cond)} then {expression_text(then)} "
+                    f"else {expression_text(otherwise)}"), 0
+        case ir.Call(func=func, args=args):
+            return f"{func}({', '.join(expression_text(a) for a in args)})", _ATOM
+        case _:
+            assert_never(e)
+
+
+def book_expression_text(expr: ir.BookExpr) -> str:
+    match expr:
+        case ir.Aggregate(func=func, arg=arg, where=where):
+            inner = "" if arg is None else expression_text(arg)
+            if where is not None:
+                inner = f"{inner} where {expression_text(where)}".strip()
+            return f"{func}({inner})"
+        case ir.BookArith(op=op, left=left, right=right):
+            return f"{_book_operand(left)} {op} {_book_operand(right)}"
+        case ir.Const() | ir.ParamRef():
+            return expression_text(expr)
+        case _:
+            assert_never(expr)
+
+
+def _book_operand(expr: ir.BookExpr) -> str:
+    text = book_expression_text(expr)
+    return f"({text})" if isinstance(expr, ir.BookArith) else text
+
+
+def value_text(value: ir.Value, type_: ir.Type) -> str:
+    """A value as a `.pol` literal, money in 万/亿 where that is exact and shorter."""
+    if type_.kind is ir.Kind.MONEY and value != 0:
+        for unit, scale in (("亿", 8), ("万", 4)):
+            scaled = value.scaleb(-scale)
+            if abs(scaled) >= 1 and -scaled.normalize().as_tuple().exponent <= 4:
+                return f"{v.format_decimal(scaled)}{unit}"
+    return v.literal(value, type_)
+
+
+def summary(changes: tuple[Change, ...] | list[Change]) -> str:
+    """`12 changes: 4 limits, 3 inputs, …` (kinds by count, then in order of first use)."""
+    if not changes:
+        return "no changes"
+    counts: dict[str, int] = {}
+    for change in changes:
+        word = change.item.rsplit(" ", 1)[0]
+        counts[word] = counts.get(word, 0) + 1
+    order = sorted(counts, key=lambda w: -counts[w])
+    parts = ", ".join(f"{counts[w]} {_plural(w, counts[w])}" for w in order)
+    total = len(changes)
+    return f"{total} change{'s' if total != 1 else ''}: {parts}"
+
+
+def _plural(word: str, count: int) -> str:
+    if count == 1 or word in ("meta", "shares"):
+        return word
+    return word + ("es" if word.endswith("s") else "s")

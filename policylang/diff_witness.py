@@ -1,0 +1,321 @@
+"""Witnesses for `policylang diff`: concrete cases whose decision differs between versions.
+
+Both versions are encoded (`smt.Encoding`) over one set of case variables, with every
+param pinned to its own version's default (a param without a default is shared). A
+*target* is a formula saying "this differs": a rule's or limit's outcome, eligibility, a
+let's value (by at least a fen for money), an allocation part. Targets come one per
+changed declaration first, in the order of the changes, then "any difference"; the
+search goes round them, each new case differing from the earlier ones, until N are
+confirmed. A candidate is kept only if the interpreter, run on the case under both
+versions, reports a different eligibility, failed rule, let value or allocation part.
+
+Cases read like a user's: fields left at their default are left out where the solver
+allows (defaults are preferred, dropped only when they stand in the way).
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from typing import assert_never
+
+import z3
+
+from policylang import ir, smt
+from policylang.cases import parse_case, parse_params
+from policylang.diagnostics import PolicyError
+from policylang.diff import Change, Witness, value_text
+from policylang.interpret import evaluate
+
+_TIMEOUT_MS = 4000
+_ATTEMPTS = 3  # candidates tried per target and round before moving on
+_ANY = "any difference"
+_RECENT = datetime.date(2020, 1, 1).toordinal()
+_CASE_KEYWORDS = ("rule", "limit", "let", "shares", "waterfall", "input", "param")
+
+
+def find_witnesses(old: ir.Policy, new: ir.Policy, changes: tuple[Change, ...],
+                   wanted: int) -> tuple[list[Witness], list[str]]:
+    search = _Search(old, new)
+    targets = search.targets(changes)
+    notes = search.notes()
+    if any(c.item.split(" ")[0] in ("monitor", "budget", "book") for c in changes):
+        notes.append("portfolio rules decide over a book of cases, not one case: "
+                     "no witnesses are searched for their changes")
+    found: list[Witness] = []
+    exhausted: set[str] = set()
+    while len(found) < wanted and len(exhausted) < len(targets):
+        progress = False
+        for about, formula in targets.items():
+            if len(found) >= wanted:
+                break
+            if about in exhausted:
+                continue
+            witness = search.witness(about, formula)
+            if witness is None:
+                exhausted.add(about)
+            else:
+                found.append(witness)
+                progress = True
+        if not progress:
+            break
+    return found, notes
+
+
+class _Search:
+    def __init__(self, old: ir.Policy, new: ir.Policy) -> None:
+        self.policies = (old, new)
+        variables = smt.Variables()
+        self.old = smt.Encoding(old, variables, "old")
+        self.new = smt.Encoding(new, variables, "new")
+        self.solver = z3.Solver()
+        self.solver.set("timeout", _TIMEOUT_MS)
+        for encoding in (self.old, self.new):
+            self.solver.add(*encoding.domain, *encoding.plausible,
+                            *encoding.fix_params_to_defaults())
+        new_params = {p.name: p for p in new.params}
+        for param in old.params:
+            twin = new_params.get(param.name)
+            if param.default is None and twin is not None and twin.default is None \
+                    and twin.type == param.type:
+                self.solver.add(smt.same(self.old.params[param.name],
+                                         self.new.params[twin.name]))
+        self.preferences = self._preferences()
+        self.seen: list[z3.BoolRef] = []  # "differs from an earlier case", one per witness
+        self.holds: dict[str, z3.BoolRef] = {}  # check item → it holds in both versions
+
+    # ── targets ──
+    def targets(self, changes: tuple[Change, ...]) -> dict[str, z3.BoolRef]:
+        old, new = self.old, self.new
+        pieces: dict[str, z3.BoolRef] = {}
+        checks_old = {c.name: c for c in old.policy.checks}
+        checks_new = {c.name: c for c in new.policy.checks}
+        for name in [*checks_new, *(n for n in checks_old if n not in checks_new)]:
+            a = old.holds_or_none(name) if name in checks_old else z3.BoolVal(True)
+            b = new.holds_or_none(name) if name in checks_new else z3.BoolVal(True)
+            if a is not None and b is not None:
+                item = _check_item(checks_new.get(name) or checks_old[name])
+                pieces[item] = z3.Xor(a, b)
+                self.holds[item] = z3.And(a, b)
+        lets_old = {let.name: let for let in old.policy.lets}
+        for let in new.policy.lets:
+            if let.name in lets_old and lets_old[let.name].type == let.type:
+                a, b = old.let_or_none(let.name), new.let_or_none(let.name)
+                if a is not None and b is not None:
+                    pieces[f"let {let.name}"] = _differs(let.type, a, b)
+        for name, keyword in _allocations(old.policy, new.policy):
+            differs = self._parts_differ(name)
+            if differs is not None:
+                pieces[f"{keyword} {name}"] = differs
+        eligible_old, eligible_new = old.eligible_or_none(), new.eligible_or_none()
+        anything = list(pieces.values())
+        if eligible_old is not None and eligible_new is not None:
+            anything.append(z3.Xor(eligible_old, eligible_new))
+        targets: dict[str, z3.BoolRef] = {}
+        for change in changes:
+            if change.item in pieces and change.item not in targets:
+                targets[change.item] = pieces[change.item]
+        if anything:
+            targets[_ANY] = z3.Or(anything)
+        return targets
+
+    def _parts_differ(self, name: str) -> z3.BoolRef | None:
+        """Some part of the allocation differs by a fen (a missing part counts as 0)."""
+        sides = []
+        for encoding in (self.old, self.new):
+            policy = encoding.policy
+            alloc = next((a for a in policy.allocations if a.name == name), None)
+            if alloc is None:
+                sides.append({})
+                continue
+            if isinstance(alloc, ir.Shares) and alloc.amount is None:
+                return None  # a split without an amount is not part of the decision
+            parties = alloc.parties
+            parts = {party: encoding.part_or_none(name, party) for party in parties}
+            if any(term is None for term in parts.values()):
+                return None
+            sides.append(parts)
+        zero = smt.real(0)
+        parties = [*sides[1], *(p for p in sides[0] if p not in sides[1])]
+        return z3.Or([_differs(ir.MONEY, sides[0].get(p, zero), sides[1].get(p, zero))
+                      for p in parties])
+
+    def notes(self) -> list[str]:
+        out = []
+        for label, encoding in (("old", self.old), ("new", self.new)):
+            for what, reason in encoding.unsupported.items():
+                out.append(f"{what} ({label} version) is outside the linear fragment "
+                           f"({reason}): not searched for witnesses")
+        return out
+
+    # ── one witness ──
+    def witness(self, about: str, target: z3.BoolRef) -> Witness | None:
+        # Preferably every other rule and limit holds in both versions, so that the case
+        # shows this change alone.
+        focus = z3.And([h for item, h in self.holds.items() if item != about])
+        for _ in range(_ATTEMPTS):
+            model = self._solve(target, focus)
+            if model is None:
+                return None
+            witness = self._confirm(model, about)
+            self.seen.append(self._block(model))
+            if witness is not None:
+                return witness
+        return None
+
+    def _solve(self, target: z3.BoolRef, focus: z3.BoolRef) -> z3.ModelRef | None:
+        solver = self.solver
+        solver.push()
+        try:
+            solver.add(target, *self.seen)
+            flags = []
+            for index, preference in enumerate([focus, *self.preferences]):
+                flag = z3.Bool(f"prefer:{index}")
+                solver.add(z3.Implies(flag, preference))
+                flags.append(flag)
+            while True:
+                result = solver.check(*flags)
+                if result == z3.sat:
+                    return solver.model()
+                if result == z3.unknown:
+                    return None
+                core = solver.unsat_core()
+                if len(core) == 0:
+                    return None
+                flags = [f for f in flags if not any(f.eq(c) for c in core)]
+        finally:
+            solver.pop()
+
+    def _preferences(self) -> list[z3.BoolRef]:
+        """What makes a case read like a real application, in order: each input at its
+        default (the new version's where both have one), else a round, positive value."""
+        out = []
+        rounder: list[z3.BoolRef] = []
+        done: set[str] = set()
+        for encoding in (self.new, self.old):
+            for field in encoding.policy.inputs:
+                if field.name in done:
+                    continue
+                done.add(field.name)
+                term = encoding.inputs[field.name]
+                if field.default is None:
+                    rounder += _round_value(field.type, term)
+                    continue
+                at_default = smt.same(term, encoding.constant(field.default, field.type))
+                out.append(at_default)
+                rounded = _round_value(field.type, term)
+                if rounded:  # off its default, a field still takes a round value
+                    rounder.append(z3.Or(at_default, z3.And(rounded)))
+        return out + rounder
+
+    def _block(self, model: z3.ModelRef) -> z3.BoolRef:
+        """The next case must differ from this one in some input."""
+        terms = {}
+        for encoding in (self.old, self.new):
+            for term in encoding.inputs.values():
+                terms[str(smt.plain(term))] = smt.plain(term)
+        return z3.Or([term != model.eval(term, model_completion=True)
+                      for term in terms.values()])
+
+    def _confirm(self, model: z3.ModelRef, about: str) -> Witness | None:
+        cases = [self._case(encoding, model) for encoding in (self.old, self.new)]
+        params = [{p.name: _json(value, p.type) for p, value in
+                   zip(e.policy.params, e.model_params(model).values(), strict=True)}
+                  for e in (self.old, self.new)]
+        decisions = []
+        for policy, case, given in zip(self.policies, cases, params, strict=True):
+            try:
+                decisions.append(evaluate(policy, parse_case(policy, case),
+                                          parse_params(policy, given)))
+            except PolicyError:
+                return None
+        differences = _differences(*decisions)
+        if not differences:
+            return None
+        return Witness(cases[1], params[1], decisions[0], decisions[1], about,
+                       tuple(differences),
+                       case_old=None if cases[0] == cases[1] else cases[0],
+                       params_old=None if params[0] == params[1] else params[0])
+
+    def _case(self, encoding: smt.Encoding, model: z3.ModelRef) -> dict:
+        """The fields a user would write: required in either version, or not at the
+        default of either version that has the field."""
+        values = encoding.model_values(model)
+        defaults: dict[str, list] = {}
+        for policy in self.policies:
+            for field in policy.inputs:
+                defaults.setdefault(field.name, []).append(field.default)
+        out = {}
+        for field in encoding.policy.inputs:
+            value = values[field.name]
+            if any(d is None or d != value for d in defaults[field.name]):
+                out[field.name] = _json(value, field.type)
+        return out
+
+
+def _json(value: ir.Value, type_: ir.Type) -> object:
+    return value if isinstance(value, bool) else value_text(value, type_)
+
+
+def _round_value(type_: ir.Type, term) -> list[z3.BoolRef]:
+    """Preferences for a required input: a plausible, round value."""
+    match type_.kind:
+        case ir.Kind.MONEY:  # at least 1万, in whole 万
+            return [term >= 10000, z3.IsInt(term / 10000)]
+        case ir.Kind.PERCENT:  # a positive rate in whole basis points
+            return [term >= smt.real("0.01"), z3.IsInt(term * 10000)]
+        case ir.Kind.NUMBER:
+            return [term >= 1, z3.IsInt(term)]
+        case ir.Kind.DURATION:  # whole years
+            count = smt.plain(term)
+            return [count >= 1, count % 12 == 0] if term.unit == "month" else [count >= 1]
+        case ir.Kind.DATE:
+            return [term >= _RECENT]
+        case ir.Kind.BOOL | ir.Kind.ENUM | ir.Kind.ERROR:
+            return []
+        case _:
+            assert_never(type_.kind)
+
+
+def _differs(type_: ir.Type, a, b) -> z3.BoolRef:
+    if type_.kind is ir.Kind.MONEY:
+        fen = smt.real("0.01")
+        return z3.Or(a - b >= fen, b - a >= fen)
+    if z3.is_bool(a):
+        return z3.Xor(a, b)
+    return a != b
+
+
+def _check_item(check: ir.Check) -> str:
+    return f"{'limit' if isinstance(check, ir.Limit) else 'rule'} {check.name}"
+
+
+def _allocations(old: ir.Policy, new: ir.Policy) -> list[tuple[str, str]]:
+    seen: dict[str, str] = {}
+    for alloc in (*new.allocations, *old.allocations):
+        seen.setdefault(alloc.name, "shares" if isinstance(alloc, ir.Shares) else "waterfall")
+    return list(seen.items())
+
+
+def _differences(a: dict, b: dict) -> list[str]:
+    """What differs between two decisions, in words; empty when nothing does."""
+    out: list[str] = []
+    word: Callable[[bool], str] = lambda flag: "eligible" if flag else "not eligible"  # noqa: E731
+    if a["eligible"] != b["eligible"]:
+        out.append(f"{word(a['eligible'])} → {word(b['eligible'])}")
+    failed_a = {f["rule"]: f for f in a["failures"]}
+    failed_b = {f["rule"]: f for f in b["failures"]}
+    for name in [*failed_b, *failed_a]:
+        if (name in failed_a) != (name in failed_b):
+            out.append(f"{failed_b.get(name, failed_a.get(name))['kind']} {name}: "
+                       + ("holds → fails" if name in failed_b else "fails → holds"))
+    for name, value in b["values"].items():
+        if name in a["values"] and a["values"][name] != value:
+            out.append(f"let {name}: {a['values'][name]} → {value}")
+    for name in [*b["allocations"], *(n for n in a["allocations"] if n not in b["allocations"])]:
+        parts_a, parts_b = a["allocations"].get(name, {}), b["allocations"].get(name, {})
+        for party in [*parts_b, *(p for p in parts_a if p not in parts_b)]:
+            before, after = parts_a.get(party, "0.00"), parts_b.get(party, "0.00")
+            if before != after:
+                out.append(f"{name}.{party}: {before} → {after}")
+    return out
