@@ -50,6 +50,8 @@ class _Judge:
         self.solver.set("timeout", _TIMEOUT_MS)
         self.asserted = 0  # how much of the encoder's domain the solver has
         self.flags: dict[str, object] = {}  # check name → flag implying that it holds
+        for field_ in policy.inputs:  # every input's type facts, even if nothing reads it
+            self.encoder.variable("input", field_)
 
     def encode(self, expr: ir.Expr | None):
         """The formula of `expr` (True for a missing guard); None outside the fragment."""

@@ -227,3 +227,37 @@ def test_no_random_case_contradicts_a_solver_warning(path: Path) -> None:
             assert _claim_survives(policy, claim, decision), (claim.headline(), case)
 
     check()
+
+
+def test_lint_never_raises_on_mutated_policies() -> None:
+    """Seed and catalogue policies with operators, constants and names swapped: every
+    mutant that checks is linted without an exception (no traceback on any input)."""
+    import random
+
+    from policylang.diagnostics import PolicyError
+
+    rng = random.Random(12)
+    sources = [p.read_text("utf-8") for p in api.policy_files([ROOT / "policies"])]
+    sources += [p.read_text("utf-8") for p in CATALOGUE]
+    operators = ["<=", "<", ">=", ">", "==", "!=", "+", "-", "*", "/", "and", "or"]
+    constants = ["0元", "1万", "5%", "0", "2", "100万", "-1元", "3 months", "15 days"]
+    linted = 0
+    for _ in range(120):
+        tokens = re.split(r"(\s+)", rng.choice(sources))
+        names = [t for t in tokens if re.fullmatch(r"[a-z_]+", t)]
+        for _ in range(rng.randint(1, 4)):
+            at = rng.randrange(len(tokens))
+            if tokens[at] in operators:
+                tokens[at] = rng.choice(operators)
+            elif re.fullmatch(r"\d+(\.\d+)?(万|元|亿|%|bp)?", tokens[at]):
+                tokens[at] = rng.choice(constants)
+            elif tokens[at] in names:
+                tokens[at] = rng.choice(names)
+        source = "".join(tokens)
+        try:
+            policy = api.load_source(source, "mutant.pol")
+        except PolicyError:
+            continue
+        lint(policy, source)
+        linted += 1
+    assert linted > 50
