@@ -1,0 +1,332 @@
+"""`policylang diff` (policylang/diff.py, diff_witness.py, diff_render.py): the exact change
+list of hand-made version pairs, nothing for a policy against itself or its formatted
+copy, confirmed witnesses, the 佛山 revision, the HTML report and the command line."""
+
+from __future__ import annotations
+
+import json
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from policylang import api
+from policylang.cli import app
+from policylang.diff import diff, summary
+from policylang.diff_render import render_html, render_json, render_text
+from policylang.formatter import format_source
+
+ROOT = Path(__file__).parent.parent
+BASE = (Path(__file__).parent / "diff_pairs" / "base.pol").read_text(encoding="utf-8")
+FOSHAN = (ROOT / "policies/foshan/microloan_previous.pol",
+          ROOT / "policies/foshan/microloan_2022.pol")
+NATIONAL = (ROOT / "policies/national/erba_fenxian.pol",
+            ROOT / "policies/national/tech_innovation_2024.pol")
+
+
+def _edited(*edits: tuple[str, str]) -> str:
+    source = BASE
+    for old, new in edits:
+        assert old in source, old
+        source = source.replace(old, new)
+    return source
+
+
+def _changes(new_source: str, old_source: str = BASE) -> list[tuple]:
+    old, new = api.load_source(old_source, "old.pol"), api.load_source(new_source, "new.pol")
+    return [(c.kind, c.item, c.aspect, c.old, c.new) for c in diff(old, new).changes]
+
+
+# (edits to base.pol, the exact change list)
+PAIRS = {
+    "meta": ([('version  "1"', 'version  "2"\n  effective 2024-07-01'),
+              ('document "甲发〔2023〕1号"', 'document "甲发〔2024〕9号"')],
+             [("changed", "meta document", None, "甲发〔2023〕1号", "甲发〔2024〕9号"),
+              ("changed", "meta version", None, "1", "2"),
+              ("added", "meta effective", None, None, "2024-07-01")]),
+    "enum members": ([('    a "A"\n    b "B"\n', '    a "甲"\n    c "C"\n')],
+                     [("changed", "enum kind", "member a", "A", "甲"),
+                      ("added", "enum kind", "member c", None, "C"),
+                      ("removed", "enum kind", "member b", "B", None)]),
+    "inputs": ([('    rate:       percent = 1%   "利率"', '    rate:       percent = 2%'),
+                ('    loss:       money = 0元', '    loss:       money'),
+                ('    start_date: date = 2024-01-01',
+                 '    start_date: date = 2024-01-01\n    first: bool = false')],
+               [("changed", "input rate", "default", "1%", "2%"),
+                ("removed", "input rate", "description", "利率", None),
+                ("removed", "input loss", "default", "0元", None),
+                ("added", "input first", None, None, "bool = false")]),
+    "params": ([('param lpr: percent = 3.45% "LPR"',
+                 'param lpr: percent = 3.7% "LPR"\n  param floor: money')],
+               [("changed", "param lpr", "default", "3.45%", "3.7%"),
+                ("added", "param floor", None, None, "money")]),
+    "rule condition, guard, citation, says": (
+        [('rule kind_rule: k == a cite "一" says "只支持 a"',
+          'rule kind_rule: k in {a, b} when amount > 0元 cite "一(1)" says "a 或 b"')],
+        [("changed", "rule kind_rule", "condition", "k == a", "k in {a, b}"),
+         ("added", "rule kind_rule", "guard", None, "amount > 0元"),
+         ("changed", "rule kind_rule", "cite", "一", "一(1)"),
+         ("changed", "rule kind_rule", "says", "只支持 a", "a 或 b")]),
+    "limit subject, operator, bound, guard separately": (
+        [("limit cap:      amount <= 500万 when k == a",
+          "limit cap:      amount - loss < 1000万 when k == b")],
+        [("changed", "limit cap", "subject", "amount", "amount - loss"),
+         ("changed", "limit cap", "operator", "<=", "<"),
+         ("changed", "limit cap", "bound", "500万", "1000万"),
+         ("changed", "limit cap", "guard", "k == a", "k == b")]),
+    "a bound alone": ([("term <= 1 year", "term <= 3 years")],
+                      [("changed", "limit term_cap", "bound", "1 year", "3 years")]),
+    "checks added and removed": (
+        [('  limit term_cap: term <= 1 year cite "三"\n', ''),
+         ('  let fee', '  rule positive: amount > 0元 cite "八"\n\n  let fee')],
+        [("removed", "limit term_cap", None, "term <= 1 year", None),
+         ("added", "rule positive", None, None, "amount > 0元")]),
+    "lets": ([('let fee = amount * 1% cite "四"',
+               'let fee = amount * 1.5% cite "四"\n  let tax = fee * 6%')],
+             [("changed", "let fee", "expression", "amount * 1%", "amount * 1.5%"),
+              ("added", "let tax", None, None, "fee * 6%")]),
+    "shares: each party's percent": (
+        [("    bank: 20%\n    fund: 80%", "    bank: 10%\n    fund: 80%\n    city: 10%")],
+        [("changed", "shares split", "party bank", "20%", "10%"),
+         ("added", "shares split", "party city", None, "10%")]),
+    "waterfall steps": (
+        [("take pool up to 10万", "take pool up to 20万"), ("    rest z\n", "")],
+        [("changed", "waterfall w", "step 1", "take pool up to 10万", "take pool up to 20万"),
+         ("removed", "waterfall w", "step 3", "rest z", None)]),
+    "portfolio rules": (
+        [("stop when > 5%", "stop when > 4%"),
+         ('        cite "七"\n',
+          '        cite "七"\n    budget paid per k = sum(loss) <= 6000万\n')],
+        [("changed", "monitor ratio", "bound", "5%", "4%"),
+         ("added", "budget paid", None, None, "sum(loss) <= 6000万 per k")]),
+}
+
+
+@pytest.mark.parametrize("name", list(PAIRS))
+def test_hand_made_pairs_report_exactly_their_changes(name):
+    edits, expected = PAIRS[name]
+    assert _changes(_edited(*edits)) == expected
+
+
+def test_every_change_carries_both_citations():
+    old = api.load_source(BASE, "old.pol")
+    new = api.load_source(_edited(('cite "二"', 'cite "二(新)"'), ("500万", "800万")), "new.pol")
+    [bound, cite] = diff(old, new).changes
+    assert (bound.aspect, bound.cite_old, bound.cite_new) == ("bound", "二", "二(新)")
+    assert cite.aspect == "cite"
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "policies").rglob("*.pol")) + [
+    Path(__file__).parent / "diff_pairs" / "base.pol"], ids=lambda p: p.stem)
+def test_a_policy_against_itself_and_its_formatted_copy_reports_nothing(path):
+    source = path.read_text(encoding="utf-8")
+    policy = api.load_source(source, str(path))
+    assert diff(policy, policy).changes == ()
+    formatted = format_source(source, str(path))
+    assert diff(policy, api.load_source(formatted, "formatted.pol")).changes == ()
+
+
+def test_the_unformatted_base_really_differs_from_its_formatted_copy():
+    assert format_source(BASE, "base.pol") != BASE
+
+
+def _confirm(result) -> None:
+    """Every witness's case, run again through the public API, gives the reported
+    decisions, and they differ."""
+    for witness in result.witnesses:
+        old_case = witness.case_old if witness.case_old is not None else witness.case
+        old_params = witness.params_old if witness.params_old is not None else witness.params
+        assert api.decide(result.old, old_case, old_params) == witness.old
+        assert api.decide(result.new, witness.case, witness.params) == witness.new
+        assert witness.differences
+        assert witness.old != witness.new
+
+
+def test_witnesses_for_a_changed_bound_are_confirmed_and_one_per_change_first():
+    old = api.load_source(BASE, "old.pol")
+    new = api.load_source(_edited(("500万", "800万"), ("take pool up to 10万",
+                                                      "take pool up to 20万")), "new.pol")
+    result = diff(old, new, witnesses=4)
+    assert [w.about for w in result.witnesses[:2]] == ["limit cap", "waterfall w"]
+    cap = result.witnesses[0]
+    assert cap.case["k"] == "a" and cap.old["eligible"] is False and cap.new["eligible"] is True
+    assert "limit cap: fails → holds" in cap.differences
+    _confirm(result)
+
+
+def test_non_linear_parts_are_skipped_with_a_note():
+    old = api.load_source(BASE, "old.pol")
+    new = api.load_source(_edited(("let fee = amount * 1%", "let fee = amount * rate")),
+                          "new.pol")
+    result = diff(old, new, witnesses=2)
+    assert any("let fee (new version)" in note and "product of two variables" in note
+               for note in result.notes)
+    assert all(w.about != "let fee" for w in result.witnesses)
+    _confirm(result)
+
+
+def test_the_same_policy_has_no_witnesses():
+    policy = api.load_source(BASE, "base.pol")
+    assert diff(policy, policy, witnesses=3).witnesses == ()
+
+
+# ── 佛山 2019 → 2022: the revision points of seed 004 ───────────────────────
+
+FOSHAN_REVISION = {
+    "三(一) 首贷户 as a supported group": ("changed", "input first_loan", "description"),
+    "三(二) enterprise cap 1000万": ("changed", "limit enterprise_cap", "bound", "500万", "1000万"),
+    "三(二) individual/micro-owner cap 300万": ("changed", "limit individual_cap", "bound",
+                                            "100万", "300万"),
+    "三(二) micro-business owners added": ("removed", "rule borrower_rule", None),
+    "三(三) purposes added": ("changed", "rule purpose_rule", "condition",
+                          "purpose == production", "purpose != other"),
+    "三(三) term up to 3 years": ("changed", "limit term_cap", "bound", "1 year", "3 years"),
+    "三(四) rate cap LPR + 150bp": ("changed", "limit rate_cap", "bound",
+                                 "benchmark_rate * 1.3", "lpr + 1.5%"),
+    "三(四) LPR replaces the benchmark rate": ("added", "param lpr", None),
+    "三(五) premium subsidy for first-loan borrowers": ("changed", "let borrower_subsidy",
+                                                    "expression"),
+    "三(六) first-loan risk split 10/90": ("added", "shares first_loan_loss", None),
+    "三(六) fund compensates 45%": ("added", "shares first_loan_burden", None),
+    "三(七) stop rule on the insurer's compensation rate": ("added", "monitor compensation_rate",
+                                                         None),
+    "三(七) the bank NPL stop rule goes": ("removed", "monitor npl_ratio", None),
+    "三(八) compensation cap 6000万 a year": ("changed", "budget annual_compensation", "bound",
+                                          "annual_special_fund", "6000万"),
+}
+
+
+@pytest.fixture(scope="module")
+def foshan():
+    return diff(api.load(FOSHAN[0]), api.load(FOSHAN[1]), witnesses=6)
+
+
+@pytest.mark.parametrize("point", list(FOSHAN_REVISION))
+def test_foshan_diff_lists_every_revision_point_of_seed_004(foshan, point):
+    expected = FOSHAN_REVISION[point]
+    found = [(c.kind, c.item, c.aspect, c.old, c.new)[:len(expected)] for c in foshan.changes]
+    assert expected in found
+    change = next(c for c in foshan.changes if (c.kind, c.item, c.aspect) == expected[:3])
+    if not change.item.startswith(("input", "param")):  # those have no citation
+        assert (change.cite_new or change.cite_old).startswith("三(")
+
+
+def test_foshan_has_at_least_three_confirmed_witnesses(foshan):
+    assert len(foshan.witnesses) >= 3
+    abouts = [w.about for w in foshan.witnesses]
+    assert len(set(abouts)) == len(abouts)  # diversified: one per changed declaration
+    assert {"limit enterprise_cap", "limit term_cap"} <= set(abouts)
+    _confirm(foshan)
+    assert any("borrower_subsidy" in note for note in foshan.notes)
+
+
+def test_summary_line():
+    changes = diff(api.load(NATIONAL[0]), api.load(NATIONAL[1])).changes
+    assert summary(changes).startswith(f"{len(changes)} changes: 5 meta, 4 limits, 3 inputs")
+    assert summary(()) == "no changes"
+
+
+# ── rendering ───────────────────────────────────────────────────────────────
+
+
+class _Report(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.rows: list[dict] = []
+        self.witnesses: list[dict] = []
+        self.text: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "tr" and attrs.get("class") == "change":
+            self.rows.append(attrs)
+        if tag == "div" and attrs.get("class") == "witness":
+            self.witnesses.append(attrs)
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+
+def test_html_report_shows_every_change_and_witness(foshan):
+    page = render_html(foshan)
+    report = _Report()
+    report.feed(page)
+    assert [(r["data-kind"], r["data-item"], r["data-aspect"] or None) for r in report.rows] == \
+        [(c.kind, c.item, c.aspect) for c in foshan.changes]
+    assert [w["data-about"] for w in report.witnesses] == [w.about for w in foshan.witnesses]
+    text = "".join(report.text)
+    for change in foshan.changes:
+        for value in (change.old, change.new, change.cite_old, change.cite_new):
+            assert value is None or value in text
+    for witness in foshan.witnesses:
+        for value in witness.case.values():
+            assert str(value) in text
+        for difference in witness.differences:
+            assert difference in text
+    assert "Noto Sans CJK SC" in page and "<script" not in page and "http" not in page
+
+
+def test_html_escapes_policy_texts():
+    old = api.load_source(BASE, "old.pol")
+    new = api.load_source(_edited(('says "只支持 a"', 'says "<b>a</b> & b"')), "new.pol")
+    page = render_html(diff(old, new))
+    assert "<b>a</b>" not in page and "&lt;b&gt;a&lt;/b&gt; &amp; b" in page
+
+
+def test_json_has_the_shape_of_design_section_6(foshan):
+    data = json.loads(render_json(foshan))
+    assert data["old"] == {"policy": "foshan_microloan_previous", "version": "2019"}
+    assert data["new"] == {"policy": "foshan_microloan_2022", "version": "2022"}
+    assert {"kind", "item", "old", "new", "cite_old", "cite_new"} <= set(data["changes"][0])
+    assert {"case", "params", "old", "new"} <= set(data["witnesses"][0])
+    assert len(data["changes"]) == len(foshan.changes)
+
+
+def test_text_groups_by_kind_with_a_summary(foshan):
+    text = render_text(foshan)
+    lines = text.splitlines()
+    assert lines[1] == summary(foshan.changes)
+    assert "\nlimit\n  ~ enterprise_cap bound: 500万 → 1000万  [三(二)]\n" in text
+    assert "\x1b[" not in text and "\x1b[" in render_text(foshan, color=True)
+
+
+# ── command line ────────────────────────────────────────────────────────────
+
+runner = CliRunner()
+
+
+def test_cli_json_witnesses_feed_back_into_run(tmp_path):
+    result = runner.invoke(app, ["diff", *map(str, NATIONAL), "--format", "json",
+                                 "--witnesses", "3"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    assert len(data["witnesses"]) == 3
+    witness = data["witnesses"][0]
+    case = tmp_path / "case.json"
+    case.write_text(json.dumps(witness["case"], ensure_ascii=False), encoding="utf-8")
+    run = runner.invoke(app, ["run", str(NATIONAL[1]), "--case", str(case)])
+    assert run.exit_code in (0, 1), run.output
+    assert json.loads(run.stdout)["eligible"] == witness["new"]["eligible"]
+
+
+def test_cli_html_to_a_file(tmp_path):
+    out = tmp_path / "report.html"
+    result = runner.invoke(app, ["diff", *map(str, FOSHAN), "--format", "html", "-o", str(out)])
+    assert result.exit_code == 0, result.output
+    assert out.read_text(encoding="utf-8").startswith("<!doctype html>")
+
+
+def test_cli_bad_input_gives_diagnostics_and_no_traceback(tmp_path):
+    broken = tmp_path / "broken.pol"
+    broken.write_text('policy x "t" {\n  limit a: 1元 <= 5%\n}\n', encoding="utf-8")
+    result = runner.invoke(app, ["diff", str(broken), str(FOSHAN[1])])
+    assert result.exit_code == 1
+    assert "broken.pol:2:" in result.stderr and "error[E2" in result.stderr
+    missing = runner.invoke(app, ["diff", str(tmp_path / "nope.pol"), str(FOSHAN[1])])
+    assert missing.exit_code == 2 and "E607" in missing.stderr
+    wrong = runner.invoke(app, ["diff", *map(str, FOSHAN), "--format", "xml"])
+    assert wrong.exit_code == 2 and "--format" in wrong.stderr
+    for outcome in (result, missing, wrong):
+        assert outcome.exception is None or isinstance(outcome.exception, SystemExit)
+        assert "Traceback" not in outcome.output
