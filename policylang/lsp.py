@@ -1,0 +1,249 @@
+"""The language server: `policylang lsp`, LSP over stdio (pygls).
+
+Diagnostics as you type (debounced: a burst of edits is analysed once, DEBOUNCE_SECONDS
+after the last), hover, go-to-definition, find-references, completion, document symbols
+and formatting. Everything it knows comes from `lsp_index.analyze`, i.e. the compiler's
+own parser and checker; this module only translates between that and the protocol,
+including columns: the index counts code points, the client usually UTF-16 units.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+
+from lsprotocol import types as lsp
+from pygls.lsp.server import LanguageServer
+from pygls.uris import to_fs_path
+from pygls.workspace import TextDocument
+
+from policylang import __version__
+from policylang.diagnostics import PolicyError
+from policylang.formatter import format_source
+from policylang.highlight import BUILTIN_FUNCTIONS, KEYWORDS
+from policylang.lsp_index import Analysis, Range, analyze
+from policylang.messages import title
+
+DEBOUNCE_SECONDS = 0.03
+
+_SYMBOL_KINDS = {
+    "input": lsp.SymbolKind.Field, "param": lsp.SymbolKind.Constant,
+    "let": lsp.SymbolKind.Variable, "rule": lsp.SymbolKind.Boolean,
+    "limit": lsp.SymbolKind.Operator, "enum": lsp.SymbolKind.Enum,
+    "member": lsp.SymbolKind.EnumMember, "shares": lsp.SymbolKind.Struct,
+    "waterfall": lsp.SymbolKind.Struct, "part": lsp.SymbolKind.Property,
+    "test": lsp.SymbolKind.Method, "monitor": lsp.SymbolKind.Event,
+    "budget": lsp.SymbolKind.Event,
+}
+_COMPLETION_KINDS = {
+    "input": lsp.CompletionItemKind.Field, "param": lsp.CompletionItemKind.Constant,
+    "let": lsp.CompletionItemKind.Variable, "rule": lsp.CompletionItemKind.Reference,
+    "limit": lsp.CompletionItemKind.Reference, "enum": lsp.CompletionItemKind.Enum,
+    "member": lsp.CompletionItemKind.EnumMember, "shares": lsp.CompletionItemKind.Struct,
+    "waterfall": lsp.CompletionItemKind.Struct, "part": lsp.CompletionItemKind.Property,
+    "monitor": lsp.CompletionItemKind.Event, "budget": lsp.CompletionItemKind.Event,
+}
+
+
+class PolicyServer(LanguageServer):
+    def __init__(self) -> None:
+        super().__init__("policylang", __version__)
+        self.analyses: dict[str, Analysis] = {}
+        self.last_indexed: dict[str, Analysis] = {}  # the last analysis that parsed
+        self.pending: dict[str, asyncio.Task] = {}
+
+    def analysis(self, uri: str) -> Analysis:
+        """The current analysis, or the last one that parsed when the text does not."""
+        if uri not in self.analyses:
+            self.refresh(uri)
+        current = self.analyses[uri]
+        return current if current.ast is not None else self.last_indexed.get(uri, current)
+
+    def refresh(self, uri: str) -> None:
+        document = self.workspace.get_text_document(uri)
+        found = analyze(document.source, to_fs_path(uri) or uri)
+        self.analyses[uri] = found
+        if found.ast is not None:
+            self.last_indexed[uri] = found
+        diagnostics = [_diagnostic(document, d) for d in found.diagnostics]
+        self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
+            uri=uri, diagnostics=diagnostics, version=document.version))
+
+    def schedule(self, uri: str) -> None:
+        """Analyse after DEBOUNCE_SECONDS without a newer edit to the same document."""
+        previous = self.pending.pop(uri, None)
+        if previous is not None:
+            previous.cancel()
+
+        async def later() -> None:
+            await asyncio.sleep(DEBOUNCE_SECONDS)
+            self.pending.pop(uri, None)
+            self.refresh(uri)
+
+        self.pending[uri] = asyncio.get_running_loop().create_task(later())
+
+
+server = PolicyServer()
+
+
+def _to_client(document: TextDocument, r: Range) -> lsp.Range:
+    lines = document.lines
+    last = max(len(lines) - 1, 0)
+    start = lsp.Position(line=min(r.line, last), character=r.column)
+    end = lsp.Position(line=min(r.end_line, last), character=r.end_column)
+    return document.range_to_client_units(lsp.Range(start=start, end=end))
+
+
+def _cursor(document: TextDocument, position: lsp.Position) -> tuple[int, int]:
+    at = document.position_from_client_units(position)
+    return at.line, at.character
+
+
+def _diagnostic(document: TextDocument, d) -> lsp.Diagnostic:
+    from policylang.lsp_index import to_range
+
+    message = d.message + "".join(f"\nnote: {note}" for note in d.notes)
+    return lsp.Diagnostic(
+        range=_to_client(document, to_range(d.span)), message=message, code=d.code,
+        source="policylang", severity=lsp.DiagnosticSeverity.Error if d.severity == "error"
+        else lsp.DiagnosticSeverity.Warning,
+        code_description=None, data={"title": title(d.code)})
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
+def did_open(ls: PolicyServer, params: lsp.DidOpenTextDocumentParams) -> None:
+    ls.refresh(params.text_document.uri)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_CHANGE)
+def did_change(ls: PolicyServer, params: lsp.DidChangeTextDocumentParams) -> None:
+    ls.schedule(params.text_document.uri)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
+def did_save(ls: PolicyServer, params: lsp.DidSaveTextDocumentParams) -> None:
+    ls.schedule(params.text_document.uri)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
+def did_close(ls: PolicyServer, params: lsp.DidCloseTextDocumentParams) -> None:
+    uri = params.text_document.uri
+    for table in (ls.analyses, ls.last_indexed, ls.pending):
+        table.pop(uri, None)
+    ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
+
+
+@server.feature(lsp.TEXT_DOCUMENT_HOVER)
+def hover(ls: PolicyServer, params: lsp.HoverParams) -> lsp.Hover | None:
+    document = ls.workspace.get_text_document(params.text_document.uri)
+    found = ls.analysis(params.text_document.uri)
+    line, column = _cursor(document, params.position)
+    key = found.at(line, column)
+    if key is None or key not in found.definitions:
+        return None
+    under = next((r.range for r in found.references if r.range.contains(line, column)),
+                 found.definitions[key].range)
+    return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown,
+                                                value=found.definitions[key].hover),
+                     range=_to_client(document, under))
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
+def definition(ls: PolicyServer, params: lsp.DefinitionParams) -> lsp.Location | None:
+    uri = params.text_document.uri
+    document = ls.workspace.get_text_document(uri)
+    found = ls.analysis(uri)
+    key = found.at(*_cursor(document, params.position))
+    if key is None or key not in found.definitions:
+        return None
+    return lsp.Location(uri=uri, range=_to_client(document, found.definitions[key].range))
+
+
+@server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
+def references(ls: PolicyServer, params: lsp.ReferenceParams) -> list[lsp.Location]:
+    uri = params.text_document.uri
+    document = ls.workspace.get_text_document(uri)
+    found = ls.analysis(uri)
+    key = found.at(*_cursor(document, params.position))
+    if key is None:
+        return []
+    ranges = found.uses(key)
+    if params.context.include_declaration and key in found.definitions:
+        ranges = [found.definitions[key].range, *ranges]
+    return [lsp.Location(uri=uri, range=_to_client(document, r)) for r in ranges]
+
+
+@server.feature(lsp.TEXT_DOCUMENT_COMPLETION,
+                lsp.CompletionOptions(trigger_characters=["."]))
+def completion(ls: PolicyServer, params: lsp.CompletionParams) -> lsp.CompletionList:
+    uri = params.text_document.uri
+    document = ls.workspace.get_text_document(uri)
+    found = ls.analysis(uri)
+    line, column = _cursor(document, params.position)
+    text = document.lines[line][:column] if line < len(document.lines) else ""
+    qualified = re.search(r"(\w+)\.\w*$", text)
+    items: list[lsp.CompletionItem] = []
+    if qualified:  # `overdue.` → its parts; `borrower_kind.` → its members
+        base = qualified.group(1)
+        for d in found.definitions.values():
+            if d.kind in ("part", "member") and d.key[1] == base:
+                items.append(lsp.CompletionItem(label=d.name, kind=_COMPLETION_KINDS[d.kind],
+                                                detail=f"{d.kind} of {base}"))
+        return lsp.CompletionList(is_incomplete=False, items=items)
+    for d in found.definitions.values():
+        if d.kind in ("part", "test"):
+            continue
+        items.append(lsp.CompletionItem(
+            label=d.name, kind=_COMPLETION_KINDS[d.kind], detail=d.kind,
+            documentation=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown, value=d.hover)))
+    items += [lsp.CompletionItem(label=word, kind=lsp.CompletionItemKind.Keyword)
+              for word in KEYWORDS]
+    items += [lsp.CompletionItem(label=func, kind=lsp.CompletionItemKind.Function,
+                                 insert_text=f"{func}(")
+              for func in BUILTIN_FUNCTIONS]
+    return lsp.CompletionList(is_incomplete=False, items=items)
+
+
+@server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+def document_symbols(ls: PolicyServer, params: lsp.DocumentSymbolParams
+                     ) -> list[lsp.DocumentSymbol]:
+    uri = params.text_document.uri
+    document = ls.workspace.get_text_document(uri)
+    found = ls.analysis(uri)
+    if found.ast is None:
+        return []
+    top: list[lsp.DocumentSymbol] = []
+    children: dict[tuple[str, ...], list[lsp.DocumentSymbol]] = {}
+    for d in found.definitions.values():
+        symbol = lsp.DocumentSymbol(
+            name=d.name, detail=d.kind, kind=_SYMBOL_KINDS[d.kind],
+            range=_to_client(document, d.full_range),
+            selection_range=_to_client(document, d.range), children=[])
+        if d.kind in ("member", "part"):
+            children.setdefault(("name", d.key[1]), []).append(symbol)
+        else:
+            top.append(symbol)
+            children[d.key] = symbol.children  # type: ignore[assignment]
+    return top
+
+
+@server.feature(lsp.TEXT_DOCUMENT_FORMATTING)
+def formatting(ls: PolicyServer, params: lsp.DocumentFormattingParams) -> list[lsp.TextEdit]:
+    document = ls.workspace.get_text_document(params.text_document.uri)
+    try:
+        formatted = format_source(document.source, document.path or document.uri)
+    except PolicyError as error:  # a file that does not parse is left alone
+        ls.window_show_message(lsp.ShowMessageParams(
+            type=lsp.MessageType.Warning,
+            message=f"policylang fmt: not formatted — {error.diagnostics[0].headline()}"))
+        return []
+    if formatted == document.source:
+        return []
+    end = lsp.Position(line=len(document.lines), character=0)
+    return [lsp.TextEdit(range=lsp.Range(start=lsp.Position(line=0, character=0), end=end),
+                         new_text=formatted)]
+
+
+def serve() -> None:
+    """Run the server on stdin/stdout until the client says exit."""
+    server.start_io()

@@ -1,0 +1,343 @@
+"""What the language server knows about one document: diagnostics, symbols, hovers.
+
+`analyze(source, file)` parses and checks with the compiler's own parser and checker (no
+second parser) and returns an `Analysis`: the diagnostics (every `PolicyError` of the
+file, and failing test blocks as E506), and an index of every declaration and every use
+of a name, keyed so that an input, a param, a let, an enum and its members, an
+allocation and its parts each find their definition and references. Positions here are
+0-based lines and 0-based code-point columns; `lsp.py` converts them for the client.
+Nothing here speaks LSP; it hands plain values to the server.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from policylang import ir
+from policylang import nodes as n
+from policylang.checker import check
+from policylang.diagnostics import Diagnostic, PolicyError
+from policylang.formatter import format_expr
+from policylang.parser import parse
+
+# A key identifies what a name denotes: ("name", x) for a top-level declaration,
+# ("member", enum, member) for an enum member, ("part", allocation, party) for a part.
+Key = tuple[str, ...]
+
+UNITS = {ir.Kind.MONEY: "元 (yuan; 万 = 10⁴, 亿 = 10⁸)",
+         ir.Kind.PERCENT: "% (a fraction; bp = 0.01%)",
+         ir.Kind.DURATION: "months or days (1 year = 12 months)", ir.Kind.NUMBER: "a plain number",
+         ir.Kind.DATE: "a calendar date", ir.Kind.BOOL: "true or false"}
+
+
+@dataclass(frozen=True, slots=True)
+class Range:
+    """0-based start and end (exclusive), columns in code points."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+    def contains(self, line: int, column: int) -> bool:
+        after_start = (line, column) >= (self.line, self.column)
+        return after_start and (line, column) <= (self.end_line, self.end_column)
+
+
+def to_range(span: n.Span | None) -> Range:
+    if span is None:
+        return Range(0, 0, 0, 0)
+    return Range(span.line - 1, span.column - 1, span.end_line - 1, span.end_column - 1)
+
+
+@dataclass(frozen=True, slots=True)
+class Definition:
+    key: Key
+    kind: str  # input, param, let, rule, limit, enum, member, shares, waterfall, part, test
+    name: str
+    range: Range  # the name
+    full_range: Range  # the whole declaration
+    hover: str  # markdown
+
+
+@dataclass(frozen=True, slots=True)
+class Reference:
+    key: Key
+    range: Range
+
+
+@dataclass
+class Analysis:
+    diagnostics: list[Diagnostic]
+    ast: n.Policy | None
+    policy: ir.Policy | None
+    definitions: dict[Key, Definition] = field(default_factory=dict)
+    references: list[Reference] = field(default_factory=list)
+
+    def at(self, line: int, column: int) -> Key | None:
+        """The key of the name under the cursor (a use or a declaration)."""
+        for ref in self.references:
+            if ref.range.contains(line, column):
+                return ref.key
+        for definition in self.definitions.values():
+            if definition.range.contains(line, column):
+                return definition.key
+        return None
+
+    def uses(self, key: Key) -> list[Range]:
+        return [ref.range for ref in self.references if ref.key == key]
+
+
+def analyze(source: str, file: str, run_tests: bool = True) -> Analysis:
+    """Parse, check and index one document; failing tests become E506 diagnostics."""
+    try:
+        ast = parse(source, file)
+    except PolicyError as error:
+        return Analysis(list(error.diagnostics), None, None)
+    policy: ir.Policy | None = None
+    diagnostics: list[Diagnostic] = []
+    try:
+        policy = check(ast, source)
+    except PolicyError as error:
+        diagnostics = list(error.diagnostics)
+    analysis = Analysis(diagnostics, ast, policy)
+    _Indexer(analysis, source).run()
+    if policy is not None and run_tests:
+        analysis.diagnostics += test_diagnostics(policy)
+    return analysis
+
+
+def test_diagnostics(policy: ir.Policy) -> list[Diagnostic]:
+    """Each failing test block as an E506 diagnostic on its `test` line."""
+    from policylang.api import run_tests
+
+    found = []
+    for result in run_tests(policy):
+        if result.error is not None:
+            first = result.error.diagnostics[0]
+            found.append(Diagnostic("E507", f"test “{result.test.name}”: {first.message}",
+                                    result.test.span))
+        elif result.failures:
+            found.append(Diagnostic("E506", f"test “{result.test.name}” fails: "
+                                    + "; ".join(result.failures), result.test.span))
+    return found
+
+
+# ── the index ──────────────────────────────────────────────────────────────
+
+
+def _nodes(value: object) -> Iterator[object]:
+    """Every AST node under `value`, depth first."""
+    if isinstance(value, tuple):
+        for item in value:
+            yield from _nodes(item)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, n.Span):
+        yield value
+        for f in dataclasses.fields(value):
+            yield from _nodes(getattr(value, f.name))
+
+
+def _word_range(source_lines: list[str], span: n.Span, word: str, skip: int = 0) -> Range:
+    """Where `word` (a whole name) first occurs inside `span`, after `skip` characters."""
+    line = source_lines[span.line - 1] if span.line - 1 < len(source_lines) else ""
+    start = span.column - 1 + skip
+    pattern = re.compile(r"(?<!\w)" + re.escape(word) + r"(?!\w)")
+    found = pattern.search(line, start)
+    column = found.start() if found else span.column - 1
+    return Range(span.line - 1, column, span.line - 1, column + len(word))
+
+
+def _name_range(span: n.Span, name: str) -> Range:
+    """A name at the start of a span."""
+    return Range(span.line - 1, span.column - 1, span.line - 1, span.column - 1 + len(name))
+
+
+class _Indexer:
+    def __init__(self, analysis: Analysis, source: str):
+        self.analysis = analysis
+        self.lines = source.splitlines()
+        assert analysis.ast is not None
+        self.ast = analysis.ast
+        self.enums = {item.name: item for item in self.ast.items if isinstance(item, n.EnumDecl)}
+        self.allocations = {item.name for item in self.ast.items
+                            if isinstance(item, n.SharesDecl | n.WaterfallDecl)}
+        self.bare_members: dict[str, list[str]] = {}
+        for enum in self.enums.values():
+            for member in enum.members:
+                self.bare_members.setdefault(member.name, []).append(enum.name)
+
+    def define(self, key: Key, kind: str, name: str, name_range: Range, span: n.Span,
+               hover: str) -> None:
+        self.analysis.definitions.setdefault(
+            key, Definition(key, kind, name, name_range, to_range(span), hover))
+
+    def refer(self, key: Key, at: Range) -> None:
+        self.analysis.references.append(Reference(key, at))
+
+    def run(self) -> None:
+        for item in self.ast.items:
+            self.declare(item)
+        declared = {key[1] for key in self.analysis.definitions if key[0] == "name"}
+        for node in _nodes(self.ast.items):
+            self.use(node, declared)
+
+    # ── declarations ──
+    def declare(self, item: n.Decl) -> None:
+        hovers = _Hovers(self.analysis.policy, self.ast)
+        match item:
+            case n.InputBlock(fields=fields):
+                for f in fields:
+                    self.define(("name", f.name), "input", f.name, to_range(f.name_span), f.span,
+                                hovers.field("input", f))
+            case n.ParamDecl(field=f):
+                self.define(("name", f.name), "param", f.name, to_range(f.name_span), item.span,
+                            hovers.field("param", f))
+            case n.LetDecl() | n.RuleDecl() | n.LimitDecl():
+                kind = {n.LetDecl: "let", n.RuleDecl: "rule", n.LimitDecl: "limit"}[type(item)]
+                self.define(("name", item.name), kind, item.name, to_range(item.name_span),
+                            item.span, hovers.declaration(item))
+            case n.EnumDecl(name=name, members=members):
+                self.define(("name", name), "enum", name, to_range(item.name_span), item.span,
+                            hovers.enum(item))
+                for member in members:
+                    label = f" — {member.label.value}" if member.label else ""
+                    self.define(("member", name, member.name), "member", member.name,
+                                _name_range(member.span, member.name), member.span,
+                                f"enum member `{name}.{member.name}`{label}")
+            case n.SharesDecl() | n.WaterfallDecl():
+                kind = "shares" if isinstance(item, n.SharesDecl) else "waterfall"
+                self.define(("name", item.name), kind, item.name, to_range(item.name_span),
+                            item.span, hovers.allocation(item))
+                for party, span, skip in _parties(item):
+                    self.define(("part", item.name, party), "part", party,
+                                _word_range(self.lines, span, party, skip), span,
+                                hovers.part(item, party))
+            case n.TestDecl(name=name):
+                self.define(("test", name.value), "test", name.value, to_range(name.span),
+                            item.span, f"test “{name.value}”")
+            case n.PortfolioDecl(rules=rules):
+                for rule in rules:
+                    self.define(("name", rule.name), rule.kind, rule.name,
+                                to_range(rule.name_span), rule.span,
+                                f"{rule.kind} `{rule.name}`" + _cite_line(rule.clauses))
+            case n.Meta():
+                pass
+
+    # ── uses ──
+    def use(self, node: object, declared: set[str]) -> None:
+        match node:
+            case n.Name(name=name, span=span):
+                if name in declared:
+                    self.refer(("name", name), to_range(span))
+                elif len(self.bare_members.get(name, [])) == 1:
+                    self.refer(("member", self.bare_members[name][0], name), to_range(span))
+            case n.Member(base=base, member=member, span=span, member_span=member_span):
+                if base in self.enums:
+                    self.refer(("name", base), _name_range(span, base))
+                    self.refer(("member", base, member), to_range(member_span))
+                elif base in self.allocations:
+                    self.refer(("name", base), _name_range(span, base))
+                    self.refer(("part", base, member), to_range(member_span))
+            case n.TypeRef(name=name, span=span) if name in self.enums:
+                self.refer(("name", name), to_range(span))
+            case n.Binding(name=name, span=span) if name in declared:
+                self.refer(("name", name), _name_range(span, name))
+            case n.ExpectOutcome(rule=rule, rule_span=span):
+                self.refer(("name", rule), to_range(span))
+            case n.ExpectMonitor(monitor=monitor, monitor_span=span):
+                self.refer(("name", monitor), to_range(span))
+            case n.PortfolioDecl(order_by=order_by, order_span=span):
+                self.refer(("name", order_by), to_range(span))
+
+
+def _parties(item: n.SharesDecl | n.WaterfallDecl) -> Iterator[tuple[str, n.Span, int]]:
+    """Each party with the span its name is in and how far into it the name starts."""
+    if isinstance(item, n.SharesDecl):
+        for part in item.parts:
+            yield part.party, part.span, 0
+        return
+    for step in item.steps:
+        match step:
+            case n.TakeStep(party=party, span=span):
+                yield party, span, len("take")
+            case n.RestStep(party=party, span=span):
+                yield party, span, len("rest")
+            case n.SplitStep(parts=parts):
+                for part in parts:
+                    yield part.party, part.span, 0
+
+
+def _cite_line(clauses: n.Clauses) -> str:
+    lines = ""
+    if clauses.cite:
+        lines += f"\n\n**cite** {clauses.cite.value}"
+    if clauses.says:
+        lines += f"\n\n*{clauses.says.value}*"
+    return lines
+
+
+class _Hovers:
+    """Markdown for each declaration: type and unit, description, formula, citation."""
+
+    def __init__(self, policy: ir.Policy | None, ast: n.Policy):
+        self.policy = policy
+        self.ast = ast
+
+    def _type_line(self, type_name: str) -> str:
+        kind = ir.BUILTIN_TYPES.get(type_name)
+        unit = UNITS.get(kind.kind) if kind else None
+        return f"type `{type_name}`" + (f", unit {unit}" if unit else " (enum)")
+
+    def field(self, kind: str, f: n.Field) -> str:
+        text = f"**{kind}** `{f.name}`: {self._type_line(f.type.name)}"
+        if f.description:
+            text += f"\n\n{f.description.value}"
+        text += (f"\n\ndefault `{format_expr(f.default)}`" if f.default is not None
+                 else ("\n\nrequired" if kind == "input" else "\n\nno default: supply it"))
+        return text
+
+    def declaration(self, item: n.LetDecl | n.RuleDecl | n.LimitDecl) -> str:
+        match item:
+            case n.LetDecl(name=name, expr=expr):
+                type_name = item.type.name if item.type else self._let_type(name)
+                head = f"**let** `{name}`" + (f": {self._type_line(type_name)}" if type_name
+                                                else "")
+                body = f"```pol\n{name} = {format_expr(expr)}\n```"
+            case n.RuleDecl(name=name, cond=cond):
+                head = f"**rule** `{name}`"
+                body = f"```pol\n{format_expr(cond)}\n```"
+            case n.LimitDecl(name=name, subject=subject, op=op, bound=bound):
+                head = f"**limit** `{name}`"
+                body = (f"```pol\n{format_expr(subject)} {op} {format_expr(bound)}\n```"
+                        f"\n\nbound: `{format_expr(bound)}`")
+        if item.clauses.when is not None:
+            body += f"\n\napplies when `{format_expr(item.clauses.when)}`"
+        return f"{head}\n\n{body}{_cite_line(item.clauses)}"
+
+    def _let_type(self, name: str) -> str | None:
+        if self.policy is None:
+            return None
+        return next((str(let.type) for let in self.policy.lets if let.name == name), None)
+
+    def enum(self, item: n.EnumDecl) -> str:
+        members = "\n".join(f"- `{m.name}`" + (f" — {m.label.value}" if m.label else "")
+                            for m in item.members)
+        return f"**enum** `{item.name}`\n\n{members}"
+
+    def allocation(self, item: n.SharesDecl | n.WaterfallDecl) -> str:
+        parties = ", ".join(dict.fromkeys(party for party, _, _ in _parties(item)))
+        if isinstance(item, n.SharesDecl):
+            of = f" of `{format_expr(item.amount)}`" if item.amount is not None else ""
+            head = f"**shares** `{item.name}`{of}" + (" (ratio)" if item.ratio else "")
+        else:
+            head = f"**waterfall** `{item.name}`(`{format_expr(item.amount)}`)"
+        return f"{head}\n\nparts: {parties}{_cite_line(item.clauses)}"
+
+    def part(self, item: n.SharesDecl | n.WaterfallDecl, party: str) -> str:
+        money = isinstance(item, n.WaterfallDecl) or item.amount is not None
+        type_name = "money" if money else "percent"
+        return (f"**part** `{item.name}.{party}`: {self._type_line(type_name)}"
+                + _cite_line(item.clauses))

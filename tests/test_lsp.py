@@ -1,0 +1,294 @@
+"""The language server, driven for real: `policylang lsp` in a subprocess, JSON-RPC over
+its stdin/stdout, exactly as an editor talks to it."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from policylang.formatter import format_source
+
+URI = "file:///tmp/policylang-lsp-test/demo.pol"
+
+GOOD = """\
+policy lsp_demo "演示政策" {
+  version "2022"
+  enum borrower_kind { enterprise "企业"  individual_business "个体工商户" }
+  input {
+    borrower:    borrower_kind
+    loan_amount: money "贷款本金"
+    overdue:     money = 0元
+  }
+  param lpr: percent = 3.45% "同期LPR"
+  let premium = loan_amount * 1% cite "三(五)"
+  limit enterprise_cap: loan_amount <= 1000万 when borrower == enterprise cite "三(二)"
+  rule rate_rule: lpr < 5%
+  shares first_loan_loss of loan_amount cite "三(六)" { bank: 10%  insurer: 90% }
+  waterfall claim(overdue) { take bank up to 1万  rest insurer }
+  test "企业 1000万" {
+    given { borrower: enterprise  loan_amount: 1000万 }
+    expect eligible
+    expect first_loan_loss.insurer == 900万
+    expect premium == 10万
+  }
+}
+"""
+# Line 10 uses an undeclared name (E401-range code) and money + percent (a unit error).
+BAD = GOOD.replace("let premium = loan_amount * 1%", "let premium = loan_amont + 1%")
+
+
+def _position(text: str, needle: str, occurrence: int = 0, offset: int = 0) -> dict:
+    """The LSP position (UTF-16 columns) of the n-th occurrence of needle, plus offset."""
+    index = -1
+    for _ in range(occurrence + 1):
+        index = text.index(needle, index + 1)
+    index += offset
+    line = text.count("\n", 0, index)
+    start = text.rfind("\n", 0, index) + 1
+    return {"line": line, "character": len(text[start:index].encode("utf-16-le")) // 2}
+
+
+class Client:
+    """A minimal LSP client: Content-Length framed JSON-RPC over a pipe."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen([sys.executable, "-m", "policylang", "lsp"],
+                                        stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        stderr=subprocess.PIPE)
+        self.next_id = 0
+        self.notifications: list[dict] = []
+
+    def send(self, message: dict) -> None:
+        body = json.dumps({"jsonrpc": "2.0", **message}).encode("utf-8")
+        assert self.process.stdin is not None
+        self.process.stdin.write(f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        self.process.stdin.flush()
+
+    def read(self) -> dict:
+        stream = self.process.stdout
+        assert stream is not None
+        length = None
+        while True:
+            line = stream.readline()
+            assert line, "the server closed its output: " + self._stderr()
+            if line in (b"\r\n", b"\n"):
+                break
+            name, _, value = line.decode().partition(":")
+            if name.lower() == "content-length":
+                length = int(value)
+        assert length is not None
+        return json.loads(stream.read(length))
+
+    def _stderr(self) -> str:
+        self.process.kill()
+        return self.process.stderr.read().decode(errors="replace") if self.process.stderr else ""
+
+    def request(self, method: str, params: dict) -> object:
+        self.next_id += 1
+        self.send({"id": self.next_id, "method": method, "params": params})
+        while True:
+            message = self.read()
+            if message.get("id") == self.next_id and "method" not in message:
+                assert "error" not in message, message["error"]
+                return message.get("result")
+            if "method" in message and "id" in message:  # a server→client request
+                self.send({"id": message["id"], "result": None})
+            elif "method" in message:
+                self.notifications.append(message)
+
+    def notify(self, method: str, params: dict) -> None:
+        self.send({"method": method, "params": params})
+
+    def diagnostics(self, version: int) -> list[dict]:
+        """The diagnostics the server publishes for the document at `version`."""
+        while True:
+            for message in self.notifications:
+                if (message["method"] == "textDocument/publishDiagnostics"
+                        and message["params"].get("version") == version):
+                    self.notifications.remove(message)
+                    return message["params"]["diagnostics"]
+            message = self.read()
+            if "method" in message and "id" not in message:
+                self.notifications.append(message)
+
+    def close(self) -> None:
+        self.request("shutdown", None)  # type: ignore[arg-type]
+        self.notify("exit", None)  # type: ignore[arg-type]
+        self.process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def client():
+    c = Client()
+    result = c.request("initialize", {"processId": None, "rootUri": None,
+                                      "capabilities": {}})
+    capabilities = result["capabilities"]  # type: ignore[index]
+    for feature in ("hoverProvider", "definitionProvider", "referencesProvider",
+                    "completionProvider", "documentSymbolProvider",
+                    "documentFormattingProvider"):
+        assert capabilities.get(feature), feature
+    c.notify("initialized", {})
+    c.notify("textDocument/didOpen", {"textDocument": {
+        "uri": URI, "languageId": "policylang", "version": 1, "text": BAD}})
+    c.opened_diagnostics = c.diagnostics(1)
+    c.notify("textDocument/didChange", {
+        "textDocument": {"uri": URI, "version": 2},
+        "contentChanges": [{"text": GOOD}]})
+    c.fixed_diagnostics = c.diagnostics(2)
+    yield c
+    c.close()
+    assert c.process.returncode == 0
+
+
+def test_a_bad_file_gets_every_error_with_code_and_range(client):
+    by_code = {d["code"]: d for d in client.opened_diagnostics}
+    unknown = next(d for d in client.opened_diagnostics if "loan_amont" in d["message"])
+    assert unknown["code"].startswith("E4")
+    assert unknown["range"] == {"start": _position(BAD, "loan_amont"),
+                                "end": _position(BAD, "loan_amont", offset=len("loan_amont"))}
+    assert unknown["severity"] == 1 and unknown["source"] == "policylang"
+    assert all(d["code"].startswith("E") and d["range"]["start"]["line"] == 9
+               for d in by_code.values())
+
+
+def test_fixing_the_file_clears_the_diagnostics(client):
+    assert client.fixed_diagnostics == []
+
+
+def test_a_failing_test_block_is_a_diagnostic_on_its_line():
+    c = Client()
+    try:
+        c.request("initialize", {"processId": None, "rootUri": None, "capabilities": {}})
+        c.notify("initialized", {})
+        failing = GOOD.replace("expect premium == 10万", "expect premium == 11万")
+        c.notify("textDocument/didOpen", {"textDocument": {
+            "uri": URI, "languageId": "policylang", "version": 1, "text": failing}})
+        (diagnostic,) = c.diagnostics(1)
+        assert diagnostic["code"] == "E506"
+        assert diagnostic["range"]["start"] == _position(failing, 'test "')
+        assert "premium" in diagnostic["message"] and "100000" in diagnostic["message"]
+    finally:
+        c.close()
+
+
+@pytest.mark.parametrize(("needle", "occurrence", "expected"), [
+    ("loan_amount", 1, ["**input** `loan_amount`", "type `money`", "元", "贷款本金"]),
+    ("lpr", 1, ["**param** `lpr`", "type `percent`", "同期LPR", "default `3.45%`"]),
+    ("premium", 1, ["**let** `premium`", "type `money`", "loan_amount * 1%", "三(五)"]),
+    ("enterprise_cap", 0, ["**limit** `enterprise_cap`", "bound: `1000万`", "三(二)",
+                           "applies when `borrower == enterprise`"]),
+    ("enterprise", 2, ["`borrower_kind.enterprise`", "企业"]),
+    ("insurer", 2, ["**part** `first_loan_loss.insurer`", "money", "三(六)"]),
+])
+def test_hover(client, needle, occurrence, expected):
+    result = client.request("textDocument/hover", {
+        "textDocument": {"uri": URI}, "position": _position(GOOD, needle, occurrence, 1)})
+    assert result is not None
+    text = result["contents"]["value"]
+    for fragment in expected:
+        assert fragment in text
+
+
+@pytest.mark.parametrize(("needle", "occurrence", "declared_at"), [
+    ("loan_amount", 2, ("loan_amount:", 0)),  # an input used in a limit
+    ("lpr", 1, ("lpr:", 0)),  # a param
+    ("premium", 1, ("premium =", 0)),  # a let used in a test
+    ("borrower_kind", 1, ("borrower_kind", 0)),  # an enum used as a type
+    ("enterprise", 2, ("enterprise", 0)),  # an enum member
+    ("first_loan_loss", 1, ("first_loan_loss", 0)),  # shares
+    ("insurer", 2, ("insurer", 0)),  # a part
+])
+def test_go_to_definition(client, needle, occurrence, declared_at):
+    result = client.request("textDocument/definition", {
+        "textDocument": {"uri": URI}, "position": _position(GOOD, needle, occurrence, 1)})
+    target, index = declared_at
+    name = target.split()[0].rstrip(":")
+    assert result == {"uri": URI, "range": {
+        "start": _position(GOOD, target, index),
+        "end": _position(GOOD, target, index, len(name))}}
+
+
+def test_find_references(client):
+    result = client.request("textDocument/references", {
+        "textDocument": {"uri": URI}, "position": _position(GOOD, "loan_amount", 0, 2),
+        "context": {"includeDeclaration": True}})
+    lines = sorted(location["range"]["start"]["line"] for location in result)
+    # declared on line 5; used by premium, enterprise_cap, the shares and the test's given
+    assert lines == [5, 9, 10, 12, 15]
+    without = client.request("textDocument/references", {
+        "textDocument": {"uri": URI}, "position": _position(GOOD, "enterprise", 0, 2),
+        "context": {"includeDeclaration": False}})
+    assert sorted(loc["range"]["start"]["line"] for loc in without) == [10, 15]
+
+
+def test_completion_offers_names_keywords_and_parts(client):
+    result = client.request("textDocument/completion", {
+        "textDocument": {"uri": URI}, "position": _position(GOOD, "expect eligible")})
+    labels = {item["label"] for item in result["items"]}
+    assert {"loan_amount", "lpr", "premium", "enterprise_cap", "first_loan_loss",
+            "borrower_kind", "enterprise", "expect", "limit", "cite", "min"} <= labels
+    parts = client.request("textDocument/completion", {
+        "textDocument": {"uri": URI},
+        "position": _position(GOOD, "first_loan_loss.insurer", offset=len("first_loan_loss."))})
+    assert {item["label"] for item in parts["items"]} == {"bank", "insurer"}
+
+
+def test_document_symbols_outline_the_policy(client):
+    result = client.request("textDocument/documentSymbol", {"textDocument": {"uri": URI}})
+    outline = {(symbol["name"], symbol["detail"]) for symbol in result}
+    assert {("premium", "let"), ("enterprise_cap", "limit"), ("rate_rule", "rule"),
+            ("first_loan_loss", "shares"), ("claim", "waterfall"), ("企业 1000万", "test"),
+            ("loan_amount", "input"), ("lpr", "param"), ("borrower_kind", "enum")} <= outline
+    shares = next(symbol for symbol in result if symbol["name"] == "first_loan_loss")
+    assert [child["name"] for child in shares["children"]] == ["bank", "insurer"]
+
+
+def test_formatting_goes_through_the_formatter(client):
+    messy = GOOD.replace("  rule rate_rule: lpr < 5%", "rule   rate_rule :lpr<5%")
+    client.notify("textDocument/didChange", {"textDocument": {"uri": URI, "version": 3},
+                                             "contentChanges": [{"text": messy}]})
+    client.diagnostics(3)
+    edits = client.request("textDocument/formatting", {
+        "textDocument": {"uri": URI}, "options": {"tabSize": 2, "insertSpaces": True}})
+    assert len(edits) == 1
+    assert edits[0]["newText"] == format_source(messy)
+    assert edits[0]["range"]["start"] == {"line": 0, "character": 0}
+
+
+def test_diagnostics_are_debounced(client):
+    """A burst of edits is analysed once: only the last version gets diagnostics."""
+    for version in range(10, 15):
+        client.notify("textDocument/didChange", {
+            "textDocument": {"uri": URI, "version": version},
+            "contentChanges": [{"text": BAD if version < 14 else GOOD}]})
+    started = time.monotonic()
+    assert client.diagnostics(14) == []
+    assert time.monotonic() - started < 5
+    published = [m for m in client.notifications
+                 if m["method"] == "textDocument/publishDiagnostics"]
+    assert all(m["params"]["version"] not in range(10, 14) for m in published)
+
+
+def test_utf16_columns_after_chinese_text(client):
+    text = GOOD.replace('loan_amount: money "贷款本金"', 'loan_amount: money "贷款本金"；')
+    client.notify("textDocument/didChange", {"textDocument": {"uri": URI, "version": 20},
+                                             "contentChanges": [{"text": text}]})
+    (diagnostic,) = client.diagnostics(20)
+    assert diagnostic["code"].startswith("E1")
+    assert diagnostic["range"]["start"] == _position(text, "；")
+
+
+def test_the_vscode_extension_launches_this_server():
+    root = Path(__file__).resolve().parent.parent / "editors" / "vscode"
+    manifest = json.loads((root / "package.json").read_text(encoding="utf-8"))
+    assert manifest["contributes"]["languages"][0]["extensions"] == [".pol"]
+    grammar = json.loads((root / manifest["contributes"]["grammars"][0]["path"])
+                         .read_text(encoding="utf-8"))
+    assert grammar["scopeName"] == manifest["contributes"]["grammars"][0]["scopeName"]
+    client_source = (root / "extension.js").read_text(encoding="utf-8")
+    assert '"lsp"' in client_source and "vscode-languageclient" in client_source
