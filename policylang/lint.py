@@ -109,7 +109,7 @@ def _in_order(found: list[LintWarning]) -> list[LintWarning]:
 
 # ── allow comments ─────────────────────────────────────────────────────────
 
-_ALLOW = re.compile(r"#\s*lint:\s*allow\b(?P<rest>.*)$")
+_ALLOW = re.compile(r"#\s*lint:\s*allow\b(?P<rest>.*)$")  # matched at a comment's start
 _CODES = re.compile(r"\s*(?P<codes>W\d{3}(?:\s*,\s*W\d{3})*)(?P<reason>.*)$")
 
 
@@ -125,19 +125,26 @@ class _Allow:
 def _allows(source: str) -> list[_Allow]:
     out = []
     for number, text in enumerate(source.split("\n"), start=1):
-        found = _ALLOW.search(text)
-        if found is None or _in_text(text, found.start()):
+        start = _comment_start(text)
+        found = _ALLOW.match(text, start) if start is not None else None
+        if found is None:
             continue
         codes = _CODES.match(found["rest"])
-        out.append(_Allow(number, found.start() + 1,
+        out.append(_Allow(number, start + 1,
                           tuple(re.split(r"\s*,\s*", codes["codes"])) if codes else (),
                           (codes["reason"] if codes else found["rest"]).strip()))
     return out
 
 
-def _in_text(line: str, index: int) -> bool:
-    """Whether position `index` is inside a quoted text (a `#` there is no comment)."""
-    return line[:index].count('"') % 2 == 1
+def _comment_start(line: str) -> int | None:
+    """Where the line's comment starts: the first `#` outside a quoted text."""
+    quoted = False
+    for index, char in enumerate(line):
+        if char == '"':
+            quoted = not quoted
+        elif char == "#" and not quoted:
+            return index
+    return None
 
 
 def _apply_allows(file: str, source: str, found: list[LintWarning], complete: bool

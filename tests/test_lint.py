@@ -136,6 +136,13 @@ def test_an_allow_inside_a_text_is_no_comment() -> None:
               '  rule r: a > 0元\n}\n')
     result = lint(api.load_source(source, "p.pol"), source)
     assert [(w.code, w.span.line) for w in result.warnings] == [("W101", 2)]
+    # Only a comment that starts with `lint: allow` is an allow.
+    source = source.replace('"# lint: allow W101 no" }', '"#" }  # see lint: allow W101 x')
+    result = lint(api.load_source(source, "p.pol"), source)
+    assert [(w.code, w.span.line) for w in result.warnings] == [("W101", 2)]
+    source = source.replace("# see lint", "# lint")
+    result = lint(api.load_source(source, "p.pol"), source)
+    assert (result.warnings, [w.code for w in result.allowed]) == ((), ["W101"])
 
 
 def test_cli_lint_exit_codes_and_formats(tmp_path: Path) -> None:
