@@ -28,7 +28,10 @@ def load_python_module(policy: ir.Policy, source: str | None = None) -> types.Mo
 
     code = source if source is not None else emit_python(policy)
     module = types.ModuleType(f"policylang_generated_{policy.name}")
-    exec(compile(code, f"<generated {policy.name}.py>", "exec"), module.__dict__)  # noqa: S102
+    # dont_inherit: this file's `from __future__ import annotations` must not leak into the
+    # module (pydantic would then see its annotations as strings it cannot resolve).
+    exec(compile(code, f"<generated {policy.name}.py>", "exec", dont_inherit=True),  # noqa: S102
+         module.__dict__)
     return module
 
 

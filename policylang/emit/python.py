@@ -1,0 +1,527 @@
+"""The Python backend: a standalone validator module per policy (DESIGN.md §5).
+
+The module imports only the standard library and pydantic: a pydantic model of the case
+(and of the params), one method per rule, limit, let and allocation with its citation in
+the docstring, and `evaluate(case, **params) -> dict` returning the decision JSON of §4
+exactly as the interpreter does. The jinja2 template owns the file skeleton; expressions
+are rendered here with Python's precedence, every name through a `Namespace` and every
+text through `repr` (or, in docstrings and comments, an escaped form), so nothing from a
+policy is pasted into code unescaped. The run-time support is copied from
+`python_runtime.py` (only what the module uses), and the result is formatted with the
+pinned ruff, so the same policy always gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import ast
+import dataclasses
+import subprocess
+import unicodedata
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+from typing import assert_never
+
+import jinja2
+from pydantic import BaseModel
+
+from policylang import ir
+from policylang.deps import unused_inputs, unused_params
+from policylang.emit.base import Emitter, Namespace, camel
+from policylang.values import format_decimal
+
+# Names the template defines or imports (the runtime's own are added): enum classes must
+# not shadow them.
+_TEMPLATE_NAMES = frozenset({
+    "Annotated", "Case", "Context", "Decimal", "Evaluation", "InvalidOperation", "Params",
+    "ROUND_DOWN", "ROUND_HALF_UP", "calendar", "datetime", "enum", "evaluate", "functools",
+    "pydantic", "re"})
+_REPORT = {ir.Kind.MONEY: "_money_text({})", ir.Kind.PERCENT: "_decimal_text({})",
+           ir.Kind.NUMBER: "_decimal_text({})", ir.Kind.DURATION: "_duration_text({})",
+           ir.Kind.DATE: "{}.isoformat()", ir.Kind.BOOL: "{}", ir.Kind.ENUM: "{}.value"}
+_ANNOTATION = {ir.Kind.MONEY: "MoneyField", ir.Kind.PERCENT: "PercentField",
+               ir.Kind.NUMBER: "NumberField", ir.Kind.DURATION: "DurationField",
+               ir.Kind.DATE: "DateField", ir.Kind.BOOL: "BoolField"}
+_RETURNS = {ir.Kind.MONEY: "Decimal", ir.Kind.PERCENT: "Decimal", ir.Kind.NUMBER: "Decimal",
+            ir.Kind.DURATION: "Duration", ir.Kind.DATE: "datetime.date", ir.Kind.BOOL: "bool"}
+_NEGATED = {"==": "!=", "!=": "=="}
+# Python's precedence of what an expression renders to (higher binds tighter).
+_IF, _OR, _AND, _NOT, _COMPARE, _ATOM = 1, 2, 3, 4, 5, 9
+_UNUSED = "not read by any rule, limit, let or allocation of the policy"
+_TEXT_WIDTH = 60  # display columns of one piece of a long string literal
+_DOC_WIDTH = 92  # display columns of a docstring or comment line, indentation included
+
+
+def emit_python(policy: ir.Policy) -> str:
+    return _format(_Module(policy).render())
+
+
+def _field_namespace() -> Namespace:
+    """Pydantic treats `_x` as private and reserves `model_*` and BaseModel's attributes."""
+    def shape(name: str) -> str:
+        forbidden = name.startswith(("_", "model_")) or name in dir(BaseModel)
+        return f"field_{name}" if forbidden else name
+    return Namespace(shape=shape)
+
+
+class _Module(Emitter):
+    def __init__(self, policy: ir.Policy):
+        self.policy = policy
+        classes = Namespace(_TEMPLATE_NAMES | set(_runtime()[0]),
+                            lambda name: f"E{name}" if name[0] == "_" else name)
+        self.enum_classes = {e.name: classes[camel(e.name)] for e in policy.enums}
+        self.members = {e.name: Namespace(frozenset({"name", "value"}),
+                                          lambda n: f"m{n}" if n[0] == "_" else n)
+                        for e in policy.enums}
+        self.fields, self.param_fields = _field_namespace(), _field_namespace()
+        for field in policy.inputs:
+            self.fields[field.name]
+        for param in policy.params:
+            self.param_fields[param.name]
+        methods = Namespace(frozenset({"case", "params", "decision"}))
+        self.lets = {let.name: methods[f"let_{let.name}"] for let in policy.lets}
+        self.allocations = {a.name: methods[f"allocation_{a.name}"] for a in policy.allocations}
+        self.checks = {c.name: methods[f"{_check_kind(c)}_{c.name}"] for c in policy.checks}
+
+    # ── skeleton ──
+    def render(self) -> str:
+        policy = self.policy
+        unused, unused_p = set(unused_inputs(policy)), set(unused_params(policy))
+        body = _template().render(
+            policy=policy, meta=policy.meta, text=_text, docstring=_docstring,
+            comment=_comment, enums=self._enums(),
+            fields=[self._field(f, self.fields[f.name], f.name in unused)
+                    for f in policy.inputs],
+            params=[self._field(p, self.param_fields[p.name], p.name in unused_p)
+                    for p in policy.params],
+            methods=self._methods(), decision=self._decision())
+        return _with_runtime(body)
+
+    def _enums(self) -> list[dict]:
+        return [{"name": self.enum_classes[e.name], "title": e.name, "text": _text(e.name),
+                 "members": [(self.members[e.name][m.name], _text(m.name), m.label)
+                             for m in e.members]}
+                for e in self.policy.enums]
+
+    def _field(self, field: ir.Field, name: str, unused: bool) -> dict:
+        kind = field.type.kind
+        annotation = (self.enum_classes[field.type.enum] if kind is ir.Kind.ENUM
+                      else _ANNOTATION[kind])
+        arguments = [] if field.default is None else [self._value(field.default, field.type)]
+        if name != field.name:
+            arguments.append(f"alias={_text(field.name)}")
+        if field.description:
+            arguments.append(f"description={_text(field.description)}")
+        declaration = f"{name}: {annotation}"
+        if arguments == [] or field.default is None or len(arguments) > 1:
+            declaration += f" = pydantic.Field({', '.join(arguments)})" if arguments else ""
+        else:
+            declaration += f" = {arguments[0]}"
+        return {"declaration": declaration, "unused": _UNUSED if unused else None}
+
+    def _methods(self) -> list[dict]:
+        policy = self.policy
+        methods = []
+        for let in policy.lets:
+            methods.append({"name": self.lets[let.name], "returns": _returns(let.type),
+                            "doc": _doc(f"let {let.name}", let.cite, let.says),
+                            "lines": [f"return {self.visit(let.expr)}"], "cached": True})
+        for alloc in policy.allocations:
+            methods.append({"name": self.allocations[alloc.name],
+                            "returns": "dict[str, Decimal]",
+                            "doc": _doc(f"{_alloc_kind(alloc)} {alloc.name}", alloc.cite,
+                                        alloc.says),
+                            "lines": self._allocation(alloc), "cached": True})
+        for check in policy.checks:
+            methods.append({"name": self.checks[check.name], "returns": "dict | None",
+                            "doc": _doc(f"{_check_kind(check)} {check.name}", check.cite,
+                                        check.says),
+                            "lines": self._check_lines(check), "cached": False})
+        return methods
+
+    def _check_lines(self, check: ir.Check) -> list[str]:
+        lines = []
+        if check.guard is not None:
+            lines += [f"if {self._negation(check.guard)}:", "    return None"]
+        failure = {"rule": _text(check.name), "kind": _text(_check_kind(check)),
+                   "cite": _text(check.cite), "message": _text(check.says or "")}
+        match check:
+            case ir.Rule(cond=cond):
+                lines.append(f"if {self.visit(cond)}:")
+            case ir.Limit(subject=subject, bound=bound, op=op):
+                lines += [f"value = {self.visit(subject)}", f"bound = {self.visit(bound)}",
+                          f"if {self._compare(op, 'value', 'bound', subject.type)}:"]
+                failure |= {"value": _REPORT[subject.type.kind].format("value"),
+                            "bound": _REPORT[bound.type.kind].format("bound")}
+            case _:
+                assert_never(check)
+        items = ", ".join(f"{k!r}: {v}" for k, v in failure.items())
+        return lines + ["    return None", f"return {{{items}}}"]
+
+    def _allocation(self, alloc: ir.Allocation) -> list[str]:
+        match alloc:
+            case ir.Shares(amount=None, parts=parts, ratio=ratio):
+                total = _decimal(alloc.total_weight)
+                shares = ", ".join(
+                    f"{_text(p.party)}: "
+                    + (f"_div({_decimal(p.weight)}, {total})" if ratio else _decimal(p.weight))
+                    for p in parts)
+                return [f"return {{{shares}}}"]
+            case ir.Shares(amount=amount, parts=parts, ratio=ratio):
+                total = _decimal(alloc.total_weight)
+                shares = ", ".join(
+                    f"{_text(p.party)}: "
+                    + (f"_div(_mul(amount, {_decimal(p.weight)}), {total})" if ratio
+                       else f"_mul(amount, {_decimal(p.weight)})")
+                    for p in parts)
+                return [f"amount = _allocated({self.visit(amount)}, {_text(alloc.name)})",
+                        f"return _allocate(amount, {{{shares}}})"]
+            case ir.Waterfall(amount=amount, steps=steps):
+                zero = ", ".join(f"{_text(p)}: Decimal(0)" for p in alloc.parties)
+                lines = [f"amount = _allocated({self.visit(amount)}, {_text(alloc.name)})",
+                         f"parts = {{{zero}}}", "remaining = amount"]
+                for step in steps:
+                    lines += self._step(step)
+                if ir.UNALLOCATED in alloc.parties:
+                    key = _text(ir.UNALLOCATED)
+                    lines.append(f"parts[{key}] = _add(parts[{key}], remaining)")
+                return lines + ["return _allocate(amount, parts)"]
+            case _:
+                assert_never(alloc)
+
+    def _step(self, step: ir.Step) -> list[str]:
+        match step:
+            case ir.Take(party=party, cap=cap):
+                key = _text(party)
+                return [f"taken = min(remaining, max({self.visit(cap)}, Decimal(0)))",
+                        f"parts[{key}] = _add(parts[{key}], taken)",
+                        "remaining = _sub(remaining, taken)"]
+            case ir.Split(parts=split):
+                lines = ["base, given = remaining, Decimal(0)"]
+                for part in split:
+                    key = _text(part.party)
+                    share = f"_mul(base, {_decimal(part.share)})"
+                    if part.cap is not None:
+                        share = f"min({share}, max({self.visit(part.cap)}, Decimal(0)))"
+                    lines += [f"share = {share}", f"parts[{key}] = _add(parts[{key}], share)",
+                              "given = _add(given, share)"]
+                return lines + ["remaining = _sub(base, given)"]
+            case ir.Rest(party=party):
+                key = _text(party)
+                # `rest` is the last step (the checker ensures it): nothing remains after it.
+                return [f"parts[{key}] = _add(parts[{key}], remaining)"]
+            case _:
+                assert_never(step)
+
+    def _decision(self) -> dict:
+        """What `decision()` computes: the checks in order, then every reported let and
+        allocation in the policy's evaluation order (so the first fault is the one the
+        interpreter meets), then the report in declaration order."""
+        policy = self.policy
+        reported = [a.name for a in policy.allocations
+                    if not (isinstance(a, ir.Shares) and a.amount is None)]
+        computed = [self.lets[name] if kind == "let" else self.allocations[name]
+                    for kind, name in policy.order if kind == "let" or name in reported]
+        values = [(_text(let.name), _REPORT[let.type.kind].format(self.lets[let.name]))
+                  for let in policy.lets]
+        allocations = [(_text(name), self.allocations[name]) for name in reported]
+        return {"checks": [self.checks[c.name] for c in policy.checks], "computed": computed,
+                "values": values, "allocations": allocations}
+
+    # ── values and expressions ──
+    def _value(self, value: ir.Value, type_: ir.Type) -> str:
+        match type_.kind:
+            case ir.Kind.MONEY | ir.Kind.PERCENT | ir.Kind.NUMBER:
+                return _decimal(value)
+            case ir.Kind.DURATION:
+                return f"Duration({value.amount}, {value.unit!r})"
+            case ir.Kind.DATE:
+                return f"datetime.date({value.year}, {value.month}, {value.day})"
+            case ir.Kind.BOOL:
+                return "True" if value else "False"
+            case ir.Kind.ENUM:
+                return f"{self.enum_classes[type_.enum]}.{self.members[type_.enum][value]}"
+            case ir.Kind.ERROR:
+                raise AssertionError("a checked policy has no error types")
+            case _:
+                assert_never(type_.kind)
+
+    def _compare(self, op: str, left: str, right: str, type_: ir.Type) -> str:
+        if type_.kind is ir.Kind.DURATION:
+            return f"_compare({op!r}, {left}, {right})"
+        return f"{left} {op} {right}"
+
+    def _operand(self, node: ir.Expr, weakest: int) -> str:
+        """The node rendered as an operand that must bind at least as tight as `weakest`."""
+        text = self.visit(node)
+        return text if _precedence(node) >= weakest else f"({text})"
+
+    def _negation(self, node: ir.Expr) -> str:
+        return self.visit(ir.Not(node, ir.BOOL, node.span))
+
+    def visit_Const(self, node: ir.Const) -> str:
+        return self._value(node.value, node.type)
+
+    def visit_InputRef(self, node: ir.InputRef) -> str:
+        return f"self.case.{self.fields[node.name]}"
+
+    def visit_ParamRef(self, node: ir.ParamRef) -> str:
+        return f"self.params.{self.param_fields[node.name]}"
+
+    def visit_LetRef(self, node: ir.LetRef) -> str:
+        return f"self.{self.lets[node.name]}"
+
+    def visit_PartRef(self, node: ir.PartRef) -> str:
+        return f"self.{self.allocations[node.allocation]}[{_text(node.party)}]"
+
+    def visit_Neg(self, node: ir.Neg) -> str:
+        operand = self._operand(node.operand, _ATOM)
+        if node.type.kind is ir.Kind.DURATION:
+            return f"_duration_negate({operand})"
+        return f"{operand}.copy_negate()"
+
+    def visit_Arith(self, node: ir.Arith) -> str:
+        left, right = self.visit(node.left), self.visit(node.right)
+        lt, rt = node.left.type.kind, node.right.type.kind
+        temporal = (ir.Kind.DURATION, ir.Kind.DATE)
+        if lt not in temporal and rt not in temporal:
+            name = {"+": "_add", "-": "_sub", "*": "_mul", "/": "_div"}[node.op]
+            return f"{name}({left}, {right})"
+        sign = "1" if node.op == "+" else "-1"
+        if lt is ir.Kind.DATE and rt is ir.Kind.DATE:
+            return f"_date_diff({left}, {right})"
+        if lt is ir.Kind.DATE:
+            return f"_date_add({left}, {right}, {sign})"
+        if rt is ir.Kind.DATE:
+            return f"_date_add({right}, {left}, 1)"
+        if lt is ir.Kind.DURATION and rt is ir.Kind.DURATION:
+            return f"_duration_add({left}, {right}, {sign})"
+        if lt is ir.Kind.DURATION:
+            return f"_duration_scale({left}, {right})"
+        return f"_duration_scale({right}, {left})"
+
+    def visit_Compare(self, node: ir.Compare) -> str:
+        return self._compare(node.op, self._operand(node.left, _ATOM),
+                             self._operand(node.right, _ATOM), node.left.type)
+
+    def visit_And(self, node: ir.And) -> str:
+        return f"{self._operand(node.left, _AND)} and {self._operand(node.right, _AND)}"
+
+    def visit_Or(self, node: ir.Or) -> str:
+        return f"{self._operand(node.left, _OR)} or {self._operand(node.right, _OR)}"
+
+    def visit_Not(self, node: ir.Not) -> str:
+        match node.operand:
+            case ir.Not(operand=inner):
+                return self.visit(inner)
+            case ir.InSet() as inset:
+                return self.visit(dataclasses.replace(inset, negated=not inset.negated))
+            case ir.Compare(op="==" | "!=") as compare:
+                return self.visit(dataclasses.replace(compare, op=_NEGATED[compare.op]))
+        return f"not {self._operand(node.operand, _NOT)}"
+
+    def visit_InSet(self, node: ir.InSet) -> str:
+        operand = self._operand(node.operand, _ATOM)
+        items = ", ".join(self.visit(i) for i in node.items)
+        items += "," if len(node.items) == 1 else ""
+        if node.operand.type.kind is ir.Kind.DURATION:
+            found = f"any(_compare('==', item, {operand}) for item in ({items}))"
+            return f"not {found}" if node.negated else found
+        return f"{operand} {'not in' if node.negated else 'in'} ({items})"
+
+    def visit_If(self, node: ir.If) -> str:
+        return (f"{self._operand(node.then, _OR)} if {self._operand(node.cond, _OR)} "
+                f"else {self._operand(node.otherwise, _OR)}")
+
+    def visit_Call(self, node: ir.Call) -> str:
+        args = [self.visit(a) for a in node.args]
+        match node.func:
+            case "min" | "max":
+                return f"{'_least' if node.func == 'min' else '_greatest'}({', '.join(args)})"
+            case "round":
+                return f"_round_step({args[0]}, {args[1]})"
+            case "abs":
+                return f"{self._operand(node.args[0], _ATOM)}.copy_abs()"
+            case "years" | "months" | "days":
+                return f"_duration_in({args[0]}, {node.func[:-1]!r})"
+            case "year" | "month":
+                return f"Decimal({self._operand(node.args[0], _ATOM)}.{node.func})"
+        raise AssertionError(node.func)
+
+
+def _precedence(node: ir.Expr) -> int:
+    """How tightly the rendering of `node` binds (see the visit methods)."""
+    match node:
+        case ir.If():
+            return _IF
+        case ir.Or():
+            return _OR
+        case ir.And():
+            return _AND
+        case ir.Not(operand=ir.Not(operand=inner)):
+            return _precedence(inner)
+        case ir.Not(operand=ir.InSet() as inset):
+            return _precedence(dataclasses.replace(inset, negated=not inset.negated))
+        case ir.Not(operand=ir.Compare(op="==" | "!=") as compare):
+            return _precedence(compare)
+        case ir.Not():
+            return _NOT
+        case ir.InSet(operand=operand, negated=negated):
+            if operand.type.kind is ir.Kind.DURATION:
+                return _NOT if negated else _ATOM
+            return _COMPARE
+        case ir.Compare(left=left):
+            return _ATOM if left.type.kind is ir.Kind.DURATION else _COMPARE
+    return _ATOM
+
+
+def _check_kind(check: ir.Check) -> str:
+    return "limit" if isinstance(check, ir.Limit) else "rule"
+
+
+def _alloc_kind(alloc: ir.Allocation) -> str:
+    return "shares" if isinstance(alloc, ir.Shares) else "waterfall"
+
+
+def _returns(type_: ir.Type) -> str:
+    return "enum.Enum" if type_.kind is ir.Kind.ENUM else _RETURNS[type_.kind]
+
+
+def _decimal(value: Decimal) -> str:
+    text = format_decimal(value)
+    if text.lstrip("-").isdigit():
+        return f"Decimal({int(text):_})"
+    return f'Decimal("{text}")'
+
+
+def _doc(head: str, cite: str | None, says: str | None) -> list[str]:
+    """A declaration's docstring paragraphs: what it is and its citation, then its text."""
+    return [head + (f" ({cite})" if cite else "") + "."] + ([says] if says else [])
+
+
+# ── texts in code ──
+def _width(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
+
+
+def _printable(text: str) -> str:
+    """Line breaks and control characters as spaces: in a comment or docstring they would
+    end the line (Python also breaks lines at a lone carriage return)."""
+    return "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
+                   for ch in text)
+
+
+def _wrapped(text: str, width: int) -> list[str]:
+    """Lines of at most `width` display columns, broken at spaces where possible."""
+    lines, line = [], ""
+    for ch in text:
+        if _width(line + ch) > width:
+            head, space, tail = line.rpartition(" ")
+            if space and head.strip():
+                lines.append(head.rstrip())
+                line = tail
+            else:
+                lines.append(line.rstrip())
+                line = ""
+            if ch == " " and not line:
+                continue
+        line += ch
+    return [*lines, line.rstrip()] if line.strip() or not lines else lines
+
+
+def _text(text: str | None) -> str:
+    """A Python literal for a policy text (repr escapes quotes, backslashes, line breaks),
+    in pieces of a readable width when long: implicitly concatenated, in parentheses."""
+    if text is None:
+        return "None"
+    if _width(repr(text)) <= _TEXT_WIDTH:
+        return repr(text)
+    pieces, piece = [], ""
+    for ch in text:
+        if _width(repr(piece + ch)) > _TEXT_WIDTH:
+            pieces.append(piece)
+            piece = ""
+        piece += ch
+    return "(" + " ".join(repr(p) for p in [*pieces, piece]) + ")"
+
+
+def _docstring(paragraphs: list[str] | str, indent: int) -> str:
+    """Docstring content: backslashes and quotes escaped, lines wrapped to fit."""
+    if isinstance(paragraphs, str):
+        paragraphs = [paragraphs]
+    width = _DOC_WIDTH - indent
+    blocks = [[line.replace("\\", "\\\\").replace('"', '\\"')
+               for line in _wrapped(_printable(p), width)] for p in paragraphs]
+    lines = [line for block in blocks for line in [*block, ""]][:-1]
+    if len(lines) == 1:
+        return lines[0]
+    pad = " " * indent
+    return "\n".join([lines[0]] + [pad + line if line else "" for line in lines[1:]]
+                     + [pad])
+
+
+def _comment(text: str, indent: int) -> list[str]:
+    """A comment's lines (without `# `), wrapped to fit at `indent`."""
+    return _wrapped(_printable(text), _DOC_WIDTH - indent - 2)
+
+
+@cache
+def _template() -> jinja2.Template:
+    source = resources.files("policylang").joinpath("emit/templates/python_module.py.j2")
+    environment = jinja2.Environment(autoescape=False, keep_trailing_newline=True,
+                                     trim_blocks=True, lstrip_blocks=True,
+                                     undefined=jinja2.StrictUndefined)
+    return environment.from_string(source.read_text(encoding="utf-8"))
+
+
+@cache
+def _runtime() -> tuple[dict[str, str], dict[str, set[str]]]:
+    """The runtime's top-level definitions by name, in file order, and what each uses."""
+    source = resources.files("policylang").joinpath("emit/python_runtime.py").read_text(
+        encoding="utf-8")
+    definitions: dict[str, str] = {}
+    uses: dict[str, set[str]] = {}
+    for node in ast.parse(source).body:
+        if isinstance(node, ast.FunctionDef | ast.ClassDef):
+            name = node.name
+        elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+            name = node.targets[0].id
+        else:
+            continue
+        definitions[name] = ast.get_source_segment(source, node)
+        uses[name] = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    return definitions, uses
+
+
+def _with_runtime(body: str) -> str:
+    """The module with the run-time definitions it needs (transitively) in place of the
+    marker, in the runtime's order (consecutive constants without blank lines)."""
+    definitions, uses = _runtime()
+    wanted = {n.id for n in ast.walk(ast.parse(body)) if isinstance(n, ast.Name)}
+    wanted &= set(definitions)
+    queue = list(wanted)
+    while queue:
+        for name in uses[queue.pop()] & set(definitions):
+            if name not in wanted:
+                wanted.add(name)
+                queue.append(name)
+    pieces = [(text, text.startswith(("def ", "class "))) for name, text in definitions.items()
+              if name in wanted]
+    runtime = pieces[0][0]
+    for (text, block), (_, after_block) in zip(pieces[1:], pieces, strict=False):
+        runtime += ("\n\n\n" if block or after_block else "\n") + text
+    return body.replace("# ── run-time support ──\n", "# ── run-time support ──\n\n"
+                        + runtime + "\n", 1)
+
+
+def _format(code: str) -> str:
+    """The module as the pinned ruff formats it (imports sorted, unused ones removed)."""
+    from ruff.__main__ import find_ruff_bin
+
+    ruff = find_ruff_bin()
+    options = ["--isolated", "--line-length", "100"]
+    fixed = subprocess.run([ruff, "check", *options, "--select", "I,F401", "--fix", "--quiet",
+                            "--exit-zero", "-"], input=code, capture_output=True, text=True,
+                           check=True).stdout
+    return subprocess.run([ruff, "format", *options, "-"], input=fixed, capture_output=True,
+                          text=True, check=True).stdout

@@ -1,0 +1,367 @@
+"""The run-time support every generated Python module carries: docs/semantics.md in code.
+
+This file is a real module (tested on its own) and the source of truth for generated code:
+`emit/python.py` copies into each module exactly the definitions that module uses (and
+what they use), so a generated module imports nothing but the standard library and
+pydantic. It mirrors `policylang.values` and the case reader; the differential tests hold
+the two to the same results.
+"""
+
+import calendar
+import datetime
+import enum
+import re
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from typing import Annotated
+
+import pydantic
+
+_EXACT = Context(prec=80, rounding=ROUND_HALF_UP, Emax=999, Emin=-999)
+_SCALE = Decimal("1E-10")
+_FEN = Decimal("0.01")
+_LIMIT = Decimal(10) ** 18
+_INPUT_LIMIT = Decimal(10) ** 15
+_LITERAL = re.compile(
+    r"(?P<minus>-[ \t\f\r\n]*)?(?:"
+    r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})"
+    r"|(?P<cjk_amount>[0-9]+)(?P<cjk_unit>个月|年|天|日)"
+    r"|(?P<count>[0-9]+)[ \t\f\r\n]+(?P<word>years|year|months|month|days|day)"
+    r"|(?P<number>[0-9]+(?:\.[0-9]+)?)(?P<unit>万元|亿元|万|亿|元|%|bp)?"
+    r")"
+)
+_SHIFT = {"万元": 4, "亿元": 8, "万": 4, "亿": 8, "元": 0, "%": -2, "bp": -4}
+_DURATION_UNITS = {
+    "years": ("month", 12),
+    "year": ("month", 12),
+    "months": ("month", 1),
+    "month": ("month", 1),
+    "days": ("day", 1),
+    "day": ("day", 1),
+    "年": ("month", 12),
+    "个月": ("month", 1),
+    "天": ("day", 1),
+    "日": ("day", 1),
+}
+
+
+class EvaluationError(Exception):
+    """A case that cannot be evaluated: `code` is E610 (division by zero) or E611."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+
+
+class Duration:
+    """A whole number of months or of days (1 year is 12 months)."""
+
+    __slots__ = ("amount", "unit")
+
+    def __init__(self, amount: int, unit: str) -> None:
+        self.amount = amount
+        self.unit = unit
+
+    def __repr__(self) -> str:
+        return f"Duration({self.amount}, {self.unit!r})"
+
+
+def _bounded(value: Decimal) -> Decimal:
+    if abs(value) >= _LIMIT:
+        raise EvaluationError(
+            "E611", f"value {value:f} is out of range (magnitude must stay below 10^18)"
+        )
+    return value
+
+
+def _add(a: Decimal, b: Decimal) -> Decimal:
+    return _bounded(_EXACT.add(a, b))
+
+
+def _sub(a: Decimal, b: Decimal) -> Decimal:
+    return _bounded(_EXACT.subtract(a, b))
+
+
+def _mul(a: Decimal, b: Decimal) -> Decimal:
+    product = _EXACT.multiply(a, b)
+    return _bounded(product.quantize(_SCALE, rounding=ROUND_HALF_UP, context=_EXACT))
+
+
+def _div(a: Decimal, b: Decimal) -> Decimal:
+    if b == 0:
+        raise EvaluationError("E610", "division by zero")
+    an, ad = a.as_integer_ratio()
+    bn, bd = b.as_integer_ratio()
+    num, den = an * bd * 10**10, ad * bn
+    if den < 0:
+        num, den = -num, -den
+    quotient, remainder = divmod(abs(num), den)
+    if 2 * remainder >= den:
+        quotient += 1
+    return _bounded(Decimal(quotient if num >= 0 else -quotient).scaleb(-10))
+
+
+def _round_step(x: Decimal, step: Decimal) -> Decimal:
+    if step <= 0:
+        raise EvaluationError("E611", f"round() needs a positive step, got {step:f}")
+    xn, xd = x.as_integer_ratio()
+    sn, sd = step.as_integer_ratio()
+    num, den = abs(xn) * sd, xd * sn
+    count, remainder = divmod(num, den)
+    if 2 * remainder >= den:
+        count += 1
+    return _bounded(_EXACT.multiply(Decimal(count if xn >= 0 else -count), step))
+
+
+def _to_fen(x: Decimal) -> Decimal:
+    return x.quantize(_FEN, rounding=ROUND_HALF_UP, context=_EXACT)
+
+
+def _allocated(amount: Decimal, name: str) -> Decimal:
+    amount = _to_fen(amount)
+    if amount < 0:
+        raise EvaluationError("E611", f"the allocated amount of {name} is negative")
+    return amount
+
+
+def _allocate(total: Decimal, exact: dict[str, Decimal]) -> dict[str, Decimal]:
+    """Parts rounded to the fen, summing to `total` (largest remainder, ties first)."""
+    names = list(exact)
+    truncated = [exact[n].quantize(_FEN, rounding=ROUND_DOWN, context=_EXACT) for n in names]
+    missing = int(_sub(total, sum(truncated, Decimal(0))).scaleb(2))
+    remainders = [exact[n] - t for n, t in zip(names, truncated, strict=True)]
+    step = _FEN if missing > 0 else -_FEN
+    if missing > 0:
+        order = sorted(range(len(names)), key=lambda i: (-remainders[i], i))
+    else:
+        order = sorted(range(len(names)), key=lambda i: (remainders[i], i))
+    for k in range(abs(missing)):
+        index = order[k % len(order)]
+        truncated[index] = _add(truncated[index], step)
+    return dict(zip(names, truncated, strict=True))
+
+
+def _family(a: Duration, b: Duration, what: str) -> str:
+    if a.unit == b.unit or b.amount == 0:
+        return a.unit
+    if a.amount == 0:
+        return b.unit
+    raise EvaluationError(
+        "E611",
+        f"cannot {what} {_duration_text(a)} and {_duration_text(b)}: days are not "
+        "convertible to months",
+    )
+
+
+def _duration_add(a: Duration, b: Duration, sign: int) -> Duration:
+    unit = _family(a, b, "add" if sign > 0 else "subtract")
+    return Duration(a.amount + sign * b.amount, unit)
+
+
+def _duration_negate(d: Duration) -> Duration:
+    return Duration(-d.amount, d.unit)
+
+
+def _duration_scale(d: Duration, factor: Decimal) -> Duration:
+    amount = _EXACT.multiply(Decimal(d.amount), factor)
+    if amount != amount.to_integral_value():
+        raise EvaluationError(
+            "E611", f"{_duration_text(d)} × {factor:f} is not a whole number of {d.unit}s"
+        )
+    return Duration(int(amount), d.unit)
+
+
+def _duration_in(d: Duration, unit: str) -> Decimal:
+    if d.amount == 0:
+        return Decimal(0)
+    if unit == "day":
+        if d.unit != "day":
+            raise EvaluationError(
+                "E611", f"days() of {_duration_text(d)}: months are not convertible to days"
+            )
+        return Decimal(d.amount)
+    if d.unit != "month":
+        raise EvaluationError(
+            "E611", f"{unit}s() of {_duration_text(d)}: days are not convertible to months"
+        )
+    return Decimal(d.amount) if unit == "month" else _div(Decimal(d.amount), Decimal(12))
+
+
+def _date_add(date: datetime.date, d: Duration, sign: int) -> datetime.date:
+    try:
+        if d.unit == "day":
+            return date + datetime.timedelta(days=sign * d.amount)
+        months = date.year * 12 + (date.month - 1) + sign * d.amount
+        year, month = divmod(months, 12)
+        day = min(date.day, calendar.monthrange(year, month + 1)[1])
+        return datetime.date(year, month + 1, day)
+    except (ValueError, OverflowError):
+        raise EvaluationError(
+            "E611", f"{date.isoformat()} ± {_duration_text(d)} is outside the calendar"
+        ) from None
+
+
+def _date_diff(a: datetime.date, b: datetime.date) -> Duration:
+    return Duration((a - b).days, "day")
+
+
+def _compare(op: str, a: object, b: object) -> bool:
+    """Comparison; durations of days and of months cannot be compared."""
+    if isinstance(a, Duration) and isinstance(b, Duration):
+        _family(a, b, "compare")
+        a, b = a.amount, b.amount
+    if op == "==":
+        return a == b
+    if op == "!=":
+        return a != b
+    if op == "<":
+        return a < b
+    if op == "<=":
+        return a <= b
+    if op == ">":
+        return a > b
+    return a >= b
+
+
+def _least(*values: object) -> object:
+    best = values[0]
+    for value in values[1:]:
+        if _compare("<", value, best):
+            best = value
+    return best
+
+
+def _greatest(*values: object) -> object:
+    best = values[0]
+    for value in values[1:]:
+        if _compare(">", value, best):
+            best = value
+    return best
+
+
+def _decimal_text(x: Decimal) -> str:
+    text = format(x.normalize(_EXACT), "f")
+    return "0" if text in ("-0", "0") else text
+
+
+def _money_text(x: Decimal) -> str:
+    fen = _to_fen(x)
+    return format(fen.copy_abs() if fen == 0 else fen, "f")
+
+
+def _duration_text(d: Duration) -> str:
+    if d.unit == "day" or d.amount == 0:
+        return f"{d.amount} day" if abs(d.amount) == 1 else f"{d.amount} days"
+    if d.amount % 12 == 0:
+        years = d.amount // 12
+        return f"{years} year" if abs(years) == 1 else f"{years} years"
+    return f"{d.amount} month" if abs(d.amount) == 1 else f"{d.amount} months"
+
+
+def _literal(text: str) -> tuple[str, object]:
+    """A plain `.pol` literal → (kind, value); ValueError if it is not one."""
+    match = _LITERAL.fullmatch(text.strip())
+    if match is None:
+        raise ValueError(f"{text!r} is not a value")
+    sign = -1 if match.group("minus") else 1
+    if match.group("date"):
+        if sign < 0:
+            raise ValueError(f"{text!r} is not a value")
+        return "date", datetime.date.fromisoformat(match.group("date"))
+    if match.group("cjk_amount") or match.group("count"):
+        amount = int(match.group("cjk_amount") or match.group("count"))
+        unit, factor = _DURATION_UNITS[match.group("cjk_unit") or match.group("word")]
+        return "duration", Duration(sign * amount * factor, unit)
+    mantissa = Decimal(match.group("number"))
+    if -mantissa.as_tuple().exponent > 10:
+        raise ValueError(f"{match.group('number')!r} has more than 10 decimal places")
+    suffix = match.group("unit")
+    value = mantissa.scaleb(_SHIFT[suffix]) if suffix else mantissa
+    kind = "number" if suffix is None else "percent" if suffix in ("%", "bp") else "money"
+    return kind, value.copy_negate() if sign < 0 else value
+
+
+def _checked_decimal(value: Decimal) -> Decimal:
+    if not value.is_finite():
+        raise ValueError(f"{value} is not a finite number")
+    if -value.as_tuple().exponent > 10:
+        raise ValueError(f"{value} has more than 10 decimal places")
+    if abs(value) >= _INPUT_LIMIT:
+        raise ValueError(f"{value} is out of range (an input's magnitude must stay below 10^15)")
+    return value
+
+
+def _decimal_input(kind: str, raw: object) -> Decimal:
+    """Money, percent or number: a literal string or a JSON number in base units."""
+    if isinstance(raw, bool):
+        raise ValueError(f"expected {kind}, got {str(raw).lower()}")
+    if isinstance(raw, int | Decimal):
+        return _checked_decimal(Decimal(raw))
+    if isinstance(raw, float):
+        return _checked_decimal(Decimal(repr(raw)))
+    if not isinstance(raw, str):
+        raise ValueError(f"expected {kind}, got {raw!r}")
+    try:
+        found, value = _literal(raw)
+    except InvalidOperation:
+        raise ValueError(f"{raw!r} is not a value") from None
+    if found != kind and found != "number":
+        raise ValueError(f"expected {kind}, got {raw!r}")
+    return _checked_decimal(value)
+
+
+def _money(raw: object) -> Decimal:
+    return _decimal_input("money", raw)
+
+
+def _percent(raw: object) -> Decimal:
+    return _decimal_input("percent", raw)
+
+
+def _number(raw: object) -> Decimal:
+    return _decimal_input("number", raw)
+
+
+def _duration(raw: object) -> Duration:
+    if isinstance(raw, Duration):
+        return raw
+    if isinstance(raw, str):
+        kind, value = _literal(raw)
+        if kind == "duration":
+            return value
+    raise ValueError(f"expected a duration such as '2 years', '18 months' or '3年', got {raw!r}")
+
+
+def _date(raw: object) -> datetime.date:
+    if isinstance(raw, datetime.date):
+        return raw
+    if isinstance(raw, str):
+        kind, value = _literal(raw)
+        if kind == "date":
+            return value
+    raise ValueError(f"expected a date such as '2021-02-24', got {raw!r}")
+
+
+def _bool(raw: object) -> bool:
+    if isinstance(raw, bool):
+        return raw
+    if raw in ("true", "false"):
+        return raw == "true"
+    raise ValueError(f"expected true or false, got {raw!r}")
+
+
+def _member(enum_class: type[enum.Enum], enum_name: str, raw: object) -> enum.Enum | None:
+    """An enum member from `member` or `enum_name.member`, surrounding spaces ignored."""
+    if isinstance(raw, str):
+        name = raw.strip().removeprefix(f"{enum_name}.")
+        if name != raw and name in enum_class._value2member_map_:
+            return enum_class(name)
+    return None
+
+
+MoneyField = Annotated[Decimal, pydantic.BeforeValidator(_money)]
+PercentField = Annotated[Decimal, pydantic.BeforeValidator(_percent)]
+NumberField = Annotated[Decimal, pydantic.BeforeValidator(_number)]
+DurationField = Annotated[Duration, pydantic.BeforeValidator(_duration)]
+DateField = Annotated[datetime.date, pydantic.BeforeValidator(_date)]
+BoolField = Annotated[bool, pydantic.BeforeValidator(_bool)]
