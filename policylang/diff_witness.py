@@ -38,7 +38,8 @@ def find_witnesses(old: ir.Policy, new: ir.Policy, changes: tuple[Change, ...],
                    wanted: int) -> tuple[list[Witness], list[str]]:
     search = _Search(old, new)
     targets = search.targets(changes)
-    notes = search.notes()
+    changed = {change.item for change in changes}
+    notes = [note for item, note in search.notes() if item in changed]
     if any(c.item.split(" ")[0] in ("monitor", "budget", "book") for c in changes):
         notes.append("portfolio rules decide over a book of cases, not one case: "
                      "no witnesses are searched for their changes")
@@ -140,12 +141,13 @@ class _Search:
         return z3.Or([_differs(ir.MONEY, sides[0].get(p, zero), sides[1].get(p, zero))
                       for p in parties])
 
-    def notes(self) -> list[str]:
+    def notes(self) -> list[tuple[str, str]]:
+        """(declaration, note) for each part outside the linear fragment."""
         out = []
         for label, encoding in (("old", self.old), ("new", self.new)):
             for what, reason in encoding.unsupported.items():
-                out.append(f"{what} ({label} version) is outside the linear fragment "
-                           f"({reason}): not searched for witnesses")
+                out.append((what, f"{what} ({label} version) is outside the linear fragment "
+                                  f"({reason}): not searched for witnesses"))
         return out
 
     # ── one witness ──
