@@ -21,8 +21,8 @@ class Dependencies:
 
 
 def dependencies(policy: ir.Policy) -> dict[str, Dependencies]:
-    """`rule NAME`, `limit NAME`, `let NAME`, `shares NAME` / `waterfall NAME` → what it
-    reads, in declaration order."""
+    """`rule NAME`, `limit NAME`, `let NAME`, `shares NAME` / `waterfall NAME` and each of
+    their parts (`waterfall NAME.PARTY`) → what it reads, in declaration order."""
     finder = _Finder(policy)
     out: dict[str, Dependencies] = {}
     for check in policy.checks:
@@ -32,7 +32,11 @@ def dependencies(policy: ir.Policy) -> dict[str, Dependencies]:
         out[f"let {let.name}"] = finder.resolve(("let", let.name))
     for alloc in policy.allocations:
         kind = "shares" if isinstance(alloc, ir.Shares) else "waterfall"
-        out[f"{kind} {alloc.name}"] = finder.resolve(("allocation", alloc.name))
+        found = out[f"{kind} {alloc.name}"] = finder.resolve(("allocation", alloc.name))
+        # Each reported part depends on the whole allocation, not only on the steps before
+        # it: the fen left over by rounding go to the parts with the largest remainders.
+        for party in alloc.parties:
+            out[f"{kind} {alloc.name}.{party}"] = found
     for rule in policy.portfolio.rules if policy.portfolio else ():
         out[f"{rule.kind} {rule.name}"] = finder.of_book_rule(rule, policy.portfolio.order_by)
     return out

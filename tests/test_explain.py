@@ -145,6 +145,8 @@ def test_deps_follow_lets_allocations_and_portfolio(policy, tmp_path: Path) -> N
     assert found["waterfall overdue"].inputs == ("overdue_amount", "pool_balance",
                                                  "risk_fund_balance")
     assert found["limit rate_cap"].params == ("benchmark_rate",)
+    assert found["waterfall overdue.pool"] == found["waterfall overdue"]
+    assert "waterfall overdue.escalated" in found
     assert unused_inputs(policy) == []
     lonely = api.load_source('policy p "p" { input { a: money  b: money  d: date } '
                              'let x = a * 2 portfolio order by d { limit l = sum(x) <= 1元 } }',
