@@ -66,10 +66,11 @@ def find_witnesses(old: ir.Policy, new: ir.Policy, changes: tuple[Change, ...],
 class _Search:
     def __init__(self, old: ir.Policy, new: ir.Policy) -> None:
         self.policies = (old, new)
-        variables = smt.Variables()
+        variables = smt.Variables(ctx=z3.Context())  # same answers, whatever ran before
+        self.ctx = variables.ctx
         self.old = smt.Encoding(old, variables, "old")
         self.new = smt.Encoding(new, variables, "new")
-        self.solver = z3.Solver()
+        self.solver = z3.Solver(ctx=self.ctx)
         self.solver.set("timeout", _TIMEOUT_MS)
         for encoding in (self.old, self.new):
             self.solver.add(*encoding.domain, *encoding.plausible,
@@ -92,8 +93,8 @@ class _Search:
         checks_old = {c.name: c for c in old.policy.checks}
         checks_new = {c.name: c for c in new.policy.checks}
         for name in [*checks_new, *(n for n in checks_old if n not in checks_new)]:
-            a = old.holds_or_none(name) if name in checks_old else z3.BoolVal(True)
-            b = new.holds_or_none(name) if name in checks_new else z3.BoolVal(True)
+            a = old.holds_or_none(name) if name in checks_old else z3.BoolVal(True, self.ctx)
+            b = new.holds_or_none(name) if name in checks_new else z3.BoolVal(True, self.ctx)
             if a is not None and b is not None:
                 item = _check_item(checks_new.get(name) or checks_old[name])
                 pieces[item] = z3.Xor(a, b)
@@ -136,7 +137,7 @@ class _Search:
             if any(term is None for term in parts.values()):
                 return None
             sides.append(parts)
-        zero = smt.real(0)
+        zero = smt.real(0, self.ctx)
         parties = [*sides[1], *(p for p in sides[0] if p not in sides[1])]
         return z3.Or([_differs(ir.MONEY, sides[0].get(p, zero), sides[1].get(p, zero))
                       for p in parties])
@@ -154,7 +155,7 @@ class _Search:
     def witness(self, about: str, target: z3.BoolRef) -> Witness | None:
         # Preferably every other rule and limit holds in both versions, so that the case
         # shows this change alone.
-        focus = z3.And([h for item, h in self.holds.items() if item != about])
+        focus = z3.And([h for item, h in self.holds.items() if item != about], self.ctx)
         for _ in range(_ATTEMPTS):
             model = self._solve(target, focus)
             if model is None:
@@ -172,7 +173,7 @@ class _Search:
             solver.add(target, *self.seen)
             flags = []
             for index, preference in enumerate([focus, *self.preferences]):
-                flag = z3.Bool(f"prefer:{index}")
+                flag = z3.Bool(f"prefer:{index}", self.ctx)
                 solver.add(z3.Implies(flag, preference))
                 flags.append(flag)
             while True:
@@ -217,7 +218,7 @@ class _Search:
             for term in encoding.inputs.values():
                 terms[str(smt.plain(term))] = smt.plain(term)
         return z3.Or([term != model.eval(term, model_completion=True)
-                      for term in terms.values()])
+                      for term in terms.values()], self.ctx)
 
     def _confirm(self, model: z3.ModelRef, about: str) -> Witness | None:
         cases = [self._case(encoding, model) for encoding in (self.old, self.new)]
@@ -265,7 +266,7 @@ def _round_value(type_: ir.Type, term) -> list[z3.BoolRef]:
         case ir.Kind.MONEY:  # at least 1万, in whole 万
             return [term >= 10000, z3.IsInt(term / 10000)]
         case ir.Kind.PERCENT:  # a positive rate in whole basis points
-            return [term >= smt.real("0.01"), z3.IsInt(term * 10000)]
+            return [term >= smt.real("0.01", term.ctx), z3.IsInt(term * 10000)]
         case ir.Kind.NUMBER:
             return [term >= 1, z3.IsInt(term)]
         case ir.Kind.DURATION:  # whole years
@@ -281,7 +282,7 @@ def _round_value(type_: ir.Type, term) -> list[z3.BoolRef]:
 
 def _differs(type_: ir.Type, a, b) -> z3.BoolRef:
     if type_.kind is ir.Kind.MONEY:
-        fen = smt.real("0.01")
+        fen = smt.real("0.01", a.ctx)
         return z3.Or(a - b >= fen, b - a >= fen)
     if z3.is_bool(a):
         return z3.Xor(a, b)

@@ -70,9 +70,10 @@ class Unsupported(Exception):
         self.reason = reason
 
 
-def real(value: Decimal | Fraction | int) -> z3.ArithRef:
+def real(value: Decimal | Fraction | int | str, ctx: z3.Context | None = None) -> z3.ArithRef:
+    """An exact z3 real (in `ctx`, default z3's main context)."""
     fraction = Fraction(value)
-    return z3.RealVal(f"{fraction.numerator}/{fraction.denominator}")
+    return z3.RealVal(f"{fraction.numerator}/{fraction.denominator}", ctx)
 
 
 def plain(term) -> z3.ExprRef:
@@ -98,8 +99,11 @@ class Variables:
     encodings built on one `Variables` read the same case. Also the member codes of enums
     (by member name, so versions that add or reorder members still agree)."""
 
-    def __init__(self, prefix: str = "") -> None:
+    def __init__(self, prefix: str = "", ctx: z3.Context | None = None) -> None:
         self.prefix = prefix
+        # A private context (`z3.Context()`) makes answers independent of what else the
+        # process asked z3 before; None is z3's main context.
+        self.ctx = ctx or z3.main_ctx()
         self._inputs: dict[tuple[str, str], object] = {}
         self._raw: dict[tuple[str, str], z3.ExprRef] = {}  # the integer behind a grid value
         self.units: dict[str, str] = {}  # duration input → "month" | "day"
@@ -120,16 +124,16 @@ class Variables:
             kind = field.type.kind
             match kind:
                 case ir.Kind.MONEY | ir.Kind.PERCENT | ir.Kind.NUMBER:
-                    raw = z3.Int(name)
+                    raw = z3.Int(name, self.ctx)
                     self._raw[key] = raw
                     self._inputs[key] = z3.ToReal(raw) / GRID[kind]
                 case ir.Kind.BOOL:
-                    self._inputs[key] = z3.Bool(name)
+                    self._inputs[key] = z3.Bool(name, self.ctx)
                 case ir.Kind.ENUM | ir.Kind.DATE:
-                    self._inputs[key] = z3.Int(name)
+                    self._inputs[key] = z3.Int(name, self.ctx)
                 case ir.Kind.DURATION:
                     self.units.setdefault(field.name, unit)
-                    self._inputs[key] = _Duration(self.units[field.name], z3.Int(name))
+                    self._inputs[key] = _Duration(self.units[field.name], z3.Int(name, self.ctx))
                 case ir.Kind.ERROR:
                     raise Unsupported(f"input `{field.name}` has no type")
                 case _:
@@ -147,6 +151,7 @@ class Encoding:
                  tag: str = "") -> None:
         self.policy = policy
         self.variables = variables or Variables()
+        self.ctx = self.variables.ctx
         self.tag = tag or policy.name
         self.domain: list[z3.BoolRef] = []
         self.defined: list[z3.BoolRef] = []
@@ -163,7 +168,8 @@ class Encoding:
             self._facts(field, term, input_=True)
         self.params: dict[str, object] = {}
         for field in policy.params:
-            term = Variables(f"{self.tag}.param.").input(field, units.get(field.name, "month"))
+            own = Variables(f"{self.tag}.param.", self.ctx)  # params are not shared
+            term = own.input(field, units.get(field.name, "month"))
             self.params[field.name] = term
             self._facts(field, term, input_=False)
 
@@ -173,7 +179,7 @@ class Encoding:
         match kind:
             case ir.Kind.MONEY | ir.Kind.PERCENT | ir.Kind.NUMBER:
                 if input_:
-                    limit = real(v.INPUT_LIMIT)
+                    limit = real(v.INPUT_LIMIT, self.ctx)
                     self.domain += [term < limit, term > -limit]
                 upper = 1 if kind is ir.Kind.PERCENT else None
                 self.plausible.append(term >= 0)
@@ -214,7 +220,7 @@ class Encoding:
 
     def guard(self, name: str) -> z3.BoolRef:
         check = self._check(name)
-        return z3.BoolVal(True) if check.guard is None else self.formula(check.guard)
+        return z3.BoolVal(True, self.ctx) if check.guard is None else self.formula(check.guard)
 
     def condition(self, name: str) -> z3.BoolRef:
         """The rule's condition, or `subject op bound` of a limit, ignoring the guard."""
@@ -233,7 +239,7 @@ class Encoding:
 
     def eligible(self) -> z3.BoolRef:
         """Every applicable rule and limit holds; raises Unsupported if any is outside."""
-        return z3.And([self.holds(check.name) for check in self.policy.checks])
+        return z3.And([self.holds(check.name) for check in self.policy.checks], self.ctx)
 
     def part(self, allocation: str, party: str) -> z3.ArithRef:
         """An allocation part, exact (not rounded to the fen); for shares without an
@@ -242,7 +248,7 @@ class Encoding:
         if isinstance(alloc, ir.Shares) and alloc.amount is None:
             weight = next(p.weight for p in alloc.parts if p.party == party)
             return real(Fraction(weight) / Fraction(alloc.total_weight) if alloc.ratio
-                        else Fraction(weight))
+                        else Fraction(weight), self.ctx)
         return self._allocation(alloc)[party]
 
     def amount(self, allocation: str) -> z3.ArithRef | None:
@@ -269,7 +275,7 @@ class Encoding:
 
     def eligible_or_none(self) -> z3.BoolRef | None:
         holds = [self.holds_or_none(c.name) for c in self.policy.checks]
-        return None if any(h is None for h in holds) else z3.And(holds)
+        return None if any(h is None for h in holds) else z3.And(holds, self.ctx)
 
     def _or_none(self, what: str, fn, *args):
         try:
@@ -388,17 +394,17 @@ class Encoding:
         kind = type_.kind
         match kind:
             case ir.Kind.MONEY | ir.Kind.PERCENT | ir.Kind.NUMBER:
-                return real(value)
+                return real(value, self.ctx)
             case ir.Kind.BOOL:
-                return z3.BoolVal(value)
+                return z3.BoolVal(value, self.ctx)
             case ir.Kind.ENUM:
-                return z3.IntVal(self.variables.code(value))
+                return z3.IntVal(self.variables.code(value), self.ctx)
             case ir.Kind.DATE:
-                return z3.IntVal(value.toordinal())
+                return z3.IntVal(value.toordinal(), self.ctx)
             case ir.Kind.DURATION:
                 # A zero duration has no unit: it goes with months and with days.
                 return _Duration(value.unit if value.amount else _ANY_UNIT,
-                                 z3.IntVal(value.amount))
+                                 z3.IntVal(value.amount, self.ctx))
             case ir.Kind.ERROR:
                 raise Unsupported("an expression without a type")
             case _:
@@ -441,7 +447,7 @@ class Encoding:
                 divisor = _fraction(b)
                 if divisor == 0:
                     raise Unsupported("a division by zero")
-                return a * real(1 / divisor)
+                return a * real(1 / divisor, self.ctx)
         raise AssertionError(op)
 
     def _compare(self, op: str, a, b) -> z3.BoolRef:
@@ -504,8 +510,8 @@ class Encoding:
         if not _is_constant(step) or _fraction(step) <= 0:
             raise Unsupported("round() to a variable or non-positive step")
         self._fresh += 1
-        count = z3.Int(f"{self.tag}.round{self._fresh}")
-        size = real(_fraction(step))
+        count = z3.Int(f"{self.tag}.round{self._fresh}", self.ctx)
+        size = real(_fraction(step), self.ctx)
         rounded = z3.ToReal(count) * size
         half = size / 2
         self.domain.append(z3.If(x >= 0,
@@ -524,7 +530,8 @@ class Encoding:
             case ir.Shares(parts=parts, ratio=ratio):
                 total = Fraction(alloc.total_weight)
                 out = {p.party: amount * real(Fraction(p.weight) / total if ratio
-                                              else Fraction(p.weight)) for p in parts}
+                                              else Fraction(p.weight), self.ctx)
+                       for p in parts}
             case ir.Waterfall(steps=steps):
                 out = _waterfall(self, alloc, steps, amount)
             case _:
@@ -534,7 +541,8 @@ class Encoding:
 
 
 def _waterfall(encoding: Encoding, alloc: ir.Waterfall, steps, amount) -> dict:
-    out: dict[str, z3.ArithRef] = {party: real(0) for party in alloc.parties}
+    ctx = encoding.ctx
+    out: dict[str, z3.ArithRef] = {party: real(0, ctx) for party in alloc.parties}
     remaining = amount
     for step in steps:
         match step:
@@ -545,9 +553,9 @@ def _waterfall(encoding: Encoding, alloc: ir.Waterfall, steps, amount) -> dict:
                 out[party] = out[party] + taken
                 remaining = remaining - taken
             case ir.Split(parts=split):
-                before, given = remaining, real(0)
+                before, given = remaining, real(0, ctx)
                 for part in split:
-                    share = before * real(Fraction(part.share))
+                    share = before * real(Fraction(part.share), ctx)
                     if part.cap is not None:
                         cap_term = encoding.term(part.cap)
                         cap_term = z3.If(cap_term > 0, cap_term, 0)
@@ -557,7 +565,7 @@ def _waterfall(encoding: Encoding, alloc: ir.Waterfall, steps, amount) -> dict:
                 remaining = before - given
             case ir.Rest(party=party):
                 out[party] = out[party] + remaining
-                remaining = real(0)
+                remaining = real(0, ctx)
             case _:
                 assert_never(step)
     if ir.UNALLOCATED in out:

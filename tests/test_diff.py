@@ -339,12 +339,5 @@ def test_readme_shows_the_real_output_of_the_worked_examples(pair, witnesses):
     old, new = (path.relative_to(ROOT) for path in pair)
     command = f"$ policylang diff {old} {new} --witnesses {witnesses}\n"
     shown = readme.split(command)[1].split("```")[0]
-    actual = render_text(diff(api.load(pair[0]), api.load(pair[1]), witnesses))
-    # z3's models depend on the terms a process made before (the README's ran in a fresh
-    # `policylang diff`), so the cases may differ here; what was searched for may not.
-    assert _outline(shown) == _outline(actual)
-    assert shown.split("\nwitnesses (")[0] == actual.split("\nwitnesses (")[0]
-
-
-def _outline(text: str) -> list[str]:
-    return [line.split(":")[0] for line in text.splitlines() if not line.startswith("     ")]
+    # The witness search runs in a z3 context of its own: the same cases in any process.
+    assert shown == render_text(diff(api.load(pair[0]), api.load(pair[1]), witnesses))
