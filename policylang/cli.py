@@ -583,6 +583,35 @@ def diff(old: Path, new: Path,
     _run(action)
 
 
+@app.command()
+def lsp() -> None:
+    """Run the language server (LSP over stdin/stdout) for editors."""
+    from policylang.lsp import serve
+
+    serve()
+
+
+@app.command()
+def doc(file: Path,
+        output: Annotated[Path | None, typer.Option("-o", "--output", help="OUT.html")] = None,
+        source: Annotated[Path | None, typer.Option("--source", help="the seed text the "
+                                                    "policy cites (shown beside each rule)")]
+        = None) -> None:
+    """Write a self-contained HTML page of a policy: rules beside their citations, tests."""
+    from policylang.doc import render_doc
+
+    def action() -> int:
+        policy = api.load(file)
+        seed = api.read_source(source) if source is not None else None
+        html = render_doc(policy, api.read_source(file), seed)
+        target = output or file.with_suffix(".html")
+        _write_atomically(target, html)
+        err.print(f"wrote {target}")
+        return 0
+
+    _run(action)
+
+
 def main() -> None:
     app()
 
