@@ -94,6 +94,23 @@ PAIRS = {
         [("take pool up to 10万", "take pool up to 20万"), ("    rest z\n", "")],
         [("changed", "waterfall w", "step 1", "take pool up to 10万", "take pool up to 20万"),
          ("removed", "waterfall w", "step 3", "rest z", None)]),
+    "an input's type": ([("    term:       duration", "    term:       number"),
+                         ("term <= 1 year", "term <= 12")],
+                        [("changed", "input term", "type", "duration", "number"),
+                         ("changed", "limit term_cap", "bound", "1 year", "12")]),
+    "enums, params and lets removed or added whole": (
+        [('  enum kind {', '  enum size {\n    small "小"\n  }\n\n  enum kind {'),
+         ('param lpr: percent = 3.45% "LPR"', 'param lpr: percent = 3.45%'),
+         ('  let fee = amount * 1% cite "四"\n', '')],
+        [("added", "enum size", None, None, "{small}"),
+         ("removed", "param lpr", "description", "LPR", None),
+         ("removed", "let fee", None, "amount * 1%", None)]),
+    "an allocation's amount and a split's percents": (
+        [("shares split of loss", "shares split of loss - 1万"),
+         ("      x: 50%\n      y: 50%", "      x: 40%\n      y: 60%")],
+        [("changed", "shares split", "amount", "loss", "loss - 1万"),
+         ("changed", "waterfall w", "step 2", "split {x: 50%, y: 50%}",
+          "split {x: 40%, y: 60%}")]),
     "portfolio rules": (
         [("stop when > 5%", "stop when > 4%"),
          ('        cite "七"\n',
