@@ -140,7 +140,7 @@ def solver_warnings(policy: ir.Policy, found: list[LintWarning]) -> list[LintWar
             continue
         never_passes = judge.impossible(guard, cond, assuming=others)
         if never_passes is not None:
-            out.append(_never_passes(check, never_passes))
+            out.append(_never_passes(policy, check, never_passes))
             judged.add(check.name)
     out += _zero_parts(judge, already)
     out += _range_gaps(judge, already)
@@ -180,15 +180,15 @@ def _never_fails(policy: ir.Policy, check: ir.Check, core: list[str]) -> LintWar
                    "nothing", check.span, names=(check.name, *core))
 
 
-def _never_passes(check: ir.Check, core: list[str]) -> LintWarning:
+def _never_passes(policy: ir.Policy, check: ir.Check, core: list[str]) -> LintWarning:
     if not core:
         where = ("every case its guard admits fails it" if check.guard is not None
                  else "no case is eligible")
         return warning("W105", f"{_kind(check)} `{check.name}` can never pass: {where}",
                        check.span, names=(check.name,))
     return warning("W105", f"{_kind(check)} `{check.name}` can never pass together with "
-                   + ", ".join(f"`{name}`" for name in core) + ": no case where it applies is "
-                   "eligible", check.span, names=(check.name, *core))
+                   f"{_names(policy, core)}: no case where it applies is eligible",
+                   check.span, names=(check.name, *core))
 
 
 def policy_check(policy: ir.Policy, name: str) -> ir.Check:
