@@ -82,7 +82,15 @@ class _Search:
                     and twin.type == param.type:
                 self.solver.add(smt.same(self.old.params[param.name],
                                          self.new.params[twin.name]))
-        self.preferences = self._preferences()
+        # Preferences are assumptions: a flag each, implying its preference, added once.
+        self.flags = []
+        for index, preference in enumerate(self._preferences()):
+            flag = z3.Bool(f"prefer:{index}", self.ctx)
+            self.solver.add(z3.Implies(flag, preference))
+            self.flags.append(flag)
+        self.case_terms = list({smt.plain(term).get_id(): smt.plain(term)
+                                for encoding in (self.old, self.new)
+                                for term in encoding.inputs.values()}.values())
         self.seen: list[z3.BoolRef] = []  # "differs from an earlier case", one per witness
         self.holds: dict[str, z3.BoolRef] = {}  # check item → it holds in both versions
 
@@ -171,11 +179,9 @@ class _Search:
         solver.push()
         try:
             solver.add(target, *self.seen)
-            flags = []
-            for index, preference in enumerate([focus, *self.preferences]):
-                flag = z3.Bool(f"prefer:{index}", self.ctx)
-                solver.add(z3.Implies(flag, preference))
-                flags.append(flag)
+            focused = z3.Bool("prefer:focus", self.ctx)
+            solver.add(z3.Implies(focused, focus))
+            flags = [focused, *self.flags]
             while True:
                 result = solver.check(*flags)
                 if result == z3.sat:
@@ -213,12 +219,8 @@ class _Search:
 
     def _block(self, model: z3.ModelRef) -> z3.BoolRef:
         """The next case must differ from this one in some input."""
-        terms = {}
-        for encoding in (self.old, self.new):
-            for term in encoding.inputs.values():
-                terms[str(smt.plain(term))] = smt.plain(term)
         return z3.Or([term != model.eval(term, model_completion=True)
-                      for term in terms.values()], self.ctx)
+                      for term in self.case_terms], self.ctx)
 
     def _confirm(self, model: z3.ModelRef, about: str) -> Witness | None:
         cases = [self._case(encoding, model) for encoding in (self.old, self.new)]

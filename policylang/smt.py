@@ -160,6 +160,8 @@ class Encoding:
         self._lets: dict[str, object] = {}
         self._parts: dict[str, dict[str, z3.ArithRef]] = {}
         self._fresh = 0
+        self._checks = {check.name: check for check in policy.checks}
+        self._holds: dict[str, z3.BoolRef] = {}
         units = _duration_units(policy)
         self.inputs: dict[str, object] = {}
         for field in policy.inputs:
@@ -235,7 +237,9 @@ class Encoding:
 
     def holds(self, name: str) -> z3.BoolRef:
         """The check holds or does not apply (its guard is false)."""
-        return z3.Implies(self.guard(name), self.condition(name))
+        if name not in self._holds:
+            self._holds[name] = z3.Implies(self.guard(name), self.condition(name))
+        return self._holds[name]
 
     def eligible(self) -> z3.BoolRef:
         """Every applicable rule and limit holds; raises Unsupported if any is outside."""
@@ -285,7 +289,7 @@ class Encoding:
             return None
 
     def _check(self, name: str) -> ir.Check:
-        return next(c for c in self.policy.checks if c.name == name)
+        return self._checks[name]
 
     # ── models back to cases ──
     def model_values(self, model: z3.ModelRef) -> dict[str, ir.Value]:
