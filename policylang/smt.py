@@ -37,6 +37,10 @@ decision at all (allocated amounts are not negative); `plausible` optional facts
 cases read like real loans (money, percents, numbers and durations ≥ 0, dates within
 1990–2100). Params are variables of one encoding (`params`); `fix_params_to_defaults()`
 gives the facts that pin those with a default.
+
+Terms live in z3's main context unless `Variables(ctx=z3.Context())` gives a private one;
+z3's models depend on every term a context ever made, so a private context makes the
+answers the same whatever else the process asked before (the diff uses one).
 """
 
 from __future__ import annotations

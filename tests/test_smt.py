@@ -107,3 +107,14 @@ def test_durations_in_days_and_skipped_defaults():
     assert "flag" not in case or case["flag"] is True
     decision = api.decide(policy, case)
     assert "term_cap" in {f["rule"] for f in decision["failures"]}
+
+
+def test_defined_excludes_negative_allocated_amounts_and_contexts_are_private():
+    policy = _policy()
+    variables = smt.Variables(ctx=z3.Context())
+    encoding = smt.Encoding(policy, variables)
+    encoding.part("split", "bank")
+    solver = z3.Solver(ctx=variables.ctx)
+    solver.add(*encoding.domain, *encoding.defined, encoding.inputs["loss"] < 0)
+    assert solver.check() == z3.unsat
+    assert encoding.holds("cap").ctx == variables.ctx != z3.main_ctx()
