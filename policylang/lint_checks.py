@@ -245,8 +245,10 @@ def _parties_elsewhere(alloc: ir.Waterfall, step: ir.Step) -> set[str]:
 def example_case(policy: ir.Policy, fixed: dict[str, str], skip: set[str] = frozenset()
                  ) -> tuple[tuple[str, str], ...] | None:
     """A whole case (input → .pol literal) where each `fixed` input has that enum member
-    and every rule and limit not in `skip` holds; checked by running it. None when the
-    solver finds none, or none that a case can spell exactly."""
+    and every rule and limit not in `skip` holds; checked by running it. Preferably one
+    that every limit in `skip` would reject if it applied (so the example shows what gets
+    through the gap), with non-negative amounts and recent dates. None when the solver
+    finds none, or none that a case can spell exactly."""
     from policylang import api
     from policylang.diagnostics import PolicyError
 
@@ -266,7 +268,9 @@ def example_case(policy: ir.Policy, fixed: dict[str, str], skip: set[str] = froz
     tidy = [var >= (recent if f.type.kind is ir.Kind.DATE else 0)
             for f, var in zip(policy.inputs, variables, strict=True)
             if f.type.numeric or f.type.kind in (ir.Kind.DURATION, ir.Kind.DATE)]
-    for extra in (tidy, []):  # non-negative amounts read better; fall back without
+    rejected = [judge.z3.Not(c) for c in (_holds(judge, check) for check in policy.checks
+                                          if check.name in skip) if c is not None]
+    for extra in (rejected + tidy, tidy, []):  # the most telling first; fall back
         model = _model(judge, facts + extra, list(judge.flags))
         if model is None:
             continue

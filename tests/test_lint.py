@@ -93,9 +93,10 @@ def test_warnings_name_declarations_and_give_an_example_for_a_gap() -> None:
     policy = api.load_source(source, "p.pol")
     [gap] = lint(policy, source).warnings
     assert gap.example is not None and dict(gap.example)["borrower"] == "micro_owner"
-    # The example is a real case: no cap applies to it, and it runs.
+    # The example is a real case that every cap would reject, yet it is eligible.
     decision = api.decide(policy, dict(gap.example))
     assert decision["eligible"] is True
+    assert parse_case(policy, dict(gap.example))["loan_amount"] > Decimal(10_000_000)
     # A band edge: the example sits exactly on it, where neither rate cap applies.
     source = (ROOT / "tests" / "lint" / "range_gap.pol").read_text("utf-8")
     policy = api.load_source(source, "p.pol")
