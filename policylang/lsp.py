@@ -1,16 +1,18 @@
 """The language server: `policylang lsp`, LSP over stdio (pygls).
 
-Diagnostics as you type (debounced: a burst of edits is analysed once, DEBOUNCE_SECONDS
-after the last), hover, go-to-definition, find-references, completion, document symbols
-and formatting. Everything it knows comes from `lsp_index.analyze`, i.e. the compiler's
-own parser and checker; this module only translates between that and the protocol,
-including columns: the index counts code points, the client usually UTF-16 units.
+Diagnostics as you type (debounced: an edit after a quiet spell is analysed at once, a
+burst of edits once, DEBOUNCE_SECONDS after its last), hover, go-to-definition,
+find-references, completion, document symbols and formatting. Everything it knows comes
+from `lsp_index.analyze`, i.e. the compiler's own parser and checker; this module only
+translates between that and the protocol, including columns: the index counts code
+points, the client usually UTF-16 units.
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
+import time
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
@@ -51,6 +53,8 @@ class PolicyServer(LanguageServer):
         self.analyses: dict[str, Analysis] = {}
         self.last_indexed: dict[str, Analysis] = {}  # the last analysis that parsed
         self.pending: dict[str, asyncio.Task] = {}
+        self.last_change: dict[str, float] = {}  # monotonic time of the latest edit
+        self.last_done: dict[str, float] = {}  # when the latest analysis ended
 
     def analysis(self, uri: str) -> Analysis:
         """The current analysis, or the last one that parsed when the text does not."""
@@ -70,15 +74,30 @@ class PolicyServer(LanguageServer):
             uri=uri, diagnostics=diagnostics, version=document.version))
 
     def schedule(self, uri: str) -> None:
-        """Analyse after DEBOUNCE_SECONDS without a newer edit to the same document."""
+        """Analyse now after a quiet spell; coalesce a burst of edits into one analysis.
+
+        An edit that comes DEBOUNCE_SECONDS or more after the previous edit and after the
+        last analysis ended is analysed at once (a drafter's keystroke gets diagnostics in
+        the time of one analysis). Edits closer together than that — a paste, a
+        multi-cursor edit, edits queued while an analysis ran — wait until DEBOUNCE_SECONDS
+        pass without another, and only the last text is analysed.
+        """
         previous = self.pending.pop(uri, None)
         if previous is not None:
             previous.cancel()
+        now = time.monotonic()
+        quiet_since = max(self.last_change.get(uri, 0.0), self.last_done.get(uri, 0.0))
+        self.last_change[uri] = now
+        if previous is None and now - quiet_since >= DEBOUNCE_SECONDS:
+            self.refresh(uri)
+            self.last_done[uri] = time.monotonic()
+            return
 
         async def later() -> None:
             await asyncio.sleep(DEBOUNCE_SECONDS)
             self.pending.pop(uri, None)
             self.refresh(uri)
+            self.last_done[uri] = time.monotonic()
 
         self.pending[uri] = asyncio.get_running_loop().create_task(later())
 
@@ -128,7 +147,10 @@ def did_save(ls: PolicyServer, params: lsp.DidSaveTextDocumentParams) -> None:
 @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
 def did_close(ls: PolicyServer, params: lsp.DidCloseTextDocumentParams) -> None:
     uri = params.text_document.uri
-    for table in (ls.analyses, ls.last_indexed, ls.pending):
+    task = ls.pending.pop(uri, None)
+    if task is not None:
+        task.cancel()
+    for table in (ls.analyses, ls.last_indexed, ls.last_change, ls.last_done):
         table.pop(uri, None)
     ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 

@@ -71,11 +71,31 @@ class Reference:
 
 @dataclass
 class Analysis:
+    """Diagnostics at once; the index of names is built on first use (not on every edit)."""
+
     diagnostics: list[Diagnostic]
     ast: n.Policy | None
     policy: ir.Policy | None
-    definitions: dict[Key, Definition] = field(default_factory=dict)
-    references: list[Reference] = field(default_factory=list)
+    source: str = ""
+    _definitions: dict[Key, Definition] = field(default_factory=dict)
+    _references: list[Reference] = field(default_factory=list)
+    _indexed: bool = False
+
+    def _index(self) -> None:
+        if not self._indexed:
+            self._indexed = True
+            if self.ast is not None:
+                _Indexer(self, self.source).run()
+
+    @property
+    def definitions(self) -> dict[Key, Definition]:
+        self._index()
+        return self._definitions
+
+    @property
+    def references(self) -> list[Reference]:
+        self._index()
+        return self._references
 
     def at(self, line: int, column: int) -> Key | None:
         """The key of the name under the cursor (a use or a declaration)."""
@@ -103,8 +123,7 @@ def analyze(source: str, file: str, run_tests: bool = True) -> Analysis:
         policy = check(ast, source)
     except PolicyError as error:
         diagnostics = list(error.diagnostics)
-    analysis = Analysis(diagnostics, ast, policy)
-    _Indexer(analysis, source).run()
+    analysis = Analysis(diagnostics, ast, policy, source)
     if policy is not None and run_tests:
         analysis.diagnostics += test_diagnostics(policy)
     return analysis
@@ -171,16 +190,16 @@ class _Indexer:
 
     def define(self, key: Key, kind: str, name: str, name_range: Range, span: n.Span,
                hover: str) -> None:
-        self.analysis.definitions.setdefault(
+        self.analysis._definitions.setdefault(
             key, Definition(key, kind, name, name_range, to_range(span), hover))
 
     def refer(self, key: Key, at: Range) -> None:
-        self.analysis.references.append(Reference(key, at))
+        self.analysis._references.append(Reference(key, at))
 
     def run(self) -> None:
         for item in self.ast.items:
             self.declare(item)
-        declared = {key[1] for key in self.analysis.definitions if key[0] == "name"}
+        declared = {key[1] for key in self.analysis._definitions if key[0] == "name"}
         for node in _nodes(self.ast.items):
             self.use(node, declared)
 
