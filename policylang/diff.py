@@ -39,6 +39,15 @@ class Change:
     cite_old: str | None = None
     cite_new: str | None = None
 
+    @property
+    def keyword(self) -> str:
+        """`limit`, `book limit`, `meta`, … (`portfolio` for the portfolio's own clauses)."""
+        return self.item.rsplit(" ", 1)[0] if " " in self.item else self.item
+
+    @property
+    def name(self) -> str:
+        return self.item.rsplit(" ", 1)[1] if " " in self.item else ""
+
     def to_json(self) -> dict:
         return {"kind": self.kind, "item": self.item, "aspect": self.aspect, "old": self.old,
                 "new": self.new, "cite_old": self.cite_old, "cite_new": self.cite_new}
@@ -454,7 +463,7 @@ def summary(changes: tuple[Change, ...] | list[Change]) -> str:
         return "no changes"
     counts: dict[str, int] = {}
     for change in changes:
-        word = change.item.rsplit(" ", 1)[0]
+        word = change.keyword
         counts[word] = counts.get(word, 0) + 1
     order = sorted(counts, key=lambda w: -counts[w])
     parts = ", ".join(f"{counts[w]} {_plural(w, counts[w])}" for w in order)

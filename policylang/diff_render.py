@@ -25,7 +25,7 @@ def groups(changes: tuple[Change, ...]) -> dict[str, list[Change]]:
     """Changes by declaration keyword (`limit`, `input`, …), in order of first appearance."""
     out: dict[str, list[Change]] = {}
     for change in changes:
-        out.setdefault(change.item.rsplit(" ", 1)[0], []).append(change)
+        out.setdefault(change.keyword, []).append(change)
     return out
 
 
@@ -50,8 +50,7 @@ def render_text(result: Diff, color: bool = False) -> str:
     for keyword, changes in groups(result.changes).items():
         lines += ["", paint(_BOLD, keyword)]
         for change in changes:
-            name = change.item.rsplit(" ", 1)[1]
-            where = name + (f" {change.aspect}" if change.aspect else "")
+            where = " ".join(part for part in (change.name, change.aspect) if part)
             match change.kind:
                 case "added":
                     body = f"{where}: {change.new}"

@@ -111,6 +111,12 @@ PAIRS = {
         [("changed", "shares split", "amount", "loss", "loss - 1万"),
          ("changed", "waterfall w", "step 2", "split {x: 50%, y: 50%}",
           "split {x: 40%, y: 60%}")]),
+    "the portfolio's order": (
+        [("    start_date: date = 2024-01-01",
+          "    start_date: date = 2024-01-01\n    end_date: date"),
+         ("portfolio order by start_date", "portfolio order by end_date")],
+        [("added", "input end_date", None, None, "date"),
+         ("changed", "portfolio", "order by", "start_date", "end_date")]),
     "portfolio rules": (
         [("stop when > 5%", "stop when > 4%"),
          ('        cite "七"\n',
@@ -358,3 +364,22 @@ def test_readme_shows_the_real_output_of_the_worked_examples(pair, witnesses):
     shown = readme.split(command)[1].split("```")[0]
     # The witness search runs in a z3 context of its own: the same cases in any process.
     assert shown == render_text(diff(api.load(pair[0]), api.load(pair[1]), witnesses))
+
+
+SEEDS = sorted((ROOT / "policies").rglob("*.pol"))
+
+
+@pytest.mark.parametrize("old, new", list(zip(SEEDS, SEEDS[1:] + SEEDS[:1], strict=True)),
+                         ids=lambda p: p.stem)
+def test_unrelated_policies_diff_render_and_confirm_without_error(old, new):
+    result = diff(api.load(old), api.load(new), witnesses=2)
+    assert result.changes
+    for render in (render_text, render_json, render_html):
+        assert render(result)
+    _confirm(result)
+
+
+def test_text_of_a_change_without_a_name():
+    old = api.load_source(BASE, "old.pol")
+    new = api.load_source(_edited(*PAIRS["the portfolio's order"][0]), "new.pol")
+    assert "\nportfolio\n  ~ order by: start_date → end_date\n" in render_text(diff(old, new))
