@@ -366,7 +366,13 @@ def _range_gaps(judge: _Judge, already: set) -> list[LintWarning]:
         facts = [z3.Not(covered), below < point, point < above,
                  z3.substitute(covered, (point, below)), z3.substitute(covered, (point, above))]
         others = [name for name in judge.flags if name not in {c.name for c in group}]
-        model = _model(judge, facts, others)
+        # Preferably a case each limit of the group would reject: it shows what gets
+        # through the gap.
+        rejected = [z3.Not(c) for c in (_holds(judge, limit) for limit in group)
+                    if c is not None]
+        model = _model(judge, facts + rejected, others)
+        if model is None:
+            model = _model(judge, facts, others)
         case = None if model is None else _case(policy, judge, model)
         # Warn only with a witness the interpreter confirms: no guard of the group holds,
         # and every other rule and limit does.
