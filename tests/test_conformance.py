@@ -8,11 +8,12 @@ must stay empty for a finished backend, and a test asserts that it is.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import pytest
 
-from policylang import api, backends
+from policylang import api, backends, ir
 from policylang.cases import parse_case, parse_params
 from policylang.diagnostics import PolicyError
 from tests.conformance.loader import ConformanceCase, load_cases
@@ -54,10 +55,24 @@ def test_conformance(case: ConformanceCase, backend: str) -> None:
 
 
 def run_case(case: ConformanceCase, backend: str) -> dict | PolicyError:
+    compiled = compile_policy(case.policy_source, case.file, backend)
+    if isinstance(compiled, PolicyError):
+        return compiled
+    policy, decide = compiled
     try:
-        policy = api.load_source(case.policy_source, f"{case.file}")
         values = parse_case(policy, case.case)
         params = parse_params(policy, case.params)
-        return BACKENDS[backend](policy)(values, params)
+        return decide(values, params)
+    except PolicyError as error:
+        return error
+
+
+@functools.cache
+def compile_policy(source: str, file: str, backend: str
+                   ) -> tuple[ir.Policy, backends.Backend] | PolicyError:
+    """A policy checked and compiled once per backend: several cases share one policy."""
+    try:
+        policy = api.load_source(source, file)
+        return policy, BACKENDS[backend](policy)
     except PolicyError as error:
         return error

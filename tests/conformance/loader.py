@@ -27,8 +27,11 @@ declarations they need. Directives start at the beginning of a line:
   keys not given are not compared.
 - `error: CODE [at LINE:COL]` — instead of `expect:`, the case must fail with a
   PolicyError carrying a diagnostic with CODE (check errors E1xx–E4xx, input errors E6xx,
-  evaluation errors E610/E611). LINE:COL is the start of the diagnostic's span, LINE
-  counted from 1 at the first line after the `===` header (whatever the wrapping).
+  evaluation errors E610/E611). LINE:COL, given for check errors, is the start of the
+  diagnostic's span, LINE counted from 1 at the first line after the `===` header
+  (whatever the wrapping). Run-time errors carry no position here: generated code
+  reports the code and message only; the interpreter's spans are tested in
+  tests/test_interpret.py.
 
 A directive's JSON may continue on the following lines that start with whitespace.
 Several outcomes may follow one policy: each `case:` [`params:`] `expect:`/`error:` group
