@@ -29,6 +29,7 @@ from typer.testing import CliRunner
 from policylang import api
 from policylang.cases import parse_case
 from policylang.cli import app
+from policylang.formatter import format_source
 from policylang.lint import lint, lint_files
 from policylang.messages import WARNINGS, warnings_table
 
@@ -305,3 +306,20 @@ def test_no_random_case_contradicts_a_warning_on_random_policies() -> None:
         if claims:
             _try_to_refute(policy, claims, 40)
     assert judged >= 30
+
+
+def test_build_prints_the_warnings_and_still_succeeds(tmp_path: Path, monkeypatch) -> None:
+    from policylang import backends
+
+    # The interpreter alone: this is about lint in the build, not about the backends.
+    monkeypatch.setattr(backends, "available", lambda: {"interp": backends.interpreter})
+    policies = tmp_path / "policies"
+    policies.mkdir()
+    source = format_source('policy p "t" {\n  input { loan_amount: money }\n'
+                           '  limit cap: loan_amount <= 500万 cite "1"\n'
+                           '  limit old_cap: loan_amount <= 1000万 cite "2"\n}\n', "p.pol")
+    (policies / "p.pol").write_text(source, encoding="utf-8")
+    result = CliRunner().invoke(app, ["build", str(policies), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "p.pol:6:3: warning[W106]: limit `old_cap` is redundant" in result.output
+    assert "1 warning in 1 file" in result.output
