@@ -10,6 +10,7 @@ Formulas come from the AST, so literals read as written (`1000万`, not 10000000
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from dataclasses import dataclass
 from typing import assert_never
@@ -42,6 +43,7 @@ class Entry:
     guard: str | None
     parts: tuple[tuple[str, str], ...]  # (party, share or step) for shares and waterfalls
     sources: tuple[tuple[str, str], ...]  # (cited article, its text) from the seed
+    terms: tuple[tuple[str, str], ...] = ()  # (input or param it reads, its description)
 
 
 def render_doc(policy: ir.Policy, source: str, seed_text: str | None = None) -> str:
@@ -52,7 +54,9 @@ def render_doc(policy: ir.Policy, source: str, seed_text: str | None = None) -> 
 
     ast = parse(source, policy.file)
     articles = SeedArticles(seed_text) if seed_text else None
-    entries = [_entry(item, articles) for item in ast.items
+    described = {f.name: f.description for f in (*policy.inputs, *policy.params)
+                 if f.description}
+    entries = [_with_terms(_entry(item, articles), item, described) for item in ast.items
                if isinstance(item, n.RuleDecl | n.LimitDecl | n.LetDecl | n.SharesDecl
                              | n.WaterfallDecl)]
     template_text = resources.files("policylang").joinpath("templates/doc.html.j2").read_text(
@@ -119,6 +123,24 @@ def _entry(item: n.RuleDecl | n.LimitDecl | n.LetDecl | n.SharesDecl | n.Waterfa
     sources = tuple(articles.lookup(cite)) if articles and cite else ()
     return Entry(kind, item.name, words, formula, cite,
                  clauses.says.value if clauses.says else None, guard, parts, sources)
+
+
+def _with_terms(entry: Entry, item: n.Decl, described: dict[str, str]) -> Entry:
+    """The entry with the descriptions of the inputs and params its declaration reads."""
+    used = dict.fromkeys(node.name for node in _walk(item) if isinstance(node, n.Name))
+    terms = tuple((name, described[name]) for name in used if name in described)
+    return dataclasses.replace(entry, terms=terms)
+
+
+def _walk(value: object):
+    """Every AST node under `value`, depth first."""
+    if isinstance(value, tuple):
+        for item in value:
+            yield from _walk(item)
+    elif dataclasses.is_dataclass(value) and not isinstance(value, n.Span):
+        yield value
+        for f in dataclasses.fields(value):
+            yield from _walk(getattr(value, f.name))
 
 
 def _step_words(step: n.Step) -> tuple[str, str]:
@@ -306,8 +328,8 @@ class SeedArticles:
         if item is not None:
             item = _numeral(item)
             inner = [b for b in blocks if re.match(rf"[（(]{item}[）)]", b)]
-            if inner:
-                return f"{label}（{item}）", inner[0]
+            if inner:  # the item's own marker is dropped: the label says it
+                return f"{label}（{item}）", re.sub(r"^[（(][^）)]*[）)]\s*", "", inner[0])
         return (label if article else f"{label}、"), "".join(blocks)
 
     def _following(self, start: str, stop: str) -> list[str]:

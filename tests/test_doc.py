@@ -112,11 +112,12 @@ def test_metadata_header(page):
                         "Eligible only if borrower is one of enterprise, individual_business "
                         "and not term is more than 3 years.", "第三条",
                         "本办法所称企业，是指在本市登记的企业和个体工商户。"]),
-    ("rule-enterprise_cap", ["limit enterprise_cap", "loan_amount must be at most 1000万.",
+    ("rule-enterprise_cap", ["loan_amount 贷款本金<script>alert(1)</script>",
+                             "limit enterprise_cap", "loan_amount must be at most 1000万.",
                              "loan_amount <= 1000万", "Applies only when borrower is enterprise.",
-                             "第八条（二）", "（二）企业不超过1000万元。"]),
+                             "第八条（二） 企业不超过1000万元。"]),
     ("rule-loss", ["shares loss", "The risk of loan_amount is split as bank 10%, insurer 90%.",
-                   "三(六)", "（六）风险分担：银行10%，保险公司90%。"]),
+                   "三(六)", "三（六） 风险分担：银行10%，保险公司90%。"]),
     ("rule-claim", ["premium is allocated in order:", "bank takes up to 1万",
                     "what remains is split: a 50%, b 50% (up to 1元)", "c takes whatever remains"]),
 ])
@@ -164,11 +165,11 @@ def test_without_a_seed_text_only_the_citation_is_shown():
 
 @pytest.mark.parametrize(("cite", "expected"), [
     ("第三条", [("第三条", "第三条  本办法所称企业，是指在本市登记的企业和个体工商户。")]),
-    ("第8条（二）", [("第八条（二）", "（二）企业不超过1000万元。")]),
-    ("第八条(一)", [("第八条（一）", "（一）个人不超过300万元；")]),
+    ("第8条（二）", [("第八条（二）", "企业不超过1000万元。")]),
+    ("第八条(一)", [("第八条（一）", "个人不超过300万元；")]),
     ("第三条、第五条", [("第三条", "第三条  本办法所称企业，是指在本市登记的企业和个体工商户。"),
                      ("第五条", "第五条  保费按贷款本金的 1%收取。")]),
-    ("三(五)", [("三（五）", "（五）保费补贴。")]),
+    ("三(五)", [("三（五）", "保费补贴。")]),
     ("第四十条", []),
     ("“代偿补偿机制”段", []),
 ])
@@ -214,7 +215,7 @@ def test_the_command_writes_the_page(tmp_path):
     done = subprocess.run([sys.executable, "-m", "policylang", "doc", str(policy), "-o", str(out),
                            "--source", str(seed)], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
-    assert "（二）企业不超过1000万元。" in out.read_text(encoding="utf-8")
+    assert "企业不超过1000万元。" in out.read_text(encoding="utf-8")
 
 
 def test_the_command_reports_a_bad_policy(tmp_path):

@@ -34,7 +34,7 @@ APT_PACKAGES = ("chromium", "fonts-noto-cjk")
 
 def ensure_chromium() -> Path:
     """Install Debian's chromium and a CJK font when chromium is missing; return its path."""
-    if not CHROMIUM.exists():
+    if not CHROMIUM.exists() or not _has_cjk_font():
         if shutil.which("apt-get") is None:
             pytest.skip("chromium is missing and apt-get is not available to install it")
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
@@ -42,6 +42,14 @@ def ensure_chromium() -> Path:
         subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", *APT_PACKAGES],
                        check=True, env=env, capture_output=True)
     return CHROMIUM
+
+
+def _has_cjk_font() -> bool:
+    """Whether fontconfig knows a font covering Chinese (else the page shows boxes)."""
+    if shutil.which("fc-list") is None:
+        return False
+    listed = subprocess.run(["fc-list", ":lang=zh"], capture_output=True, text=True, check=False)
+    return bool(listed.stdout.strip())
 
 
 def _chromium_flags(profile: Path) -> list[str]:
