@@ -52,7 +52,11 @@ def find_witnesses(old: ir.Policy, new: ir.Policy, changes: tuple[Change, ...],
                 break
             if about in exhausted:
                 continue
-            witness = search.witness(about, formula)
+            try:
+                witness = search.witness(about, formula)
+            except z3.Z3Exception as error:  # a solver failure costs this target only
+                notes.append(f"the solver failed while searching for {about}: {error}")
+                witness = None
             if witness is None:
                 exhausted.add(about)
             else:
@@ -60,6 +64,11 @@ def find_witnesses(old: ir.Policy, new: ir.Policy, changes: tuple[Change, ...],
                 progress = True
         if not progress:
             break
+    notes += [f"the solver ran out of time ({_TIMEOUT_MS} ms) searching for {about}"
+              for about in search.gave_up]
+    notes += [f"{c.item}: a changed default shows only in a case that leaves the field out, "
+              "which the shared case cannot: not searched" for c in changes
+              if c.item.startswith("input ") and c.aspect == "default"]
     return found, notes
 
 
@@ -93,6 +102,7 @@ class _Search:
                                 for term in encoding.inputs.values()}.values())
         self.seen: list[z3.BoolRef] = []  # "differs from an earlier case", one per witness
         self.holds: dict[str, z3.BoolRef] = {}  # check item → it holds in both versions
+        self.gave_up: list[str] = []  # targets where the solver answered `unknown`
 
     # ── targets ──
     def targets(self, changes: tuple[Change, ...]) -> dict[str, z3.BoolRef]:
@@ -168,6 +178,9 @@ class _Search:
             model = self._solve(target, focus)
             if model is None:
                 return None
+            if model == z3.unknown:
+                self.gave_up.append(about)
+                return None
             witness = self._confirm(model, about)
             self.seen.append(self._block(model))
             if witness is not None:
@@ -187,7 +200,7 @@ class _Search:
                 if result == z3.sat:
                     return solver.model()
                 if result == z3.unknown:
-                    return None
+                    return z3.unknown
                 core = solver.unsat_core()
                 if len(core) == 0:
                     return None
