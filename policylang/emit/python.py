@@ -27,7 +27,7 @@ from pydantic import BaseModel
 
 from policylang import ir
 from policylang.deps import unused_inputs, unused_params
-from policylang.emit.base import Emitter, Namespace, camel
+from policylang.emit.base import Emitter, Namespace, camel, identifier
 from policylang.values import format_decimal
 
 # Names the template defines or imports (the runtime's own are added): enum classes must
@@ -74,10 +74,13 @@ class _Module(Emitter):
                                           lambda n: f"m{n}" if n[0] == "_" else n)
                         for e in policy.enums}
         self.fields, self.param_fields = _field_namespace(), _field_namespace()
-        for field in policy.inputs:
-            self.fields[field.name]
-        for param in policy.params:
-            self.param_fields[param.name]
+        for namespace, fields in ((self.fields, policy.inputs),
+                                  (self.param_fields, policy.params)):
+            # Names kept as they are go first, so a renamed field (`class` → `class_`) never
+            # takes a name another field is known by (populate_by_name would be ambiguous).
+            for field in sorted(fields, key=lambda f: namespace.shape(identifier(f.name))
+                                != f.name):
+                namespace[field.name]
         methods = Namespace(frozenset({"case", "params", "decision"}))
         self.lets = {let.name: methods[f"let_{let.name}"] for let in policy.lets}
         self.allocations = {a.name: methods[f"allocation_{a.name}"] for a in policy.allocations}
@@ -411,22 +414,25 @@ def _printable(text: str) -> str:
                    for ch in text)
 
 
-def _wrapped(text: str, width: int) -> list[str]:
-    """Lines of at most `width` display columns, broken at spaces where possible."""
-    lines, line = [], ""
-    for ch in text:
-        if _width(line + ch) > width:
-            head, space, tail = line.rpartition(" ")
-            if space and head.strip():
-                lines.append(head.rstrip())
-                line = tail
+def _wrapped(units: list[str], width: int) -> list[str]:
+    """Lines of at most `width` display columns, broken at spaces where possible; a unit
+    (one character, or its escape) is never split."""
+    lines: list[list[str]] = []
+    line: list[str] = []
+    for unit in units:
+        if _width("".join(line) + unit) > width:
+            if " " in line[1:]:
+                cut = len(line) - line[::-1].index(" ")
+                lines.append(line[:cut - 1])
+                line = line[cut:]
             else:
-                lines.append(line.rstrip())
-                line = ""
-            if ch == " " and not line:
+                lines.append(line)
+                line = []
+            if unit == " " and not line:
                 continue
-        line += ch
-    return [*lines, line.rstrip()] if line.strip() or not lines else lines
+        line.append(unit)
+    lines.append(line)
+    return ["".join(units).rstrip() for units in lines if "".join(units).strip()] or [""]
 
 
 def _text(text: str | None) -> str:
@@ -445,24 +451,26 @@ def _text(text: str | None) -> str:
     return "(" + " ".join(repr(p) for p in [*pieces, piece]) + ")"
 
 
-def _docstring(paragraphs: list[str] | str, indent: int) -> str:
-    """Docstring content: backslashes and quotes escaped, lines wrapped to fit."""
+def _docstring(paragraphs: list[str] | str, indent: int, closing: bool = False) -> str:
+    """Docstring content: backslashes and quotes escaped, lines wrapped to fit; with
+    `closing`, a multi-line docstring ends on a line of its own for the closing quotes."""
     if isinstance(paragraphs, str):
         paragraphs = [paragraphs]
     width = _DOC_WIDTH - indent
-    blocks = [[line.replace("\\", "\\\\").replace('"', '\\"')
-               for line in _wrapped(_printable(p), width)] for p in paragraphs]
+    escape = {"\\": "\\\\", '"': '\\"'}
+    blocks = [_wrapped([escape.get(ch, ch) for ch in _printable(p)], width)
+              for p in paragraphs]
     lines = [line for block in blocks for line in [*block, ""]][:-1]
     if len(lines) == 1:
         return lines[0]
     pad = " " * indent
     return "\n".join([lines[0]] + [pad + line if line else "" for line in lines[1:]]
-                     + [pad])
+                     + ([pad] if closing else []))
 
 
 def _comment(text: str, indent: int) -> list[str]:
     """A comment's lines (without `# `), wrapped to fit at `indent`."""
-    return _wrapped(_printable(text), _DOC_WIDTH - indent - 2)
+    return _wrapped(list(_printable(text)), _DOC_WIDTH - indent - 2)
 
 
 @cache

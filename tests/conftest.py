@@ -1,0 +1,22 @@
+"""Shared pytest options: `--update-goldens` rewrites golden files instead of comparing.
+
+A golden test asks for the `update_goldens` fixture (or reads the option itself); the
+environment variable POLICYLANG_UPDATE_GOLDENS=1 does the same as the switch.
+"""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-goldens", action="store_true", default=False,
+                     help="rewrite golden files from the current output, then review the diff")
+
+
+@pytest.fixture
+def update_goldens(request: pytest.FixtureRequest) -> bool:
+    return bool(request.config.getoption("--update-goldens")
+                or os.environ.get("POLICYLANG_UPDATE_GOLDENS"))
