@@ -41,6 +41,9 @@ class _Checker(Scope):
         self.members: dict[str, list[str]] = {}  # bare member → enums declaring it
         self.inputs: dict[str, ir.Field] = {}
         self.params: dict[str, ir.Field] = {}
+        # Inputs declared without a default: required in every test, even when a
+        # declared default failed to check (that failure is reported once, at the default).
+        self.required_inputs: set[str] = set()
         self.let_nodes: dict[str, n.LetDecl] = {}
         self.let_types: dict[str, ir.Type] = {}
         self.lets: dict[str, ir.Let] = {}
@@ -69,6 +72,8 @@ class _Checker(Scope):
                 case n.InputBlock(fields=fields):
                     for field in fields:
                         self.inputs[field.name] = self._field(field)
+                        if field.default is None:
+                            self.required_inputs.add(field.name)
                 case n.ParamDecl(field=field):
                     self.params[field.name] = self._field(field)
                 case n.SharesDecl() | n.WaterfallDecl():
@@ -183,7 +188,7 @@ class _Checker(Scope):
     def constant(self, expr: n.Expr, expected: ir.Type, what: str) -> ir.Value | None:
         """A compile-time value of the expected type (defaults, shares, test values)."""
         typed = self.typer.expr(expr, constant=True)
-        if is_error(typed.type):
+        if is_error(typed.type) or is_error(expected):  # already reported
             return None
         if typed.type != expected:
             self.error("E207", f"{what} must be {expected}, not {typed.type}", expr.span)
@@ -359,14 +364,7 @@ class _Checker(Scope):
                 self.error("E304", f"party `{part.party}` is listed twice", part.span)
                 continue
             seen.add(part.party)
-            typed = self.typer.expr(part.value, constant=True)
-            if is_error(typed.type):
-                continue
-            if typed.type != expected:
-                self.error("E303", f"a share in {'a ratio' if decl.ratio else 'shares'} must "
-                           f"be a {expected}, not {typed.type}", part.value.span)
-                continue
-            weight = fold_constant(typed, self)
+            weight = self._share(part.value, expected, "a ratio" if decl.ratio else "shares")
             if weight is None:
                 continue
             if weight < 0 or (decl.ratio and weight == 0):
@@ -414,7 +412,7 @@ class _Checker(Scope):
                            part.span)
                 continue
             seen.add(part.party)
-            share = self.constant(part.share, ir.PERCENT, f"the share of `{part.party}`")
+            share = self._share(part.share, ir.PERCENT, "a split")
             cap = self._amount(part.cap, "a cap") if part.cap is not None else None
             if share is not None:
                 if share < 0:
@@ -428,6 +426,18 @@ class _Checker(Scope):
             if total != 1:
                 self.error("E302", f"the split sums to {_percent_text(total)}, not 100%", span)
         return ir.Split(tuple(checked), says, span)
+
+    def _share(self, value: n.Expr, expected: ir.Type, where: str) -> Decimal | None:
+        """A share's constant weight, or None (reported): E303 when it has the wrong type,
+        the same in `shares`, `ratio` and a waterfall's `split`."""
+        typed = self.typer.expr(value, constant=True)
+        if is_error(typed.type):
+            return None
+        if typed.type != expected:
+            self.error("E303", f"a share in {where} must be a {expected}, not {typed.type}",
+                       value.span)
+            return None
+        return fold_constant(typed, self)
 
     def _no_guard(self, clauses: n.Clauses) -> None:
         if clauses.when is not None:

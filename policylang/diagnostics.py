@@ -8,6 +8,7 @@ span. Rendering follows the compiler convention
 
 from __future__ import annotations
 
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -76,9 +77,11 @@ def render(diagnostic: Diagnostic, source: str | None, color: bool = False) -> s
     lines = [f"{bold}{where}{red}{diagnostic.severity}[{diagnostic.code}]{reset}{bold}: "
              f"{diagnostic.message}{reset}"]
     if span and source is not None:
-        source_lines = source.splitlines()
+        # Spans count lines by \n only (the lexer's rule); str.splitlines would also
+        # break at \f, U+2028 and the like and show the wrong line.
+        source_lines = [line.removesuffix("\r") for line in source.split("\n")]
         if 1 <= span.line <= len(source_lines):
-            text = source_lines[span.line - 1].expandtabs(1)
+            text = _printable(source_lines[span.line - 1].expandtabs(1))
             gutter = f"{span.line:>4} | "
             end = span.end_column if span.end_line == span.line else len(text) + 1
             width = max(1, end - span.column)
@@ -90,8 +93,12 @@ def render(diagnostic: Diagnostic, source: str | None, color: bool = False) -> s
     return "\n".join(lines)
 
 
+def _printable(text: str) -> str:
+    """The line with control and line-separator characters (\\f, U+2028, …) shown as one
+    space each, so they neither break the rendered line nor shift the carets."""
+    return "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text)
+
+
 def _display_width(text: str) -> int:
     """Terminal columns: CJK characters take two, so carets line up under Chinese text."""
-    import unicodedata
-
     return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)

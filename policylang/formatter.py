@@ -13,7 +13,7 @@ from __future__ import annotations
 from typing import assert_never
 
 from policylang import nodes as n
-from policylang.parser import parse
+from policylang.parser import keywords, parse
 
 WIDTH = 100
 INDENT = "  "
@@ -152,9 +152,9 @@ class _Printer:
             case n.EnumDecl(name=name, members=members):
                 self._block_open(item.span, f"enum {name} {{")
                 width = max(len(m.name) for m in members) + 1 if members else 0
-                for m in members:
+                for m, next_m in zip(members, [*members[1:], None], strict=True):
                     label = f"{m.name.ljust(width)}{quote(m.label.value)}" if m.label else m.name
-                    self._line(m.span, label, INDENT * 2)
+                    self._line(m.span, label + _separator(next_m and next_m.name), INDENT * 2)
                 self._block_close(item.span)
             case n.InputBlock(fields=fields):
                 self._block_open(item.span, "input {")
@@ -190,17 +190,22 @@ class _Printer:
         self._emit("}", indent, span.end_line)
 
     def _fields(self, fields, indent: str, keyword: str, only: n.Field | None = None) -> None:
+        if not fields:  # `input { }`
+            return
         width = max(len(f.name) for f in fields) + 2
-        heads = {f.name: f"{f.name}:".ljust(width) + f.type.name
+        # Positional, not keyed by name: a field declared twice keeps both declarations.
+        heads = [f"{f.name}:".ljust(width) + f.type.name
                  + (f" = {format_expr(f.default)}" if f.default is not None else "")
-                 for f in fields}
-        col = max(len(h) for h in heads.values()) + 1
-        for f in fields:
+                 for f in fields]
+        col = max(len(h) for h in heads) + 1
+        following = [f.name for f in fields[1:]] + [None]
+        for f, text, next_name in zip(fields, heads, following, strict=True):
             if only is not None and f is not only:
                 continue
-            text = heads[f.name]
             if f.description is not None:
                 text = text.ljust(col) + quote(f.description.value)
+            if not keyword:  # a brace list (`input { … }`), not `param` declarations
+                text += _separator(next_name)
             self._line(f.span, keyword + text, indent)
 
     def _declaration(self, item, group, head: str, sep: str, body: str,
@@ -230,9 +235,9 @@ class _Printer:
         head = " ".join([head, *_clause_texts(item.clauses)])
         self._block_open(item.span, head + " {")
         width = max((len(p.party) for p in item.parts), default=0) + 2
-        for part in item.parts:
-            self._line(part.span, f"{part.party}:".ljust(width) + format_expr(part.value),
-                       INDENT * 2)
+        for part, next_part in zip(item.parts, [*item.parts[1:], None], strict=True):
+            text = f"{part.party}:".ljust(width) + format_expr(part.value)
+            self._line(part.span, text + _separator(next_part and next_part.party), INDENT * 2)
         self._block_close(item.span)
 
     def _waterfall(self, item: n.WaterfallDecl) -> None:
@@ -248,10 +253,11 @@ class _Printer:
                 case n.SplitStep(parts=parts, clauses=clauses):
                     self._block_open(step.span, "split {", inner)
                     width = max((len(p.party) for p in parts), default=0) + 2
-                    for part in parts:
+                    for part, next_part in zip(parts, [*parts[1:], None], strict=True):
                         text = f"{part.party}:".ljust(width) + format_expr(part.share)
                         if part.cap is not None:
                             text += f" up to {format_expr(part.cap)}"
+                        text += _separator(next_part and next_part.party)
                         self._line(part.span, text, inner + INDENT)
                     closing = " ".join(["}", *_clause_texts(clauses)])
                     self._leading(step.span.end_line, inner + INDENT)
@@ -321,10 +327,16 @@ class _Printer:
             return
         self.out.append(f"{indent}{keyword} {{")
         width = max(len(b.name) for b in bindings) + 2
-        for b in bindings:
-            self._line(b.span, f"{b.name}:".ljust(width) + format_expr(b.value),
-                       indent + INDENT)
+        for b, next_b in zip(bindings, [*bindings[1:], None], strict=True):
+            text = f"{b.name}:".ljust(width) + format_expr(b.value)
+            self._line(b.span, text + _separator(next_b and next_b.name), indent + INDENT)
         self.out.append(f"{indent}}}")
+
+
+def _separator(next_name: str | None) -> str:
+    """`,` before an item named like a keyword (`a: money, supersedes: money`): without it
+    the keyword reading wins and the formatted file would not parse."""
+    return "," if next_name is not None and next_name in keywords() else ""
 
 
 def _head_of(item: n.Decl) -> str:

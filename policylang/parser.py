@@ -14,7 +14,7 @@ from decimal import Decimal, InvalidOperation
 from functools import cache
 from importlib import resources
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer, Tree, v_args
 from lark.exceptions import (
     UnexpectedCharacters,
     UnexpectedEOF,
@@ -24,7 +24,7 @@ from lark.exceptions import (
 )
 
 from policylang import nodes as n
-from policylang.diagnostics import PolicyError
+from policylang.diagnostics import Diagnostic, PolicyError
 from policylang.literals import plain_value
 
 MAX_SCALE = 10  # decimal places a literal may carry (docs/semantics.md)
@@ -62,6 +62,16 @@ def _lark() -> Lark:
     )
 
 
+@cache
+def keywords() -> frozenset[str]:
+    """The grammar's word-like keywords (`input`, `supersedes`, `money`, …): a name spelt
+    like one needs a comma before it in a brace list, where the keyword may also stand."""
+    from lark.lexer import PatternStr
+
+    return frozenset(t.pattern.value for t in _lark().terminals
+                     if isinstance(t.pattern, PatternStr) and t.pattern.value.isidentifier())
+
+
 def parse(source: str, file: str = "<string>") -> n.Policy:
     """Parse one policy file. Raises PolicyError (E1xx, E406) on a syntax error."""
     _comments.items = []
@@ -72,6 +82,7 @@ def parse(source: str, file: str = "<string>") -> n.Policy:
     comments = tuple(
         n.Comment(str(tok), _token_span(tok, file)) for tok in _comments.items
     )
+    _check_nesting(tree, file)
     try:
         policy = _ToAst(file).transform(tree)
     except VisitError as wrapped:
@@ -82,6 +93,34 @@ def parse(source: str, file: str = "<string>") -> n.Policy:
     return n.Policy(
         policy.name, policy.title, policy.items, comments, policy.span, policy.name_span
     )
+
+
+# Every later stage (AST building, checking, evaluation, emitters) walks expressions
+# recursively; bounding the depth here keeps them all far from Python's recursion limit.
+MAX_NESTING = 100
+
+
+def _check_nesting(tree: Tree, file: str) -> None:
+    """E107 for each declaration whose parse tree is deeper than MAX_NESTING (iteratively,
+    so that the check itself cannot overflow)."""
+    policy = tree.children[0]
+    diagnostics = []
+    for item in policy.children:
+        if not isinstance(item, Tree):
+            continue
+        depth, stack = 0, [(item, 1)]
+        while stack and depth <= MAX_NESTING:
+            node, level = stack.pop()
+            depth = max(depth, level)
+            stack.extend((child, level + 1) for child in node.children if isinstance(child, Tree))
+        if depth > MAX_NESTING:
+            span = n.Span(file, item.meta.line, item.meta.column, item.meta.end_line,
+                          item.meta.end_column)
+            diagnostics.append(Diagnostic(
+                "E107", f"this declaration nests expressions more than {MAX_NESTING} levels "
+                "deep; split it into lets", span))
+    if diagnostics:
+        raise PolicyError(diagnostics)
 
 
 def parse_value(text: str) -> n.Expr:
@@ -172,6 +211,17 @@ _EXAMPLES: dict[str, list[str]] = {
 }
 
 
+# match_examples compares parser states, and the state at a mistake in the first
+# declaration differs from the one after earlier declarations: try every example both ways.
+_HEAD = 'policy p "t" { '
+_EXAMPLES = {
+    words: [variant for example in examples
+            for variant in ([example, _HEAD + "input { a: money } " + example[len(_HEAD):]]
+                            if example.startswith(_HEAD) else [example])]
+    for words, examples in _EXAMPLES.items()
+}
+
+
 def _syntax_error(error: UnexpectedInput, source: str, file: str) -> PolicyError:
     line, column = error.line, error.column
     if isinstance(error, UnexpectedCharacters):
@@ -208,7 +258,8 @@ def _syntax_error(error: UnexpectedInput, source: str, file: str) -> PolicyError
 
 def _describe_token(token: Token) -> str:
     if token.type in ("NAME", "TEXT", "NUMBER", "MONEY", "PERCENT", "DATE"):
-        return f"{_TOKEN_WORDS.get(token.type, token.type)} {str(token)!r}"
+        words = _TOKEN_WORDS.get(token.type, token.type.lower())
+        return f"{words.removeprefix('a ')} {str(token)!r}"  # "unexpected name 'x'"
     return f"{str(token)!r}"
 
 

@@ -51,8 +51,8 @@ def _case(checker, test: n.TestDecl, bindings, index: int | None):
     given = _bindings(checker, bindings, checker.inputs, "E501", "input")
     given_names = {b.name for b in bindings}
     which = f" case {index}" if index is not None else ""
-    for name, field_ in checker.inputs.items():
-        if field_.default is None and name not in given_names:
+    for name in checker.inputs:
+        if name in checker.required_inputs and name not in given_names:
             checker.error("E502", f"test {test.name.value!r}{which} gives no value for the "
                           f"required input `{name}`", test.name.span)
     return given

@@ -51,13 +51,15 @@ def is_error(type_: ir.Type) -> bool:
 
 def fold_constant(expr: ir.Expr, scope: Scope) -> ir.Value | None:
     """The value of a constant expression, or None (reported) if evaluating it fails."""
-    from policylang.interpret import evaluate_constant
-    from policylang.values import EvalError
+    from policylang.interpret import EvaluationError, evaluate_constant
 
     try:
         return evaluate_constant(expr)
-    except EvalError as error:
-        scope.error(error.code, error.message, expr.span)
+    except EvaluationError as error:
+        # The evaluator names the failing sub-expression; keep its span and go on, so
+        # every other diagnostic of the file is still reported.
+        for diagnostic in error.diagnostics:
+            scope.error(diagnostic.code, diagnostic.message, diagnostic.span or expr.span)
         return None
 
 

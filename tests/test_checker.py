@@ -1,0 +1,218 @@
+"""The bad-program catalogue (`tests/bad/*.pol`) and direct tests of the checker.
+
+Each file under `tests/bad/` is one small complete policy with its expected diagnostics
+written inline, in the style of mypy's test-data:
+
+    limit cap: term <= 500万   # error: E202 @14
+    rule r: a + 1%             # error: E201 @11, E203 @11
+
+expects a diagnostic with that code on THAT line at that (1-based) column. Where a
+trailing comment is impossible or would change the error (end of file, unterminated text,
+an error on a comment line), a line
+
+    # error-at 12:5: E103
+
+anywhere in the file expects the diagnostic at line 12, column 5. The test asserts that
+the SET of (code, line, column) reported by parse + check equals the expected set
+exactly: nothing missing, nothing extra.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from policylang import api
+from policylang.checker import check
+from policylang.diagnostics import PolicyError
+from policylang.messages import CODES
+from policylang.parser import parse
+
+BAD = Path(__file__).resolve().parent / "bad"
+BAD_FILES = sorted(BAD.glob("*.pol"))
+
+_TRAILING = re.compile(r"#\s*error:\s*(?P<items>.*)$")
+_ITEM = re.compile(r"^(?P<code>E\d{3})\s*@(?P<col>\d+)$")
+_AT = re.compile(r"#\s*error-at\s+(?P<line>\d+):(?P<col>\d+):\s*(?P<codes>.*)$")
+
+# Codes that a check of one file (parse + check) can never report, and why.
+NOT_CHECK_TIME: dict[str, str] = {
+    "E506": "a test expectation failing is found by running the tests (`policylang test`)",
+    "E507": "a test that cannot be evaluated (a param without a default and not given) is "
+            "found by running the tests",
+    "E601": "case input: an unknown field in a case JSON / book",
+    "E602": "case input: a required field missing from a case JSON / book",
+    "E603": "case input: a value of the wrong type in a case JSON / book",
+    "E604": "case input: an unknown enum member in a case JSON / book",
+    "E605": "case input: an unknown --param",
+    "E606": "case input: a param with no default not given at evaluation",
+    "E607": "an unreadable file, case or book (I/O, not the policy's text)",
+    "E608": "a book column that cannot be used (book evaluation)",
+    "E609": "a book out of date order (portfolio evaluation)",
+    "E612": "a construct a SQL dialect cannot translate (`compile --target sql --dialect`)",
+}
+# E610 (division by zero) and E611 (evaluation error) are evaluation errors, but the
+# checker folds constants (defaults, shares, test values), so they do occur at check
+# time and are in the catalogue.
+
+
+def expected_diagnostics(path: Path) -> set[tuple[str, int, int]]:
+    expected: set[tuple[str, int, int]] = set()
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        at = _AT.search(line)
+        if at:
+            codes = [c.strip() for c in at["codes"].split(",")]
+            assert all(re.fullmatch(r"E\d{3}", c) for c in codes), \
+                f"{path.name}:{number}: bad expectation {at['codes']!r}"
+            expected |= {(c, int(at["line"]), int(at["col"])) for c in codes}
+            continue
+        trailing = _TRAILING.search(line)
+        if trailing:
+            for item in trailing["items"].split(","):
+                match = _ITEM.match(item.strip())
+                assert match, f"{path.name}:{number}: bad expectation {item.strip()!r}"
+                expected.add((match["code"], number, int(match["col"])))
+    return expected
+
+
+def reported_diagnostics(source: str, file: str) -> set[tuple[str, int, int]] | None:
+    """(code, line, column) of every diagnostic of parse + check; None if it checks."""
+    try:
+        api.load_source(source, file)
+    except PolicyError as error:
+        return {(d.code, d.span.line, d.span.column) if d.span else (d.code, 0, 0)
+                for d in error.diagnostics}
+    return None
+
+
+def _format(diagnostics: set[tuple[str, int, int]]) -> str:
+    return "\n".join(f"  {line}:{col} {code}" for code, line, col in
+                     sorted(diagnostics, key=lambda d: (d[1], d[2], d[0]))) or "  (none)"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [pytest.param(p, id=p.name) for p in BAD_FILES],
+)
+def test_bad_program(path: Path) -> None:
+    expected = expected_diagnostics(path)
+    assert expected, f"{path.name} states no expected diagnostic"
+    reported = reported_diagnostics(path.read_text(encoding="utf-8"), path.name)
+    assert reported is not None, f"{path.name} checks without any diagnostic"
+    assert reported == expected, (
+        f"{path.name}\nmissing:\n{_format(expected - reported)}\n"
+        f"unexpected:\n{_format(reported - expected)}")
+
+
+def test_catalogue_is_large_enough() -> None:
+    assert len(BAD_FILES) >= 55
+
+
+def test_every_check_time_code_is_in_the_catalogue() -> None:
+    covered = set()
+    for path in BAD_FILES:
+        covered |= {code for code, _, _ in expected_diagnostics(path)}
+    assert set(NOT_CHECK_TIME) <= set(CODES), "an excluded code is not registered"
+    assert not covered & set(NOT_CHECK_TIME), "a code said not to occur at check time does"
+    missing = set(CODES) - set(NOT_CHECK_TIME) - covered
+    assert not missing, f"codes without a bad program: {sorted(missing)}"
+
+
+def test_expectations_name_registered_codes() -> None:
+    for path in BAD_FILES:
+        for code, _, _ in expected_diagnostics(path):
+            assert code in CODES, f"{path.name}: {code} is not a registered code"
+
+
+# ── direct tests of checker behaviour ──────────────────────────────────────
+
+HEAD = '''policy p "t" {
+  input {
+    loan_amount: money
+    rate: percent
+  }
+'''
+
+
+def _errors(body: str) -> list:
+    with pytest.raises(PolicyError) as info:
+        api.load_source(HEAD + body + "}\n", "p.pol")
+    return info.value.diagnostics
+
+
+def test_cycle_is_named_in_order() -> None:
+    [diag] = _errors("  let a = b + 1元\n  let b = c + 1元\n  let c = a + 1元\n")
+    assert diag.code == "E401"
+    # the whole cycle, in dependency order, closed on the name it starts with
+    names = diag.message.removeprefix("cycle: ").split(" → ")
+    assert names[0] == names[-1]
+    assert " ".join(names[:-1]) in ("a b c", "b c a", "c a b")
+    # reported on the name of the let the cycle starts with
+    line = {"a": 6, "b": 7, "c": 8}[names[0]]
+    assert (diag.span.line, diag.span.column) == (line, 7)
+
+
+def test_self_cycle() -> None:
+    [diag] = _errors("  let a = a + 1元\n")
+    assert diag.code == "E401"
+    assert "a → a" in diag.message
+
+
+def test_cycle_through_an_allocation() -> None:
+    [diag] = _errors("  let amount = s.bank\n  shares s of amount { bank: 40%  fund: 60% }\n")
+    assert diag.code == "E401"
+    assert "amount" in diag.message and "s" in diag.message
+
+
+def test_shares_sum_gives_the_actual_sum() -> None:
+    [diag] = _errors("  shares s { bank: 20%  fund: 70.5% }\n")
+    assert diag.code == "E301"
+    assert "90.5%" in diag.message and "100%" in diag.message
+
+
+def test_split_sum_gives_the_actual_sum() -> None:
+    [diag] = _errors("  waterfall w(loan_amount) {\n    split { a: 60%  b: 60% }\n  }\n")
+    assert diag.code == "E302"
+    assert "120%" in diag.message
+
+
+def test_unknown_name_suggests_a_close_one() -> None:
+    [diag] = _errors("  rule r: loan_amont > 0元\n")
+    assert diag.code == "E402"
+    assert any("loan_amount" in note for note in diag.notes)
+
+
+def test_unit_error_says_which_units() -> None:
+    [diag] = _errors("  let x = loan_amount + rate\n")
+    assert diag.code == "E201"
+    assert "money + percent" in diag.message
+    assert any("amount * rate" in note for note in diag.notes)
+
+
+def test_duplicate_names_the_first_declaration() -> None:
+    [diag] = _errors("  let x = 1元\n  let x = 2元\n")
+    assert diag.code == "E403"
+    assert "line 6" in diag.message
+    assert (diag.span.line, diag.span.column) == (7, 7)
+
+
+def test_all_diagnostics_are_collected_and_sorted() -> None:
+    diags = _errors("  rule b: rate + 1元 > 0元\n  rule a: nope\n  let c: bool = 1元\n")
+    assert [d.code for d in diags] == ["E201", "E402", "E207"]
+    positions = [(d.span.line, d.span.column) for d in diags]
+    assert positions == sorted(positions)
+
+
+def test_one_mistake_gives_one_diagnostic() -> None:
+    # an unknown name deep in an expression does not also give unit or bool errors
+    [diag] = _errors("  rule r: (nope + 1元) * 2 > loan_amount and rate < 5%\n")
+    assert diag.code == "E402"
+
+
+def test_checks_without_source_text() -> None:
+    tree = parse(HEAD + "  rule r: rate > 1元\n}\n", "p.pol")
+    with pytest.raises(PolicyError) as info:
+        check(tree)
+    assert info.value.code == "E202"
