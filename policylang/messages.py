@@ -15,6 +15,7 @@ CODES: dict[str, str] = {
     "E104": "unterminated text",
     "E105": "invalid literal",
     "E106": "a file holds exactly one policy",
+    "E107": "an expression is nested too deeply",
     # E2xx: types and units
     "E201": "operands have incompatible units",
     "E202": "comparison of values of different types",
@@ -71,6 +72,7 @@ CODES: dict[str, str] = {
     "E608": "a book column cannot be used",
     "E610": "division by zero",
     "E611": "evaluation error",
+    "E612": "a construct the chosen SQL dialect cannot compute exactly",
 }
 
 
