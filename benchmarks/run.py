@@ -120,21 +120,6 @@ def _repeat(size: int) -> int:
 
 # --- per-case paths ---------------------------------------------------------------------
 
-def load_python_module(policy):
-    """The generated module, registered in sys.modules so that its pydantic models can
-    resolve their annotations (backends.load_python_module does not register it)."""
-    import types
-
-    from policylang.emit.python import emit_python
-
-    name = f"policylang_generated_{policy.name}"
-    module = types.ModuleType(name)
-    sys.modules[name] = module
-    exec(compile(emit_python(policy), f"<generated {policy.name}.py>", "exec"),  # noqa: S102
-         module.__dict__)
-    return module
-
-
 def sample_cases(policy, book: Path, count: int) -> list[dict]:
     cursor = duckdb.connect().execute(
         f"SELECT * EXCLUDE (loan_id) FROM read_parquet('{book}') LIMIT {count}")
@@ -152,7 +137,7 @@ def per_case_paths(policy, params, book: Path, settings: Settings, is_foshan: bo
         evaluate(policy, c, params) for c in cases), len(cases), repeat=1)
     reference = hand.from_decisions(decisions) if is_foshan else None
     try:
-        module = load_python_module(policy)
+        module = backends.load_python_module(policy)
         types_ = {f.name: f.type for f in policy.inputs}
         raw = [{k: backends._as_input(x, types_[k]) for k, x in c.items()} for c in cases]
         raw_params = {p.name: backends._as_input(params[p.name], p.type)
