@@ -234,6 +234,12 @@ class _Indexer:
                     self.define(("part", item.name, party), "part", party,
                                 _word_range(self.lines, span, party, skip), span,
                                 hovers.part(item, party))
+                if isinstance(item, n.WaterfallDecl) and not any(
+                        isinstance(step, n.RestStep) for step in item.steps):
+                    self.define(("part", item.name, ir.UNALLOCATED), "part", ir.UNALLOCATED,
+                                to_range(item.name_span), item.span,
+                                f"**part** `{item.name}.{ir.UNALLOCATED}`: what no step of "
+                                "the waterfall takes (it has no `rest`); type `money`")
             case n.TestDecl(name=name):
                 self.define(("test", name.value), "test", name.value, to_range(name.span),
                             item.span, f"test “{name.value}”")

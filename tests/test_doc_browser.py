@@ -38,9 +38,11 @@ def ensure_chromium() -> Path:
         if shutil.which("apt-get") is None:
             pytest.skip("chromium is missing and apt-get is not available to install it")
         env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        subprocess.run(["apt-get", "update"], check=True, env=env, capture_output=True)
-        subprocess.run(["apt-get", "install", "-y", "--no-install-recommends", *APT_PACKAGES],
-                       check=True, env=env, capture_output=True)
+        as_root = [] if os.geteuid() == 0 else ["sudo", "-n", "-E"]
+        subprocess.run([*as_root, "apt-get", "update"], check=True, env=env,
+                       capture_output=True)
+        subprocess.run([*as_root, "apt-get", "install", "-y", "--no-install-recommends",
+                        *APT_PACKAGES], check=True, env=env, capture_output=True)
     return CHROMIUM
 
 
