@@ -226,3 +226,13 @@ def test_the_command_reports_a_bad_policy(tmp_path):
     assert done.returncode == 1
     assert "error[E2" in done.stderr and "Traceback" not in done.stderr
     assert not policy.with_suffix(".html").exists()
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "policies").rglob("*.pol")), ids=lambda p: p.name)
+def test_every_seed_policy_has_a_page(path):
+    policy = api.load(path)
+    page = render_doc(policy, api.read_source(path))
+    for check in policy.checks:
+        assert f'id="rule-{check.name}"' in page
+    assert page.count('class="example"') == len(policy.tests)
+    assert 'class="badge fail"' not in page  # the seed policies' tests all pass

@@ -286,6 +286,13 @@ def test_utf16_columns_after_chinese_text(client):
     (diagnostic,) = client.diagnostics(20)
     assert diagnostic["code"].startswith("E1")
     assert diagnostic["range"]["start"] == _position(text, "；")
+    # While the text does not parse, requests answer from the last version that did.
+    result = client.request("textDocument/completion", {
+        "textDocument": {"uri": URI}, "position": _position(text, "expect eligible")})
+    assert {"loan_amount", "premium"} <= {item["label"] for item in result["items"]}
+    hover = client.request("textDocument/hover", {
+        "textDocument": {"uri": URI}, "position": _position(text, "premium", 1, 1)})
+    assert "**let** `premium`" in hover["contents"]["value"]
 
 
 def test_the_vscode_extension_launches_this_server():
