@@ -16,11 +16,11 @@ analyses ("can this guard ever hold", "is this part always zero") can ask it too
 
 What is encoded, and how:
 - money, percent and number are reals; a case input takes values on a grid (money to the
-  fen, percents to 10⁻⁸, numbers to 10⁻⁴: an integer times the step), so models are
-  values a user could type; bool is a z3 Bool; an enum input is an integer code of its
-  member (codes are given by member name in `Variables`, so two versions agree);
-  a date is its ordinal day; a duration is a whole number of months, or of days when the
-  policy uses it with days.
+  fen, percents and numbers to 10⁻¹⁰, the finest a case can give: an integer times the
+  step), so models are values a user could type (params are plain reals); bool is a z3
+  Bool; an enum input is an integer code of its member (codes are given by member name
+  in `Variables`, so two versions agree); a date is its ordinal day; a duration is a
+  whole number of months, or of days when the policy uses it with days.
 - arithmetic is exact over the rationals. The interpreter rounds each `*` and `/` to 10
   places and reports allocation parts to the fen; the encoding does not, so an answer
   that lies within that rounding of a boundary must be confirmed by running the
@@ -58,8 +58,9 @@ from policylang import values as v
 
 __all__ = ["Encoding", "Unsupported", "Variables", "GRID", "real", "plain", "same"]
 
-# The grid a case input's value lies on: money to the fen, percents to 10^-8, numbers 10^-4.
-GRID = {ir.Kind.MONEY: 100, ir.Kind.PERCENT: 10**8, ir.Kind.NUMBER: 10**4}
+# The grid a case input's value lies on: money to the fen, percents and numbers to 10^-10.
+GRID = {ir.Kind.MONEY: 100, ir.Kind.PERCENT: 10**v.SCALE_PLACES,
+        ir.Kind.NUMBER: 10**v.SCALE_PLACES}
 _PLAUSIBLE_DATES = (datetime.date(1990, 1, 1).toordinal(), datetime.date(2100, 12, 31).toordinal())
 
 
@@ -119,14 +120,17 @@ class Variables:
     def member(self, code: int) -> str:
         return next(name for name, c in self._codes.items() if c == code)
 
-    def input(self, field: ir.Field, unit: str = "month"):
-        """The term of an input: a real (on its grid), Bool, Int (enum code, date ordinal)
-        or `_Duration`. The first encoding to ask fixes a duration's unit."""
+    def input(self, field: ir.Field, unit: str = "month", grid: bool = True):
+        """The term of an input: a real (on its grid, unless `grid` is false), Bool, Int
+        (enum code, date ordinal) or `_Duration`. The first encoding to ask fixes a
+        duration's unit."""
         key = (field.name, str(field.type))
         if key not in self._inputs:
             name = f"{self.prefix}{field.name}:{field.type}"
             kind = field.type.kind
             match kind:
+                case ir.Kind.MONEY | ir.Kind.PERCENT | ir.Kind.NUMBER if not grid:
+                    self._inputs[key] = z3.Real(name, self.ctx)
                 case ir.Kind.MONEY | ir.Kind.PERCENT | ir.Kind.NUMBER:
                     raw = z3.Int(name, self.ctx)
                     self._raw[key] = raw
@@ -175,7 +179,7 @@ class Encoding:
         self.params: dict[str, object] = {}
         for field in policy.params:
             own = Variables(f"{self.tag}.param.", self.ctx)  # params are not shared
-            term = own.input(field, units.get(field.name, "month"))
+            term = own.input(field, units.get(field.name, "month"), grid=False)
             self.params[field.name] = term
             self._facts(field, term, input_=False)
 
