@@ -45,6 +45,11 @@ class Change:
         return self.item.rsplit(" ", 1)[0] if " " in self.item else self.item
 
     @property
+    def effect(self) -> ChangeKind:
+        """What happened to the part named by `aspect` (or the whole declaration)."""
+        return "added" if self.old is None else "removed" if self.new is None else "changed"
+
+    @property
     def name(self) -> str:
         return self.item.rsplit(" ", 1)[1] if " " in self.item else ""
 
@@ -170,8 +175,10 @@ def _matched(olds, news, word: str | None, text, aspects) -> list[Change]:
                                   _cite(decl)))
                 continue
             before = old_by[name_key]
-            for kind, aspect, a, b in aspects(before, decl):
-                out.append(Change(kind, _item(name_key), aspect, a, b, _cite(before),
+            # The declaration is changed even where a part of it (a guard, a member, a
+            # party, a step) was added or removed: `old` or `new` is then None.
+            for _, aspect, a, b in aspects(before, decl):
+                out.append(Change("changed", _item(name_key), aspect, a, b, _cite(before),
                                   _cite(decl)))
     return out
 
@@ -366,7 +373,7 @@ def _book_aspects(a: ir.BookRule, b: ir.BookRule) -> list[tuple]:
 
 def _portfolio(old: ir.Portfolio | None, new: ir.Portfolio | None) -> list[Change]:
     out = _compare("order by", old and old.order_by, new and new.order_by)
-    changes = [Change(kind, "portfolio", aspect, a, b) for kind, aspect, a, b in out]
+    changes = [Change("changed", "portfolio", aspect, a, b) for _, aspect, a, b in out]
     return changes + _matched(old.rules if old else (), new.rules if new else (), None,
                               _book_text, _book_aspects)
 

@@ -34,8 +34,6 @@ def citation(change: Change) -> str:
         return change.cite_new or change.cite_old or ""
     if change.aspect == "cite":  # the change itself shows both
         return ""
-    if change.cite_old == change.cite_new:
-        return change.cite_old or ""
     return f"{change.cite_old or '—'} → {change.cite_new or '—'}"
 
 
@@ -51,7 +49,7 @@ def render_text(result: Diff, color: bool = False) -> str:
         lines += ["", paint(_BOLD, keyword)]
         for change in changes:
             where = " ".join(part for part in (change.name, change.aspect) if part)
-            match change.kind:
+            match change.effect:
                 case "added":
                     body = f"{where}: {change.new}"
                 case "removed":
@@ -59,7 +57,7 @@ def render_text(result: Diff, color: bool = False) -> str:
                 case _:
                     body = f"{where}: {change.old} → {change.new}"
             cite = citation(change)
-            lines.append("  " + paint(_COLOUR[change.kind], f"{_MARK[change.kind]} {body}")
+            lines.append("  " + paint(_COLOUR[change.effect], f"{_MARK[change.effect]} {body}")
                          + (paint(_DIM, f"  [{cite}]") if cite else ""))
     if result.witnesses:
         lines += ["", paint(_BOLD, f"witnesses ({len(result.witnesses)} confirmed by the "
