@@ -4,6 +4,7 @@ its stdin/stdout, exactly as an editor talks to it."""
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 import time
@@ -304,6 +305,38 @@ def test_the_vscode_extension_launches_this_server():
     assert grammar["scopeName"] == manifest["contributes"]["grammars"][0]["scopeName"]
     client_source = (root / "extension.js").read_text(encoding="utf-8")
     assert '"lsp"' in client_source and "vscode-languageclient" in client_source
+    assert manifest["main"] == "./extension.js"
+    assert "vscode-languageclient" in manifest["dependencies"]
+
+
+def test_the_textmate_grammar_scopes_policy_tokens():
+    """Each pattern compiles, and the grammar classifies a policy's tokens like the lexer."""
+    import re
+
+    root = Path(__file__).resolve().parent.parent / "editors" / "vscode"
+    grammar = json.loads((root / "syntaxes" / "policylang.tmLanguage.json")
+                         .read_text(encoding="utf-8"))
+    patterns = {}
+    for rule in grammar["repository"].values():
+        for pattern in rule.get("patterns", [rule]):
+            if "match" in pattern:
+                patterns[pattern.get("name", "declared")] = re.compile(pattern["match"])
+    line = 'limit cap: loan_amount <= 1000万 when term <= 18个月 cite "第十条"  # 注释'
+    def found(scope: str) -> list[str]:
+        return [m.group(0) for m in patterns[scope].finditer(line)]
+    assert found("storage.type.declaration.policylang") == ["limit"]
+    assert found("constant.numeric.money.policylang") == ["1000万"]
+    assert found("constant.numeric.duration.policylang") == ["18个月"]
+    assert found("keyword.control.policylang") == ["when", "cite"]
+    assert found("comment.line.number-sign.policylang") == ["# 注释"]
+
+
+@pytest.mark.skipif(shutil.which("node") is None, reason="Node.js is not installed")
+def test_the_extension_client_is_valid_javascript():
+    root = Path(__file__).resolve().parent.parent / "editors" / "vscode"
+    checked = subprocess.run(["node", "--check", str(root / "extension.js")],
+                             capture_output=True, text=True, check=False)
+    assert checked.returncode == 0, checked.stderr
 
 
 # ── in process: the index on every state a half-typed file passes through ──
