@@ -1,8 +1,9 @@
 """The shared conformance suite (tests/conformance/*.test), run on every backend.
 
 Each case is a small policy, a case and params, and either the expected decision (every
-top-level key given is compared exactly) or the expected error code (and, for check
-errors, its line and column). Backends listed in SKIPS may skip named cases; the list
+top-level key given is compared exactly, key order included) or the expected error code
+(and, for check errors, its line and column). The format is described in
+tests/conformance/loader.py. Backends listed in SKIPS may skip named cases; the list
 must stay empty for a finished backend, and a test asserts that it is.
 """
 
@@ -52,6 +53,17 @@ def test_conformance(case: ConformanceCase, backend: str) -> None:
     assert not isinstance(outcome, PolicyError), f"{case.title}: unexpected error {outcome}"
     for key, expected in case.expect.items():
         assert outcome[key] == expected, f"{case.title}: {key}"
+        # DESIGN.md §4: keys keep declaration order (lets, allocations, parties, failures).
+        assert in_order(outcome[key]) == in_order(expected), f"{case.title}: {key} order"
+
+
+def in_order(value: object) -> object:
+    """A JSON value with every object as its list of (key, value) pairs, so == sees order."""
+    if isinstance(value, dict):
+        return [(key, in_order(item)) for key, item in value.items()]
+    if isinstance(value, list):
+        return [in_order(item) for item in value]
+    return value
 
 
 def run_case(case: ConformanceCase, backend: str) -> dict | PolicyError:

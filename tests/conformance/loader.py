@@ -23,8 +23,9 @@ declarations they need. Directives start at the beginning of a line:
 - `params: {JSON}` — the `--param` values (strings, as given on the command line, or
   JSON values); `{}` if absent, so params take their defaults.
 - `expect: {JSON}` — the expected decision: every top-level key given (`eligible`,
-  `failures`, `values`, `allocations`, …) must equal the backend's decision exactly;
-  keys not given are not compared.
+  `failures`, `values`, `allocations`, …) must equal the backend's decision exactly,
+  the order of object keys included (DESIGN.md §4: declaration order); keys not given
+  are not compared.
 - `error: CODE [at LINE:COL]` — instead of `expect:`, the case must fail with a
   PolicyError carrying a diagnostic with CODE (check errors E1xx–E4xx, input errors E6xx,
   evaluation errors E610/E611). LINE:COL, given for check errors, is the start of the
