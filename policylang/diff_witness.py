@@ -323,10 +323,14 @@ def _differences(a: dict, b: dict) -> list[str]:
         out.append(f"{word(a['eligible'])} → {word(b['eligible'])}")
     failed_a = {f["rule"]: f for f in a["failures"]}
     failed_b = {f["rule"]: f for f in b["failures"]}
-    for name in [*failed_b, *failed_a]:
+    for name in [*failed_b, *(n for n in failed_a if n not in failed_b)]:
         if (name in failed_a) != (name in failed_b):
-            out.append(f"{failed_b.get(name, failed_a.get(name))['kind']} {name}: "
-                       + ("holds → fails" if name in failed_b else "fails → holds"))
+            failure = failed_b.get(name) or failed_a[name]
+            version = "new" if name in failed_b else "old"
+            where = f" (value {failure['value']}, {version} bound {failure['bound']})" \
+                if failure["kind"] == "limit" else ""
+            out.append(f"{failure['kind']} {name}: "
+                       + ("holds → fails" if name in failed_b else "fails → holds") + where)
     for name, value in b["values"].items():
         if name in a["values"] and a["values"][name] != value:
             out.append(f"let {name}: {a['values'][name]} → {value}")

@@ -174,7 +174,8 @@ def test_witnesses_for_a_changed_bound_are_confirmed_and_one_per_change_first():
     assert [w.about for w in result.witnesses[:2]] == ["limit cap", "waterfall w"]
     cap = result.witnesses[0]
     assert cap.case["k"] == "a" and cap.old["eligible"] is False and cap.new["eligible"] is True
-    assert "limit cap: fails → holds" in cap.differences
+    [why] = [d for d in cap.differences if d.startswith("limit cap: fails → holds (value ")]
+    assert why.endswith(", old bound 5000000.00)")
     _confirm(result)
 
 
