@@ -295,6 +295,20 @@ def _parties(item: n.SharesDecl | n.WaterfallDecl) -> Iterator[tuple[str, n.Span
                     yield part.party, part.span, 0
 
 
+def _params_only(policy: ir.Policy, expr: object, defaults: dict[str, object]) -> bool:
+    """Whether an IR expression reads only constants and params that have defaults."""
+    for node in _nodes(expr):
+        match node:
+            case ir.InputRef() | ir.PartRef():
+                return False
+            case ir.ParamRef(name=name) if defaults.get(name) is None:
+                return False
+            case ir.LetRef(name=name) if not _params_only(policy, policy.let(name).expr,
+                                                          defaults):
+                return False
+    return True
+
+
 def _cite_line(clauses: n.Clauses) -> str:
     lines = ""
     if clauses.cite:
@@ -337,10 +351,29 @@ class _Hovers:
             case n.LimitDecl(name=name, subject=subject, op=op, bound=bound):
                 head = f"**limit** `{name}`"
                 body = (f"```pol\n{format_expr(subject)} {op} {format_expr(bound)}\n```"
-                        f"\n\nbound: `{format_expr(bound)}`")
+                        f"\n\nbound: `{format_expr(bound)}`" + self._bound_value(name))
         if item.clauses.when is not None:
             body += f"\n\napplies when `{format_expr(item.clauses.when)}`"
         return f"{head}\n\n{body}{_cite_line(item.clauses)}"
+
+    def _bound_value(self, limit: str) -> str:
+        """` = 5.22%` when the bound depends on params only (evaluated at their defaults)."""
+        if self.policy is None:
+            return ""
+        found = next((c for c in self.policy.checks
+                      if isinstance(c, ir.Limit) and c.name == limit), None)
+        defaults = {p.name: p.default for p in self.policy.params}
+        if found is None or isinstance(found.bound, ir.Const) or not _params_only(
+                self.policy, found.bound, defaults):
+            return ""
+        from policylang.interpret import Evaluator
+        from policylang.values import literal
+
+        try:
+            value = Evaluator(self.policy, {}, defaults).expr(found.bound)
+        except PolicyError:  # e.g. a division by zero at the defaults
+            return ""
+        return f" = `{literal(value, found.bound.type)}` at the params' defaults"
 
     def _let_type(self, name: str) -> str | None:
         if self.policy is None:

@@ -31,6 +31,7 @@ policy lsp_demo "演示政策" {
   rule rate_rule: lpr < 5%
   shares first_loan_loss of loan_amount cite "三(六)" { bank: 10%  insurer: 90% }
   waterfall claim(overdue) { take bank up to 1万  rest insurer }
+  limit fee_cap: premium <= lpr * 1亿
   test "企业 1000万" {
     given { borrower: enterprise  loan_amount: 1000万 }
     expect eligible
@@ -185,6 +186,8 @@ def test_a_failing_test_block_is_a_diagnostic_on_its_line():
     ("premium", 1, ["**let** `premium`", "type `money`", "loan_amount * 1%", "三(五)"]),
     ("enterprise_cap", 0, ["**limit** `enterprise_cap`", "bound: `1000万`", "三(二)",
                            "applies when `borrower == enterprise`"]),
+    ("fee_cap", 0, ["**limit** `fee_cap`", "bound: `lpr * 1亿`",
+                    "= `3450000元` at the params' defaults"]),
     ("enterprise", 2, ["`borrower_kind.enterprise`", "企业"]),
     ("insurer", 2, ["**part** `first_loan_loss.insurer`", "money", "三(六)"]),
 ])
@@ -222,11 +225,11 @@ def test_find_references(client):
         "context": {"includeDeclaration": True}})
     lines = sorted(location["range"]["start"]["line"] for location in result)
     # declared on line 5; used by premium, enterprise_cap, the shares and the test's given
-    assert lines == [5, 9, 10, 12, 15]
+    assert lines == [5, 9, 10, 12, 16]
     without = client.request("textDocument/references", {
         "textDocument": {"uri": URI}, "position": _position(GOOD, "enterprise", 0, 2),
         "context": {"includeDeclaration": False}})
-    assert sorted(loc["range"]["start"]["line"] for loc in without) == [10, 15]
+    assert sorted(loc["range"]["start"]["line"] for loc in without) == [10, 16]
 
 
 def test_completion_offers_names_keywords_and_parts(client):
