@@ -40,7 +40,7 @@ def find_witnesses(old: ir.Policy, new: ir.Policy, changes: tuple[Change, ...],
     targets = search.targets(changes)
     changed = {change.item for change in changes}
     notes = [note for item, note in search.notes() if item in changed]
-    if any(c.item.split(" ")[0] in ("monitor", "budget", "book") for c in changes):
+    if any(c.keyword in ("monitor", "budget", "book limit", "portfolio") for c in changes):
         notes.append("portfolio rules decide over a book of cases, not one case: "
                      "no witnesses are searched for their changes")
     found: list[Witness] = []
@@ -178,7 +178,7 @@ class _Search:
             model = self._solve(target, focus)
             if model is None:
                 return None
-            if model == z3.unknown:
+            if isinstance(model, z3.CheckSatResult):  # the solver gave up
                 self.gave_up.append(about)
                 return None
             witness = self._confirm(model, about)
@@ -187,7 +187,10 @@ class _Search:
                 return witness
         return None
 
-    def _solve(self, target: z3.BoolRef, focus: z3.BoolRef) -> z3.ModelRef | None:
+    def _solve(self, target: z3.BoolRef, focus: z3.BoolRef
+               ) -> z3.ModelRef | z3.CheckSatResult | None:
+        """A model of the target (as many preferences kept as z3 allows), None when there
+        is none, `z3.unknown` when the solver gave up."""
         solver = self.solver
         solver.push()
         try:
