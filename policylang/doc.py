@@ -19,7 +19,7 @@ from policylang import ir
 from policylang import nodes as n
 from policylang.diagnostics import PolicyError
 from policylang.formatter import format_expr
-from policylang.highlight import highlight_css, highlight_html
+from policylang.highlight import highlight_css, highlight_html, highlight_inline
 from policylang.parser import parse
 from policylang.values import literal
 
@@ -44,6 +44,11 @@ class Entry:
     parts: tuple[tuple[str, str], ...]  # (party, share or step) for shares and waterfalls
     sources: tuple[tuple[str, str], ...]  # (cited article, its text) from the seed
     terms: tuple[tuple[str, str], ...] = ()  # (input or param it reads, its description)
+
+    @property
+    def formula_html(self) -> str:
+        """The formula highlighted (Pygments escapes the text)."""
+        return highlight_inline(self.formula)
 
 
 def render_doc(policy: ir.Policy, source: str, seed_text: str | None = None) -> str:

@@ -87,6 +87,13 @@ def highlight_html(source: str) -> str:
     return highlight(source, PolicyLexer(), HtmlFormatter(cssclass="highlight"))
 
 
+def highlight_inline(fragment: str) -> str:
+    """A formula as highlighted HTML spans, no wrapper (for inline use in a page)."""
+    from pygments import highlight
+
+    return highlight(fragment, PolicyLexer(), HtmlFormatter(nowrap=True)).rstrip("\n")
+
+
 def highlight_css() -> str:
     """The stylesheet for `highlight_html`'s classes."""
     return HtmlFormatter(style="friendly", cssclass="highlight").get_style_defs(".highlight")

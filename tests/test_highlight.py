@@ -8,7 +8,7 @@ import pytest
 from pygments.lexers import get_lexer_by_name, get_lexer_for_filename
 from pygments.token import Comment, Error, Keyword, Name, Number, Operator, String
 
-from policylang.highlight import PolicyLexer, highlight_html
+from policylang.highlight import PolicyLexer, highlight_html, highlight_inline
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -56,3 +56,10 @@ def test_html_output():
     markup = highlight_html('rule r: a > 5万 cite "第五条"\n')
     assert markup.startswith('<div class="highlight">')
     assert '<span class="kd">rule</span>' in markup and "第五条" in markup
+
+
+def test_inline_formula_is_escaped_and_unwrapped():
+    markup = highlight_inline('a < 5万 and b == "<x>"')
+    assert not markup.startswith("<div") and "\n" not in markup
+    assert "&lt;x&gt;" in markup and "<x>" not in markup
+    assert '<span class="mf">5万</span>' in markup
