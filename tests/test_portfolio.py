@@ -385,3 +385,41 @@ def test_monthly_periods_group_by_year_and_month_on_both_engines(tmp_path: Path)
         f"a,{d},1万\n" for d in dates), encoding="utf-8")
     summary = score_book(policy, book, {"annual_cap": Decimal(300000)})
     assert summary.report == expected.report
+
+
+SEED_PORTFOLIOS = sorted(str(p.relative_to(Path(__file__).resolve().parents[1]))
+                         for p in (Path(__file__).resolve().parents[1] / "policies").rglob("*.pol")
+                         if "portfolio order by" in p.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("file", SEED_PORTFOLIOS)
+def test_seed_portfolios_agree_on_a_synthetic_book(file: str, tmp_path: Path) -> None:
+    """Every seed policy's portfolio rules (佛山 三(七)/三(八), 烟台 第十五条, 重庆 第六条, the
+    national 4%/5% ceilings, …) on a seeded 400-case book: DuckDB's report and columns are
+    the interpreter's."""
+    from policylang.synthetic import write_book
+
+    root = Path(__file__).resolve().parents[1]
+    policy = api.load(root / file)
+    params = {p.name: p.default for p in policy.params}
+    book = write_book(policy, 400, tmp_path / "book.csv", seed=3)
+    with book.open(encoding="utf-8") as handle:
+        rows = [{k: x for k, x in row.items() if k != "loan_id" and x != ""}
+                for row in csv.DictReader(handle)]
+    cases = [parse_case(policy, row) for row in rows]
+    try:
+        expected = evaluate_book(policy, cases, params)
+    except PolicyError as error:
+        with pytest.raises(PolicyError) as raised:
+            score_book(policy, book, params)
+        assert raised.value.code == error.code
+        return
+    out = tmp_path / "out.csv"
+    summary = score_book(policy, book, params, out)
+    assert summary.report == expected.report
+    assert any(section for section in expected.report.values())
+    with out.open(encoding="utf-8") as handle:
+        for index, (line, columns) in enumerate(zip(csv.DictReader(handle), expected.columns,
+                                                    strict=True)):
+            for name, _ in portfolio_columns(policy):
+                assert _same(columns[name], line[name]), (index, name)
