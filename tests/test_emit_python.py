@@ -398,3 +398,27 @@ def test_python_agrees_with_interpreter(name: str) -> None:
             assert same(want, got), f"case {case}:\ninterp {want}\npython {got}"
 
     check()
+
+
+TRICKY_INPUTS = ["1.5万", "1e5元", "１２元", "²元", ".5元", "5.元", "-5元", "1_000元", " 5元 ",
+                 "5 元", "0.00000000001元", "0.0000000001元", "Infinity", "NaN", "3.45%",
+                 "1.23456789012%", "1.2345678901%", "150bp", "5", "-0.5", "1000000000000000元",
+                 "999999999999999.99元", "5%", "2 years", "", 5, 5.5, -2, True, None, "true"]
+
+
+@pytest.mark.parametrize("raw", TRICKY_INPUTS, ids=repr)
+@pytest.mark.parametrize("kind", ["money", "percent", "number", "bool"])
+def test_module_reads_values_exactly_as_the_case_reader(kind: str, raw: object) -> None:
+    from policylang.cases import parse_case
+
+    policy = api.load_source(f'policy p "p" {{\n  input {{ x: {kind} }}\n}}\n', "p.pol")
+    module = backends.load_python_module(policy)
+    try:
+        expected = parse_case(policy, {"x": raw})["x"]
+    except PolicyError:
+        expected = None
+    try:
+        actual = module.Case.model_validate({"x": raw}).x
+    except pydantic.ValidationError:
+        actual = None
+    assert actual == expected and type(actual) is type(expected)

@@ -34,8 +34,8 @@ from policylang.values import format_decimal
 # not shadow them.
 _TEMPLATE_NAMES = frozenset({
     "Annotated", "Case", "Context", "Decimal", "Evaluation", "InvalidOperation", "Params",
-    "ROUND_DOWN", "ROUND_HALF_UP", "calendar", "datetime", "enum", "evaluate", "functools",
-    "pydantic", "re"})
+    "ROUND_DOWN", "ROUND_HALF_UP", "calendar", "datetime", "enum", "evaluate", "pydantic",
+    "re"})
 _REPORT = {ir.Kind.MONEY: "_money_text({})", ir.Kind.PERCENT: "_decimal_text({})",
            ir.Kind.NUMBER: "_decimal_text({})", ir.Kind.DURATION: "_duration_text({})",
            ir.Kind.DATE: "{}.isoformat()", ir.Kind.BOOL: "{}", ir.Kind.ENUM: "{}.value"}

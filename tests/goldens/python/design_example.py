@@ -15,7 +15,6 @@ case that cannot be evaluated raises `EvaluationError` (code E610 or E611).
 """
 
 import datetime
-import functools
 import re
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Annotated
@@ -25,6 +24,7 @@ import pydantic
 # ── run-time support ──
 
 _EXACT = Context(prec=80, rounding=ROUND_HALF_UP, Emax=999, Emin=-999)
+_TRUNCATE = Context(prec=80, rounding=ROUND_DOWN, Emax=999, Emin=-999)
 _SCALE = Decimal("1E-10")
 _FEN = Decimal("0.01")
 _LIMIT = Decimal(10) ** 18
@@ -74,29 +74,47 @@ class Duration:
         return f"Duration({self.amount}, {self.unit!r})"
 
 
+class _cached:
+    """A value computed on first access and then stored on the instance (like
+    `functools.cached_property`, without its lock: an `Evaluation` is never shared)."""
+
+    def __init__(self, compute: object) -> None:
+        self.compute = compute
+        self.name = compute.__name__
+        self.__doc__ = compute.__doc__
+
+    def __get__(self, instance: object, owner: type | None = None) -> object:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.compute(instance)
+        return value
+
+
 def _bounded(value: Decimal) -> Decimal:
-    if abs(value) >= _LIMIT:
-        raise EvaluationError(
-            "E611", f"value {value:f} is out of range (magnitude must stay below 10^18)"
-        )
-    return value
+    if -_LIMIT < value < _LIMIT:
+        return value
+    raise EvaluationError(
+        "E611", f"value {value:f} is out of range (magnitude must stay below 10^18)"
+    )
 
 
 def _add(a: Decimal, b: Decimal) -> Decimal:
-    return _bounded(_EXACT.add(a, b))
+    result = _EXACT.add(a, b)
+    return result if -_LIMIT < result < _LIMIT else _bounded(result)
 
 
 def _sub(a: Decimal, b: Decimal) -> Decimal:
-    return _bounded(_EXACT.subtract(a, b))
+    result = _EXACT.subtract(a, b)
+    return result if -_LIMIT < result < _LIMIT else _bounded(result)
 
 
 def _mul(a: Decimal, b: Decimal) -> Decimal:
-    product = _EXACT.multiply(a, b)
-    return _bounded(product.quantize(_SCALE, rounding=ROUND_HALF_UP, context=_EXACT))
+    result = _EXACT.quantize(_EXACT.multiply(a, b), _SCALE)
+    return result if -_LIMIT < result < _LIMIT else _bounded(result)
 
 
 def _to_fen(x: Decimal) -> Decimal:
-    return x.quantize(_FEN, rounding=ROUND_HALF_UP, context=_EXACT)
+    return _EXACT.quantize(x, _FEN)
 
 
 def _allocated(amount: Decimal, name: str) -> Decimal:
@@ -109,8 +127,10 @@ def _allocated(amount: Decimal, name: str) -> Decimal:
 def _allocate(total: Decimal, exact: dict[str, Decimal]) -> dict[str, Decimal]:
     """Parts rounded to the fen, summing to `total` (largest remainder, ties first)."""
     names = list(exact)
-    truncated = [exact[n].quantize(_FEN, rounding=ROUND_DOWN, context=_EXACT) for n in names]
+    truncated = [_TRUNCATE.quantize(exact[n], _FEN) for n in names]
     missing = int(_sub(total, sum(truncated, Decimal(0))).scaleb(2))
+    if missing == 0:
+        return dict(zip(names, truncated, strict=True))
     remainders = [exact[n] - t for n, t in zip(names, truncated, strict=True)]
     step = _FEN if missing > 0 else -_FEN
     if missing > 0:
@@ -159,7 +179,7 @@ def _decimal_text(x: Decimal) -> str:
 
 
 def _money_text(x: Decimal) -> str:
-    fen = _to_fen(x)
+    fen = _EXACT.quantize(x, _FEN)
     return format(fen.copy_abs() if fen == 0 else fen, "f")
 
 
@@ -205,8 +225,28 @@ def _checked_decimal(value: Decimal) -> Decimal:
     return value
 
 
+def _plain_decimal(text: str, shift: int) -> Decimal | None:
+    """The common forms (`1234.5`, `1234.5元`, `3.45%`) without the regular expression; None
+    for anything else (the caller then reads the text in full)."""
+    whole, point, fraction = text.partition(".")
+    if not (whole.isascii() and whole.isdigit() and len(fraction) + shift <= 10):
+        return None
+    if point and not (fraction.isascii() and fraction.isdigit()):
+        return None
+    return _checked_decimal(Decimal(text).scaleb(-shift) if shift else Decimal(text))
+
+
 def _decimal_input(kind: str, raw: object) -> Decimal:
     """Money, percent or number: a literal string or a JSON number in base units."""
+    if isinstance(raw, str):
+        if raw.endswith("元") and kind == "money":
+            plain = _plain_decimal(raw[:-1], 0)
+        elif raw.endswith("%") and kind == "percent":
+            plain = _plain_decimal(raw[:-1], 2)
+        else:
+            plain = _plain_decimal(raw, 0)
+        if plain is not None:
+            return plain
     if isinstance(raw, bool):
         raise ValueError(f"expected {kind}, got {str(raw).lower()}")
     if isinstance(raw, int | Decimal):
@@ -292,12 +332,12 @@ class Evaluation:
         self.case = case
         self.params = params
 
-    @functools.cached_property
+    @_cached
     def let_guarantee_deposit(self) -> Decimal:
         """let guarantee_deposit (第五条)."""
         return _mul(self.case.loan_amount, Decimal("0.025"))
 
-    @functools.cached_property
+    @_cached
     def allocation_overdue(self) -> dict[str, Decimal]:
         """waterfall overdue (第十七条)."""
         amount = _allocated(self.case.overdue_amount, "overdue")

@@ -14,7 +14,6 @@ case that cannot be evaluated raises `EvaluationError` (code E610 or E611).
 import calendar
 import datetime
 import enum
-import functools
 import re
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Annotated
@@ -24,6 +23,7 @@ import pydantic
 # ── run-time support ──
 
 _EXACT = Context(prec=80, rounding=ROUND_HALF_UP, Emax=999, Emin=-999)
+_TRUNCATE = Context(prec=80, rounding=ROUND_DOWN, Emax=999, Emin=-999)
 _SCALE = Decimal("1E-10")
 _FEN = Decimal("0.01")
 _LIMIT = Decimal(10) ** 18
@@ -73,25 +73,43 @@ class Duration:
         return f"Duration({self.amount}, {self.unit!r})"
 
 
+class _cached:
+    """A value computed on first access and then stored on the instance (like
+    `functools.cached_property`, without its lock: an `Evaluation` is never shared)."""
+
+    def __init__(self, compute: object) -> None:
+        self.compute = compute
+        self.name = compute.__name__
+        self.__doc__ = compute.__doc__
+
+    def __get__(self, instance: object, owner: type | None = None) -> object:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.compute(instance)
+        return value
+
+
 def _bounded(value: Decimal) -> Decimal:
-    if abs(value) >= _LIMIT:
-        raise EvaluationError(
-            "E611", f"value {value:f} is out of range (magnitude must stay below 10^18)"
-        )
-    return value
+    if -_LIMIT < value < _LIMIT:
+        return value
+    raise EvaluationError(
+        "E611", f"value {value:f} is out of range (magnitude must stay below 10^18)"
+    )
 
 
 def _add(a: Decimal, b: Decimal) -> Decimal:
-    return _bounded(_EXACT.add(a, b))
+    result = _EXACT.add(a, b)
+    return result if -_LIMIT < result < _LIMIT else _bounded(result)
 
 
 def _sub(a: Decimal, b: Decimal) -> Decimal:
-    return _bounded(_EXACT.subtract(a, b))
+    result = _EXACT.subtract(a, b)
+    return result if -_LIMIT < result < _LIMIT else _bounded(result)
 
 
 def _mul(a: Decimal, b: Decimal) -> Decimal:
-    product = _EXACT.multiply(a, b)
-    return _bounded(product.quantize(_SCALE, rounding=ROUND_HALF_UP, context=_EXACT))
+    result = _EXACT.quantize(_EXACT.multiply(a, b), _SCALE)
+    return result if -_LIMIT < result < _LIMIT else _bounded(result)
 
 
 def _div(a: Decimal, b: Decimal) -> Decimal:
@@ -121,7 +139,7 @@ def _round_step(x: Decimal, step: Decimal) -> Decimal:
 
 
 def _to_fen(x: Decimal) -> Decimal:
-    return x.quantize(_FEN, rounding=ROUND_HALF_UP, context=_EXACT)
+    return _EXACT.quantize(x, _FEN)
 
 
 def _allocated(amount: Decimal, name: str) -> Decimal:
@@ -134,8 +152,10 @@ def _allocated(amount: Decimal, name: str) -> Decimal:
 def _allocate(total: Decimal, exact: dict[str, Decimal]) -> dict[str, Decimal]:
     """Parts rounded to the fen, summing to `total` (largest remainder, ties first)."""
     names = list(exact)
-    truncated = [exact[n].quantize(_FEN, rounding=ROUND_DOWN, context=_EXACT) for n in names]
+    truncated = [_TRUNCATE.quantize(exact[n], _FEN) for n in names]
     missing = int(_sub(total, sum(truncated, Decimal(0))).scaleb(2))
+    if missing == 0:
+        return dict(zip(names, truncated, strict=True))
     remainders = [exact[n] - t for n, t in zip(names, truncated, strict=True)]
     step = _FEN if missing > 0 else -_FEN
     if missing > 0:
@@ -234,7 +254,7 @@ def _decimal_text(x: Decimal) -> str:
 
 
 def _money_text(x: Decimal) -> str:
-    fen = _to_fen(x)
+    fen = _EXACT.quantize(x, _FEN)
     return format(fen.copy_abs() if fen == 0 else fen, "f")
 
 
@@ -280,8 +300,28 @@ def _checked_decimal(value: Decimal) -> Decimal:
     return value
 
 
+def _plain_decimal(text: str, shift: int) -> Decimal | None:
+    """The common forms (`1234.5`, `1234.5元`, `3.45%`) without the regular expression; None
+    for anything else (the caller then reads the text in full)."""
+    whole, point, fraction = text.partition(".")
+    if not (whole.isascii() and whole.isdigit() and len(fraction) + shift <= 10):
+        return None
+    if point and not (fraction.isascii() and fraction.isdigit()):
+        return None
+    return _checked_decimal(Decimal(text).scaleb(-shift) if shift else Decimal(text))
+
+
 def _decimal_input(kind: str, raw: object) -> Decimal:
     """Money, percent or number: a literal string or a JSON number in base units."""
+    if isinstance(raw, str):
+        if raw.endswith("元") and kind == "money":
+            plain = _plain_decimal(raw[:-1], 0)
+        elif raw.endswith("%") and kind == "percent":
+            plain = _plain_decimal(raw[:-1], 2)
+        else:
+            plain = _plain_decimal(raw, 0)
+        if plain is not None:
+            return plain
     if isinstance(raw, bool):
         raise ValueError(f"expected {kind}, got {str(raw).lower()}")
     if isinstance(raw, int | Decimal):
@@ -417,7 +457,7 @@ class Evaluation:
         self.case = case
         self.params = params
 
-    @functools.cached_property
+    @_cached
     def let_subsidy(self) -> Decimal:
         """let subsidy (三(1))."""
         return _round_step(
@@ -425,7 +465,7 @@ class Evaluation:
             Decimal("0.01"),
         )
 
-    @functools.cached_property
+    @_cached
     def let_extra(self) -> Decimal:
         """let extra (三(2))."""
         return (
@@ -434,49 +474,49 @@ class Evaluation:
             else Decimal(0)
         )
 
-    @functools.cached_property
+    @_cached
     def let_headroom(self) -> Decimal:
         """let headroom (三(3))."""
         return _div(
             _greatest(_sub(Decimal(10_000_000), self.case.amount), Decimal(0)), self.params.factor
         )
 
-    @functools.cached_property
+    @_cached
     def let_share_of_cap(self) -> Decimal:
         """let share_of_cap (三(4))."""
         return _div(self.case.amount, Decimal(10_000_000))
 
-    @functools.cached_property
+    @_cached
     def let_years_left(self) -> Decimal:
         """let years_left (三(5))."""
         return _sub(_duration_in(self.case.term, "year"), Decimal(1))
 
-    @functools.cached_property
+    @_cached
     def let_due(self) -> datetime.date:
         """let due (三(6))."""
         return _date_add(self.case.start, self.case.term, 1)
 
-    @functools.cached_property
+    @_cached
     def let_span(self) -> Duration:
         """let span (三(7))."""
         return _date_diff(self.let_due, self.case.start)
 
-    @functools.cached_property
+    @_cached
     def let_score_band(self) -> Decimal:
         """let score_band (三(8))."""
         return _mul(_sub(self.case.score, Decimal(1)).copy_abs(), Decimal(2))
 
-    @functools.cached_property
+    @_cached
     def let_insurer_share(self) -> Decimal:
         """let insurer_share (三(9))."""
         return self.allocation_first_loss["insurer"]
 
-    @functools.cached_property
+    @_cached
     def let_third(self) -> Decimal:
         """let third (五(3))."""
         return _mul(self.allocation_plain_split["a"], self.case.amount)
 
-    @functools.cached_property
+    @_cached
     def allocation_first_loss(self) -> dict[str, Decimal]:
         """shares first_loss (四(1))."""
         amount = _allocated(self.case.loss, "first_loss")
@@ -484,7 +524,7 @@ class Evaluation:
             amount, {"bank": _mul(amount, Decimal("0.1")), "insurer": _mul(amount, Decimal("0.9"))}
         )
 
-    @functools.cached_property
+    @_cached
     def allocation_split_ratio(self) -> dict[str, Decimal]:
         """shares split_ratio (四(2))."""
         amount = _allocated(self.case.loss, "split_ratio")
@@ -498,12 +538,12 @@ class Evaluation:
             },
         )
 
-    @functools.cached_property
+    @_cached
     def allocation_plain_split(self) -> dict[str, Decimal]:
         """shares plain_split (四(3))."""
         return {"a": _div(Decimal(1), Decimal(3)), "b": _div(Decimal(2), Decimal(3))}
 
-    @functools.cached_property
+    @_cached
     def allocation_claim(self) -> dict[str, Decimal]:
         """waterfall claim (五(1))."""
         amount = _allocated(self.case.loss, "claim")
@@ -528,7 +568,7 @@ class Evaluation:
         parts["unallocated"] = _add(parts["unallocated"], remaining)
         return _allocate(amount, parts)
 
-    @functools.cached_property
+    @_cached
     def allocation_thirds(self) -> dict[str, Decimal]:
         """waterfall thirds (五(2))."""
         amount = _allocated(self.case.loss, "thirds")
