@@ -593,7 +593,8 @@ def lsp() -> None:
 
 @app.command()
 def doc(file: Path,
-        output: Annotated[Path | None, typer.Option("-o", "--output", help="OUT.html")] = None,
+        output: Annotated[Path | None, typer.Option("-o", "--output", help="OUT.html "
+                                                    "(default: stdout)")] = None,
         source: Annotated[Path | None, typer.Option("--source", help="the seed text the "
                                                     "policy cites (shown beside each rule)")]
         = None) -> None:
@@ -604,9 +605,12 @@ def doc(file: Path,
         policy = api.load(file)
         seed = api.read_source(source) if source is not None else None
         html = render_doc(policy, api.read_source(file), seed)
-        target = output or file.with_suffix(".html")
-        _write_atomically(target, html)
-        err.print(f"wrote {target}")
+        if output is None:  # UTF-8 whatever the locale: the page declares it
+            sys.stdout.flush()
+            sys.stdout.buffer.write(html.encode("utf-8"))
+        else:
+            _write_atomically(output, html)
+            err.print(f"wrote {output}")
         return 0
 
     _run(action)

@@ -216,6 +216,11 @@ def test_the_command_writes_the_page(tmp_path):
                            "--source", str(seed)], capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert "企业不超过1000万元。" in out.read_text(encoding="utf-8")
+    to_stdout = subprocess.run([sys.executable, "-m", "policylang", "doc", str(policy)],
+                               capture_output=True, check=False)
+    assert to_stdout.returncode == 0
+    assert to_stdout.stdout.decode("utf-8").startswith("<!DOCTYPE html>")
+    assert "演示&lt;政策&gt;" in to_stdout.stdout.decode("utf-8")
 
 
 def test_the_command_reports_a_bad_policy(tmp_path):
@@ -225,7 +230,7 @@ def test_the_command_reports_a_bad_policy(tmp_path):
                           capture_output=True, text=True, check=False)
     assert done.returncode == 1
     assert "error[E2" in done.stderr and "Traceback" not in done.stderr
-    assert not policy.with_suffix(".html").exists()
+    assert done.stdout == ""
 
 
 @pytest.mark.parametrize("path", sorted((ROOT / "policies").rglob("*.pol")), ids=lambda p: p.name)
