@@ -137,6 +137,16 @@ def _largest_remainder(amount_fen: int, shares: tuple[Decimal, ...]) -> list[int
     return parts
 
 
+def _largest_remainder_exact(parts: list[Decimal]) -> list[int]:
+    """Exact parts (yuan, ≥ 0, summing to whole fen) → fen, by the largest remainder."""
+    exact = [x * 100 for x in parts]
+    fen = [int(x.to_integral_value(rounding=ROUND_DOWN)) for x in exact]
+    order = sorted(range(len(parts)), key=lambda i: (-(exact[i] - fen[i]), i))
+    for i in order[:int(sum(exact)) - sum(fen)]:
+        fen[i] += 1
+    return fen
+
+
 def decimal_inputs(book: Path) -> list[tuple]:
     """The book's rows as the Decimal function takes them (parsed once, not timed)."""
     import duckdb
@@ -167,41 +177,47 @@ def decide(borrower: str, purpose: str, first_loan: bool, loan_amount: Decimal, 
     return (all(rules), *rules, _fen(subsidy), _fen(borrower_subsidy), *loss, *burden)
 
 
-def decimal_outputs(results: list[tuple]) -> dict[str, np.ndarray]:
-    columns = list(zip(*results, strict=True)) if results else [()] * len(OUTPUTS)
-    return {name: np.asarray(column, dtype=bool if i <= len(RULES) else np.int64)
-            for i, (name, column) in enumerate(zip(OUTPUTS, columns, strict=True))}
+def decimal_outputs(results: list[tuple], rules: list[str] = RULES,
+                    money: list[str] = MONEY) -> dict[str, np.ndarray]:
+    """Tuples in the order eligible, rules, money → the common output form."""
+    outputs = ["eligible"] + [f"rule__{r}" for r in rules] + money
+    columns = list(zip(*results, strict=True)) if results else [()] * len(outputs)
+    return {name: np.asarray(column, dtype=bool if i <= len(rules) else np.int64)
+            for i, (name, column) in enumerate(zip(outputs, columns, strict=True))}
 
 
 # --- comparing --------------------------------------------------------------------------
 
-def from_decisions(decisions: list[dict]) -> dict[str, np.ndarray]:
+def from_decisions(decisions: list[dict], rules: list[str] = RULES,
+                   money: list[str] = MONEY) -> dict[str, np.ndarray]:
     """Decision JSON (interpreter, generated module) in the common output form."""
-    out: dict[str, list] = {name: [] for name in OUTPUTS}
+    out: dict[str, list] = {name: [] for name in
+                            ["eligible"] + [f"rule__{r}" for r in rules] + money}
     for decision in decisions:
         failed = {f["rule"] for f in decision["failures"]}
         out["eligible"].append(decision["eligible"])
-        for rule in RULES:
+        for rule in rules:
             out[f"rule__{rule}"].append(rule not in failed)
         values = decision["values"] | {f"{a}__{p}": x for a, parts in
                                        decision["allocations"].items() for p, x in parts.items()}
-        for name in MONEY:
+        for name in money:
             out[name].append(_fen(Decimal(values[name])))
-    return {name: np.asarray(column, dtype=bool if name not in MONEY else np.int64)
+    return {name: np.asarray(column, dtype=bool if name not in money else np.int64)
             for name, column in out.items()}
 
 
-def from_sql_result(connection, table: str) -> dict[str, np.ndarray]:
+def from_sql_result(connection, table: str, rules: list[str] = RULES,
+                    money: list[str] = MONEY) -> dict[str, np.ndarray]:
     """policylang's SQL result table (DECIMAL money) in the common output form."""
-    selected = ["eligible"] + [f"rule__{r}" for r in RULES] + [
-        f"CAST(round({m}, 2) * 100 AS BIGINT) AS {m}" for m in MONEY]
+    selected = ["eligible"] + [f"rule__{r}" for r in rules] + [
+        f"CAST(round({m}, 2) * 100 AS BIGINT) AS {m}" for m in money]
     found = connection.execute(
         f"SELECT {', '.join(selected)} FROM {table} ORDER BY __pl_book_row").fetchnumpy()
-    return {name: np.asarray(found[name]) for name in OUTPUTS}
+    return {name: np.asarray(found[name]) for name in found}
 
 
 def wrong_outputs(expected: dict[str, np.ndarray], actual: dict[str, np.ndarray]) -> int:
     """How many (case, output) values differ, money to the fen, over the rows both have."""
     rows = min(len(expected["eligible"]), len(actual["eligible"]))
     return int(sum(np.count_nonzero(np.asarray(actual[n][:rows]) != expected[n][:rows])
-                   for n in OUTPUTS))
+                   for n in expected))

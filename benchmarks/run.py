@@ -9,17 +9,19 @@ CSV and Parquet) is scored by:
 - SQL on DuckDB, evaluation only (the typed `cases` table already loaded; the per-case
   query materialised), and `run --book` end to end from CSV and from Parquet to Parquet;
   for a policy with a portfolio, `run --book` once more without it (the portfolio's cost);
-- 佛山 only: the hand-written exact DuckDB query (benchmarks/handwritten.py) evaluation only
-  and end to end, and OpenFisca (benchmarks/peers/) evaluation only and load + evaluation.
+- the hand-written exact DuckDB query (benchmarks/handwritten.py for 佛山,
+  handwritten_chongqing.py for 重庆), evaluation only and end to end;
+- 佛山 only: OpenFisca (benchmarks/peers/), evaluation only and load + evaluation.
 Per-case paths (interpreter, generated Python module, hand-written `Decimal` function,
-cel-python) do not depend on the book's size: they run once per policy on a sample of
-the largest book (already parsed) and are reported per second.
+cel-python for 佛山) do not depend on the book's size: they run once per policy on a
+sample of the largest book (already parsed) and are reported per second.
 
-Wrong outputs: every path's 14 佛山 outputs (eligible, 6 verdicts, 7 money values to the
-fen) on the sample rows against the interpreter (the reference semantics), and, for the
-whole-book paths, on every row against the hand-written exact query (itself checked
-against the interpreter on the sample). Peak memory is the process's peak resident set
-above what it held before the path ran (sampled every 2 ms).
+Wrong outputs: every path's outputs (佛山: eligible, 6 verdicts, 7 money values; 重庆:
+eligible, 11 verdicts, 10 money values; money to the fen) on the sample rows against the
+interpreter (the reference semantics), and, for the whole-book paths, on every row against
+the hand-written exact query (itself checked against the interpreter on the sample).
+Peak memory is the process's peak resident set above what it held before the path ran
+(sampled every 2 ms).
 
 Writes benchmarks/results.json, benchmarks/throughput.png and, unless --no-readme, the
 table in README.md's "Benchmarks" section. Nothing here asserts a time.
@@ -47,6 +49,7 @@ import duckdb  # noqa: E402
 import numpy as np  # noqa: E402
 
 from benchmarks import handwritten as hand  # noqa: E402
+from benchmarks import handwritten_chongqing  # noqa: E402
 from policylang import api, backends  # noqa: E402
 from policylang import book as book_module  # noqa: E402
 from policylang.book import score_book  # noqa: E402
@@ -57,6 +60,8 @@ from policylang.synthetic import write_book  # noqa: E402
 
 POLICIES = ["policies/foshan/microloan_2022.pol", "policies/chongqing/zhubaodai.pol"]
 SIZES = [10_000, 100_000, 1_000_000]
+# The hand-written limits per policy (benchmarks/handwritten*.py).
+COMPARATORS = {hand.POLICY: hand, handwritten_chongqing.POLICY: handwritten_chongqing}
 README_START, README_END = "<!-- benchmarks:start -->", "<!-- benchmarks:end -->"
 
 
@@ -129,13 +134,13 @@ def sample_cases(policy, book: Path, count: int) -> list[dict]:
             for row in cursor.fetchall()]
 
 
-def per_case_paths(policy, params, book: Path, settings: Settings, is_foshan: bool) -> dict:
+def per_case_paths(policy, params, book: Path, settings: Settings, spec) -> dict:
     cases = sample_cases(policy, book, settings.sample)
     out: dict = {"sample": len(cases)}
     decisions: list[dict] = []
     out["interpreter"] = measure(lambda: decisions.extend(
         evaluate(policy, c, params) for c in cases), len(cases), repeat=1)
-    reference = hand.from_decisions(decisions) if is_foshan else None
+    reference = spec.from_decisions(decisions) if spec is not None else None
     try:
         module = backends.load_python_module(policy)
         types_ = {f.name: f.type for f in policy.inputs}
@@ -146,19 +151,20 @@ def per_case_paths(policy, params, book: Path, settings: Settings, is_foshan: bo
         out["python_module"] = measure(lambda: generated.extend(
             module.evaluate(c, **raw_params) for c in raw), len(raw), repeat=1)
         if reference is not None:
-            out["python_module"]["wrong"] = hand.wrong_outputs(
-                reference, hand.from_decisions(generated))
+            out["python_module"]["wrong"] = spec.wrong_outputs(
+                reference, spec.from_decisions(generated))
     except Exception as error:  # noqa: BLE001 - another helper's backend, still landing
         out["python_module"] = {"error": f"{type(error).__name__}: {str(error)[:200]}"}
     if reference is None:
         return out
     out["interpreter"]["wrong"] = 0
-    rows = hand.decimal_inputs(book)[:len(cases)]
+    rows = spec.decimal_inputs(book)[:len(cases)]
     results: list[tuple] = []
-    out["hand_decimal"] = measure(lambda: results.extend(hand.decide(*r) for r in rows),
+    out["hand_decimal"] = measure(lambda: results.extend(spec.decide(*r) for r in rows),
                                   len(rows), repeat=1)
-    out["hand_decimal"]["wrong"] = hand.wrong_outputs(reference, hand.decimal_outputs(results))
-    out |= cel_path(rows[:settings.cel_sample], reference)
+    out["hand_decimal"]["wrong"] = spec.wrong_outputs(reference, spec.decimal_outputs(results))
+    if spec is hand:  # the peers hold 佛山 2022 only
+        out |= cel_path(rows[:settings.cel_sample], reference)
     return out
 
 
@@ -180,7 +186,7 @@ def cel_path(rows: list[tuple], reference: dict) -> dict:
 # --- whole-book paths -------------------------------------------------------------------
 
 def sql_paths(policy, params, csv_book: Path, parquet_book: Path, size: int,
-              folder: Path, is_foshan: bool, sample_reference: dict | None) -> dict:
+              folder: Path, spec, sample_reference: dict | None) -> dict:
     row: dict = {}
     connection = duckdb.connect()
     columns = book_module._read(connection, parquet_book)
@@ -197,24 +203,25 @@ def sql_paths(policy, params, csv_book: Path, parquet_book: Path, size: int,
         per_case_only = dataclasses.replace(policy, portfolio=None)
         row["run_book_parquet_without_portfolio"] = measure(
             lambda: score_book(per_case_only, parquet_book, params, out), size, _repeat(size))
-    if not is_foshan:
+    if spec is None:
         return row
     exact_connection = duckdb.connect()
-    hand.duckdb_load(exact_connection, parquet_book)
-    row["hand_sql_eval"] = measure(lambda: hand.duckdb_evaluate(exact_connection), size,
+    spec.duckdb_load(exact_connection, parquet_book)
+    row["hand_sql_eval"] = measure(lambda: spec.duckdb_evaluate(exact_connection), size,
                                    _repeat(size))
-    exact = hand.duckdb_outputs(exact_connection)
+    exact = spec.duckdb_outputs(exact_connection)
     for kind, book in (("csv", csv_book), ("parquet", parquet_book)):
         row[f"hand_sql_end_to_end_{kind}"] = measure(
-            lambda b=book: hand.duckdb_end_to_end(duckdb.connect(), b, out), size,
+            lambda b=book: spec.duckdb_end_to_end(duckdb.connect(), b, out), size,
             _repeat(size))
-    policylang_sql = hand.from_sql_result(connection, "__bench_result")
-    row["sql_eval"]["wrong_full"] = hand.wrong_outputs(exact, policylang_sql)
+    policylang_sql = spec.from_sql_result(connection, "__bench_result")
+    row["sql_eval"]["wrong_full"] = spec.wrong_outputs(exact, policylang_sql)
     row["hand_sql_eval"]["wrong_full"] = 0
     if sample_reference is not None:
-        row["sql_eval"]["wrong"] = hand.wrong_outputs(sample_reference, policylang_sql)
-        row["hand_sql_eval"]["wrong"] = hand.wrong_outputs(sample_reference, exact)
-    row |= openfisca_paths(parquet_book, size, exact, sample_reference)
+        row["sql_eval"]["wrong"] = spec.wrong_outputs(sample_reference, policylang_sql)
+        row["hand_sql_eval"]["wrong"] = spec.wrong_outputs(sample_reference, exact)
+    if spec is hand:  # the peers hold 佛山 2022 only
+        row |= openfisca_paths(parquet_book, size, exact, sample_reference)
     return row
 
 
@@ -320,25 +327,25 @@ def _cpu_model() -> str:
 def bench_policy(file: Path, settings: Settings, folder: Path) -> dict:
     policy = api.load(file)
     params = parse_params(policy, {})
-    is_foshan = policy.name == hand.POLICY
+    spec = COMPARATORS.get(policy.name)
     books = {}
     for size in settings.sizes:
         csv_book = write_book(policy, size, folder / f"{policy.name}_{size}.csv")
         parquet_book = write_book(policy, size, folder / f"{policy.name}_{size}.parquet")
         books[size] = (csv_book, parquet_book)
     largest = books[max(settings.sizes)][1]
-    per_case = per_case_paths(policy, params, largest, settings, is_foshan)
+    per_case = per_case_paths(policy, params, largest, settings, spec)
     print(json.dumps({"policy": policy.name, "per_case": per_case}), flush=True)
     reference = None
-    if is_foshan:
+    if spec is not None:
         cases = sample_cases(policy, largest, settings.sample)
-        reference = hand.from_decisions([evaluate(policy, c, params) for c in cases])
+        reference = spec.from_decisions([evaluate(policy, c, params) for c in cases])
     sizes = {}
     for size, (csv_book, parquet_book) in books.items():
         # The sample reference is the largest book's first rows; smaller books are seeded
         # alike, so their first rows are the same cases.
         sizes[str(size)] = sql_paths(policy, params, csv_book, parquet_book, size, folder,
-                                     is_foshan, reference)
+                                     spec, reference)
         print(json.dumps({"policy": policy.name, "cases": size, **sizes[str(size)]}),
               flush=True)
     return {"policy": policy.name, "file": str(file.relative_to(ROOT)), "per_case": per_case,

@@ -11,17 +11,19 @@ from benchmarks import handwritten, run
 
 def test_harness_runs_every_path_on_a_tiny_book(tmp_path: Path) -> None:
     results = run.main(["--sizes", "300", "--sample", "40", "--out", str(tmp_path),
-                        "--no-readme", "--policy", "policies/foshan/microloan_2022.pol"])
-    (foshan,) = results["policies"]
+                        "--no-readme"])  # 佛山 2022 and 重庆, each with its hand-written limits
+    foshan, chongqing = results["policies"]
+    for policy in (foshan, chongqing):
+        per_case, book = policy["per_case"], policy["sizes"]["300"]
+        assert per_case["sample"] == 40
+        for path in ("interpreter", "hand_decimal"):
+            assert per_case[path]["cases_per_s"] > 0 and per_case[path]["wrong"] == 0, path
+        for path in ("sql_eval", "hand_sql_eval"):
+            assert book[path]["wrong"] == 0 and book[path]["wrong_full"] == 0, path
+        for path in ("run_book_csv", "run_book_parquet", "run_book_parquet_without_portfolio",
+                     "hand_sql_end_to_end_csv", "hand_sql_end_to_end_parquet"):
+            assert book[path]["cases_per_s"] > 0 and book[path]["peak_mb"] >= 0, path
     per_case, book = foshan["per_case"], foshan["sizes"]["300"]
-    assert per_case["sample"] == 40
-    for path in ("interpreter", "hand_decimal"):
-        assert per_case[path]["cases_per_s"] > 0 and per_case[path]["wrong"] == 0, path
-    for path in ("sql_eval", "hand_sql_eval"):
-        assert book[path]["wrong"] == 0 and book[path]["wrong_full"] == 0, path
-    for path in ("run_book_csv", "run_book_parquet", "run_book_parquet_without_portfolio",
-                 "hand_sql_end_to_end_csv", "hand_sql_end_to_end_parquet"):
-        assert book[path]["cases_per_s"] > 0 and book[path]["peak_mb"] >= 0, path
     # The peers are an optional extra: measured, or said to be missing.
     for entry in (book.get("openfisca_load_eval") or book["openfisca"], per_case["cel"]):
         assert "cases_per_s" in entry or "not installed" in entry["error"], entry
