@@ -17,7 +17,7 @@ import pytest
 from policylang import api, backends, ir
 from policylang.cases import parse_case, parse_params
 from policylang.diagnostics import PolicyError
-from tests.conformance.loader import ConformanceCase, load_cases
+from tests.conformance.loader import ConformanceCase, FormatError, load_cases, load_file
 
 CASES = load_cases(Path(__file__).parent / "conformance")
 BACKENDS = backends.available()
@@ -31,6 +31,34 @@ def test_suite_is_large_enough() -> None:
 
 def test_finished_backends_skip_nothing() -> None:
     assert all(not skips for skips in SKIPS.values())
+
+
+def test_loader_wraps_declarations_and_counts_lines_from_the_header(tmp_path: Path) -> None:
+    path = tmp_path / "sample.test"
+    path.write_text('# about\n\n=== bad name\ninput { a: money }\nlet x = y\nerror: E402 at 2:9\n'
+                    '\n=== two outcomes\ninput { a: money }\nlet x = a\n'
+                    'case: {"a": 1}\nexpect: {"values":\n  {"x": "1.00"}}\n'
+                    'case: {"a": 2}\nparams: {}\nexpect: {"eligible": true}\n', encoding="utf-8")
+    bad, first, second = load_file(path)
+    assert bad.policy_source.splitlines()[0] == 'policy conformance "conformance" {'
+    assert (bad.error_code, bad.error_line, bad.error_col) == ("E402", 3, 9)
+    assert (first.title, first.line) == ("two outcomes", 11)
+    assert first.expect == {"values": {"x": "1.00"}}
+    assert (second.title, second.case, second.expect) == ("two outcomes (2)", {"a": 2},
+                                                           {"eligible": True})
+
+
+@pytest.mark.parametrize("text", [
+    "=== no outcome\ninput { a: money }\ncase: {}\n",
+    "=== bad json\ninput { a: money }\nexpect: {values}\n",
+    "=== bad error\ninput { a: money }\nerror: E4 at here\n",
+    "=== twice\ninput { a: money }\nexpect: {\"eligible\": true}\nerror: E402\n",
+])
+def test_loader_refuses_malformed_cases(tmp_path: Path, text: str) -> None:
+    path = tmp_path / "bad.test"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(FormatError):
+        load_file(path)
 
 
 @pytest.mark.parametrize("backend", list(BACKENDS))

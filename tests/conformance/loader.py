@@ -133,7 +133,10 @@ def _directive_groups(file: str, lines: list[str], begin: int, end: int
         while j < end and lines[j][:1].isspace() and lines[j].strip():
             value += "\n" + lines[j]
             j += 1
-        if not groups or name == "case" or "outcome" in groups[-1][1]:
+        if groups and "outcome" in groups[-1][1] and name != "case":
+            raise FormatError(f"{file}:{i + 1}: after expect: or error:, the next case starts "
+                              f"with case:, got {name}:")
+        if not groups or name == "case":
             if groups and "outcome" not in groups[-1][1]:
                 raise FormatError(f"{file}:{i + 1}: the case before has no expect: or error:")
             groups.append((i + 1, {}))
