@@ -339,6 +339,9 @@ class _Module(Emitter):
     def visit_Call(self, node: ir.Call) -> str:
         args = [self.visit(a) for a in node.args]
         match node.func:
+            case "min" | "max" if node.type.kind is not ir.Kind.DURATION:
+                # Python's min and max keep the first of equal values, as the interpreter does.
+                return f"{node.func}({', '.join(args)})"
             case "min" | "max":
                 return f"{'_least' if node.func == 'min' else '_greatest'}({', '.join(args)})"
             case "round":

@@ -266,8 +266,8 @@ def _decimal_text(x: Decimal) -> str:
 
 
 def _money_text(x: Decimal) -> str:
-    fen = _EXACT.quantize(x, _FEN)
-    return format(fen.copy_abs() if fen == 0 else fen, "f")
+    fen = _EXACT.quantize(x, _FEN)  # exponent -2: `str` never uses scientific notation
+    return str(fen.copy_abs() if fen == 0 else fen)
 
 
 def _duration_text(d: Duration) -> str:
@@ -320,7 +320,8 @@ def _plain_decimal(text: str, shift: int) -> Decimal | None:
         return None
     if point and not (fraction.isascii() and fraction.isdigit()):
         return None
-    return _checked_decimal(Decimal(text).scaleb(-shift) if shift else Decimal(text))
+    value = Decimal(text).scaleb(-shift) if shift else Decimal(text)
+    return value if value < _INPUT_LIMIT else _checked_decimal(value)
 
 
 def _decimal_input(kind: str, raw: object) -> Decimal:
@@ -376,6 +377,13 @@ def _duration(raw: object) -> Duration:
 def _date(raw: object) -> datetime.date:
     if isinstance(raw, datetime.date):
         return raw
+    if isinstance(raw, str) and len(raw) == 10 and raw.isascii() and raw[4] == raw[7] == "-":
+        digits = raw[:4] + raw[5:7] + raw[8:]
+        if digits.isdigit():
+            try:
+                return datetime.date.fromisoformat(raw)
+            except ValueError:
+                pass  # the full reader below gives the message
     if isinstance(raw, str):
         kind, value = _literal(raw)
         if kind == "date":

@@ -179,8 +179,8 @@ def _decimal_text(x: Decimal) -> str:
 
 
 def _money_text(x: Decimal) -> str:
-    fen = _EXACT.quantize(x, _FEN)
-    return format(fen.copy_abs() if fen == 0 else fen, "f")
+    fen = _EXACT.quantize(x, _FEN)  # exponent -2: `str` never uses scientific notation
+    return str(fen.copy_abs() if fen == 0 else fen)
 
 
 def _duration_text(d: Duration) -> str:
@@ -233,7 +233,8 @@ def _plain_decimal(text: str, shift: int) -> Decimal | None:
         return None
     if point and not (fraction.isascii() and fraction.isdigit()):
         return None
-    return _checked_decimal(Decimal(text).scaleb(-shift) if shift else Decimal(text))
+    value = Decimal(text).scaleb(-shift) if shift else Decimal(text)
+    return value if value < _INPUT_LIMIT else _checked_decimal(value)
 
 
 def _decimal_input(kind: str, raw: object) -> Decimal:

@@ -232,30 +232,14 @@ def _compare(op: str, a: object, b: object) -> bool:
     return a >= b
 
 
-def _least(*values: object) -> object:
-    best = values[0]
-    for value in values[1:]:
-        if _compare("<", value, best):
-            best = value
-    return best
-
-
-def _greatest(*values: object) -> object:
-    best = values[0]
-    for value in values[1:]:
-        if _compare(">", value, best):
-            best = value
-    return best
-
-
 def _decimal_text(x: Decimal) -> str:
     text = format(x.normalize(_EXACT), "f")
     return "0" if text in ("-0", "0") else text
 
 
 def _money_text(x: Decimal) -> str:
-    fen = _EXACT.quantize(x, _FEN)
-    return format(fen.copy_abs() if fen == 0 else fen, "f")
+    fen = _EXACT.quantize(x, _FEN)  # exponent -2: `str` never uses scientific notation
+    return str(fen.copy_abs() if fen == 0 else fen)
 
 
 def _duration_text(d: Duration) -> str:
@@ -308,7 +292,8 @@ def _plain_decimal(text: str, shift: int) -> Decimal | None:
         return None
     if point and not (fraction.isascii() and fraction.isdigit()):
         return None
-    return _checked_decimal(Decimal(text).scaleb(-shift) if shift else Decimal(text))
+    value = Decimal(text).scaleb(-shift) if shift else Decimal(text)
+    return value if value < _INPUT_LIMIT else _checked_decimal(value)
 
 
 def _decimal_input(kind: str, raw: object) -> Decimal:
@@ -364,6 +349,13 @@ def _duration(raw: object) -> Duration:
 def _date(raw: object) -> datetime.date:
     if isinstance(raw, datetime.date):
         return raw
+    if isinstance(raw, str) and len(raw) == 10 and raw.isascii() and raw[4] == raw[7] == "-":
+        digits = raw[:4] + raw[5:7] + raw[8:]
+        if digits.isdigit():
+            try:
+                return datetime.date.fromisoformat(raw)
+            except ValueError:
+                pass  # the full reader below gives the message
     if isinstance(raw, str):
         kind, value = _literal(raw)
         if kind == "date":
@@ -469,7 +461,7 @@ class Evaluation:
     def let_extra(self) -> Decimal:
         """let extra (三(2))."""
         return (
-            _least(self.let_subsidy, _mul(self.case.amount, Decimal("0.01")))
+            min(self.let_subsidy, _mul(self.case.amount, Decimal("0.01")))
             if self.case.first_loan
             else Decimal(0)
         )
@@ -478,7 +470,7 @@ class Evaluation:
     def let_headroom(self) -> Decimal:
         """let headroom (三(3))."""
         return _div(
-            _greatest(_sub(Decimal(10_000_000), self.case.amount), Decimal(0)), self.params.factor
+            max(_sub(Decimal(10_000_000), self.case.amount), Decimal(0)), self.params.factor
         )
 
     @_cached
