@@ -422,3 +422,10 @@ def test_module_reads_values_exactly_as_the_case_reader(kind: str, raw: object) 
     except pydantic.ValidationError:
         actual = None
     assert actual == expected and type(actual) is type(expected)
+
+
+def test_module_does_not_depend_on_where_the_policy_was_read_from(tmp_path: Path) -> None:
+    file = ROOT / "policies" / "chongqing" / "zhubaodai.pol"
+    relative = api.load_source(file.read_text(encoding="utf-8"), "policies/chongqing/zhubaodai.pol")
+    absolute = api.load(file)
+    assert emit_python(relative) == emit_python(absolute)

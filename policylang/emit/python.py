@@ -20,6 +20,7 @@ import unicodedata
 from decimal import Decimal
 from functools import cache
 from importlib import resources
+from pathlib import PurePath
 from typing import assert_never
 
 import jinja2
@@ -91,8 +92,9 @@ class _Module(Emitter):
         policy = self.policy
         unused, unused_p = set(unused_inputs(policy)), set(unused_params(policy))
         body = _template().render(
-            policy=policy, meta=policy.meta, text=_text, docstring=_docstring,
-            comment=_comment, enums=self._enums(),
+            # The file's name only: the module must not depend on where it was built from.
+            policy=policy, meta=policy.meta, source_name=PurePath(policy.file).name,
+            text=_text, docstring=_docstring, comment=_comment, enums=self._enums(),
             fields=[self._field(f, self.fields[f.name], f.name in unused)
                     for f in policy.inputs],
             params=[self._field(p, self.param_fields[p.name], p.name in unused_p)
