@@ -182,39 +182,36 @@ class _Module(Emitter):
                 return [f"amount = _allocated({self.visit(amount)}, {_text(alloc.name)})",
                         f"return _allocate(amount, {{{shares}}})"]
             case ir.Waterfall(amount=amount, steps=steps):
-                zero = ", ".join(f"{_text(p)}: Decimal(0)" for p in alloc.parties)
+                # A party's first share is assigned, later ones added: `parts` keeps the
+                # order of first appearance, the order the decision reports.
+                seen: set[str] = set()
                 lines = [f"amount = _allocated({self.visit(amount)}, {_text(alloc.name)})",
-                         f"parts = {{{zero}}}", "remaining = amount"]
+                         "parts = {}", "remaining = amount"]
                 for step in steps:
-                    lines += self._step(step)
+                    lines += self._step(step, seen)
                 if ir.UNALLOCATED in alloc.parties:
-                    key = _text(ir.UNALLOCATED)
-                    lines.append(f"parts[{key}] = _add(parts[{key}], remaining)")
+                    lines.append(_give(ir.UNALLOCATED, "remaining", seen))
                 return lines + ["return _allocate(amount, parts)"]
             case _:
                 assert_never(alloc)
 
-    def _step(self, step: ir.Step) -> list[str]:
+    def _step(self, step: ir.Step, seen: set[str]) -> list[str]:
         match step:
             case ir.Take(party=party, cap=cap):
-                key = _text(party)
                 return [f"taken = min(remaining, max({self.visit(cap)}, Decimal(0)))",
-                        f"parts[{key}] = _add(parts[{key}], taken)",
-                        "remaining = _sub(remaining, taken)"]
+                        _give(party, "taken", seen), "remaining = _sub(remaining, taken)"]
             case ir.Split(parts=split):
                 lines = ["base, given = remaining, Decimal(0)"]
                 for part in split:
-                    key = _text(part.party)
                     share = f"_mul(base, {_decimal(part.share)})"
                     if part.cap is not None:
                         share = f"min({share}, max({self.visit(part.cap)}, Decimal(0)))"
-                    lines += [f"share = {share}", f"parts[{key}] = _add(parts[{key}], share)",
+                    lines += [f"share = {share}", _give(part.party, "share", seen),
                               "given = _add(given, share)"]
                 return lines + ["remaining = _sub(base, given)"]
             case ir.Rest(party=party):
-                key = _text(party)
                 # `rest` is the last step (the checker ensures it): nothing remains after it.
-                return [f"parts[{key}] = _add(parts[{key}], remaining)"]
+                return [_give(party, "remaining", seen)]
             case _:
                 assert_never(step)
 
@@ -381,6 +378,15 @@ def _precedence(node: ir.Expr) -> int:
         case ir.Compare(left=left):
             return _ATOM if left.type.kind is ir.Kind.DURATION else _COMPARE
     return _ATOM
+
+
+def _give(party: str, amount: str, seen: set[str]) -> str:
+    """The line giving `amount` to a waterfall party (assigned first, then added to)."""
+    key = _text(party)
+    if party in seen:
+        return f"parts[{key}] = _add(parts[{key}], {amount})"
+    seen.add(party)
+    return f"parts[{key}] = {amount}"
 
 
 def _check_kind(check: ir.Check) -> str:

@@ -342,25 +342,20 @@ class Evaluation:
     def allocation_overdue(self) -> dict[str, Decimal]:
         """waterfall overdue (第十七条)."""
         amount = _allocated(self.case.overdue_amount, "overdue")
-        parts = {
-            "pool": Decimal(0),
-            "risk_fund": Decimal(0),
-            "bank": Decimal(0),
-            "escalated": Decimal(0),
-        }
+        parts = {}
         remaining = amount
         taken = min(remaining, max(self.case.pool_balance, Decimal(0)))
-        parts["pool"] = _add(parts["pool"], taken)
+        parts["pool"] = taken
         remaining = _sub(remaining, taken)
         base, given = remaining, Decimal(0)
         share = min(_mul(base, Decimal("0.5")), max(self.case.risk_fund_balance, Decimal(0)))
-        parts["risk_fund"] = _add(parts["risk_fund"], share)
+        parts["risk_fund"] = share
         given = _add(given, share)
         share = _mul(base, Decimal("0.5"))
-        parts["bank"] = _add(parts["bank"], share)
+        parts["bank"] = share
         given = _add(given, share)
         remaining = _sub(base, given)
-        parts["escalated"] = _add(parts["escalated"], remaining)
+        parts["escalated"] = remaining
         return _allocate(amount, parts)
 
     def rule_in_zone_rule(self) -> dict | None:

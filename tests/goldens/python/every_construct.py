@@ -539,45 +539,40 @@ class Evaluation:
     def allocation_claim(self) -> dict[str, Decimal]:
         """waterfall claim (五(1))."""
         amount = _allocated(self.case.loss, "claim")
-        parts = {
-            "pool": Decimal(0),
-            "fund": Decimal(0),
-            "bank": Decimal(0),
-            "unallocated": Decimal(0),
-        }
+        parts = {}
         remaining = amount
         taken = min(remaining, max(self.case.pool, Decimal(0)))
-        parts["pool"] = _add(parts["pool"], taken)
+        parts["pool"] = taken
         remaining = _sub(remaining, taken)
         base, given = remaining, Decimal(0)
         share = min(_mul(base, Decimal("0.45")), max(self.case.fund_cap, Decimal(0)))
-        parts["fund"] = _add(parts["fund"], share)
+        parts["fund"] = share
         given = _add(given, share)
         share = _mul(base, Decimal("0.55"))
-        parts["bank"] = _add(parts["bank"], share)
+        parts["bank"] = share
         given = _add(given, share)
         remaining = _sub(base, given)
-        parts["unallocated"] = _add(parts["unallocated"], remaining)
+        parts["unallocated"] = remaining
         return _allocate(amount, parts)
 
     @_cached
     def allocation_thirds(self) -> dict[str, Decimal]:
         """waterfall thirds (五(2))."""
         amount = _allocated(self.case.loss, "thirds")
-        parts = {"a": Decimal(0), "b": Decimal(0), "c": Decimal(0), "leftover": Decimal(0)}
+        parts = {}
         remaining = amount
         base, given = remaining, Decimal(0)
         share = _mul(base, Decimal("0.3333"))
-        parts["a"] = _add(parts["a"], share)
+        parts["a"] = share
         given = _add(given, share)
         share = _mul(base, Decimal("0.3333"))
-        parts["b"] = _add(parts["b"], share)
+        parts["b"] = share
         given = _add(given, share)
         share = _mul(base, Decimal("0.3334"))
-        parts["c"] = _add(parts["c"], share)
+        parts["c"] = share
         given = _add(given, share)
         remaining = _sub(base, given)
-        parts["leftover"] = _add(parts["leftover"], remaining)
+        parts["leftover"] = remaining
         return _allocate(amount, parts)
 
     def limit_enterprise_cap(self) -> dict | None:
