@@ -144,69 +144,212 @@ def _reported(row: dict, name: str, type_: ir.Type) -> object:
             return format_duration(ir.Duration(days, "day") if days or not months else
                                    ir.Duration(months, "month"))
         case ir.Kind.DATE:
-            return value.isoformat()
-        case ir.Kind.BOOL | ir.Kind.ENUM:
+            return value if isinstance(value, str) else value.isoformat()
+        case ir.Kind.BOOL:
+            return bool(value)
+        case ir.Kind.ENUM:
             return value
     raise AssertionError(type_)
 
 
-_CODE = re.compile(r"\b(E6\d\d): (.*)")
+_CODE = re.compile(r"\b(E6\d\d): ([^\n]*)")
+# How each engine says a value left its type's range (the query's own checks come first;
+# these catch what only the database sees, such as a date outside the calendar).
+_OUT_OF_RANGE = ("Out of Range", "Overflow", "numeric field overflow", "out of range",
+                 "user-defined function raised exception")
 
 
 def translate_error(error: Exception) -> PolicyError:
-    """A DuckDB error raised by a policy's query → PolicyError with policylang's code."""
+    """A database error raised by a policy's query → PolicyError with policylang's code.
+    The query raises its own errors with the code in the message (DuckDB's ERROR(), a
+    failing cast on PostgreSQL, a bad JSON path on SQLite), quoted by some engines."""
     text = str(error)
     match = _CODE.search(text)
     if match:
-        return PolicyError.single(match.group(1), match.group(2).strip())
-    if "Out of Range" in text or "Overflow" in text:
+        return PolicyError.single(match.group(1), match.group(2).strip().rstrip("'\"").strip())
+    if any(marker in text for marker in _OUT_OF_RANGE):
         return PolicyError.single("E611", "value out of range (magnitude must stay below "
                                   "10^18)")
     raise error
 
 
-def sql_backend(policy: ir.Policy):
-    """A Backend running the policy's DuckDB query on one case at a time."""
-    import duckdb
-
-    connection = connect()
-    create_cases_table(connection, policy)
+def sql_backend(policy: ir.Policy, dialect: str = "duckdb"):
+    """A Backend running the policy's query for `dialect` on one case at a time."""
+    database = open_database(dialect)
 
     def run(case: dict[str, ir.Value], params: dict[str, ir.Value]) -> dict:
-        connection.execute("DELETE FROM cases")
-        insert_cases(connection, policy, [case])
-        try:
-            cursor = connection.execute(result_query(policy, params))
-            names = [d[0] for d in cursor.description]
-            row = dict(zip(names, cursor.fetchone(), strict=True))
-        except duckdb.Error as error:
-            raise translate_error(error) from None
-        return decision_from_row(policy, row)
+        (result,) = run_many(policy, [case], params, database=database)
+        if isinstance(result, PolicyError):
+            raise result
+        return result
 
     return run
 
 
 def run_many(policy: ir.Policy, cases: list[dict[str, ir.Value]],
-             params: dict[str, ir.Value], connection=None) -> list[dict | PolicyError]:
+             params: dict[str, ir.Value], connection=None, dialect: str = "duckdb",
+             database: Database | None = None) -> list[dict | PolicyError]:
     """Decisions for many cases, in as few queries as possible: one case's error aborts a
     query, so a failing batch is halved until the failing cases stand alone."""
-    import duckdb
-
-    connection = connection or connect()
-    query = result_query(policy, params)
+    if database is None:
+        database = (DuckDatabase(connection) if connection is not None
+                    else open_database(dialect))
+    query = database.result_query(policy, params)
 
     def run(batch: list[dict[str, ir.Value]]) -> list[dict | PolicyError]:
-        create_cases_table(connection, policy)
-        insert_cases(connection, policy, batch)
+        database.load_cases(policy, batch)
         try:
-            cursor = connection.execute(query)
-            names = [d[0] for d in cursor.description]
-            return [decision_from_row(policy, dict(zip(names, row, strict=True)))
-                    for row in cursor.fetchall()]
-        except duckdb.Error as error:
+            return [decision_from_row(policy, row) for row in database.rows(query)]
+        except database.errors as error:
+            database.recover()
             if len(batch) == 1:
                 return [translate_error(error)]
         middle = len(batch) // 2
         return run(batch[:middle]) + run(batch[middle:])
 
     return run(cases) if cases else []
+
+
+# ── databases: DuckDB (embedded), SQLite (embedded), PostgreSQL (a server) ────────────
+
+
+class Database:
+    """One connection running policies' per-case queries over a `cases` table."""
+
+    dialect = "duckdb"
+    errors: tuple[type[Exception], ...] = ()
+
+    def __init__(self, connection):
+        self.connection = connection
+
+    def result_query(self, policy: ir.Policy, params: dict[str, ir.Value]) -> str:
+        return _dialect_result_query(policy, tuple(params.items()), self.dialect)
+
+    def load_cases(self, policy: ir.Policy, cases: list[dict[str, ir.Value]]) -> None:
+        raise NotImplementedError
+
+    def rows(self, query: str) -> list[dict]:
+        cursor = self.connection.execute(query)
+        names = [d[0] for d in cursor.description]
+        return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+    def recover(self) -> None:
+        """Make the connection usable again after a failed query."""
+
+
+class DuckDatabase(Database):
+    dialect = "duckdb"
+
+    def __init__(self, connection=None):
+        import duckdb
+
+        super().__init__(connection or connect())
+        self.errors = (duckdb.Error,)
+
+    def result_query(self, policy: ir.Policy, params: dict[str, ir.Value]) -> str:
+        return result_query(policy, params)
+
+    def load_cases(self, policy: ir.Policy, cases: list[dict[str, ir.Value]]) -> None:
+        create_cases_table(self.connection, policy)
+        insert_cases(self.connection, policy, cases)
+
+
+class SqliteDatabase(Database):
+    dialect = "sqlite"
+
+    def __init__(self):
+        import sqlite3
+
+        from policylang.emit.sql_sqlite import register
+
+        connection = sqlite3.connect(":memory:")
+        register(connection)
+        super().__init__(connection)
+        self.errors = (sqlite3.Error,)
+
+    def load_cases(self, policy: ir.Policy, cases: list[dict[str, ir.Value]]) -> None:
+        from policylang.emit.sql_sqlite import cell
+
+        names = [quote_identifier(f.name) for f in policy.inputs] or ["__pl_empty"]
+        self.connection.execute("DROP TABLE IF EXISTS cases")
+        self.connection.execute(f"CREATE TEMP TABLE cases ({', '.join(names)})")
+        rows = [[cell(case[f.name], f.type) for f in policy.inputs] or [0] for case in cases]
+        self.connection.executemany(
+            f"INSERT INTO cases VALUES ({', '.join('?' for _ in names)})", rows)
+
+
+class PostgresDatabase(Database):
+    """A server named by POLICYLANG_POSTGRES (a libpq connection string); autocommit, so
+    a failed query leaves the session usable."""
+
+    dialect = "postgres"
+
+    def __init__(self, conninfo: str):
+        import psycopg
+
+        super().__init__(psycopg.connect(conninfo, autocommit=True))
+        self.errors = (psycopg.Error,)
+
+    def load_cases(self, policy: ir.Policy, cases: list[dict[str, ir.Value]]) -> None:
+        types = {**SQL_TYPES, ir.Kind.ENUM: "TEXT"}
+        columns = ", ".join(f"{quote_identifier(f.name)} {types[f.type.kind]}"
+                            for f in policy.inputs) or "__pl_empty INTEGER"
+        self.connection.execute("DROP TABLE IF EXISTS pg_temp.cases")
+        self.connection.execute(f"CREATE TEMP TABLE cases ({columns})")
+        placeholders = ", ".join("CAST(%s AS INTERVAL)" if f.type.kind is ir.Kind.DURATION
+                                 else "%s" for f in policy.inputs) or "%s"
+        rows = [[_sql_value(case[f.name], f.type) for f in policy.inputs] or [0]
+                for case in cases]
+        with self.connection.cursor() as cursor:
+            cursor.executemany(f"INSERT INTO cases VALUES ({placeholders})", rows)
+
+
+def postgres_conninfo() -> str | None:
+    import os
+
+    return os.environ.get("POLICYLANG_POSTGRES") or None
+
+
+@functools.lru_cache(maxsize=4)
+def _postgres(conninfo: str) -> PostgresDatabase:
+    return PostgresDatabase(conninfo)
+
+
+def open_database(dialect: str) -> Database:
+    match dialect:
+        case "duckdb":
+            return DuckDatabase()
+        case "sqlite":
+            return SqliteDatabase()
+        case "postgres":
+            conninfo = postgres_conninfo()
+            if conninfo is None:
+                raise PolicyError.single("E607", "no PostgreSQL server: set POLICYLANG_POSTGRES "
+                                         "to a connection string (host=… port=… dbname=…)")
+            return _postgres(conninfo)
+    raise PolicyError.single("E612", f"no engine runs {dialect} SQL here")
+
+
+@functools.lru_cache(maxsize=64)
+def _dialect_result_query(policy: ir.Policy, param_items: tuple, dialect: str) -> str:
+    """The per-case query for a dialect, durations read back as (months, days) numbers."""
+    from sqlglot import exp
+
+    from policylang.emit.sql_dialects import dialect as find
+
+    target = find(dialect)
+    inner = build_query(policy, dict(param_items), dialect, per_case=True)
+    columns: list[exp.Expression] = []
+    for name, type_ in output_columns(policy):
+        column = exp.column(name, table="decisions", quoted=True)
+        if type_.kind is ir.Kind.DURATION:
+            parts = {part: exp.Anonymous(this="DATEPART", expressions=[
+                exp.Literal.string(part), column.copy()]) for part in ("year", "month", "day")}
+            months = exp.Add(this=exp.Mul(this=parts["year"], expression=exp.Literal.number(12)),
+                             expression=parts["month"])
+            columns += [exp.alias_(months, name, quoted=True),
+                        exp.alias_(parts["day"], name + "__days", quoted=True)]
+        else:
+            columns.append(column)
+    shown = ", ".join(target.builder.finish(c).sql(dialect=target.sqlglot) for c in columns)
+    return f"SELECT {shown} FROM ({inner.sql(dialect=target.sqlglot)}) AS decisions"

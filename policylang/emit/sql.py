@@ -21,7 +21,6 @@ from sqlglot import exp
 
 from policylang import ir
 from policylang.cases import parse_params
-from policylang.diagnostics import PolicyError
 from policylang.values import INPUT_LIMIT, MAGNITUDE_LIMIT, div, format_decimal
 
 NUMERIC = exp.DataType.build("DECIMAL(38,10)")
@@ -30,22 +29,28 @@ FRACTION = exp.DataType.build("DECIMAL(38,20)")
 HUGEINT = exp.DataType.build("HUGEINT")
 SCALE = 10**10
 PREFIX = "__pl_"
-DIALECTS = ("duckdb",)
 
 
 def emit_sql(policy: ir.Policy, dialect: str = "duckdb", params: dict | None = None) -> str:
     """The query text for a dialect, with params bound (their defaults unless given as
-    `--param` texts)."""
+    `--param` texts). Refuses (E612) a policy with a construct the dialect cannot run."""
+    from policylang.emit.sql_dialects import dialect as find
+
     values = parse_params(policy, params or {}, where="--param")
-    return build_query(policy, values, dialect).sql(dialect=dialect, pretty=True) + ";\n"
+    target = find(dialect)
+    text = build_query(policy, values, dialect).sql(dialect=target.sqlglot, pretty=True)
+    return target.header + text + ";\n"
 
 
 def build_query(policy: ir.Policy, param_values: dict[str, ir.Value],
-                dialect: str = "duckdb") -> exp.Select:
-    if dialect not in DIALECTS:
-        raise PolicyError.single("E605", f"SQL dialect {dialect!r} is not supported yet; "
-                                 f"supported: {', '.join(DIALECTS)}")
-    return _QueryBuilder(policy, param_values).build()
+                dialect: str = "duckdb", per_case: bool = False) -> exp.Select:
+    """The query tree for a dialect, after the static translatability pass (E612);
+    `per_case`: for an engine that evaluates book-level rules by other means."""
+    from policylang.emit.sql_dialects import check_translatable
+    from policylang.emit.sql_dialects import dialect as find
+
+    check_translatable(policy, dialect, per_case)
+    return find(dialect).builder(policy, param_values).build()
 
 
 def fn(name: str, *args: exp.Expression) -> exp.Expression:
@@ -82,13 +87,25 @@ class _Layer:
     columns: dict[str, exp.Expression] = field(default_factory=dict)
 
 
-class _QueryBuilder:
+class QueryBuilder:
+    """The DuckDB query; a dialect subclasses it and overrides only what differs."""
+
+    # Whether `SELECT * EXCEPT (…)` carries the `cases` columns through; else the final
+    # SELECT lists the policy's inputs (the only columns the engines' `cases` tables hold).
+    star_except = True
+
     def __init__(self, policy: ir.Policy, params: dict[str, ir.Value]):
         self.policy = policy
         self.params = params
         self.layers: list[_Layer] = [_Layer()]
         self.internal: list[str] = []
         self.inputs = {f.name: f for f in policy.inputs}
+        self.reported: list[str] = []
+
+    @staticmethod
+    def finish(tree: exp.Expression) -> exp.Expression:
+        """The dialect's last rewrite of a tree written in DuckDB's vocabulary."""
+        return tree
 
     # ── layers ──
     def add(self, name: str, expression: exp.Expression) -> exp.Column:
@@ -136,6 +153,7 @@ class _QueryBuilder:
                                                    MONEY_OUT), f"{alloc.name}__{party}",
                                           quoted=True))
         rule_columns = [col(f"rule__{c.name}") for c in policy.checks]
+        self.reported = [output.alias for output in outputs]
         return self._assemble(outputs, rule_columns)
 
     def _assemble(self, outputs: list[exp.Expression],
@@ -153,11 +171,15 @@ class _QueryBuilder:
         checks_layer = exp.select("*", *outputs).from_(source)
         ctes.append((f"{PREFIX}checks", checks_layer))
         eligible = exp.and_(*rule_columns) if rule_columns else exp.true()
-        final = exp.select(
-            exp.Star(except_=[col(name) for name in self.internal]) if self.internal
-            else exp.Star(),
-            exp.alias_(eligible, "eligible", quoted=True),
-        ).from_(f"{PREFIX}checks")
+        if self.star_except:
+            carried: list[exp.Expression] = [
+                exp.Star(except_=[col(name) for name in self.internal]) if self.internal
+                else exp.Star()]
+        else:
+            carried = [col(f.name) for f in self.policy.inputs]
+            carried += [col(name) for name in self.reported]
+        final = exp.select(*carried, exp.alias_(eligible, "eligible", quoted=True)
+                           ).from_(f"{PREFIX}checks")
         for name, select in ctes:
             final = final.with_(name, as_=select)
         return final
@@ -441,6 +463,9 @@ class _QueryBuilder:
         from policylang.emit.sql_temporal import call
 
         return call(e, [self.expr(a) for a in e.args], self)
+
+
+_QueryBuilder = QueryBuilder  # the name the Spark builder subclasses
 
 
 def _plus(total: exp.Expression | None, value: exp.Expression) -> exp.Expression:

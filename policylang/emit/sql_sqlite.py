@@ -1,0 +1,298 @@
+"""SQLite: the SQL backend's query over exact decimal functions registered on the connection.
+
+SQLite has no DECIMAL type and no integer wider than 64 bits, and policylang's values do
+not fit in 64 bits once scaled (an input below 10^15 with 10 places is 25 digits). So the
+query keeps the SQL backend's shape (layered CTEs, guards as CASE, the largest-remainder
+rounding written in SQL) and every arithmetic operator, numeric cast and comparison calls
+an application-defined function (`PL_ADD`, `PL_MUL`, `PL_CMP`, …) that computes exactly on
+decimal text (`register(connection)` defines them; the emitted text says so in its header).
+Values in the `cases` table: numbers as canonical decimal text, dates as ISO text, bools
+as 0/1, enums as text, durations as `P<months>M<days>D`.
+"""
+
+from __future__ import annotations
+
+import datetime
+import re
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+
+from sqlglot import exp
+
+from policylang import ir
+from policylang.emit.sql import NUMERIC, QueryBuilder, case, fail, number
+from policylang.emit.sql_dialects import (
+    SqlDialect,
+    bottom_up,
+    errors_as_conditions,
+    portfolio_refusals,
+)
+from policylang.emit.sql_dialects import register as register_dialect
+from policylang.values import EXACT, format_decimal
+
+HEADER = ("-- SQLite: arithmetic and comparisons call policylang's exact decimal functions\n"
+          "-- (PL_ADD, PL_MUL, PL_CMP, ...); define them on the connection first with\n"
+          "-- policylang.emit.sql_sqlite.register(connection).\n")
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DURATION = re.compile(r"P(-?\d+)M(-?\d+)D")
+_OPERATORS = {exp.Add: "PL_ADD", exp.Sub: "PL_SUB", exp.Mul: "PL_MUL", exp.Mod: "PL_MOD",
+              exp.IntDiv: "PL_IDIV"}
+_COMPARISONS = {exp.EQ: exp.EQ, exp.NEQ: exp.NEQ, exp.LT: exp.LT, exp.LTE: exp.LTE,
+                exp.GT: exp.GT, exp.GTE: exp.GTE}
+_FUNCTIONS = {"ROUND": "PL_ROUND", "TRUNC": "PL_TRUNC", "ABS": "PL_ABS", "SIGN": "PL_SIGN",
+              "LEAST": "PL_LEAST", "GREATEST": "PL_GREATEST", "DATEPART": "PL_DATEPART",
+              "TO_DAYS": "PL_TO_DAYS", "TO_MONTHS": "PL_TO_MONTHS", "YEAR": "PL_YEAR",
+              "MONTH": "PL_MONTH"}
+_PASSED_THROUGH = {"DATE", "BOOLEAN", "VARCHAR", "TEXT", "INTERVAL"}
+
+
+def _call(name: str, *args: exp.Expression) -> exp.Expression:
+    return exp.Anonymous(this=name, expressions=list(args))
+
+
+class SqliteBuilder(QueryBuilder):
+    """The DuckDB builder's query with every numeric operation sent to the PL_ functions."""
+
+    star_except = False
+
+    def build(self) -> exp.Select:
+        return self.finish(super().build())
+
+    # Division and round() as single exact calls: DuckDB's integer long division, nested,
+    # is deeper than SQLite's parser stack allows.
+    @staticmethod
+    def _div(a: exp.Expression, b: exp.Expression) -> exp.Expression:
+        return case((exp.EQ(this=exp.cast(b, NUMERIC), expression=number(0)),
+                     fail("E610", "division by zero")), otherwise=_call("PL_DIV", a, b))
+
+    def visit_Call(self, e: ir.Call) -> exp.Expression:
+        if e.func != "round":
+            return super().visit_Call(e)
+        x, step = (self.expr(a) for a in e.args)
+        return case((exp.LTE(this=exp.cast(step, NUMERIC), expression=number(0)),
+                     fail("E611", "round() needs a positive step")),
+                    otherwise=_call("PL_ROUND_STEP", x, step))
+
+    @staticmethod
+    def finish(tree: exp.Expression) -> exp.Expression:
+        return errors_as_conditions(bottom_up(tree, _sqlite_node), "sqlite")
+
+
+def _sqlite_node(node: exp.Expression) -> exp.Expression:
+    if isinstance(node, exp.Literal) and not node.is_string:
+        return exp.Literal.string(node.this)  # SQLite would read 0.01 as binary floating point
+    if isinstance(node, exp.Interval):
+        months = node.unit.name.upper().startswith("MONTH")
+        amount = int(node.this.name)
+        return exp.Literal.string(duration_text(amount if months else 0,
+                                                0 if months else amount))
+    if isinstance(node, exp.Paren) and not isinstance(node.this, (exp.Binary, exp.Not,
+                                                                  exp.Neg)):
+        return node.this  # SQLite's parser has a small stack: no needless nesting
+    if isinstance(node, exp.Cast):
+        if node.to.this.name in _PASSED_THROUGH or _canonical(node.this):
+            return node.this
+        return _call("PL_NUM", node.this)
+    for operator, name in _OPERATORS.items():
+        if type(node) is operator:
+            return _call(name, node.this, node.expression)
+    if isinstance(node, exp.Neg):
+        return _call("PL_NEG", node.this)
+    for comparison in _COMPARISONS:
+        if type(node) is comparison:
+            return comparison(this=_call("PL_CMP", node.this, node.expression),
+                              expression=exp.Literal.number(0))
+    if isinstance(node, exp.Anonymous) and str(node.this).upper() in _FUNCTIONS:
+        return _call(_FUNCTIONS[str(node.this).upper()], *node.expressions)
+    return node
+
+
+def _canonical(node: exp.Expression) -> bool:
+    """Whether a rewritten node already yields canonical decimal text (a PL_ function's
+    result, or a literal written canonically), so a numeric cast of it adds nothing."""
+    if isinstance(node, exp.Anonymous):
+        return str(node.this).upper().startswith("PL_") and str(node.this).upper() not in (
+            "PL_CMP", "PL_LEAST", "PL_GREATEST")
+    if isinstance(node, exp.Literal) and node.is_string and _NUMBER.fullmatch(node.this):
+        return format_decimal(Decimal(node.this)) == node.this
+    return False
+
+
+def duration_text(months: int, days: int) -> str:
+    return f"P{months}M{days}D"
+
+
+# ── the functions the query calls ───────────────────────────────────────────
+
+
+def _value(x: object) -> object:
+    """A cell as a Python value: Decimal, date, (months, days) or text."""
+    if x is None or isinstance(x, Decimal):
+        return x
+    if isinstance(x, int):
+        return Decimal(x)
+    if isinstance(x, str):
+        if _NUMBER.fullmatch(x):
+            return Decimal(x)
+        if _DATE.fullmatch(x):
+            return datetime.date.fromisoformat(x)
+        found = _DURATION.fullmatch(x)
+        if found:
+            return (int(found.group(1)), int(found.group(2)))
+        return x
+    raise TypeError(f"SQLite value {x!r} is not exact: binary floating point never enters")
+
+
+def _out(x: object) -> object:
+    if isinstance(x, Decimal):
+        return format_decimal(x)
+    if isinstance(x, datetime.date):
+        return x.isoformat()
+    if isinstance(x, tuple):
+        return duration_text(*x)
+    return x
+
+
+def _nulls(function):
+    def wrapped(*args):
+        values = [_value(a) for a in args]
+        if any(v is None for v in values):
+            return None
+        return _out(function(*values))
+
+    return wrapped
+
+
+def _add_months(date: datetime.date, months: int) -> datetime.date:
+    import calendar
+
+    count = date.year * 12 + date.month - 1 + months
+    year, month = divmod(count, 12)
+    return datetime.date(year, month + 1, min(date.day, calendar.monthrange(year,
+                                                                              month + 1)[1]))
+
+
+def _moved(date: datetime.date, span: tuple[int, int], sign: int) -> datetime.date:
+    months, days = span
+    return _add_months(date, sign * months) + datetime.timedelta(days=sign * days)
+
+
+def _add(a, b):
+    if isinstance(a, datetime.date):
+        return _moved(a, b, 1)
+    if isinstance(b, datetime.date):
+        return _moved(b, a, 1)
+    if isinstance(a, tuple):
+        return (a[0] + b[0], a[1] + b[1])
+    return EXACT.add(a, b)
+
+
+def _sub(a, b):
+    if isinstance(a, datetime.date):
+        return Decimal((a - b).days) if isinstance(b, datetime.date) else _moved(a, b, -1)
+    if isinstance(a, tuple):
+        return (a[0] - b[0], a[1] - b[1])
+    return EXACT.subtract(a, b)
+
+
+def _key(x):
+    return (x[0] * 30 + x[1]) if isinstance(x, tuple) else x
+
+
+def _cmp(a, b) -> int:
+    a, b = _key(a), _key(b)
+    return (a > b) - (a < b)  # an INTEGER: SQLite orders any text above any number
+
+
+def _idiv(a, b):
+    quotient = EXACT.divide_int(a, b)
+    return quotient
+
+
+def _exact_div(a, b):
+    """a / b half away from zero to 10 places, on integers (as the DuckDB query)."""
+    scaled_a, scaled_b = int(a.scaleb(10)), int(b.scaleb(10))
+    quotient, remainder = divmod(abs(scaled_a) * 10**10, abs(scaled_b))
+    quotient += 2 * remainder >= abs(scaled_b)
+    sign = -1 if (scaled_a < 0) != (scaled_b < 0) else 1
+    return Decimal(sign * quotient).scaleb(-10)
+
+
+def _round_step(x, step):
+    count, remainder = divmod(abs(x), step)
+    count += 2 * remainder >= step
+    return EXACT.multiply(Decimal(count if x >= 0 else -count), step)
+
+
+def _round(x, places):
+    return x.quantize(Decimal(1).scaleb(-int(places)), rounding=ROUND_HALF_UP, context=EXACT)
+
+
+def _trunc(x, places):
+    return x.quantize(Decimal(1).scaleb(-int(places)), rounding=ROUND_DOWN, context=EXACT)
+
+
+def _extreme(pick):
+    def chosen(*args):
+        values = [_value(a) for a in args if a is not None]
+        return _out(pick(values, key=_key)) if values else None
+
+    return chosen
+
+
+def _datepart(part, span):
+    months, days = span
+    years = abs(months) // 12 * (1 if months >= 0 else -1)
+    return Decimal({"year": years, "month": months - 12 * years, "day": days}[str(part)])
+
+
+FUNCTIONS = {
+    "PL_NUM": (1, _nulls(lambda x: x)),
+    "PL_ADD": (2, _nulls(_add)),
+    "PL_SUB": (2, _nulls(_sub)),
+    "PL_MUL": (2, _nulls(lambda a, b: EXACT.multiply(a, b))),
+    "PL_MOD": (2, _nulls(lambda a, b: EXACT.remainder(a, b))),
+    "PL_IDIV": (2, _nulls(_idiv)),
+    "PL_NEG": (1, _nulls(lambda a: (-a[0], -a[1]) if isinstance(a, tuple) else -a)),
+    "PL_CMP": (2, _nulls(_cmp)),
+    "PL_ROUND": (2, _nulls(_round)),
+    "PL_DIV": (2, _nulls(_exact_div)),
+    "PL_ROUND_STEP": (2, _nulls(_round_step)),
+    "PL_TRUNC": (2, _nulls(_trunc)),
+    "PL_ABS": (1, _nulls(abs)),
+    "PL_SIGN": (1, _nulls(lambda x: Decimal((x > 0) - (x < 0)))),
+    "PL_LEAST": (-1, _extreme(min)),
+    "PL_GREATEST": (-1, _extreme(max)),
+    "PL_DATEPART": (2, _nulls(_datepart)),
+    "PL_TO_DAYS": (1, _nulls(lambda n: (0, int(n)))),
+    "PL_TO_MONTHS": (1, _nulls(lambda n: (int(n), 0))),
+    "PL_YEAR": (1, _nulls(lambda d: Decimal(d.year))),
+    "PL_MONTH": (1, _nulls(lambda d: Decimal(d.month))),
+}
+
+
+def register(connection) -> None:
+    """Define the PL_ functions on a sqlite3 connection (all deterministic)."""
+    for name, (arity, function) in FUNCTIONS.items():
+        connection.create_function(name, arity, function, deterministic=True)
+
+
+def cell(value: ir.Value, type_: ir.Type) -> object:
+    """A case value as the SQLite `cases` table holds it."""
+    match type_.kind:
+        case ir.Kind.MONEY | ir.Kind.PERCENT | ir.Kind.NUMBER:
+            return format_decimal(value)
+        case ir.Kind.DURATION:
+            return duration_text(value.amount if value.unit == "month" else 0,
+                                 value.amount if value.unit == "day" else 0)
+        case ir.Kind.DATE:
+            return value.isoformat()
+        case ir.Kind.BOOL:
+            return 1 if value else 0
+        case ir.Kind.ENUM:
+            return value
+    raise AssertionError(type_)
+
+
+register_dialect(SqlDialect("sqlite", "sqlite", SqliteBuilder, refuses=portfolio_refusals,
+                            header=HEADER))
