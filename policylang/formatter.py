@@ -152,7 +152,7 @@ class _Printer:
             case n.EnumDecl(name=name, members=members):
                 self._block_open(item.span, f"enum {name} {{")
                 width = max(len(m.name) for m in members) + 1 if members else 0
-                for m, next_m in zip(members, [*members[1:], None], strict=True):
+                for m, next_m in _with_next(members):
                     label = f"{m.name.ljust(width)}{quote(m.label.value)}" if m.label else m.name
                     self._line(m.span, label + _separator(next_m and next_m.name), INDENT * 2)
                 self._block_close(item.span)
@@ -198,14 +198,13 @@ class _Printer:
                  + (f" = {format_expr(f.default)}" if f.default is not None else "")
                  for f in fields]
         col = max(len(h) for h in heads) + 1
-        following = [f.name for f in fields[1:]] + [None]
-        for f, text, next_name in zip(fields, heads, following, strict=True):
+        for (f, next_f), text in zip(_with_next(fields), heads, strict=True):
             if only is not None and f is not only:
                 continue
             if f.description is not None:
                 text = text.ljust(col) + quote(f.description.value)
             if not keyword:  # a brace list (`input { … }`), not `param` declarations
-                text += _separator(next_name)
+                text += _separator(next_f and next_f.name)
             self._line(f.span, keyword + text, indent)
 
     def _declaration(self, item, group, head: str, sep: str, body: str,
@@ -235,7 +234,7 @@ class _Printer:
         head = " ".join([head, *_clause_texts(item.clauses)])
         self._block_open(item.span, head + " {")
         width = max((len(p.party) for p in item.parts), default=0) + 2
-        for part, next_part in zip(item.parts, [*item.parts[1:], None], strict=True):
+        for part, next_part in _with_next(item.parts):
             text = f"{part.party}:".ljust(width) + format_expr(part.value)
             self._line(part.span, text + _separator(next_part and next_part.party), INDENT * 2)
         self._block_close(item.span)
@@ -253,7 +252,7 @@ class _Printer:
                 case n.SplitStep(parts=parts, clauses=clauses):
                     self._block_open(step.span, "split {", inner)
                     width = max((len(p.party) for p in parts), default=0) + 2
-                    for part, next_part in zip(parts, [*parts[1:], None], strict=True):
+                    for part, next_part in _with_next(parts):
                         text = f"{part.party}:".ljust(width) + format_expr(part.share)
                         if part.cap is not None:
                             text += f" up to {format_expr(part.cap)}"
@@ -327,10 +326,16 @@ class _Printer:
             return
         self.out.append(f"{indent}{keyword} {{")
         width = max(len(b.name) for b in bindings) + 2
-        for b, next_b in zip(bindings, [*bindings[1:], None], strict=True):
+        for b, next_b in _with_next(bindings):
             text = f"{b.name}:".ljust(width) + format_expr(b.value)
             self._line(b.span, text + _separator(next_b and next_b.name), indent + INDENT)
         self.out.append(f"{indent}}}")
+
+
+def _with_next(items):
+    """Each item with the one after it (None after the last)."""
+    items = list(items)
+    return zip(items, [*items[1:], None][: len(items)], strict=True)
 
 
 def _separator(next_name: str | None) -> str:
