@@ -213,6 +213,9 @@ def run_many(policy: ir.Policy, cases: list[dict[str, ir.Value]],
 # ── databases: DuckDB (embedded), SQLite (embedded), PostgreSQL (a server) ────────────
 
 
+CASE_ID = "__pl_case"  # the case's position: SQLite and PostgreSQL keep no row order
+
+
 class Database:
     """One connection running policies' per-case queries over a `cases` table."""
 
@@ -270,10 +273,11 @@ class SqliteDatabase(Database):
     def load_cases(self, policy: ir.Policy, cases: list[dict[str, ir.Value]]) -> None:
         from policylang.emit.sql_sqlite import cell
 
-        names = [quote_identifier(f.name) for f in policy.inputs] or ["__pl_empty"]
+        names = [CASE_ID] + [quote_identifier(f.name) for f in policy.inputs]
         self.connection.execute("DROP TABLE IF EXISTS cases")
         self.connection.execute(f"CREATE TEMP TABLE cases ({', '.join(names)})")
-        rows = [[cell(case[f.name], f.type) for f in policy.inputs] or [0] for case in cases]
+        rows = [[index] + [cell(case[f.name], f.type) for f in policy.inputs]
+                for index, case in enumerate(cases)]
         self.connection.executemany(
             f"INSERT INTO cases VALUES ({', '.join('?' for _ in names)})", rows)
 
@@ -292,14 +296,14 @@ class PostgresDatabase(Database):
 
     def load_cases(self, policy: ir.Policy, cases: list[dict[str, ir.Value]]) -> None:
         types = {**SQL_TYPES, ir.Kind.ENUM: "TEXT"}
-        columns = ", ".join(f"{quote_identifier(f.name)} {types[f.type.kind]}"
-                            for f in policy.inputs) or "__pl_empty INTEGER"
+        columns = ", ".join([f"{CASE_ID} INTEGER"] + [
+            f"{quote_identifier(f.name)} {types[f.type.kind]}" for f in policy.inputs])
         self.connection.execute("DROP TABLE IF EXISTS pg_temp.cases")
         self.connection.execute(f"CREATE TEMP TABLE cases ({columns})")
-        placeholders = ", ".join("CAST(%s AS INTERVAL)" if f.type.kind is ir.Kind.DURATION
-                                 else "%s" for f in policy.inputs) or "%s"
-        rows = [[_sql_value(case[f.name], f.type) for f in policy.inputs] or [0]
-                for case in cases]
+        placeholders = ", ".join(["%s"] + ["CAST(%s AS INTERVAL)" if f.type.kind is
+                                          ir.Kind.DURATION else "%s" for f in policy.inputs])
+        rows = [[index] + [_sql_value(case[f.name], f.type) for f in policy.inputs]
+                for index, case in enumerate(cases)]
         with self.connection.cursor() as cursor:
             cursor.executemany(f"INSERT INTO cases VALUES ({placeholders})", rows)
 
@@ -338,7 +342,7 @@ def _dialect_result_query(policy: ir.Policy, param_items: tuple, dialect: str) -
     from policylang.emit.sql_dialects import dialect as find
 
     target = find(dialect)
-    inner = build_query(policy, dict(param_items), dialect, per_case=True)
+    inner = build_query(policy, dict(param_items), dialect, per_case=True, carry=(CASE_ID,))
     columns: list[exp.Expression] = []
     for name, type_ in output_columns(policy):
         column = exp.column(name, table="decisions", quoted=True)
@@ -352,4 +356,5 @@ def _dialect_result_query(policy: ir.Policy, param_items: tuple, dialect: str) -
         else:
             columns.append(column)
     shown = ", ".join(target.builder.finish(c).sql(dialect=target.sqlglot) for c in columns)
-    return f"SELECT {shown} FROM ({inner.sql(dialect=target.sqlglot)}) AS decisions"
+    return (f"SELECT {shown} FROM ({inner.sql(dialect=target.sqlglot)}) AS decisions "
+            f"ORDER BY decisions.{CASE_ID}")

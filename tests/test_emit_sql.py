@@ -1,13 +1,19 @@
-"""SQL backend: the generated DuckDB query agrees exactly with the interpreter.
+"""SQL backend: the generated query agrees exactly with the interpreter on every dialect
+that runs here: DuckDB and SQLite (embedded) and PostgreSQL (a real server, started by the
+`postgres_server` fixture).
 
 Differential test: random cases from each policy's input schema (with every limit's edge),
-all run through one query and compared field by field with the interpreter's decisions,
-errors included. POLICYLANG_DIFF_EXAMPLES raises the number of cases per policy.
+all good cases of a policy run through ONE query per dialect and compared field by field
+with the interpreter's decisions; the cases the interpreter rejects run one by one and
+must fail with the same code. POLICYLANG_DIFF_EXAMPLES raises the number of cases per
+policy (default 500).
 """
 
 from __future__ import annotations
 
+import functools
 import os
+from decimal import Decimal
 
 import pytest
 import sqlglot
@@ -17,14 +23,18 @@ from hypothesis import strategies as st
 from policylang import api
 from policylang.diagnostics import PolicyError
 from policylang.emit.sql import emit_sql
-from policylang.engine import run_many
+from policylang.engine import open_database, run_many
 from policylang.interpret import evaluate
+from tests.pg_server import postgres_server  # noqa: F401  (a fixture)
 from tests.policies import all_policies
 from tests.strategies import cases, default_params
 
 POLICIES = all_policies()
 CASES_PER_POLICY = int(os.environ.get("POLICYLANG_DIFF_EXAMPLES", "500"))
 BATCH = 50
+# Cases the interpreter rejects run one query each; this many per policy and dialect.
+ERROR_CASES = int(os.environ.get("POLICYLANG_DIFF_ERRORS", "25"))
+DIALECTS = ["duckdb", "sqlite", "postgres"]
 
 
 def _interpret(policy, case, params):
@@ -41,41 +51,61 @@ def _same(expected, actual) -> bool:
     return expected == actual
 
 
+@functools.cache
+def _random_cases(name: str) -> tuple[tuple[dict, object], ...]:
+    """CASES_PER_POLICY seeded random cases of a policy with the interpreter's outcome,
+    drawn once and shared by every dialect."""
+    policy = POLICIES[name]
+    params = default_params(policy)
+    drawn: list[dict] = []
+
+    @settings(max_examples=max(1, CASES_PER_POLICY // BATCH), deadline=None, derandomize=True,
+              suppress_health_check=list(HealthCheck), database=None)
+    @given(batch=st.lists(cases(policy), min_size=BATCH, max_size=BATCH))
+    def draw(batch):
+        drawn.extend(batch)
+
+    draw()
+    return tuple((case, _interpret(policy, case, params)) for case in drawn)
+
+
+@pytest.fixture
+def database(request):
+    if request.param == "postgres":
+        request.getfixturevalue("postgres_server")
+    return open_database(request.param)
+
+
+@pytest.mark.parametrize("database", DIALECTS, indirect=True)
 @pytest.mark.parametrize("name", list(POLICIES))
-def test_sql_agrees_with_interpreter(name: str) -> None:
+def test_sql_agrees_with_interpreter(name: str, database) -> None:
     policy = POLICIES[name]
     params = default_params(policy)
     if any(value is None for value in params.values()):
         pytest.skip("a param without default cannot be bound for random cases")
-
-    @settings(max_examples=max(1, CASES_PER_POLICY // BATCH), deadline=None, derandomize=True,
-              suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
-    @given(batch=st.lists(cases(policy), min_size=BATCH, max_size=BATCH))
-    def check(batch):
-        expected = [_interpret(policy, case, params) for case in batch]
-        # Cases the interpreter rejects run one by one (one error aborts a whole query).
-        good = [c for c, e in zip(batch, expected, strict=True) if not isinstance(e, PolicyError)]
-        bad = [c for c, e in zip(batch, expected, strict=True) if isinstance(e, PolicyError)]
-        actual = iter(run_many(policy, good, params))
-        single = iter([r for c in bad for r in run_many(policy, [c], params)])
-        for case, want in zip(batch, expected, strict=True):
-            got = next(single) if isinstance(want, PolicyError) else next(actual)
-            assert _same(want, got), f"case {case}:\ninterp {want}\nsql    {got}"
-
-    check()
+    drawn = _random_cases(name)
+    assert len(drawn) >= min(CASES_PER_POLICY, 500)
+    good = [(c, e) for c, e in drawn if not isinstance(e, PolicyError)]
+    bad = [(c, e) for c, e in drawn if isinstance(e, PolicyError)][:ERROR_CASES]
+    got = run_many(policy, [c for c, _ in good], params, database=database)
+    # One error aborts a whole query: each case the interpreter rejects runs alone.
+    got_bad = [run_many(policy, [c], params, database=database)[0] for c, _ in bad]
+    for (case, want), actual in zip(good + bad, got + got_bad, strict=True):
+        assert _same(want, actual), (
+            f"{database.dialect}, case {case}:\ninterp {want}\nsql    {actual}")
 
 
 def test_generated_sql_parses_and_quotes_identifiers() -> None:
-    source = ('policy p "p" {\n input { "x": money }\n}\n')
-    del source  # names cannot contain quotes; the injection test uses hostile texts instead
     policy = api.load_source(
         'policy p "p\\"; DROP TABLE cases; --" {\n'
         ' input { select: money  from: money }\n'
         ' let 贷款 = select + from cite "x\'); DROP TABLE cases; --"\n'
         ' rule r: select > 0元 says "it\'s \\"quoted\\""\n}\n', "hostile.pol")
-    sql = emit_sql(policy)
-    assert "DROP TABLE" not in sql
-    parsed = sqlglot.parse_one(sql, read="duckdb")
-    assert parsed is not None
-    decision = run_many(policy, [{"select": 1, "from": 2}], {})[0]
-    assert decision["values"]["贷款"] == "3.00"
+    for dialect in ("duckdb", "sqlite", "postgres", "spark"):
+        sql = emit_sql(policy, dialect)
+        assert "DROP TABLE" not in sql
+        assert sqlglot.parse_one(sql, read="spark" if dialect == "spark" else dialect)
+    for dialect in ("duckdb", "sqlite"):
+        case = {"select": Decimal(1), "from": Decimal(2)}
+        decision = run_many(policy, [case], {}, dialect=dialect)[0]
+        assert decision["values"]["贷款"] == "3.00"

@@ -43,14 +43,17 @@ def emit_sql(policy: ir.Policy, dialect: str = "duckdb", params: dict | None = N
 
 
 def build_query(policy: ir.Policy, param_values: dict[str, ir.Value],
-                dialect: str = "duckdb", per_case: bool = False) -> exp.Select:
+                dialect: str = "duckdb", per_case: bool = False,
+                carry: tuple[str, ...] = ()) -> exp.Select:
     """The query tree for a dialect, after the static translatability pass (E612);
     `per_case`: for an engine that evaluates book-level rules by other means."""
     from policylang.emit.sql_dialects import check_translatable
     from policylang.emit.sql_dialects import dialect as find
 
     check_translatable(policy, dialect, per_case)
-    return find(dialect).builder(policy, param_values).build()
+    builder = find(dialect).builder(policy, param_values)
+    builder.carry = carry
+    return builder.build()
 
 
 def fn(name: str, *args: exp.Expression) -> exp.Expression:
@@ -101,6 +104,7 @@ class QueryBuilder:
         self.internal: list[str] = []
         self.inputs = {f.name: f for f in policy.inputs}
         self.reported: list[str] = []
+        self.carry: tuple[str, ...] = ()  # other `cases` columns an engine reads back
 
     @staticmethod
     def finish(tree: exp.Expression) -> exp.Expression:
@@ -176,7 +180,8 @@ class QueryBuilder:
                 exp.Star(except_=[col(name) for name in self.internal]) if self.internal
                 else exp.Star()]
         else:
-            carried = [col(f.name) for f in self.policy.inputs]
+            carried = [col(name) for name in self.carry]
+            carried += [col(f.name) for f in self.policy.inputs]
             carried += [col(name) for name in self.reported]
         final = exp.select(*carried, exp.alias_(eligible, "eligible", quoted=True)
                            ).from_(f"{PREFIX}checks")
