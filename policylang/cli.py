@@ -148,7 +148,11 @@ def run(file: Path,
         charts: Annotated[Path | None, typer.Option(
             "--charts", help="draw a PNG per monitor and budget over time in this folder")
         ] = None,
-        engine: Annotated[str, typer.Option(help="engine for --book: duckdb")] = "duckdb",
+        engine: Annotated[str, typer.Option(help="engine for --book: duckdb or spark")
+                          ] = "duckdb",
+        master: Annotated[str, typer.Option(
+            help="Spark master for --engine spark: local[*], spark://HOST:PORT, …")
+        ] = "local[*]",
         explain_: Annotated[bool, typer.Option(
             "--explain", help="add the decision's explanation tree to the JSON")] = False,
         param: Annotated[list[str] | None, typer.Option("--param", help="NAME=VALUE")] = None,
@@ -163,9 +167,11 @@ def run(file: Path,
         if (out is not None or report is not None or charts is not None) and book is None:
             err.print("--out, --report and --charts go with --book")
             return 2
-        if engine != "duckdb":
-            err.print(f"unknown engine {engine!r}; choose from duckdb")
+        if engine not in ("duckdb", "spark"):
+            err.print(f"unknown engine {engine!r}; choose from duckdb, spark")
             return 2
+        if engine == "spark":
+            return _run_on_spark(file, case, book, out, master, param or [])
         policy = api.load(file)
         options = parse_param_options(param or [])
         if book is not None:
@@ -187,6 +193,25 @@ def run(file: Path,
         return 0
 
     _run(action)
+
+
+def _run_on_spark(file: Path, case: Path | None, book: Path | None, out: Path | None,
+                  master: str, param: list[str]) -> int:
+    from policylang.cases import parse_param_options, parse_params
+    from policylang.spark_engine import EngineUnavailable, score_book
+
+    if book is None:
+        err.print("--engine spark goes with --book")
+        return 2
+    policy = api.load(file)
+    try:
+        summary = score_book(policy, book, parse_params(policy, parse_param_options(param)),
+                             out, master, progress=_progress)
+    except EngineUnavailable as error:
+        err.print(str(error))
+        return 2
+    _print_book_summary(policy, book, summary)
+    return 0
 
 
 def _explanation(policy: ir.Policy, case: Path, options: dict[str, str]):

@@ -1,0 +1,326 @@
+"""Spark SQL for a checked policy: the SQL backend's query with Spark's exact arithmetic.
+
+Spark has no 128-bit integer, its DECIMAL stops at 38 digits, and its decimal division
+rounds to a result type that depends on the operands' declared precision. So this module
+keeps the SQL backend's query shape (layered CTEs, the same column names) and replaces the
+operations whose DuckDB form does not carry over:
+
+- values stay DECIMAL(38,10) below 10^18 (inputs below 10^15, E603), so `+`/`-` are exact,
+  and a product of two of them is exact in DECIMAL(38,20) — the session must run with
+  `spark.sql.decimalOperations.allowPrecisionLoss=false` (else Spark cuts the product to
+  6 places) and ANSI mode (an overflow raises instead of giving NULL); `session_conf()`;
+- `/` is long division: the integer part with `div` (exact while it fits a BIGINT, and a
+  guard proves it does: a quotient of 10^18 or more is E611 anyway), the remainder with
+  `%` (exact on DECIMAL), ten more digits with `div` of the remainder × 10^10 (< 10^28),
+  and half-up from the last remainder — no decimal division at all;
+- `round(x, step)` is |x| − |x| % step, plus one step when 2 × remainder ≥ step;
+- a duration is `named_struct('months', m, 'days', d)` with one of the two zero (Spark's
+  two ANSI interval types cannot share a column); dates move with `add_months`/`date_add`;
+- `ERROR(…)` becomes `raise_error(…)`, DuckDB's `TRUNC(x, 2)` becomes x − x % 0.01.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlglot import exp
+
+from policylang import ir
+from policylang.cases import parse_params
+from policylang.emit.sql import (
+    NUMERIC,
+    _limit_column,
+    _QueryBuilder,
+    case,
+    col,
+    fail,
+    fn,
+    number,
+    paren,
+)
+from policylang.values import MAGNITUDE_LIMIT
+
+DIALECT = "spark"
+INT = exp.DataType.build("INT")
+DATE = exp.DataType.build("DATE")
+WIDE_FRACTION = exp.DataType.build("DECIMAL(38,28)")
+INTEGRAL = exp.DataType.build("DECIMAL(38,0)")
+# Operand types chosen so Spark's result type keeps 10 places (DECIMAL(38,10) × DECIMAL(11,0)
+# is DECIMAL(38,10); × DECIMAL(38,10) would be DECIMAL(38,20), too narrow for 10^28).
+SHIFT = exp.DataType.build("DECIMAL(11,0)")
+_COMPARE = {"==": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
+
+
+def session_conf() -> dict[str, str]:
+    """The Spark settings the emitted SQL's exactness relies on."""
+    return {
+        "spark.sql.decimalOperations.allowPrecisionLoss": "false",
+        "spark.sql.ansi.enabled": "true",
+        "spark.sql.caseSensitive": "true",  # policy names `Amount` and `amount` differ
+        # each nested TRANSFORM (see `bound`) takes the analyser a few more rounds
+        "spark.sql.analyzer.maxIterations": "1000",
+    }
+
+
+def emit_spark_sql(policy: ir.Policy, params: dict | None = None) -> str:
+    """The Spark query text, params bound (defaults unless given as `--param` texts)."""
+    values = parse_params(policy, params or {}, where="--param")
+    return build_spark_query(policy, values).sql(dialect=DIALECT, pretty=True) + ";\n"
+
+
+def build_spark_query(policy: ir.Policy, param_values: dict[str, ir.Value]) -> exp.Select:
+    return _SparkBuilder(policy, param_values).build()
+
+
+def _spark_only(tree: exp.Expression) -> exp.Expression:
+    """Rewrite what the shared builder writes in DuckDB's vocabulary (children first)."""
+
+    def rewrite(node: exp.Expression) -> exp.Expression:
+        if isinstance(node, exp.Anonymous):
+            name = str(node.this).upper()
+            if name == "ERROR":
+                return exp.Anonymous(this="RAISE_ERROR", expressions=node.expressions)
+            if name == "TRUNC":
+                value = node.expressions[0]
+                step = number(Decimal(1).scaleb(-int(node.expressions[1].name)))
+                return exp.Sub(this=paren(value), expression=paren(exp.Mod(
+                    this=paren(value), expression=step)))
+        if isinstance(node, exp.DataType) and node.this == exp.DataType.Type.INT128:
+            return INTEGRAL.copy()
+        return node
+
+    root = tree.copy()
+    for node in reversed(list(root.walk(bfs=False))):
+        new = rewrite(node)
+        if new is not node:
+            if node is root:
+                root = new
+            else:
+                node.replace(new)
+    return root
+
+
+def duration(months: exp.Expression, days: exp.Expression) -> exp.Expression:
+    return fn("NAMED_STRUCT", exp.Literal.string("months"), exp.cast(months, INT),
+              exp.Literal.string("days"), exp.cast(days, INT))
+
+
+def months_of(d: exp.Expression) -> exp.Expression:
+    return exp.Dot(this=paren(d), expression=exp.to_identifier("months"))
+
+
+def days_of(d: exp.Expression) -> exp.Expression:
+    return exp.Dot(this=paren(d), expression=exp.to_identifier("days"))
+
+
+def _nonzero(e: exp.Expression) -> exp.Expression:
+    return exp.NEQ(this=e, expression=exp.Literal.number(0))
+
+
+def _same_family(a: exp.Expression, b: exp.Expression, value: exp.Expression,
+                 what: str) -> exp.Expression:
+    mixed = exp.or_(exp.and_(_nonzero(months_of(a)), _nonzero(days_of(b))),
+                    exp.and_(_nonzero(days_of(a)), _nonzero(months_of(b))))
+    return case((mixed, fail("E611", f"cannot {what} days and months: days are not "
+                             "convertible to months")), otherwise=value)
+
+
+def _amount(d: exp.Expression) -> exp.Expression:
+    """A duration's count in its own unit (one of the two fields is zero)."""
+    return paren(exp.Add(this=months_of(d), expression=days_of(d)))
+
+
+def compare(op: str, a: exp.Expression, b: exp.Expression, type_: ir.Type) -> exp.Expression:
+    if type_.kind is ir.Kind.DURATION:
+        return _same_family(a, b, paren(_COMPARE[op](this=_amount(a), expression=_amount(b))),
+                            "compare")
+    return paren(_COMPARE[op](this=a, expression=b))
+
+
+def _magnitude_checked(value: exp.Expression) -> exp.Expression:
+    return case((exp.GTE(this=fn("ABS", value), expression=number(MAGNITUDE_LIMIT)),
+                 fail("E611", "value out of range")), otherwise=value)
+
+
+def _negative(e: exp.Expression) -> exp.Expression:
+    return paren(exp.LT(this=e, expression=number(0)))
+
+
+class _SparkBuilder(_QueryBuilder):
+    """The SQL backend's builder with Spark's division, rounding and durations."""
+
+    def build(self) -> exp.Select:
+        return self.finish(super().build())
+
+    @staticmethod
+    def finish(tree: exp.Expression) -> exp.Expression:
+        return _spark_only(tree)
+
+    def _const(self, value: ir.Value, type_: ir.Type) -> exp.Expression:
+        if type_.kind is ir.Kind.DURATION:
+            amount = exp.Literal.number(value.amount)
+            zero = exp.Literal.number(0)
+            return duration(amount, zero) if value.unit == "month" else duration(zero, amount)
+        return super()._const(value, type_)
+
+    def visit_Neg(self, e: ir.Neg) -> exp.Expression:
+        if e.operand.type.kind is not ir.Kind.DURATION:
+            return super().visit_Neg(e)
+        value = self.expr(e.operand)
+        return duration(exp.Neg(this=paren(months_of(value))),
+                        exp.Neg(this=paren(days_of(value))))
+
+    @staticmethod
+    def _div(a: exp.Expression, b: exp.Expression) -> exp.Expression:
+        """Exact a / b rounded half away from zero to 10 places, by long division."""
+        return bound(a, b, _long_division)
+
+    def _temporal(self, e: ir.Arith) -> exp.Expression:
+        a, b = self.expr(e.left), self.expr(e.right)
+        left, right = e.left.type.kind, e.right.type.kind
+        D, T = ir.Kind.DURATION, ir.Kind.DATE
+        if left is T and right is T:
+            return duration(exp.Literal.number(0), fn("DATEDIFF", a, b))
+        if left is T or right is T:
+            date, moved = (a, b) if left is T else (b, a)
+            sign = -1 if e.op == "-" else 1
+
+            def signed(amount: exp.Expression) -> exp.Expression:
+                return exp.Neg(this=paren(amount)) if sign < 0 else amount
+
+            return case((_nonzero(days_of(moved)),
+                         fn("DATE_ADD", date, signed(days_of(moved)))),
+                        otherwise=fn("ADD_MONTHS", date, signed(months_of(moved))))
+        if left is D and right is D:
+            combine = exp.Add if e.op == "+" else exp.Sub
+            total = duration(combine(this=months_of(a), expression=months_of(b)),
+                             combine(this=days_of(a), expression=days_of(b)))
+            return _same_family(a, b, total, "add" if e.op == "+" else "subtract")
+        span, factor = (a, b) if left is D else (b, a)
+        return self._scale(span, factor)
+
+    @staticmethod
+    def _scale(span: exp.Expression, factor: exp.Expression) -> exp.Expression:
+        def scaled(amount: exp.Expression, unit: str) -> exp.Expression:
+            product = exp.Mul(this=exp.cast(amount, NUMERIC), expression=exp.cast(factor,
+                                                                                  NUMERIC))
+            whole = exp.NEQ(this=exp.Mod(this=paren(product), expression=number(1)),
+                            expression=number(0))
+            count = exp.cast(product, INT)
+            zero = exp.Literal.number(0)
+            made = duration(count, zero) if unit == "months" else duration(zero, count)
+            return case((whole, fail("E611", f"a duration times a number must be a whole "
+                                             f"number of {unit}")), otherwise=made)
+
+        return case((_nonzero(days_of(span)), scaled(days_of(span), "days")),
+                    otherwise=scaled(months_of(span), "months"))
+
+    def _compare(self, op: str, left: ir.Expr, right: ir.Expr) -> exp.Expression:
+        return compare(op, self.expr(left), self.expr(right), left.type)
+
+    def _check(self, check: ir.Check) -> exp.Expression:
+        if not isinstance(check, ir.Limit):
+            return super()._check(check)
+        holds = compare(check.op, col(_limit_column(check.name, "value")),
+                        col(_limit_column(check.name, "bound")), check.subject.type)
+        if check.guard is None:
+            return holds
+        return case((self.expr(check.guard), holds), otherwise=exp.true())
+
+    def visit_Call(self, e: ir.Call) -> exp.Expression:
+        args = [self.expr(a) for a in e.args]
+        match e.func:
+            case "min" | "max":
+                if e.args[0].type.kind is ir.Kind.DURATION:
+                    best = args[0]
+                    for arg in args[1:]:
+                        better = compare("<" if e.func == "min" else ">", arg, best,
+                                         e.args[0].type)
+                        best = case((better, arg), otherwise=best)
+                    return best
+                return fn("LEAST" if e.func == "min" else "GREATEST", *args)
+            case "round":
+                return _round(args[0], args[1])
+            case "abs":
+                return fn("ABS", args[0])
+            case "years":
+                return case((_nonzero(days_of(args[0])), fail(
+                    "E611", "years() of days: days are not convertible to months")),
+                    otherwise=self._div(months_of(args[0]), number(12)))
+            case "months":
+                return case((_nonzero(days_of(args[0])), fail(
+                    "E611", "months() of days: days are not convertible to months")),
+                    otherwise=exp.cast(months_of(args[0]), NUMERIC))
+            case "days":
+                return case((_nonzero(months_of(args[0])), fail(
+                    "E611", "days() of months: months are not convertible to days")),
+                    otherwise=exp.cast(days_of(args[0]), NUMERIC))
+            case "year" | "month":
+                return exp.cast(fn(e.func.upper(), args[0]), NUMERIC)
+        raise AssertionError(e.func)
+
+
+def bound(a: exp.Expression, b: exp.Expression, body) -> exp.Expression:
+    """body(a, b) with a and b evaluated once: Spark SQL has no LET, and writing each
+    operand out at every use makes nested divisions grow exponentially (and Spark's
+    analyser with them); a one-element TRANSFORM binds both to a lambda variable."""
+    name = "__pl_v"  # operands are bound outside the body, so lambdas never nest
+    pair = fn("ARRAY", fn("NAMED_STRUCT", exp.Literal.string("a"), exp.cast(a, NUMERIC),
+                          exp.Literal.string("b"), exp.cast(b, NUMERIC)))
+    value = body(exp.column("a", table=name), exp.column("b", table=name))
+    bound_ = fn("TRANSFORM", pair, exp.Lambda(this=value, expressions=[exp.to_identifier(name)]))
+    return fn("ELEMENT_AT", bound_, exp.Literal.number(1))
+
+
+def _long_division(a: exp.Expression, b: exp.Expression) -> exp.Expression:
+    dividend = fn("ABS", a)
+    divisor = fn("ABS", b)
+    whole = exp.IntDiv(this=dividend, expression=divisor)
+    shifted = paren(exp.Mul(this=paren(exp.Mod(this=dividend, expression=divisor)),
+                            expression=exp.cast(exp.Literal.number(10**10), SHIFT)))
+    digits = exp.IntDiv(this=shifted, expression=divisor)
+    last = exp.Mod(this=shifted, expression=divisor)
+    half_up = case((exp.GTE(this=exp.Mul(this=exp.Literal.number(2), expression=paren(last)),
+                            expression=divisor), exp.Literal.number(1)),
+                   otherwise=exp.Literal.number(0))
+    fraction = exp.cast(exp.Mul(
+        this=exp.cast(paren(exp.Add(this=digits, expression=half_up)), NUMERIC),
+        expression=number(Decimal("0.0000000001"))), NUMERIC)
+    magnitude = paren(exp.Add(this=exp.cast(whole, NUMERIC), expression=fraction))
+    signed = case((exp.NEQ(this=_negative(exp.cast(a, NUMERIC)),
+                           expression=_negative(exp.cast(b, NUMERIC))),
+                   exp.Neg(this=magnitude)), otherwise=magnitude)
+    # `div` wraps silently past 2^63: prove the integer part stays below 10^18 first.
+    too_large = exp.GTE(
+        this=exp.cast(exp.Mul(this=dividend, expression=exp.cast(
+            exp.Literal.number("0.000000000000000001"), exp.DataType.build(
+                "DECIMAL(19,18)"))), WIDE_FRACTION),
+        expression=exp.cast(divisor, WIDE_FRACTION))
+    return case(
+        (exp.EQ(this=exp.cast(b, NUMERIC), expression=number(0)),
+         fail("E610", "division by zero")),
+        (exp.GTE(this=dividend, expression=number(MAGNITUDE_LIMIT)),
+         fail("E611", "value out of range")),
+        (exp.And(this=exp.LT(this=divisor, expression=number(1)), expression=too_large),
+         fail("E611", "value out of range")),
+        otherwise=_magnitude_checked(signed))
+
+
+def _round(x: exp.Expression, step: exp.Expression) -> exp.Expression:
+    return bound(x, step, _rounded)
+
+
+def _rounded(x: exp.Expression, step: exp.Expression) -> exp.Expression:
+    """x rounded to a multiple of step, half away from zero: |x| − |x| % step, plus one
+    step when the remainder is at least half of it (`%` is exact on DECIMAL)."""
+    magnitude = fn("ABS", exp.cast(x, NUMERIC))
+    step_ = exp.cast(step, NUMERIC)
+    remainder = paren(exp.Mod(this=magnitude, expression=step_))
+    rounded = paren(exp.Add(
+        this=paren(exp.Sub(this=magnitude, expression=remainder)),
+        expression=case((exp.GTE(this=exp.Mul(this=exp.Literal.number(2), expression=remainder),
+                                 expression=step_), step_), otherwise=number(0))))
+    signed = case((_negative(exp.cast(x, NUMERIC)), exp.Neg(this=rounded)), otherwise=rounded)
+    return case((exp.LTE(this=step_, expression=number(0)),
+                 fail("E611", "round() needs a positive step")),
+                otherwise=_magnitude_checked(exp.cast(signed, NUMERIC)))

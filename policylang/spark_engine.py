@@ -1,0 +1,513 @@
+"""Running a policy's Spark SQL on Apache Spark: a session with the settings exactness needs,
+cases as DataFrames (the conformance and differential tests), and whole books read from CSV
+or Parquet and written as Parquet (`run --book … --engine spark`).
+
+pyspark is optional (`pip install "policylang[spark]"`) and imported only here, only when
+the Spark engine is asked for; a missing pyspark or Java runtime is an `EngineUnavailable`
+with a message saying what to install. Cells are read with the DuckDB engine's rules (a
+strict pattern in SQL for common literals, the case reader for every other distinct text),
+so a book means the same on both engines. Portfolio rules are not evaluated here yet.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+import shutil
+import tempfile
+import time
+from collections.abc import Callable
+from decimal import Decimal
+from pathlib import Path
+
+from policylang import ir
+from policylang.book import BookSummary
+from policylang.cases import convert
+from policylang.diagnostics import PolicyError
+from policylang.emit.sql_spark import build_spark_query, session_conf
+from policylang.engine import decision_from_row, output_columns
+from policylang.values import INPUT_LIMIT
+
+ROW = "__pl_book_row"
+RAW = "__pl_raw_"
+_MONEY_UNITS = {"元": 0, "万元": 4, "万": 4, "亿元": 8, "亿": 8}
+_DURATION_UNITS = {"years": ("months", 12), "year": ("months", 12), "months": ("months", 1),
+                   "month": ("months", 1), "days": ("days", 1), "day": ("days", 1),
+                   "年": ("months", 12), "个月": ("months", 1), "天": ("days", 1),
+                   "日": ("days", 1)}
+_NUMERIC = ("ByteType", "ShortType", "IntegerType", "LongType", "DecimalType")
+_LOG_CONFIG = ("rootLogger.level = off\nrootLogger.appenderRef.stderr.ref = console\n"
+               "appender.console.type = Console\nappender.console.name = console\n"
+               "appender.console.target = SYSTEM_ERR\n"
+               "appender.console.layout.type = PatternLayout\n")
+
+
+class EngineUnavailable(Exception):
+    """The Spark engine cannot start here (no pyspark, no Java); the message says why."""
+
+
+def quote(name: str) -> str:
+    return "`" + name.replace("`", "``") + "`"
+
+
+def sql_string(text: str) -> str:
+    return "'" + text.replace("\\", "\\\\").replace("'", "\\'") + "'"
+
+
+@functools.lru_cache(maxsize=4)
+def session(master: str = "local[*]"):
+    """The process's SparkSession (Spark allows one per JVM), with exact-decimal settings."""
+    try:
+        from pyspark.sql import SparkSession
+    except ImportError:
+        raise EngineUnavailable(
+            "the Spark engine needs pyspark: pip install \"policylang[spark]\"") from None
+    java_home = os.environ.get("JAVA_HOME")
+    if not shutil.which("java") and not (java_home and Path(java_home, "bin", "java").exists()):
+        raise EngineUnavailable(
+            "the Spark engine needs a Java runtime (17 or later): install one (Debian: "
+            "apt-get install default-jre-headless) or set JAVA_HOME")
+    log_config = Path(tempfile.gettempdir()) / "policylang-spark-log4j2.properties"
+    log_config.write_text(_LOG_CONFIG, encoding="utf-8")
+    builder = (SparkSession.builder.master(master).appName("policylang")
+               .config("spark.ui.enabled", "false")
+               .config("spark.ui.showConsoleProgress", "false")
+               .config("spark.sql.shuffle.partitions", "4" if master.startswith("local")
+                       else "200")
+               .config("spark.driver.extraJavaOptions",
+                       f"-Dlog4j2.configurationFile=file:{log_config}"))
+    if master.startswith("local"):
+        builder = builder.config("spark.driver.memory",
+                                 os.environ.get("POLICYLANG_SPARK_MEMORY", "4g"))
+    for key, value in session_conf().items():
+        builder = builder.config(key, value)
+    try:
+        spark = builder.getOrCreate()
+    except Exception as error:  # the JVM did not start: say so, not a Java trace
+        raise EngineUnavailable(f"Spark did not start ({master}): "
+                                f"{str(error).strip().splitlines()[0]}") from None
+    spark.sparkContext.setLogLevel("OFF")  # a failing case is an answer, not a log line
+    for key, value in session_conf().items():
+        spark.conf.set(key, value)
+    return spark
+
+
+@functools.lru_cache(maxsize=64)
+def policy_query(policy: ir.Policy, param_items: tuple) -> str:
+    return build_spark_query(policy, dict(param_items)).sql(dialect="spark")
+
+
+# ── errors ─────────────────────────────────────────────────────────────────
+
+_CODE = re.compile(r"\[USER_RAISED_EXCEPTION\] (E6\d\d): (.*?)(?: SQLSTATE: \w+)?$",
+                   re.MULTILINE)
+_OVERFLOW = ("NUMERIC_VALUE_OUT_OF_RANGE", "ARITHMETIC_OVERFLOW", "DATETIME_OVERFLOW",
+             "DIVIDE_BY_ZERO", "CAST_OVERFLOW", "NUMERIC_OUT_OF_SUPPORTED_RANGE")
+
+
+def _first_line(error: Exception) -> str:
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
+def _is_evaluation_error(error: Exception) -> bool:
+    """A row's failure at run time (raise_error, an overflow), not a query Spark rejects
+    (whose text may quote the query's own messages)."""
+    if type(error).__name__ == "AnalysisException":
+        return False
+    text = str(error)
+    return bool(_CODE.search(text)) or any(name in text for name in _OVERFLOW)
+
+
+def translate_error(error: Exception) -> PolicyError:
+    """A Spark error raised by a policy's query → PolicyError with policylang's code."""
+    text = str(error)
+    match = _CODE.search(text) if _is_evaluation_error(error) else None
+    if match:
+        return PolicyError.single(match.group(1), match.group(2).strip())
+    if _is_evaluation_error(error):
+        return PolicyError.single("E611", "value out of range (magnitude must stay below "
+                                  "10^18)")
+    raise error
+
+
+# ── cases as DataFrames ────────────────────────────────────────────────────
+
+
+def _spark_type(type_: ir.Type):
+    from pyspark.sql import types as T
+
+    match type_.kind:
+        case ir.Kind.MONEY | ir.Kind.PERCENT | ir.Kind.NUMBER:
+            return T.DecimalType(38, 10)
+        case ir.Kind.DURATION:
+            return T.StructType([T.StructField("months", T.IntegerType()),
+                                 T.StructField("days", T.IntegerType())])
+        case ir.Kind.DATE:
+            return T.DateType()
+        case ir.Kind.BOOL:
+            return T.BooleanType()
+        case ir.Kind.ENUM:
+            return T.StringType()
+    raise AssertionError(type_)
+
+
+def _cell(value: ir.Value, type_: ir.Type) -> object:
+    if type_.kind is ir.Kind.DURATION:
+        return (value.amount, 0) if value.unit == "month" else (0, value.amount)
+    return value
+
+
+def cases_frame(spark, policy: ir.Policy, cases: list[dict[str, ir.Value]]):
+    from pyspark.sql import types as T
+
+    fields = [T.StructField(ROW, T.LongType(), False)]
+    fields += [T.StructField(f.name, _spark_type(f.type)) for f in policy.inputs]
+    rows = [(index, *(_cell(case[f.name], f.type) for f in policy.inputs))
+            for index, case in enumerate(cases)]
+    return spark.createDataFrame(rows, T.StructType(fields))
+
+
+def _result_columns(policy: ir.Policy) -> list[str]:
+    columns = [quote(ROW)]
+    for name, type_ in output_columns(policy):
+        if type_.kind is ir.Kind.DURATION:
+            columns += [f"{quote(name)}.months AS {quote(name)}",
+                        f"{quote(name)}.days AS {quote(name + '__days')}"]
+        else:
+            columns.append(quote(name))
+    return columns
+
+
+def run_many(policy: ir.Policy, cases: list[dict[str, ir.Value]], params: dict[str, ir.Value],
+             master: str = "local[2]") -> list[dict | PolicyError]:
+    """Decisions for many cases in one Spark query; one case's error aborts a query, so a
+    failing batch is halved until the failing cases stand alone."""
+    spark = session(master)
+    query = policy_query(policy, tuple(params.items()))
+    columns = ", ".join(_result_columns(policy))
+
+    def run(batch: list[dict[str, ir.Value]]) -> list[dict | PolicyError]:
+        cases_frame(spark, policy, batch).createOrReplaceTempView("cases")
+        try:
+            rows = spark.sql(f"SELECT {columns} FROM ({query}) ORDER BY {quote(ROW)}").collect()
+            return [decision_from_row(policy, row.asDict()) for row in rows]
+        except Exception as error:
+            if not _is_evaluation_error(error):
+                raise
+            if len(batch) == 1:
+                return [translate_error(error)]
+        middle = len(batch) // 2
+        return run(batch[:middle]) + run(batch[middle:])
+
+    return run(cases) if cases else []
+
+
+# ── books ──────────────────────────────────────────────────────────────────
+
+
+def score_book(policy: ir.Policy, book: Path, params: dict[str, ir.Value],
+               out: Path | None = None, master: str = "local[*]",
+               progress: Callable[[str], None] = lambda _: None) -> BookSummary:
+    """Score every row of `book` on Spark; write `out` (a directory of Parquet files) only
+    if all of it succeeds, by renaming a temporary directory."""
+    started = time.perf_counter()
+    if policy.portfolio is not None:
+        raise EngineUnavailable("portfolio rules are not evaluated on the Spark engine yet; "
+                                "use --engine duckdb for this policy")
+    if out is not None and out.suffix.lower() == ".csv":
+        raise PolicyError.single("E607", f"{out}: the Spark engine writes Parquet: give a "
+                                 "directory (or a name ending in .parquet)")
+    spark = session(master)
+    raw = _read(spark, book)
+    columns = raw.columns
+    clashes = sorted(set(columns) & {name for name, _ in output_columns(policy)})
+    if clashes:
+        raise PolicyError.single("E608", f"{book}: column `{clashes[0]}` has the name of an "
+                                 "output column of the policy; rename it in the book")
+    from pyspark.sql import functions as F
+
+    raw.withColumn(ROW, F.monotonically_increasing_id()).createOrReplaceTempView("__pl_book")
+    progress(f"reading {book}")
+    _create_cases(spark, policy, book, raw)
+    progress(f"converted {len(policy.inputs)} input columns; scoring")
+    result = spark.sql(policy_query(policy, tuple(params.items())))
+    output = result.select(*_output_selection(policy, columns))
+    try:
+        if out is not None:
+            progress(f"writing {out}")
+            _write_atomically(output, out)
+            scored = spark.read.parquet(str(out))
+        else:
+            scored = output
+        eligible, failures, totals, rows = _summarise(policy, scored)
+    except Exception as error:
+        if not _is_evaluation_error(error):
+            raise PolicyError.single("E607", f"{out or book}: Spark failed: "
+                                     f"{_first_line(error)}") from None
+        raise _first_failing_row(spark, policy, params, book, error) from None
+    return BookSummary(rows, eligible, failures, totals, out, time.perf_counter() - started,
+                       tuple(c for c in columns if c not in {f.name for f in policy.inputs}))
+
+
+def _read(spark, book: Path):
+    kind = {".csv": "csv", ".parquet": "parquet"}.get(book.suffix.lower())
+    if kind is None:
+        raise PolicyError.single("E607", f"{book}: the book must be a .csv or .parquet file")
+    if not book.exists():
+        raise PolicyError.single("E607", f"{book}: no such file")
+    try:
+        if kind == "csv":
+            frame = (spark.read.option("header", "true").option("mode", "FAILFAST")
+                     .option("encoding", "UTF-8").csv(str(book)))
+        else:
+            frame = spark.read.parquet(str(book))
+        frame.schema  # noqa: B018 — resolve the schema now, so a bad file fails here
+    except Exception as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise PolicyError.single("E607", f"{book}: cannot read the {kind} file: {first}") from None
+    return frame
+
+
+def _create_cases(spark, policy: ir.Policy, book: Path, raw) -> None:
+    """The typed `cases` view: every book column (inputs kept raw as __pl_raw_<i>), the
+    inputs converted to their types, and the row id."""
+    types = {f.name: type(f.dataType).__name__ for f in raw.schema.fields}
+    decimal_scale = {f.name: getattr(f.dataType, "scale", 0) for f in raw.schema.fields}
+    fast: dict[str, str] = {}
+    for f in policy.inputs:
+        if f.name in types:
+            fast[f.name] = _fast_expression(quote(f.name), f, types[f.name],
+                                            decimal_scale[f.name], book, policy)
+        elif f.default is None:
+            raise PolicyError.single(
+                "E602", f"{book}: no column `{f.name}` ({f.type}), which the policy requires",
+                notes=["columns: " + ", ".join(raw.columns)])
+    # One pass: the first row missing each required value, and how many cells each column
+    # leaves to the case reader.
+    probes = []
+    for i, f in enumerate(policy.inputs):
+        if f.name not in fast:
+            continue
+        q = quote(f.name)
+        probes.append(f"min(CASE WHEN {q} IS NULL THEN {quote(ROW)} END) AS missing_{i}")
+        probes.append(f"count(CASE WHEN {q} IS NOT NULL AND ({fast[f.name]}) IS NULL "
+                      f"THEN 1 END) AS pending_{i}")
+    found = spark.sql(f"SELECT {', '.join(probes)} FROM __pl_book").first().asDict() \
+        if probes else {}
+    joins: list[str] = []
+    selects = ["__pl_book.*"]
+    for i, f in enumerate(policy.inputs):
+        q = quote(f.name)
+        if f.name not in fast:
+            selects.append(f"CAST(NULL AS {_spark_type(f.type).simpleString()}) AS {q}")
+            continue
+        missing = found[f"missing_{i}"]
+        if missing is not None and f.default is None:
+            raise PolicyError.single("E602", f"{book}: row {_row_number(spark, missing)}, "
+                                     f"column `{f.name}`: no value, and the field ({f.type}) "
+                                     "has no default")
+        value = fast[f.name]
+        if found[f"pending_{i}"]:
+            table = _slow_values(spark, q, value, f, book, policy, i)
+            joins.append(f"LEFT JOIN {table} ON {table}.raw = CAST(__pl_book.{q} AS STRING)")
+            value = f"COALESCE({value.replace(q, '__pl_book.' + q)}, {table}.value)"
+        else:
+            value = value.replace(q, "__pl_book." + q)
+        selects.append(f"{value} AS {quote(RAW + str(i))}")
+    typed = spark.sql(f"SELECT {', '.join(selects)} FROM __pl_book {' '.join(joins)}")
+    for i, f in enumerate(policy.inputs):
+        if f.name in fast:
+            typed = typed.withColumnRenamed(f.name, f"__pl_text_{i}") \
+                .withColumnRenamed(RAW + str(i), f.name).withColumnRenamed(f"__pl_text_{i}",
+                                                                          RAW + str(i))
+    typed.createOrReplaceTempView("cases")
+
+
+def _row_number(spark, row_id: int) -> int:
+    """A row's number in the file (from 1 after a CSV's header), from its increasing id."""
+    return spark.sql(f"SELECT count(*) FROM __pl_book WHERE {quote(ROW)} < {row_id}"
+                     ).first()[0] + 1
+
+
+def _slow_values(spark, q: str, fast: str, f: ir.Field, book: Path, policy: ir.Policy,
+                 index: int) -> str:
+    """Cells the SQL pattern does not take, read by the case reader; a mapping view."""
+    from pyspark.sql import types as T
+
+    pending = spark.sql(
+        f"SELECT CAST({q} AS STRING) AS raw, min({quote(ROW)}) AS first FROM __pl_book "
+        f"WHERE {q} IS NOT NULL AND ({fast}) IS NULL GROUP BY 1 ORDER BY first").collect()
+    values = []
+    for text, first in pending:
+        where = f"{book}: row {_row_number(spark, first)}, column `{f.name}`"
+        values.append((text, _cell(convert(text, f.type, policy, where), f.type)))
+    table = f"__pl_map_{index}"
+    schema = T.StructType([T.StructField("raw", T.StringType()),
+                           T.StructField("value", _spark_type(f.type))])
+    spark.createDataFrame(values, schema).createOrReplaceTempView(table)
+    return table
+
+
+def _fast_expression(q: str, f: ir.Field, spark_type: str, scale: int, book: Path,
+                     policy: ir.Policy) -> str:
+    """The cell's typed value where the strict pattern takes it, else NULL."""
+    kind = f.type.kind
+    if spark_type == "StringType":
+        return _from_text(q, f, policy)
+    if f.type.numeric and spark_type in _NUMERIC:
+        if scale > 10:  # more places than policylang keeps: the case reader judges each
+            return "CAST(NULL AS DECIMAL(38,10))"
+        return (f"CASE WHEN abs({q}) < {int(INPUT_LIMIT)} THEN CAST({q} AS DECIMAL(38,10)) "
+                "END")
+    if kind is ir.Kind.DATE and spark_type == "DateType":
+        return q
+    if kind is ir.Kind.BOOL and spark_type == "BooleanType":
+        return q
+    hint = (" exact values need DECIMAL or text columns, never binary floating point"
+            if spark_type in ("FloatType", "DoubleType") else "")
+    raise PolicyError.single("E608", f"{book}: column `{f.name}` has type {spark_type}, which "
+                             f"cannot hold {f.type} values;{hint or ' use a text column'}")
+
+
+def _from_text(q: str, f: ir.Field, policy: ir.Policy) -> str:
+    """The DuckDB engine's strict literal patterns (book.py) in Spark SQL."""
+    text = f"trim({q})"
+
+    def matches(pattern: str) -> str:
+        return f"({text} RLIKE {sql_string('^' + pattern + '$')})"
+
+    def scaled(suffix: str, digits: int, places: int, shift: int) -> str:
+        pattern = f"-?[0-9]{{1,{digits}}}([.][0-9]{{1,{places}}})?{suffix}"
+        cut = f"substring({text}, 1, length({text}) - {len(suffix)})" if suffix else text
+        mantissa = f"CAST({cut} AS DECIMAL(28,{places}))"
+        factor = f"CAST({Decimal(1).scaleb(-shift):f} AS DECIMAL(10,{max(shift, 0)}))"
+        return f"WHEN {matches(pattern)} THEN CAST({mantissa} * {factor} AS DECIMAL(38,10))"
+
+    match f.type.kind:
+        case ir.Kind.MONEY:
+            branches = [scaled(unit, 15 - shift, 10, -shift) for unit, shift in
+                        sorted(_MONEY_UNITS.items(), key=lambda item: -len(item[0]))]
+            return "CASE " + " ".join(branches) + f" {scaled('', 15, 10, 0)} END"
+        case ir.Kind.PERCENT:
+            return (f"CASE {scaled('%', 15, 8, 2)} {scaled('bp', 15, 6, 4)} "
+                    f"{scaled('', 15, 10, 0)} END")
+        case ir.Kind.NUMBER:
+            return f"CASE {scaled('', 15, 10, 0)} END"
+        case ir.Kind.DURATION:
+            branches = []
+            for unit, (family, factor) in sorted(_DURATION_UNITS.items(),
+                                                 key=lambda item: -len(item[0])):
+                spacing = " ?" if unit.isascii() else ""
+                amount = (f"CAST(regexp_extract({text}, '^(-?[0-9]+)', 1) AS INT) * {factor}")
+                months, days = (amount, "0") if family == "months" else ("0", amount)
+                branches.append(f"WHEN {matches('-?[0-9]{1,6}' + spacing + unit)} THEN "
+                                f"named_struct('months', {months}, 'days', {days})")
+            return "CASE " + " ".join(branches) + " END"
+        case ir.Kind.DATE:
+            return (f"CASE WHEN {matches('[0-9]{4}-[0-9]{2}-[0-9]{2}')} "
+                    f"THEN TRY_CAST({text} AS DATE) END")
+        case ir.Kind.BOOL:
+            return f"CASE {q} WHEN 'true' THEN true WHEN 'false' THEN false END"
+        case ir.Kind.ENUM:
+            enum = policy.enum(f.type.enum)
+            branches = [f"WHEN {sql_string(spelling)} THEN {sql_string(member.name)}"
+                        for member in enum.members
+                        for spelling in (member.name, f"{enum.name}.{member.name}")]
+            return f"CASE {text} " + " ".join(branches) + " END"
+        case ir.Kind.ERROR:
+            raise AssertionError("a checked policy has no ERROR-typed input")
+    raise AssertionError(f.type)
+
+
+def _output_selection(policy: ir.Policy, columns: list[str]) -> list:
+    """The book's columns as read, then the decision columns (durations as text)."""
+    from pyspark.sql import functions as F
+
+    inputs = {f.name: i for i, f in enumerate(policy.inputs)}
+    selected = [F.col(quote(RAW + str(inputs[c]))).alias(c) if c in inputs else F.col(quote(c))
+                 for c in columns]
+    for name, type_ in output_columns(policy):
+        if type_.kind is ir.Kind.DURATION:
+            selected.append(F.expr(_duration_text(quote(name))).alias(name))
+        else:
+            selected.append(F.col(quote(name)))
+    return selected
+
+
+def _duration_text(column: str) -> str:
+    """A duration as the decision JSON writes it (`2 years`, `18 months`, `0 days`)."""
+    months, days = f"{column}.months", f"{column}.days"
+
+    def counted(amount: str, unit: str) -> str:
+        return (f"CAST({amount} AS STRING) || CASE WHEN abs({amount}) = 1 THEN ' {unit}' "
+                f"ELSE ' {unit}s' END")
+
+    return (f"CASE WHEN {column} IS NULL THEN NULL "
+            f"WHEN {days} <> 0 OR {months} = 0 THEN {counted(days, 'day')} "
+            f"WHEN {months} % 12 = 0 THEN {counted(f'({months} div 12)', 'year')} "
+            f"ELSE {counted(months, 'month')} END")
+
+
+def _write_atomically(output, out: Path) -> None:
+    out = out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    temporary = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    shutil.rmtree(temporary, ignore_errors=True)
+    try:
+        output.write.mode("overwrite").parquet(str(temporary))
+    except Exception:
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
+    previous = out.with_name(f".{out.name}.{os.getpid()}.old")
+    if out.exists():
+        out.rename(previous)
+    temporary.rename(out)
+    if previous.exists():
+        shutil.rmtree(previous) if previous.is_dir() else previous.unlink()
+
+
+def _summarise(policy: ir.Policy, scored) -> tuple[int, dict[str, int],
+                                                    dict[str, dict[str, Decimal]], int]:
+    checks = [c.name for c in policy.checks]
+    parts = [(a.name, p) for a in policy.allocations
+             if not (isinstance(a, ir.Shares) and a.amount is None) for p in a.parties]
+    aggregates = ["count(*)", "count_if(eligible)"]
+    aggregates += [f"count_if(NOT {quote('rule__' + c)})" for c in checks]
+    aggregates += [f"sum({quote(f'{a}__{p}')})" for a, p in parts]
+    scored.createOrReplaceTempView("__pl_scored")
+    values = scored.sparkSession.sql(f"SELECT {', '.join(aggregates)} FROM __pl_scored").first()
+    rows, eligible = int(values[0]), int(values[1] or 0)
+    failures = {c: int(v or 0) for c, v in zip(checks, values[2:2 + len(checks)], strict=True)}
+    totals: dict[str, dict[str, Decimal]] = {}
+    for (alloc, party), total in zip(parts, values[2 + len(checks):], strict=True):
+        totals.setdefault(alloc, {})[party] = Decimal(total or 0).quantize(Decimal("0.01"))
+    return eligible, failures, totals, rows
+
+
+def _first_failing_row(spark, policy: ir.Policy, params: dict[str, ir.Value], book: Path,
+                       error: Exception) -> PolicyError:
+    """The evaluation error of the first failing row, found by halving the row ids."""
+    first = translate_error(error)
+    query = policy_query(policy, tuple(params.items()))
+    spark.table("cases").createOrReplaceTempView("__pl_all_cases")
+    bounds = spark.sql(f"SELECT min({quote(ROW)}), max({quote(ROW)}) FROM __pl_all_cases").first()
+    low, high = int(bounds[0]), int(bounds[1])
+    try:
+        while low < high:
+            middle = (low + high) // 2
+            spark.sql(f"SELECT * FROM __pl_all_cases WHERE {quote(ROW)} BETWEEN {low} AND "
+                      f"{middle}").createOrReplaceTempView("cases")
+            try:
+                spark.sql(f"SELECT count(*) FROM ({query}) WHERE eligible OR NOT eligible"
+                          ).collect()
+                low = middle + 1
+            except Exception as probe_error:
+                first = translate_error(probe_error)
+                high = middle
+    finally:
+        spark.table("__pl_all_cases").createOrReplaceTempView("cases")
+    diagnostic = first.diagnostics[0]
+    return PolicyError.single(diagnostic.code, f"{book}: row {_row_number(spark, low)}: "
+                              f"{diagnostic.message}")
