@@ -72,6 +72,11 @@ def available() -> dict[str, Callable[[ir.Policy], Backend]]:
         from policylang.engine import sql_backend
 
         found["sql"] = sql_backend
+        found["sqlite"] = lambda policy: sql_backend(policy, "sqlite")
+        from policylang.engine import postgres_conninfo
+
+        if postgres_conninfo() is not None:  # a server named by POLICYLANG_POSTGRES
+            found["postgres"] = lambda policy: sql_backend(policy, "postgres")
     return found
 
 
