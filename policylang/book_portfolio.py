@@ -25,6 +25,34 @@ ROW = "__pl_book_row"
 _HIDDEN = "__pl_book"
 
 
+@dataclasses.dataclass(frozen=True)
+class Engine:
+    """What differs between the databases the portfolio's SQL runs on: the column that
+    numbers the book's rows, the parameter placeholder, and how a stage policy compiles."""
+
+    dialect: str
+    row: str
+    placeholder: str
+
+    def stage_query(self, stage: ir.Policy, params: dict[str, ir.Value],
+                    carry: tuple[str, ...]) -> str:
+        if self.dialect == "duckdb":
+            return policy_query(stage, params)
+        from policylang.emit.sql import build_query
+
+        return build_query(stage, params, self.dialect, per_case=True,
+                           carry=carry).sql(dialect=self.dialect)
+
+
+DUCKDB = Engine("duckdb", ROW, "?")
+POSTGRES = Engine("postgres", "__pl_case", "%s")  # engine.CASE_ID: PostgreSQL keeps no order
+
+
+def _replace(connection, table: str, select: str) -> None:
+    connection.execute(f"DROP TABLE IF EXISTS {table}")
+    connection.execute(f"CREATE TEMP TABLE {table} AS {select}")
+
+
 def with_hidden_lets(policy: ir.Policy) -> ir.Policy:
     """The policy plus one hidden let per group key, aggregate addend and filter."""
     if policy.portfolio is None:
@@ -57,11 +85,11 @@ def _filter(r: int, i: int) -> str:
     return f"{_HIDDEN}_{r}_filter_{i}"
 
 
-def check_order(connection, policy: ir.Policy, book: str) -> None:
-    q = quote_identifier(policy.portfolio.order_by)
+def check_order(connection, policy: ir.Policy, book: str, engine: Engine = DUCKDB) -> None:
+    q, row = quote_identifier(policy.portfolio.order_by), engine.row
     found = connection.execute(
-        f"SELECT {ROW}, {q}, previous FROM (SELECT {ROW}, {q}, lag({q}) OVER (ORDER BY {ROW}) "
-        f"AS previous FROM cases) WHERE {q} < previous ORDER BY {ROW} LIMIT 1").fetchone()
+        f"SELECT {row}, {q}, previous FROM (SELECT {row}, {q}, lag({q}) OVER (ORDER BY {row}) "
+        f"AS previous FROM cases) t WHERE {q} < previous ORDER BY {row} LIMIT 1").fetchone()
     if found:
         row, current, before = found
         name = policy.portfolio.order_by
@@ -70,17 +98,18 @@ def check_order(connection, policy: ir.Policy, book: str) -> None:
             f"{row}'s {before.isoformat()}; sort the book by {name} (ties keep their order)")
 
 
-def evaluate(connection, policy: ir.Policy, params: dict[str, ir.Value], on_error) -> dict:
+def evaluate(connection, policy: ir.Policy, params: dict[str, ir.Value], on_error,
+             engine: Engine = DUCKDB) -> dict:
     """Create `__pl_portfolio` (one row per case: the portfolio columns) from `__pl_result`;
     return the report. `on_error(query, error)` turns a failing stage into a PolicyError."""
-    connection.execute(f"CREATE TEMP TABLE __pl_portfolio AS SELECT {ROW} FROM __pl_result")
+    _replace(connection, "__pl_portfolio", f"SELECT {engine.row} FROM __pl_result")
     report: dict = {"monitors": {}, "budgets": {}, "limits": {}}
     for r, rule in enumerate(policy.portfolio.rules):
         keys = [_key(r, j) for j in range(len(rule.per))]
         if rule.kind == "budget":
-            groups = _budget(connection, policy, r, rule, keys, params)
+            groups = _budget(connection, r, rule, keys, params, engine)
         else:
-            groups = _running_rule(connection, policy, r, rule, keys, params, on_error)
+            groups = _running_rule(connection, policy, r, rule, keys, params, on_error, engine)
             bound = v.report(_constant(rule.bound, params), rule.bound.type)
             for group in groups:
                 group["bound"] = bound
@@ -89,9 +118,9 @@ def evaluate(connection, policy: ir.Policy, params: dict[str, ir.Value], on_erro
     return report
 
 
-def _window(keys: list[str], frame: str) -> str:
+def _window(keys: list[str], frame: str, row: str = ROW) -> str:
     partition = f"PARTITION BY {', '.join(map(quote_identifier, keys))} " if keys else ""
-    return f"OVER ({partition}ORDER BY {ROW} ROWS BETWEEN UNBOUNDED PRECEDING AND {frame})"
+    return f"OVER ({partition}ORDER BY {row} ROWS BETWEEN UNBOUNDED PRECEDING AND {frame})"
 
 
 def _addend_sql(r: int, i: int, aggregate: ir.Aggregate) -> str:
@@ -102,34 +131,36 @@ def _addend_sql(r: int, i: int, aggregate: ir.Aggregate) -> str:
 
 
 def _running_rule(connection, policy: ir.Policy, r: int, rule: ir.BookRule, keys: list[str],
-                  params: dict[str, ir.Value], on_error) -> list[dict]:
+                  params: dict[str, ir.Value], on_error, engine: Engine) -> list[dict]:
+    row = engine.row
     parts = aggregates(rule.value)
     totals = [f"{_HIDDEN}_total_{i}" for i in range(len(parts))]
     keyed = ", ".join(map(quote_identifier, keys))
-    columns = [ROW] + [quote_identifier(k) for k in keys]
-    columns += [f"CAST(SUM({_addend_sql(r, i, a)}) {_window(keys, 'CURRENT ROW')} AS "
+    columns = [row] + [quote_identifier(k) for k in keys]
+    columns += [f"CAST(SUM({_addend_sql(r, i, a)}) {_window(keys, 'CURRENT ROW', row)} AS "
                 f"{SQL_TYPES[a.type.kind]}) AS {quote_identifier(t)}"
                 for i, (a, t) in enumerate(zip(parts, totals, strict=True))]
-    last = (f"{ROW} = max({ROW}) OVER (PARTITION BY {keyed})" if keys
-            else f"{ROW} = max({ROW}) OVER ()")
+    last = (f"{row} = max({row}) OVER (PARTITION BY {keyed})" if keys
+            else f"{row} = max({row}) OVER ()")
     columns.append(f"{last} AS {_HIDDEN}_last")
-    connection.execute("DROP TABLE IF EXISTS cases")
-    connection.execute(f"CREATE TEMP TABLE cases AS SELECT {', '.join(columns)} FROM __pl_result")
+    _replace(connection, "cases", f"SELECT {', '.join(columns)} FROM __pl_result")
     stage = _stage_policy(policy, rule, parts, totals)
-    query = policy_query(stage, params)
+    query = engine.stage_query(stage, params, tuple([row] + keys))
     try:
-        connection.execute(f"CREATE OR REPLACE TEMP TABLE __pl_stage AS {query}")
+        _replace(connection, "__pl_stage", query)
     except Exception as error:
         raise on_error(query, error) from None
     if rule.kind == "monitor":
-        earlier = f"COALESCE(bool_or(holds) {_window(keys, '1 PRECEDING')}, false)"
-        connection.execute(
-            "CREATE OR REPLACE TEMP TABLE __pl_portfolio AS SELECT p.*, "
-            f"s.value AS {quote_identifier(f'monitor__{rule.name}')}, "
-            f"s.holds AND NOT s.earlier AS {quote_identifier(f'monitor__{rule.name}__tripped')}, "
-            f"s.earlier AS {quote_identifier(f'suspended__{rule.name}')} FROM __pl_portfolio p "
-            f"JOIN (SELECT *, {earlier} AS earlier FROM __pl_stage) s USING ({ROW})")
-    return _running_report(connection, rule, keys)
+        earlier = f"COALESCE(bool_or(holds) {_window(keys, '1 PRECEDING', row)}, false)"
+        _replace(connection, "__pl_next", "SELECT p.*, "
+                 f"s.value AS {quote_identifier(f'monitor__{rule.name}')}, "
+                 f"s.holds AND NOT s.earlier AS "
+                 f"{quote_identifier(f'monitor__{rule.name}__tripped')}, "
+                 f"s.earlier AS {quote_identifier(f'suspended__{rule.name}')} "
+                 f"FROM __pl_portfolio p "
+                 f"JOIN (SELECT *, {earlier} AS earlier FROM __pl_stage) s USING ({row})")
+        _replace(connection, "__pl_portfolio", "SELECT * FROM __pl_next")
+    return _running_report(connection, rule, keys, engine)
 
 
 def _stage_policy(policy: ir.Policy, rule: ir.BookRule, parts: list[ir.Aggregate],
@@ -165,24 +196,26 @@ def _as_expr(expr: ir.BookExpr, inputs: dict[int, ir.Field]) -> ir.Expr:
     raise AssertionError(expr)
 
 
-def _running_report(connection, rule: ir.BookRule, keys: list[str]) -> list[dict]:
+def _running_report(connection, rule: ir.BookRule, keys: list[str],
+                    engine: Engine) -> list[dict]:
+    row_, mark = engine.row, engine.placeholder
     keyed = [quote_identifier(k) for k in keys]
-    tripped = ("min(CASE WHEN holds AND NOT earlier THEN " + ROW + " END)"
+    tripped = ("min(CASE WHEN holds AND NOT earlier THEN " + row_ + " END)"
                if rule.kind == "monitor" else "NULL")
-    source = ("(SELECT *, COALESCE(bool_or(holds) " + _window(keys, "1 PRECEDING") +
-              ", false) AS earlier FROM __pl_stage)" if rule.kind == "monitor"
+    source = ("(SELECT *, COALESCE(bool_or(holds) " + _window(keys, "1 PRECEDING", row_) +
+              ", false) AS earlier FROM __pl_stage) s" if rule.kind == "monitor"
               else "__pl_stage")
-    select = ", ".join(keyed + ["count(*)", f"max({ROW})", tripped, f"min({ROW})"])
+    select = ", ".join(keyed + ["count(*)", f"max({row_})", tripped, f"min({row_})"])
     groups = connection.execute(
         f"SELECT {select} FROM {source} {'GROUP BY ' + ', '.join(keyed) if keyed else ''} "
-        "ORDER BY min(" + ROW + ")").fetchall()
+        "ORDER BY min(" + row_ + ")").fetchall()
     out = []
     for row in groups:
         key, (cases, last, tripped_row, _) = row[:len(keys)], row[len(keys):]
         if cases == 0:  # an empty book: an ungrouped aggregate still gives a row
             continue
         value, holds = connection.execute(
-            f"SELECT value, holds FROM __pl_stage WHERE {ROW} = ?", [last]).fetchone()
+            f"SELECT value, holds FROM __pl_stage WHERE {row_} = {mark}", [last]).fetchone()
         entry: dict = {"key": [_reported(k, e.type) for k, e in zip(key, rule.per,
                                                                    strict=True)],
                        "cases": cases, "value": _reported(value, rule.value.type),
@@ -191,7 +224,8 @@ def _running_report(connection, rule: ir.BookRule, keys: list[str]) -> list[dict
             tripped_value = None
             if tripped_row is not None:
                 tripped_value = _reported(connection.execute(
-                    f"SELECT value FROM __pl_stage WHERE {ROW} = ?", [tripped_row]).fetchone()[0],
+                    f"SELECT value FROM __pl_stage WHERE {row_} = {mark}",
+                    [tripped_row]).fetchone()[0],
                     rule.value.type)
             entry |= {"tripped_row": None if tripped_row is None else tripped_row + 1,
                       "tripped_value": tripped_value}
@@ -207,27 +241,27 @@ def _constant(expr: ir.BookExpr, params: dict[str, ir.Value]) -> ir.Value:
     return book_value(expr, {}, params)
 
 
-def _budget(connection, policy: ir.Policy, r: int, rule: ir.BookRule, keys: list[str],
-            params: dict[str, ir.Value]) -> list[dict]:
+def _budget(connection, r: int, rule: ir.BookRule, keys: list[str],
+            params: dict[str, ir.Value], engine: Engine) -> list[dict]:
+    row = engine.row
     cap = _constant(rule.bound, params)
     (aggregate,) = aggregates(rule.value)
     keyed = [quote_identifier(k) for k in keys]
     request = f"GREATEST({_addend_sql(r, 0, aggregate)}, 0)"
-    before = f"COALESCE(SUM(request) {_window(keys, '1 PRECEDING')}, 0)"
+    before = f"COALESCE(SUM(request) {_window(keys, '1 PRECEDING', row)}, 0)"
     cap_sql = f"CAST('{cap:f}' AS DECIMAL(38,10))"
-    connection.execute(
-        "CREATE OR REPLACE TEMP TABLE __pl_stage AS SELECT *, GREATEST(0, LEAST(request, "
-        f"{cap_sql} - {before})) AS paid FROM (SELECT {', '.join([ROW] + keyed)}, "
-        f"CAST({request} AS DECIMAL(38,10)) AS request FROM __pl_result)")
+    _replace(connection, "__pl_stage", "SELECT *, GREATEST(0, LEAST(request, "
+             f"{cap_sql} - {before})) AS paid FROM (SELECT {', '.join([row] + keyed)}, "
+             f"CAST({request} AS DECIMAL(38,10)) AS request FROM __pl_result) t")
     column = quote_identifier(f"budget__{rule.name}")
-    connection.execute(
-        "CREATE OR REPLACE TEMP TABLE __pl_portfolio AS SELECT p.*, "
-        f"CAST(s.paid AS DECIMAL(18,2)) AS {column} FROM __pl_portfolio p "
-        f"JOIN __pl_stage s USING ({ROW})")
+    _replace(connection, "__pl_next", "SELECT p.*, "
+             f"CAST(s.paid AS DECIMAL(18,2)) AS {column} FROM __pl_portfolio p "
+             f"JOIN __pl_stage s USING ({row})")
+    _replace(connection, "__pl_portfolio", "SELECT * FROM __pl_next")
     groups = connection.execute(
         f"SELECT {', '.join(keyed + ['count(*)', 'sum(request)', 'sum(paid)'])}, "
-        f"min(CASE WHEN paid < request THEN {ROW} END) FROM __pl_stage "
-        f"{'GROUP BY ' + ', '.join(keyed) if keyed else ''} ORDER BY min({ROW})").fetchall()
+        f"min(CASE WHEN paid < request THEN {row} END) FROM __pl_stage "
+        f"{'GROUP BY ' + ', '.join(keyed) if keyed else ''} ORDER BY min({row})").fetchall()
     out = []
     for row in groups:
         key, (cases, requested, paid, exhausted) = row[:len(keys)], row[len(keys):]
@@ -278,3 +312,82 @@ def series(connection, policy: ir.Policy) -> dict[str, dict[str, list[tuple]]]:
             groups.setdefault(label, []).append((day, Decimal(amount)))
         out[f"{rule.kind}__{rule.name}"] = groups
     return out
+
+
+ENGINES = {"duckdb": DUCKDB, "postgres": POSTGRES}
+
+
+def score_cases_on(dialect: str, policy: ir.Policy, cases: list[dict[str, ir.Value]],
+                   params: dict[str, ir.Value]) -> tuple[list[dict[str, object]], dict]:
+    """A book of checked cases through another database's SQL (PostgreSQL): the per-case
+    query of `dialect` with the hidden lets, then the same window functions. Returns each
+    case's portfolio columns (reported) and the report, as `portfolio.evaluate_book` does.
+    Errors carry their code; the row is named only by the interpreter and DuckDB paths."""
+    from policylang.emit.sql import build_query
+    from policylang.engine import open_database, translate_error
+    from policylang.portfolio import check_cases, portfolio_columns
+
+    engine = ENGINES.get(dialect)
+    if engine is None or dialect == "duckdb":
+        raise PolicyError.single("E612", f"portfolio rules run on DuckDB (`run --book`) and "
+                                 f"PostgreSQL, not on {dialect}")
+    check_cases(policy, cases, "book")
+    database = open_database(dialect)
+    connection = _Unprepared(database.connection)
+    for table in ("__pl_result", "__pl_book_cases", "__pl_portfolio", "__pl_stage",
+                  "__pl_next"):
+        connection.execute(f"DROP TABLE IF EXISTS {table}")
+    database.load_cases(policy, cases)
+    if policy.portfolio is not None:
+        check_order(connection, policy, "book", engine)
+    query = build_query(with_hidden_lets(policy), params, dialect, per_case=True,
+                        carry=(engine.row,)).sql(dialect=dialect)
+
+    def failed(_query: str, error: Exception) -> PolicyError:
+        if isinstance(error, database.errors):
+            return translate_error(error)
+        raise error
+
+    try:
+        _replace(connection, "__pl_result", query)
+    except Exception as error:
+        raise failed(query, error) from None
+    if policy.portfolio is None:
+        return [{} for _ in cases], {}
+    connection.execute("ALTER TABLE cases RENAME TO __pl_book_cases")
+    report = evaluate(connection, policy, params, failed, engine)
+    names = portfolio_columns(policy)
+    selected = ", ".join(quote_identifier(name) for name, _ in names) or engine.row
+    rows = connection.execute(f"SELECT {selected} FROM __pl_portfolio "
+                              f"ORDER BY {engine.row}").fetchall()
+    columns = [{name: _column_value(value, type_) for (name, type_), value in
+                zip(names, row, strict=False)} for row in rows]
+    return columns, _plain(report)
+
+
+class _Unprepared:
+    """A psycopg connection that never prepares: the same text (`SELECT * FROM __pl_next`)
+    runs against tables re-created with other column types, which a cached plan refuses."""
+
+    def __init__(self, connection):
+        self.connection = connection
+
+    def execute(self, query: str, params: list | None = None):
+        return self.connection.execute(query, params, prepare=False)
+
+
+def _column_value(value: object, type_: ir.Type) -> object:
+    if isinstance(value, Decimal) and type_.kind is not ir.Kind.BOOL:
+        return v.report(value, type_)
+    return bool(value) if type_.kind is ir.Kind.BOOL else value
+
+
+def _plain(report: object) -> object:
+    """Row numbers and counts as ints (PostgreSQL may hand back Decimals or longs)."""
+    if isinstance(report, dict):
+        return {key: (int(value) if key in ("cases", "tripped_row", "exhausted_row")
+                      and value is not None else _plain(value))
+                for key, value in report.items()}
+    if isinstance(report, list):
+        return [_plain(item) for item in report]
+    return report

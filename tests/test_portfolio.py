@@ -26,6 +26,7 @@ from policylang.cli import app
 from policylang.diagnostics import PolicyError
 from policylang.formatter import format_source
 from policylang.portfolio import evaluate_book, portfolio_columns
+from tests.pg_server import postgres_server  # noqa: F401  (a fixture)
 
 BOOKS = int(os.environ.get("POLICYLANG_BOOK_EXAMPLES", "200"))
 
@@ -423,3 +424,26 @@ def test_seed_portfolios_agree_on_a_synthetic_book(file: str, tmp_path: Path) ->
                                                     strict=True)):
             for name, _ in portfolio_columns(policy):
                 assert _same(columns[name], line[name]), (index, name)
+
+
+@settings(max_examples=BOOKS, deadline=None, derandomize=True,
+          suppress_health_check=list(HealthCheck))
+@given(rows=books())
+def test_postgres_windows_agree_with_interpreter(policy, rows,
+                                                 postgres_server) -> None:  # noqa: F811
+    """The same random books on PostgreSQL: the dialect's per-case query, then the same
+    window functions (`book_portfolio.score_cases_on`)."""
+    from policylang.book_portfolio import score_cases_on
+
+    params = {"annual_cap": Decimal(300000)}
+    cases = [parse_case(policy, {k: x for k, x in row.items() if x != ""}) for row in rows]
+    try:
+        expected = evaluate_book(policy, cases, params)
+    except PolicyError as error:
+        with pytest.raises(PolicyError) as raised:
+            score_cases_on("postgres", policy, cases, params)
+        assert raised.value.code == error.code
+        return
+    columns, report = score_cases_on("postgres", policy, cases, params)
+    assert report == expected.report
+    assert columns == expected.columns
