@@ -429,3 +429,20 @@ def test_module_does_not_depend_on_where_the_policy_was_read_from(tmp_path: Path
     relative = api.load_source(file.read_text(encoding="utf-8"), "policies/chongqing/zhubaodai.pol")
     absolute = api.load(file)
     assert emit_python(relative) == emit_python(absolute)
+
+
+def test_params_validated_once_are_exactly_as_strict_as_every_time() -> None:
+    """`evaluate` reuses a validated `Params` for the same texts, numbers and bools; a value
+    equal to another but of another type (True and 1) or a bad one is never served from it."""
+    policy = api.load_source('policy p "p" {\n  input { x: number }\n  param k: number\n'
+                             '  let y = x * k\n}\n', "p.pol")
+    module = backends.load_python_module(policy)
+    assert module.evaluate({"x": "2"}, k=1)["values"] == {"y": "2"}
+    assert module.evaluate({"x": "2"}, k=1)["values"] == {"y": "2"}
+    for bad in (True, "1.00000000001", "1元"):
+        for _ in range(2):
+            with pytest.raises(pydantic.ValidationError) as raised:
+                module.evaluate({"x": "2"}, k=bad)
+            assert [e["loc"] for e in raised.value.errors()] == [("k",)]
+    assert module.evaluate({"x": "2"}, k="3")["values"] == {"y": "6"}
+    assert module.evaluate({"x": "2"}, k=Decimal("1.5"))["values"] == {"y": "3"}

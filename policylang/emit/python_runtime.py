@@ -145,12 +145,13 @@ def _allocated(amount: Decimal, name: str) -> Decimal:
 
 def _allocate(total: Decimal, exact: dict[str, Decimal]) -> dict[str, Decimal]:
     """Parts rounded to the fen, summing to `total` (largest remainder, ties first)."""
-    names = list(exact)
-    truncated = [_TRUNCATE.quantize(exact[n], _FEN) for n in names]
-    missing = int(_sub(total, sum(truncated, Decimal(0))).scaleb(2))
-    if missing == 0:
-        return dict(zip(names, truncated, strict=True))
-    remainders = [exact[n] - t for n, t in zip(names, truncated, strict=True)]
+    truncated = {name: _TRUNCATE.quantize(x, _FEN) for name, x in exact.items()}
+    missing = int(_sub(total, sum(truncated.values(), Decimal(0))).scaleb(2))
+    if missing == 0:  # the common case: the truncated parts already sum to the total
+        return truncated
+    names = list(truncated)
+    parts = list(truncated.values())
+    remainders = [exact[n] - t for n, t in zip(names, parts, strict=True)]
     step = _FEN if missing > 0 else -_FEN
     if missing > 0:
         order = sorted(range(len(names)), key=lambda i: (-remainders[i], i))
@@ -158,8 +159,8 @@ def _allocate(total: Decimal, exact: dict[str, Decimal]) -> dict[str, Decimal]:
         order = sorted(range(len(names)), key=lambda i: (remainders[i], i))
     for k in range(abs(missing)):
         index = order[k % len(order)]
-        truncated[index] = _add(truncated[index], step)
-    return dict(zip(names, truncated, strict=True))
+        parts[index] = _add(parts[index], step)
+    return dict(zip(names, parts, strict=True))
 
 
 def _family(a: Duration, b: Duration, what: str) -> str:
@@ -205,7 +206,13 @@ def _duration_in(d: Duration, unit: str) -> Decimal:
         raise EvaluationError(
             "E611", f"{unit}s() of {_duration_text(d)}: days are not convertible to months"
         )
-    return Decimal(d.amount) if unit == "month" else _div(Decimal(d.amount), Decimal(12))
+    if unit == "month":
+        return Decimal(d.amount)
+    # months ÷ 12, half-up to 10 places: `_div` on whole numbers, without its fractions
+    years, remainder = divmod(abs(d.amount) * 10**10, 12)
+    if 2 * remainder >= 12:
+        years += 1
+    return _bounded(Decimal(years if d.amount >= 0 else -years).scaleb(-10))
 
 
 def _date_add(date: datetime.date, d: Duration, sign: int) -> datetime.date:

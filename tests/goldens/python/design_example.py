@@ -126,12 +126,13 @@ def _allocated(amount: Decimal, name: str) -> Decimal:
 
 def _allocate(total: Decimal, exact: dict[str, Decimal]) -> dict[str, Decimal]:
     """Parts rounded to the fen, summing to `total` (largest remainder, ties first)."""
-    names = list(exact)
-    truncated = [_TRUNCATE.quantize(exact[n], _FEN) for n in names]
-    missing = int(_sub(total, sum(truncated, Decimal(0))).scaleb(2))
-    if missing == 0:
-        return dict(zip(names, truncated, strict=True))
-    remainders = [exact[n] - t for n, t in zip(names, truncated, strict=True)]
+    truncated = {name: _TRUNCATE.quantize(x, _FEN) for name, x in exact.items()}
+    missing = int(_sub(total, sum(truncated.values(), Decimal(0))).scaleb(2))
+    if missing == 0:  # the common case: the truncated parts already sum to the total
+        return truncated
+    names = list(truncated)
+    parts = list(truncated.values())
+    remainders = [exact[n] - t for n, t in zip(names, parts, strict=True)]
     step = _FEN if missing > 0 else -_FEN
     if missing > 0:
         order = sorted(range(len(names)), key=lambda i: (-remainders[i], i))
@@ -139,8 +140,8 @@ def _allocate(total: Decimal, exact: dict[str, Decimal]) -> dict[str, Decimal]:
         order = sorted(range(len(names)), key=lambda i: (remainders[i], i))
     for k in range(abs(missing)):
         index = order[k % len(order)]
-        truncated[index] = _add(truncated[index], step)
-    return dict(zip(names, truncated, strict=True))
+        parts[index] = _add(parts[index], step)
+    return dict(zip(names, parts, strict=True))
 
 
 def _family(a: Duration, b: Duration, what: str) -> str:
@@ -467,6 +468,23 @@ class Evaluation:
         }
 
 
+_validated_params: dict[tuple, Params] = {}
+
+
+def _params(params: dict) -> Params:
+    """The params validated once per distinct set of texts, numbers and bools (a `Params`
+    is frozen, so one can serve every case); any other value is validated every time."""
+    if not all(type(value) in (str, int, bool) for value in params.values()):
+        return Params.model_validate(params)
+    key = tuple((name, type(value), value) for name, value in params.items())
+    found = _validated_params.get(key)
+    if found is None:
+        if len(_validated_params) >= 64:  # params rarely vary; never grow without bound
+            _validated_params.clear()
+        found = _validated_params[key] = Params.model_validate(params)
+    return found
+
+
 def evaluate(case: dict, **params: object) -> dict:
     """The decision JSON for one case (values as `.pol` literals or JSON numbers)."""
-    return Evaluation(Case.model_validate(case), Params.model_validate(params)).decision()
+    return Evaluation(Case.model_validate(case), _params(params)).decision()
