@@ -30,14 +30,20 @@ from policylang.synthetic import write_book  # noqa: E402
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--policy", default=str(ROOT / "policies/chongqing/zhubaodai.pol"))
+    parser.add_argument("--policy", help="a .pol file without portfolio rules (default: the "
+                        "DESIGN.md example, 重庆 助保贷 with its waterfall)")
     parser.add_argument("--rows", type=int, nargs="+", default=[1_000_000, 10_000_000])
     parser.add_argument("--master", default="local[*]")
     parser.add_argument("--skip-duckdb", action="store_true")
     args = parser.parse_args()
     from policylang import spark_engine
 
-    policy = api.load(Path(args.policy))
+    if args.policy:
+        policy = api.load(Path(args.policy))
+    else:
+        from tests.policies import design_example
+
+        policy = api.load_source(design_example(), "DESIGN.md")
     params = {p.name: p.default for p in policy.params}
     started = time.perf_counter()
     spark_engine.session(args.master)

@@ -473,15 +473,18 @@ def _summarise(policy: ir.Policy, scored) -> tuple[int, dict[str, int],
     checks = [c.name for c in policy.checks]
     parts = [(a.name, p) for a in policy.allocations
              if not (isinstance(a, ir.Shares) and a.amount is None) for p in a.parties]
-    aggregates = ["count(*)", "count_if(eligible)"]
+    # Every decision column is read (hashed), so Spark computes each one and a row that
+    # fails anywhere fails here, as it does on DuckDB, even when nothing is written.
+    every = ", ".join(quote(name) for name, _ in output_columns(policy))
+    aggregates = ["count(*)", "count_if(eligible)", f"max(hash({every}))"]
     aggregates += [f"count_if(NOT {quote('rule__' + c)})" for c in checks]
     aggregates += [f"sum({quote(f'{a}__{p}')})" for a, p in parts]
     scored.createOrReplaceTempView("__pl_scored")
     values = scored.sparkSession.sql(f"SELECT {', '.join(aggregates)} FROM __pl_scored").first()
     rows, eligible = int(values[0]), int(values[1] or 0)
-    failures = {c: int(v or 0) for c, v in zip(checks, values[2:2 + len(checks)], strict=True)}
+    failures = {c: int(v or 0) for c, v in zip(checks, values[3:3 + len(checks)], strict=True)}
     totals: dict[str, dict[str, Decimal]] = {}
-    for (alloc, party), total in zip(parts, values[2 + len(checks):], strict=True):
+    for (alloc, party), total in zip(parts, values[3 + len(checks):], strict=True):
         totals.setdefault(alloc, {})[party] = Decimal(total or 0).quantize(Decimal("0.01"))
     return eligible, failures, totals, rows
 
@@ -491,6 +494,7 @@ def _first_failing_row(spark, policy: ir.Policy, params: dict[str, ir.Value], bo
     """The evaluation error of the first failing row, found by halving the row ids."""
     first = translate_error(error)
     query = policy_query(policy, tuple(params.items()))
+    every = ", ".join(quote(name) for name, _ in output_columns(policy))  # none pruned
     spark.table("cases").createOrReplaceTempView("__pl_all_cases")
     bounds = spark.sql(f"SELECT min({quote(ROW)}), max({quote(ROW)}) FROM __pl_all_cases").first()
     low, high = int(bounds[0]), int(bounds[1])
@@ -500,8 +504,7 @@ def _first_failing_row(spark, policy: ir.Policy, params: dict[str, ir.Value], bo
             spark.sql(f"SELECT * FROM __pl_all_cases WHERE {quote(ROW)} BETWEEN {low} AND "
                       f"{middle}").createOrReplaceTempView("cases")
             try:
-                spark.sql(f"SELECT count(*) FROM ({query}) WHERE eligible OR NOT eligible"
-                          ).collect()
+                spark.sql(f"SELECT max(hash({every})) FROM ({query})").collect()
                 low = middle + 1
             except Exception as probe_error:
                 first = translate_error(probe_error)

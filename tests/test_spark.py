@@ -24,7 +24,7 @@ from policylang.cases import parse_case, parse_params
 from policylang.diagnostics import PolicyError
 from policylang.interpret import evaluate
 from tests.conformance.loader import load_cases
-from tests.policies import all_policies
+from tests.policies import all_policies, design_example
 from tests.strategies import cases, default_params
 
 POLICIES = all_policies()
@@ -163,7 +163,7 @@ def test_run_book_on_spark_matches_duckdb(tmp_path: Path, spark_engine) -> None:
     from policylang.book import score_book
     from policylang.synthetic import write_book
 
-    policy = POLICIES["policies/chongqing/zhubaodai.pol"]
+    policy = POLICIES["design_example"]  # 助保贷 without portfolio rules: a waterfall
     book = tmp_path / "book.csv"
     write_book(policy, 500, book, 7)
     params = default_params(policy)
@@ -180,7 +180,8 @@ def test_cli_engine_spark(tmp_path: Path, spark_engine) -> None:
     from policylang.cli import app
     from policylang.synthetic import write_book
 
-    source = Path(__file__).resolve().parents[1] / "policies" / "chongqing" / "zhubaodai.pol"
+    source = tmp_path / "zhubaodai.pol"
+    source.write_text(design_example(), encoding="utf-8")
     policy = api.load(source)
     book = tmp_path / "book.csv"
     write_book(policy, 50, book, 3)
@@ -189,6 +190,17 @@ def test_cli_engine_spark(tmp_path: Path, spark_engine) -> None:
                                       str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     assert "50 cases" in result.output
+
+
+def test_portfolio_rules_are_refused_not_dropped(tmp_path: Path, spark_engine) -> None:
+    from policylang.synthetic import write_book
+
+    policy = POLICIES["policies/chongqing/zhubaodai.pol"]
+    assert policy.portfolio is not None
+    book = tmp_path / "book.csv"
+    write_book(policy, 10, book, 3)
+    with pytest.raises(spark_engine.EngineUnavailable, match="portfolio"):
+        spark_engine.score_book(policy, book, default_params(policy), master="local[2]")
 
 
 def test_a_bad_cell_names_its_row_and_column(tmp_path: Path, spark_engine) -> None:
