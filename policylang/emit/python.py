@@ -71,6 +71,10 @@ class _Module(Emitter):
         classes = Namespace(_TEMPLATE_NAMES | set(_runtime()[0]),
                             lambda name: f"E{name}" if name[0] == "_" else name)
         self.enum_classes = {e.name: classes[camel(e.name)] for e in policy.enums}
+        # Module-level constants (built once, not on every case), after the enum classes
+        # in one namespace: name → definition, in order of first use.
+        self.module_names = classes
+        self.constants: dict[str, str] = {}
         self.members = {e.name: Namespace(frozenset({"name", "value"}),
                                           lambda n: f"m{n}" if n[0] == "_" else n)
                         for e in policy.enums}
@@ -91,6 +95,7 @@ class _Module(Emitter):
     def render(self) -> str:
         policy = self.policy
         unused, unused_p = set(unused_inputs(policy)), set(unused_params(policy))
+        methods, decision = self._methods(), self._decision()  # these collect the constants
         body = _template().render(
             # The file's name only: the module must not depend on where it was built from.
             policy=policy, meta=policy.meta, source_name=PurePath(policy.file).name,
@@ -99,7 +104,7 @@ class _Module(Emitter):
                     for f in policy.inputs],
             params=[self._field(p, self.param_fields[p.name], p.name in unused_p)
                     for p in policy.params],
-            methods=self._methods(), decision=self._decision())
+            constants=self.constants.items(), methods=methods, decision=decision)
         return _with_runtime(body)
 
     def _enums(self) -> list[dict]:
@@ -166,18 +171,18 @@ class _Module(Emitter):
     def _allocation(self, alloc: ir.Allocation) -> list[str]:
         match alloc:
             case ir.Shares(amount=None, parts=parts, ratio=ratio):
-                total = _decimal(alloc.total_weight)
+                total = self._constant(alloc.total_weight, ir.NUMBER) if ratio else None
                 shares = ", ".join(
-                    f"{_text(p.party)}: "
-                    + (f"_div({_decimal(p.weight)}, {total})" if ratio else _decimal(p.weight))
+                    f"{_text(p.party)}: " + (f"_div({self._constant(p.weight, ir.NUMBER)}, {total})"
+                                             if ratio else self._constant(p.weight, ir.PERCENT))
                     for p in parts)
                 return [f"return {{{shares}}}"]
             case ir.Shares(amount=amount, parts=parts, ratio=ratio):
-                total = _decimal(alloc.total_weight)
+                total = self._constant(alloc.total_weight, ir.NUMBER) if ratio else None
                 shares = ", ".join(
                     f"{_text(p.party)}: "
-                    + (f"_div(_mul(amount, {_decimal(p.weight)}), {total})" if ratio
-                       else f"_mul(amount, {_decimal(p.weight)})")
+                    + (f"_div(_mul(amount, {self._constant(p.weight, ir.NUMBER)}), {total})"
+                       if ratio else f"_mul(amount, {self._constant(p.weight, ir.PERCENT)})")
                     for p in parts)
                 return [f"amount = _allocated({self.visit(amount)}, {_text(alloc.name)})",
                         f"return _allocate(amount, {{{shares}}})"]
@@ -198,14 +203,14 @@ class _Module(Emitter):
     def _step(self, step: ir.Step, seen: set[str]) -> list[str]:
         match step:
             case ir.Take(party=party, cap=cap):
-                return [f"taken = min(remaining, max({self.visit(cap)}, Decimal(0)))",
+                return [f"taken = min(remaining, max({self.visit(cap)}, {self._zero()}))",
                         _give(party, "taken", seen), "remaining = _sub(remaining, taken)"]
             case ir.Split(parts=split):
-                lines = ["base, given = remaining, Decimal(0)"]
+                lines = [f"base, given = remaining, {self._zero()}"]
                 for part in split:
-                    share = f"_mul(base, {_decimal(part.share)})"
+                    share = f"_mul(base, {self._constant(part.share, ir.PERCENT)})"
                     if part.cap is not None:
-                        share = f"min({share}, max({self.visit(part.cap)}, Decimal(0)))"
+                        share = f"min({share}, max({self.visit(part.cap)}, {self._zero()}))"
                     lines += [f"share = {share}", _give(part.party, "share", seen),
                               "given = _add(given, share)"]
                 return lines + ["remaining = _sub(base, given)"]
@@ -248,6 +253,19 @@ class _Module(Emitter):
             case _:
                 assert_never(type_.kind)
 
+    def _constant(self, value: ir.Value, type_: ir.Type) -> str:
+        """A number, duration or date as a module-level constant (its name says its value
+        and unit: `YUAN_10_000_000`, `PERCENT_1_POINT_5`, `YEARS_3`); others in place."""
+        name = _constant_name(value, type_)
+        if name is None:
+            return self._value(value, type_)
+        if name not in self.module_names.given:
+            self.constants[self.module_names[name]] = self._value(value, type_)
+        return self.module_names[name]
+
+    def _zero(self) -> str:
+        return self._constant(Decimal(0), ir.MONEY)
+
     def _compare(self, op: str, left: str, right: str, type_: ir.Type) -> str:
         if type_.kind is ir.Kind.DURATION:
             return f"_compare({op!r}, {left}, {right})"
@@ -262,7 +280,7 @@ class _Module(Emitter):
         return self.visit(ir.Not(node, ir.BOOL, node.span))
 
     def visit_Const(self, node: ir.Const) -> str:
-        return self._value(node.value, node.type)
+        return self._constant(node.value, node.type)
 
     def visit_InputRef(self, node: ir.InputRef) -> str:
         return f"self.case.{self.fields[node.name]}"
@@ -378,6 +396,29 @@ def _precedence(node: ir.Expr) -> int:
         case ir.Compare(left=left):
             return _ATOM if left.type.kind is ir.Kind.DURATION else _COMPARE
     return _ATOM
+
+
+_UNITS = {ir.Kind.MONEY: "YUAN", ir.Kind.PERCENT: "PERCENT", ir.Kind.NUMBER: "NUMBER"}
+
+
+def _constant_name(value: ir.Value, type_: ir.Type) -> str | None:
+    """The name of a constant, unique to its value and unit; None: not worth a name."""
+    match type_.kind:
+        case ir.Kind.MONEY | ir.Kind.PERCENT | ir.Kind.NUMBER if value == 0:
+            return "ZERO"
+        case ir.Kind.MONEY | ir.Kind.PERCENT | ir.Kind.NUMBER:
+            text = format_decimal(value.scaleb(2) if type_.kind is ir.Kind.PERCENT else value)
+            whole, _, fraction = text.lstrip("-").partition(".")
+            digits = f"{int(whole):_}" + (f"_POINT_{fraction}" if fraction else "")
+            return f"{_UNITS[type_.kind]}_{'MINUS_' if value < 0 else ''}{digits}"
+        case ir.Kind.DURATION:
+            count, unit = value.amount, "DAYS" if value.unit == "day" else "MONTHS"
+            if unit == "MONTHS" and count % 12 == 0 and count != 0:
+                count, unit = count // 12, "YEARS"
+            return f"{unit}_{'MINUS_' if count < 0 else ''}{abs(count)}"
+        case ir.Kind.DATE:
+            return f"DATE_{value.year}_{value.month:02}_{value.day:02}"
+    return None
 
 
 def _give(party: str, amount: str, seen: set[str]) -> str:

@@ -20,6 +20,7 @@ _EXACT = Context(prec=80, rounding=ROUND_HALF_UP, Emax=999, Emin=-999)
 _TRUNCATE = Context(prec=80, rounding=ROUND_DOWN, Emax=999, Emin=-999)
 _SCALE = Decimal("1E-10")
 _FEN = Decimal("0.01")
+_NO_FEN = Decimal("0.00")
 _LIMIT = Decimal(10) ** 18
 _INPUT_LIMIT = Decimal(10) ** 15
 _LITERAL = re.compile(
@@ -145,6 +146,8 @@ def _allocated(amount: Decimal, name: str) -> Decimal:
 
 def _allocate(total: Decimal, exact: dict[str, Decimal]) -> dict[str, Decimal]:
     """Parts rounded to the fen, summing to `total` (largest remainder, ties first)."""
+    if not total:  # nothing to allocate: every part is exactly zero (none is negative)
+        return dict.fromkeys(exact, _NO_FEN)
     truncated = {name: _TRUNCATE.quantize(x, _FEN) for name, x in exact.items()}
     missing = int(_sub(total, sum(truncated.values(), Decimal(0))).scaleb(2))
     if missing == 0:  # the common case: the truncated parts already sum to the total

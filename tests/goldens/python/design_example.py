@@ -27,6 +27,7 @@ _EXACT = Context(prec=80, rounding=ROUND_HALF_UP, Emax=999, Emin=-999)
 _TRUNCATE = Context(prec=80, rounding=ROUND_DOWN, Emax=999, Emin=-999)
 _SCALE = Decimal("1E-10")
 _FEN = Decimal("0.01")
+_NO_FEN = Decimal("0.00")
 _LIMIT = Decimal(10) ** 18
 _INPUT_LIMIT = Decimal(10) ** 15
 _LITERAL = re.compile(
@@ -126,6 +127,8 @@ def _allocated(amount: Decimal, name: str) -> Decimal:
 
 def _allocate(total: Decimal, exact: dict[str, Decimal]) -> dict[str, Decimal]:
     """Parts rounded to the fen, summing to `total` (largest remainder, ties first)."""
+    if not total:  # nothing to allocate: every part is exactly zero (none is negative)
+        return dict.fromkeys(exact, _NO_FEN)
     truncated = {name: _TRUNCATE.quantize(x, _FEN) for name, x in exact.items()}
     missing = int(_sub(total, sum(truncated.values(), Decimal(0))).scaleb(2))
     if missing == 0:  # the common case: the truncated parts already sum to the total
@@ -298,6 +301,16 @@ DurationField = Annotated[Duration, pydantic.BeforeValidator(_duration)]
 BoolField = Annotated[bool, pydantic.BeforeValidator(_bool)]
 
 
+# The policy's constants, built once rather than on every case.
+PERCENT_2_POINT_5 = Decimal("0.025")
+ZERO = Decimal(0)
+PERCENT_50 = Decimal("0.5")
+YUAN_5_000_000 = Decimal(5_000_000)
+YUAN_10_000_000 = Decimal(10_000_000)
+YEARS_1 = Duration(12, "month")
+NUMBER_1_POINT_2 = Decimal("1.2")
+
+
 class Case(pydantic.BaseModel):
     """One case of chongqing_zhubaodai: every input field."""
 
@@ -337,7 +350,7 @@ class Evaluation:
     @_cached
     def let_guarantee_deposit(self) -> Decimal:
         """let guarantee_deposit (第五条)."""
-        return _mul(self.case.loan_amount, Decimal("0.025"))
+        return _mul(self.case.loan_amount, PERCENT_2_POINT_5)
 
     @_cached
     def allocation_overdue(self) -> dict[str, Decimal]:
@@ -345,14 +358,14 @@ class Evaluation:
         amount = _allocated(self.case.overdue_amount, "overdue")
         parts = {}
         remaining = amount
-        taken = min(remaining, max(self.case.pool_balance, Decimal(0)))
+        taken = min(remaining, max(self.case.pool_balance, ZERO))
         parts["pool"] = taken
         remaining = _sub(remaining, taken)
-        base, given = remaining, Decimal(0)
-        share = min(_mul(base, Decimal("0.5")), max(self.case.risk_fund_balance, Decimal(0)))
+        base, given = remaining, ZERO
+        share = min(_mul(base, PERCENT_50), max(self.case.risk_fund_balance, ZERO))
         parts["risk_fund"] = share
         given = _add(given, share)
-        share = _mul(base, Decimal("0.5"))
+        share = _mul(base, PERCENT_50)
         parts["bank"] = share
         given = _add(given, share)
         remaining = _sub(base, given)
@@ -380,7 +393,7 @@ class Evaluation:
             self.case.high_tech
             or self.case.tech_listed
             and self.case.owns_ip
-            and self.case.revenue_last_year > Decimal(5_000_000)
+            and self.case.revenue_last_year > YUAN_5_000_000
         ):
             return None
         return {
@@ -395,7 +408,7 @@ class Evaluation:
     def limit_amount_cap(self) -> dict | None:
         """limit amount_cap (第十条)."""
         value = self.case.loan_amount
-        bound = Decimal(10_000_000)
+        bound = YUAN_10_000_000
         if value <= bound:
             return None
         return {
@@ -410,7 +423,7 @@ class Evaluation:
     def limit_term_cap(self) -> dict | None:
         """limit term_cap (第十一条)."""
         value = self.case.term
-        bound = Duration(12, "month")
+        bound = YEARS_1
         if _compare("<=", value, bound):
             return None
         return {
@@ -425,7 +438,7 @@ class Evaluation:
     def limit_rate_cap(self) -> dict | None:
         """limit rate_cap (第十二条)."""
         value = self.case.interest_rate
-        bound = _mul(self.params.benchmark_rate, Decimal("1.2"))
+        bound = _mul(self.params.benchmark_rate, NUMBER_1_POINT_2)
         if value <= bound:
             return None
         return {

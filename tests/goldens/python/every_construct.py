@@ -26,6 +26,7 @@ _EXACT = Context(prec=80, rounding=ROUND_HALF_UP, Emax=999, Emin=-999)
 _TRUNCATE = Context(prec=80, rounding=ROUND_DOWN, Emax=999, Emin=-999)
 _SCALE = Decimal("1E-10")
 _FEN = Decimal("0.01")
+_NO_FEN = Decimal("0.00")
 _LIMIT = Decimal(10) ** 18
 _INPUT_LIMIT = Decimal(10) ** 15
 _LITERAL = re.compile(
@@ -151,6 +152,8 @@ def _allocated(amount: Decimal, name: str) -> Decimal:
 
 def _allocate(total: Decimal, exact: dict[str, Decimal]) -> dict[str, Decimal]:
     """Parts rounded to the fen, summing to `total` (largest remainder, ties first)."""
+    if not total:  # nothing to allocate: every part is exactly zero (none is negative)
+        return dict.fromkeys(exact, _NO_FEN)
     truncated = {name: _TRUNCATE.quantize(x, _FEN) for name, x in exact.items()}
     missing = int(_sub(total, sum(truncated.values(), Decimal(0))).scaleb(2))
     if missing == 0:  # the common case: the truncated parts already sum to the total
@@ -420,6 +423,32 @@ class Channel(enum.Enum):
         return _member(cls, "channel", value)
 
 
+# The policy's constants, built once rather than on every case.
+PERCENT_1 = Decimal("0.01")
+YUAN_0_POINT_01 = Decimal("0.01")
+ZERO = Decimal(0)
+YUAN_10_000_000 = Decimal(10_000_000)
+NUMBER_1 = Decimal(1)
+NUMBER_2 = Decimal(2)
+PERCENT_10 = Decimal("0.1")
+PERCENT_90 = Decimal("0.9")
+NUMBER_10 = Decimal(10)
+NUMBER_4 = Decimal(4)
+NUMBER_2_POINT_5 = Decimal("2.5")
+NUMBER_1_POINT_5 = Decimal("1.5")
+NUMBER_3 = Decimal(3)
+PERCENT_45 = Decimal("0.45")
+PERCENT_55 = Decimal("0.55")
+PERCENT_33_POINT_33 = Decimal("0.3333")
+PERCENT_33_POINT_34 = Decimal("0.3334")
+YUAN_3_000_000 = Decimal(3_000_000)
+PERCENT_1_POINT_5 = Decimal("0.015")
+YEARS_3 = Duration(36, "month")
+NUMBER_0_POINT_5 = Decimal("0.5")
+YUAN_1 = Decimal(1)
+PERCENT_100 = Decimal(1)
+
+
 class Case(pydantic.BaseModel):
     """One case of every_construct: every input field."""
 
@@ -460,35 +489,33 @@ class Evaluation:
     def let_subsidy(self) -> Decimal:
         """let subsidy (三(1))."""
         return _round_step(
-            _mul(_mul(self.case.amount, _duration_in(self.case.term, "year")), Decimal("0.01")),
-            Decimal("0.01"),
+            _mul(_mul(self.case.amount, _duration_in(self.case.term, "year")), PERCENT_1),
+            YUAN_0_POINT_01,
         )
 
     @_cached
     def let_extra(self) -> Decimal:
         """let extra (三(2))."""
         return (
-            min(self.let_subsidy, _mul(self.case.amount, Decimal("0.01")))
+            min(self.let_subsidy, _mul(self.case.amount, PERCENT_1))
             if self.case.first_loan
-            else Decimal(0)
+            else ZERO
         )
 
     @_cached
     def let_headroom(self) -> Decimal:
         """let headroom (三(3))."""
-        return _div(
-            max(_sub(Decimal(10_000_000), self.case.amount), Decimal(0)), self.params.factor
-        )
+        return _div(max(_sub(YUAN_10_000_000, self.case.amount), ZERO), self.params.factor)
 
     @_cached
     def let_share_of_cap(self) -> Decimal:
         """let share_of_cap (三(4))."""
-        return _div(self.case.amount, Decimal(10_000_000))
+        return _div(self.case.amount, YUAN_10_000_000)
 
     @_cached
     def let_years_left(self) -> Decimal:
         """let years_left (三(5))."""
-        return _sub(_duration_in(self.case.term, "year"), Decimal(1))
+        return _sub(_duration_in(self.case.term, "year"), NUMBER_1)
 
     @_cached
     def let_due(self) -> datetime.date:
@@ -503,7 +530,7 @@ class Evaluation:
     @_cached
     def let_score_band(self) -> Decimal:
         """let score_band (三(8))."""
-        return _mul(_sub(self.case.score, Decimal(1)).copy_abs(), Decimal(2))
+        return _mul(_sub(self.case.score, NUMBER_1).copy_abs(), NUMBER_2)
 
     @_cached
     def let_insurer_share(self) -> Decimal:
@@ -520,7 +547,7 @@ class Evaluation:
         """shares first_loss (四(1))."""
         amount = _allocated(self.case.loss, "first_loss")
         return _allocate(
-            amount, {"bank": _mul(amount, Decimal("0.1")), "insurer": _mul(amount, Decimal("0.9"))}
+            amount, {"bank": _mul(amount, PERCENT_10), "insurer": _mul(amount, PERCENT_90)}
         )
 
     @_cached
@@ -530,17 +557,17 @@ class Evaluation:
         return _allocate(
             amount,
             {
-                "province": _div(_mul(amount, Decimal(2)), Decimal(10)),
-                "bank": _div(_mul(amount, Decimal(4)), Decimal(10)),
-                "guarantor": _div(_mul(amount, Decimal("2.5")), Decimal(10)),
-                "fund": _div(_mul(amount, Decimal("1.5")), Decimal(10)),
+                "province": _div(_mul(amount, NUMBER_2), NUMBER_10),
+                "bank": _div(_mul(amount, NUMBER_4), NUMBER_10),
+                "guarantor": _div(_mul(amount, NUMBER_2_POINT_5), NUMBER_10),
+                "fund": _div(_mul(amount, NUMBER_1_POINT_5), NUMBER_10),
             },
         )
 
     @_cached
     def allocation_plain_split(self) -> dict[str, Decimal]:
         """shares plain_split (四(3))."""
-        return {"a": _div(Decimal(1), Decimal(3)), "b": _div(Decimal(2), Decimal(3))}
+        return {"a": _div(NUMBER_1, NUMBER_3), "b": _div(NUMBER_2, NUMBER_3)}
 
     @_cached
     def allocation_claim(self) -> dict[str, Decimal]:
@@ -548,14 +575,14 @@ class Evaluation:
         amount = _allocated(self.case.loss, "claim")
         parts = {}
         remaining = amount
-        taken = min(remaining, max(self.case.pool, Decimal(0)))
+        taken = min(remaining, max(self.case.pool, ZERO))
         parts["pool"] = taken
         remaining = _sub(remaining, taken)
-        base, given = remaining, Decimal(0)
-        share = min(_mul(base, Decimal("0.45")), max(self.case.fund_cap, Decimal(0)))
+        base, given = remaining, ZERO
+        share = min(_mul(base, PERCENT_45), max(self.case.fund_cap, ZERO))
         parts["fund"] = share
         given = _add(given, share)
-        share = _mul(base, Decimal("0.55"))
+        share = _mul(base, PERCENT_55)
         parts["bank"] = share
         given = _add(given, share)
         remaining = _sub(base, given)
@@ -568,14 +595,14 @@ class Evaluation:
         amount = _allocated(self.case.loss, "thirds")
         parts = {}
         remaining = amount
-        base, given = remaining, Decimal(0)
-        share = _mul(base, Decimal("0.3333"))
+        base, given = remaining, ZERO
+        share = _mul(base, PERCENT_33_POINT_33)
         parts["a"] = share
         given = _add(given, share)
-        share = _mul(base, Decimal("0.3333"))
+        share = _mul(base, PERCENT_33_POINT_33)
         parts["b"] = share
         given = _add(given, share)
-        share = _mul(base, Decimal("0.3334"))
+        share = _mul(base, PERCENT_33_POINT_34)
         parts["c"] = share
         given = _add(given, share)
         remaining = _sub(base, given)
@@ -587,7 +614,7 @@ class Evaluation:
         if self.case.borrower != Kind.enterprise:
             return None
         value = self.case.amount
-        bound = Decimal(10_000_000)
+        bound = YUAN_10_000_000
         if value <= bound:
             return None
         return {
@@ -604,7 +631,7 @@ class Evaluation:
         if self.case.borrower not in (Kind.individual, Kind.micro_owner):
             return None
         value = self.case.amount
-        bound = Decimal(3_000_000)
+        bound = YUAN_3_000_000
         if value <= bound:
             return None
         return {
@@ -622,7 +649,7 @@ class Evaluation:
         利率过高
         """
         value = self.case.rate
-        bound = _add(self.params.lpr, Decimal("0.015"))
+        bound = _add(self.params.lpr, PERCENT_1_POINT_5)
         if value <= bound:
             return None
         return {
@@ -637,7 +664,7 @@ class Evaluation:
     def limit_term_cap(self) -> dict | None:
         """limit term_cap (二(4))."""
         value = self.case.term
-        bound = Duration(36, "month")
+        bound = YEARS_3
         if _compare("<=", value, bound):
             return None
         return {
@@ -652,7 +679,7 @@ class Evaluation:
     def limit_floor(self) -> dict | None:
         """limit floor (二(5))."""
         value = self.case.amount
-        bound = Decimal(0)
+        bound = ZERO
         if value > bound:
             return None
         return {
@@ -666,14 +693,14 @@ class Evaluation:
 
     def rule_online_rule(self) -> dict | None:
         """rule online_rule (二(6))."""
-        if self.case.via != Channel.online or self.case.score >= Decimal("0.5"):
+        if self.case.via != Channel.online or self.case.score >= NUMBER_0_POINT_5:
             return None
         return {"rule": "online_rule", "kind": "rule", "cite": "二(6)", "message": ""}
 
     def rule_ratio_rule(self) -> dict | None:
         """rule ratio_rule (二(7))."""
         if (
-            _div(self.case.amount, _add(self.case.amount, Decimal(1))) < Decimal(1)
+            _div(self.case.amount, _add(self.case.amount, YUAN_1)) < PERCENT_100
             or self.case.first_loan
         ):
             return None
