@@ -224,3 +224,24 @@ def test_an_evaluation_error_names_the_first_failing_row(tmp_path: Path,
         spark_engine.score_book(policy, book, {}, master="local[2]")
     assert raised.value.code == "E610"
     assert "row 3" in raised.value.diagnostics[0].message
+
+
+def test_missing_pyspark_is_a_clear_message(monkeypatch) -> None:
+    import sys
+
+    from policylang import spark_engine
+
+    monkeypatch.setitem(sys.modules, "pyspark", None)
+    monkeypatch.setitem(sys.modules, "pyspark.sql", None)
+    with pytest.raises(spark_engine.EngineUnavailable, match=r'pip install "policylang\[spark\]"'):
+        spark_engine.session.__wrapped__("local[1]")
+
+
+def test_missing_java_is_a_clear_message(monkeypatch) -> None:
+    pytest.importorskip("pyspark", reason="pyspark is installed by the dev/spark extras")
+    from policylang import spark_engine
+
+    monkeypatch.setattr(spark_engine.shutil, "which", lambda name: None)
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    with pytest.raises(spark_engine.EngineUnavailable, match="default-jre-headless"):
+        spark_engine.session.__wrapped__("local[1]")
