@@ -62,6 +62,11 @@ def session_conf() -> dict[str, str]:
     }
 
 
+def session_header() -> str:
+    """SET statements to put before the query text, for teams that submit it themselves."""
+    return "".join(f"SET {key}={value};\n" for key, value in session_conf().items())
+
+
 def emit_spark_sql(policy: ir.Policy, params: dict | None = None) -> str:
     """The Spark query text, params bound (defaults unless given as `--param` texts)."""
     values = parse_params(policy, params or {}, where="--param")
