@@ -446,3 +446,27 @@ def test_params_validated_once_are_exactly_as_strict_as_every_time() -> None:
             assert [e["loc"] for e in raised.value.errors()] == [("k",)]
     assert module.evaluate({"x": "2"}, k="3")["values"] == {"y": "6"}
     assert module.evaluate({"x": "2"}, k=Decimal("1.5"))["values"] == {"y": "3"}
+
+
+TRICKY_DURATIONS = ["12 months", "1 year", "3 years", "15 days", "1 day", "0 days", "3 年",
+                    "3年", "18个月", "15天", "1  year", "1\tyear", "-1 year", "- 2 months",
+                    "12 Months", "１２ months", " 2 years", "2 years ", "007 months",
+                    "1.5 years", "1 fortnight", "years", " ", 12, True, None]
+
+
+@pytest.mark.parametrize("raw", TRICKY_DURATIONS, ids=repr)
+def test_module_reads_durations_exactly_as_the_case_reader(raw: object) -> None:
+    from policylang.cases import parse_case
+
+    policy = api.load_source('policy p "p" {\n  input { x: duration }\n}\n', "p.pol")
+    module = backends.load_python_module(policy)
+    try:
+        expected = parse_case(policy, {"x": raw})["x"]
+    except PolicyError:
+        expected = None
+    try:
+        read = module.Case.model_validate({"x": raw}).x
+        actual = ir.Duration(read.amount, read.unit)
+    except pydantic.ValidationError:
+        actual = None
+    assert actual == expected

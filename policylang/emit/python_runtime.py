@@ -277,7 +277,7 @@ def _decimal_text(x: Decimal) -> str:
 
 def _money_text(x: Decimal) -> str:
     fen = _EXACT.quantize(x, _FEN)  # exponent -2: `str` never uses scientific notation
-    return str(fen.copy_abs() if fen == 0 else fen)
+    return str(fen) if fen else "0.00"  # never a negative zero
 
 
 def _duration_text(d: Duration) -> str:
@@ -363,10 +363,18 @@ def _decimal_input(kind: str, raw: object) -> Decimal:
 
 
 def _money(raw: object) -> Decimal:
+    if type(raw) is str and raw.endswith("元"):  # the common form, read directly
+        plain = _plain_decimal(raw[:-1], 0)
+        if plain is not None:
+            return plain
     return _decimal_input("money", raw)
 
 
 def _percent(raw: object) -> Decimal:
+    if type(raw) is str and raw.endswith("%"):  # the common form, read directly
+        plain = _plain_decimal(raw[:-1], 2)
+        if plain is not None:
+            return plain
     return _decimal_input("percent", raw)
 
 
@@ -377,6 +385,12 @@ def _number(raw: object) -> Decimal:
 def _duration(raw: object) -> Duration:
     if isinstance(raw, Duration):
         return raw
+    if type(raw) is str:  # the common form `12 months`, read without the regular expression
+        count, space, word = raw.partition(" ")
+        english = space and word.isascii() and word in _DURATION_UNITS  # not `3 年`
+        if english and count.isascii() and count.isdigit():
+            unit, factor = _DURATION_UNITS[word]
+            return Duration(int(count) * factor, unit)
     if isinstance(raw, str):
         kind, value = _literal(raw)
         if kind == "duration":
