@@ -131,17 +131,22 @@ class _Module(Emitter):
 
     def _methods(self) -> list[dict]:
         policy = self.policy
+        # Only what another declaration reads is cached; the rest is computed once, by
+        # `decision()`, and a plain method call is cheaper.
+        read = _referenced(policy)
         methods = []
         for let in policy.lets:
             methods.append({"name": self.lets[let.name], "returns": _returns(let.type),
                             "doc": _doc(f"let {let.name}", let.cite, let.says),
-                            "lines": [f"return {self.visit(let.expr)}"], "cached": True})
+                            "lines": [f"return {self.visit(let.expr)}"],
+                            "cached": ("let", let.name) in read})
         for alloc in policy.allocations:
             methods.append({"name": self.allocations[alloc.name],
                             "returns": "dict[str, Decimal]",
                             "doc": _doc(f"{_alloc_kind(alloc)} {alloc.name}", alloc.cite,
                                         alloc.says),
-                            "lines": self._allocation(alloc), "cached": True})
+                            "lines": self._allocation(alloc),
+                            "cached": ("allocation", alloc.name) in read})
         for check in policy.checks:
             methods.append({"name": self.checks[check.name], "returns": "dict | None",
                             "doc": _doc(f"{_check_kind(check)} {check.name}", check.cite,
@@ -227,7 +232,9 @@ class _Module(Emitter):
         policy = self.policy
         reported = [a.name for a in policy.allocations
                     if not (isinstance(a, ir.Shares) and a.amount is None)]
-        computed = [self.lets[name] if kind == "let" else self.allocations[name]
+        read = _referenced(policy)
+        computed = [(self.lets[name] if kind == "let" else self.allocations[name],
+                     "" if (kind, name) in read else "()")
                     for kind, name in policy.order if kind == "let" or name in reported]
         values = [(_text(let.name), _REPORT[let.type.kind].format(self.lets[let.name]))
                   for let in policy.lets]
@@ -419,6 +426,27 @@ def _constant_name(value: ir.Value, type_: ir.Type) -> str | None:
         case ir.Kind.DATE:
             return f"DATE_{value.year}_{value.month:02}_{value.day:02}"
     return None
+
+
+def _referenced(policy: ir.Policy) -> set[tuple[str, str]]:
+    """The lets and allocations that a rule, limit, let or allocation reads."""
+    found: set[tuple[str, str]] = set()
+
+    def walk(node: object) -> None:
+        match node:
+            case ir.LetRef(name=name):
+                found.add(("let", name))
+            case ir.PartRef(allocation=allocation):
+                found.add(("allocation", allocation))
+            case tuple():
+                for item in node:
+                    walk(item)
+            case _ if dataclasses.is_dataclass(node) and not isinstance(node, ir.Type):
+                for field in dataclasses.fields(node):
+                    walk(getattr(node, field.name))
+
+    walk((policy.lets, policy.checks, policy.allocations))
+    return found
 
 
 def _give(party: str, amount: str, seen: set[str]) -> str:

@@ -75,22 +75,6 @@ class Duration:
         return f"Duration({self.amount}, {self.unit!r})"
 
 
-class _cached:
-    """A value computed on first access and then stored on the instance (like
-    `functools.cached_property`, without its lock: an `Evaluation` is never shared)."""
-
-    def __init__(self, compute: object) -> None:
-        self.compute = compute
-        self.name = compute.__name__
-        self.__doc__ = compute.__doc__
-
-    def __get__(self, instance: object, owner: type | None = None) -> object:
-        if instance is None:
-            return self
-        value = instance.__dict__[self.name] = self.compute(instance)
-        return value
-
-
 def _bounded(value: Decimal) -> Decimal:
     if -_LIMIT < value < _LIMIT:
         return value
@@ -355,18 +339,17 @@ class Params(pydantic.BaseModel):
 
 
 class Evaluation:
-    """The decision on one case; lets and allocations are computed once, on demand."""
+    """The decision on one case. Each let and allocation is computed once: by `decision()`,
+    or, when another declaration reads it, on first use and then cached."""
 
     def __init__(self, case: Case, params: Params) -> None:
         self.case = case
         self.params = params
 
-    @_cached
     def let_guarantee_deposit(self) -> Decimal:
         """let guarantee_deposit (第五条)."""
         return _mul(self.case.loan_amount, PERCENT_2_POINT_5)
 
-    @_cached
     def allocation_overdue(self) -> dict[str, Decimal]:
         """waterfall overdue (第十七条)."""
         amount = _allocated(self.case.overdue_amount, "overdue")
@@ -477,8 +460,8 @@ class Evaluation:
             )
             if failure is not None
         ]
-        let_guarantee_deposit = self.let_guarantee_deposit
-        allocation_overdue = self.allocation_overdue
+        let_guarantee_deposit = self.let_guarantee_deposit()
+        allocation_overdue = self.allocation_overdue()
         return {
             "policy": "chongqing_zhubaodai",
             "version": "2021",

@@ -493,7 +493,8 @@ class Params(pydantic.BaseModel):
 
 
 class Evaluation:
-    """The decision on one case; lets and allocations are computed once, on demand."""
+    """The decision on one case. Each let and allocation is computed once: by `decision()`,
+    or, when another declaration reads it, on first use and then cached."""
 
     def __init__(self, case: Case, params: Params) -> None:
         self.case = case
@@ -507,7 +508,6 @@ class Evaluation:
             YUAN_0_POINT_01,
         )
 
-    @_cached
     def let_extra(self) -> Decimal:
         """let extra (三(2))."""
         return (
@@ -516,17 +516,14 @@ class Evaluation:
             else ZERO
         )
 
-    @_cached
     def let_headroom(self) -> Decimal:
         """let headroom (三(3))."""
         return _div(max(_sub(YUAN_10_000_000, self.case.amount), ZERO), self.params.factor)
 
-    @_cached
     def let_share_of_cap(self) -> Decimal:
         """let share_of_cap (三(4))."""
         return _div(self.case.amount, YUAN_10_000_000)
 
-    @_cached
     def let_years_left(self) -> Decimal:
         """let years_left (三(5))."""
         return _sub(_duration_in(self.case.term, "year"), NUMBER_1)
@@ -536,22 +533,18 @@ class Evaluation:
         """let due (三(6))."""
         return _date_add(self.case.start, self.case.term, 1)
 
-    @_cached
     def let_span(self) -> Duration:
         """let span (三(7))."""
         return _date_diff(self.let_due, self.case.start)
 
-    @_cached
     def let_score_band(self) -> Decimal:
         """let score_band (三(8))."""
         return _mul(_sub(self.case.score, NUMBER_1).copy_abs(), NUMBER_2)
 
-    @_cached
     def let_insurer_share(self) -> Decimal:
         """let insurer_share (三(9))."""
         return self.allocation_first_loss["insurer"]
 
-    @_cached
     def let_third(self) -> Decimal:
         """let third (五(3))."""
         return _mul(self.allocation_plain_split["a"], self.case.amount)
@@ -564,7 +557,6 @@ class Evaluation:
             amount, {"bank": _mul(amount, PERCENT_10), "insurer": _mul(amount, PERCENT_90)}
         )
 
-    @_cached
     def allocation_split_ratio(self) -> dict[str, Decimal]:
         """shares split_ratio (四(2))."""
         amount = _allocated(self.case.loss, "split_ratio")
@@ -583,7 +575,6 @@ class Evaluation:
         """shares plain_split (四(3))."""
         return {"a": _div(NUMBER_1, NUMBER_3), "b": _div(NUMBER_2, NUMBER_3)}
 
-    @_cached
     def allocation_claim(self) -> dict[str, Decimal]:
         """waterfall claim (五(1))."""
         amount = _allocated(self.case.loss, "claim")
@@ -603,7 +594,6 @@ class Evaluation:
         parts["unallocated"] = remaining
         return _allocate(amount, parts)
 
-    @_cached
     def allocation_thirds(self) -> dict[str, Decimal]:
         """waterfall thirds (五(2))."""
         amount = _allocated(self.case.loss, "thirds")
@@ -735,19 +725,19 @@ class Evaluation:
             if failure is not None
         ]
         let_subsidy = self.let_subsidy
-        let_extra = self.let_extra
-        let_headroom = self.let_headroom
-        let_share_of_cap = self.let_share_of_cap
-        let_years_left = self.let_years_left
+        let_extra = self.let_extra()
+        let_headroom = self.let_headroom()
+        let_share_of_cap = self.let_share_of_cap()
+        let_years_left = self.let_years_left()
         let_due = self.let_due
-        let_span = self.let_span
-        let_score_band = self.let_score_band
+        let_span = self.let_span()
+        let_score_band = self.let_score_band()
         allocation_first_loss = self.allocation_first_loss
-        let_insurer_share = self.let_insurer_share
-        let_third = self.let_third
-        allocation_split_ratio = self.allocation_split_ratio
-        allocation_claim = self.allocation_claim
-        allocation_thirds = self.allocation_thirds
+        let_insurer_share = self.let_insurer_share()
+        let_third = self.let_third()
+        allocation_split_ratio = self.allocation_split_ratio()
+        allocation_claim = self.allocation_claim()
+        allocation_thirds = self.allocation_thirds()
         return {
             "policy": "every_construct",
             "version": "1",
