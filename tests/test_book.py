@@ -33,7 +33,7 @@ from tests.policies import all_policies
 from tests.strategies import cases, default_params
 
 POLICIES = all_policies()
-BOOKS_PER_POLICY = int(os.environ.get("POLICYLANG_BOOK_EXAMPLES", "25"))
+BOOKS_PER_POLICY = int(os.environ.get("POLICYLANG_BOOK_EXAMPLES", "15"))
 runner = CliRunner()
 
 DEMO = """policy demo "demo" {

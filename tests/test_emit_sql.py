@@ -33,7 +33,7 @@ POLICIES = all_policies()
 CASES_PER_POLICY = int(os.environ.get("POLICYLANG_DIFF_EXAMPLES", "500"))
 BATCH = 50
 # Cases the interpreter rejects run one query each; this many per policy and dialect.
-ERROR_CASES = int(os.environ.get("POLICYLANG_DIFF_ERRORS", "25"))
+ERROR_CASES = int(os.environ.get("POLICYLANG_DIFF_ERRORS", "10"))
 DIALECTS = ["duckdb", "sqlite", "postgres"]
 
 
