@@ -86,10 +86,19 @@ def _load_optional() -> None:
         from policylang.emit import sql_sqlite  # noqa: F401  (registers itself)
     if "spark" not in _DIALECTS:
         try:
-            from policylang.emit.sql_spark import _SparkBuilder
+            from policylang.emit.sql_spark import _spark_only, _SparkBuilder
         except ImportError:
             return
-        register(SqlDialect("spark", "spark", _SparkBuilder, refuses=portfolio_refusals))
+
+        class SparkBuilder(_SparkBuilder):
+            """The Spark backend's builder with its final rewrite (sql_spark.py)."""
+
+            def build(self) -> exp.Select:
+                return _spark_only(super().build())
+
+            finish = staticmethod(_spark_only)
+
+        register(SqlDialect("spark", "spark", SparkBuilder, refuses=portfolio_refusals))
 
 
 def portfolio_refusals(policy: ir.Policy) -> list[Refusal]:
