@@ -86,19 +86,17 @@ def _load_optional() -> None:
         from policylang.emit import sql_sqlite  # noqa: F401  (registers itself)
     if "spark" not in _DIALECTS:
         try:
-            from policylang.emit.sql_spark import _spark_only, _SparkBuilder
+            from policylang.emit.sql_spark import _spark_only, _SparkBuilder, session_header
         except ImportError:
             return
 
         class SparkBuilder(_SparkBuilder):
-            """The Spark backend's builder with its final rewrite (sql_spark.py)."""
-
-            def build(self) -> exp.Select:
-                return _spark_only(super().build())
+            """The Spark backend's builder (its build() ends with its own final rewrite)."""
 
             finish = staticmethod(_spark_only)
 
-        register(SqlDialect("spark", "spark", SparkBuilder, refuses=portfolio_refusals))
+        register(SqlDialect("spark", "spark", SparkBuilder, refuses=portfolio_refusals,
+                            header=session_header()))
 
 
 def portfolio_refusals(policy: ir.Policy) -> list[Refusal]:
