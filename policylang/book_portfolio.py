@@ -18,7 +18,7 @@ from decimal import Decimal
 from policylang import ir
 from policylang import values as v
 from policylang.diagnostics import PolicyError
-from policylang.engine import SQL_TYPES, policy_query, quote_identifier
+from policylang.engine import policy_query, quote_identifier
 from policylang.portfolio import aggregates, key_label
 
 ROW = "__pl_book_row"
@@ -43,9 +43,37 @@ class Engine:
         return build_query(stage, params, self.dialect, per_case=True,
                            carry=carry).sql(dialect=self.dialect)
 
+    # SQLite holds exact numbers as decimal text: its sums, casts, extremes and
+    # comparisons go through exact functions (emit/sql_sqlite.py and `_ExactSum`).
+    def total(self, expr: str, window: str = "") -> str:
+        if self.dialect == "sqlite":
+            return f"PL_WSUM({expr}) {window}"
+        return f"CAST(SUM({expr}) {window} AS DECIMAL(38,10))"
+
+    def decimal(self, expr: str) -> str:
+        return f"PL_NUM({expr})" if self.dialect == "sqlite" else \
+            f"CAST({expr} AS DECIMAL(38,10))"
+
+    def money(self, expr: str) -> str:
+        return f"PL_NUM({expr})" if self.dialect == "sqlite" else \
+            f"CAST({expr} AS DECIMAL(18,2))"
+
+    def call(self, name: str, *args: str) -> str:
+        """GREATEST, LEAST, or SUB (a - b)."""
+        if self.dialect == "sqlite":
+            return f"PL_{name}({', '.join(args)})"
+        return f"({args[0]} - {args[1]})" if name == "SUB" else f"{name}({', '.join(args)})"
+
+    def less(self, a: str, b: str) -> str:
+        return f"PL_CMP({a}, {b}) < 0" if self.dialect == "sqlite" else f"{a} < {b}"
+
+    def any_true(self, expr: str) -> str:
+        return f"max({expr})" if self.dialect == "sqlite" else f"bool_or({expr})"
+
 
 DUCKDB = Engine("duckdb", ROW, "?")
-POSTGRES = Engine("postgres", "__pl_case", "%s")  # engine.CASE_ID: PostgreSQL keeps no order
+POSTGRES = Engine("postgres", "__pl_case", "%s")  # engine.CASE_ID: they keep no row order
+SQLITE = Engine("sqlite", "__pl_case", "?")
 
 
 def _replace(connection, table: str, select: str) -> None:
@@ -94,8 +122,9 @@ def check_order(connection, policy: ir.Policy, book: str, engine: Engine = DUCKD
         row, current, before = found
         name = policy.portfolio.order_by
         raise PolicyError.single(
-            "E609", f"{book}: row {row + 1}: {name} {current.isoformat()} comes before row "
-            f"{row}'s {before.isoformat()}; sort the book by {name} (ties keep their order)")
+            "E609", f"{book}: row {row + 1}: {name} {_reported(current, ir.DATE)} comes before "
+            f"row {row}'s {_reported(before, ir.DATE)}; sort the book by {name} (ties keep "
+            "their order)")
 
 
 def evaluate(connection, policy: ir.Policy, params: dict[str, ir.Value], on_error,
@@ -123,8 +152,11 @@ def _window(keys: list[str], frame: str, row: str = ROW) -> str:
     return f"OVER ({partition}ORDER BY {row} ROWS BETWEEN UNBOUNDED PRECEDING AND {frame})"
 
 
-def _addend_sql(r: int, i: int, aggregate: ir.Aggregate) -> str:
+def _addend_sql(r: int, i: int, aggregate: ir.Aggregate, engine: Engine = DUCKDB) -> str:
     value = "1" if aggregate.arg is None else quote_identifier(_addend(r, i))
+    if engine.dialect == "sqlite" and aggregate.arg is not None \
+            and aggregate.type == ir.MONEY:  # SQLite's money lets come unrounded
+        value = f"PL_ROUND({value}, 2)"
     if aggregate.where is None:
         return value
     return f"CASE WHEN {quote_identifier(_filter(r, i))} THEN {value} ELSE 0 END"
@@ -137,8 +169,8 @@ def _running_rule(connection, policy: ir.Policy, r: int, rule: ir.BookRule, keys
     totals = [f"{_HIDDEN}_total_{i}" for i in range(len(parts))]
     keyed = ", ".join(map(quote_identifier, keys))
     columns = [row] + [quote_identifier(k) for k in keys]
-    columns += [f"CAST(SUM({_addend_sql(r, i, a)}) {_window(keys, 'CURRENT ROW', row)} AS "
-                f"{SQL_TYPES[a.type.kind]}) AS {quote_identifier(t)}"
+    columns += [f"{engine.total(_addend_sql(r, i, a, engine), _window(keys, 'CURRENT ROW', row))} "
+                f"AS {quote_identifier(t)}"
                 for i, (a, t) in enumerate(zip(parts, totals, strict=True))]
     last = (f"{row} = max({row}) OVER (PARTITION BY {keyed})" if keys
             else f"{row} = max({row}) OVER ()")
@@ -151,7 +183,8 @@ def _running_rule(connection, policy: ir.Policy, r: int, rule: ir.BookRule, keys
     except Exception as error:
         raise on_error(query, error) from None
     if rule.kind == "monitor":
-        earlier = f"COALESCE(bool_or(holds) {_window(keys, '1 PRECEDING', row)}, false)"
+        earlier = (f"COALESCE({engine.any_true('holds')} {_window(keys, '1 PRECEDING', row)}, "
+                   "false)")
         _replace(connection, "__pl_next", "SELECT p.*, "
                  f"s.value AS {quote_identifier(f'monitor__{rule.name}')}, "
                  f"s.holds AND NOT s.earlier AS "
@@ -202,7 +235,8 @@ def _running_report(connection, rule: ir.BookRule, keys: list[str],
     keyed = [quote_identifier(k) for k in keys]
     tripped = ("min(CASE WHEN holds AND NOT earlier THEN " + row_ + " END)"
                if rule.kind == "monitor" else "NULL")
-    source = ("(SELECT *, COALESCE(bool_or(holds) " + _window(keys, "1 PRECEDING", row_) +
+    source = (f"(SELECT *, COALESCE({engine.any_true('holds')} " +
+              _window(keys, "1 PRECEDING", row_) +
               ", false) AS earlier FROM __pl_stage) s" if rule.kind == "monitor"
               else "__pl_stage")
     select = ", ".join(keyed + ["count(*)", f"max({row_})", tripped, f"min({row_})"])
@@ -247,20 +281,25 @@ def _budget(connection, r: int, rule: ir.BookRule, keys: list[str],
     cap = _constant(rule.bound, params)
     (aggregate,) = aggregates(rule.value)
     keyed = [quote_identifier(k) for k in keys]
-    request = f"GREATEST({_addend_sql(r, 0, aggregate)}, 0)"
-    before = f"COALESCE(SUM(request) {_window(keys, '1 PRECEDING', row)}, 0)"
-    cap_sql = f"CAST('{cap:f}' AS DECIMAL(38,10))"
-    _replace(connection, "__pl_stage", "SELECT *, GREATEST(0, LEAST(request, "
-             f"{cap_sql} - {before})) AS paid FROM (SELECT {', '.join([row] + keyed)}, "
-             f"CAST({request} AS DECIMAL(38,10)) AS request FROM __pl_result) t")
+    request = engine.call("GREATEST", _addend_sql(r, 0, aggregate, engine), "0")
+    before = f"COALESCE({engine.total('request', _window(keys, '1 PRECEDING', row))}, 0)"
+    if engine.dialect == "sqlite":  # CPython 3.11's sqlite3 crashes on an empty window frame
+        before = engine.call("SUB", engine.total("request", _window(keys, "CURRENT ROW", row)),
+                             "request")
+    cap_sql = engine.decimal(f"'{cap:f}'")
+    paid = engine.call("GREATEST", "0", engine.call("LEAST", "request",
+                                                    engine.call("SUB", cap_sql, before)))
+    _replace(connection, "__pl_stage", f"SELECT *, {paid} AS paid FROM (SELECT "
+             f"{', '.join([row] + keyed)}, {engine.decimal(request)} AS request "
+             "FROM __pl_result) t")
     column = quote_identifier(f"budget__{rule.name}")
     _replace(connection, "__pl_next", "SELECT p.*, "
-             f"CAST(s.paid AS DECIMAL(18,2)) AS {column} FROM __pl_portfolio p "
+             f"{engine.money('s.paid')} AS {column} FROM __pl_portfolio p "
              f"JOIN __pl_stage s USING ({row})")
     _replace(connection, "__pl_portfolio", "SELECT * FROM __pl_next")
     groups = connection.execute(
-        f"SELECT {', '.join(keyed + ['count(*)', 'sum(request)', 'sum(paid)'])}, "
-        f"min(CASE WHEN paid < request THEN {row} END) FROM __pl_stage "
+        f"SELECT {', '.join(keyed + ['count(*)', engine.total('request'), engine.total('paid')])}"
+        f", min(CASE WHEN {engine.less('paid', 'request')} THEN {row} END) FROM __pl_stage "
         f"{'GROUP BY ' + ', '.join(keyed) if keyed else ''} ORDER BY min({row})").fetchall()
     out = []
     for row in groups:
@@ -276,6 +315,8 @@ def _budget(connection, r: int, rule: ir.BookRule, keys: list[str],
 
 
 def _reported(value: object, type_: ir.Type) -> object:
+    if isinstance(value, str | int) and not isinstance(value, bool) and type_.numeric:
+        value = Decimal(value)  # SQLite's exact numbers are decimal text
     if isinstance(value, Decimal):
         return v.report(value, type_)
     if isinstance(value, datetime.date):
@@ -314,13 +355,35 @@ def series(connection, policy: ir.Policy) -> dict[str, dict[str, list[tuple]]]:
     return out
 
 
-ENGINES = {"duckdb": DUCKDB, "postgres": POSTGRES}
+ENGINES = {"duckdb": DUCKDB, "postgres": POSTGRES, "sqlite": SQLITE}
+
+
+class _ExactSum:
+    """SUM for SQLite's decimal text, exact, as a window function (NULL over no rows)."""
+
+    def __init__(self):
+        self.total, self.count = Decimal(0), 0
+
+    def step(self, value) -> None:
+        if value is not None:
+            self.total, self.count = self.total + Decimal(str(value)), self.count + 1
+
+    def inverse(self, value) -> None:
+        if value is not None:
+            self.total, self.count = self.total - Decimal(str(value)), self.count - 1
+
+    def value(self) -> str | None:
+        from policylang.values import format_decimal
+
+        return format_decimal(self.total) if self.count else None
+
+    finalize = value
 
 
 def score_cases_on(dialect: str, policy: ir.Policy, cases: list[dict[str, ir.Value]],
                    params: dict[str, ir.Value]) -> tuple[list[dict[str, object]], dict]:
-    """A book of checked cases through another database's SQL (PostgreSQL): the per-case
-    query of `dialect` with the hidden lets, then the same window functions. Returns each
+    """A book of checked cases through another database's SQL (PostgreSQL, SQLite): the
+    per-case query of `dialect` with the hidden lets, then the same window functions. Returns each
     case's portfolio columns (reported) and the report, as `portfolio.evaluate_book` does.
     Errors carry their code; the row is named only by the interpreter and DuckDB paths."""
     from policylang.emit.sql import build_query
@@ -329,11 +392,15 @@ def score_cases_on(dialect: str, policy: ir.Policy, cases: list[dict[str, ir.Val
 
     engine = ENGINES.get(dialect)
     if engine is None or dialect == "duckdb":
-        raise PolicyError.single("E612", f"portfolio rules run on DuckDB (`run --book`) and "
-                                 f"PostgreSQL, not on {dialect}")
+        raise PolicyError.single("E612", f"no portfolio engine for {dialect!r}: DuckDB runs "
+                                 "books with `run --book`; here postgres or sqlite")
     check_cases(policy, cases, "book")
     database = open_database(dialect)
-    connection = _Unprepared(database.connection)
+    if dialect == "sqlite":
+        database.connection.create_window_function("PL_WSUM", 1, _ExactSum)
+        connection = database.connection
+    else:
+        connection = _Unprepared(database.connection)
     for table in ("__pl_result", "__pl_book_cases", "__pl_portfolio", "__pl_stage",
                   "__pl_next"):
         connection.execute(f"DROP TABLE IF EXISTS {table}")
@@ -377,9 +444,9 @@ class _Unprepared:
 
 
 def _column_value(value: object, type_: ir.Type) -> object:
-    if isinstance(value, Decimal) and type_.kind is not ir.Kind.BOOL:
-        return v.report(value, type_)
-    return bool(value) if type_.kind is ir.Kind.BOOL else value
+    if type_.kind is ir.Kind.BOOL:
+        return bool(value)
+    return _reported(value, type_)
 
 
 def _plain(report: object) -> object:

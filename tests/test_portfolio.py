@@ -426,24 +426,27 @@ def test_seed_portfolios_agree_on_a_synthetic_book(file: str, tmp_path: Path) ->
                 assert _same(columns[name], line[name]), (index, name)
 
 
+@pytest.mark.parametrize("dialect", ["sqlite", "postgres"])
 @settings(max_examples=BOOKS, deadline=None, derandomize=True,
           suppress_health_check=list(HealthCheck))
 @given(rows=books())
-def test_postgres_windows_agree_with_interpreter(policy, rows,
-                                                 postgres_server) -> None:  # noqa: F811
-    """The same random books on PostgreSQL: the dialect's per-case query, then the same
-    window functions (`book_portfolio.score_cases_on`)."""
+def test_sqlite_and_postgres_windows_agree_with_interpreter(policy, rows, dialect: str,
+                                                            request) -> None:
+    """The same random books on SQLite and PostgreSQL: the dialect's per-case query, then
+    the same window functions (`book_portfolio.score_cases_on`)."""
     from policylang.book_portfolio import score_cases_on
 
+    if dialect == "postgres":
+        request.getfixturevalue("postgres_server")
     params = {"annual_cap": Decimal(300000)}
     cases = [parse_case(policy, {k: x for k, x in row.items() if x != ""}) for row in rows]
     try:
         expected = evaluate_book(policy, cases, params)
     except PolicyError as error:
         with pytest.raises(PolicyError) as raised:
-            score_cases_on("postgres", policy, cases, params)
+            score_cases_on(dialect, policy, cases, params)
         assert raised.value.code == error.code
         return
-    columns, report = score_cases_on("postgres", policy, cases, params)
+    columns, report = score_cases_on(dialect, policy, cases, params)
     assert report == expected.report
     assert columns == expected.columns
