@@ -3,7 +3,7 @@
 The only module that imports lark. The grammar is `grammar/policy.lark`, loaded as LALR(1)
 with strict=True. The lark parse tree never leaves this module: `parse` returns the AST
 or raises a `PolicyError` whose message is written for a drafter (expected tokens in
-words, and, for known mistakes, a sentence found by `match_examples`).
+words, and, for known mistakes, a sentence found by matching known mistakes' parser states).
 """
 
 from __future__ import annotations
@@ -222,6 +222,39 @@ _EXAMPLES = {
 }
 
 
+@cache
+def _example_errors() -> tuple[tuple[str, UnexpectedInput], ...]:
+    """Each known-mistake example's parse error, computed once: lark's match_examples
+    re-parses every example on every error, which made a file's syntax errors cost as
+    much as parsing ~80 small policies."""
+    errors = []
+    for words, examples in _EXAMPLES.items():
+        for example in examples:
+            try:
+                _lark().parse(example, start="start")
+            except UnexpectedInput as error:
+                errors.append((words, error))
+    return tuple(errors)
+
+
+def _known_mistake(error: UnexpectedInput) -> str | None:
+    """The sentence of the example whose error is in the same parser state (and, for an
+    unexpected token, accepts the same tokens): lark's match_examples, over cached errors."""
+    candidate = None
+    for words, example in _example_errors():
+        if example.state != error.state:
+            continue
+        if (isinstance(error, UnexpectedToken) and isinstance(example, UnexpectedToken)
+                and example.accepts != error.accepts):
+            continue
+        if (isinstance(error, (UnexpectedToken, UnexpectedEOF))
+                and isinstance(example, (UnexpectedToken, UnexpectedEOF))
+                and example.token == error.token):
+            return words
+        candidate = candidate or words
+    return candidate
+
+
 def _syntax_error(error: UnexpectedInput, source: str, file: str) -> PolicyError:
     line, column = error.line, error.column
     if isinstance(error, UnexpectedCharacters):
@@ -248,8 +281,7 @@ def _syntax_error(error: UnexpectedInput, source: str, file: str) -> PolicyError
         return PolicyError.single(
             "E106", f"unexpected {_describe_token(token)} after the end of the policy; "
             "a file holds exactly one policy", span)
-    known = error.match_examples(lambda text: _lark().parse(text, start="start"), _EXAMPLES,
-                                 use_accepts=True)
+    known = _known_mistake(error)
     found = _describe_token(token)
     expected = _expected_words(error.accepts or error.expected)
     message = f"{known}; found {found}" if known else f"unexpected {found}; expected {expected}"
