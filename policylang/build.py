@@ -77,7 +77,9 @@ def build_all(directory: Path, output: Path) -> BuildReport:
                 report.test_failures.append((file, result))
         for target, emit_fn in targets.items():
             try:
-                code = emit_fn(policy)
+                # generated/sql holds each policy's per-case query; its header names the
+                # book-level rules that `run --book` evaluates (emit_sql)
+                code = emit_fn(policy, per_case=True)
             except PolicyError as error:
                 report.errors.append(error)
                 continue

@@ -509,7 +509,11 @@ def compile_(file: Path,
              dialect: Annotated[str, typer.Option(help="sql dialect")] = "duckdb",
              param: Annotated[list[str] | None, typer.Option("--param", help="NAME=VALUE")]
              = None,
-             output: Annotated[Path | None, typer.Option("-o", "--output")] = None) -> None:
+             output: Annotated[Path | None, typer.Option("-o", "--output")] = None,
+             per_case: Annotated[bool, typer.Option(
+                 "--per-case", help="SQL of a policy with portfolio rules: the per-case "
+                 "columns only (the rules are named in its header; `run --book` "
+                 "evaluates them)")] = False) -> None:
     """Emit a standalone Python module or a SQL query for one policy."""
     from policylang.cases import parse_param_options
 
@@ -520,7 +524,7 @@ def compile_(file: Path,
             return 2
         policy = api.load(file)
         code = targets[target](policy, dialect=dialect,
-                               params=parse_param_options(param or []))
+                               params=parse_param_options(param or []), per_case=per_case)
         if output is None:
             sys.stdout.write(code)
         else:

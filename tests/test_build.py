@@ -52,3 +52,20 @@ def test_build_of_a_broken_policy_writes_nothing(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "error[E202]" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_portfolio_rules_are_never_silently_left_out_of_compiled_sql() -> None:
+    policy = ROOT / "policies" / "foshan" / "microloan_2022.pol"
+    refused = CliRunner().invoke(app, ["compile", str(policy), "--target", "sql"])
+    assert refused.exit_code != 0
+    assert "E612" in refused.output
+    assert "monitor compensation_rate" in refused.output
+    assert "budget annual_compensation" in refused.output
+    per_case = CliRunner().invoke(app, ["compile", str(policy), "--target", "sql",
+                                        "--per-case"])
+    assert per_case.exit_code == 0, per_case.output
+    header = [line for line in per_case.output.splitlines() if line.startswith("--")]
+    assert any("monitor compensation_rate" in line for line in header)
+    assert any("budget annual_compensation" in line for line in header)
+    committed = (ROOT / "generated" / "sql" / "foshan_microloan_2022.sql").read_text("utf-8")
+    assert "-- NOT IN THIS QUERY: monitor compensation_rate" in committed

@@ -13,6 +13,7 @@ columns; the final SELECT reports rules (`rule__NAME`), lets, parts (`alloc__par
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import assert_never
@@ -21,6 +22,7 @@ from sqlglot import exp
 
 from policylang import ir
 from policylang.cases import parse_params
+from policylang.diagnostics import Diagnostic, PolicyError
 from policylang.values import INPUT_LIMIT, MAGNITUDE_LIMIT, div, format_decimal
 
 NUMERIC = exp.DataType.build("DECIMAL(38,10)")
@@ -31,28 +33,51 @@ SCALE = 10**10
 PREFIX = "__pl_"
 
 
-def emit_sql(policy: ir.Policy, dialect: str = "duckdb", params: dict | None = None) -> str:
+def emit_sql(policy: ir.Policy, dialect: str = "duckdb", params: dict | None = None,
+             per_case: bool = False) -> str:
     """The query text for a dialect, with params bound (their defaults unless given as
-    `--param` texts). Refuses (E612) a policy with a construct the dialect cannot run."""
+    `--param` texts). Refuses (E612) a policy with a construct the dialect cannot run.
+
+    Book-level (portfolio) rules are not one query: `run --book` evaluates them in stages
+    of window functions. So a policy that has them compiles only with `per_case`, and the
+    text then opens by naming every rule it leaves to `run --book` (never silently)."""
     from policylang.emit.sql_dialects import dialect as find
 
+    book_rules = policy.portfolio.rules if policy.portfolio else ()
+    if book_rules and not per_case:
+        raise PolicyError([Diagnostic(
+            "E612", f"{rule.kind} {rule.name} is a book-level rule: it is evaluated over a "
+            "whole book by `policylang run --book`, not by one query; compile with "
+            "--per-case for the per-case columns only", rule.span, ()) for rule in book_rules])
     values = parse_params(policy, params or {}, where="--param")
     target = find(dialect)
-    text = build_query(policy, values, dialect).sql(dialect=target.sqlglot, pretty=True)
-    return target.header + text + ";\n"
+    text = build_query(policy, values, dialect, per_case=per_case).sql(
+        dialect=target.sqlglot, pretty=True)
+    omitted = "".join(f"-- NOT IN THIS QUERY: {rule.kind} {_comment(rule.name)} (book-level; "
+                      "evaluated by `policylang run --book`)\n" for rule in book_rules)
+    return target.header + omitted + text + ";\n"
+
+
+def _comment(text: str) -> str:
+    """A name safe inside a `--` comment (no line break can end the comment early)."""
+    return " ".join(text.split())
 
 
 def build_query(policy: ir.Policy, param_values: dict[str, ir.Value],
                 dialect: str = "duckdb", per_case: bool = False,
-                carry: tuple[str, ...] = ()) -> exp.Select:
+                carry: tuple[str, ...] = (), only_carried: bool = False) -> exp.Select:
     """The query tree for a dialect, after the static translatability pass (E612);
-    `per_case`: for an engine that evaluates book-level rules by other means."""
+    `per_case`: for an engine that evaluates book-level rules by other means;
+    `only_carried`: the result holds the `carry` columns and the outputs, no other input
+    (less to materialise when the engine joins the book back by row)."""
     from policylang.emit.sql_dialects import check_translatable
     from policylang.emit.sql_dialects import dialect as find
 
     check_translatable(policy, dialect, per_case)
     builder = find(dialect).builder(policy, param_values)
     builder.carry = carry
+    if only_carried:
+        builder.star_except, builder.carry_inputs = False, False
     return builder.build()
 
 
@@ -105,6 +130,7 @@ class QueryBuilder:
         self.inputs = {f.name: f for f in policy.inputs}
         self.reported: list[str] = []
         self.carry: tuple[str, ...] = ()  # other `cases` columns an engine reads back
+        self.carry_inputs = True  # whether a result without `* EXCLUDE` lists the inputs
 
     @staticmethod
     def finish(tree: exp.Expression) -> exp.Expression:
@@ -181,7 +207,8 @@ class QueryBuilder:
                 else exp.Star()]
         else:
             carried = [col(name) for name in self.carry]
-            carried += [col(f.name) for f in self.policy.inputs]
+            if self.carry_inputs:
+                carried += [col(f.name) for f in self.policy.inputs]
             carried += [col(name) for name in self.reported]
         final = exp.select(*carried, exp.alias_(eligible, "eligible", quoted=True)
                            ).from_(f"{PREFIX}checks")
@@ -228,9 +255,14 @@ class QueryBuilder:
         if isinstance(alloc, ir.Shares) and alloc.amount is None:
             return  # its parts are percents, folded into expressions as constants
         amount_expr = self.expr(alloc.amount)
+        if constant_of(amount_expr) is None and not isinstance(amount_expr, exp.Column):
+            # Computed once, read twice (by the sign test and by the rounding).
+            amount_expr = self.add(f"{PREFIX}{alloc.name}__given", amount_expr)
+            self.next_layer()
         rounded = exp.cast(fn("ROUND", amount_expr, exp.Literal.number(2)), NUMERIC)
+        # Rounded half away from zero, the amount is negative exactly when it is ≤ -0.005.
         amount = self.add(f"{PREFIX}{alloc.name}__amount", case(
-            (exp.LT(this=rounded, expression=number(0)),
+            (exp.LTE(this=amount_expr, expression=number(Decimal("-0.005"))),
              fail("E611", f"the allocated amount of {alloc.name} is negative")),
             otherwise=rounded))
         self.next_layer()
@@ -310,9 +342,10 @@ class QueryBuilder:
         total = trunc[parties[0]]
         for p in parties[1:]:
             total = exp.Add(this=total, expression=trunc[p])
+        # Fewer fen are missing than there are parts: a small integer.
         missing = self.add(f"{PREFIX}{name}__missing", exp.cast(exp.Mul(
             this=paren(exp.Sub(this=amount, expression=paren(total))),
-            expression=exp.Literal.number(100)), HUGEINT))
+            expression=exp.Literal.number(100)), exp.DataType.build("INT")))
         self.next_layer()
         for i, p in enumerate(parties):
             ahead = [exp.cast(
@@ -396,12 +429,25 @@ class QueryBuilder:
 
     @staticmethod
     def _mul(a: exp.Expression, b: exp.Expression) -> exp.Expression:
+        """a * b rounded half away from zero to 10 places. A constant factor is cast only
+        as wide as its digits, so the product has 10 + its places and needs no rounding
+        when it is a whole number (DuckDB multiplies DECIMALs exactly, checking overflow)."""
+        for x, y in ((a, b), (b, a)):
+            factor = constant_of(y)
+            if factor is not None and _places(factor) <= 10:
+                product = exp.Mul(this=exp.cast(x, NUMERIC), expression=narrow(factor))
+                if _places(factor) == 0:
+                    return exp.cast(product, NUMERIC)
+                return exp.cast(fn("ROUND", product, exp.Literal.number(10)), NUMERIC)
         product = exp.Mul(this=exp.cast(a, NUMERIC), expression=exp.cast(b, NUMERIC))
         return exp.cast(fn("ROUND", product, exp.Literal.number(10)), NUMERIC)
 
     @staticmethod
     def _div(a: exp.Expression, b: exp.Expression) -> exp.Expression:
         """Exact a / b rounded half away from zero to 10 places, on 128-bit integers."""
+        divisor = constant_of(b)
+        if divisor is not None and divisor != 0 and _places(divisor) <= 10:
+            return _div_by_constant(a, divisor)
         scaled_a = exp.cast(exp.Mul(this=exp.cast(a, NUMERIC),
                                     expression=exp.Literal.number(str(SCALE))), HUGEINT)
         scaled_b = exp.cast(exp.Mul(this=exp.cast(b, NUMERIC),
@@ -471,6 +517,52 @@ class QueryBuilder:
 
 
 _QueryBuilder = QueryBuilder  # the name the Spark builder subclasses
+
+
+def constant_of(e: exp.Expression) -> Decimal | None:
+    """The value of a numeric constant as `number()` writes it, else None."""
+    if isinstance(e, exp.Cast) and isinstance(e.this, exp.Literal) and not e.this.is_string:
+        return Decimal(e.this.this)
+    if isinstance(e, exp.Paren):
+        return constant_of(e.this)
+    return None
+
+
+def _places(value: Decimal) -> int:
+    return max(0, -value.normalize().as_tuple().exponent)
+
+
+def narrow(value: Decimal) -> exp.Expression:
+    """A constant as a DECIMAL just wide enough for its digits."""
+    places = _places(value)
+    digits = max(len(format_decimal(abs(value)).replace(".", "").lstrip("0")), 1)
+    width = max(digits, places + 1, 1)
+    return exp.cast(exp.Literal.number(format_decimal(value)),
+                    exp.DataType.build(f"DECIMAL({min(width, 38)},{places})"))
+
+
+def _div_by_constant(a: exp.Expression, divisor: Decimal) -> exp.Expression:
+    """a / d for a nonzero constant d (d·10^10 = P, an integer): no zero test, and one
+    integer division, half up on the magnitude: ⌊(2·|A|·10^10 + |P|) / (2·|P|)⌋ with
+    A = a·10^10, numerator and denominator divided by their common factor. An integer
+    numerator (`CAST(n AS INT)`, e.g. a duration's months) is scaled without a DECIMAL."""
+    p = int(abs(divisor) * SCALE)
+    if isinstance(a, exp.Cast) and a.to.this in (exp.DataType.Type.INT,
+                                                 exp.DataType.Type.BIGINT):
+        magnitude_, factor = exp.cast(a.this, HUGEINT), 2 * SCALE * SCALE
+    else:
+        magnitude_ = exp.cast(exp.Mul(this=exp.cast(a, NUMERIC),
+                                      expression=exp.Literal.number(str(SCALE))), HUGEINT)
+        factor = 2 * SCALE
+    common = math.gcd(factor, p)
+    rounded = exp.IntDiv(this=paren(exp.Add(
+        this=exp.Mul(this=fn("ABS", magnitude_), expression=integer(factor // common)),
+        expression=integer(p // common))), expression=integer(2 * p // common))
+    signed = exp.Mul(this=fn("SIGN", magnitude_), expression=paren(rounded))
+    if divisor < 0:
+        signed = exp.Neg(this=paren(signed))
+    return exp.cast(exp.Mul(this=exp.cast(signed, exp.DataType.build("DECIMAL(38,0)")),
+                            expression=narrow(Decimal("0.0000000001"))), NUMERIC)
 
 
 def _plus(total: exp.Expression | None, value: exp.Expression) -> exp.Expression:
