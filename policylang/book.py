@@ -26,9 +26,9 @@ from policylang.cases import convert
 from policylang.diagnostics import PolicyError
 from policylang.engine import (
     SQL_TYPES,
+    book_query,
     connect,
     output_columns,
-    policy_query,
     quote_identifier,
     translate_error,
 )
@@ -85,7 +85,10 @@ def score_book(policy: ir.Policy, book: Path, params: dict[str, ir.Value],
     if policy.portfolio is not None:
         book_portfolio.check_order(connection, policy, str(book))
     progress(f"converted {len(policy.inputs)} input columns; scoring")
-    query = policy_query(book_portfolio.with_hidden_lets(policy), params)
+    # The result keeps the row number (the output joins the book back by it) and the
+    # portfolio's ordering input (its charts read it), not the other inputs.
+    carry = (ROW,) + ((policy.portfolio.order_by,) if policy.portfolio is not None else ())
+    query = book_query(book_portfolio.with_hidden_lets(policy), params, carry)
     try:
         connection.execute(f"CREATE TEMP TABLE __pl_result AS {query}")
     except Exception as error:
@@ -270,12 +273,14 @@ def _from_text(raw: str, f: ir.Field, policy: ir.Policy) -> str:
 
     match f.type.kind:
         case ir.Kind.MONEY:
+            # A plain number first: the common cell then skips every unit's pattern (the
+            # patterns exclude each other, so their order does not change any value).
             branches = [scaled(unit, 15 - shift, 10, -shift) for unit, shift in
                         sorted(_MONEY_UNITS.items(), key=lambda item: -len(item[0]))]
-            return "CASE " + " ".join(branches) + f" {scaled('', 15, 10, 0)} END"
+            return f"CASE {scaled('', 15, 10, 0)} " + " ".join(branches) + " END"
         case ir.Kind.PERCENT:
-            return (f"CASE {scaled('%', 15, 8, 2)} {scaled('bp', 15, 6, 4)} "
-                    f"{scaled('', 15, 10, 0)} END")
+            return (f"CASE {scaled('', 15, 10, 0)} {scaled('%', 15, 8, 2)} "
+                    f"{scaled('bp', 15, 6, 4)} END")
         case ir.Kind.NUMBER:
             return f"CASE {scaled('', 15, 10, 0)} END"
         case ir.Kind.DURATION:

@@ -76,6 +76,13 @@ def _policy_query(policy: ir.Policy, param_items: tuple) -> str:
     return build_query(policy, dict(param_items), "duckdb").sql(dialect="duckdb")
 
 
+def book_query(policy: ir.Policy, params: dict[str, ir.Value], carry: tuple[str, ...]) -> str:
+    """The query `run --book` materialises: the `carry` columns of `cases` (its row number,
+    the inputs the portfolio reads back) and the outputs, no other input column."""
+    return build_query(policy, params, "duckdb", carry=carry,
+                       only_carried=True).sql(dialect="duckdb")
+
+
 @functools.lru_cache(maxsize=64)
 def _result_query(policy: ir.Policy, param_items: tuple) -> str:
     inner = _policy_query(policy, param_items)

@@ -15,6 +15,7 @@ from policylang import api
 from policylang.cli import app
 from policylang.diagnostics import PolicyError
 from policylang.emit.sql import emit_sql
+from policylang.emit.sql_dialects import check_translatable
 from policylang.engine import open_database, postgres_conninfo, sql_backend
 from policylang.interpret import evaluate
 from tests.pg_server import postgres_server  # noqa: F401  (a fixture)
@@ -93,12 +94,15 @@ def _decided(policy, outcome: dict) -> tuple:
 def test_static_pass_refuses_portfolio_rules_off_duckdb(target: str) -> None:
     policy = api.load_source(PORTFOLIO, "p.pol")
     with pytest.raises(PolicyError) as raised:
-        emit_sql(policy, target)
+        check_translatable(policy, target)
     (diagnostic,) = raised.value.diagnostics
     assert diagnostic.code == "E612"
     assert "budget pot" in diagnostic.message and target in diagnostic.message
     assert (diagnostic.span.line, diagnostic.span.column) == (8, 5)
-    assert "positive" in emit_sql(policy, "duckdb")
+    with pytest.raises(PolicyError) as whole_book:  # no dialect runs them as one query
+        emit_sql(policy, target)
+    assert "budget pot" in whole_book.value.diagnostics[0].message
+    assert "positive" in emit_sql(policy, "duckdb", per_case=True)
 
 
 def test_compile_cli_names_the_untranslatable_construct(tmp_path: Path) -> None:
@@ -113,7 +117,7 @@ def test_compile_cli_names_the_untranslatable_construct(tmp_path: Path) -> None:
 def test_unknown_dialect_is_a_compile_error() -> None:
     policy = api.load_source(PORTFOLIO, "p.pol")
     with pytest.raises(PolicyError) as raised:
-        emit_sql(policy, "oracle")
+        emit_sql(policy, "oracle", per_case=True)
     assert raised.value.code == "E612" and "sqlite" in str(raised.value)
 
 

@@ -28,6 +28,7 @@ from policylang.values import INPUT_LIMIT, MAGNITUDE_LIMIT, div, format_decimal
 NUMERIC = exp.DataType.build("DECIMAL(38,10)")
 MONEY_OUT = exp.DataType.build("DECIMAL(18,2)")
 FRACTION = exp.DataType.build("DECIMAL(38,20)")
+BOUNDED = exp.DataType.build("DECIMAL(28,10)")  # |x| < 10^18, the magnitude limit
 HUGEINT = exp.DataType.build("HUGEINT")
 SCALE = 10**10
 PREFIX = "__pl_"
@@ -436,9 +437,11 @@ class QueryBuilder:
             factor = constant_of(y)
             if factor is not None and _places(factor) <= 10:
                 product = exp.Mul(this=exp.cast(x, NUMERIC), expression=narrow(factor))
-                if _places(factor) == 0:
-                    return exp.cast(product, NUMERIC)
-                return exp.cast(fn("ROUND", product, exp.Literal.number(10)), NUMERIC)
+                if _places(factor) > 0:
+                    product = fn("ROUND", product, exp.Literal.number(10))
+                # The narrow product's type holds 10^18 and more: the cast keeps the range
+                # error (E611) a DECIMAL(38,20) product raised by overflowing.
+                return exp.cast(exp.cast(product, BOUNDED), NUMERIC)
         product = exp.Mul(this=exp.cast(a, NUMERIC), expression=exp.cast(b, NUMERIC))
         return exp.cast(fn("ROUND", product, exp.Literal.number(10)), NUMERIC)
 

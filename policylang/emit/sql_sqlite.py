@@ -27,7 +27,7 @@ from policylang.emit.sql_dialects import (
     portfolio_refusals,
 )
 from policylang.emit.sql_dialects import register as register_dialect
-from policylang.values import EXACT, format_decimal
+from policylang.values import EXACT, MAGNITUDE_LIMIT, format_decimal
 
 HEADER = ("-- SQLite: arithmetic and comparisons call policylang's exact decimal functions\n"
           "-- (PL_ADD, PL_MUL, PL_CMP, ...); define them on the connection first with\n"
@@ -228,7 +228,16 @@ def _round(x, places):
     return x.quantize(Decimal(1).scaleb(-int(places)), rounding=ROUND_HALF_UP, context=EXACT)
 
 
-def _trunc(x, places):
+def _mul(a, b):
+    """The exact product; one of 10^18 or more is out of range (E611), as DuckDB's
+    DECIMAL product overflows (every `*` of the query is a policy's, or a small count)."""
+    product = EXACT.multiply(a, b)
+    if abs(product) >= MAGNITUDE_LIMIT:
+        raise ArithmeticError("value out of range")
+    return product
+
+
+def _trunc(x, places=0):
     return x.quantize(Decimal(1).scaleb(-int(places)), rounding=ROUND_DOWN, context=EXACT)
 
 
@@ -250,7 +259,7 @@ FUNCTIONS = {
     "PL_NUM": (1, _nulls(lambda x: x)),
     "PL_ADD": (2, _nulls(_add)),
     "PL_SUB": (2, _nulls(_sub)),
-    "PL_MUL": (2, _nulls(lambda a, b: EXACT.multiply(a, b))),
+    "PL_MUL": (2, _nulls(_mul)),
     "PL_MOD": (2, _nulls(lambda a, b: EXACT.remainder(a, b))),
     "PL_IDIV": (2, _nulls(_idiv)),
     "PL_NEG": (1, _nulls(lambda a: (-a[0], -a[1]) if isinstance(a, tuple) else -a)),
@@ -258,7 +267,7 @@ FUNCTIONS = {
     "PL_ROUND": (2, _nulls(_round)),
     "PL_DIV": (2, _nulls(_exact_div)),
     "PL_ROUND_STEP": (2, _nulls(_round_step)),
-    "PL_TRUNC": (2, _nulls(_trunc)),
+    "PL_TRUNC": (-1, _nulls(_trunc)),  # TRUNC(x) (a duration's scaling) or TRUNC(x, n)
     "PL_ABS": (1, _nulls(abs)),
     "PL_SIGN": (1, _nulls(lambda x: Decimal((x > 0) - (x < 0)))),
     "PL_LEAST": (-1, _extreme(min)),

@@ -104,7 +104,7 @@ def call(e: ir.Call, args: list[exp.Expression], builder) -> exp.Expression:
         case "years":
             return case((_nonzero(days_of(args[0])), fail(
                 "E611", "years() of days: days are not convertible to months")),
-                otherwise=builder._div(months_of(args[0]), number(12)))
+                otherwise=builder._div(exp.cast(months_of(args[0]), INT), number(12)))
         case "months":
             return case((_nonzero(days_of(args[0])), fail(
                 "E611", "months() of days: days are not convertible to months")),
