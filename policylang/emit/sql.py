@@ -334,8 +334,10 @@ class QueryBuilder:
     def _round_parts(self, name: str, amount: exp.Column, exact: dict[str, exp.Column]) -> None:
         """Largest remainder to the fen, ties to the part listed first (as the interpreter)."""
         parties = list(exact)
+        # Truncated parts are whole fen: held as DECIMAL(18,2) (64-bit), so the reported
+        # part needs no rescaling cast.
         trunc = {p: self.add(f"{PREFIX}{name}__t_{i}", exp.cast(
-            fn("TRUNC", exact[p], exp.Literal.number(2)), NUMERIC))
+            fn("TRUNC", exact[p], exp.Literal.number(2)), MONEY_OUT))
             for i, p in enumerate(parties)}
         self.next_layer()
         remainder = {p: self.add(f"{PREFIX}{name}__r_{i}", exp.Sub(
@@ -356,8 +358,8 @@ class QueryBuilder:
             rank: exp.Expression = exp.Literal.number(0)
             for a in ahead:
                 rank = exp.Add(this=rank, expression=a)
-            bump = case((exp.LT(this=paren(rank), expression=missing), number(Decimal("0.01"))),
-                        otherwise=number(0))
+            bump = case((exp.LT(this=paren(rank), expression=missing), narrow(Decimal("0.01"))),
+                        otherwise=narrow(Decimal("0.00")))
             self.add(_part_column(name, p), exp.Add(this=trunc[p], expression=bump))
         self.next_layer()
 
