@@ -109,3 +109,50 @@ def test_generated_sql_parses_and_quotes_identifiers() -> None:
         case = {"select": Decimal(1), "from": Decimal(2)}
         decision = run_many(policy, [case], {}, dialect=dialect)[0]
         assert decision["values"]["贷款"] == "3.00"
+
+
+# ── the fast paths for a constant operand, against values.py's exact arithmetic ──
+
+_CONSTANTS = ["12", "3", "-7", "0.3", "0.01", "0.45", "1000000", "-0.0000000003", "2"]
+_OPERANDS = ["0", "1", "-1", "9999999.99", "-123456.7890123456", "0.0000000005",
+             "999999999999999.99", "-0.00000000015", "1234567.89", "35"]
+
+
+@pytest.mark.parametrize("constant", _CONSTANTS)
+def test_constant_division_and_product_are_exact(constant: str) -> None:
+    import duckdb
+
+    from policylang.emit.sql import QueryBuilder, col, number
+    from policylang.values import EvalError, div, mul
+
+    c = Decimal(constant)
+    columns = [QueryBuilder._div(col("a"), number(c)).sql("duckdb"),
+               QueryBuilder._mul(col("a"), number(c)).sql("duckdb")]
+    connection = duckdb.connect()
+    for operand in _OPERANDS:
+        a = Decimal(operand).quantize(Decimal("1e-10"))
+        table = f"(SELECT CAST('{a}' AS DECIMAL(38,10)) AS a)"
+        for column, exact in zip(columns, (div, mul), strict=True):
+            try:
+                want = exact(a, c)
+            except EvalError:
+                with pytest.raises(duckdb.Error, match="(?i)out of range|overflow"):
+                    connection.execute(f"SELECT {column} FROM {table}").fetchone()
+                continue
+            (got,) = connection.execute(f"SELECT {column} FROM {table}").fetchone()
+            assert got == want, (operand, constant, column)
+
+
+def test_years_of_whole_months_is_one_integer_division() -> None:
+    import duckdb
+
+    from policylang.emit.sql import QueryBuilder, number
+    from policylang.emit.sql_temporal import INT
+
+    months = sqlglot.exp.cast(sqlglot.exp.column("m"), INT)
+    column = QueryBuilder._div(months, number(12)).sql("duckdb")
+    assert "ERROR" not in column and column.count("//") == 1
+    connection = duckdb.connect()
+    for m in (0, 1, 5, 6, 7, 18, 35, -7, 1200000):
+        (got,) = connection.execute(f"SELECT {column} FROM (SELECT {m} AS m)").fetchone()
+        assert got == (Decimal(m) / 12).quantize(Decimal("1e-10"), rounding="ROUND_HALF_UP")

@@ -528,6 +528,10 @@ def constant_of(e: exp.Expression) -> Decimal | None:
     """The value of a numeric constant as `number()` writes it, else None."""
     if isinstance(e, exp.Cast) and isinstance(e.this, exp.Literal) and not e.this.is_string:
         return Decimal(e.this.this)
+    if isinstance(e, exp.Cast) and isinstance(e.this, exp.Neg):
+        inner = e.this.this
+        if isinstance(inner, exp.Literal) and not inner.is_string:
+            return -Decimal(inner.this)
     if isinstance(e, exp.Paren):
         return constant_of(e.this)
     return None
@@ -566,8 +570,9 @@ def _div_by_constant(a: exp.Expression, divisor: Decimal) -> exp.Expression:
     signed = exp.Mul(this=fn("SIGN", magnitude_), expression=paren(rounded))
     if divisor < 0:
         signed = exp.Neg(this=paren(signed))
-    return exp.cast(exp.Mul(this=exp.cast(signed, exp.DataType.build("DECIMAL(38,0)")),
-                            expression=narrow(Decimal("0.0000000001"))), NUMERIC)
+    value = exp.Mul(this=exp.cast(signed, exp.DataType.build("DECIMAL(38,0)")),
+                    expression=narrow(Decimal("0.0000000001")))
+    return exp.cast(exp.cast(value, BOUNDED), NUMERIC)  # |x| ≥ 10^18: out of range (E611)
 
 
 def _plus(total: exp.Expression | None, value: exp.Expression) -> exp.Expression:
