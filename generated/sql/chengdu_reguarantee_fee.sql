@@ -35,7 +35,7 @@ WITH __pl_0 AS (
       THEN CAST(0 AS DECIMAL(38, 10))
       ELSE CASE
         WHEN "__pl_let_halved"
-        THEN CAST(ROUND(CAST(0.005 AS DECIMAL(38, 10)) * CAST(0.5 AS DECIMAL(38, 10)), 10) AS DECIMAL(38, 10))
+        THEN CAST(ROUND(CAST(0.005 AS DECIMAL(38, 10)) * CAST(0.5 AS DECIMAL(2, 1)), 10) AS DECIMAL(28, 10))
         ELSE CAST(0.005 AS DECIMAL(38, 10))
       END
     END AS "__pl_let_due_rate"

@@ -1,3 +1,5 @@
+-- NOT IN THIS QUERY: monitor compensation_rate (book-level; evaluated by `policylang run --book`)
+-- NOT IN THIS QUERY: budget annual_compensation (book-level; evaluated by `policylang run --book`)
 WITH __pl_0 AS (
   SELECT
     *,
@@ -22,28 +24,20 @@ WITH __pl_0 AS (
         CAST("__pl_in_loan_amount" AS DECIMAL(38, 10)) * CAST(CASE
           WHEN DATEPART('day', "__pl_in_term") <> 0
           THEN ERROR('E611: years() of days: days are not convertible to months')
-          ELSE CASE
-            WHEN CAST(12 AS DECIMAL(38, 10)) = CAST(0 AS DECIMAL(38, 10))
-            THEN ERROR('E610: division by zero')
-            ELSE CAST(CAST(SIGN(
-              CAST(CAST(DATEPART('year', "__pl_in_term") * 12 + DATEPART('month', "__pl_in_term") AS DECIMAL(38, 10)) * 10000000000 AS INT128)
-            ) * SIGN(CAST(CAST(12 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) * (
+          ELSE CAST(CAST(SIGN(
+            CAST(DATEPART('year', "__pl_in_term") * 12 + DATEPART('month', "__pl_in_term") AS INT128)
+          ) * (
+            (
               ABS(
-                CAST(CAST(DATEPART('year', "__pl_in_term") * 12 + DATEPART('month', "__pl_in_term") AS DECIMAL(38, 10)) * 10000000000 AS INT128) * CAST(10000000000 AS INT128)
-              ) // ABS(CAST(CAST(12 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) + CASE
-                WHEN CAST(2 AS INT128) * (ABS(
-                  CAST(CAST(DATEPART('year', "__pl_in_term") * 12 + DATEPART('month', "__pl_in_term") AS DECIMAL(38, 10)) * 10000000000 AS INT128) * CAST(10000000000 AS INT128)
-                ) % ABS(CAST(CAST(12 AS DECIMAL(38, 10)) * 10000000000 AS INT128))) >= ABS(CAST(CAST(12 AS DECIMAL(38, 10)) * 10000000000 AS INT128))
-                THEN CAST(1 AS INT128)
-                ELSE CAST(0 AS INT128)
-              END
-            ) AS DECIMAL(38, 10)) * CAST(0.0000000001 AS DECIMAL(38, 10)) AS DECIMAL(38, 10))
-          END
+                CAST(DATEPART('year', "__pl_in_term") * 12 + DATEPART('month', "__pl_in_term") AS INT128)
+              ) * CAST(5000000000 AS INT128) + CAST(3 AS INT128)
+            ) // CAST(6 AS INT128)
+          ) AS DECIMAL(38, 0)) * CAST(0.0000000001 AS DECIMAL(11, 10)) AS DECIMAL(28, 10))
         END AS DECIMAL(38, 10)),
         10
-      ) AS DECIMAL(38, 10)) * CAST(0.01 AS DECIMAL(38, 10)),
+      ) AS DECIMAL(38, 10)) * CAST(0.01 AS DECIMAL(3, 2)),
       10
-    ) AS DECIMAL(38, 10)) AS "__pl_let_insurer_subsidy"
+    ) AS DECIMAL(28, 10)) AS "__pl_let_insurer_subsidy"
   FROM __pl_0
 ), __pl_2 AS (
   SELECT
@@ -56,28 +50,20 @@ WITH __pl_0 AS (
             CAST("__pl_in_loan_amount" AS DECIMAL(38, 10)) * CAST(CASE
               WHEN DATEPART('day', "__pl_in_term") <> 0
               THEN ERROR('E611: years() of days: days are not convertible to months')
-              ELSE CASE
-                WHEN CAST(12 AS DECIMAL(38, 10)) = CAST(0 AS DECIMAL(38, 10))
-                THEN ERROR('E610: division by zero')
-                ELSE CAST(CAST(SIGN(
-                  CAST(CAST(DATEPART('year', "__pl_in_term") * 12 + DATEPART('month', "__pl_in_term") AS DECIMAL(38, 10)) * 10000000000 AS INT128)
-                ) * SIGN(CAST(CAST(12 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) * (
+              ELSE CAST(CAST(SIGN(
+                CAST(DATEPART('year', "__pl_in_term") * 12 + DATEPART('month', "__pl_in_term") AS INT128)
+              ) * (
+                (
                   ABS(
-                    CAST(CAST(DATEPART('year', "__pl_in_term") * 12 + DATEPART('month', "__pl_in_term") AS DECIMAL(38, 10)) * 10000000000 AS INT128) * CAST(10000000000 AS INT128)
-                  ) // ABS(CAST(CAST(12 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) + CASE
-                    WHEN CAST(2 AS INT128) * (ABS(
-                      CAST(CAST(DATEPART('year', "__pl_in_term") * 12 + DATEPART('month', "__pl_in_term") AS DECIMAL(38, 10)) * 10000000000 AS INT128) * CAST(10000000000 AS INT128)
-                    ) % ABS(CAST(CAST(12 AS DECIMAL(38, 10)) * 10000000000 AS INT128))) >= ABS(CAST(CAST(12 AS DECIMAL(38, 10)) * 10000000000 AS INT128))
-                    THEN CAST(1 AS INT128)
-                    ELSE CAST(0 AS INT128)
-                  END
-                ) AS DECIMAL(38, 10)) * CAST(0.0000000001 AS DECIMAL(38, 10)) AS DECIMAL(38, 10))
-              END
+                    CAST(DATEPART('year', "__pl_in_term") * 12 + DATEPART('month', "__pl_in_term") AS INT128)
+                  ) * CAST(5000000000 AS INT128) + CAST(3 AS INT128)
+                ) // CAST(6 AS INT128)
+              ) AS DECIMAL(38, 0)) * CAST(0.0000000001 AS DECIMAL(11, 10)) AS DECIMAL(28, 10))
             END AS DECIMAL(38, 10)),
             10
-          ) AS DECIMAL(38, 10)) * CAST(0.01 AS DECIMAL(38, 10)),
+          ) AS DECIMAL(38, 10)) * CAST(0.01 AS DECIMAL(3, 2)),
           10
-        ) AS DECIMAL(38, 10)),
+        ) AS DECIMAL(28, 10)),
         "__pl_in_premium_paid"
       )
       ELSE CAST(0 AS DECIMAL(38, 10))
@@ -87,44 +73,39 @@ WITH __pl_0 AS (
   SELECT
     *,
     CASE
-      WHEN CAST(ROUND(
-        CASE
-          WHEN "__pl_in_first_loan"
-          THEN "__pl_in_principal_loss"
-          ELSE CAST(0 AS DECIMAL(38, 10))
-        END,
-        2
-      ) AS DECIMAL(38, 10)) < CAST(0 AS DECIMAL(38, 10))
-      THEN ERROR('E611: the allocated amount of first_loan_loss is negative')
-      ELSE CAST(ROUND(
-        CASE
-          WHEN "__pl_in_first_loan"
-          THEN "__pl_in_principal_loss"
-          ELSE CAST(0 AS DECIMAL(38, 10))
-        END,
-        2
-      ) AS DECIMAL(38, 10))
-    END AS "__pl_first_loan_loss__amount"
+      WHEN "__pl_in_first_loan"
+      THEN "__pl_in_principal_loss"
+      ELSE CAST(0 AS DECIMAL(38, 10))
+    END AS "__pl_first_loan_loss__given"
   FROM __pl_2
 ), __pl_4 AS (
   SELECT
     *,
-    CAST(ROUND(
-      CAST("__pl_first_loan_loss__amount" AS DECIMAL(38, 10)) * CAST(0.1 AS DECIMAL(38, 10)),
-      10
-    ) AS DECIMAL(38, 10)) AS "__pl_first_loan_loss__exact__bank",
-    CAST(ROUND(
-      CAST("__pl_first_loan_loss__amount" AS DECIMAL(38, 10)) * CAST(0.9 AS DECIMAL(38, 10)),
-      10
-    ) AS DECIMAL(38, 10)) AS "__pl_first_loan_loss__exact__insurer"
+    CASE
+      WHEN "__pl_first_loan_loss__given" <= CAST(-0.005 AS DECIMAL(38, 10))
+      THEN ERROR('E611: the allocated amount of first_loan_loss is negative')
+      ELSE CAST(ROUND("__pl_first_loan_loss__given", 2) AS DECIMAL(38, 10))
+    END AS "__pl_first_loan_loss__amount"
   FROM __pl_3
 ), __pl_5 AS (
   SELECT
     *,
-    CAST(TRUNC("__pl_first_loan_loss__exact__bank", 2) AS DECIMAL(38, 10)) AS "__pl_first_loan_loss__t_0",
-    CAST(TRUNC("__pl_first_loan_loss__exact__insurer", 2) AS DECIMAL(38, 10)) AS "__pl_first_loan_loss__t_1"
+    CAST(ROUND(
+      CAST("__pl_first_loan_loss__amount" AS DECIMAL(38, 10)) * CAST(0.1 AS DECIMAL(2, 1)),
+      10
+    ) AS DECIMAL(28, 10)) AS "__pl_first_loan_loss__exact__bank",
+    CAST(ROUND(
+      CAST("__pl_first_loan_loss__amount" AS DECIMAL(38, 10)) * CAST(0.9 AS DECIMAL(2, 1)),
+      10
+    ) AS DECIMAL(28, 10)) AS "__pl_first_loan_loss__exact__insurer"
   FROM __pl_4
 ), __pl_6 AS (
+  SELECT
+    *,
+    CAST(TRUNC("__pl_first_loan_loss__exact__bank", 2) AS DECIMAL(18, 2)) AS "__pl_first_loan_loss__t_0",
+    CAST(TRUNC("__pl_first_loan_loss__exact__insurer", 2) AS DECIMAL(18, 2)) AS "__pl_first_loan_loss__t_1"
+  FROM __pl_5
+), __pl_7 AS (
   SELECT
     *,
     "__pl_first_loan_loss__exact__bank" - "__pl_first_loan_loss__t_0" AS "__pl_first_loan_loss__r_0",
@@ -133,73 +114,68 @@ WITH __pl_0 AS (
       "__pl_first_loan_loss__amount" - (
         "__pl_first_loan_loss__t_0" + "__pl_first_loan_loss__t_1"
       )
-    ) * 100 AS INT128) AS "__pl_first_loan_loss__missing"
-  FROM __pl_5
-), __pl_7 AS (
+    ) * 100 AS INT) AS "__pl_first_loan_loss__missing"
+  FROM __pl_6
+), __pl_8 AS (
   SELECT
     *,
     "__pl_first_loan_loss__t_0" + CASE
       WHEN (
         0 + CAST("__pl_first_loan_loss__r_1" > "__pl_first_loan_loss__r_0" AS INT)
       ) < "__pl_first_loan_loss__missing"
-      THEN CAST(0.01 AS DECIMAL(38, 10))
-      ELSE CAST(0 AS DECIMAL(38, 10))
+      THEN CAST(0.01 AS DECIMAL(3, 2))
+      ELSE CAST(0 AS DECIMAL(1, 0))
     END AS "__pl_first_loan_loss__part__bank",
     "__pl_first_loan_loss__t_1" + CASE
       WHEN (
         0 + CAST("__pl_first_loan_loss__r_0" >= "__pl_first_loan_loss__r_1" AS INT)
       ) < "__pl_first_loan_loss__missing"
-      THEN CAST(0.01 AS DECIMAL(38, 10))
-      ELSE CAST(0 AS DECIMAL(38, 10))
+      THEN CAST(0.01 AS DECIMAL(3, 2))
+      ELSE CAST(0 AS DECIMAL(1, 0))
     END AS "__pl_first_loan_loss__part__insurer"
-  FROM __pl_6
-), __pl_8 AS (
-  SELECT
-    *,
-    CASE
-      WHEN CAST(ROUND(
-        CASE
-          WHEN "__pl_in_first_loan"
-          THEN "__pl_in_principal_loss"
-          ELSE CAST(0 AS DECIMAL(38, 10))
-        END,
-        2
-      ) AS DECIMAL(38, 10)) < CAST(0 AS DECIMAL(38, 10))
-      THEN ERROR('E611: the allocated amount of first_loan_burden is negative')
-      ELSE CAST(ROUND(
-        CASE
-          WHEN "__pl_in_first_loan"
-          THEN "__pl_in_principal_loss"
-          ELSE CAST(0 AS DECIMAL(38, 10))
-        END,
-        2
-      ) AS DECIMAL(38, 10))
-    END AS "__pl_first_loan_burden__amount"
   FROM __pl_7
 ), __pl_9 AS (
   SELECT
     *,
-    CAST(ROUND(
-      CAST("__pl_first_loan_burden__amount" AS DECIMAL(38, 10)) * CAST(0.1 AS DECIMAL(38, 10)),
-      10
-    ) AS DECIMAL(38, 10)) AS "__pl_first_loan_burden__exact__bank",
-    CAST(ROUND(
-      CAST("__pl_first_loan_burden__amount" AS DECIMAL(38, 10)) * CAST(0.45 AS DECIMAL(38, 10)),
-      10
-    ) AS DECIMAL(38, 10)) AS "__pl_first_loan_burden__exact__insurer",
-    CAST(ROUND(
-      CAST("__pl_first_loan_burden__amount" AS DECIMAL(38, 10)) * CAST(0.45 AS DECIMAL(38, 10)),
-      10
-    ) AS DECIMAL(38, 10)) AS "__pl_first_loan_burden__exact__fund"
+    CASE
+      WHEN "__pl_in_first_loan"
+      THEN "__pl_in_principal_loss"
+      ELSE CAST(0 AS DECIMAL(38, 10))
+    END AS "__pl_first_loan_burden__given"
   FROM __pl_8
 ), __pl_10 AS (
   SELECT
     *,
-    CAST(TRUNC("__pl_first_loan_burden__exact__bank", 2) AS DECIMAL(38, 10)) AS "__pl_first_loan_burden__t_0",
-    CAST(TRUNC("__pl_first_loan_burden__exact__insurer", 2) AS DECIMAL(38, 10)) AS "__pl_first_loan_burden__t_1",
-    CAST(TRUNC("__pl_first_loan_burden__exact__fund", 2) AS DECIMAL(38, 10)) AS "__pl_first_loan_burden__t_2"
+    CASE
+      WHEN "__pl_first_loan_burden__given" <= CAST(-0.005 AS DECIMAL(38, 10))
+      THEN ERROR('E611: the allocated amount of first_loan_burden is negative')
+      ELSE CAST(ROUND("__pl_first_loan_burden__given", 2) AS DECIMAL(38, 10))
+    END AS "__pl_first_loan_burden__amount"
   FROM __pl_9
 ), __pl_11 AS (
+  SELECT
+    *,
+    CAST(ROUND(
+      CAST("__pl_first_loan_burden__amount" AS DECIMAL(38, 10)) * CAST(0.1 AS DECIMAL(2, 1)),
+      10
+    ) AS DECIMAL(28, 10)) AS "__pl_first_loan_burden__exact__bank",
+    CAST(ROUND(
+      CAST("__pl_first_loan_burden__amount" AS DECIMAL(38, 10)) * CAST(0.45 AS DECIMAL(3, 2)),
+      10
+    ) AS DECIMAL(28, 10)) AS "__pl_first_loan_burden__exact__insurer",
+    CAST(ROUND(
+      CAST("__pl_first_loan_burden__amount" AS DECIMAL(38, 10)) * CAST(0.45 AS DECIMAL(3, 2)),
+      10
+    ) AS DECIMAL(28, 10)) AS "__pl_first_loan_burden__exact__fund"
+  FROM __pl_10
+), __pl_12 AS (
+  SELECT
+    *,
+    CAST(TRUNC("__pl_first_loan_burden__exact__bank", 2) AS DECIMAL(18, 2)) AS "__pl_first_loan_burden__t_0",
+    CAST(TRUNC("__pl_first_loan_burden__exact__insurer", 2) AS DECIMAL(18, 2)) AS "__pl_first_loan_burden__t_1",
+    CAST(TRUNC("__pl_first_loan_burden__exact__fund", 2) AS DECIMAL(18, 2)) AS "__pl_first_loan_burden__t_2"
+  FROM __pl_11
+), __pl_13 AS (
   SELECT
     *,
     "__pl_first_loan_burden__exact__bank" - "__pl_first_loan_burden__t_0" AS "__pl_first_loan_burden__r_0",
@@ -209,34 +185,34 @@ WITH __pl_0 AS (
       "__pl_first_loan_burden__amount" - (
         "__pl_first_loan_burden__t_0" + "__pl_first_loan_burden__t_1" + "__pl_first_loan_burden__t_2"
       )
-    ) * 100 AS INT128) AS "__pl_first_loan_burden__missing"
-  FROM __pl_10
-), __pl_12 AS (
+    ) * 100 AS INT) AS "__pl_first_loan_burden__missing"
+  FROM __pl_12
+), __pl_14 AS (
   SELECT
     *,
     "__pl_first_loan_burden__t_0" + CASE
       WHEN (
         0 + CAST("__pl_first_loan_burden__r_1" > "__pl_first_loan_burden__r_0" AS INT) + CAST("__pl_first_loan_burden__r_2" > "__pl_first_loan_burden__r_0" AS INT)
       ) < "__pl_first_loan_burden__missing"
-      THEN CAST(0.01 AS DECIMAL(38, 10))
-      ELSE CAST(0 AS DECIMAL(38, 10))
+      THEN CAST(0.01 AS DECIMAL(3, 2))
+      ELSE CAST(0 AS DECIMAL(1, 0))
     END AS "__pl_first_loan_burden__part__bank",
     "__pl_first_loan_burden__t_1" + CASE
       WHEN (
         0 + CAST("__pl_first_loan_burden__r_0" >= "__pl_first_loan_burden__r_1" AS INT) + CAST("__pl_first_loan_burden__r_2" > "__pl_first_loan_burden__r_1" AS INT)
       ) < "__pl_first_loan_burden__missing"
-      THEN CAST(0.01 AS DECIMAL(38, 10))
-      ELSE CAST(0 AS DECIMAL(38, 10))
+      THEN CAST(0.01 AS DECIMAL(3, 2))
+      ELSE CAST(0 AS DECIMAL(1, 0))
     END AS "__pl_first_loan_burden__part__insurer",
     "__pl_first_loan_burden__t_2" + CASE
       WHEN (
         0 + CAST("__pl_first_loan_burden__r_0" >= "__pl_first_loan_burden__r_2" AS INT) + CAST("__pl_first_loan_burden__r_1" >= "__pl_first_loan_burden__r_2" AS INT)
       ) < "__pl_first_loan_burden__missing"
-      THEN CAST(0.01 AS DECIMAL(38, 10))
-      ELSE CAST(0 AS DECIMAL(38, 10))
+      THEN CAST(0.01 AS DECIMAL(3, 2))
+      ELSE CAST(0 AS DECIMAL(1, 0))
     END AS "__pl_first_loan_burden__part__fund"
-  FROM __pl_11
-), __pl_13 AS (
+  FROM __pl_13
+), __pl_15 AS (
   SELECT
     *,
     CASE WHEN (
@@ -270,7 +246,7 @@ WITH __pl_0 AS (
     END AS "__pl_limit_rate_cap__bound",
     "__pl_in_premium_rate" AS "__pl_limit_premium_cap__value",
     CAST(0.01 AS DECIMAL(38, 10)) AS "__pl_limit_premium_cap__bound"
-  FROM __pl_12
+  FROM __pl_14
 ), __pl_checks AS (
   SELECT
     *,
@@ -328,11 +304,11 @@ WITH __pl_0 AS (
     CAST("__pl_first_loan_burden__part__bank" AS DECIMAL(18, 2)) AS "first_loan_burden__bank",
     CAST("__pl_first_loan_burden__part__insurer" AS DECIMAL(18, 2)) AS "first_loan_burden__insurer",
     CAST("__pl_first_loan_burden__part__fund" AS DECIMAL(18, 2)) AS "first_loan_burden__fund"
-  FROM __pl_13
+  FROM __pl_15
 )
 SELECT
   *
-  EXCLUDE ("__pl_in_borrower", "__pl_in_first_loan", "__pl_in_purpose", "__pl_in_loan_amount", "__pl_in_term", "__pl_in_interest_rate", "__pl_in_premium_rate", "__pl_in_premium_paid", "__pl_in_principal_loss", "__pl_in_insurer", "__pl_in_loan_date", "__pl_in_compensated", "__pl_let_insurer_subsidy", "__pl_let_borrower_subsidy", "__pl_first_loan_loss__amount", "__pl_first_loan_loss__exact__bank", "__pl_first_loan_loss__exact__insurer", "__pl_first_loan_loss__t_0", "__pl_first_loan_loss__t_1", "__pl_first_loan_loss__r_0", "__pl_first_loan_loss__r_1", "__pl_first_loan_loss__missing", "__pl_first_loan_loss__part__bank", "__pl_first_loan_loss__part__insurer", "__pl_first_loan_burden__amount", "__pl_first_loan_burden__exact__bank", "__pl_first_loan_burden__exact__insurer", "__pl_first_loan_burden__exact__fund", "__pl_first_loan_burden__t_0", "__pl_first_loan_burden__t_1", "__pl_first_loan_burden__t_2", "__pl_first_loan_burden__r_0", "__pl_first_loan_burden__r_1", "__pl_first_loan_burden__r_2", "__pl_first_loan_burden__missing", "__pl_first_loan_burden__part__bank", "__pl_first_loan_burden__part__insurer", "__pl_first_loan_burden__part__fund", "__pl_limit_enterprise_cap__value", "__pl_limit_enterprise_cap__bound", "__pl_limit_individual_cap__value", "__pl_limit_individual_cap__bound", "__pl_limit_term_cap__value", "__pl_limit_term_cap__bound", "__pl_limit_rate_cap__value", "__pl_limit_rate_cap__bound", "__pl_limit_premium_cap__value", "__pl_limit_premium_cap__bound"),
+  EXCLUDE ("__pl_in_borrower", "__pl_in_first_loan", "__pl_in_purpose", "__pl_in_loan_amount", "__pl_in_term", "__pl_in_interest_rate", "__pl_in_premium_rate", "__pl_in_premium_paid", "__pl_in_principal_loss", "__pl_in_insurer", "__pl_in_loan_date", "__pl_in_compensated", "__pl_let_insurer_subsidy", "__pl_let_borrower_subsidy", "__pl_first_loan_loss__given", "__pl_first_loan_loss__amount", "__pl_first_loan_loss__exact__bank", "__pl_first_loan_loss__exact__insurer", "__pl_first_loan_loss__t_0", "__pl_first_loan_loss__t_1", "__pl_first_loan_loss__r_0", "__pl_first_loan_loss__r_1", "__pl_first_loan_loss__missing", "__pl_first_loan_loss__part__bank", "__pl_first_loan_loss__part__insurer", "__pl_first_loan_burden__given", "__pl_first_loan_burden__amount", "__pl_first_loan_burden__exact__bank", "__pl_first_loan_burden__exact__insurer", "__pl_first_loan_burden__exact__fund", "__pl_first_loan_burden__t_0", "__pl_first_loan_burden__t_1", "__pl_first_loan_burden__t_2", "__pl_first_loan_burden__r_0", "__pl_first_loan_burden__r_1", "__pl_first_loan_burden__r_2", "__pl_first_loan_burden__missing", "__pl_first_loan_burden__part__bank", "__pl_first_loan_burden__part__insurer", "__pl_first_loan_burden__part__fund", "__pl_limit_enterprise_cap__value", "__pl_limit_enterprise_cap__bound", "__pl_limit_individual_cap__value", "__pl_limit_individual_cap__bound", "__pl_limit_term_cap__value", "__pl_limit_term_cap__bound", "__pl_limit_rate_cap__value", "__pl_limit_rate_cap__bound", "__pl_limit_premium_cap__value", "__pl_limit_premium_cap__bound"),
   "rule__purpose_rule"
   AND "rule__enterprise_cap"
   AND "rule__individual_cap"

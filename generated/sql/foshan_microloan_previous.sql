@@ -1,3 +1,5 @@
+-- NOT IN THIS QUERY: monitor npl_ratio (book-level; evaluated by `policylang run --book`)
+-- NOT IN THIS QUERY: budget annual_compensation (book-level; evaluated by `policylang run --book`)
 WITH __pl_0 AS (
   SELECT
     *,
@@ -24,28 +26,20 @@ WITH __pl_0 AS (
         CAST("__pl_in_loan_amount" AS DECIMAL(38, 10)) * CAST(CASE
           WHEN DATEPART('day', "__pl_in_term") <> 0
           THEN ERROR('E611: years() of days: days are not convertible to months')
-          ELSE CASE
-            WHEN CAST(12 AS DECIMAL(38, 10)) = CAST(0 AS DECIMAL(38, 10))
-            THEN ERROR('E610: division by zero')
-            ELSE CAST(CAST(SIGN(
-              CAST(CAST(DATEPART('year', "__pl_in_term") * 12 + DATEPART('month', "__pl_in_term") AS DECIMAL(38, 10)) * 10000000000 AS INT128)
-            ) * SIGN(CAST(CAST(12 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) * (
+          ELSE CAST(CAST(SIGN(
+            CAST(DATEPART('year', "__pl_in_term") * 12 + DATEPART('month', "__pl_in_term") AS INT128)
+          ) * (
+            (
               ABS(
-                CAST(CAST(DATEPART('year', "__pl_in_term") * 12 + DATEPART('month', "__pl_in_term") AS DECIMAL(38, 10)) * 10000000000 AS INT128) * CAST(10000000000 AS INT128)
-              ) // ABS(CAST(CAST(12 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) + CASE
-                WHEN CAST(2 AS INT128) * (ABS(
-                  CAST(CAST(DATEPART('year', "__pl_in_term") * 12 + DATEPART('month', "__pl_in_term") AS DECIMAL(38, 10)) * 10000000000 AS INT128) * CAST(10000000000 AS INT128)
-                ) % ABS(CAST(CAST(12 AS DECIMAL(38, 10)) * 10000000000 AS INT128))) >= ABS(CAST(CAST(12 AS DECIMAL(38, 10)) * 10000000000 AS INT128))
-                THEN CAST(1 AS INT128)
-                ELSE CAST(0 AS INT128)
-              END
-            ) AS DECIMAL(38, 10)) * CAST(0.0000000001 AS DECIMAL(38, 10)) AS DECIMAL(38, 10))
-          END
+                CAST(DATEPART('year', "__pl_in_term") * 12 + DATEPART('month', "__pl_in_term") AS INT128)
+              ) * CAST(5000000000 AS INT128) + CAST(3 AS INT128)
+            ) // CAST(6 AS INT128)
+          ) AS DECIMAL(38, 0)) * CAST(0.0000000001 AS DECIMAL(11, 10)) AS DECIMAL(28, 10))
         END AS DECIMAL(38, 10)),
         10
-      ) AS DECIMAL(38, 10)) * CAST(0.01 AS DECIMAL(38, 10)),
+      ) AS DECIMAL(38, 10)) * CAST(0.01 AS DECIMAL(3, 2)),
       10
-    ) AS DECIMAL(38, 10)) AS "__pl_let_insurer_subsidy"
+    ) AS DECIMAL(28, 10)) AS "__pl_let_insurer_subsidy"
   FROM __pl_0
 ), __pl_2 AS (
   SELECT
@@ -75,7 +69,7 @@ WITH __pl_0 AS (
     "__pl_in_term" AS "__pl_limit_term_cap__value",
     INTERVAL '12' MONTH AS "__pl_limit_term_cap__bound",
     "__pl_in_interest_rate" AS "__pl_limit_rate_cap__value",
-    CAST(ROUND(CAST(0.0435 AS DECIMAL(38, 10)) * CAST(1.3 AS DECIMAL(38, 10)), 10) AS DECIMAL(38, 10)) AS "__pl_limit_rate_cap__bound",
+    CAST(ROUND(CAST(0.0435 AS DECIMAL(38, 10)) * CAST(1.3 AS DECIMAL(2, 1)), 10) AS DECIMAL(28, 10)) AS "__pl_limit_rate_cap__bound",
     "__pl_in_premium_rate" AS "__pl_limit_premium_cap__value",
     CAST(0.01 AS DECIMAL(38, 10)) AS "__pl_limit_premium_cap__bound"
   FROM __pl_2

@@ -17,23 +17,15 @@ WITH __pl_0 AS (
       ) AS DECIMAL(38, 10)) * CAST(CASE
         WHEN DATEPART('day', "__pl_in_term") <> 0
         THEN ERROR('E611: years() of days: days are not convertible to months')
-        ELSE CASE
-          WHEN CAST(12 AS DECIMAL(38, 10)) = CAST(0 AS DECIMAL(38, 10))
-          THEN ERROR('E610: division by zero')
-          ELSE CAST(CAST(SIGN(
-            CAST(CAST(DATEPART('year', "__pl_in_term") * 12 + DATEPART('month', "__pl_in_term") AS DECIMAL(38, 10)) * 10000000000 AS INT128)
-          ) * SIGN(CAST(CAST(12 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) * (
+        ELSE CAST(CAST(SIGN(
+          CAST(DATEPART('year', "__pl_in_term") * 12 + DATEPART('month', "__pl_in_term") AS INT128)
+        ) * (
+          (
             ABS(
-              CAST(CAST(DATEPART('year', "__pl_in_term") * 12 + DATEPART('month', "__pl_in_term") AS DECIMAL(38, 10)) * 10000000000 AS INT128) * CAST(10000000000 AS INT128)
-            ) // ABS(CAST(CAST(12 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) + CASE
-              WHEN CAST(2 AS INT128) * (ABS(
-                CAST(CAST(DATEPART('year', "__pl_in_term") * 12 + DATEPART('month', "__pl_in_term") AS DECIMAL(38, 10)) * 10000000000 AS INT128) * CAST(10000000000 AS INT128)
-              ) % ABS(CAST(CAST(12 AS DECIMAL(38, 10)) * 10000000000 AS INT128))) >= ABS(CAST(CAST(12 AS DECIMAL(38, 10)) * 10000000000 AS INT128))
-              THEN CAST(1 AS INT128)
-              ELSE CAST(0 AS INT128)
-            END
-          ) AS DECIMAL(38, 10)) * CAST(0.0000000001 AS DECIMAL(38, 10)) AS DECIMAL(38, 10))
-        END
+              CAST(DATEPART('year', "__pl_in_term") * 12 + DATEPART('month', "__pl_in_term") AS INT128)
+            ) * CAST(5000000000 AS INT128) + CAST(3 AS INT128)
+          ) // CAST(6 AS INT128)
+        ) AS DECIMAL(38, 0)) * CAST(0.0000000001 AS DECIMAL(11, 10)) AS DECIMAL(28, 10))
       END AS DECIMAL(38, 10)),
       10
     ) AS DECIMAL(38, 10)) AS "__pl_let_guarantee_fee"

@@ -1,3 +1,5 @@
+-- NOT IN THIS QUERY: monitor compensation_rate (book-level; evaluated by `policylang run --book`)
+-- NOT IN THIS QUERY: limit average_fee (book-level; evaluated by `policylang run --book`)
 WITH __pl_0 AS (
   SELECT
     *,
@@ -15,7 +17,7 @@ WITH __pl_0 AS (
   SELECT
     *,
     CASE
-      WHEN CAST(ROUND("__pl_in_loss", 2) AS DECIMAL(38, 10)) < CAST(0 AS DECIMAL(38, 10))
+      WHEN "__pl_in_loss" <= CAST(-0.005 AS DECIMAL(38, 10))
       THEN ERROR('E611: the allocated amount of risk is negative')
       ELSE CAST(ROUND("__pl_in_loss", 2) AS DECIMAL(38, 10))
     END AS "__pl_risk__amount"
@@ -23,18 +25,18 @@ WITH __pl_0 AS (
 ), __pl_2 AS (
   SELECT
     *,
-    CAST(ROUND(CAST("__pl_risk__amount" AS DECIMAL(38, 10)) * CAST(0.2 AS DECIMAL(38, 10)), 10) AS DECIMAL(38, 10)) AS "__pl_risk__exact__bank",
-    CAST(ROUND(CAST("__pl_risk__amount" AS DECIMAL(38, 10)) * CAST(0.4 AS DECIMAL(38, 10)), 10) AS DECIMAL(38, 10)) AS "__pl_risk__exact__national_fund",
-    CAST(ROUND(CAST("__pl_risk__amount" AS DECIMAL(38, 10)) * CAST(0.2 AS DECIMAL(38, 10)), 10) AS DECIMAL(38, 10)) AS "__pl_risk__exact__provincial",
-    CAST(ROUND(CAST("__pl_risk__amount" AS DECIMAL(38, 10)) * CAST(0.2 AS DECIMAL(38, 10)), 10) AS DECIMAL(38, 10)) AS "__pl_risk__exact__city_county"
+    CAST(ROUND(CAST("__pl_risk__amount" AS DECIMAL(38, 10)) * CAST(0.2 AS DECIMAL(2, 1)), 10) AS DECIMAL(28, 10)) AS "__pl_risk__exact__bank",
+    CAST(ROUND(CAST("__pl_risk__amount" AS DECIMAL(38, 10)) * CAST(0.4 AS DECIMAL(2, 1)), 10) AS DECIMAL(28, 10)) AS "__pl_risk__exact__national_fund",
+    CAST(ROUND(CAST("__pl_risk__amount" AS DECIMAL(38, 10)) * CAST(0.2 AS DECIMAL(2, 1)), 10) AS DECIMAL(28, 10)) AS "__pl_risk__exact__provincial",
+    CAST(ROUND(CAST("__pl_risk__amount" AS DECIMAL(38, 10)) * CAST(0.2 AS DECIMAL(2, 1)), 10) AS DECIMAL(28, 10)) AS "__pl_risk__exact__city_county"
   FROM __pl_1
 ), __pl_3 AS (
   SELECT
     *,
-    CAST(TRUNC("__pl_risk__exact__bank", 2) AS DECIMAL(38, 10)) AS "__pl_risk__t_0",
-    CAST(TRUNC("__pl_risk__exact__national_fund", 2) AS DECIMAL(38, 10)) AS "__pl_risk__t_1",
-    CAST(TRUNC("__pl_risk__exact__provincial", 2) AS DECIMAL(38, 10)) AS "__pl_risk__t_2",
-    CAST(TRUNC("__pl_risk__exact__city_county", 2) AS DECIMAL(38, 10)) AS "__pl_risk__t_3"
+    CAST(TRUNC("__pl_risk__exact__bank", 2) AS DECIMAL(18, 2)) AS "__pl_risk__t_0",
+    CAST(TRUNC("__pl_risk__exact__national_fund", 2) AS DECIMAL(18, 2)) AS "__pl_risk__t_1",
+    CAST(TRUNC("__pl_risk__exact__provincial", 2) AS DECIMAL(18, 2)) AS "__pl_risk__t_2",
+    CAST(TRUNC("__pl_risk__exact__city_county", 2) AS DECIMAL(18, 2)) AS "__pl_risk__t_3"
   FROM __pl_2
 ), __pl_4 AS (
   SELECT
@@ -47,7 +49,7 @@ WITH __pl_0 AS (
       "__pl_risk__amount" - (
         "__pl_risk__t_0" + "__pl_risk__t_1" + "__pl_risk__t_2" + "__pl_risk__t_3"
       )
-    ) * 100 AS INT128) AS "__pl_risk__missing"
+    ) * 100 AS INT) AS "__pl_risk__missing"
   FROM __pl_3
 ), __pl_5 AS (
   SELECT
@@ -56,29 +58,29 @@ WITH __pl_0 AS (
       WHEN (
         0 + CAST("__pl_risk__r_1" > "__pl_risk__r_0" AS INT) + CAST("__pl_risk__r_2" > "__pl_risk__r_0" AS INT) + CAST("__pl_risk__r_3" > "__pl_risk__r_0" AS INT)
       ) < "__pl_risk__missing"
-      THEN CAST(0.01 AS DECIMAL(38, 10))
-      ELSE CAST(0 AS DECIMAL(38, 10))
+      THEN CAST(0.01 AS DECIMAL(3, 2))
+      ELSE CAST(0 AS DECIMAL(1, 0))
     END AS "__pl_risk__part__bank",
     "__pl_risk__t_1" + CASE
       WHEN (
         0 + CAST("__pl_risk__r_0" >= "__pl_risk__r_1" AS INT) + CAST("__pl_risk__r_2" > "__pl_risk__r_1" AS INT) + CAST("__pl_risk__r_3" > "__pl_risk__r_1" AS INT)
       ) < "__pl_risk__missing"
-      THEN CAST(0.01 AS DECIMAL(38, 10))
-      ELSE CAST(0 AS DECIMAL(38, 10))
+      THEN CAST(0.01 AS DECIMAL(3, 2))
+      ELSE CAST(0 AS DECIMAL(1, 0))
     END AS "__pl_risk__part__national_fund",
     "__pl_risk__t_2" + CASE
       WHEN (
         0 + CAST("__pl_risk__r_0" >= "__pl_risk__r_2" AS INT) + CAST("__pl_risk__r_1" >= "__pl_risk__r_2" AS INT) + CAST("__pl_risk__r_3" > "__pl_risk__r_2" AS INT)
       ) < "__pl_risk__missing"
-      THEN CAST(0.01 AS DECIMAL(38, 10))
-      ELSE CAST(0 AS DECIMAL(38, 10))
+      THEN CAST(0.01 AS DECIMAL(3, 2))
+      ELSE CAST(0 AS DECIMAL(1, 0))
     END AS "__pl_risk__part__provincial",
     "__pl_risk__t_3" + CASE
       WHEN (
         0 + CAST("__pl_risk__r_0" >= "__pl_risk__r_3" AS INT) + CAST("__pl_risk__r_1" >= "__pl_risk__r_3" AS INT) + CAST("__pl_risk__r_2" >= "__pl_risk__r_3" AS INT)
       ) < "__pl_risk__missing"
-      THEN CAST(0.01 AS DECIMAL(38, 10))
-      ELSE CAST(0 AS DECIMAL(38, 10))
+      THEN CAST(0.01 AS DECIMAL(3, 2))
+      ELSE CAST(0 AS DECIMAL(1, 0))
     END AS "__pl_risk__part__city_county"
   FROM __pl_4
 ), __pl_6 AS (

@@ -1,3 +1,4 @@
+-- NOT IN THIS QUERY: limit average_fee (book-level; evaluated by `policylang run --book`)
 WITH __pl_0 AS (
   SELECT
     *,
@@ -9,17 +10,17 @@ WITH __pl_0 AS (
 ), __pl_1 AS (
   SELECT
     *,
-    CAST(ROUND(CAST("__pl_in_defaulted" AS DECIMAL(38, 10)) * CAST(0.8 AS DECIMAL(38, 10)), 10) AS DECIMAL(38, 10)) AS "__pl_let_guarantor_advance"
+    CAST(ROUND(CAST("__pl_in_defaulted" AS DECIMAL(38, 10)) * CAST(0.8 AS DECIMAL(2, 1)), 10) AS DECIMAL(28, 10)) AS "__pl_let_guarantor_advance"
   FROM __pl_0
 ), __pl_2 AS (
   SELECT
     *,
-    CAST(ROUND(CAST("__pl_in_defaulted" AS DECIMAL(38, 10)) * CAST(0.25 AS DECIMAL(38, 10)), 10) AS DECIMAL(38, 10)) AS "__pl_let_reguarantee_claim"
+    CAST(ROUND(CAST("__pl_in_defaulted" AS DECIMAL(38, 10)) * CAST(0.25 AS DECIMAL(3, 2)), 10) AS DECIMAL(28, 10)) AS "__pl_let_reguarantee_claim"
   FROM __pl_1
 ), __pl_3 AS (
   SELECT
     *,
-    CAST(ROUND(CAST("__pl_in_defaulted" AS DECIMAL(38, 10)) * CAST(0.15 AS DECIMAL(38, 10)), 10) AS DECIMAL(38, 10)) AS "__pl_let_fund_claim"
+    CAST(ROUND(CAST("__pl_in_defaulted" AS DECIMAL(38, 10)) * CAST(0.15 AS DECIMAL(3, 2)), 10) AS DECIMAL(28, 10)) AS "__pl_let_fund_claim"
   FROM __pl_2
 ), __pl_4 AS (
   SELECT
@@ -59,55 +60,25 @@ WITH __pl_0 AS (
       WHEN CAST(1000000 AS DECIMAL(38, 10)) <= CAST(0 AS DECIMAL(38, 10))
       THEN ERROR('E611: round() needs a positive step')
       ELSE CAST(CAST(SIGN(
-        CAST(CAST(CASE
-          WHEN CAST(0.15 AS DECIMAL(38, 10)) = CAST(0 AS DECIMAL(38, 10))
-          THEN ERROR('E610: division by zero')
-          ELSE CAST(CAST(SIGN(CAST(CAST(100000000 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) * SIGN(CAST(CAST(0.15 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) * (
-            ABS(
-              CAST(CAST(100000000 AS DECIMAL(38, 10)) * 10000000000 AS INT128) * CAST(10000000000 AS INT128)
-            ) // ABS(CAST(CAST(0.15 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) + CASE
-              WHEN CAST(2 AS INT128) * (ABS(
-                CAST(CAST(100000000 AS DECIMAL(38, 10)) * 10000000000 AS INT128) * CAST(10000000000 AS INT128)
-              ) % ABS(CAST(CAST(0.15 AS DECIMAL(38, 10)) * 10000000000 AS INT128))) >= ABS(CAST(CAST(0.15 AS DECIMAL(38, 10)) * 10000000000 AS INT128))
-              THEN CAST(1 AS INT128)
-              ELSE CAST(0 AS INT128)
-            END
-          ) AS DECIMAL(38, 10)) * CAST(0.0000000001 AS DECIMAL(38, 10)) AS DECIMAL(38, 10))
-        END AS DECIMAL(38, 10)) * 10000000000 AS INT128)
+        CAST(CAST(CAST(SIGN(CAST(CAST(100000000 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) * (
+          (
+            ABS(CAST(CAST(100000000 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) * CAST(40 AS INT128) + CAST(3 AS INT128)
+          ) // CAST(6 AS INT128)
+        ) AS DECIMAL(38, 0)) * CAST(0.0000000001 AS DECIMAL(11, 10)) AS DECIMAL(28, 10)) * 10000000000 AS INT128)
       ) * (
         ABS(
-          CAST(CAST(CASE
-            WHEN CAST(0.15 AS DECIMAL(38, 10)) = CAST(0 AS DECIMAL(38, 10))
-            THEN ERROR('E610: division by zero')
-            ELSE CAST(CAST(SIGN(CAST(CAST(100000000 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) * SIGN(CAST(CAST(0.15 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) * (
-              ABS(
-                CAST(CAST(100000000 AS DECIMAL(38, 10)) * 10000000000 AS INT128) * CAST(10000000000 AS INT128)
-              ) // ABS(CAST(CAST(0.15 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) + CASE
-                WHEN CAST(2 AS INT128) * (ABS(
-                  CAST(CAST(100000000 AS DECIMAL(38, 10)) * 10000000000 AS INT128) * CAST(10000000000 AS INT128)
-                ) % ABS(CAST(CAST(0.15 AS DECIMAL(38, 10)) * 10000000000 AS INT128))) >= ABS(CAST(CAST(0.15 AS DECIMAL(38, 10)) * 10000000000 AS INT128))
-                THEN CAST(1 AS INT128)
-                ELSE CAST(0 AS INT128)
-              END
-            ) AS DECIMAL(38, 10)) * CAST(0.0000000001 AS DECIMAL(38, 10)) AS DECIMAL(38, 10))
-          END AS DECIMAL(38, 10)) * 10000000000 AS INT128)
+          CAST(CAST(CAST(SIGN(CAST(CAST(100000000 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) * (
+            (
+              ABS(CAST(CAST(100000000 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) * CAST(40 AS INT128) + CAST(3 AS INT128)
+            ) // CAST(6 AS INT128)
+          ) AS DECIMAL(38, 0)) * CAST(0.0000000001 AS DECIMAL(11, 10)) AS DECIMAL(28, 10)) * 10000000000 AS INT128)
         ) // CAST(CAST(1000000 AS DECIMAL(38, 10)) * 10000000000 AS INT128) + CASE
           WHEN CAST(2 AS INT128) * (ABS(
-            CAST(CAST(CASE
-              WHEN CAST(0.15 AS DECIMAL(38, 10)) = CAST(0 AS DECIMAL(38, 10))
-              THEN ERROR('E610: division by zero')
-              ELSE CAST(CAST(SIGN(CAST(CAST(100000000 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) * SIGN(CAST(CAST(0.15 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) * (
-                ABS(
-                  CAST(CAST(100000000 AS DECIMAL(38, 10)) * 10000000000 AS INT128) * CAST(10000000000 AS INT128)
-                ) // ABS(CAST(CAST(0.15 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) + CASE
-                  WHEN CAST(2 AS INT128) * (ABS(
-                    CAST(CAST(100000000 AS DECIMAL(38, 10)) * 10000000000 AS INT128) * CAST(10000000000 AS INT128)
-                  ) % ABS(CAST(CAST(0.15 AS DECIMAL(38, 10)) * 10000000000 AS INT128))) >= ABS(CAST(CAST(0.15 AS DECIMAL(38, 10)) * 10000000000 AS INT128))
-                  THEN CAST(1 AS INT128)
-                  ELSE CAST(0 AS INT128)
-                END
-              ) AS DECIMAL(38, 10)) * CAST(0.0000000001 AS DECIMAL(38, 10)) AS DECIMAL(38, 10))
-            END AS DECIMAL(38, 10)) * 10000000000 AS INT128)
+            CAST(CAST(CAST(SIGN(CAST(CAST(100000000 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) * (
+              (
+                ABS(CAST(CAST(100000000 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) * CAST(40 AS INT128) + CAST(3 AS INT128)
+              ) // CAST(6 AS INT128)
+            ) AS DECIMAL(38, 0)) * CAST(0.0000000001 AS DECIMAL(11, 10)) AS DECIMAL(28, 10)) * 10000000000 AS INT128)
           ) % CAST(CAST(1000000 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) >= CAST(CAST(1000000 AS DECIMAL(38, 10)) * 10000000000 AS INT128)
           THEN CAST(1 AS INT128)
           ELSE CAST(0 AS INT128)
@@ -118,86 +89,36 @@ WITH __pl_0 AS (
 ), __pl_6 AS (
   SELECT
     *,
-    CASE
-      WHEN CAST(0.05 AS DECIMAL(38, 10)) = CAST(0 AS DECIMAL(38, 10))
-      THEN ERROR('E610: division by zero')
-      ELSE CAST(CAST(SIGN(
-        CAST(CAST("__pl_let_compensated_loans" AS DECIMAL(38, 10)) * 10000000000 AS INT128)
-      ) * SIGN(CAST(CAST(0.05 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) * (
+    CAST(CAST(SIGN(
+      CAST(CAST("__pl_let_compensated_loans" AS DECIMAL(38, 10)) * 10000000000 AS INT128)
+    ) * (
+      (
         ABS(
-          CAST(CAST("__pl_let_compensated_loans" AS DECIMAL(38, 10)) * 10000000000 AS INT128) * CAST(10000000000 AS INT128)
-        ) // ABS(CAST(CAST(0.05 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) + CASE
-          WHEN CAST(2 AS INT128) * (ABS(
-            CAST(CAST("__pl_let_compensated_loans" AS DECIMAL(38, 10)) * 10000000000 AS INT128) * CAST(10000000000 AS INT128)
-          ) % ABS(CAST(CAST(0.05 AS DECIMAL(38, 10)) * 10000000000 AS INT128))) >= ABS(CAST(CAST(0.05 AS DECIMAL(38, 10)) * 10000000000 AS INT128))
-          THEN CAST(1 AS INT128)
-          ELSE CAST(0 AS INT128)
-        END
-      ) AS DECIMAL(38, 10)) * CAST(0.0000000001 AS DECIMAL(38, 10)) AS DECIMAL(38, 10))
-    END AS "__pl_let_loans_landed"
+          CAST(CAST("__pl_let_compensated_loans" AS DECIMAL(38, 10)) * 10000000000 AS INT128)
+        ) * CAST(40 AS INT128) + CAST(1 AS INT128)
+      ) // CAST(2 AS INT128)
+    ) AS DECIMAL(38, 0)) * CAST(0.0000000001 AS DECIMAL(11, 10)) AS DECIMAL(28, 10)) AS "__pl_let_loans_landed"
   FROM __pl_5
 ), __pl_7 AS (
   SELECT
     *,
-    CASE
-      WHEN CAST(0.05 AS DECIMAL(38, 10)) = CAST(0 AS DECIMAL(38, 10))
-      THEN ERROR('E610: division by zero')
-      ELSE CAST(CAST(SIGN(
-        CAST(CAST(CASE
-          WHEN CAST(0.15 AS DECIMAL(38, 10)) = CAST(0 AS DECIMAL(38, 10))
-          THEN ERROR('E610: division by zero')
-          ELSE CAST(CAST(SIGN(CAST(CAST(223000000 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) * SIGN(CAST(CAST(0.15 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) * (
-            ABS(
-              CAST(CAST(223000000 AS DECIMAL(38, 10)) * 10000000000 AS INT128) * CAST(10000000000 AS INT128)
-            ) // ABS(CAST(CAST(0.15 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) + CASE
-              WHEN CAST(2 AS INT128) * (ABS(
-                CAST(CAST(223000000 AS DECIMAL(38, 10)) * 10000000000 AS INT128) * CAST(10000000000 AS INT128)
-              ) % ABS(CAST(CAST(0.15 AS DECIMAL(38, 10)) * 10000000000 AS INT128))) >= ABS(CAST(CAST(0.15 AS DECIMAL(38, 10)) * 10000000000 AS INT128))
-              THEN CAST(1 AS INT128)
-              ELSE CAST(0 AS INT128)
-            END
-          ) AS DECIMAL(38, 10)) * CAST(0.0000000001 AS DECIMAL(38, 10)) AS DECIMAL(38, 10))
-        END AS DECIMAL(38, 10)) * 10000000000 AS INT128)
-      ) * SIGN(CAST(CAST(0.05 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) * (
+    CAST(CAST(SIGN(
+      CAST(CAST(CAST(SIGN(CAST(CAST(223000000 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) * (
+        (
+          ABS(CAST(CAST(223000000 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) * CAST(40 AS INT128) + CAST(3 AS INT128)
+        ) // CAST(6 AS INT128)
+      ) AS DECIMAL(38, 0)) * CAST(0.0000000001 AS DECIMAL(11, 10)) AS DECIMAL(28, 10)) * 10000000000 AS INT128)
+    ) * (
+      (
         ABS(
-          CAST(CAST(CASE
-            WHEN CAST(0.15 AS DECIMAL(38, 10)) = CAST(0 AS DECIMAL(38, 10))
-            THEN ERROR('E610: division by zero')
-            ELSE CAST(CAST(SIGN(CAST(CAST(223000000 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) * SIGN(CAST(CAST(0.15 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) * (
-              ABS(
-                CAST(CAST(223000000 AS DECIMAL(38, 10)) * 10000000000 AS INT128) * CAST(10000000000 AS INT128)
-              ) // ABS(CAST(CAST(0.15 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) + CASE
-                WHEN CAST(2 AS INT128) * (ABS(
-                  CAST(CAST(223000000 AS DECIMAL(38, 10)) * 10000000000 AS INT128) * CAST(10000000000 AS INT128)
-                ) % ABS(CAST(CAST(0.15 AS DECIMAL(38, 10)) * 10000000000 AS INT128))) >= ABS(CAST(CAST(0.15 AS DECIMAL(38, 10)) * 10000000000 AS INT128))
-                THEN CAST(1 AS INT128)
-                ELSE CAST(0 AS INT128)
-              END
-            ) AS DECIMAL(38, 10)) * CAST(0.0000000001 AS DECIMAL(38, 10)) AS DECIMAL(38, 10))
-          END AS DECIMAL(38, 10)) * 10000000000 AS INT128) * CAST(10000000000 AS INT128)
-        ) // ABS(CAST(CAST(0.05 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) + CASE
-          WHEN CAST(2 AS INT128) * (ABS(
-            CAST(CAST(CASE
-              WHEN CAST(0.15 AS DECIMAL(38, 10)) = CAST(0 AS DECIMAL(38, 10))
-              THEN ERROR('E610: division by zero')
-              ELSE CAST(CAST(SIGN(CAST(CAST(223000000 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) * SIGN(CAST(CAST(0.15 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) * (
-                ABS(
-                  CAST(CAST(223000000 AS DECIMAL(38, 10)) * 10000000000 AS INT128) * CAST(10000000000 AS INT128)
-                ) // ABS(CAST(CAST(0.15 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) + CASE
-                  WHEN CAST(2 AS INT128) * (ABS(
-                    CAST(CAST(223000000 AS DECIMAL(38, 10)) * 10000000000 AS INT128) * CAST(10000000000 AS INT128)
-                  ) % ABS(CAST(CAST(0.15 AS DECIMAL(38, 10)) * 10000000000 AS INT128))) >= ABS(CAST(CAST(0.15 AS DECIMAL(38, 10)) * 10000000000 AS INT128))
-                  THEN CAST(1 AS INT128)
-                  ELSE CAST(0 AS INT128)
-                END
-              ) AS DECIMAL(38, 10)) * CAST(0.0000000001 AS DECIMAL(38, 10)) AS DECIMAL(38, 10))
-            END AS DECIMAL(38, 10)) * 10000000000 AS INT128) * CAST(10000000000 AS INT128)
-          ) % ABS(CAST(CAST(0.05 AS DECIMAL(38, 10)) * 10000000000 AS INT128))) >= ABS(CAST(CAST(0.05 AS DECIMAL(38, 10)) * 10000000000 AS INT128))
-          THEN CAST(1 AS INT128)
-          ELSE CAST(0 AS INT128)
-        END
-      ) AS DECIMAL(38, 10)) * CAST(0.0000000001 AS DECIMAL(38, 10)) AS DECIMAL(38, 10))
-    END AS "__pl_let_leverage_exact"
+          CAST(CAST(CAST(SIGN(CAST(CAST(223000000 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) * (
+            (
+              ABS(CAST(CAST(223000000 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) * CAST(40 AS INT128) + CAST(3 AS INT128)
+            ) // CAST(6 AS INT128)
+          ) AS DECIMAL(38, 0)) * CAST(0.0000000001 AS DECIMAL(11, 10)) AS DECIMAL(28, 10)) * 10000000000 AS INT128)
+        ) * CAST(40 AS INT128) + CAST(1 AS INT128)
+      ) // CAST(2 AS INT128)
+    ) AS DECIMAL(38, 0)) * CAST(0.0000000001 AS DECIMAL(11, 10)) AS DECIMAL(28, 10)) AS "__pl_let_leverage_exact"
   FROM __pl_6
 ), __pl_8 AS (
   SELECT
@@ -218,7 +139,7 @@ WITH __pl_0 AS (
   SELECT
     *,
     CASE
-      WHEN CAST(ROUND("__pl_in_defaulted", 2) AS DECIMAL(38, 10)) < CAST(0 AS DECIMAL(38, 10))
+      WHEN "__pl_in_defaulted" <= CAST(-0.005 AS DECIMAL(38, 10))
       THEN ERROR('E611: the allocated amount of compensation is negative')
       ELSE CAST(ROUND("__pl_in_defaulted", 2) AS DECIMAL(38, 10))
     END AS "__pl_compensation__amount"
@@ -227,29 +148,29 @@ WITH __pl_0 AS (
   SELECT
     *,
     CAST(ROUND(
-      CAST("__pl_compensation__amount" AS DECIMAL(38, 10)) * CAST(0.25 AS DECIMAL(38, 10)),
+      CAST("__pl_compensation__amount" AS DECIMAL(38, 10)) * CAST(0.25 AS DECIMAL(3, 2)),
       10
-    ) AS DECIMAL(38, 10)) AS "__pl_compensation__exact__reguarantee",
+    ) AS DECIMAL(28, 10)) AS "__pl_compensation__exact__reguarantee",
     CAST(ROUND(
-      CAST("__pl_compensation__amount" AS DECIMAL(38, 10)) * CAST(0.2 AS DECIMAL(38, 10)),
+      CAST("__pl_compensation__amount" AS DECIMAL(38, 10)) * CAST(0.2 AS DECIMAL(2, 1)),
       10
-    ) AS DECIMAL(38, 10)) AS "__pl_compensation__exact__bank",
+    ) AS DECIMAL(28, 10)) AS "__pl_compensation__exact__bank",
     CAST(ROUND(
-      CAST("__pl_compensation__amount" AS DECIMAL(38, 10)) * CAST(0.4 AS DECIMAL(38, 10)),
+      CAST("__pl_compensation__amount" AS DECIMAL(38, 10)) * CAST(0.4 AS DECIMAL(2, 1)),
       10
-    ) AS DECIMAL(38, 10)) AS "__pl_compensation__exact__guarantor",
+    ) AS DECIMAL(28, 10)) AS "__pl_compensation__exact__guarantor",
     CAST(ROUND(
-      CAST("__pl_compensation__amount" AS DECIMAL(38, 10)) * CAST(0.15 AS DECIMAL(38, 10)),
+      CAST("__pl_compensation__amount" AS DECIMAL(38, 10)) * CAST(0.15 AS DECIMAL(3, 2)),
       10
-    ) AS DECIMAL(38, 10)) AS "__pl_compensation__exact__fund"
+    ) AS DECIMAL(28, 10)) AS "__pl_compensation__exact__fund"
   FROM __pl_9
 ), __pl_11 AS (
   SELECT
     *,
-    CAST(TRUNC("__pl_compensation__exact__reguarantee", 2) AS DECIMAL(38, 10)) AS "__pl_compensation__t_0",
-    CAST(TRUNC("__pl_compensation__exact__bank", 2) AS DECIMAL(38, 10)) AS "__pl_compensation__t_1",
-    CAST(TRUNC("__pl_compensation__exact__guarantor", 2) AS DECIMAL(38, 10)) AS "__pl_compensation__t_2",
-    CAST(TRUNC("__pl_compensation__exact__fund", 2) AS DECIMAL(38, 10)) AS "__pl_compensation__t_3"
+    CAST(TRUNC("__pl_compensation__exact__reguarantee", 2) AS DECIMAL(18, 2)) AS "__pl_compensation__t_0",
+    CAST(TRUNC("__pl_compensation__exact__bank", 2) AS DECIMAL(18, 2)) AS "__pl_compensation__t_1",
+    CAST(TRUNC("__pl_compensation__exact__guarantor", 2) AS DECIMAL(18, 2)) AS "__pl_compensation__t_2",
+    CAST(TRUNC("__pl_compensation__exact__fund", 2) AS DECIMAL(18, 2)) AS "__pl_compensation__t_3"
   FROM __pl_10
 ), __pl_12 AS (
   SELECT
@@ -262,7 +183,7 @@ WITH __pl_0 AS (
       "__pl_compensation__amount" - (
         "__pl_compensation__t_0" + "__pl_compensation__t_1" + "__pl_compensation__t_2" + "__pl_compensation__t_3"
       )
-    ) * 100 AS INT128) AS "__pl_compensation__missing"
+    ) * 100 AS INT) AS "__pl_compensation__missing"
   FROM __pl_11
 ), __pl_13 AS (
   SELECT
@@ -271,36 +192,36 @@ WITH __pl_0 AS (
       WHEN (
         0 + CAST("__pl_compensation__r_1" > "__pl_compensation__r_0" AS INT) + CAST("__pl_compensation__r_2" > "__pl_compensation__r_0" AS INT) + CAST("__pl_compensation__r_3" > "__pl_compensation__r_0" AS INT)
       ) < "__pl_compensation__missing"
-      THEN CAST(0.01 AS DECIMAL(38, 10))
-      ELSE CAST(0 AS DECIMAL(38, 10))
+      THEN CAST(0.01 AS DECIMAL(3, 2))
+      ELSE CAST(0 AS DECIMAL(1, 0))
     END AS "__pl_compensation__part__reguarantee",
     "__pl_compensation__t_1" + CASE
       WHEN (
         0 + CAST("__pl_compensation__r_0" >= "__pl_compensation__r_1" AS INT) + CAST("__pl_compensation__r_2" > "__pl_compensation__r_1" AS INT) + CAST("__pl_compensation__r_3" > "__pl_compensation__r_1" AS INT)
       ) < "__pl_compensation__missing"
-      THEN CAST(0.01 AS DECIMAL(38, 10))
-      ELSE CAST(0 AS DECIMAL(38, 10))
+      THEN CAST(0.01 AS DECIMAL(3, 2))
+      ELSE CAST(0 AS DECIMAL(1, 0))
     END AS "__pl_compensation__part__bank",
     "__pl_compensation__t_2" + CASE
       WHEN (
         0 + CAST("__pl_compensation__r_0" >= "__pl_compensation__r_2" AS INT) + CAST("__pl_compensation__r_1" >= "__pl_compensation__r_2" AS INT) + CAST("__pl_compensation__r_3" > "__pl_compensation__r_2" AS INT)
       ) < "__pl_compensation__missing"
-      THEN CAST(0.01 AS DECIMAL(38, 10))
-      ELSE CAST(0 AS DECIMAL(38, 10))
+      THEN CAST(0.01 AS DECIMAL(3, 2))
+      ELSE CAST(0 AS DECIMAL(1, 0))
     END AS "__pl_compensation__part__guarantor",
     "__pl_compensation__t_3" + CASE
       WHEN (
         0 + CAST("__pl_compensation__r_0" >= "__pl_compensation__r_3" AS INT) + CAST("__pl_compensation__r_1" >= "__pl_compensation__r_3" AS INT) + CAST("__pl_compensation__r_2" >= "__pl_compensation__r_3" AS INT)
       ) < "__pl_compensation__missing"
-      THEN CAST(0.01 AS DECIMAL(38, 10))
-      ELSE CAST(0 AS DECIMAL(38, 10))
+      THEN CAST(0.01 AS DECIMAL(3, 2))
+      ELSE CAST(0 AS DECIMAL(1, 0))
     END AS "__pl_compensation__part__fund"
   FROM __pl_12
 ), __pl_14 AS (
   SELECT
     *,
     CASE
-      WHEN CAST(ROUND("__pl_in_defaulted", 2) AS DECIMAL(38, 10)) < CAST(0 AS DECIMAL(38, 10))
+      WHEN "__pl_in_defaulted" <= CAST(-0.005 AS DECIMAL(38, 10))
       THEN ERROR('E611: the allocated amount of compensation_ratio is negative')
       ELSE CAST(ROUND("__pl_in_defaulted", 2) AS DECIMAL(38, 10))
     END AS "__pl_compensation_ratio__amount"
@@ -308,118 +229,62 @@ WITH __pl_0 AS (
 ), __pl_15 AS (
   SELECT
     *,
-    CASE
-      WHEN CAST(10 AS DECIMAL(38, 10)) = CAST(0 AS DECIMAL(38, 10))
-      THEN ERROR('E610: division by zero')
-      ELSE CAST(CAST(SIGN(
-        CAST(CAST(ROUND(
-          CAST("__pl_compensation_ratio__amount" AS DECIMAL(38, 10)) * CAST(2 AS DECIMAL(38, 10)),
-          10
-        ) AS DECIMAL(38, 10)) * 10000000000 AS INT128)
-      ) * SIGN(CAST(CAST(10 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) * (
+    CAST(CAST(SIGN(
+      CAST(CAST(CAST("__pl_compensation_ratio__amount" AS DECIMAL(38, 10)) * CAST(2 AS DECIMAL(1, 0)) AS DECIMAL(28, 10)) * 10000000000 AS INT128)
+    ) * (
+      (
+        ABS(
+          CAST(CAST(CAST("__pl_compensation_ratio__amount" AS DECIMAL(38, 10)) * CAST(2 AS DECIMAL(1, 0)) AS DECIMAL(28, 10)) * 10000000000 AS INT128)
+        ) * CAST(1 AS INT128) + CAST(5 AS INT128)
+      ) // CAST(10 AS INT128)
+    ) AS DECIMAL(38, 0)) * CAST(0.0000000001 AS DECIMAL(11, 10)) AS DECIMAL(28, 10)) AS "__pl_compensation_ratio__exact__bank",
+    CAST(CAST(SIGN(
+      CAST(CAST(CAST("__pl_compensation_ratio__amount" AS DECIMAL(38, 10)) * CAST(4 AS DECIMAL(1, 0)) AS DECIMAL(28, 10)) * 10000000000 AS INT128)
+    ) * (
+      (
+        ABS(
+          CAST(CAST(CAST("__pl_compensation_ratio__amount" AS DECIMAL(38, 10)) * CAST(4 AS DECIMAL(1, 0)) AS DECIMAL(28, 10)) * 10000000000 AS INT128)
+        ) * CAST(1 AS INT128) + CAST(5 AS INT128)
+      ) // CAST(10 AS INT128)
+    ) AS DECIMAL(38, 0)) * CAST(0.0000000001 AS DECIMAL(11, 10)) AS DECIMAL(28, 10)) AS "__pl_compensation_ratio__exact__guarantor",
+    CAST(CAST(SIGN(
+      CAST(CAST(ROUND(
+        CAST("__pl_compensation_ratio__amount" AS DECIMAL(38, 10)) * CAST(2.5 AS DECIMAL(2, 1)),
+        10
+      ) AS DECIMAL(28, 10)) * 10000000000 AS INT128)
+    ) * (
+      (
         ABS(
           CAST(CAST(ROUND(
-            CAST("__pl_compensation_ratio__amount" AS DECIMAL(38, 10)) * CAST(2 AS DECIMAL(38, 10)),
+            CAST("__pl_compensation_ratio__amount" AS DECIMAL(38, 10)) * CAST(2.5 AS DECIMAL(2, 1)),
             10
-          ) AS DECIMAL(38, 10)) * 10000000000 AS INT128) * CAST(10000000000 AS INT128)
-        ) // ABS(CAST(CAST(10 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) + CASE
-          WHEN CAST(2 AS INT128) * (ABS(
-            CAST(CAST(ROUND(
-              CAST("__pl_compensation_ratio__amount" AS DECIMAL(38, 10)) * CAST(2 AS DECIMAL(38, 10)),
-              10
-            ) AS DECIMAL(38, 10)) * 10000000000 AS INT128) * CAST(10000000000 AS INT128)
-          ) % ABS(CAST(CAST(10 AS DECIMAL(38, 10)) * 10000000000 AS INT128))) >= ABS(CAST(CAST(10 AS DECIMAL(38, 10)) * 10000000000 AS INT128))
-          THEN CAST(1 AS INT128)
-          ELSE CAST(0 AS INT128)
-        END
-      ) AS DECIMAL(38, 10)) * CAST(0.0000000001 AS DECIMAL(38, 10)) AS DECIMAL(38, 10))
-    END AS "__pl_compensation_ratio__exact__bank",
-    CASE
-      WHEN CAST(10 AS DECIMAL(38, 10)) = CAST(0 AS DECIMAL(38, 10))
-      THEN ERROR('E610: division by zero')
-      ELSE CAST(CAST(SIGN(
-        CAST(CAST(ROUND(
-          CAST("__pl_compensation_ratio__amount" AS DECIMAL(38, 10)) * CAST(4 AS DECIMAL(38, 10)),
-          10
-        ) AS DECIMAL(38, 10)) * 10000000000 AS INT128)
-      ) * SIGN(CAST(CAST(10 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) * (
+          ) AS DECIMAL(28, 10)) * 10000000000 AS INT128)
+        ) * CAST(1 AS INT128) + CAST(5 AS INT128)
+      ) // CAST(10 AS INT128)
+    ) AS DECIMAL(38, 0)) * CAST(0.0000000001 AS DECIMAL(11, 10)) AS DECIMAL(28, 10)) AS "__pl_compensation_ratio__exact__reguarantee",
+    CAST(CAST(SIGN(
+      CAST(CAST(ROUND(
+        CAST("__pl_compensation_ratio__amount" AS DECIMAL(38, 10)) * CAST(1.5 AS DECIMAL(2, 1)),
+        10
+      ) AS DECIMAL(28, 10)) * 10000000000 AS INT128)
+    ) * (
+      (
         ABS(
           CAST(CAST(ROUND(
-            CAST("__pl_compensation_ratio__amount" AS DECIMAL(38, 10)) * CAST(4 AS DECIMAL(38, 10)),
+            CAST("__pl_compensation_ratio__amount" AS DECIMAL(38, 10)) * CAST(1.5 AS DECIMAL(2, 1)),
             10
-          ) AS DECIMAL(38, 10)) * 10000000000 AS INT128) * CAST(10000000000 AS INT128)
-        ) // ABS(CAST(CAST(10 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) + CASE
-          WHEN CAST(2 AS INT128) * (ABS(
-            CAST(CAST(ROUND(
-              CAST("__pl_compensation_ratio__amount" AS DECIMAL(38, 10)) * CAST(4 AS DECIMAL(38, 10)),
-              10
-            ) AS DECIMAL(38, 10)) * 10000000000 AS INT128) * CAST(10000000000 AS INT128)
-          ) % ABS(CAST(CAST(10 AS DECIMAL(38, 10)) * 10000000000 AS INT128))) >= ABS(CAST(CAST(10 AS DECIMAL(38, 10)) * 10000000000 AS INT128))
-          THEN CAST(1 AS INT128)
-          ELSE CAST(0 AS INT128)
-        END
-      ) AS DECIMAL(38, 10)) * CAST(0.0000000001 AS DECIMAL(38, 10)) AS DECIMAL(38, 10))
-    END AS "__pl_compensation_ratio__exact__guarantor",
-    CASE
-      WHEN CAST(10 AS DECIMAL(38, 10)) = CAST(0 AS DECIMAL(38, 10))
-      THEN ERROR('E610: division by zero')
-      ELSE CAST(CAST(SIGN(
-        CAST(CAST(ROUND(
-          CAST("__pl_compensation_ratio__amount" AS DECIMAL(38, 10)) * CAST(2.5 AS DECIMAL(38, 10)),
-          10
-        ) AS DECIMAL(38, 10)) * 10000000000 AS INT128)
-      ) * SIGN(CAST(CAST(10 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) * (
-        ABS(
-          CAST(CAST(ROUND(
-            CAST("__pl_compensation_ratio__amount" AS DECIMAL(38, 10)) * CAST(2.5 AS DECIMAL(38, 10)),
-            10
-          ) AS DECIMAL(38, 10)) * 10000000000 AS INT128) * CAST(10000000000 AS INT128)
-        ) // ABS(CAST(CAST(10 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) + CASE
-          WHEN CAST(2 AS INT128) * (ABS(
-            CAST(CAST(ROUND(
-              CAST("__pl_compensation_ratio__amount" AS DECIMAL(38, 10)) * CAST(2.5 AS DECIMAL(38, 10)),
-              10
-            ) AS DECIMAL(38, 10)) * 10000000000 AS INT128) * CAST(10000000000 AS INT128)
-          ) % ABS(CAST(CAST(10 AS DECIMAL(38, 10)) * 10000000000 AS INT128))) >= ABS(CAST(CAST(10 AS DECIMAL(38, 10)) * 10000000000 AS INT128))
-          THEN CAST(1 AS INT128)
-          ELSE CAST(0 AS INT128)
-        END
-      ) AS DECIMAL(38, 10)) * CAST(0.0000000001 AS DECIMAL(38, 10)) AS DECIMAL(38, 10))
-    END AS "__pl_compensation_ratio__exact__reguarantee",
-    CASE
-      WHEN CAST(10 AS DECIMAL(38, 10)) = CAST(0 AS DECIMAL(38, 10))
-      THEN ERROR('E610: division by zero')
-      ELSE CAST(CAST(SIGN(
-        CAST(CAST(ROUND(
-          CAST("__pl_compensation_ratio__amount" AS DECIMAL(38, 10)) * CAST(1.5 AS DECIMAL(38, 10)),
-          10
-        ) AS DECIMAL(38, 10)) * 10000000000 AS INT128)
-      ) * SIGN(CAST(CAST(10 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) * (
-        ABS(
-          CAST(CAST(ROUND(
-            CAST("__pl_compensation_ratio__amount" AS DECIMAL(38, 10)) * CAST(1.5 AS DECIMAL(38, 10)),
-            10
-          ) AS DECIMAL(38, 10)) * 10000000000 AS INT128) * CAST(10000000000 AS INT128)
-        ) // ABS(CAST(CAST(10 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) + CASE
-          WHEN CAST(2 AS INT128) * (ABS(
-            CAST(CAST(ROUND(
-              CAST("__pl_compensation_ratio__amount" AS DECIMAL(38, 10)) * CAST(1.5 AS DECIMAL(38, 10)),
-              10
-            ) AS DECIMAL(38, 10)) * 10000000000 AS INT128) * CAST(10000000000 AS INT128)
-          ) % ABS(CAST(CAST(10 AS DECIMAL(38, 10)) * 10000000000 AS INT128))) >= ABS(CAST(CAST(10 AS DECIMAL(38, 10)) * 10000000000 AS INT128))
-          THEN CAST(1 AS INT128)
-          ELSE CAST(0 AS INT128)
-        END
-      ) AS DECIMAL(38, 10)) * CAST(0.0000000001 AS DECIMAL(38, 10)) AS DECIMAL(38, 10))
-    END AS "__pl_compensation_ratio__exact__fund"
+          ) AS DECIMAL(28, 10)) * 10000000000 AS INT128)
+        ) * CAST(1 AS INT128) + CAST(5 AS INT128)
+      ) // CAST(10 AS INT128)
+    ) AS DECIMAL(38, 0)) * CAST(0.0000000001 AS DECIMAL(11, 10)) AS DECIMAL(28, 10)) AS "__pl_compensation_ratio__exact__fund"
   FROM __pl_14
 ), __pl_16 AS (
   SELECT
     *,
-    CAST(TRUNC("__pl_compensation_ratio__exact__bank", 2) AS DECIMAL(38, 10)) AS "__pl_compensation_ratio__t_0",
-    CAST(TRUNC("__pl_compensation_ratio__exact__guarantor", 2) AS DECIMAL(38, 10)) AS "__pl_compensation_ratio__t_1",
-    CAST(TRUNC("__pl_compensation_ratio__exact__reguarantee", 2) AS DECIMAL(38, 10)) AS "__pl_compensation_ratio__t_2",
-    CAST(TRUNC("__pl_compensation_ratio__exact__fund", 2) AS DECIMAL(38, 10)) AS "__pl_compensation_ratio__t_3"
+    CAST(TRUNC("__pl_compensation_ratio__exact__bank", 2) AS DECIMAL(18, 2)) AS "__pl_compensation_ratio__t_0",
+    CAST(TRUNC("__pl_compensation_ratio__exact__guarantor", 2) AS DECIMAL(18, 2)) AS "__pl_compensation_ratio__t_1",
+    CAST(TRUNC("__pl_compensation_ratio__exact__reguarantee", 2) AS DECIMAL(18, 2)) AS "__pl_compensation_ratio__t_2",
+    CAST(TRUNC("__pl_compensation_ratio__exact__fund", 2) AS DECIMAL(18, 2)) AS "__pl_compensation_ratio__t_3"
   FROM __pl_15
 ), __pl_17 AS (
   SELECT
@@ -432,7 +297,7 @@ WITH __pl_0 AS (
       "__pl_compensation_ratio__amount" - (
         "__pl_compensation_ratio__t_0" + "__pl_compensation_ratio__t_1" + "__pl_compensation_ratio__t_2" + "__pl_compensation_ratio__t_3"
       )
-    ) * 100 AS INT128) AS "__pl_compensation_ratio__missing"
+    ) * 100 AS INT) AS "__pl_compensation_ratio__missing"
   FROM __pl_16
 ), __pl_18 AS (
   SELECT
@@ -441,36 +306,36 @@ WITH __pl_0 AS (
       WHEN (
         0 + CAST("__pl_compensation_ratio__r_1" > "__pl_compensation_ratio__r_0" AS INT) + CAST("__pl_compensation_ratio__r_2" > "__pl_compensation_ratio__r_0" AS INT) + CAST("__pl_compensation_ratio__r_3" > "__pl_compensation_ratio__r_0" AS INT)
       ) < "__pl_compensation_ratio__missing"
-      THEN CAST(0.01 AS DECIMAL(38, 10))
-      ELSE CAST(0 AS DECIMAL(38, 10))
+      THEN CAST(0.01 AS DECIMAL(3, 2))
+      ELSE CAST(0 AS DECIMAL(1, 0))
     END AS "__pl_compensation_ratio__part__bank",
     "__pl_compensation_ratio__t_1" + CASE
       WHEN (
         0 + CAST("__pl_compensation_ratio__r_0" >= "__pl_compensation_ratio__r_1" AS INT) + CAST("__pl_compensation_ratio__r_2" > "__pl_compensation_ratio__r_1" AS INT) + CAST("__pl_compensation_ratio__r_3" > "__pl_compensation_ratio__r_1" AS INT)
       ) < "__pl_compensation_ratio__missing"
-      THEN CAST(0.01 AS DECIMAL(38, 10))
-      ELSE CAST(0 AS DECIMAL(38, 10))
+      THEN CAST(0.01 AS DECIMAL(3, 2))
+      ELSE CAST(0 AS DECIMAL(1, 0))
     END AS "__pl_compensation_ratio__part__guarantor",
     "__pl_compensation_ratio__t_2" + CASE
       WHEN (
         0 + CAST("__pl_compensation_ratio__r_0" >= "__pl_compensation_ratio__r_2" AS INT) + CAST("__pl_compensation_ratio__r_1" >= "__pl_compensation_ratio__r_2" AS INT) + CAST("__pl_compensation_ratio__r_3" > "__pl_compensation_ratio__r_2" AS INT)
       ) < "__pl_compensation_ratio__missing"
-      THEN CAST(0.01 AS DECIMAL(38, 10))
-      ELSE CAST(0 AS DECIMAL(38, 10))
+      THEN CAST(0.01 AS DECIMAL(3, 2))
+      ELSE CAST(0 AS DECIMAL(1, 0))
     END AS "__pl_compensation_ratio__part__reguarantee",
     "__pl_compensation_ratio__t_3" + CASE
       WHEN (
         0 + CAST("__pl_compensation_ratio__r_0" >= "__pl_compensation_ratio__r_3" AS INT) + CAST("__pl_compensation_ratio__r_1" >= "__pl_compensation_ratio__r_3" AS INT) + CAST("__pl_compensation_ratio__r_2" >= "__pl_compensation_ratio__r_3" AS INT)
       ) < "__pl_compensation_ratio__missing"
-      THEN CAST(0.01 AS DECIMAL(38, 10))
-      ELSE CAST(0 AS DECIMAL(38, 10))
+      THEN CAST(0.01 AS DECIMAL(3, 2))
+      ELSE CAST(0 AS DECIMAL(1, 0))
     END AS "__pl_compensation_ratio__part__fund"
   FROM __pl_17
 ), __pl_19 AS (
   SELECT
     *,
     CASE
-      WHEN CAST(ROUND("__pl_in_defaulted", 2) AS DECIMAL(38, 10)) < CAST(0 AS DECIMAL(38, 10))
+      WHEN "__pl_in_defaulted" <= CAST(-0.005 AS DECIMAL(38, 10))
       THEN ERROR('E611: the allocated amount of bank_guarantor is negative')
       ELSE CAST(ROUND("__pl_in_defaulted", 2) AS DECIMAL(38, 10))
     END AS "__pl_bank_guarantor__amount"
@@ -479,19 +344,19 @@ WITH __pl_0 AS (
   SELECT
     *,
     CAST(ROUND(
-      CAST("__pl_bank_guarantor__amount" AS DECIMAL(38, 10)) * CAST(0.2 AS DECIMAL(38, 10)),
+      CAST("__pl_bank_guarantor__amount" AS DECIMAL(38, 10)) * CAST(0.2 AS DECIMAL(2, 1)),
       10
-    ) AS DECIMAL(38, 10)) AS "__pl_bank_guarantor__exact__bank",
+    ) AS DECIMAL(28, 10)) AS "__pl_bank_guarantor__exact__bank",
     CAST(ROUND(
-      CAST("__pl_bank_guarantor__amount" AS DECIMAL(38, 10)) * CAST(0.8 AS DECIMAL(38, 10)),
+      CAST("__pl_bank_guarantor__amount" AS DECIMAL(38, 10)) * CAST(0.8 AS DECIMAL(2, 1)),
       10
-    ) AS DECIMAL(38, 10)) AS "__pl_bank_guarantor__exact__guarantor"
+    ) AS DECIMAL(28, 10)) AS "__pl_bank_guarantor__exact__guarantor"
   FROM __pl_19
 ), __pl_21 AS (
   SELECT
     *,
-    CAST(TRUNC("__pl_bank_guarantor__exact__bank", 2) AS DECIMAL(38, 10)) AS "__pl_bank_guarantor__t_0",
-    CAST(TRUNC("__pl_bank_guarantor__exact__guarantor", 2) AS DECIMAL(38, 10)) AS "__pl_bank_guarantor__t_1"
+    CAST(TRUNC("__pl_bank_guarantor__exact__bank", 2) AS DECIMAL(18, 2)) AS "__pl_bank_guarantor__t_0",
+    CAST(TRUNC("__pl_bank_guarantor__exact__guarantor", 2) AS DECIMAL(18, 2)) AS "__pl_bank_guarantor__t_1"
   FROM __pl_20
 ), __pl_22 AS (
   SELECT
@@ -502,7 +367,7 @@ WITH __pl_0 AS (
       "__pl_bank_guarantor__amount" - (
         "__pl_bank_guarantor__t_0" + "__pl_bank_guarantor__t_1"
       )
-    ) * 100 AS INT128) AS "__pl_bank_guarantor__missing"
+    ) * 100 AS INT) AS "__pl_bank_guarantor__missing"
   FROM __pl_21
 ), __pl_23 AS (
   SELECT
@@ -511,15 +376,15 @@ WITH __pl_0 AS (
       WHEN (
         0 + CAST("__pl_bank_guarantor__r_1" > "__pl_bank_guarantor__r_0" AS INT)
       ) < "__pl_bank_guarantor__missing"
-      THEN CAST(0.01 AS DECIMAL(38, 10))
-      ELSE CAST(0 AS DECIMAL(38, 10))
+      THEN CAST(0.01 AS DECIMAL(3, 2))
+      ELSE CAST(0 AS DECIMAL(1, 0))
     END AS "__pl_bank_guarantor__part__bank",
     "__pl_bank_guarantor__t_1" + CASE
       WHEN (
         0 + CAST("__pl_bank_guarantor__r_0" >= "__pl_bank_guarantor__r_1" AS INT)
       ) < "__pl_bank_guarantor__missing"
-      THEN CAST(0.01 AS DECIMAL(38, 10))
-      ELSE CAST(0 AS DECIMAL(38, 10))
+      THEN CAST(0.01 AS DECIMAL(3, 2))
+      ELSE CAST(0 AS DECIMAL(1, 0))
     END AS "__pl_bank_guarantor__part__guarantor"
   FROM __pl_22
 ), __pl_24 AS (

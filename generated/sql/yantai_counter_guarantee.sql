@@ -1,3 +1,4 @@
+-- NOT IN THIS QUERY: limit collateral_share (book-level; evaluated by `policylang run --book`)
 WITH __pl_0 AS (
   SELECT
     *,
