@@ -229,20 +229,7 @@ class Encoder:
         if isinstance(a, _Duration) or isinstance(b, _Duration):
             self._unify(a, b)
             a, b = a.term, b.term
-        match op:
-            case "==":
-                return a == b
-            case "!=":
-                return a != b
-            case "<":
-                return a < b
-            case "<=":
-                return a <= b
-            case ">":
-                return a > b
-            case ">=":
-                return a >= b
-        raise AssertionError(op)
+        return v.COMPARISONS[op](a, b)
 
     def _call(self, func: str, args: list, exprs: tuple[ir.Expr, ...]):
         z3 = self.z3

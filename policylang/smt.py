@@ -466,20 +466,7 @@ class Encoding:
         if isinstance(a, _Duration) or isinstance(b, _Duration):
             _unit(a, b)
             a, b = a.term, b.term
-        match op:
-            case "==":
-                return a == b
-            case "!=":
-                return a != b
-            case "<":
-                return a < b
-            case "<=":
-                return a <= b
-            case ">":
-                return a > b
-            case ">=":
-                return a >= b
-        raise AssertionError(op)
+        return v.COMPARISONS[op](a, b)
 
     def _call(self, func: str, args: list):
         if any(isinstance(a, _Duration) for a in args):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import operator
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal
 
 from policylang.ir import Duration, Kind, Type, Value
@@ -157,23 +158,16 @@ def date_diff(a: datetime.date, b: datetime.date) -> Duration:
 # ── comparison ─────────────────────────────────────────────────────────────
 
 
+# The comparison operators by their policy spelling; applied to values here and to z3
+# terms by the solver encodings (smt.py, lint_encoding.py).
+COMPARISONS = {"==": operator.eq, "!=": operator.ne, "<": operator.lt, "<=": operator.le,
+               ">": operator.gt, ">=": operator.ge}
+
+
 def compare(op: str, a: Value, b: Value) -> bool:
     if isinstance(a, Duration):
         a, b = duration_compare_key(a, b)
-    match op:
-        case "==":
-            return a == b
-        case "!=":
-            return a != b
-        case "<":
-            return a < b
-        case "<=":
-            return a <= b
-        case ">":
-            return a > b
-        case ">=":
-            return a >= b
-    raise AssertionError(op)
+    return COMPARISONS[op](a, b)
 
 
 # ── reported forms (decision JSON) ─────────────────────────────────────────
