@@ -295,8 +295,9 @@ def test_float_columns_are_refused(demo: Path, tmp_path: Path) -> None:
     [],
     ["--book", "b.csv", "--engine", "oracle"],
 ])
-def test_bad_run_usage_exits_2(demo: Path, tmp_path: Path, args: list[str]) -> None:
-    os.chdir(tmp_path)
+def test_bad_run_usage_exits_2(demo: Path, tmp_path: Path, args: list[str],
+                               monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)  # restored after the test: later tests use relative paths
     _book(tmp_path, "x\n1\n", "book.txt")
     result = _run(demo, *args)
     assert result.exit_code == 2, result.output
