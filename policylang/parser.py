@@ -214,7 +214,7 @@ _EXAMPLES: dict[str, list[str]] = {
 # match_examples compares parser states, and the state at a mistake in the first
 # declaration differs from the one after earlier declarations: try every example both ways.
 _HEAD = 'policy p "t" { '
-_EXAMPLES = {
+_EXAMPLE_VARIANTS = {
     words: [variant for example in examples
             for variant in ([example, _HEAD + "input { a: money } " + example[len(_HEAD):]]
                             if example.startswith(_HEAD) else [example])]
@@ -228,7 +228,7 @@ def _example_errors() -> tuple[tuple[str, UnexpectedInput], ...]:
     re-parses every example on every error, which made a file's syntax errors cost as
     much as parsing ~80 small policies."""
     errors = []
-    for words, examples in _EXAMPLES.items():
+    for words, examples in _EXAMPLE_VARIANTS.items():
         for example in examples:
             try:
                 _lark().parse(example, start="start")
