@@ -3,7 +3,7 @@
 Owns the structural comparison of two typed IRs and the search for witnesses.
 
 Structural: declarations are matched by name (enum members, share parties and portfolio
-rules too; waterfall steps by position and party). A change is reported once, at the
+rules too; waterfall steps by kind and party). A change is reported once, at the
 most specific place (`aspect`): a limit whose bound changed is one change `limit x` /
 `bound`, not also a changed limit. Expressions are compared in their canonical `.pol`
 form (`expression_text`), so layout, comments and spans never count as changes.
@@ -25,6 +25,7 @@ from typing import Literal, assert_never
 
 from policylang import ir
 from policylang import values as v
+from policylang.formatter import quote
 
 ChangeKind = Literal["added", "removed", "changed"]
 
@@ -218,8 +219,8 @@ def _enum_aspects(a: ir.EnumDef, b: ir.EnumDef) -> list[tuple]:
     for name, label in labels_b.items():
         if name not in labels_a:
             out.append(("added", f"member {name}", None, label or name))
-        elif labels_a[name] != label:
-            out.append(("changed", f"member {name}", labels_a[name], label))
+        elif labels_a[name] != label:  # a label added or dropped is still a changed member
+            out.append(("changed", f"member {name}", labels_a[name] or name, label or name))
     out += [("removed", f"member {name}", label or name, None)
             for name, label in labels_a.items() if name not in labels_b]
     return out
@@ -298,16 +299,17 @@ def _allocation_text(alloc: ir.Allocation) -> str:
 
 
 def step_text(step: ir.Step) -> str:
+    says = "" if step.says is None else f" says {quote(step.says)}"
     match step:
         case ir.Take(party=party, cap=cap):
-            return f"take {party} up to {expression_text(cap)}"
+            return f"take {party} up to {expression_text(cap)}{says}"
         case ir.Split(parts=parts):
             return "split {" + ", ".join(
                 f"{p.party}: {value_text(p.share, ir.PERCENT)}"
                 + ("" if p.cap is None else f" up to {expression_text(p.cap)}")
-                for p in parts) + "}"
+                for p in parts) + "}" + says
         case ir.Rest(party=party):
-            return f"rest {party}"
+            return f"rest {party}{says}"
         case _:
             assert_never(step)
 

@@ -4,6 +4,7 @@ copy, confirmed witnesses, the 佛山 revision, the HTML report and the command 
 
 from __future__ import annotations
 
+import ast
 import json
 from html.parser import HTMLParser
 from pathlib import Path
@@ -12,8 +13,9 @@ import pytest
 from typer.testing import CliRunner
 
 from policylang import api
+from policylang import diff as diff_module
 from policylang.cli import app
-from policylang.diff import diff, summary
+from policylang.diff import Change, diff, summary
 from policylang.diff_render import render_html, render_json, render_text
 from policylang.formatter import format_source
 
@@ -38,6 +40,9 @@ def _changes(new_source: str, old_source: str = BASE) -> list[tuple]:
     return [(c.kind, c.item, c.aspect, c.old, c.new) for c in diff(old, new).changes]
 
 
+# base.pol's portfolio block, whole (the policy ends after it)
+PORTFOLIO = BASE[BASE.index("  portfolio order by"):BASE.rindex("}")]
+
 # (edits to base.pol, the exact change list)
 PAIRS = {
     "meta": ([('version  "1"', 'version  "2"\n  effective 2024-07-01'),
@@ -45,10 +50,26 @@ PAIRS = {
              [("changed", "meta document", None, "甲发〔2023〕1号", "甲发〔2024〕9号"),
               ("changed", "meta version", None, "1", "2"),
               ("added", "meta effective", None, None, "2024-07-01")]),
+    "meta: the title, a field removed, fields added": (
+        [('policy base "基准政策"', 'policy base "基准政策（修订）"'),
+         ('  issuer   "甲"\n', '  region   "佛山"\n'),
+         ('version  "1"', 'version  "1"\n  supersedes base_2023')],
+        [("changed", "meta title", None, "基准政策", "基准政策（修订）"),
+         ("removed", "meta issuer", None, "甲", None),
+         ("added", "meta region", None, None, "佛山"),
+         ("added", "meta supersedes", None, None, "base_2023")]),
     "enum members": ([('    a "A"\n    b "B"\n', '    a "甲"\n    c "C"\n')],
                      [("changed", "enum kind", "member a", "A", "甲"),
                       ("changed", "enum kind", "member c", None, "C"),
                       ("changed", "enum kind", "member b", "B", None)]),
+    "an enum member's label dropped: the member changed, not removed": (
+        [('    a "A"\n', '    a\n')],
+        [("changed", "enum kind", "member a", "A", "a")]),
+    "an enum renamed: one removed, one added, and the input it types": (
+        [("enum kind {", "enum size {"), ("k:          kind", "k:          size")],
+        [("removed", "enum kind", None, "{a, b}", None),
+         ("added", "enum size", None, None, "{a, b}"),
+         ("changed", "input k", "type", "kind", "size")]),
     "inputs": ([('    rate:       percent = 1%   "利率"', '    rate:       percent = 2%'),
                 ('    loss:       money = 0元', '    loss:       money'),
                 ('    start_date: date = 2024-01-01',
@@ -57,10 +78,34 @@ PAIRS = {
                 ("changed", "input rate", "description", "利率", None),
                 ("changed", "input loss", "default", "0元", None),
                 ("added", "input first", None, None, "bool = false")]),
+    "an input removed, with the limit on it": (
+        [("    term:       duration\n", ""), ('  limit term_cap: term <= 1 year cite "三"\n', "")],
+        [("removed", "input term", None, "duration", None),
+         ("removed", "limit term_cap", None, "term <= 1 year", None)]),
+    "an input's default and description added, a description changed": (
+        [("    amount:     money\n", '    amount:     money = 0元 "金额"\n'),
+         ('"利率"', '"年利率"')],
+        [("changed", "input amount", "default", None, "0元"),
+         ("changed", "input amount", "description", None, "金额"),
+         ("changed", "input rate", "description", "利率", "年利率")]),
     "params": ([('param lpr: percent = 3.45% "LPR"',
                  'param lpr: percent = 3.7% "LPR"\n  param floor: money')],
                [("changed", "param lpr", "default", "3.45%", "3.7%"),
                 ("added", "param floor", None, None, "money")]),
+    "a param removed": (
+        [('  param lpr: percent = 3.45% "LPR"\n', ""), ("lpr + 150bp", "4.95%")],
+        [("removed", "param lpr", None, "percent = 3.45%", None),
+         ("changed", "limit rate_cap", "bound", "lpr + 1.5%", "4.95%")]),
+    "a param's type": (
+        [('param lpr: percent = 3.45% "LPR"', 'param lpr: number = 3.45 "LPR"'),
+         ("lpr + 150bp", "lpr * 1% + 150bp")],
+        [("changed", "param lpr", "type", "percent", "number"),
+         ("changed", "param lpr", "default", "3.45%", "3.45"),
+         ("changed", "limit rate_cap", "bound", "lpr + 1.5%", "lpr * 1% + 1.5%")]),
+    "a param's default removed, its description changed": (
+        [('param lpr: percent = 3.45% "LPR"', 'param lpr: percent "贷款市场报价利率"')],
+        [("changed", "param lpr", "default", "3.45%", None),
+         ("changed", "param lpr", "description", "LPR", "贷款市场报价利率")]),
     "rule condition, guard, citation, says": (
         [('rule kind_rule: k == a cite "一" says "只支持 a"',
           'rule kind_rule: k in {a, b} when amount > 0元 cite "一(1)" says "a 或 b"')],
@@ -68,6 +113,9 @@ PAIRS = {
          ("changed", "rule kind_rule", "guard", None, "amount > 0元"),
          ("changed", "rule kind_rule", "cite", "一", "一(1)"),
          ("changed", "rule kind_rule", "says", "只支持 a", "a 或 b")]),
+    "a rule removed": (
+        [('  rule kind_rule: k == a cite "一" says "只支持 a"\n', "")],
+        [("removed", "rule kind_rule", None, "k == a", None)]),
     "limit subject, operator, bound, guard separately": (
         [("limit cap:      amount <= 500万 when k == a",
           "limit cap:      amount - loss < 1000万 when k == b")],
@@ -82,18 +130,67 @@ PAIRS = {
          ('  let fee', '  rule positive: amount > 0元 cite "八"\n\n  let fee')],
         [("removed", "limit term_cap", None, "term <= 1 year", None),
          ("added", "rule positive", None, None, "amount > 0元")]),
+    "a limit added; a guard and a citation removed, a says added": (
+        [('amount <= 500万 when k == a cite "二"', 'amount <= 500万 says "单户上限"'),
+         ("  limit term_cap", '  limit floor:    amount >= 1万 cite "二"\n  limit term_cap')],
+        [("changed", "limit cap", "guard", "k == a", None),
+         ("changed", "limit cap", "cite", "二", None),
+         ("changed", "limit cap", "says", None, "单户上限"),
+         ("added", "limit floor", None, None, "amount >= 1万")]),
     "lets": ([('let fee = amount * 1% cite "四"',
                'let fee = amount * 1.5% cite "四"\n  let tax = fee * 6%')],
              [("changed", "let fee", "expression", "amount * 1%", "amount * 1.5%"),
               ("added", "let tax", None, None, "fee * 6%")]),
+    "a let's citation removed, a says added": (
+        [('let fee = amount * 1% cite "四"', 'let fee = amount * 1% says "手续费"')],
+        [("changed", "let fee", "cite", "四", None),
+         ("changed", "let fee", "says", None, "手续费")]),
     "shares: each party's percent": (
         [("    bank: 20%\n    fund: 80%", "    bank: 10%\n    fund: 80%\n    city: 10%")],
         [("changed", "shares split", "party bank", "20%", "10%"),
          ("changed", "shares split", "party city", None, "10%")]),
+    "shares: a party removed": (
+        [("    bank: 20%\n    fund: 80%", "    fund: 100%")],
+        [("changed", "shares split", "party fund", "80%", "100%"),
+         ("changed", "shares split", "party bank", "20%", None)]),
+    "shares given as a ratio": (
+        [("shares split of loss", "shares split ratio of loss"),
+         ("    bank: 20%\n    fund: 80%", "    bank: 1\n    fund: 4")],
+        [("changed", "shares split", "form", "percent", "ratio"),
+         ("changed", "shares split", "party bank", "20%", "1"),
+         ("changed", "shares split", "party fund", "80%", "4")]),
+    "a shares block's amount and citation removed, a says added": (
+        [('shares split of loss cite "五"', 'shares split says "风险分担"')],
+        [("changed", "shares split", "amount", "loss", None),
+         ("changed", "shares split", "cite", "五", None),
+         ("changed", "shares split", "says", None, "风险分担")]),
+    "a shares block removed and another added": (
+        [('  shares split of loss cite "五" {\n    bank: 20%\n    fund: 80%\n  }\n',
+          '  shares burden of amount cite "五" {\n    bank: 30%\n    fund: 70%\n  }\n')],
+        [("removed", "shares split", None, "{bank: 20%, fund: 80%} of loss", None),
+         ("added", "shares burden", None, None, "{bank: 30%, fund: 70%} of amount")]),
     "waterfall steps": (
         [("take pool up to 10万", "take pool up to 20万"), ("    rest z\n", "")],
         [("changed", "waterfall w", "step 1", "take pool up to 10万", "take pool up to 20万"),
          ("changed", "waterfall w", "step 3", "rest z", None)]),
+    "a waterfall step added": (
+        [("    rest z\n", "    take extra up to 1万\n    rest z\n")],
+        [("changed", "waterfall w", "step 3", None, "take extra up to 1万")]),
+    "a waterfall step's says": (
+        [("    rest z\n", '    rest z says "余额"\n')],
+        [("changed", "waterfall w", "step 3", "rest z", 'rest z says "余额"')]),
+    "a waterfall's amount, citation and says": (
+        [('waterfall w(loss) cite "六"', 'waterfall w(loss - 1万) cite "六(一)" says "代偿顺序"')],
+        [("changed", "waterfall w", "amount", "loss", "loss - 1万"),
+         ("changed", "waterfall w", "cite", "六", "六(一)"),
+         ("changed", "waterfall w", "says", None, "代偿顺序")]),
+    "a waterfall block removed and another added": (
+        [('  waterfall w(loss) cite "六" {\n    take pool up to 10万\n    split {\n'
+          "      x: 50%\n      y: 50%\n    }\n    rest z\n  }\n",
+          '  waterfall v(amount) cite "六" {\n    take bank up to 1万\n    rest firm\n  }\n')],
+        [("removed", "waterfall w", None,
+          "(loss) {take pool up to 10万; split {x: 50%, y: 50%}; rest z}", None),
+         ("added", "waterfall v", None, None, "(amount) {take bank up to 1万; rest firm}")]),
     "an input's type": ([("    term:       duration", "    term:       number"),
                          ("term <= 1 year", "term <= 12")],
                         [("changed", "input term", "type", "duration", "number"),
@@ -123,6 +220,94 @@ PAIRS = {
           '        cite "七"\n    budget paid per k = sum(loss) <= 6000万\n')],
         [("changed", "monitor ratio", "bound", "5%", "4%"),
          ("added", "budget paid", None, None, "sum(loss) <= 6000万 per k")]),
+    "portfolio rules removed": (
+        [('    monitor ratio per k\n        = sum(loss) / sum(amount) stop when > 5%\n'
+          '        cite "七"\n', ""),
+         ("    limit share_a = sum(amount where k == a) / sum(amount) <= 50%\n", "")],
+        [("removed", "monitor ratio", None, "sum(loss) / sum(amount) > 5% per k", None),
+         ("removed", "book limit share_a", None,
+          "sum(amount where k == a) / sum(amount) <= 50%", None)]),
+    "a monitor's value, operator, per, citation and says": (
+        [("monitor ratio per k\n", "monitor ratio per k, year(start_date)\n"),
+         ("sum(amount) stop when > 5%", "sum(amount where k == a) stop when >= 5%"),
+         ('cite "七"', 'cite "七(一)" says "暂停"')],
+        [("changed", "monitor ratio", "value", "sum(loss) / sum(amount)",
+          "sum(loss) / sum(amount where k == a)"),
+         ("changed", "monitor ratio", "operator", ">", ">="),
+         ("changed", "monitor ratio", "per", "k", "k, year(start_date)"),
+         ("changed", "monitor ratio", "cite", "七", "七(一)"),
+         ("changed", "monitor ratio", "says", None, "暂停")]),
+    "a monitor's per removed": ([("monitor ratio per k\n", "monitor ratio\n")],
+                                [("changed", "monitor ratio", "per", "k", None)]),
+    "a budget's value, bound, per, citation and says": (
+        [('budget payouts per year(start_date) = sum(loss) <= 1000万 says "每年赔付上限"',
+          'budget payouts = sum(fee) <= 2000万 cite "八"')],
+        [("changed", "budget payouts", "value", "sum(loss)", "sum(fee)"),
+         ("changed", "budget payouts", "bound", "1000万", "2000万"),
+         ("changed", "budget payouts", "per", "year(start_date)", None),
+         ("changed", "budget payouts", "cite", None, "八"),
+         ("changed", "budget payouts", "says", "每年赔付上限", None)]),
+    "a book limit's value, operator, bound, per, citation and says": (
+        [("limit share_a = sum(amount where k == a) / sum(amount) <= 50%",
+          'limit share_a per k = sum(loss where k == a) / sum(amount) < 60% cite "九" '
+          'says "占比上限"')],
+        [("changed", "book limit share_a", "value", "sum(amount where k == a) / sum(amount)",
+          "sum(loss where k == a) / sum(amount)"),
+         ("changed", "book limit share_a", "operator", "<=", "<"),
+         ("changed", "book limit share_a", "bound", "50%", "60%"),
+         ("changed", "book limit share_a", "per", None, "k"),
+         ("changed", "book limit share_a", "cite", None, "九"),
+         ("changed", "book limit share_a", "says", None, "占比上限")]),
+    "the portfolio removed": (
+        [(PORTFOLIO, "")],
+        [("changed", "portfolio", "order by", "start_date", None),
+         ("removed", "monitor ratio", None, "sum(loss) / sum(amount) > 5% per k", None),
+         ("removed", "budget payouts", None, "sum(loss) <= 1000万 per year(start_date)", None),
+         ("removed", "book limit share_a", None,
+          "sum(amount where k == a) / sum(amount) <= 50%", None)]),
+}
+
+
+# (edits to base.pol that make the OLD version, the exact change list from it to base.pol):
+# what base.pol has and the edited copy lacks is reported as added.
+PAIRS_INTO_BASE = {
+    "the portfolio added": (
+        [(PORTFOLIO, "")],
+        [("changed", "portfolio", "order by", None, "start_date"),
+         ("added", "monitor ratio", None, None, "sum(loss) / sum(amount) > 5% per k"),
+         ("added", "budget payouts", None, None, "sum(loss) <= 1000万 per year(start_date)"),
+         ("added", "book limit share_a", None, None,
+          "sum(amount where k == a) / sum(amount) <= 50%")]),
+    "a shares block's amount added": (
+        [("shares split of loss", "shares split")],
+        [("changed", "shares split", "amount", None, "loss")]),
+}
+
+# Every change diff.py can report, by the declaration's keyword: {aspect: its effects}. An
+# aspect is named without the part it is about (`party bank` is `party`); None is the whole
+# declaration (for `meta`, the whole field). An effect is what happened to the aspect
+# (`Change.effect`): a guard added to a rule is a `changed` rule whose `old` is None.
+ALL, WHOLE, CHANGED = ("added", "changed", "removed"), ("added", "removed"), ("changed",)
+PARTS = ("member", "party", "step")  # the named (or numbered) parts of a declaration
+_FIELD = {None: WHOLE, "type": CHANGED, "default": ALL, "description": ALL}
+_CLAUSES = {"cite": ALL, "says": ALL}
+_BOOK_RULE = {None: WHOLE, "value": CHANGED, "operator": CHANGED, "bound": CHANGED,
+              "per": ALL, **_CLAUSES}
+REPORTABLE = {
+    "meta": {None: ALL},
+    "enum": {None: WHOLE, "member": ALL},
+    "input": _FIELD,
+    "param": _FIELD,
+    "rule": {None: WHOLE, "condition": CHANGED, "guard": ALL, **_CLAUSES},
+    "limit": {None: WHOLE, "subject": CHANGED, "operator": CHANGED, "bound": CHANGED,
+              "guard": ALL, **_CLAUSES},
+    "let": {None: WHOLE, "expression": CHANGED, **_CLAUSES},
+    "shares": {None: WHOLE, "form": CHANGED, "amount": ALL, "party": ALL, **_CLAUSES},
+    "waterfall": {None: WHOLE, "amount": CHANGED, "step": ALL, **_CLAUSES},
+    "monitor": _BOOK_RULE,
+    "budget": {a: e for a, e in _BOOK_RULE.items() if a != "operator"},  # always <= (E215)
+    "book limit": _BOOK_RULE,
+    "portfolio": {"order by": ALL},
 }
 
 
@@ -130,6 +315,85 @@ PAIRS = {
 def test_hand_made_pairs_report_exactly_their_changes(name):
     edits, expected = PAIRS[name]
     assert _changes(_edited(*edits)) == expected
+
+
+@pytest.mark.parametrize("name", list(PAIRS_INTO_BASE))
+def test_hand_made_pairs_into_base_report_exactly_their_changes(name):
+    edits, expected = PAIRS_INTO_BASE[name]
+    assert _changes(BASE, _edited(*edits)) == expected
+
+
+def _in_the_tables() -> set[tuple[str, str | None, str]]:
+    """(keyword, aspect, effect) of every change the two tables expect."""
+    out = set()
+    for _, expected in [*PAIRS.values(), *PAIRS_INTO_BASE.values()]:
+        for change in (Change(*row) for row in expected):
+            aspect = change.aspect
+            if aspect is not None and aspect.split(" ")[0] in PARTS:
+                aspect = aspect.split(" ")[0]
+            out.add((change.keyword, aspect, change.effect))
+    return out
+
+
+def _uncovered(found: set[tuple[str, str | None, str]]) -> set[tuple[str, str | None, str]]:
+    """What REPORTABLE has and `found` lacks: each kind of declaration added and removed,
+    each part (member, party, step) added, changed and removed, each aspect of each kind,
+    and each effect of each clause on some kind (one `_compare` reports it for all)."""
+    missing = set()
+    for keyword, aspects in REPORTABLE.items():
+        for aspect, effects in aspects.items():
+            if aspect is None or aspect in PARTS:
+                missing |= {(keyword, aspect, effect) for effect in effects} - found
+            elif not any((keyword, aspect, effect) in found for effect in effects):
+                missing.add((keyword, aspect, "any effect"))
+    clause_effects: dict[str, set[str]] = {}
+    for aspects in REPORTABLE.values():
+        for aspect, effects in aspects.items():
+            if aspect is not None and aspect not in PARTS:
+                clause_effects.setdefault(aspect, set()).update(effects)
+    for aspect, effects in clause_effects.items():
+        for effect in effects:
+            if not any((k, aspect, effect) in found for k in REPORTABLE):
+                missing.add(("any kind", aspect, effect))
+    return missing
+
+
+def test_the_tables_cover_every_change_diff_can_report():
+    found = _in_the_tables()
+    assert {t for t in found if t[2] not in REPORTABLE.get(t[0], {}).get(t[1], ())} == set()
+    assert _uncovered(found) == set()
+
+
+def _aspects_named_in_diff_py() -> set[str]:
+    """The aspects policylang/diff.py names: `_compare(ASPECT, …)`, `_texts(a, b, ASPECT…)`
+    and the (effect, ASPECT, old, new) tuples it builds, a part's aspect without its name."""
+    def name(node: ast.expr) -> str:
+        if isinstance(node, ast.JoinedStr):  # f"party {party}"
+            node = node.values[0]
+        assert isinstance(node, ast.Constant) and isinstance(node.value, str), ast.dump(node)
+        return node.value.strip()
+
+    names = set()
+    for node in ast.walk(ast.parse(Path(diff_module.__file__).read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name):
+            if node.func.id == "_compare" and not isinstance(node.args[0], ast.Name):
+                names.add(name(node.args[0]))  # (a Name: `_texts` passing its own on)
+            elif node.func.id == "_texts":
+                names |= {name(arg) for arg in node.args[2:]}
+        elif (isinstance(node, ast.Tuple) and len(node.elts) == 4
+              and isinstance(node.elts[0], ast.Constant) and node.elts[0].value in ALL):
+            names.add(name(node.elts[1]))
+    return names
+
+
+def test_reportable_lists_every_kind_and_aspect_of_diff_py():
+    """REPORTABLE is diff.py's own list: the aspects its source names, and the keywords of
+    base.pol's declarations (one of every kind) when it is compared to an empty policy."""
+    aspects = {a for kinds in REPORTABLE.values() for a in kinds if a is not None}
+    assert aspects == _aspects_named_in_diff_py()
+    empty = api.load_source('policy base "基准政策" {\n}\n', "empty.pol")
+    keywords = {c.keyword for c in diff(empty, api.load_source(BASE, "base.pol")).changes}
+    assert keywords == set(REPORTABLE)
 
 
 def test_every_change_carries_both_citations():
