@@ -16,7 +16,7 @@ from policylang import ir
 from policylang import nodes as n
 from policylang.diagnostics import PolicyError
 from policylang.parser import parse_value
-from policylang.values import INPUT_LIMIT, SCALE_PLACES
+from policylang.values import INPUT_LIMIT, SCALE_PLACES, in_exact_context
 
 _EXAMPLES = {
     ir.Kind.MONEY: '"500万", "375000元" or 5000000',
@@ -28,6 +28,7 @@ _EXAMPLES = {
 }
 
 
+@in_exact_context
 def parse_case(policy: ir.Policy, raw: object, where: str = "case") -> dict[str, ir.Value]:
     """Every input field's value: given, or its default. Raises PolicyError (E60x)."""
     if not isinstance(raw, Mapping):
@@ -50,6 +51,7 @@ def parse_case(policy: ir.Policy, raw: object, where: str = "case") -> dict[str,
     return values
 
 
+@in_exact_context
 def parse_params(policy: ir.Policy, raw: Mapping[str, object],
                  where: str = "--param") -> dict[str, ir.Value]:
     """Every param's value: given, or its default (E605 unknown, E606 missing)."""

@@ -486,9 +486,9 @@ def _text(text: n.Text | None) -> str | None:
 
 
 def _percent_text(fraction: Decimal) -> str:
-    from policylang.values import format_decimal
+    from policylang.values import EXACT, format_decimal
 
-    return f"{format_decimal(fraction.scaleb(2))}%"
+    return f"{format_decimal(fraction.scaleb(2, EXACT))}%"
 
 
 def _position(d: Diagnostic) -> tuple[int, int]:

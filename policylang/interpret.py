@@ -15,18 +15,20 @@ from typing import assert_never
 from policylang import ir
 from policylang import values as v
 from policylang.diagnostics import PolicyError
-from policylang.values import EvalError
+from policylang.values import EvalError, in_exact_context
 
 
 class EvaluationError(PolicyError):
     """A run-time fault while evaluating a case."""
 
 
+@in_exact_context
 def evaluate_constant(expr: ir.Expr) -> ir.Value:
     """The value of an expression that refers to no input, param, let or part."""
     return Evaluator(None, {}, {}).expr(expr)
 
 
+@in_exact_context
 def evaluate(policy: ir.Policy, case: dict[str, ir.Value],
              params: dict[str, ir.Value]) -> dict:
     """The decision JSON of DESIGN.md §4 for one case.

@@ -26,6 +26,7 @@ from lark.exceptions import (
 from policylang import nodes as n
 from policylang.diagnostics import Diagnostic, PolicyError
 from policylang.literals import plain_value
+from policylang.values import in_exact_context
 
 MAX_SCALE = 10  # decimal places a literal may carry (docs/semantics.md)
 
@@ -72,6 +73,7 @@ def keywords() -> frozenset[str]:
                      if isinstance(t.pattern, PatternStr) and t.pattern.value.isidentifier())
 
 
+@in_exact_context
 def parse(source: str, file: str = "<string>") -> n.Policy:
     """Parse one policy file. Raises PolicyError (E1xx, E406) on a syntax error."""
     _comments.items = []
@@ -123,6 +125,7 @@ def _check_nesting(tree: Tree, file: str) -> None:
         raise PolicyError(diagnostics)
 
 
+@in_exact_context
 def parse_value(text: str) -> n.Expr:
     """Parse one literal value (`500万`, `3.45%`, `2 years`, `enterprise`, `-5万`).
 

@@ -28,7 +28,7 @@ from policylang import ir
 from policylang import values as v
 from policylang.diagnostics import PolicyError
 from policylang.interpret import Decision, _arith
-from policylang.values import EvalError
+from policylang.values import EvalError, in_exact_context
 
 
 @dataclass
@@ -91,6 +91,7 @@ def check_cases(policy: ir.Policy, cases: Sequence[object], where: str = "book")
                                      f"{case[order_by]!r}, not a date")
 
 
+@in_exact_context
 def decide_book(policy: ir.Policy, rows: Sequence[Mapping[str, object]],
                 params: Mapping[str, object] | None = None, where: str = "book") -> BookResult:
     """A book given as JSON-like rows, each read exactly like case JSON (`api.decide`);
@@ -117,6 +118,7 @@ def check_order(policy: ir.Policy, cases: list[dict[str, ir.Value]], where: str 
                 "(ties keep their order)")
 
 
+@in_exact_context
 def evaluate_book(policy: ir.Policy, cases: list[dict[str, ir.Value]],
                   params: dict[str, ir.Value], where: str = "book") -> BookResult:
     check_order(policy, cases, where)

@@ -11,8 +11,11 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import functools
 import operator
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal
+from collections.abc import Callable
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, localcontext
+from typing import ParamSpec, TypeVar
 
 from policylang.ir import Duration, Kind, Type, Value
 
@@ -25,6 +28,20 @@ FEN = Decimal("0.01")
 # the limit keeps every SQL intermediate (value × 10^20) inside a 128-bit integer.
 EXACT = Context(prec=80, rounding=ROUND_HALF_UP, Emax=999, Emin=-999)
 _TEN_TO_SCALE = 10**SCALE_PLACES
+
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+
+
+def in_exact_context(function: Callable[_P, _R]) -> Callable[_P, _R]:
+    """`function` run in the exact context, whatever the caller's: an application that
+    lowered `decimal.getcontext().prec` must not change a literal or a decision."""
+    @functools.wraps(function)
+    def exact(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        with localcontext(EXACT):
+            return function(*args, **kwargs)
+    return exact
 
 
 class EvalError(Exception):
@@ -217,7 +234,7 @@ def literal(value: Value, type_: Type) -> str:
         case Kind.MONEY:
             return f"{format_decimal(value)}元"
         case Kind.PERCENT:
-            return f"{format_decimal(value.scaleb(2))}%"
+            return f"{format_decimal(value.scaleb(2, EXACT))}%"
         case Kind.NUMBER:
             return format_decimal(value)
         case Kind.DURATION:

@@ -18,7 +18,7 @@ import os
 import subprocess
 import sys
 import textwrap
-from decimal import Decimal
+from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
 from functools import cache
 from pathlib import Path
 
@@ -379,6 +379,31 @@ def test_every_limit_edge_agrees_with_interpreter(name: str) -> None:
             assert same(want, got), f"{field}={value}:\ninterp {want}\npython {got}"
             compared += 1
     assert compared == sum(len(v) for v in edges.values())
+
+
+# What an application embedding a policy might have set for its own purposes.
+CALLERS_CONTEXT = Context(prec=3, rounding=ROUND_HALF_EVEN)
+
+
+@pytest.mark.parametrize("name", list(POLICIES))
+def test_a_callers_decimal_context_changes_no_decision(name: str) -> None:
+    """Both the interpreter and the module compute in their own exact context: every limit's
+    edge decides the same under a caller's 3-digit, half-even context."""
+    policy = POLICIES[name]
+    params = default_params(policy)
+    if any(value is None for value in params.values()):
+        pytest.skip("a param without default cannot be bound for generated cases")
+    run = backends.python(policy)
+    base = _base_case(policy)
+    for field, values in boundaries(policy).items():
+        for value in values:
+            case = base | {field: value}
+            want = interpret(policy, case, params)
+            with localcontext(CALLERS_CONTEXT):
+                interpreted, generated = interpret(policy, case, params), run_python(run, case,
+                                                                                    params)
+            assert same(want, interpreted), f"interpreter, {field}={value}: {interpreted}"
+            assert same(want, generated), f"module, {field}={value}: {generated}"
 
 
 @pytest.mark.parametrize("name", list(POLICIES))

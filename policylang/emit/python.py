@@ -16,7 +16,6 @@ from __future__ import annotations
 import ast
 import dataclasses
 import subprocess
-import unicodedata
 from decimal import Decimal
 from functools import cache
 from importlib import resources
@@ -29,7 +28,11 @@ from pydantic import BaseModel
 from policylang import ir
 from policylang.deps import unused_inputs, unused_params
 from policylang.emit.base import Emitter, Namespace, camel, identifier
-from policylang.values import format_decimal
+from policylang.emit.python_text import comment as _comment
+from policylang.emit.python_text import docstring as _docstring
+from policylang.emit.python_text import text as _text
+from policylang.emit.reuse import reuse_lets
+from policylang.values import format_decimal, report
 
 # Names the template defines or imports (the runtime's own are added): enum classes must
 # not shadow them.
@@ -49,12 +52,12 @@ _NEGATED = {"==": "!=", "!=": "=="}
 # Python's precedence of what an expression renders to (higher binds tighter).
 _IF, _OR, _AND, _NOT, _COMPARE, _ATOM = 1, 2, 3, 4, 5, 9
 _UNUSED = "not read by any rule, limit, let or allocation of the policy"
-_TEXT_WIDTH = 60  # display columns of one piece of a long string literal
-_DOC_WIDTH = 92  # display columns of a docstring or comment line, indentation included
+# Constant shares with at most this many places split whole fen in integers (`_split_fen`).
+_FEN_SPLIT_PLACES = 8
 
 
 def emit_python(policy: ir.Policy) -> str:
-    return _format(_Module(policy).render())
+    return _format(_Module(reuse_lets(policy)).render())
 
 
 def _field_namespace() -> Namespace:
@@ -90,6 +93,7 @@ class _Module(Emitter):
         self.lets = {let.name: methods[f"let_{let.name}"] for let in policy.lets}
         self.allocations = {a.name: methods[f"allocation_{a.name}"] for a in policy.allocations}
         self.checks = {c.name: methods[f"{_check_kind(c)}_{c.name}"] for c in policy.checks}
+        self.fen_splits: set[str] = set()  # allocations computed by `_split_fen`
 
     # ── skeleton ──
     def render(self) -> str:
@@ -166,8 +170,8 @@ class _Module(Emitter):
             case ir.Limit(subject=subject, bound=bound, op=op):
                 lines += [f"value = {self.visit(subject)}", f"bound = {self.visit(bound)}",
                           f"if {self._compare(op, 'value', 'bound', subject.type)}:"]
-                failure |= {"value": _REPORT[subject.type.kind].format("value"),
-                            "bound": _REPORT[bound.type.kind].format("bound")}
+                failure |= {"value": _reported(subject, "value"),
+                            "bound": _reported(bound, "bound")}
             case _:
                 assert_never(check)
         items = ", ".join(f"{k!r}: {v}" for k, v in failure.items())
@@ -182,6 +186,15 @@ class _Module(Emitter):
                                              if ratio else self._constant(p.weight, ir.PERCENT))
                     for p in parts)
                 return [f"return {{{shares}}}"]
+            case ir.Shares(amount=amount, parts=parts, ratio=False) if all(
+                    -p.weight.as_tuple().exponent <= _FEN_SPLIT_PLACES for p in parts):
+                scale = 10 ** max(-p.weight.as_tuple().exponent for p in parts)
+                weights = ", ".join(f"({_text(p.party)}, {int(p.weight * scale)})"
+                                    for p in parts)
+                self.fen_splits.add(alloc.name)
+                return [f"amount = _allocated({self.visit(amount)}, {_text(alloc.name)})",
+                        f"return _split_fen(amount, ({weights}{',' * (len(parts) == 1)}), "
+                        f"{scale})"]
             case ir.Shares(amount=amount, parts=parts, ratio=ratio):
                 total = self._constant(alloc.total_weight, ir.NUMBER) if ratio else None
                 shares = ", ".join(
@@ -238,9 +251,17 @@ class _Module(Emitter):
                     for kind, name in policy.order if kind == "let" or name in reported]
         values = [(_text(let.name), _REPORT[let.type.kind].format(self.lets[let.name]))
                   for let in policy.lets]
-        allocations = [(_text(name), self.allocations[name]) for name in reported]
+        allocations = [(_text(name), [(_text(party), self._part_text(name, party))
+                                      for party in policy.allocation(name).parties])
+                       for name in reported]
         return {"checks": [self.checks[c.name] for c in policy.checks], "computed": computed,
                 "values": values, "allocations": allocations}
+
+    def _part_text(self, allocation: str, party: str) -> str:
+        """The reported text of a part: `_split_fen` gives whole fen, never negative, with
+        exactly two places, which `str` writes as the decision shows money."""
+        part = f"{self.allocations[allocation]}[{_text(party)}]"
+        return f"str({part})" if allocation in self.fen_splits else f"_money_text({part})"
 
     # ── values and expressions ──
     def _value(self, value: ir.Value, type_: ir.Type) -> str:
@@ -449,6 +470,14 @@ def _referenced(policy: ir.Policy) -> set[tuple[str, str]]:
     return found
 
 
+def _reported(node: ir.Expr, variable: str) -> str:
+    """How a limit's failure reports `variable`, the value of `node`: a constant's text is
+    written out once, by the interpreter's own formatting."""
+    if isinstance(node, ir.Const):
+        return _text(report(node.value, node.type))
+    return _REPORT[node.type.kind].format(variable)
+
+
 def _give(party: str, amount: str, seen: set[str]) -> str:
     """The line giving `amount` to a waterfall party (assigned first, then added to)."""
     key = _text(party)
@@ -480,77 +509,6 @@ def _decimal(value: Decimal) -> str:
 def _doc(head: str, cite: str | None, says: str | None) -> list[str]:
     """A declaration's docstring paragraphs: what it is and its citation, then its text."""
     return [head + (f" ({cite})" if cite else "") + "."] + ([says] if says else [])
-
-
-# ── texts in code ──
-def _width(text: str) -> int:
-    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in text)
-
-
-def _printable(text: str) -> str:
-    """Line breaks and control characters as spaces: in a comment or docstring they would
-    end the line (Python also breaks lines at a lone carriage return)."""
-    return "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
-                   for ch in text)
-
-
-def _wrapped(units: list[str], width: int) -> list[str]:
-    """Lines of at most `width` display columns, broken at spaces where possible; a unit
-    (one character, or its escape) is never split."""
-    lines: list[list[str]] = []
-    line: list[str] = []
-    for unit in units:
-        if _width("".join(line) + unit) > width:
-            if " " in line[1:]:
-                cut = len(line) - line[::-1].index(" ")
-                lines.append(line[:cut - 1])
-                line = line[cut:]
-            else:
-                lines.append(line)
-                line = []
-            if unit == " " and not line:
-                continue
-        line.append(unit)
-    lines.append(line)
-    return ["".join(units).rstrip() for units in lines if "".join(units).strip()] or [""]
-
-
-def _text(text: str | None) -> str:
-    """A Python literal for a policy text (repr escapes quotes, backslashes, line breaks),
-    in pieces of a readable width when long: implicitly concatenated, in parentheses."""
-    if text is None:
-        return "None"
-    if _width(repr(text)) <= _TEXT_WIDTH:
-        return repr(text)
-    pieces, piece = [], ""
-    for ch in text:
-        if _width(repr(piece + ch)) > _TEXT_WIDTH:
-            pieces.append(piece)
-            piece = ""
-        piece += ch
-    return "(" + " ".join(repr(p) for p in [*pieces, piece]) + ")"
-
-
-def _docstring(paragraphs: list[str] | str, indent: int, closing: bool = False) -> str:
-    """Docstring content: backslashes and quotes escaped, lines wrapped to fit; with
-    `closing`, a multi-line docstring ends on a line of its own for the closing quotes."""
-    if isinstance(paragraphs, str):
-        paragraphs = [paragraphs]
-    width = _DOC_WIDTH - indent
-    escape = {"\\": "\\\\", '"': '\\"'}
-    blocks = [_wrapped([escape.get(ch, ch) for ch in _printable(p)], width)
-              for p in paragraphs]
-    lines = [line for block in blocks for line in [*block, ""]][:-1]
-    if len(lines) == 1:
-        return lines[0]
-    pad = " " * indent
-    return "\n".join([lines[0]] + [pad + line if line else "" for line in lines[1:]]
-                     + ([pad] if closing else []))
-
-
-def _comment(text: str, indent: int) -> list[str]:
-    """A comment's lines (without `# `), wrapped to fit at `indent`."""
-    return _wrapped(list(_printable(text)), _DOC_WIDTH - indent - 2)
 
 
 @cache

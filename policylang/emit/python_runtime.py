@@ -118,7 +118,7 @@ def _div(a: Decimal, b: Decimal) -> Decimal:
     quotient, remainder = divmod(abs(num), den)
     if 2 * remainder >= den:
         quotient += 1
-    return _bounded(Decimal(quotient if num >= 0 else -quotient).scaleb(-10))
+    return _bounded(Decimal(quotient if num >= 0 else -quotient).scaleb(-10, _EXACT))
 
 
 def _round_step(x: Decimal, step: Decimal) -> Decimal:
@@ -149,12 +149,15 @@ def _allocate(total: Decimal, exact: dict[str, Decimal]) -> dict[str, Decimal]:
     if not total:  # nothing to allocate: every part is exactly zero (none is negative)
         return dict.fromkeys(exact, _NO_FEN)
     truncated = {name: _TRUNCATE.quantize(x, _FEN) for name, x in exact.items()}
-    missing = int(_sub(total, sum(truncated.values(), Decimal(0))).scaleb(2))
+    given = Decimal(0)
+    for part in truncated.values():
+        given = _EXACT.add(given, part)
+    missing = int(_sub(total, given).scaleb(2, _EXACT))
     if missing == 0:  # the common case: the truncated parts already sum to the total
         return truncated
     names = list(truncated)
     parts = list(truncated.values())
-    remainders = [exact[n] - t for n, t in zip(names, parts, strict=True)]
+    remainders = [_EXACT.subtract(exact[n], t) for n, t in zip(names, parts, strict=True)]
     step = _FEN if missing > 0 else -_FEN
     if missing > 0:
         order = sorted(range(len(names)), key=lambda i: (-remainders[i], i))
@@ -164,6 +167,34 @@ def _allocate(total: Decimal, exact: dict[str, Decimal]) -> dict[str, Decimal]:
         index = order[k % len(order)]
         parts[index] = _add(parts[index], step)
     return dict(zip(names, parts, strict=True))
+
+
+def _split_fen(total: Decimal, weights: tuple[tuple[str, int], ...], scale: int) -> dict:
+    """`_allocate` for constant shares `numerator / scale` summing to 100%, in whole fen.
+
+    Exact, and equal to `_allocate(total, {party: _mul(total, weight)})`: `total` is whole
+    fen and `scale` at most 10^8, so each product has at most 10 places and `_mul` would
+    not round it; it is below `total`, so in range. The remainders are ordered as there.
+    """
+    fen = int(total.scaleb(2, _EXACT))
+    parts = []
+    remainders = []
+    missing = fen
+    for _, numerator in weights:
+        part, remainder = divmod(fen * numerator, scale)
+        parts.append(part)
+        remainders.append(remainder)
+        missing -= part
+    if missing:  # fewer fen than parts: one each to the largest remainders, ties first
+        # `reverse` keeps equal remainders in their order (the sort is stable).
+        for index in sorted(range(len(parts)), key=remainders.__getitem__, reverse=True)[
+            :missing
+        ]:
+            parts[index] += 1
+    result = {}
+    for (party, _), part in zip(weights, parts, strict=True):
+        result[party] = Decimal(part).scaleb(-2, _EXACT)
+    return result
 
 
 def _family(a: Duration, b: Duration, what: str) -> str:
@@ -215,7 +246,7 @@ def _duration_in(d: Duration, unit: str) -> Decimal:
     years, remainder = divmod(abs(d.amount) * 10**10, 12)
     if 2 * remainder >= 12:
         years += 1
-    return _bounded(Decimal(years if d.amount >= 0 else -years).scaleb(-10))
+    return _bounded(Decimal(years if d.amount >= 0 else -years).scaleb(-10, _EXACT))
 
 
 def _date_add(date: datetime.date, d: Duration, sign: int) -> datetime.date:
@@ -307,7 +338,7 @@ def _literal(text: str) -> tuple[str, object]:
     if -mantissa.as_tuple().exponent > 10:
         raise ValueError(f"{match.group('number')!r} has more than 10 decimal places")
     suffix = match.group("unit")
-    value = mantissa.scaleb(_SHIFT[suffix]) if suffix else mantissa
+    value = mantissa.scaleb(_SHIFT[suffix], _EXACT) if suffix else mantissa
     kind = "number" if suffix is None else "percent" if suffix in ("%", "bp") else "money"
     return kind, value.copy_negate() if sign < 0 else value
 
@@ -330,7 +361,7 @@ def _plain_decimal(text: str, shift: int) -> Decimal | None:
         return None
     if point and not (fraction.isascii() and fraction.isdigit()):
         return None
-    value = Decimal(text).scaleb(-shift) if shift else Decimal(text)
+    value = Decimal(text).scaleb(-shift, _EXACT) if shift else Decimal(text)
     return value if value < _INPUT_LIMIT else _checked_decimal(value)
 
 

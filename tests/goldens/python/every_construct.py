@@ -124,7 +124,7 @@ def _div(a: Decimal, b: Decimal) -> Decimal:
     quotient, remainder = divmod(abs(num), den)
     if 2 * remainder >= den:
         quotient += 1
-    return _bounded(Decimal(quotient if num >= 0 else -quotient).scaleb(-10))
+    return _bounded(Decimal(quotient if num >= 0 else -quotient).scaleb(-10, _EXACT))
 
 
 def _round_step(x: Decimal, step: Decimal) -> Decimal:
@@ -155,12 +155,15 @@ def _allocate(total: Decimal, exact: dict[str, Decimal]) -> dict[str, Decimal]:
     if not total:  # nothing to allocate: every part is exactly zero (none is negative)
         return dict.fromkeys(exact, _NO_FEN)
     truncated = {name: _TRUNCATE.quantize(x, _FEN) for name, x in exact.items()}
-    missing = int(_sub(total, sum(truncated.values(), Decimal(0))).scaleb(2))
+    given = Decimal(0)
+    for part in truncated.values():
+        given = _EXACT.add(given, part)
+    missing = int(_sub(total, given).scaleb(2, _EXACT))
     if missing == 0:  # the common case: the truncated parts already sum to the total
         return truncated
     names = list(truncated)
     parts = list(truncated.values())
-    remainders = [exact[n] - t for n, t in zip(names, parts, strict=True)]
+    remainders = [_EXACT.subtract(exact[n], t) for n, t in zip(names, parts, strict=True)]
     step = _FEN if missing > 0 else -_FEN
     if missing > 0:
         order = sorted(range(len(names)), key=lambda i: (-remainders[i], i))
@@ -170,6 +173,32 @@ def _allocate(total: Decimal, exact: dict[str, Decimal]) -> dict[str, Decimal]:
         index = order[k % len(order)]
         parts[index] = _add(parts[index], step)
     return dict(zip(names, parts, strict=True))
+
+
+def _split_fen(total: Decimal, weights: tuple[tuple[str, int], ...], scale: int) -> dict:
+    """`_allocate` for constant shares `numerator / scale` summing to 100%, in whole fen.
+
+    Exact, and equal to `_allocate(total, {party: _mul(total, weight)})`: `total` is whole
+    fen and `scale` at most 10^8, so each product has at most 10 places and `_mul` would
+    not round it; it is below `total`, so in range. The remainders are ordered as there.
+    """
+    fen = int(total.scaleb(2, _EXACT))
+    parts = []
+    remainders = []
+    missing = fen
+    for _, numerator in weights:
+        part, remainder = divmod(fen * numerator, scale)
+        parts.append(part)
+        remainders.append(remainder)
+        missing -= part
+    if missing:  # fewer fen than parts: one each to the largest remainders, ties first
+        # `reverse` keeps equal remainders in their order (the sort is stable).
+        for index in sorted(range(len(parts)), key=remainders.__getitem__, reverse=True)[:missing]:
+            parts[index] += 1
+    result = {}
+    for (party, _), part in zip(weights, parts, strict=True):
+        result[party] = Decimal(part).scaleb(-2, _EXACT)
+    return result
 
 
 def _family(a: Duration, b: Duration, what: str) -> str:
@@ -203,7 +232,7 @@ def _duration_in(d: Duration, unit: str) -> Decimal:
     years, remainder = divmod(abs(d.amount) * 10**10, 12)
     if 2 * remainder >= 12:
         years += 1
-    return _bounded(Decimal(years if d.amount >= 0 else -years).scaleb(-10))
+    return _bounded(Decimal(years if d.amount >= 0 else -years).scaleb(-10, _EXACT))
 
 
 def _date_add(date: datetime.date, d: Duration, sign: int) -> datetime.date:
@@ -279,7 +308,7 @@ def _literal(text: str) -> tuple[str, object]:
     if -mantissa.as_tuple().exponent > 10:
         raise ValueError(f"{match.group('number')!r} has more than 10 decimal places")
     suffix = match.group("unit")
-    value = mantissa.scaleb(_SHIFT[suffix]) if suffix else mantissa
+    value = mantissa.scaleb(_SHIFT[suffix], _EXACT) if suffix else mantissa
     kind = "number" if suffix is None else "percent" if suffix in ("%", "bp") else "money"
     return kind, value.copy_negate() if sign < 0 else value
 
@@ -302,7 +331,7 @@ def _plain_decimal(text: str, shift: int) -> Decimal | None:
         return None
     if point and not (fraction.isascii() and fraction.isdigit()):
         return None
-    value = Decimal(text).scaleb(-shift) if shift else Decimal(text)
+    value = Decimal(text).scaleb(-shift, _EXACT) if shift else Decimal(text)
     return value if value < _INPUT_LIMIT else _checked_decimal(value)
 
 
@@ -444,8 +473,6 @@ ZERO = Decimal(0)
 YUAN_10_000_000 = Decimal(10_000_000)
 NUMBER_1 = Decimal(1)
 NUMBER_2 = Decimal(2)
-PERCENT_10 = Decimal("0.1")
-PERCENT_90 = Decimal("0.9")
 NUMBER_10 = Decimal(10)
 NUMBER_4 = Decimal(4)
 NUMBER_2_POINT_5 = Decimal("2.5")
@@ -553,9 +580,7 @@ class Evaluation:
     def allocation_first_loss(self) -> dict[str, Decimal]:
         """shares first_loss (四(1))."""
         amount = _allocated(self.case.loss, "first_loss")
-        return _allocate(
-            amount, {"bank": _mul(amount, PERCENT_10), "insurer": _mul(amount, PERCENT_90)}
-        )
+        return _split_fen(amount, (("bank", 10), ("insurer", 90)), 100)
 
     def allocation_split_ratio(self) -> dict[str, Decimal]:
         """shares split_ratio (四(2))."""
@@ -627,7 +652,7 @@ class Evaluation:
             "cite": "二(1)",
             "message": "",
             "value": _money_text(value),
-            "bound": _money_text(bound),
+            "bound": "10000000.00",
         }
 
     def limit_small_cap(self) -> dict | None:
@@ -644,7 +669,7 @@ class Evaluation:
             "cite": "二(2)",
             "message": "",
             "value": _money_text(value),
-            "bound": _money_text(bound),
+            "bound": "3000000.00",
         }
 
     def limit_rate_cap(self) -> dict | None:
@@ -677,7 +702,7 @@ class Evaluation:
             "cite": "二(4)",
             "message": "",
             "value": _duration_text(value),
-            "bound": _duration_text(bound),
+            "bound": "3 years",
         }
 
     def limit_floor(self) -> dict | None:
@@ -692,7 +717,7 @@ class Evaluation:
             "cite": "二(5)",
             "message": "",
             "value": _money_text(value),
-            "bound": _money_text(bound),
+            "bound": "0.00",
         }
 
     def rule_online_rule(self) -> dict | None:
@@ -711,19 +736,21 @@ class Evaluation:
         return {"rule": "ratio_rule", "kind": "rule", "cite": "二(7)", "message": ""}
 
     def decision(self) -> dict:
-        failures = [
-            failure
-            for failure in (
-                self.limit_enterprise_cap(),
-                self.limit_small_cap(),
-                self.limit_rate_cap(),
-                self.limit_term_cap(),
-                self.limit_floor(),
-                self.rule_online_rule(),
-                self.rule_ratio_rule(),
+        # A check returns its failure or None: keep the failures, in the policy's order.
+        failures = list(
+            filter(
+                None,
+                (
+                    self.limit_enterprise_cap(),
+                    self.limit_small_cap(),
+                    self.limit_rate_cap(),
+                    self.limit_term_cap(),
+                    self.limit_floor(),
+                    self.rule_online_rule(),
+                    self.rule_ratio_rule(),
+                ),
             )
-            if failure is not None
-        ]
+        )
         let_subsidy = self.let_subsidy
         let_extra = self.let_extra()
         let_headroom = self.let_headroom()
@@ -757,14 +784,26 @@ class Evaluation:
             },
             "allocations": {
                 "first_loss": {
-                    party: _money_text(amount) for party, amount in allocation_first_loss.items()
+                    "bank": str(allocation_first_loss["bank"]),
+                    "insurer": str(allocation_first_loss["insurer"]),
                 },
                 "split_ratio": {
-                    party: _money_text(amount) for party, amount in allocation_split_ratio.items()
+                    "province": _money_text(allocation_split_ratio["province"]),
+                    "bank": _money_text(allocation_split_ratio["bank"]),
+                    "guarantor": _money_text(allocation_split_ratio["guarantor"]),
+                    "fund": _money_text(allocation_split_ratio["fund"]),
                 },
-                "claim": {party: _money_text(amount) for party, amount in allocation_claim.items()},
+                "claim": {
+                    "pool": _money_text(allocation_claim["pool"]),
+                    "fund": _money_text(allocation_claim["fund"]),
+                    "bank": _money_text(allocation_claim["bank"]),
+                    "unallocated": _money_text(allocation_claim["unallocated"]),
+                },
                 "thirds": {
-                    party: _money_text(amount) for party, amount in allocation_thirds.items()
+                    "a": _money_text(allocation_thirds["a"]),
+                    "b": _money_text(allocation_thirds["b"]),
+                    "c": _money_text(allocation_thirds["c"]),
+                    "leftover": _money_text(allocation_thirds["leftover"]),
                 },
             },
         }

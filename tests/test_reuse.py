@@ -1,0 +1,115 @@
+"""The let-reuse rewrite (emit/reuse.py) and the integer fen split it pairs with in the
+Python backend: both must leave every decision exactly as it was."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from policylang import api, ir
+from policylang.diagnostics import PolicyError
+from policylang.emit import python_runtime as runtime
+from policylang.emit.reuse import reuse_lets, shape
+from policylang.interpret import evaluate
+from tests.policies import all_policies
+from tests.strategies import cases, default_params
+
+POLICIES = all_policies()
+
+REPEATED = '''policy p "t" {
+  input { amount: money  months: duration  first: bool = false }
+  let base      = amount * years(months) * 1%
+  let same      = amount * years(months) * 1%
+  let capped    = if first then min(amount * years(months) * 1%, 10万) else 0元
+  let plain     = amount
+  let uses_leaf = amount + 1元
+  limit cap: amount * years(months) * 1% <= 50万
+}'''
+
+
+def refs(node: object) -> set[str]:
+    """The lets an IR node reads."""
+    match node:
+        case ir.LetRef(name=name):
+            return {name}
+        case tuple():
+            return set().union(*(refs(item) for item in node)) if node else set()
+        case _ if hasattr(node, "__dataclass_fields__") and not isinstance(node, ir.Type):
+            return set().union(*(refs(getattr(node, f)) for f in node.__dataclass_fields__))
+    return set()
+
+
+def test_a_repeated_let_expression_reads_the_let() -> None:
+    policy = reuse_lets(api.load_source(REPEATED))
+    lets = {let.name: let for let in policy.lets}
+    assert refs(lets["capped"].expr) == {"base"}
+    assert refs(policy.checks[0]) == {"base"}
+    # Equal lets keep their own expressions (neither reads the other: no cycle), and a
+    # leaf (`amount`) is never replaced by the let that is only that leaf.
+    assert refs(lets["base"].expr) == refs(lets["same"].expr) == set()
+    assert refs(lets["uses_leaf"].expr) == set()
+
+
+def test_shapes_ignore_spans_only() -> None:
+    policy = api.load_source(REPEATED)
+    base, same, capped = (let.expr for let in policy.lets[:3])
+    assert base.span != same.span and shape(base) == shape(same)
+    assert shape(base) != shape(capped)
+
+
+def test_a_policy_without_repeats_is_returned_as_it_is() -> None:
+    policy = api.load_source('policy p "t" { input { a: money } let b = a * 2 rule r: b > 0元 }')
+    assert reuse_lets(policy) == policy
+
+
+def decide(policy: ir.Policy, case: dict, params: dict) -> dict | str:
+    try:
+        return evaluate(policy, case, params)
+    except PolicyError as error:
+        return error.code
+
+
+@pytest.mark.parametrize("name", list(POLICIES))
+def test_the_rewritten_policy_decides_as_the_original(name: str) -> None:
+    policy = POLICIES[name]
+    params = default_params(policy)
+    if any(value is None for value in params.values()):
+        pytest.skip("a param without default cannot be bound for random cases")
+    rewritten = reuse_lets(policy)
+
+    @settings(max_examples=60, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(case=cases(policy))
+    def check(case):
+        assert decide(rewritten, case, params) == decide(policy, case, params)
+
+    check()
+
+
+FEN = st.integers(min_value=0, max_value=10**17 - 1).map(lambda f: Decimal(f).scaleb(-2))
+
+
+@st.composite
+def constant_shares(draw) -> tuple[tuple[tuple[str, int], ...], int]:
+    """Shares of at most 8 places summing to exactly 100%, as (party, numerator), scale."""
+    places = draw(st.integers(min_value=0, max_value=8))
+    scale = 10**places
+    count = draw(st.integers(min_value=1, max_value=6))
+    cuts = sorted(draw(st.lists(st.integers(min_value=0, max_value=scale),
+                                min_size=count - 1, max_size=count - 1)))
+    numerators = [b - a for a, b in zip([0, *cuts], [*cuts, scale], strict=True)]
+    return tuple((f"p{i}", n) for i, n in enumerate(numerators)), scale
+
+
+@settings(max_examples=3000, deadline=None, database=None)
+@given(total=FEN, shares=constant_shares())
+def test_split_fen_is_allocate_of_the_exact_products(total, shares) -> None:
+    weights, scale = shares
+    exact = {party: runtime._mul(total, Decimal(n) / scale) for party, n in weights}
+    split = runtime._split_fen(total, weights, scale)
+    assert split == runtime._allocate(total, exact)
+    assert [str(x) for x in split.values()] == [runtime._money_text(x) for x in split.values()]
+    assert sum(split.values()) == total
