@@ -14,7 +14,10 @@ an error on a comment line), a line
 
 anywhere in the file expects the diagnostic at line 12, column 5. The test asserts that
 the SET of (code, line, column) reported by parse + check equals the expected set
-exactly: nothing missing, nothing extra.
+exactly: nothing missing, nothing extra. A file that checks clean has its test blocks run
+on the interpreter, as `policylang test` does: a test that fails (E506) or cannot be run
+(E507) is reported at its `test` keyword, so the codes found only by running the tests
+have bad programs too.
 """
 
 from __future__ import annotations
@@ -37,11 +40,15 @@ _TRAILING = re.compile(r"#\s*error:\s*(?P<items>.*)$")
 _ITEM = re.compile(r"^(?P<code>E\d{3})\s*@(?P<col>\d+)$")
 _AT = re.compile(r"#\s*error-at\s+(?P<line>\d+):(?P<col>\d+):\s*(?P<codes>.*)$")
 
-# Codes that a check of one file (parse + check) can never report, and why.
-NOT_CHECK_TIME: dict[str, str] = {
+# Codes that a check of one file (parse + check) never reports but running its test
+# blocks does; the catalogue runs the tests of a file that checks clean.
+TEST_TIME: dict[str, str] = {
     "E506": "a test expectation failing is found by running the tests (`policylang test`)",
     "E507": "a test that cannot be evaluated (a param without a default and not given) is "
             "found by running the tests",
+}
+# Codes that neither a check of one file nor running its tests can report, and why.
+NOT_CHECK_TIME: dict[str, str] = {
     "E601": "case input: an unknown field in a case JSON / book",
     "E602": "case input: a required field missing from a case JSON / book",
     "E603": "case input: a value of the wrong type in a case JSON / book",
@@ -78,13 +85,22 @@ def expected_diagnostics(path: Path) -> set[tuple[str, int, int]]:
 
 
 def reported_diagnostics(source: str, file: str) -> set[tuple[str, int, int]] | None:
-    """(code, line, column) of every diagnostic of parse + check; None if it checks."""
+    """(code, line, column) of every diagnostic of parse + check; for a file that checks,
+    of running its tests (TEST_TIME); None if it checks and its tests pass."""
     try:
-        api.load_source(source, file)
+        policy = api.load_source(source, file)
     except PolicyError as error:
         return {(d.code, d.span.line, d.span.column) if d.span else (d.code, 0, 0)
                 for d in error.diagnostics}
-    return None
+    found: set[tuple[str, int, int]] = set()
+    for result in api.run_tests(policy):
+        at = (result.test.span.line, result.test.span.column)
+        if result.error is not None:
+            found |= {(d.code, *((d.span.line, d.span.column) if d.span else at))
+                      for d in result.error.diagnostics}
+        elif result.failures:
+            found.add(("E506", *at))
+    return found or None
 
 
 def _format(diagnostics: set[tuple[str, int, int]]) -> str:
@@ -110,11 +126,12 @@ def test_catalogue_is_large_enough() -> None:
     assert len(BAD_FILES) >= 55
 
 
-def test_every_check_time_code_is_in_the_catalogue() -> None:
+def test_every_check_time_and_test_time_code_is_in_the_catalogue() -> None:
     covered = set()
     for path in BAD_FILES:
         covered |= {code for code, _, _ in expected_diagnostics(path)}
-    assert set(NOT_CHECK_TIME) <= set(CODES), "an excluded code is not registered"
+    assert set(NOT_CHECK_TIME) | set(TEST_TIME) <= set(CODES), "a listed code is not registered"
+    assert not set(NOT_CHECK_TIME) & set(TEST_TIME)
     assert not covered & set(NOT_CHECK_TIME), "a code said not to occur at check time does"
     missing = set(CODES) - set(NOT_CHECK_TIME) - covered
     assert not missing, f"codes without a bad program: {sorted(missing)}"
@@ -216,3 +233,29 @@ def test_checks_without_source_text() -> None:
     with pytest.raises(PolicyError) as info:
         check(tree)
     assert info.value.code == "E202"
+
+
+def test_a_test_that_cannot_be_run_names_the_param_it_lacks() -> None:
+    """E507 (test-time): its message and place, on the interpreter and from the command
+    line; the catalogue file pins the code and position of both tests it hits."""
+    from typer.testing import CliRunner
+
+    from policylang.cli import app
+
+    path = BAD / "tests_param_without_default.pol"
+    policy = api.load(path)
+    results = {r.test.name: r for r in api.run_tests(policy)}
+    assert results["给出上限"].passed
+    message = "param `cap` has no default; give it in the test's `params { … }`"
+    for name in ("没有上限", "一本账没有上限"):
+        [diag] = results[name].error.diagnostics
+        assert (diag.code, diag.message) == ("E507", message)
+        assert diag.span == results[name].test.span
+    [(_, line, column), _] = sorted(expected_diagnostics(path), key=lambda d: d[1])
+    [first] = results["没有上限"].error.diagnostics
+    assert (first.span.line, first.span.column) == (line, column) == (14, 3)
+    output = CliRunner().invoke(app, ["test", str(path)])
+    assert output.exit_code == 1
+    assert f"{path}:14: test '没有上限'" in output.output
+    assert f"error[E507]: {message}" in output.output
+    assert "1 passed, 2 failed" in output.output

@@ -1,0 +1,133 @@
+"""`policylang fmt --check` on every `.pol` in the repository (issue 2): each file is in
+the canonical layout (`format_source(text) == text`) and formatting it is idempotent.
+
+Every `.pol` under the repository is found (policies/, tests/, docs/, editors/, …; not
+.git, generated output or build directories), so a new file is held to the same bar
+without being listed anywhere. The only files exempt are those that do not parse, on
+purpose: bad programs of the catalogue (tests/bad/, see test_checker.py) whose expected
+diagnostic is a syntax error. They are listed below by name, each with the code the
+parser reports and why; a test keeps the list exact (no file listed that parses, none
+that fails to parse left out). No file is exempt for its layout: the catalogues'
+expected positions are those of the formatted files.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from policylang.cli import app
+from policylang.diagnostics import PolicyError
+from policylang.formatter import format_source
+from policylang.parser import parse
+from tests.test_checker import expected_diagnostics
+
+ROOT = Path(__file__).resolve().parents[1]
+
+# Directories whose .pol files are not sources: generated output, builds, tool caches.
+SKIPPED_DIRS = {".git", "generated", "build", "dist", "node_modules", ".venv", "venv",
+                ".tox", ".hypothesis", ".pytest_cache", ".ruff_cache", "__pycache__"}
+
+# Files that cannot be formatted because they do not parse, on purpose: "CODE: why".
+# The code is the one the parser reports, and the file's inline expectation names it.
+UNPARSEABLE: dict[str, str] = {
+    "tests/bad/names_clause_twice.pol": "E406: a `says` clause given twice",
+    "tests/bad/syntax_bad_date.pol": "E105: a date that is not on the calendar",
+    "tests/bad/syntax_bad_escape.pol": "E105: an unknown escape in a text",
+    "tests/bad/syntax_chained_comparison.pol": "E102: a chained comparison",
+    "tests/bad/syntax_cite_without_quotes.pol": "E102: a citation without quotes",
+    "tests/bad/syntax_clause_twice.pol": "E406: a `cite` clause given twice",
+    "tests/bad/syntax_comment_only.pol": "E103: a file holding only a comment",
+    "tests/bad/syntax_eof_missing_brace.pol": "E103: the file ends before its `}`",
+    "tests/bad/syntax_eof_no_newline.pol": "E103: the file ends mid-expression, no newline",
+    "tests/bad/syntax_fractional_duration.pol": "E105: a fractional number of years",
+    "tests/bad/syntax_fullwidth_operator.pol": "E101: a full-width comparison sign",
+    "tests/bad/syntax_keyword_as_name.pol": "E102: a keyword read as a name",
+    "tests/bad/syntax_limit_equality.pol": "E102: a limit with ==",
+    "tests/bad/syntax_limit_missing_colon.pol": "E102: a limit without its ':'",
+    "tests/bad/syntax_missing_expression.pol": "E102: a let without an expression",
+    "tests/bad/syntax_missing_title.pol": "E102: a policy without its title",
+    "tests/bad/syntax_missing_type.pol": "E102: an input without its type",
+    "tests/bad/syntax_misspelt_keyword.pol": "E102: a misspelt keyword",
+    "tests/bad/syntax_nested_too_deeply.pol": "E107: an expression nested past the bound",
+    "tests/bad/syntax_no_policy_header.pol": "E102: a file without `policy NAME \"title\" {`",
+    "tests/bad/syntax_test_without_given.pol": "E102: a test without `given`",
+    "tests/bad/syntax_too_many_decimals.pol": "E105: a number with too many decimals",
+    "tests/bad/syntax_two_policies.pol": "E106: two policies in one file",
+    "tests/bad/syntax_unexpected_character.pol": "E101: a character outside the language",
+    "tests/bad/syntax_unterminated_text.pol": "E104: a text whose quote is not closed",
+}
+
+
+def _pol_files() -> list[Path]:
+    return sorted(p for p in ROOT.rglob("*.pol")
+                  if not any(part in SKIPPED_DIRS or part.endswith(".egg-info")
+                             for part in p.relative_to(ROOT).parts[:-1]))
+
+
+def _name(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
+FILES = _pol_files()
+FORMATTABLE = [p for p in FILES if _name(p) not in UNPARSEABLE]
+
+
+def _parse_error(path: Path) -> PolicyError | None:
+    try:
+        parse(path.read_text(encoding="utf-8"), _name(path))
+    except PolicyError as error:
+        return error
+    return None
+
+
+def test_every_directory_with_policies_is_searched() -> None:
+    found = {_name(p).split("/")[0] for p in FILES}
+    assert {"policies", "tests"} <= found
+    assert any(_name(p).startswith("tests/bad/") for p in FILES)
+    assert any(_name(p).startswith("tests/lint/") for p in FILES)
+    assert "tests/diff_pairs/base.pol" in {_name(p) for p in FILES}
+
+
+@pytest.mark.parametrize("path", FORMATTABLE, ids=_name)
+def test_file_is_formatted_and_formatting_is_idempotent(path: Path) -> None:
+    source = path.read_text(encoding="utf-8")
+    error = _parse_error(path)
+    assert error is None, (f"{_name(path)} does not parse ({error.code}); format it, or "
+                           "list it in UNPARSEABLE if that is its point")
+    formatted = format_source(source, _name(path))
+    assert format_source(formatted, _name(path)) == formatted, "fmt is not idempotent"
+    assert formatted == source, f"`policylang fmt --check {_name(path)}` fails"
+
+
+@pytest.mark.parametrize("name", sorted(UNPARSEABLE))
+def test_exemption_is_not_stale(name: str) -> None:
+    """Listed, so it must exist and fail to parse with the code its reason names, and, in
+    the bad-program catalogue, that is the diagnostic the file expects."""
+    path = ROOT / name
+    assert path in FILES, f"{name} is exempt but no longer there"
+    error = _parse_error(path)
+    assert error is not None, f"{name} parses now: format it and take it off the list"
+    code = UNPARSEABLE[name].split(":")[0]
+    assert {d.code for d in error.diagnostics} == {code}, UNPARSEABLE[name]
+    if name.startswith("tests/bad/"):
+        assert code in {c for c, _, _ in expected_diagnostics(path)}
+
+
+def test_every_catalogue_file_expecting_a_syntax_error_is_exempt() -> None:
+    """The list, derived the other way: a bad program that expects an E1xx (syntax)
+    diagnostic cannot be formatted, so it must be exempt — and nothing else in the
+    catalogue is (E406 is a clause given twice, which the parser finds)."""
+    syntax = {_name(p) for p in FILES if _name(p).startswith("tests/bad/")
+              and any(c.startswith("E1") for c, _, _ in expected_diagnostics(p))}
+    assert syntax <= set(UNPARSEABLE)
+    assert {n for n, why in UNPARSEABLE.items() if not why.startswith("E1")} == {
+        "tests/bad/names_clause_twice.pol", "tests/bad/syntax_clause_twice.pol"}
+
+
+def test_fmt_check_passes_on_the_repository() -> None:
+    """The command itself, on every formattable file at once."""
+    result = CliRunner().invoke(app, ["fmt", "--check", *map(str, FORMATTABLE)])
+    assert result.exit_code == 0, result.output
