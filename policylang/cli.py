@@ -548,6 +548,7 @@ def build(directory: Annotated[Path, typer.Argument()] = Path("policies"),
     from policylang.build import build_all
 
     def action() -> int:
+        _files([directory])  # an empty or missing directory is a usage error, not "0 policies"
         report = build_all(directory, output)
         for error in report.errors:
             _report(error)

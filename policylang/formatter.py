@@ -269,7 +269,8 @@ class _Printer:
         self._block_close(item.span)
 
     def _portfolio(self, item: n.PortfolioDecl) -> None:
-        self._block_open(item.span, f"portfolio order by {item.order_by} {{")
+        order = f" order by {item.order_by}" if item.order_by is not None else ""
+        self._block_open(item.span, f"portfolio{order} {{")
         for rule in item.rules:
             head = f"{rule.kind} {rule.name}"
             if rule.per:

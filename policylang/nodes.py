@@ -428,10 +428,10 @@ class BookRuleDecl:
 
 @dataclass(frozen=True, slots=True)
 class PortfolioDecl:
-    order_by: str
+    order_by: str | None  # None: the one date input the rules group by (the checker finds it)
     rules: tuple[BookRuleDecl, ...]
     span: Span
-    order_span: Span
+    order_span: Span  # the ordering field's name, or the `portfolio` keyword without one
 
 
 Decl = (

@@ -597,7 +597,12 @@ class _ToAst(Transformer):
 
     def portfolio_decl(self, meta, children):
         order, *rules = children
-        return n.PortfolioDecl(str(order), tuple(rules), self._span(meta), self._tspan(order))
+        span = self._span(meta)
+        if order is None:
+            keyword = n.Span(span.file, span.line, span.column, span.line,
+                             span.column + len("portfolio"))
+            return n.PortfolioDecl(None, tuple(rules), span, keyword)
+        return n.PortfolioDecl(str(order), tuple(rules), span, self._tspan(order))
 
     def per(self, meta, children):
         return tuple(children[0])

@@ -17,11 +17,6 @@ _AGGREGATES = ("sum", "count")
 
 def check_portfolio(decl: n.PortfolioDecl, scope: Scope, typer: Typer,
                     inputs: dict[str, ir.Field]) -> ir.Portfolio:
-    order = inputs.get(decl.order_by)
-    if order is None or order.type != ir.DATE:
-        found = f"a {order.type} input" if order is not None else "not an input"
-        scope.error("E214", f"a portfolio is ordered by a date input; `{decl.order_by}` is "
-                    f"{found}", decl.order_span)
     seen: dict[str, n.BookRuleDecl] = {}
     rules = []
     for rule in decl.rules:
@@ -30,7 +25,47 @@ def check_portfolio(decl: n.PortfolioDecl, scope: Scope, typer: Typer,
                         f"{seen[rule.name].span.line})", rule.name_span)
         seen.setdefault(rule.name, rule)
         rules.append(_rule(rule, scope, typer))
+    if decl.order_by is None:
+        return ir.Portfolio(_implied_order(rules, scope, inputs, decl.order_span),
+                            tuple(rules), decl.span)
+    order = inputs.get(decl.order_by)
+    if order is None or order.type != ir.DATE:
+        found = f"a {order.type} input" if order is not None else "not an input"
+        scope.error("E214", f"a portfolio is ordered by a date input; `{decl.order_by}` is "
+                    f"{found}", decl.order_span)
     return ir.Portfolio(decl.order_by, tuple(rules), decl.span)
+
+
+def _implied_order(rules: list[ir.BookRule], scope: Scope, inputs: dict[str, ir.Field],
+                   keyword: n.Span) -> str:
+    """`portfolio {` without `order by`: the book is taken in the order of the one date
+    input the rules group by (`per year(claim_date)`), or of the policy's only date input;
+    anything else would leave the order to chance, so it is an error."""
+    grouped = sorted({node.name for rule in rules for key in rule.per
+                      for node in _walk(key)
+                      if isinstance(node, ir.InputRef) and node.type == ir.DATE})
+    dates = sorted(name for name, field in inputs.items() if field.type == ir.DATE)
+    if len(grouped) == 1:
+        return grouped[0]
+    if not grouped and len(dates) == 1:
+        return dates[0]
+    found = (f"its rules group by {', '.join(f'`{d}`' for d in grouped)}" if grouped
+             else f"the policy has {len(dates)} date inputs" if dates
+             else "the policy has no date input")
+    scope.error("E214", "a portfolio without `order by` is taken in the order of the one "
+                f"date its rules group by, but {found}; write `portfolio order by DATE_INPUT {{`",
+                keyword)
+    return grouped[0] if grouped else dates[0] if dates else ""
+
+
+def _walk(node: object):
+    """`node` and every expression inside it."""
+    yield node
+    for name in getattr(node, "__dataclass_fields__", ()):
+        value = getattr(node, name)
+        for item in value if isinstance(value, tuple) else (value,):
+            if hasattr(item, "__dataclass_fields__") and not isinstance(item, ir.Type):
+                yield from _walk(item)
 
 
 def _rule(rule: n.BookRuleDecl, scope: Scope, typer: Typer) -> ir.BookRule:

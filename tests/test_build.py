@@ -69,3 +69,12 @@ def test_portfolio_rules_are_never_silently_left_out_of_compiled_sql() -> None:
     assert any("budget annual_compensation" in line for line in header)
     committed = (ROOT / "generated" / "sql" / "foshan_microloan_2022.sql").read_text("utf-8")
     assert "-- NOT IN THIS QUERY: monitor compensation_rate" in committed
+
+
+def test_build_of_a_directory_without_policies_is_a_usage_error(tmp_path: Path) -> None:
+    for missing, says in ((tmp_path, "no .pol files found"),
+                          (tmp_path / "nowhere", "no such file or directory")):
+        result = CliRunner().invoke(app, ["build", str(missing), "-o", str(tmp_path / "out")])
+        assert result.exit_code == 2, result.output
+        assert "error[E607]" in result.output and says in result.output
+        assert not (tmp_path / "out").exists()

@@ -11,6 +11,7 @@ import csv
 import datetime
 import json
 import os
+import re
 from decimal import Decimal
 from pathlib import Path
 
@@ -450,3 +451,53 @@ def test_sqlite_and_postgres_windows_agree_with_interpreter(policy, rows, dialec
     columns, report = score_cases_on(dialect, policy, cases, params)
     assert report == expected.report
     assert columns == expected.columns
+
+
+# ── `portfolio {` without `order by` (DESIGN.md §3's sketch) ──
+SKETCH_INPUTS = '''policy sketch "DESIGN.md §3" {
+  enum insurer_name { a b }
+  enum guarantee_kind { collateral credit }
+  input {
+    insurer: insurer_name  claim_date: date  compensated: money = 0元
+    insured_principal: money  compensation: money = 0元  loan_amount: money
+    counter_guarantee: guarantee_kind = credit
+  }
+%s}
+'''
+
+
+def test_the_design_sketch_checks_ordered_by_the_date_it_groups_by() -> None:
+    from tests.policies import DESIGN
+
+    sketch = re.findall(r"```pol\n(.*?)```", DESIGN.read_text(encoding="utf-8"), re.S)[1]
+    assert sketch.lstrip().startswith("portfolio {")
+    policy = api.load_source(SKETCH_INPUTS % sketch, "sketch.pol")
+    assert policy.portfolio.order_by == "claim_date"
+    assert [r.name for r in policy.portfolio.rules] == [
+        "compensation_rate", "annual_compensation", "collateral_share"]
+    formatted = format_source(SKETCH_INPUTS % sketch, "sketch.pol")
+    assert "  portfolio {\n" in formatted and "order by" not in formatted
+    reread = api.load_source(formatted, "sketch.pol").portfolio
+    assert reread.order_by == "claim_date" and len(reread.rules) == 3
+    assert format_source(formatted, "sketch.pol") == formatted
+
+
+@pytest.mark.parametrize(("inputs", "per", "found"), [
+    ("a: date  b: date  x: money", " per year(a), year(b)", "its rules group by `a`, `b`"),
+    ("a: date  b: date  x: money", "", "the policy has 2 date inputs"),
+    ("x: money", "", "the policy has no date input"),
+])
+def test_without_order_by_an_unclear_order_is_an_error(inputs, per, found) -> None:
+    source = (f'policy p "t" {{\n  input {{ {inputs} }}\n  portfolio {{\n'
+              f'    budget cap{per} = sum(x) <= 100元\n  }}\n}}\n')
+    with pytest.raises(PolicyError) as raised:
+        api.load_source(source, "p.pol")
+    (diagnostic,) = raised.value.diagnostics
+    assert (diagnostic.code, diagnostic.span.line, diagnostic.span.column) == ("E214", 3, 3)
+    assert found in diagnostic.message and "portfolio order by DATE_INPUT {" in diagnostic.message
+
+
+def test_the_only_date_input_orders_a_portfolio_that_groups_by_none() -> None:
+    source = ('policy p "t" {\n  input { day: date  x: money }\n  portfolio {\n'
+              '    budget cap = sum(x) <= 100元\n  }\n}\n')
+    assert api.load_source(source, "p.pol").portfolio.order_by == "day"
