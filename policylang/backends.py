@@ -83,8 +83,10 @@ def available() -> dict[str, Callable[[ir.Policy], Backend]]:
 def book_backend(name: str, policy: ir.Policy, case_backend: Backend):
     """A book test's backend: (cases, params) → (decisions, portfolio columns, report).
 
-    The interpreter and DuckDB evaluate the whole book themselves; any other backend
-    decides each case itself and takes the portfolio columns from the interpreter."""
+    The interpreter and DuckDB evaluate the whole book themselves; SQLite and PostgreSQL
+    decide each case with their per-case query and run the portfolio's window functions on
+    the book; any other backend decides each case itself and takes the portfolio columns
+    from the interpreter."""
     from policylang.portfolio import evaluate_book
 
     def interpreted(cases, params):
@@ -97,6 +99,15 @@ def book_backend(name: str, policy: ir.Policy, case_backend: Backend):
         from policylang.book import score_cases
 
         return lambda cases, params: score_cases(policy, cases, params)
+
+    if name in ("sqlite", "postgres"):
+        from policylang.book_portfolio import score_cases_on
+
+        def on_database(cases, params):
+            columns, report = score_cases_on(name, policy, cases, params)
+            return [case_backend(case, params) for case in cases], columns, report
+
+        return on_database
 
     def per_case(cases, params):
         _, columns, report = interpreted(cases, params)

@@ -29,7 +29,9 @@ from policylang.formatter import format_source
 from policylang.portfolio import evaluate_book, portfolio_columns
 from tests.pg_server import postgres_server  # noqa: F401  (a fixture)
 
-BOOKS = int(os.environ.get("POLICYLANG_BOOK_EXAMPLES", "200"))
+# Random books for the differential test: at least 200 of them compare every value (the
+# rest stop at a division by zero, compared by code and row).
+BOOKS = int(os.environ.get("POLICYLANG_BOOK_EXAMPLES", "240"))
 
 CLAIMS = """policy claims "赔付台账" {
   enum insurer_kind {
@@ -76,7 +78,10 @@ def books(draw) -> list[dict[str, str]]:
     rows = []
     for _ in range(size):
         day += datetime.timedelta(days=draw(st.sampled_from([0, 0, 1, 5, 20])))
-        principal = draw(st.sampled_from(["0元", "1元", "100万", "33.33元", "1234567.89元"]))
+        # A zero principal divides a group's running rate by zero (E610) from that row on:
+        # rare, so that most books compare every value and some compare the error.
+        principal = draw(st.sampled_from(["1元", "100万", "33.33元", "1234567.89元"] * 8
+                                         + ["0元"]))
         rows.append({"insurer": draw(st.sampled_from(["a", "b", "c"])),
                      "claim_date": day.isoformat(), "principal": principal,
                      "compensated": draw(st.sampled_from(["", "0元", "0.01元", "2万", "9万",
@@ -94,6 +99,9 @@ def _same(expected: object, actual: str) -> bool:
     if isinstance(expected, bool):
         return str(expected).lower() == actual
     return Decimal(str(expected)) == Decimal(actual)
+
+
+COMPARED_IN_FULL: list[int] = []  # sizes of the books whose every value was compared
 
 
 @settings(max_examples=BOOKS, deadline=None, derandomize=True,
@@ -116,12 +124,21 @@ def test_sql_windows_agree_with_interpreter(policy, rows, tmp_path_factory) -> N
             error.diagnostics[0].message.split(":")[1]  # the same "row N"
         return
     summary = score_book(policy, book, {"annual_cap": Decimal(300000)}, out)
+    COMPARED_IN_FULL.append(len(rows))
     assert summary.report == expected.report
     with out.open(encoding="utf-8") as file:
         output = list(csv.DictReader(file))
     for index, (line, columns) in enumerate(zip(output, expected.columns, strict=True)):
         for name, _ in portfolio_columns(policy):
             assert _same(columns[name], line[name]), (index, name, columns[name], line[name])
+
+
+def test_at_least_200_random_books_were_compared_in_full() -> None:
+    """Runs after the differential test (pytest keeps file order): the books that ended in
+    an evaluation error compared only its code and row, so count the others."""
+    if not COMPARED_IN_FULL:
+        pytest.skip("runs with test_sql_windows_agree_with_interpreter")
+    assert len(COMPARED_IN_FULL) >= min(200, BOOKS * 4 // 5)
 
 
 def test_monitor_budget_and_limit_by_hand(policy) -> None:
@@ -501,3 +518,31 @@ def test_the_only_date_input_orders_a_portfolio_that_groups_by_none() -> None:
     source = ('policy p "t" {\n  input { day: date  x: money }\n  portfolio {\n'
               '    budget cap = sum(x) <= 100元\n  }\n}\n')
     assert api.load_source(source, "p.pol").portfolio.order_by == "day"
+
+
+@pytest.mark.parametrize("dialect", ["sqlite", "postgres"])
+def test_seed_book_tests_run_their_windows_on_sqlite_and_postgres(dialect, request,
+                                                                  monkeypatch) -> None:
+    """`policylang test --backend sqlite|postgres`: a book test's portfolio columns come from
+    that database's window functions, not from the interpreter."""
+    from policylang import book_portfolio
+    from policylang.engine import sql_backend
+    from tests.policies import all_policies
+
+    if dialect == "postgres":
+        request.getfixturevalue("postgres_server")
+    ran = []
+    original = book_portfolio.score_cases_on
+
+    def recorded(name, policy, cases, params):
+        ran.append((name, policy.name))
+        return original(name, policy, cases, params)
+
+    monkeypatch.setattr(book_portfolio, "score_cases_on", recorded)
+    booked = [p for p in all_policies().values() if any(t.book for t in p.tests)]
+    assert len(booked) >= 4
+    for policy in booked:
+        results = api.run_tests(policy, {dialect: sql_backend(policy, dialect)})
+        assert results and all(r.passed for r in results), [r for r in results if not r.passed]
+    assert {name for _, name in ran} == {p.name for p in booked}
+    assert {d for d, _ in ran} == {dialect}
