@@ -342,6 +342,83 @@ def test_the_extension_client_is_valid_javascript():
     assert checked.returncode == 0, checked.stderr
 
 
+# ── two publications: the check's diagnostics at once, the test blocks' after ──
+
+
+def _publications(c: Client, version: int) -> list[list[dict]]:
+    """Every publication for `version` read so far (in order), taken off the queue."""
+    found = [m for m in c.notifications if m["method"] == "textDocument/publishDiagnostics"
+             and m["params"].get("version") == version]
+    for message in found:
+        c.notifications.remove(message)
+    return [m["params"]["diagnostics"] for m in found]
+
+
+def test_check_diagnostics_come_first_and_test_results_after():
+    failing = GOOD.replace("expect premium == 10万", "expect premium == 11万")
+    moved = failing.replace("  test ", "  # a comment above the test\n  test ")
+    c = Client()
+    try:
+        c.request("initialize", {"processId": None, "rootUri": None, "capabilities": {}})
+        c.notify("initialized", {})
+        c.notify("textDocument/didOpen", {"textDocument": {
+            "uri": URI, "languageId": "policylang", "version": 1, "text": GOOD}})
+        assert c.diagnostics(1) == []
+
+        def change(version: int, text: str) -> None:
+            time.sleep(0.1)  # after a pause: analysed at once, not debounced
+            c.notify("textDocument/didChange", {"textDocument": {"uri": URI, "version": version},
+                                                "contentChanges": [{"text": text}]})
+
+        # The test block now fails: first the parse and check diagnostics (none), then the
+        # same version again with the test's result.
+        change(2, failing)
+        assert c.diagnostics(2) == []
+        (result,) = c.diagnostics(2)
+        assert result["code"] == "E506" and "premium" in result["message"]
+        assert result["range"]["start"] == _position(failing, 'test "')
+
+        # An edit above it: the failure is shown at once where the test now is, and, the
+        # fresh result being the same, not published a second time.
+        change(3, moved)
+        (carried,) = c.diagnostics(3)
+        assert carried["message"] == result["message"]
+        assert carried["range"]["start"] == _position(moved, 'test "')
+
+        # A check error: the test blocks do not run on a policy that does not check, and
+        # their results are not shown (as before the two publications).
+        broken = moved.replace("rule rate_rule: lpr < 5%", "rule rate_rule: lpr < 5万")
+        change(4, broken)
+        assert [d["code"] for d in c.diagnostics(4)] == ["E202"]
+
+        # Fixed: the last result known comes back at once, and goes with the second
+        # publication, the test passing now.
+        change(5, GOOD)
+        assert [d["code"] for d in c.diagnostics(5)] == ["E506"]
+        assert c.diagnostics(5) == []
+        c.request("textDocument/hover", {"textDocument": {"uri": URI},
+                                         "position": _position(GOOD, "premium", 1, 1)})
+        assert _publications(c, 3) == [] and _publications(c, 4) == []
+        assert _publications(c, 5) == []
+    finally:
+        c.close()
+
+
+def test_a_save_without_changes_publishes_the_same_diagnostics():
+    c = Client()
+    try:
+        c.request("initialize", {"processId": None, "rootUri": None, "capabilities": {}})
+        c.notify("initialized", {})
+        c.notify("textDocument/didOpen", {"textDocument": {
+            "uri": URI, "languageId": "policylang", "version": 1, "text": BAD}})
+        opened = c.diagnostics(1)
+        time.sleep(0.1)
+        c.notify("textDocument/didSave", {"textDocument": {"uri": URI}})
+        assert c.diagnostics(1) == opened  # published again as it was
+    finally:
+        c.close()
+
+
 # ── in process: the index on every state a half-typed file passes through ──
 
 SEED_POLICY = Path(__file__).resolve().parent.parent / "policies" / "chongqing" / "zhubaodai.pol"
@@ -362,3 +439,72 @@ def test_half_typed_files_never_break_the_index(cut):
         assert found.definitions[under].range == definition.range
     for reference in found.references:
         assert reference.key in found.definitions or reference.key[0] == "name"
+
+
+# ── in process: the incremental parser gives what `parse` gives ──
+
+
+def _parsed(parser, text: str):
+    from policylang.diagnostics import PolicyError
+
+    try:
+        return parser(text, "edited.pol")
+    except PolicyError as error:
+        return [d.headline() for d in error.diagnostics]
+
+
+def _edits(text: str) -> list[str]:
+    """Edits a drafter makes: a value changed, lines added and removed, mistakes typed."""
+    lines = text.split("\n")
+    middle, late = len(lines) // 2, len(lines) * 4 // 5
+
+    def at(index: int, change) -> str:
+        return "\n".join(lines[:index] + change(lines[index]) + lines[index + 1:])
+
+    return [
+        at(middle, lambda line: [line.replace("0", "1", 1)]),  # a value
+        at(middle, lambda line: [line + "  # 注释"]),  # a comment
+        at(3, lambda line: [line, ""]),  # a line inserted near the top
+        at(3, lambda line: []),  # a line deleted near the top
+        at(late, lambda line: [line + " ="]),  # a syntax error near the end
+        at(middle, lambda line: [line.replace(":", "", 1)]),  # a missing ':'
+        at(late, lambda line: [line.replace("{", "", 1)]),  # an unclosed brace
+        at(late, lambda line: [line.replace("}", "", 1)]),  # a brace too few
+        at(middle, lambda line: [line, "  let half = 1.123456789012元"]),  # E105
+        at(middle, lambda line: [line, "  enum half {"]),  # a declaration half typed
+        at(len(lines) - 2, lambda line: [line, "}", "let after = 1"]),  # E106
+        at(middle, lambda line: [line.replace("e", "é", 1)]),  # a name misspelt
+        text,
+    ]
+
+
+@pytest.mark.parametrize("path", sorted(SEED_POLICY.parent.parent.glob("*/*.pol")),
+                         ids=lambda path: path.stem)
+def test_the_incremental_parser_parses_as_parse_does(path):
+    from policylang.lsp_index import IncrementalParser
+    from policylang.parser import parse
+
+    text = path.read_text(encoding="utf-8")
+    parser = IncrementalParser()
+    assert _parsed(parser, text) == _parsed(parse, text)
+    for edited in _edits(text):
+        for version in (edited, text):  # the edit, then back (each from the one before)
+            assert _parsed(parser, version) == _parsed(parse, version)
+
+
+def test_an_edit_parses_only_the_declaration_it_touched():
+    from policylang.lsp_index import IncrementalParser
+
+    text = SEED_POLICY.read_text(encoding="utf-8")
+    parser = IncrementalParser()
+    parser(text, "edited.pol")
+    assert (parser.whole_parses, parser.piece_parses) == (1, 0)
+    limit = next(line for line in text.split("\n") if line.lstrip().startswith("limit "))
+    parser(text.replace(limit, limit + " # edited"), "edited.pol")
+    moved = ("# a line above everything\n" + text).replace(limit, limit + " # edited")
+    parser(moved, "edited.pol")  # the head parsed again, the rest moved down a line
+    assert (parser.whole_parses, parser.piece_parses) == (1, 2)
+    # A syntax error inside a declaration: that piece alone parsed, the file's error given.
+    broken = moved.replace(limit + " # edited", limit.replace(":", "", 1))
+    assert _parsed(parser, broken)[0].split("error[")[1].startswith("E102")
+    assert (parser.whole_parses, parser.piece_parses) == (1, 3)
