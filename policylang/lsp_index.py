@@ -471,7 +471,7 @@ class _Indexer:
                 self.refer(("name", rule), to_range(span))
             case n.ExpectMonitor(monitor=monitor, monitor_span=span):
                 self.refer(("name", monitor), to_range(span))
-            case n.PortfolioDecl(order_by=order_by, order_span=span):
+            case n.PortfolioDecl(order_by=str() as order_by, order_span=span):
                 self.refer(("name", order_by), to_range(span))
 
 

@@ -15,6 +15,7 @@ case that cannot be evaluated raises `EvaluationError` (code E610 or E611).
 
 import datetime
 import enum
+import operator
 import re
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Annotated
@@ -120,22 +121,23 @@ def _duration_in(d: Duration, unit: str) -> Decimal:
     return _bounded(Decimal(years if d.amount >= 0 else -years).scaleb(-10, _EXACT))
 
 
+_COMPARISONS = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
 def _compare(op: str, a: object, b: object) -> bool:
     """Comparison; durations of days and of months cannot be compared."""
-    if isinstance(a, Duration) and isinstance(b, Duration):
-        _family(a, b, "compare")
+    if type(a) is Duration and type(b) is Duration:
+        if a.unit != b.unit and a.amount and b.amount:
+            _family(a, b, "compare")  # raises: days are not convertible to months
         a, b = a.amount, b.amount
-    if op == "==":
-        return a == b
-    if op == "!=":
-        return a != b
-    if op == "<":
-        return a < b
-    if op == "<=":
-        return a <= b
-    if op == ">":
-        return a > b
-    return a >= b
+    return _COMPARISONS[op](a, b)
 
 
 def _decimal_text(x: Decimal) -> str:

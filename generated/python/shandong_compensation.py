@@ -153,11 +153,13 @@ def _allocate(total: Decimal, exact: dict[str, Decimal]) -> dict[str, Decimal]:
     """Parts rounded to the fen, summing to `total` (largest remainder, ties first)."""
     if not total:  # nothing to allocate: every part is exactly zero (none is negative)
         return dict.fromkeys(exact, _NO_FEN)
-    truncated = {name: _TRUNCATE.quantize(x, _FEN) for name, x in exact.items()}
+    truncated = {}
     given = Decimal(0)
-    for part in truncated.values():
+    for name, x in exact.items():
+        truncated[name] = part = _TRUNCATE.quantize(x, _FEN)
         given = _EXACT.add(given, part)
-    missing = int(_sub(total, given).scaleb(2, _EXACT))
+    # Both below 10^18, so the difference needs no range check.
+    missing = int(_EXACT.subtract(total, given).scaleb(2, _EXACT))
     if missing == 0:  # the common case: the truncated parts already sum to the total
         return truncated
     names = list(truncated)

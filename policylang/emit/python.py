@@ -39,7 +39,7 @@ from policylang.values import format_decimal, report
 _TEMPLATE_NAMES = frozenset({
     "Annotated", "Case", "Context", "Decimal", "Evaluation", "InvalidOperation", "Params",
     "ROUND_DOWN", "ROUND_HALF_UP", "calendar", "datetime", "enum", "evaluate", "pydantic",
-    "re"})
+    "operator", "re"})
 _REPORT = {ir.Kind.MONEY: "_money_text({})", ir.Kind.PERCENT: "_decimal_text({})",
            ir.Kind.NUMBER: "_decimal_text({})", ir.Kind.DURATION: "_duration_text({})",
            ir.Kind.DATE: "{}.isoformat()", ir.Kind.BOOL: "{}", ir.Kind.ENUM: "{}.value"}

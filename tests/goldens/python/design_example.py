@@ -15,6 +15,7 @@ case that cannot be evaluated raises `EvaluationError` (code E610 or E611).
 """
 
 import datetime
+import operator
 import re
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Annotated
@@ -113,11 +114,13 @@ def _allocate(total: Decimal, exact: dict[str, Decimal]) -> dict[str, Decimal]:
     """Parts rounded to the fen, summing to `total` (largest remainder, ties first)."""
     if not total:  # nothing to allocate: every part is exactly zero (none is negative)
         return dict.fromkeys(exact, _NO_FEN)
-    truncated = {name: _TRUNCATE.quantize(x, _FEN) for name, x in exact.items()}
+    truncated = {}
     given = Decimal(0)
-    for part in truncated.values():
+    for name, x in exact.items():
+        truncated[name] = part = _TRUNCATE.quantize(x, _FEN)
         given = _EXACT.add(given, part)
-    missing = int(_sub(total, given).scaleb(2, _EXACT))
+    # Both below 10^18, so the difference needs no range check.
+    missing = int(_EXACT.subtract(total, given).scaleb(2, _EXACT))
     if missing == 0:  # the common case: the truncated parts already sum to the total
         return truncated
     names = list(truncated)
@@ -146,22 +149,23 @@ def _family(a: Duration, b: Duration, what: str) -> str:
     )
 
 
+_COMPARISONS = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
 def _compare(op: str, a: object, b: object) -> bool:
     """Comparison; durations of days and of months cannot be compared."""
-    if isinstance(a, Duration) and isinstance(b, Duration):
-        _family(a, b, "compare")
+    if type(a) is Duration and type(b) is Duration:
+        if a.unit != b.unit and a.amount and b.amount:
+            _family(a, b, "compare")  # raises: days are not convertible to months
         a, b = a.amount, b.amount
-    if op == "==":
-        return a == b
-    if op == "!=":
-        return a != b
-    if op == "<":
-        return a < b
-    if op == "<=":
-        return a <= b
-    if op == ">":
-        return a > b
-    return a >= b
+    return _COMPARISONS[op](a, b)
 
 
 def _decimal_text(x: Decimal) -> str:
