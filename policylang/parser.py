@@ -214,24 +214,13 @@ _EXAMPLES: dict[str, list[str]] = {
 }
 
 
-# match_examples compares parser states, and the state at a mistake in the first
-# declaration differs from the one after earlier declarations: try every example both ways.
-_HEAD = 'policy p "t" { '
-_EXAMPLE_VARIANTS = {
-    words: [variant for example in examples
-            for variant in ([example, _HEAD + "input { a: money } " + example[len(_HEAD):]]
-                            if example.startswith(_HEAD) else [example])]
-    for words, examples in _EXAMPLES.items()
-}
-
-
 @cache
 def _example_errors() -> tuple[tuple[str, UnexpectedInput], ...]:
     """Each known-mistake example's parse error, computed once: lark's match_examples
     re-parses every example on every error, which made a file's syntax errors cost as
     much as parsing ~80 small policies."""
     errors = []
-    for words, examples in _EXAMPLE_VARIANTS.items():
+    for words, examples in _EXAMPLES.items():
         for example in examples:
             try:
                 _lark().parse(example, start="start")
@@ -240,12 +229,19 @@ def _example_errors() -> tuple[tuple[str, UnexpectedInput], ...]:
     return tuple(errors)
 
 
+def _top_state(error: UnexpectedInput) -> object:
+    """The LALR state the parser was in. lark's own comparison of parser states also
+    compares the depth of the stack, so one mistake read differently after one declaration
+    or after two; the state alone decides which tokens could have come."""
+    return getattr(error.state, "position", error.state)
+
+
 def _known_mistake(error: UnexpectedInput) -> str | None:
     """The sentence of the example whose error is in the same parser state (and, for an
     unexpected token, accepts the same tokens): lark's match_examples, over cached errors."""
     candidate = None
     for words, example in _example_errors():
-        if example.state != error.state:
+        if _top_state(example) != _top_state(error):
             continue
         if (isinstance(error, UnexpectedToken) and isinstance(example, UnexpectedToken)
                 and example.accepts != error.accepts):
