@@ -362,23 +362,25 @@ def _base_case(policy: ir.Policy) -> dict[str, ir.Value]:
         else simple[f.type.kind]) for f in policy.inputs}
 
 
-@pytest.mark.parametrize("name", list(POLICIES))
-def test_every_limit_edge_agrees_with_interpreter(name: str) -> None:
+def limit_edges(name: str):
+    """The policy, its default params, the module's runner and each limit's edge case as
+    (what it varies, the case): a base case with one input at a limit's boundary."""
     policy = POLICIES[name]
     params = default_params(policy)
     if any(value is None for value in params.values()):
         pytest.skip("a param without default cannot be bound for generated cases")
-    run = backends.python(policy)
-    edges = boundaries(policy)
     base = _base_case(policy)
-    compared = 0
-    for field, values in edges.items():
-        for value in values:
-            case = base | {field: value}
-            want, got = interpret(policy, case, params), run_python(run, case, params)
-            assert same(want, got), f"{field}={value}:\ninterp {want}\npython {got}"
-            compared += 1
-    assert compared == sum(len(v) for v in edges.values())
+    edges = [(f"{field}={value}", base | {field: value})
+             for field, values in boundaries(policy).items() for value in values]
+    return policy, params, backends.python(policy), edges
+
+
+@pytest.mark.parametrize("name", list(POLICIES))
+def test_every_limit_edge_agrees_with_interpreter(name: str) -> None:
+    policy, params, run, edges = limit_edges(name)
+    for varied, case in edges:
+        want, got = interpret(policy, case, params), run_python(run, case, params)
+        assert same(want, got), f"{varied}:\ninterp {want}\npython {got}"
 
 
 # What an application embedding a policy might have set for its own purposes.
@@ -389,21 +391,14 @@ CALLERS_CONTEXT = Context(prec=3, rounding=ROUND_HALF_EVEN)
 def test_a_callers_decimal_context_changes_no_decision(name: str) -> None:
     """Both the interpreter and the module compute in their own exact context: every limit's
     edge decides the same under a caller's 3-digit, half-even context."""
-    policy = POLICIES[name]
-    params = default_params(policy)
-    if any(value is None for value in params.values()):
-        pytest.skip("a param without default cannot be bound for generated cases")
-    run = backends.python(policy)
-    base = _base_case(policy)
-    for field, values in boundaries(policy).items():
-        for value in values:
-            case = base | {field: value}
-            want = interpret(policy, case, params)
-            with localcontext(CALLERS_CONTEXT):
-                interpreted, generated = interpret(policy, case, params), run_python(run, case,
-                                                                                    params)
-            assert same(want, interpreted), f"interpreter, {field}={value}: {interpreted}"
-            assert same(want, generated), f"module, {field}={value}: {generated}"
+    policy, params, run, edges = limit_edges(name)
+    for varied, case in edges:
+        want = interpret(policy, case, params)
+        with localcontext(CALLERS_CONTEXT):
+            interpreted = interpret(policy, case, params)
+            generated = run_python(run, case, params)
+        assert same(want, interpreted), f"interpreter, {varied}: {interpreted}"
+        assert same(want, generated), f"module, {varied}: {generated}"
 
 
 @pytest.mark.parametrize("name", list(POLICIES))
