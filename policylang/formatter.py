@@ -295,16 +295,16 @@ class _Printer:
     def _test(self, item: n.TestDecl) -> None:
         self._block_open(item.span, f"test {quote(item.name.value)} {{")
         inner = INDENT * 2
-        blocks = [("given", item.given)] if item.book is None else []
-        if item.book is not None:
-            self.out.append(f"{inner}book {{")
-            blocks_inner = [("given", case) for case in item.book]
-            for keyword, bindings in blocks_inner:
-                self._bindings(item, keyword, bindings, inner + INDENT)
-            self.out.append(f"{inner}}}")
-        for keyword, bindings in [*blocks, ("params", item.params)]:
-            if bindings is not None:
-                self._bindings(item, keyword, bindings, inner)
+        spans = iter(item.given_spans)
+        if item.book is None:
+            self._bindings(item, "given", item.given, inner, next(spans, None))
+        else:
+            self._open(item.book_span, "book {", inner)
+            for case in item.book:
+                self._bindings(item, "given", case, inner + INDENT, next(spans, None))
+            self._close(item.book_span, "}", inner)
+        if item.params is not None:
+            self._bindings(item, "params", item.params, inner, item.params_span)
         for expectation in item.expectations:
             case = f"case {expectation.case} " if expectation.case is not None else ""
             match expectation:
@@ -321,16 +321,34 @@ class _Printer:
             self._line(expectation.span, f"expect {case}{body}", inner)
         self._block_close(item.span)
 
-    def _bindings(self, item: n.TestDecl, keyword: str, bindings, indent: str) -> None:
-        if not bindings:
-            self._line(item.span, f"{keyword} {{}}", indent)
+    def _bindings(self, item: n.TestDecl, keyword: str, bindings, indent: str,
+                  span: n.Span | None) -> None:
+        if not bindings:  # `params {}`: a comment at its opening line stays at its end
+            at = span or item.span
+            self._leading(at.line, indent)
+            self._emit(f"{keyword} {{}}", indent, at.line)
             return
-        self.out.append(f"{indent}{keyword} {{")
+        self._open(span, f"{keyword} {{", indent)
         width = max(len(b.name) for b in bindings) + 2
         for b, next_b in _with_next(bindings):
             text = f"{b.name}:".ljust(width) + format_expr(b.value)
             self._line(b.span, text + _separator(next_b and next_b.name), indent + INDENT)
-        self.out.append(f"{indent}}}")
+        self._close(span, "}", indent)
+
+    def _open(self, span: n.Span | None, text: str, indent: str) -> None:
+        """A block's first line, keeping the comments before it and at its end (a block
+        built without a source position has none)."""
+        if span is None:
+            self.out.append(f"{indent}{text}")
+        else:
+            self._block_open(span, text, indent)
+
+    def _close(self, span: n.Span | None, text: str, indent: str) -> None:
+        if span is None:
+            self.out.append(f"{indent}{text}")
+        else:
+            self._leading(span.end_line, indent + INDENT)
+            self._emit(text, indent, span.end_line)
 
 
 def _with_next(items):

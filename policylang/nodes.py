@@ -409,6 +409,11 @@ class TestDecl:
     expectations: tuple[Expectation, ...]
     span: Span
     book: tuple[tuple[Binding, ...], ...] | None = None  # a book test's cases, in order
+    # Where `given {…}` (each book case's, in order), `params {…}` and `book {…}` stand:
+    # the formatter keeps comments on their lines.
+    given_spans: tuple[Span, ...] = ()
+    params_span: Span | None = None
+    book_span: Span | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime
 import threading
+from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from functools import cache
 from importlib import resources
@@ -315,6 +316,20 @@ def _token_span(token: Token, file: str) -> n.Span:
 # ── parse tree → AST ───────────────────────────────────────────────────────
 
 
+@dataclass(frozen=True, slots=True)
+class _Block:
+    """A test's `given {…}` or `params {…}` while the tree is built (never leaves here)."""
+
+    bindings: tuple[n.Binding, ...]
+    span: n.Span
+
+
+@dataclass(frozen=True, slots=True)
+class _BookBlock:
+    cases: tuple[_Block, ...]
+    span: n.Span
+
+
 class _LiteralError(Exception):
     def __init__(self, code: str, message: str, span: n.Span):
         self.code, self.message, self.span = code, message, span
@@ -495,18 +510,25 @@ class _ToAst(Transformer):
 
     def test_decl(self, meta, children):
         name, cases, params, *expectations = children
-        given, book = ((), tuple(cases)) if isinstance(cases, list) else (cases, None)
-        return n.TestDecl(self._text(name), given, params, tuple(expectations),
-                          self._span(meta), book)
+        if isinstance(cases, _BookBlock):
+            given, book, given_spans = (), tuple(b.bindings for b in cases.cases), tuple(
+                b.span for b in cases.cases)
+        else:
+            given, book, given_spans = cases.bindings, None, (cases.span,)
+        return n.TestDecl(self._text(name), given,
+                          params.bindings if params is not None else None,
+                          tuple(expectations), self._span(meta), book, given_spans,
+                          params.span if params is not None else None,
+                          cases.span if isinstance(cases, _BookBlock) else None)
 
     def given(self, meta, children):
-        return tuple(children)
+        return _Block(tuple(children), self._span(meta))
 
     def book_cases(self, meta, children):
-        return list(children)
+        return _BookBlock(tuple(children), self._span(meta))
 
     def params_block(self, meta, children):
-        return tuple(children)
+        return _Block(tuple(children), self._span(meta))
 
     def binding(self, meta, children):
         name, value = children

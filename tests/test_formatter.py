@@ -131,3 +131,42 @@ def test_fmt_check_passes_on_the_repository() -> None:
     """The command itself, on every formattable file at once."""
     result = CliRunner().invoke(app, ["fmt", "--check", *map(str, FORMATTABLE)])
     assert result.exit_code == 0, result.output
+
+
+TEST_BLOCK_COMMENTS = '''policy c "t" {
+  input {
+    a: money
+    d: date = 2022-01-01
+  }
+  rule r: a > 0元
+  portfolio order by d {
+    budget b = sum(a) <= 100元
+  }
+  test "t" {
+    given {  # the case
+      a: 1元
+    }  # end of case
+    params {}  # none
+    expect eligible
+  }
+  test "b" {
+    book {  # two cases
+      given {  # first
+        a: 1元
+      }
+      given {  # second
+        a: 2元
+        # last binding
+      }
+    }  # end of book
+    expect case 1 eligible
+  }
+}
+'''
+
+
+def test_comments_at_the_end_of_a_tests_block_lines_stay_there() -> None:
+    assert format_source(TEST_BLOCK_COMMENTS, "c.pol") == TEST_BLOCK_COMMENTS
+    # An empty `params {` block written over two lines closes on its opening line.
+    spread = TEST_BLOCK_COMMENTS.replace("    params {}  # none\n", "    params {  # none\n    }\n")
+    assert format_source(spread, "c.pol") == TEST_BLOCK_COMMENTS
