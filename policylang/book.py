@@ -10,13 +10,20 @@ reference parser accepts and whose values are identical; every other distinct ce
 goes through `cases.convert`, the very function that reads case JSON, so an accepted book
 cell always means what the same text means in a case, and a rejected one gets the same
 message, with its row and column. Rows are numbered from 1 after a CSV's header.
+
+While it works, `score_book` tells a `Progress` its stages (reading, converting, scoring,
+the portfolio rules, charts, writing) and, when asked to, each long statement's completion
+as DuckDB measures it (`query_progress()`, polled from a thread while the statement runs).
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import os
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -61,41 +68,156 @@ class BookSummary:
     charts: tuple[Path, ...] = ()
 
 
+class Progress:
+    """What `score_book` tells about its work as it goes; this base tells nobody (any
+    object with these methods and `interval` will do).
+
+    `stage(description, measured)` starts a stage, which completes the one before;
+    `measured` says that `update` will report how far its statement has got.
+    `update(percent)` comes from a polling thread every `interval` seconds while a measured
+    statement runs (DuckDB's own estimate, 0–100); `tick()` comes on every poll, measured
+    or not (a display can choose to appear only on long runs). `finish()` ends the last
+    stage of a book scored in full (not called when scoring fails). With `interval` None
+    no thread polls and DuckDB does not track progress at all."""
+
+    interval: float | None = None
+
+    def stage(self, description: str, measured: bool = False) -> None:
+        pass
+
+    def update(self, percent: float) -> None:
+        pass
+
+    def tick(self) -> None:
+        pass
+
+    def finish(self) -> None:
+        pass
+
+
+class Messages(Progress):
+    """Each stage as one message to a callback (the older interface: `progress=print`)."""
+
+    def __init__(self, tell: Callable[[str], None]):
+        self.tell = tell
+
+    def stage(self, description: str, measured: bool = False) -> None:
+        self.tell(description)
+
+
+class _Poller:
+    """Polls the connection's query progress for `progress` from a daemon thread."""
+
+    def __init__(self, connection, progress: Progress):
+        self.connection = connection
+        self.progress = progress
+        self.measuring = False
+        self.lock = threading.Lock()
+        self.stopped = threading.Event()
+        self.thread: threading.Thread | None = None
+
+    def __enter__(self) -> _Poller:
+        interval = self.progress.interval
+        if interval is not None:
+            self.connection.execute("SET enable_progress_bar = true; "
+                                    "SET enable_progress_bar_print = false")
+            self.thread = threading.Thread(target=self._poll, args=(interval,), daemon=True,
+                                           name="policylang-progress")
+            self.thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.stopped.set()
+        if self.thread is not None:
+            self.thread.join()
+
+    def _poll(self, interval: float) -> None:
+        try:
+            while not self.stopped.wait(interval):
+                with self.lock:
+                    self.progress.tick()
+                    if self.measuring:
+                        percent = self.connection.query_progress()
+                        if percent >= 0:
+                            self.progress.update(min(percent, 100.0))
+        except Exception:  # noqa: BLE001  a display that fails must not fail the scoring
+            return
+
+    @contextlib.contextmanager
+    def measure(self) -> Iterator[None]:
+        """Report the completion of the statements run inside (one at a time)."""
+        with self.lock:
+            self.measuring = True
+        try:
+            yield
+        finally:
+            # Under the lock: no late percentage of this statement lands on the next stage.
+            with self.lock:
+                self.measuring = False
+
+
+def _stop_if_interrupted(error: Exception) -> None:
+    """Ctrl-C during a statement: DuckDB's client raises its own error, not
+    KeyboardInterrupt; it is no bad book and no failing row, so the run just stops."""
+    import duckdb
+
+    if isinstance(error, duckdb.InterruptException) or (
+            isinstance(error, RuntimeError) and str(error) == "Query interrupted"):
+        raise KeyboardInterrupt from None
+
+
 def sql_string(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
 def score_book(policy: ir.Policy, book: Path, params: dict[str, ir.Value],
                out: Path | None = None,
-               progress: Callable[[str], None] = lambda _: None,
+               progress: Progress | Callable[[str], None] | None = None,
                charts: Path | None = None) -> BookSummary:
-    """Score every row of `book`; write `out` (CSV or Parquet) only if all of it succeeds."""
+    """Score every row of `book`; write `out` (CSV or Parquet) only if all of it succeeds.
+    `progress` is told the stages (a callable gets each stage as a message)."""
     started = time.perf_counter()
+    tracker = (Progress() if progress is None else progress if hasattr(progress, "stage")
+               else Messages(progress))
     out_format = _format(out, "output") if out is not None else None
     connection = connect()
-    columns = _read(connection, book)
+    with _Poller(connection, tracker) as poller:
+        summary = _score(connection, poller, tracker, policy, book, params, out, out_format,
+                         charts)
+    tracker.finish()
+    return dataclasses.replace(summary, seconds=time.perf_counter() - started)
+
+
+def _score(connection, poller: _Poller, tracker: Progress, policy: ir.Policy, book: Path,
+           params: dict[str, ir.Value], out: Path | None, out_format: str | None,
+           charts: Path | None) -> BookSummary:
+    tracker.stage(f"reading {book}", measured=True)
+    columns = _read(connection, book, poller)
     rows = connection.execute("SELECT count(*) FROM __pl_book").fetchone()[0]
-    progress(f"read {rows:,} rows from {book}")
     outputs = output_columns(policy) + portfolio_columns(policy)
     clashes = sorted(set(columns) & {name for name, _ in outputs})
     if clashes:
         raise PolicyError.single("E608", f"{book}: column `{clashes[0]}` has the name of an "
                                  "output column of the policy; rename it in the book")
-    _create_cases(connection, policy, book, columns)
+    _create_cases(connection, policy, book, columns, tracker, poller, rows)
     if policy.portfolio is not None:
         book_portfolio.check_order(connection, policy, str(book))
-    progress(f"converted {len(policy.inputs)} input columns; scoring")
+    tracker.stage(f"scoring {rows:,} rows", measured=True)
     # The result keeps the row number (the output joins the book back by it) and the
     # portfolio's ordering input (its charts read it), not the other inputs.
     carry = (ROW,) + ((policy.portfolio.order_by,) if policy.portfolio is not None else ())
     query = book_query(book_portfolio.with_hidden_lets(policy), params, carry)
     try:
-        connection.execute(f"CREATE TEMP TABLE __pl_result AS {query}")
+        with poller.measure():
+            connection.execute(f"CREATE TEMP TABLE __pl_result AS {query}")
     except Exception as error:
+        _stop_if_interrupted(error)
+        tracker.stage("finding the first row that fails")
         raise _first_failing_row(connection, query, book, rows, error) from None
     report: dict = {}
     if policy.portfolio is not None:
-        progress("evaluating the portfolio rules")
+        # Several statements of unknown number: a stage without a percentage.
+        tracker.stage("evaluating the portfolio rules")
         connection.execute("ALTER TABLE cases RENAME TO __pl_book_cases")
         report = book_portfolio.evaluate(
             connection, policy, params,
@@ -104,14 +226,13 @@ def score_book(policy: ir.Policy, book: Path, params: dict[str, ir.Value],
     if charts is not None and policy.portfolio is not None:
         from policylang.charts import write_charts
 
-        progress(f"drawing charts in {charts}")
+        tracker.stage(f"drawing charts in {charts}")
         drawn = write_charts(policy, book_portfolio.series(connection, policy), params, charts)
     summary = _summarise(connection, policy, rows)
     if out is not None and out_format is not None:
-        progress(f"writing {out}")
-        _write(connection, policy, columns, out, out_format)
-    return BookSummary(rows, summary[0], summary[1], summary[2], out,
-                       time.perf_counter() - started,
+        tracker.stage(f"writing {out}", measured=True)
+        _write(connection, policy, columns, out, out_format, poller)
+    return BookSummary(rows, summary[0], summary[1], summary[2], out, 0.0,
                        tuple(c for c in columns if c not in {f.name for f in policy.inputs}),
                        report, tuple(drawn))
 
@@ -123,7 +244,7 @@ def _format(path: Path, what: str) -> str:
     return kind
 
 
-def _read(connection, book: Path) -> list[str]:
+def _read(connection, book: Path, poller: _Poller) -> list[str]:
     kind = _format(book, "book")
     if not book.is_file():
         raise PolicyError.single("E607", f"{book}: no such file")
@@ -132,8 +253,10 @@ def _read(connection, book: Path) -> list[str]:
               else f"read_parquet({sql_string(str(book))})")
     try:
         # A table keeps the file's row order in its rowid, which numbers rows in messages.
-        connection.execute(f"CREATE TEMP TABLE __pl_book AS SELECT * FROM {reader}")
+        with poller.measure():
+            connection.execute(f"CREATE TEMP TABLE __pl_book AS SELECT * FROM {reader}")
     except Exception as error:
+        _stop_if_interrupted(error)
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise PolicyError.single("E607", f"{book}: cannot read the {kind} file: {first}") from None
     return [row[0] for row in connection.execute("DESCRIBE __pl_book").fetchall()]
@@ -143,8 +266,10 @@ def _column_types(connection) -> dict[str, str]:
     return {row[0]: row[1] for row in connection.execute("DESCRIBE __pl_book").fetchall()}
 
 
-def _create_cases(connection, policy: ir.Policy, book: Path, columns: list[str]) -> None:
+def _create_cases(connection, policy: ir.Policy, book: Path, columns: list[str],
+                  tracker: Progress, poller: _Poller, rows: int) -> None:
     """The typed `cases` table the policy's query reads, one row per book row."""
+    tracker.stage(f"checking the cells of {len(policy.inputs)} input columns", measured=True)
     sql_types = _column_types(connection)
     selects = [f"__pl_book.rowid AS {ROW}"]
     joins: list[str] = []
@@ -169,8 +294,11 @@ def _create_cases(connection, policy: ir.Policy, book: Path, columns: list[str])
             # ordering check (E609) and the charts read these columns directly.
             fast = f"COALESCE({fast}, {_default_sql(f)})"
         selects.append(f"{fast} AS {quote_identifier(f.name)}")
-    connection.execute(f"CREATE TEMP TABLE cases AS SELECT {', '.join(selects)} FROM __pl_book "
-                       f"{' '.join(joins)}")
+        tracker.update(100 * (index + 1) / len(policy.inputs))
+    tracker.stage(f"converting {rows:,} rows", measured=True)
+    with poller.measure():
+        connection.execute(f"CREATE TEMP TABLE cases AS SELECT {', '.join(selects)} "
+                           f"FROM __pl_book {' '.join(joins)}")
 
 
 def _default_sql(f: ir.Field) -> str:
@@ -355,7 +483,8 @@ def _parts(policy: ir.Policy) -> list[tuple[ir.Shares | ir.Waterfall, str]]:
             for party in alloc.parties]
 
 
-def _write(connection, policy: ir.Policy, columns: list[str], out: Path, kind: str) -> None:
+def _write(connection, policy: ir.Policy, columns: list[str], out: Path, kind: str,
+           poller: _Poller) -> None:
     selected = [f"__pl_book.{quote_identifier(c)}" for c in columns]
     for name, type_ in output_columns(policy):
         column = f"__pl_result.{quote_identifier(name)}"
@@ -373,11 +502,16 @@ def _write(connection, policy: ir.Policy, columns: list[str], out: Path, kind: s
     temporary = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     options = "FORMAT csv, HEADER true" if kind == "csv" else "FORMAT parquet"
     try:
-        connection.execute(f"COPY ({query}) TO {sql_string(str(temporary))} ({options})")
+        with poller.measure():
+            connection.execute(f"COPY ({query}) TO {sql_string(str(temporary))} ({options})")
         temporary.replace(out)
     except Exception as error:
-        temporary.unlink(missing_ok=True)
+        _stop_if_interrupted(error)
         raise PolicyError.single("E607", f"{out}: cannot write the output: {error}") from None
+    finally:
+        # Also on an interrupt (Ctrl-C): `out` appears whole or not at all, and no part of
+        # it is left beside it.
+        temporary.unlink(missing_ok=True)
 
 
 def _duration_text(column: str) -> str:

@@ -177,8 +177,9 @@ def run(file: Path,
         if book is not None:
             from policylang.book import score_book
 
-            summary = score_book(policy, book, parse_params(policy, options), out,
-                                 progress=_progress, charts=charts)
+            with _book_progress() as progress:
+                summary = score_book(policy, book, parse_params(policy, options), out,
+                                     progress=progress, charts=charts)
             _print_book_summary(policy, book, summary)
             if report is not None:
                 _write_atomically(report, json.dumps(summary.report, ensure_ascii=False,
@@ -372,8 +373,95 @@ def synth(file: Path,
 
 
 def _progress(message: str) -> None:
+    """A stage of `run --book --engine spark`, on a terminal's stderr only."""
     if sys.stderr.isatty():
         err.print(f"[dim]… {message}[/]")
+
+
+# `run --book`'s progress display (rich, on stderr): only where stderr is a terminal, never
+# in a pipe or a CI log, and only once a run has taken PROGRESS_DELAY seconds; redrawn every
+# PROGRESS_REFRESH seconds, when DuckDB's query progress is also polled. Tests point
+# PROGRESS_CONSOLE at a Console(force_terminal=True) writing to a buffer.
+PROGRESS_DELAY = 1.0
+PROGRESS_REFRESH = 0.2
+PROGRESS_CONSOLE: Console | None = None
+
+
+def _book_progress():
+    """A context manager giving `score_book`'s progress: a rich display on a terminal,
+    else one that shows nothing (stdout, which carries the summary, is never written)."""
+    import contextlib
+
+    from policylang.book import Progress
+
+    console = PROGRESS_CONSOLE or (err if sys.stderr.isatty() else None)
+    if console is None:
+        return contextlib.nullcontext(Progress())
+    return _BookProgress(console)
+
+
+class _BookProgress:
+    """A `policylang.book.Progress` drawn with rich: each stage one line with its
+    description, a bar (a percentage where DuckDB measures the stage's statement, a pulse
+    where it cannot) and the time it took."""
+
+    def __init__(self, console: Console):
+        import threading
+        import time
+
+        from rich.progress import BarColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import Progress as Display
+
+        self.interval = PROGRESS_REFRESH
+        self.display = Display(TextColumn("{task.description}"), BarColumn(),
+                               TaskProgressColumn(), TimeElapsedColumn(), console=console,
+                               auto_refresh=False, redirect_stdout=False, redirect_stderr=False)
+        self.task = None
+        self.clock = time.monotonic
+        self.begun = self.clock()
+        self.shown = False
+        self.lock = threading.Lock()  # stages come from the scorer, updates from a poller
+
+    def __enter__(self) -> _BookProgress:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        with self.lock:
+            if self.shown:
+                self.display.refresh()
+                self.display.stop()  # keeps the last frame; a failure's message follows it
+
+    def stage(self, description: str, measured: bool = False) -> None:
+        with self.lock:
+            self._complete()
+            self.task = self.display.add_task(escape(description),
+                                              total=100 if measured else None)
+            self._draw()
+
+    def update(self, percent: float) -> None:
+        with self.lock:
+            if self.task is not None:
+                self.display.update(self.task, completed=percent)
+
+    def tick(self) -> None:
+        with self.lock:
+            self._draw()
+
+    def finish(self) -> None:
+        with self.lock:
+            self._complete()
+            self._draw()
+
+    def _complete(self) -> None:
+        if self.task is not None:
+            self.display.update(self.task, total=100, completed=100)
+
+    def _draw(self) -> None:
+        if not self.shown and self.clock() - self.begun >= PROGRESS_DELAY:
+            self.display.start()
+            self.shown = True
+        if self.shown:
+            self.display.refresh()
 
 
 def _print_book_summary(policy: ir.Policy, book: Path, summary) -> None:

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import csv
 import datetime
+import io
 import os
 import re
+import threading
 from decimal import Decimal
 from pathlib import Path
 
@@ -19,10 +21,11 @@ import duckdb
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from rich.console import Console
 from typer.testing import CliRunner
 
-from policylang import api, ir
-from policylang.book import score_book
+from policylang import api, cli, ir
+from policylang.book import Progress, _Poller, score_book
 from policylang.cases import parse_case
 from policylang.cli import app
 from policylang.diagnostics import PolicyError
@@ -325,3 +328,109 @@ def test_dates_and_bools_in_books(tmp_path: Path) -> None:
     assert [r["ends"] for r in rows] == ["2024-02-29", "2024-01-31", "2023-07-30"]
     assert summary.eligible == 2
     assert datetime.date(2024, 2, 29).isoformat() == rows[0]["ends"]
+
+
+# ── progress on a terminal ─────────────────────────────────────────────────
+
+
+FOSHAN = Path(__file__).parent.parent / "policies" / "foshan" / "microloan_2022.pol"
+_ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
+@pytest.fixture
+def terminal(monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
+    """run --book's progress drawn on a pretend terminal at once, redrawn every ms."""
+    screen = io.StringIO()
+    monkeypatch.setattr(cli, "PROGRESS_CONSOLE",
+                        Console(file=screen, force_terminal=True, width=160))
+    monkeypatch.setattr(cli, "PROGRESS_DELAY", 0)
+    monkeypatch.setattr(cli, "PROGRESS_REFRESH", 0.001)
+    return screen
+
+
+def _lines(screen: io.StringIO) -> list[str]:
+    return [line.strip() for line in re.split(r"[\r\n]", _ANSI.sub("", screen.getvalue()))
+            if line.strip()]
+
+
+def test_progress_on_a_terminal_shows_every_stage_reaching_100_percent(
+        terminal: io.StringIO, tmp_path: Path) -> None:
+    from policylang.synthetic import write_book
+
+    book, out, charts = tmp_path / "book.csv", tmp_path / "out.parquet", tmp_path / "charts"
+    write_book(api.load(FOSHAN), 2000, book, 1)
+    result = runner.invoke(app, ["run", str(FOSHAN), "--book", str(book), "--out", str(out),
+                                 "--charts", str(charts)])
+    assert result.exit_code == 0, result.output
+    assert "2,000 cases" in result.stdout and "scoring 2,000 rows" not in result.stdout
+    assert result.stderr == ""  # the display went to the (pretend) terminal only
+    lines = _lines(terminal)
+    for stage in (f"reading {book}", "checking the cells of", "converting 2,000 rows",
+                  "scoring 2,000 rows", "evaluating the portfolio rules",
+                  f"drawing charts in {charts}", f"writing {out}"):
+        assert any(line.startswith(stage) and "━" in line and " 100% " in line
+                   for line in lines), (stage, lines[-10:])
+    assert out.exists()
+
+
+def test_no_progress_without_a_terminal(demo: Path, tmp_path: Path) -> None:
+    book = _book(tmp_path, "borrower,amount\nenterprise,5万\nindividual,6万\n")
+    result = _run(demo, "--book", book, "--out", tmp_path / "out.csv")
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""  # CliRunner's stderr is no terminal: nothing, as before
+    assert "2 cases" in result.stdout and "scoring" not in result.stdout
+
+
+def test_a_failing_book_on_a_terminal_stops_the_display_and_writes_nothing(
+        terminal: io.StringIO, demo: Path, tmp_path: Path) -> None:
+    rows = "".join(f"enterprise,{i}万,{12 if i != 7 else 0} months\n" for i in range(1, 20))
+    book = _book(tmp_path, "borrower,amount,term\n" + rows)
+    out = tmp_path / "out.csv"
+    result = _run(demo, "--book", book, "--out", out)
+    assert result.exit_code == 1 and "row 7" in result.stderr, result.output
+    lines = _lines(terminal)
+    assert any(line.startswith("finding the first row that fails") for line in lines), lines
+    assert not any(line.startswith("writing") for line in lines)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["book.csv", "demo.pol"]
+
+
+def test_an_interrupted_write_leaves_no_file(demo: Path, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    book = _book(tmp_path, "borrower,amount\nenterprise,5万\n")
+
+    def interrupted(self: Path, target: Path) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(Path, "replace", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        score_book(api.load(demo), book, {}, tmp_path / "out.parquet")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["book.csv", "demo.pol"]
+
+
+def test_the_poller_reports_duckdbs_progress_of_a_running_statement() -> None:
+    """What the bar shows while a long statement runs: DuckDB's own estimate, rising."""
+
+    class Recorder(Progress):
+        interval = 0.002
+
+        def __init__(self) -> None:
+            self.seen: list[float] = []
+            self.ticks = 0
+
+        def update(self, percent: float) -> None:
+            self.seen.append(percent)
+
+        def tick(self) -> None:
+            self.ticks += 1
+
+    recorder = Recorder()
+    connection = duckdb.connect()
+    connection.execute("SET threads = 1")
+    with _Poller(connection, recorder) as poller:
+        connection.execute("SELECT 1").fetchall()  # not measured: no percentage
+        threading.Event().wait(0.02)
+        assert recorder.ticks > 0 and recorder.seen == []
+        with poller.measure():
+            connection.execute("SELECT count(DISTINCT md5(CAST(range AS VARCHAR))) "
+                               "FROM range(2000000)").fetchall()
+    assert any(0 < percent < 100 for percent in recorder.seen), recorder.seen

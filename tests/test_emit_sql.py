@@ -2,11 +2,12 @@
 that runs here: DuckDB and SQLite (embedded) and PostgreSQL (a real server, started by the
 `postgres_server` fixture).
 
-Differential test: random cases from each policy's input schema (with every limit's edge),
-all good cases of a policy run through ONE query per dialect and compared field by field
-with the interpreter's decisions; the cases the interpreter rejects run one by one and
-must fail with the same code. POLICYLANG_DIFF_EXAMPLES raises the number of cases per
-policy (default 500).
+Differential test: random cases from each policy's input schema (`passing_cases`: a fair
+share eligible, every limit's edge probed), every one compared field by field with the
+interpreter's decision on each dialect: all the cases the interpreter decides run through
+ONE query per policy and dialect, and each case it rejects runs alone (an error aborts the
+whole query) and must fail with the same code. POLICYLANG_DIFF_EXAMPLES sets the number of
+cases per policy (default 500).
 """
 
 from __future__ import annotations
@@ -27,13 +28,11 @@ from policylang.engine import open_database, run_many
 from policylang.interpret import evaluate
 from tests.pg_server import postgres_server  # noqa: F401  (a fixture)
 from tests.policies import all_policies
-from tests.strategies import cases, default_params
+from tests.strategies import default_params, passing_cases
 
 POLICIES = all_policies()
 CASES_PER_POLICY = int(os.environ.get("POLICYLANG_DIFF_EXAMPLES", "500"))
 BATCH = 50
-# Cases the interpreter rejects run one query each; this many per policy and dialect.
-ERROR_CASES = int(os.environ.get("POLICYLANG_DIFF_ERRORS", "10"))
 DIALECTS = ["duckdb", "sqlite", "postgres"]
 
 
@@ -61,7 +60,7 @@ def _random_cases(name: str) -> tuple[tuple[dict, object], ...]:
 
     @settings(max_examples=max(1, CASES_PER_POLICY // BATCH), deadline=None, derandomize=True,
               suppress_health_check=list(HealthCheck), database=None)
-    @given(batch=st.lists(cases(policy), min_size=BATCH, max_size=BATCH))
+    @given(batch=st.lists(passing_cases(policy, params), min_size=BATCH, max_size=BATCH))
     def draw(batch):
         drawn.extend(batch)
 
@@ -86,13 +85,30 @@ def test_sql_agrees_with_interpreter(name: str, database) -> None:
     drawn = _random_cases(name)
     assert len(drawn) >= min(CASES_PER_POLICY, 500)
     good = [(c, e) for c, e in drawn if not isinstance(e, PolicyError)]
-    bad = [(c, e) for c, e in drawn if isinstance(e, PolicyError)][:ERROR_CASES]
+    bad = [(c, e) for c, e in drawn if isinstance(e, PolicyError)]
     got = run_many(policy, [c for c, _ in good], params, database=database)
     # One error aborts a whole query: each case the interpreter rejects runs alone.
     got_bad = [run_many(policy, [c], params, database=database)[0] for c, _ in bad]
+    compared = 0
     for (case, want), actual in zip(good + bad, got + got_bad, strict=True):
         assert _same(want, actual), (
             f"{database.dialect}, case {case}:\ninterp {want}\nsql    {actual}")
+        compared += 1
+    assert compared == len(drawn)
+
+
+@pytest.mark.parametrize("name", list(POLICIES))
+def test_random_cases_are_a_fair_mix(name: str) -> None:
+    """Enough eligible and enough failing cases for the comparison to mean something, and
+    few evaluation errors (each costs a query of its own)."""
+    if any(value is None for value in default_params(POLICIES[name]).values()):
+        pytest.skip("a param without default cannot be bound for random cases")
+    outcomes = [outcome for _, outcome in _random_cases(name)]
+    decided = [o for o in outcomes if not isinstance(o, PolicyError)]
+    eligible = sum(1 for o in decided if o["eligible"])
+    assert eligible >= len(outcomes) // 10, (eligible, len(outcomes))
+    assert len(decided) - eligible >= len(outcomes) // 50, (len(decided), eligible)
+    assert len(outcomes) - len(decided) <= len(outcomes) // 10
 
 
 def test_generated_sql_parses_and_quotes_identifiers() -> None:
