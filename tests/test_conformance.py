@@ -33,18 +33,6 @@ BACKENDS = {name: make for name, make in backends.available().items() if name !=
 BATCHED = ("postgres",)
 # backend → titles of cases it may skip, each with the reason. Finished backends: empty.
 SKIPS: dict[str, dict[str, str]] = {name: {} for name in [*BACKENDS, *BATCHED]}
-# backend → titles of cases it still gets wrong, each with the reason: they run, and are
-# expected to fail (strictly: once fixed, each fails here until its line is removed).
-KNOWN_FAILURES: dict[str, dict[str, str]] = {"postgres": {
-    "a constant let divided by zero is an evaluation error":
-        "PostgreSQL folds the constant DIV(…, 0) of the guarded branch at plan time and "
-        "raises its own `division by zero`, which translate_error does not map to E610",
-    "values just below 10^18 are fine, at 10^18 they are an evaluation error (2)":
-        "a product is kept in NUMERIC(38,10) (28 integer digits): no range error at 10^18 "
-        "(NUMERIC(38,20), like DuckDB's product type, would raise `numeric field overflow`)",
-    "a money intermediate near 10^18 whose reported value is small (2)":
-        "the same: the product a * k passes 10^18 without a range error",
-}}
 
 
 def test_suite_is_large_enough() -> None:
@@ -53,11 +41,6 @@ def test_suite_is_large_enough() -> None:
 
 def test_finished_backends_skip_nothing() -> None:
     assert all(not skips for skips in SKIPS.values())
-
-
-def test_known_failures_name_real_cases() -> None:
-    titles = {case.title for case in CASES}
-    assert all(title in titles for known in KNOWN_FAILURES.values() for title in known)
 
 
 def test_loader_wraps_declarations_and_counts_lines_from_the_header(tmp_path: Path) -> None:
@@ -98,9 +81,6 @@ def test_conformance(case: ConformanceCase, backend: str, request: pytest.Fixtur
                      ) -> None:
     if case.title in SKIPS[backend]:
         pytest.skip(SKIPS[backend][case.title])
-    if case.title in KNOWN_FAILURES.get(backend, {}):
-        request.applymarker(pytest.mark.xfail(reason=KNOWN_FAILURES[backend][case.title],
-                                              strict=True))
     if backend in BATCHED:
         outcome = request.getfixturevalue(f"{backend}_outcomes")[(case.file, case.line)]
     else:

@@ -453,6 +453,11 @@ class QueryBuilder:
         divisor = constant_of(b)
         if divisor is not None and divisor != 0 and _places(divisor) <= 10:
             return _div_by_constant(a, divisor)
+        if divisor == 0:  # no division written at all: PostgreSQL would fold a constant
+            # DIV(…, 0) while planning and raise its own error, whichever branch runs
+            return case((exp.EQ(this=exp.cast(b, NUMERIC), expression=number(0)),
+                         fail("E610", "division by zero")),
+                        otherwise=exp.cast(exp.Null(), NUMERIC))
         scaled_a = exp.cast(exp.Mul(this=exp.cast(a, NUMERIC),
                                     expression=exp.Literal.number(str(SCALE))), HUGEINT)
         scaled_b = exp.cast(exp.Mul(this=exp.cast(b, NUMERIC),

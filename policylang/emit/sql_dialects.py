@@ -178,6 +178,10 @@ class PostgresBuilder(QueryBuilder):
 def _postgres_node(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.DataType) and node.this == exp.DataType.Type.INT128:
         return NUMERIC_ANY.copy()
+    if isinstance(node, exp.Mul) and (typed := _product_type(node)) is not None:
+        # NUMERIC multiplies without bound: the product takes DuckDB's DECIMAL product type,
+        # so it overflows (E611) where DuckDB's does, e.g. DECIMAL(38,10)² at 10^18.
+        return exp.cast(node, typed)
     if isinstance(node, exp.Anonymous):
         name, args = str(node.this).upper(), node.expressions
         if name == "DATEPART":
@@ -189,6 +193,18 @@ def _postgres_node(node: exp.Expression) -> exp.Expression:
             return exp.Paren(this=exp.Mul(this=exp.Paren(this=args[0]), expression=exp.Interval(
                 this=exp.Literal.string("1"), unit=exp.Var(this=unit))))
     return node
+
+
+def _product_type(node: exp.Mul) -> exp.DataType | None:
+    """DECIMAL(p1,s1) × DECIMAL(p2,s2) is DECIMAL(min(p1+p2, 38), s1+s2) in DuckDB."""
+    sizes = []
+    for operand in (node.this, node.expression):
+        if not (isinstance(operand, exp.Cast) and operand.to.this == exp.DataType.Type.DECIMAL
+                and len(operand.to.expressions) == 2):
+            return None
+        sizes.append([int(e.this.name) for e in operand.to.expressions])
+    (p1, s1), (p2, s2) = sizes
+    return exp.DataType.build(f"NUMERIC({min(p1 + p2, 38)},{s1 + s2})", dialect="postgres")
 
 
 def paren_extract(part: str, value: exp.Expression) -> exp.Expression:
