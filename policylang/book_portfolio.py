@@ -7,6 +7,11 @@ window sums give each case its group's running totals; and a book rule's value o
 totals is again a tiny policy (totals as inputs, the value and its test as lets) compiled
 by the same emitter. Only sums, comparisons and min/max, which are exact on DECIMAL, are
 written here.
+
+The same construction runs on SQLite and PostgreSQL (`score_cases_on`) and on Spark
+(policylang/spark_portfolio.py): an `Engine` says what differs, and a connection that has
+its own `replace(table, select)` (Spark's, which materialises a temporary view) is used
+instead of DROP TABLE / CREATE TEMP TABLE.
 """
 
 from __future__ import annotations
@@ -28,11 +33,10 @@ _HIDDEN = "__pl_book"
 @dataclasses.dataclass(frozen=True)
 class Engine:
     """What differs between the databases the portfolio's SQL runs on: the column that
-    numbers the book's rows, the parameter placeholder, and how a stage policy compiles."""
+    numbers the book's rows, and how a stage policy compiles."""
 
     dialect: str
     row: str
-    placeholder: str
 
     def stage_query(self, stage: ir.Policy, params: dict[str, ir.Value],
                     carry: tuple[str, ...]) -> str:
@@ -71,12 +75,16 @@ class Engine:
         return f"max({expr})" if self.dialect == "sqlite" else f"bool_or({expr})"
 
 
-DUCKDB = Engine("duckdb", ROW, "?")
-POSTGRES = Engine("postgres", "__pl_case", "%s")  # engine.CASE_ID: they keep no row order
-SQLITE = Engine("sqlite", "__pl_case", "?")
+DUCKDB = Engine("duckdb", ROW)
+POSTGRES = Engine("postgres", "__pl_case")  # engine.CASE_ID: they keep no row order
+SQLITE = Engine("sqlite", "__pl_case")
+SPARK = Engine("spark", ROW)  # row: the book's consecutive row index (spark_engine)
 
 
 def _replace(connection, table: str, select: str) -> None:
+    if hasattr(connection, "replace"):  # Spark: a view over the materialised result
+        connection.replace(table, select)
+        return
     connection.execute(f"DROP TABLE IF EXISTS {table}")
     connection.execute(f"CREATE TEMP TABLE {table} AS {select}")
 
@@ -115,9 +123,14 @@ def _filter(r: int, i: int) -> str:
 
 def check_order(connection, policy: ir.Policy, book: str, engine: Engine = DUCKDB) -> None:
     q, row = quote_identifier(policy.portfolio.order_by), engine.row
+    pairs = f"SELECT {row}, {q}, lag({q}) OVER (ORDER BY {row}) AS previous FROM cases"
+    if engine.dialect == "spark":  # a window over the whole book would be one partition;
+        # Spark's rows are numbered consecutively, so the row above is a join away
+        pairs = (f"SELECT c.{row}, c.{q}, p.{q} AS previous FROM cases c "
+                 f"JOIN cases p ON p.{row} = c.{row} - 1")
     found = connection.execute(
-        f"SELECT {row}, {q}, previous FROM (SELECT {row}, {q}, lag({q}) OVER (ORDER BY {row}) "
-        f"AS previous FROM cases) t WHERE {q} < previous ORDER BY {row} LIMIT 1").fetchone()
+        f"SELECT {row}, {q}, previous FROM ({pairs}) t WHERE {q} < previous ORDER BY {row} "
+        "LIMIT 1").fetchone()
     if found:
         row, current, before = found
         name = policy.portfolio.order_by
@@ -231,38 +244,42 @@ def _as_expr(expr: ir.BookExpr, inputs: dict[int, ir.Field]) -> ir.Expr:
 
 def _running_report(connection, rule: ir.BookRule, keys: list[str],
                     engine: Engine) -> list[dict]:
-    row_, mark = engine.row, engine.placeholder
+    """One row per group in order of first appearance, with the rule's value and test at
+    the group's last case and (a monitor) its value at the case that tripped it: one query,
+    whatever the number of groups."""
+    row_ = engine.row
     keyed = [quote_identifier(k) for k in keys]
-    tripped = ("min(CASE WHEN holds AND NOT earlier THEN " + row_ + " END)"
-               if rule.kind == "monitor" else "NULL")
+    monitor = rule.kind == "monitor"
+    tripped = ("min(CASE WHEN holds AND NOT earlier THEN " + row_ + " END)" if monitor
+               else "NULL")
     source = (f"(SELECT *, COALESCE({engine.any_true('holds')} " +
               _window(keys, "1 PRECEDING", row_) +
-              ", false) AS earlier FROM __pl_stage) s" if rule.kind == "monitor"
-              else "__pl_stage")
-    select = ", ".join(keyed + ["count(*)", f"max({row_})", tripped, f"min({row_})"])
+              ", false) AS earlier FROM __pl_stage) s" if monitor else "__pl_stage")
+    select = ", ".join(keyed + [f"count(*) AS {_HIDDEN}_cases", f"max({row_}) AS {_HIDDEN}_last",
+                                f"{tripped} AS {_HIDDEN}_tripped",
+                                f"min({row_}) AS {_HIDDEN}_first"])
+    grouped = f"SELECT {select} FROM {source} {'GROUP BY ' + ', '.join(keyed) if keyed else ''}"
+    at_trip = (f"LEFT JOIN __pl_stage t ON t.{row_} = g.{_HIDDEN}_tripped" if monitor else "")
     groups = connection.execute(
-        f"SELECT {select} FROM {source} {'GROUP BY ' + ', '.join(keyed) if keyed else ''} "
-        "ORDER BY min(" + row_ + ")").fetchall()
+        "SELECT " + ", ".join([f"g.{k}" for k in keyed] + [
+            f"g.{_HIDDEN}_cases", f"g.{_HIDDEN}_last", f"g.{_HIDDEN}_tripped",
+            "l.value", "l.holds", "t.value" if monitor else "NULL"]) +
+        f" FROM ({grouped}) g LEFT JOIN __pl_stage l ON l.{row_} = g.{_HIDDEN}_last {at_trip} "
+        f"ORDER BY g.{_HIDDEN}_first").fetchall()
     out = []
     for row in groups:
-        key, (cases, last, tripped_row, _) = row[:len(keys)], row[len(keys):]
+        key = row[:len(keys)]
+        cases, _, tripped_row, value, holds, tripped_value = row[len(keys):]
         if cases == 0:  # an empty book: an ungrouped aggregate still gives a row
             continue
-        value, holds = connection.execute(
-            f"SELECT value, holds FROM __pl_stage WHERE {row_} = {mark}", [last]).fetchone()
         entry: dict = {"key": [_reported(k, e.type) for k, e in zip(key, rule.per,
                                                                    strict=True)],
                        "cases": cases, "value": _reported(value, rule.value.type),
                        "bound": None}
-        if rule.kind == "monitor":
-            tripped_value = None
-            if tripped_row is not None:
-                tripped_value = _reported(connection.execute(
-                    f"SELECT value FROM __pl_stage WHERE {row_} = {mark}",
-                    [tripped_row]).fetchone()[0],
-                    rule.value.type)
+        if monitor:
             entry |= {"tripped_row": None if tripped_row is None else tripped_row + 1,
-                      "tripped_value": tripped_value}
+                      "tripped_value": None if tripped_row is None
+                      else _reported(tripped_value, rule.value.type)}
         else:
             entry["holds"] = bool(holds)
         out.append(entry)
@@ -325,10 +342,12 @@ def _reported(value: object, type_: ir.Type) -> object:
 
 
 
-def series(connection, policy: ir.Policy) -> dict[str, dict[str, list[tuple]]]:
+def series(connection, policy: ir.Policy, engine: Engine = DUCKDB
+           ) -> dict[str, dict[str, list[tuple]]]:
     """For charts: per monitor and budget, per group, (date, value) at each date's last
     case: a monitor's running value, a budget's cumulative payout."""
     date = quote_identifier(policy.portfolio.order_by)
+    last_of = "max_by" if engine.dialect == "spark" else "arg_max"
     out: dict[str, dict[str, list[tuple]]] = {}
     for r, rule in enumerate(policy.portfolio.rules):
         if rule.kind == "limit":
@@ -341,9 +360,9 @@ def series(connection, policy: ir.Policy) -> dict[str, dict[str, list[tuple]]]:
             frame = _window([_key(r, j) for j in range(len(rule.per))], "CURRENT ROW")
             value = f"SUM({paid}) {frame}"
         rows = connection.execute(
-            f"SELECT {', '.join(keys + [date])}, arg_max(v, {ROW}) FROM (SELECT "
+            f"SELECT {', '.join(keys + [date])}, {last_of}(v, {ROW}) FROM (SELECT "
             f"{', '.join(['r.' + k for k in keys] + ['r.' + date, 'r.' + ROW])}, {value} AS v "
-            f"FROM __pl_result r JOIN __pl_portfolio p USING ({ROW})) "
+            f"FROM __pl_result r JOIN __pl_portfolio p USING ({ROW})) t "
             f"GROUP BY {', '.join(keys + [date])} ORDER BY {date}").fetchall()
         groups: dict[str, list[tuple]] = {}
         for row in rows:

@@ -6,7 +6,9 @@ pyspark is optional (`pip install "policylang[spark]"`) and imported only here, 
 the Spark engine is asked for; a missing pyspark or Java runtime is an `EngineUnavailable`
 with a message saying what to install. Cells are read with the DuckDB engine's rules (a
 strict pattern in SQL for common literals, the case reader for every other distinct text),
-so a book means the same on both engines. Portfolio rules are not evaluated here yet.
+so a book means the same on both engines. Rows are numbered consecutively in file order
+(`_numbered`), which the messages, the portfolio's ties and its report rows rely on; a
+policy's portfolio rules are evaluated by policylang/spark_portfolio.py.
 """
 
 from __future__ import annotations
@@ -25,12 +27,14 @@ from policylang import ir
 from policylang.book import BookSummary
 from policylang.cases import convert
 from policylang.diagnostics import PolicyError
-from policylang.emit.sql_spark import build_spark_query, session_conf
+from policylang.emit.sql_spark import build_spark_query, literal_sql, session_conf
 from policylang.engine import decision_from_row, output_columns
+from policylang.portfolio import portfolio_columns
 from policylang.values import INPUT_LIMIT
 
 ROW = "__pl_book_row"
 RAW = "__pl_raw_"
+_FILE, _START, _ID, _BASE = "__pl_file", "__pl_start", "__pl_id", "__pl_base"
 _MONEY_UNITS = {"元": 0, "万元": 4, "万": 4, "亿元": 8, "亿": 8}
 _DURATION_UNITS = {"years": ("months", 12), "year": ("months", 12), "months": ("months", 1),
                    "month": ("months", 1), "days": ("days", 1), "day": ("days", 1),
@@ -90,6 +94,9 @@ def session(master: str = "local[*]"):
     spark.sparkContext.setLogLevel("OFF")  # a failing case is an answer, not a log line
     for key, value in session_conf().items():
         spark.conf.set(key, value)
+    # book_portfolio's window functions (shared with DuckDB, SQLite and PostgreSQL) quote
+    # names the standard way, in double quotes; string literals here are single-quoted.
+    spark.conf.set("spark.sql.ansi.doubleQuotedIdentifiers", "true")
     return spark
 
 
@@ -209,31 +216,48 @@ def run_many(policy: ir.Policy, cases: list[dict[str, ir.Value]], params: dict[s
 
 def score_book(policy: ir.Policy, book: Path, params: dict[str, ir.Value],
                out: Path | None = None, master: str = "local[*]",
-               progress: Callable[[str], None] = lambda _: None) -> BookSummary:
-    """Score every row of `book` on Spark; write `out` (a directory of Parquet files) only
-    if all of it succeeds, by renaming a temporary directory."""
+               progress: Callable[[str], None] = lambda _: None,
+               charts: Path | None = None) -> BookSummary:
+    """Score every row of `book`, portfolio rules included; write `out` (a directory of
+    Parquet files) only if all of it succeeds, by renaming a temporary directory."""
     started = time.perf_counter()
-    if policy.portfolio is not None:
-        raise EngineUnavailable("portfolio rules are not evaluated on the Spark engine yet; "
-                                "use --engine duckdb for this policy")
     if out is not None and out.suffix.lower() == ".csv":
         raise PolicyError.single("E607", f"{out}: the Spark engine writes Parquet: give a "
                                  "directory (or a name ending in .parquet)")
     spark = session(master)
     raw = _read(spark, book)
     columns = raw.columns
-    clashes = sorted(set(columns) & {name for name, _ in output_columns(policy)})
+    outputs = output_columns(policy) + portfolio_columns(policy)
+    clashes = sorted(set(columns) & {name for name, _ in outputs})
     if clashes:
         raise PolicyError.single("E608", f"{book}: column `{clashes[0]}` has the name of an "
                                  "output column of the policy; rename it in the book")
-    from pyspark.sql import functions as F
-
-    raw.withColumn(ROW, F.monotonically_increasing_id()).createOrReplaceTempView("__pl_book")
+    _numbered(spark, raw).createOrReplaceTempView("__pl_book")
     progress(f"reading {book}")
     _create_cases(spark, policy, book, raw)
     progress(f"converted {len(policy.inputs)} input columns; scoring")
-    result = spark.sql(policy_query(policy, tuple(params.items())))
-    output = result.select(*_output_selection(policy, columns))
+    report: dict = {}
+    if policy.portfolio is None:
+        query = policy_query(policy, tuple(params.items()))
+        output = spark.sql(query).select(*_output_selection(policy, columns))
+    else:
+        from policylang import spark_portfolio
+
+        progress("scoring and evaluating the portfolio rules")
+        report = spark_portfolio.evaluate_book(
+            spark, policy, params, str(book),
+            lambda failing, error: first_failing_row(spark, failing, str(book), error))
+        output = spark_portfolio.portfolio_output(spark, policy,
+                                                  _output_selection(policy, columns))
+    drawn: list[Path] = []
+    if charts is not None and policy.portfolio is not None:
+        from policylang.book_portfolio import SPARK, series
+        from policylang.charts import write_charts
+        from policylang.spark_portfolio import SparkConnection
+
+        progress(f"drawing charts in {charts}")
+        drawn = write_charts(policy, series(SparkConnection(spark), policy, SPARK), params,
+                             charts)
     try:
         if out is not None:
             progress(f"writing {out}")
@@ -246,9 +270,37 @@ def score_book(policy: ir.Policy, book: Path, params: dict[str, ir.Value],
         if not _is_evaluation_error(error):
             raise PolicyError.single("E607", f"{out or book}: Spark failed: "
                                      f"{_first_line(error)}") from None
-        raise _first_failing_row(spark, policy, params, book, error) from None
+        raise first_failing_row(spark, policy_query(policy, tuple(params.items())),
+                                str(book), error) from None
     return BookSummary(rows, eligible, failures, totals, out, time.perf_counter() - started,
-                       tuple(c for c in columns if c not in {f.name for f in policy.inputs}))
+                       tuple(c for c in columns if c not in {f.name for f in policy.inputs}),
+                       report, tuple(drawn))
+
+
+def _numbered(spark, raw):
+    """The book with ROW, each row's index in the file (from 0, consecutive). Spark reads a
+    file as splits (byte ranges): within a split rows come in file order, and
+    monotonically_increasing_id counts them one by one within a task (its partition
+    index sits in the high bits), so a row's index is the rows of the earlier splits
+    (files in path order, splits by start) plus its id minus its split's first id. The ids
+    are a function of the file listing, so every later scan gives each row the same."""
+    from pyspark.sql import functions as F
+    from pyspark.sql import types as T
+
+    tagged = raw.select("*", F.col("_metadata.file_path").alias(_FILE),
+                        F.col("_metadata.file_block_start").alias(_START),
+                        F.monotonically_increasing_id().alias(_ID))
+    splits = tagged.groupBy(_FILE, _START).agg(F.min(_ID), F.count(F.lit(1))).collect()
+    bases, seen = [], 0
+    for file, start, first, count in sorted(splits, key=lambda split: (split[0], split[1])):
+        bases.append((file, start, seen - first))
+        seen += count
+    schema = T.StructType([T.StructField(_FILE, T.StringType()),
+                           T.StructField(_START, T.LongType()),
+                           T.StructField(_BASE, T.LongType())])
+    table = spark.createDataFrame(bases, schema)
+    return tagged.join(F.broadcast(table), [_FILE, _START]).select(
+        *[F.col(quote(c)) for c in raw.columns], (F.col(_ID) + F.col(_BASE)).alias(ROW))
 
 
 def _read(spark, book: Path):
@@ -301,11 +353,11 @@ def _create_cases(spark, policy: ir.Policy, book: Path, raw) -> None:
     for i, f in enumerate(policy.inputs):
         q = quote(f.name)
         if f.name not in fast:
-            selects.append(f"CAST(NULL AS {_spark_type(f.type).simpleString()}) AS {q}")
+            selects.append(f"{_default(policy, f)} AS {q}")
             continue
         missing = found[f"missing_{i}"]
         if missing is not None and f.default is None:
-            raise PolicyError.single("E602", f"{book}: row {_row_number(spark, missing)}, "
+            raise PolicyError.single("E602", f"{book}: row {_row_number(missing)}, "
                                      f"column `{f.name}`: no value, and the field ({f.type}) "
                                      "has no default")
         value = fast[f.name]
@@ -315,6 +367,10 @@ def _create_cases(spark, policy: ir.Policy, book: Path, raw) -> None:
             value = f"COALESCE({value.replace(q, '__pl_book.' + q)}, {table}.value)"
         else:
             value = value.replace(q, "__pl_book." + q)
+        if f.default is not None:
+            # `cases` holds each case as the case reader gives it, defaults filled in, as
+            # on DuckDB: the ordering check (E609) and the charts read these columns.
+            value = f"COALESCE({value}, {_default(policy, f)})"
         selects.append(f"{value} AS {quote(RAW + str(i))}")
     typed = spark.sql(f"SELECT {', '.join(selects)} FROM __pl_book {' '.join(joins)}")
     for i, f in enumerate(policy.inputs):
@@ -325,10 +381,15 @@ def _create_cases(spark, policy: ir.Policy, book: Path, raw) -> None:
     typed.createOrReplaceTempView("cases")
 
 
-def _row_number(spark, row_id: int) -> int:
-    """A row's number in the file (from 1 after a CSV's header), from its increasing id."""
-    return spark.sql(f"SELECT count(*) FROM __pl_book WHERE {quote(ROW)} < {row_id}"
-                     ).first()[0] + 1
+def _default(policy: ir.Policy, f: ir.Field) -> str:
+    if f.default is None:
+        return f"CAST(NULL AS {_spark_type(f.type).simpleString()})"
+    return literal_sql(policy, f.default, f.type)
+
+
+def _row_number(row_id: int) -> int:
+    """A row's number in the file (from 1 after a CSV's header), from its index."""
+    return row_id + 1
 
 
 def _slow_values(spark, q: str, fast: str, f: ir.Field, book: Path, policy: ir.Policy,
@@ -341,7 +402,7 @@ def _slow_values(spark, q: str, fast: str, f: ir.Field, book: Path, policy: ir.P
         f"WHERE {q} IS NOT NULL AND ({fast}) IS NULL GROUP BY 1 ORDER BY first").collect()
     values = []
     for text, first in pending:
-        where = f"{book}: row {_row_number(spark, first)}, column `{f.name}`"
+        where = f"{book}: row {_row_number(first)}, column `{f.name}`"
         values.append((text, _cell(convert(text, f.type, policy, where), f.type)))
     table = f"__pl_map_{index}"
     schema = T.StructType([T.StructField("raw", T.StringType()),
@@ -489,12 +550,10 @@ def _summarise(policy: ir.Policy, scored) -> tuple[int, dict[str, int],
     return eligible, failures, totals, rows
 
 
-def _first_failing_row(spark, policy: ir.Policy, params: dict[str, ir.Value], book: Path,
-                       error: Exception) -> PolicyError:
-    """The evaluation error of the first failing row, found by halving the row ids."""
+def first_failing_row(spark, query: str, where: str, error: Exception) -> PolicyError:
+    """The evaluation error of the first row on which `query` (over the `cases` view) fails,
+    found by halving the row indices; `cases` is restored afterwards."""
     first = translate_error(error)
-    query = policy_query(policy, tuple(params.items()))
-    every = ", ".join(quote(name) for name, _ in output_columns(policy))  # none pruned
     spark.table("cases").createOrReplaceTempView("__pl_all_cases")
     bounds = spark.sql(f"SELECT min({quote(ROW)}), max({quote(ROW)}) FROM __pl_all_cases").first()
     low, high = int(bounds[0]), int(bounds[1])
@@ -503,8 +562,8 @@ def _first_failing_row(spark, policy: ir.Policy, params: dict[str, ir.Value], bo
             middle = (low + high) // 2
             spark.sql(f"SELECT * FROM __pl_all_cases WHERE {quote(ROW)} BETWEEN {low} AND "
                       f"{middle}").createOrReplaceTempView("cases")
-            try:
-                spark.sql(f"SELECT max(hash({every})) FROM ({query})").collect()
+            try:  # every column is hashed, so none is pruned
+                spark.sql(f"SELECT max(hash(*)) FROM ({query}) t").collect()
                 low = middle + 1
             except Exception as probe_error:
                 first = translate_error(probe_error)
@@ -512,5 +571,5 @@ def _first_failing_row(spark, policy: ir.Policy, params: dict[str, ir.Value], bo
     finally:
         spark.table("__pl_all_cases").createOrReplaceTempView("cases")
     diagnostic = first.diagnostics[0]
-    return PolicyError.single(diagnostic.code, f"{book}: row {_row_number(spark, low)}: "
+    return PolicyError.single(diagnostic.code, f"{where}: row {_row_number(low)}: "
                               f"{diagnostic.message}")

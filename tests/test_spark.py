@@ -1,17 +1,25 @@
-"""The Spark engine: the policy's Spark SQL gives exactly the interpreter's decisions.
+"""The Spark engine: the policy's Spark SQL gives exactly the interpreter's decisions, and
+its portfolio rules exactly the interpreter's book columns and report.
 
 One SparkSession (local[2]) for the whole test session; Spark's per-query cost is high, so
 every policy's random cases run as ONE DataFrame through one query, and the conformance
-suite runs one query per distinct policy. A missing Java runtime is installed from
-Debian's packages (`default-jre-headless`) by the session fixture; pyspark comes with the
-`dev` extra. POLICYLANG_SPARK_EXAMPLES raises the number of random cases per policy.
+suite runs one query per distinct policy. Books are batched too: many books become one
+book whose rules group by a book number first (`_one_book_of_many`), merged in date order
+(a stable sort keeps each book's own order and mixes ties across books), and the result is
+split back per book. A missing Java runtime is installed from Debian's packages
+(`default-jre-headless`) by the session fixture; pyspark comes with the `dev` extra.
+POLICYLANG_SPARK_EXAMPLES raises the number of random cases per policy,
+POLICYLANG_SPARK_BOOKS the number of random books.
 """
 
 from __future__ import annotations
 
+import csv
+import dataclasses
 import os
 import shutil
 import subprocess
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -19,7 +27,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from policylang import api
+from policylang import api, ir, testing
 from policylang.cases import parse_case, parse_params
 from policylang.diagnostics import PolicyError
 from policylang.interpret import evaluate
@@ -29,6 +37,7 @@ from tests.strategies import cases, default_params
 
 POLICIES = all_policies()
 CASES_PER_POLICY = int(os.environ.get("POLICYLANG_SPARK_EXAMPLES", "200"))
+BOOKS = int(os.environ.get("POLICYLANG_SPARK_BOOKS", "200"))
 CONFORMANCE = load_cases(Path(__file__).parent / "conformance")
 SKIPS: dict[str, str] = {}  # conformance titles the Spark engine may skip: none
 
@@ -67,11 +76,6 @@ def test_spark_agrees_with_interpreter(name: str, spark_engine) -> None:
     params = default_params(policy)
     if any(value is None for value in params.values()):
         pytest.skip("a param without default cannot be bound for random cases")
-    if policy.portfolio is not None:
-        # The per-case part of a policy with portfolio rules is still compared.
-        import dataclasses
-
-        policy = dataclasses.replace(policy, portfolio=None)
     drawn: list[dict] = []
 
     @settings(max_examples=max(1, CASES_PER_POLICY // 25), deadline=None, derandomize=True,
@@ -114,8 +118,6 @@ def test_conformance_suite_on_spark(spark_engine) -> None:
             policy = api.load_source(group[0].policy_source, group[0].file)
         except PolicyError:
             continue  # check-time errors never reach a backend
-        if policy.portfolio is not None:
-            continue  # book-level rules are not per-case decisions
         deciding: dict[str, list] = {}
         for case in group:
             if case.title in SKIPS:
@@ -192,17 +194,6 @@ def test_cli_engine_spark(tmp_path: Path, spark_engine) -> None:
     assert "50 cases" in result.output
 
 
-def test_portfolio_rules_are_refused_not_dropped(tmp_path: Path, spark_engine) -> None:
-    from policylang.synthetic import write_book
-
-    policy = POLICIES["policies/chongqing/zhubaodai.pol"]
-    assert policy.portfolio is not None
-    book = tmp_path / "book.csv"
-    write_book(policy, 10, book, 3)
-    with pytest.raises(spark_engine.EngineUnavailable, match="portfolio"):
-        spark_engine.score_book(policy, book, default_params(policy), master="local[2]")
-
-
 def test_a_bad_cell_names_its_row_and_column(tmp_path: Path, spark_engine) -> None:
     policy = api.load_source('policy p "p" {\n input { amount: money }\n'
                              ' limit cap: amount <= 100万\n}\n', "p.pol")
@@ -245,3 +236,278 @@ def test_missing_java_is_a_clear_message(monkeypatch) -> None:
     monkeypatch.delenv("JAVA_HOME", raising=False)
     with pytest.raises(spark_engine.EngineUnavailable, match="default-jre-headless"):
         spark_engine.session.__wrapped__("local[1]")
+
+
+# ── portfolio rules ──────────────────────────────────────────────────────────
+
+BOOK_KEY = "pl_test_book"  # the batch's extra group key: which book a case belongs to
+
+
+def _one_book_of_many(policy: ir.Policy) -> ir.Policy:
+    """The policy with a number input BOOK_KEY leading every book rule's group keys, so
+    that the books of a batch are each their own groups: one Spark evaluation for all."""
+    span = policy.portfolio.span
+    key = ir.InputRef(BOOK_KEY, ir.NUMBER, span)
+    rules = tuple(dataclasses.replace(rule, per=(key,) + rule.per)
+                  for rule in policy.portfolio.rules)
+    return dataclasses.replace(
+        policy, inputs=policy.inputs + (ir.Field(BOOK_KEY, ir.NUMBER, None, None, span),),
+        portfolio=dataclasses.replace(policy.portfolio, rules=rules))
+
+
+def _merged(books: list[list], date_of) -> list[tuple[int, int]]:
+    """(book, index) of every case, in date order; a stable sort, so each book keeps its
+    own order (it is sorted already) and equal dates of different books interleave."""
+    return sorted(((b, i) for b, book in enumerate(books) for i in range(len(book))),
+                  key=lambda at: date_of(books[at[0]][at[1]]))
+
+
+def _split_report(report: dict, merged: list[tuple[int, int]], count: int) -> list[dict]:
+    """The batch's report as each book's own: its groups, without the book key, with
+    rows counted in the book."""
+    def own(group: dict) -> dict:
+        group = dict(group, key=group["key"][1:])
+        for field in ("tripped_row", "exhausted_row"):
+            if group.get(field) is not None:
+                group[field] = merged[group[field] - 1][1] + 1
+        return group
+
+    split: list[dict] = [{section: {} for section in report} for _ in range(count)]
+    for section, rules in report.items():
+        for name, rule in rules.items():
+            for b in range(count):
+                split[b][section][name] = {
+                    "per": rule["per"][1:], "cite": rule["cite"],
+                    "groups": [own(g) for g in rule["groups"] if Decimal(g["key"][0]) == b]}
+    return split
+
+
+def _score_books_at_once(policy: ir.Policy, books: list[list[dict]],
+                         params: dict) -> list[tuple[list, list, dict]]:
+    """Each book's (decisions, portfolio columns, report), from one `score_cases` on Spark."""
+    from policylang import spark_portfolio
+
+    order_by = policy.portfolio.order_by
+    merged = _merged(books, lambda case: case[order_by])
+    cases = [books[b][i] | {BOOK_KEY: Decimal(b)} for b, i in merged]
+    decisions, columns, report = spark_portfolio.score_cases(_one_book_of_many(policy), cases,
+                                                             params)
+    results = [([None] * len(book), [None] * len(book)) for book in books]
+    for at, (b, i) in enumerate(merged):
+        results[b][0][i], results[b][1][i] = decisions[at], columns[at]
+    reports = _split_report(report, merged, len(books))
+    return [(d, c, r) for (d, c), r in zip(results, reports, strict=True)]
+
+
+SEED_BOOK_TESTS = {name: policy for name, policy in POLICIES.items()
+                   if any(test.book is not None for test in policy.tests)}
+
+
+@pytest.mark.parametrize("name", list(SEED_BOOK_TESTS))
+def test_seed_book_tests_pass_on_spark(name: str, spark_engine) -> None:
+    """Every `test` with a `book { … }` of the seed policies, judged on Spark's decisions,
+    portfolio columns and report (the books of one policy and params in one batch)."""
+    policy = SEED_BOOK_TESTS[name]
+    tests = [test for test in policy.tests if test.book is not None]
+    batches: dict[str, list[tuple[ir.Test, list[dict]]]] = {}
+    for test in tests:
+        _, params = testing.test_case(policy, test)
+        cases = [{f.name: dict(given).get(f.name, f.default) for f in policy.inputs}
+                 for given in test.book]
+        batches.setdefault(repr(sorted(params.items())), []).append((test, cases))
+    scored = {}
+    for batch in batches.values():
+        _, params = testing.test_case(policy, batch[0][0])
+        found = _score_books_at_once(policy, [cases for _, cases in batch], params)
+        scored |= {test.name: result for (test, _), result in zip(batch, found, strict=True)}
+    for test in tests:
+        result = testing.run_book_test(policy, test, "spark",
+                                       lambda cases, params, test=test: scored[test.name])
+        assert result.error is None and result.failures == [], (test.name, result.failures,
+                                                                 result.error)
+
+
+def _write_csv(path: Path, columns: list[str], rows: list[dict]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as file:
+        writer = csv.DictWriter(file, columns)
+        writer.writeheader()
+        writer.writerows(rows)
+    return path
+
+
+def _random_books() -> list[list[dict[str, str]]]:
+    from tests.test_portfolio import books
+
+    drawn: list[list[dict[str, str]]] = []
+
+    @settings(max_examples=max(1, BOOKS * 3 // 2 // 25 + 1), deadline=None,
+              derandomize=True, database=None, suppress_health_check=list(HealthCheck))
+    @given(batch=st.lists(books(), min_size=25, max_size=25))
+    def draw(batch):
+        drawn.extend(batch)
+
+    draw()
+    return drawn
+
+
+def test_random_books_agree_with_interpreter(tmp_path: Path, spark_engine) -> None:
+    """At least 200 random books (tests/test_portfolio.py's: ties, empty books and groups,
+    zero denominators, budgets that run out), as ONE CSV book through `score_book` on
+    Spark: every book's report and portfolio columns are the interpreter's. Books the
+    interpreter refuses give the same code and row on Spark, each run alone."""
+    from pyspark.sql import functions as F
+
+    from tests.test_portfolio import CLAIMS, COLUMNS, _interpret
+
+    policy = api.load_source(CLAIMS, "claims.pol")
+    params = {"annual_cap": Decimal(300000)}
+    good, expected, refused = [], [], []
+    for rows in _random_books():
+        try:
+            expected.append(_interpret(policy, rows))
+            good.append(rows)
+        except PolicyError as error:
+            refused.append((rows, error))
+    assert len(good) >= BOOKS and any(not rows for rows in good)
+    assert any(len({r["claim_date"] for r in rows}) < len(rows) for rows in good)  # ties
+    merged = _merged(good, lambda row: row["claim_date"])
+    book = _write_csv(tmp_path / "books.csv", ["seq", BOOK_KEY] + COLUMNS,
+                      [good[b][i] | {"seq": at, BOOK_KEY: b}
+                       for at, (b, i) in enumerate(merged)])
+    batch = _one_book_of_many(policy)
+    out = tmp_path / "scored"
+    summary = spark_engine.score_book(batch, book, params, out, master="local[2]")
+    assert summary.cases == len(merged)
+    scored = spark_engine.session("local[2]").read.parquet(str(out)) \
+        .orderBy(F.col("seq").cast("int")).collect()
+    assert [row["seq"] for row in scored] == [str(at) for at in range(len(merged))]
+    reports = _split_report(summary.report, merged, len(good))
+    for b, (rows, want) in enumerate(zip(good, expected, strict=True)):
+        assert reports[b] == want.report, (b, rows)
+    for row, (b, i) in zip(scored, merged, strict=True):
+        for name, value in expected[b].columns[i].items():
+            assert _same(value, row[name]), (b, i, name, row[name], value)
+    for rows, error in refused[:2]:
+        lone = _write_csv(tmp_path / "refused.csv", COLUMNS, rows)
+        with pytest.raises(PolicyError) as raised:
+            spark_engine.score_book(policy, lone, params, master="local[2]")
+        assert raised.value.code == error.code
+        assert raised.value.diagnostics[0].message.split(":")[1] == \
+            error.diagnostics[0].message.split(":")[1]  # the same "row N"
+
+
+def _same(reported: object, cell: object) -> bool:
+    """An output cell (bool or DECIMAL) is the value the interpreter reports."""
+    if isinstance(reported, bool):
+        return cell is reported
+    return isinstance(cell, Decimal) and cell == Decimal(str(reported))
+
+
+def test_a_seed_book_on_spark_is_duckdbs(tmp_path: Path, spark_engine) -> None:
+    """佛山 2022's monitor and budget over a synthetic book through `score_book` on both
+    engines: the same summary and report, the same output columns with the same types and
+    values, the same charts."""
+    import duckdb
+
+    from policylang.book import score_book
+    from policylang.synthetic import write_book
+
+    policy = POLICIES["policies/foshan/microloan_2022.pol"]
+    params = default_params(policy)
+    book = write_book(policy, 300, tmp_path / "book.csv", 5)
+    duck = score_book(policy, book, params, tmp_path / "duck.parquet",
+                      charts=tmp_path / "duck_charts")
+    spark = spark_engine.score_book(policy, book, params, tmp_path / "spark", master="local[2]",
+                                    charts=tmp_path / "spark_charts")
+    assert (spark.cases, spark.eligible, spark.failures, spark.totals, spark.report) == \
+        (duck.cases, duck.eligible, duck.failures, duck.totals, duck.report)
+    assert spark.report["monitors"] and spark.report["budgets"]
+    assert sorted(p.name for p in (tmp_path / "spark_charts").iterdir()) == \
+        sorted(p.name for p in (tmp_path / "duck_charts").iterdir())
+    ours = duckdb.sql(f"SELECT * FROM read_parquet('{tmp_path / 'spark'}/*.parquet')")
+    theirs = duckdb.sql(f"SELECT * FROM read_parquet('{tmp_path / 'duck.parquet'}')")
+    assert ours.columns == theirs.columns
+    assert ours.types == theirs.types
+    assert ours.fetchall() == theirs.fetchall()  # in book order
+
+
+def _cli(tmp_path: Path, book: Path, *engine: str):
+    from policylang.cli import app
+    from tests.test_portfolio import _policy_file
+
+    return CliRunner().invoke(app, ["run", str(_policy_file(tmp_path)), "--book", str(book),
+                                    *engine])
+
+
+SPARK = ("--engine", "spark", "--master", "local[2]")
+
+
+def _bad_books():
+    from tests.test_portfolio import BAD_BOOKS
+
+    return BAD_BOOKS + [("no ordering column", "a,1万", "E602", None)]
+
+
+@pytest.mark.parametrize("bad", _bad_books(), ids=lambda bad: bad[0])
+def test_bad_books_name_the_row_on_spark(bad, tmp_path: Path, spark_engine) -> None:
+    """tests/test_portfolio.py's bad books through `run --engine spark`: the error and the
+    row DuckDB names (E609 unsorted, E602 no date or group key, E603/E604 bad cells); a
+    book that scores prints DuckDB's summary, portfolio tables included."""
+    what, lines, code, row = bad
+    header = "insurer,principal" if what == "no ordering column" else \
+        "insurer,claim_date,principal"
+    book = tmp_path / "book.csv"
+    book.write_text(header + "\n" + lines + "\n" * bool(lines), encoding="utf-8")
+    result = _cli(tmp_path, book, *SPARK)
+    assert not isinstance(result.exception, Exception), result.output
+    if code is None:
+        assert result.exit_code == 0, result.output
+        duck = _cli(tmp_path, book)
+        assert result.output.splitlines()[1:] == duck.output.splitlines()[1:]
+        assert "monitors: compensation_rate" in result.output
+        return
+    assert result.exit_code == 2, result.output
+    assert f"error[{code}]" in result.output, result.output
+    assert f"row {row}" in result.output if row else "no column `claim_date`" in result.output
+
+
+def test_an_evaluation_error_in_a_rule_names_the_first_failing_row(tmp_path: Path,
+                                                                   spark_engine) -> None:
+    """A zero denominator in a monitor: E610 at the row where it first fails, as on
+    DuckDB (the rows before it score)."""
+    book = tmp_path / "book.csv"
+    book.write_text("insurer,claim_date,principal,compensated\na,2022-01-05,1万,1元\n"
+                    "a,2022-01-06,1万,1元\nb,2022-01-06,0元,1元\nb,2022-01-07,0元,1元\n",
+                    encoding="utf-8")
+    result = _cli(tmp_path, book, *SPARK)
+    assert result.exit_code == 1, result.output
+    assert "error[E610]" in result.output and "row 3" in result.output, result.output
+
+
+def test_rows_are_numbered_in_file_order_across_splits(tmp_path: Path, spark_engine) -> None:
+    """A book read as many splits (a small split size) and as several Parquet files: the
+    row index counts every row once, consecutively, in file order."""
+    spark = spark_engine.session("local[2]")
+    book = tmp_path / "book.csv"
+    book.write_text("n\n" + "".join(f"{i}\n" for i in range(5000)), encoding="utf-8")
+    previous = spark.conf.get("spark.sql.files.maxPartitionBytes")
+    spark.conf.set("spark.sql.files.maxPartitionBytes", "4096")
+    try:
+        raw = spark_engine._read(spark, book)
+        assert raw.rdd.getNumPartitions() > 4
+        numbered = spark_engine._numbered(spark, raw).collect()
+        parts = tmp_path / "parts.parquet"
+        raw.repartition(3).write.parquet(str(parts))
+        from_parts = spark_engine._numbered(spark, spark.read.parquet(str(parts))).collect()
+    finally:
+        spark.conf.set("spark.sql.files.maxPartitionBytes", previous)
+    assert sorted((row[spark_engine.ROW], int(row["n"])) for row in numbered) == \
+        [(i, i) for i in range(5000)]
+    import duckdb
+
+    in_file_order = [n for part in sorted(parts.glob("*.parquet"))
+                     for (n,) in duckdb.sql(f"SELECT n FROM '{part}'").fetchall()]
+    assert len(list(parts.glob("*.parquet"))) == 3
+    assert [row["n"] for row in sorted(from_parts, key=lambda row: row[spark_engine.ROW])] == \
+        in_file_order
+    assert sorted(row[spark_engine.ROW] for row in from_parts) == list(range(5000))

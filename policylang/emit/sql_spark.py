@@ -329,3 +329,8 @@ def _rounded(x: exp.Expression, step: exp.Expression) -> exp.Expression:
     return case((exp.LTE(this=step_, expression=number(0)),
                  fail("E611", "round() needs a positive step")),
                 otherwise=_magnitude_checked(exp.cast(signed, NUMERIC)))
+
+
+def literal_sql(policy: ir.Policy, value: ir.Value, type_: ir.Type) -> str:
+    """A value as Spark SQL of its column's type (a book column's default)."""
+    return _SparkBuilder(policy, {})._const(value, type_).sql(dialect=DIALECT)
