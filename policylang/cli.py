@@ -171,7 +171,7 @@ def run(file: Path,
             err.print(f"unknown engine {engine!r}; choose from duckdb, spark")
             return 2
         if engine == "spark":
-            return _run_on_spark(file, case, book, out, master, param or [])
+            return _run_on_spark(file, case, book, out, master, param or [], report, charts)
         policy = api.load(file)
         options = parse_param_options(param or [])
         if book is not None:
@@ -181,10 +181,7 @@ def run(file: Path,
                 summary = score_book(policy, book, parse_params(policy, options), out,
                                      progress=progress, charts=charts)
             _print_book_summary(policy, book, summary)
-            if report is not None:
-                _write_atomically(report, json.dumps(summary.report, ensure_ascii=False,
-                                                     indent=2) + "\n")
-                sys.stdout.write(f"wrote {report}\n")  # `out` is the --out path here
+            _write_report(report, summary.report)
             return 0
         assert case is not None
         decision = api.decide(policy, _read_case(case), options)
@@ -196,8 +193,15 @@ def run(file: Path,
     _run(action)
 
 
+def _write_report(path: Path | None, report: dict) -> None:
+    if path is not None:
+        _write_atomically(path, json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+        sys.stdout.write(f"wrote {path}\n")  # `out` is the --out path here
+
+
 def _run_on_spark(file: Path, case: Path | None, book: Path | None, out: Path | None,
-                  master: str, param: list[str]) -> int:
+                  master: str, param: list[str], report: Path | None,
+                  charts: Path | None) -> int:
     from policylang.cases import parse_param_options, parse_params
     from policylang.spark_engine import EngineUnavailable, score_book
 
@@ -207,11 +211,12 @@ def _run_on_spark(file: Path, case: Path | None, book: Path | None, out: Path | 
     policy = api.load(file)
     try:
         summary = score_book(policy, book, parse_params(policy, parse_param_options(param)),
-                             out, master, progress=_progress)
+                             out, master, progress=_progress, charts=charts)
     except EngineUnavailable as error:
         err.print(str(error))
         return 2
     _print_book_summary(policy, book, summary)
+    _write_report(report, summary.report)
     return 0
 
 

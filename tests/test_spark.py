@@ -32,7 +32,7 @@ from policylang.cases import parse_case, parse_params
 from policylang.diagnostics import PolicyError
 from policylang.interpret import evaluate
 from tests.conformance.loader import load_cases
-from tests.policies import all_policies, design_example
+from tests.policies import ROOT, all_policies, design_example
 from tests.strategies import cases, default_params
 
 POLICIES = all_policies()
@@ -192,6 +192,30 @@ def test_cli_engine_spark(tmp_path: Path, spark_engine) -> None:
                                       str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
     assert "50 cases" in result.output
+
+
+def test_cli_engine_spark_writes_the_report_and_charts(tmp_path: Path, spark_engine) -> None:
+    """`--report` and `--charts` with `--engine spark`: the JSON DuckDB writes, and a chart
+    per monitor and budget."""
+    import json
+
+    from policylang.cli import app
+    from policylang.synthetic import write_book
+
+    source = ROOT / "policies" / "foshan" / "microloan_2022.pol"
+    book = tmp_path / "book.csv"
+    write_book(api.load(source), 80, book, 5)
+    reports = {}
+    for engine in ("duckdb", "spark"):
+        report, charts = tmp_path / f"{engine}.json", tmp_path / f"{engine}-charts"
+        result = CliRunner().invoke(app, ["run", str(source), "--book", str(book),
+                                          "--engine", engine, "--master", "local[2]",
+                                          "--report", str(report), "--charts", str(charts)])
+        assert result.exit_code == 0, result.output
+        reports[engine] = json.loads(report.read_text(encoding="utf-8"))
+        assert sorted(p.name for p in charts.glob("*.png")) == [
+            "budget__annual_compensation.png", "monitor__compensation_rate.png"], engine
+    assert reports["spark"] == reports["duckdb"] and reports["duckdb"]
 
 
 def test_a_bad_cell_names_its_row_and_column(tmp_path: Path, spark_engine) -> None:

@@ -100,11 +100,13 @@ def _load_optional() -> None:
 
 
 def portfolio_refusals(policy: ir.Policy) -> list[Refusal]:
-    """Book-level rules run as window functions on DuckDB (`run --book`) only."""
+    """Book-level rules are window functions over a whole book, run by `run --book` (DuckDB
+    or Spark), not part of one dialect's per-case query."""
     if policy.portfolio is None:
         return []
-    return [Refusal(f"{rule.kind} {rule.name}", "book-level (portfolio) rules run on DuckDB "
-                    "only (`policylang run --book`)", rule.span, book_level=True)
+    return [Refusal(f"{rule.kind} {rule.name}", "book-level (portfolio) rules are not in the "
+                    "per-case query: score a book with `policylang run --book` (DuckDB or "
+                    "`--engine spark`)", rule.span, book_level=True)
             for rule in policy.portfolio.rules]
 
 
