@@ -189,8 +189,7 @@ def sql_paths(policy, params, csv_book: Path, parquet_book: Path, size: int,
               folder: Path, spec, sample_reference: dict | None) -> dict:
     row: dict = {}
     connection = duckdb.connect()
-    columns = book_module._read(connection, parquet_book)
-    book_module._create_cases(connection, policy, parquet_book, columns)
+    book_module.load_cases(connection, policy, parquet_book)
     connection.execute("CREATE TEMP TABLE __bench_loaded AS SELECT * FROM cases")
     query = policy_query(policy, params)
     row["sql_eval"] = measure(lambda: connection.execute(

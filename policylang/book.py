@@ -188,6 +188,17 @@ def score_book(policy: ir.Policy, book: Path, params: dict[str, ir.Value],
     return dataclasses.replace(summary, seconds=time.perf_counter() - started)
 
 
+def load_cases(connection, policy: ir.Policy, book: Path) -> list[str]:
+    """The book as the `cases` table, every cell checked and converted as `score_book` does
+    (without a progress display); the book's columns. For timing a policy's query alone."""
+    tracker = Progress()
+    with _Poller(connection, tracker) as poller:
+        columns = _read(connection, book, poller)
+        rows = connection.execute("SELECT count(*) FROM __pl_book").fetchone()[0]
+        _create_cases(connection, policy, book, columns, tracker, poller, rows)
+    return columns
+
+
 def _score(connection, poller: _Poller, tracker: Progress, policy: ir.Policy, book: Path,
            params: dict[str, ir.Value], out: Path | None, out_format: str | None,
            charts: Path | None) -> BookSummary:
