@@ -22,8 +22,11 @@ WHOLE_BOOK = [
     ("openfisca_load_eval", "OpenFisca 46, load + evaluation (float32)", None),
 ]
 PER_CASE = [
-    ("python_module", "generated Python module (per case)", "hand_decimal"),
-    ("interpreter", "interpreter (per case)", "hand_decimal"),
+    ("python_module", "generated Python module (per case, from case JSON)", "hand_decimal"),
+    ("python_module_eval", "generated Python module (per case, evaluation only)",
+     "hand_decimal"),
+    ("interpreter", "interpreter (per case, from case JSON)", "hand_decimal"),
+    ("interpreter_eval", "interpreter (per case, evaluation only)", "hand_decimal"),
     ("hand_decimal", "hand-written `Decimal` function (limit, per case)", "hand_decimal"),
     ("cel", "cel-python 0.5 (per case, doubles)", None),
 ]
@@ -111,8 +114,9 @@ def chart(results: dict, path: Path) -> Path:
             rates = [_rate(policy["sizes"][str(s)].get(key)) for s in sizes]
             if all(rates):
                 axis.plot(sizes, rates, marker="o", label=label.replace("`", ""))
-        for (key, label, _), color in zip(PER_CASE, ("tab:blue", "tab:red", "black",
-                                                     "tab:purple"), strict=True):
+        for (key, label, _), color in zip(PER_CASE, ("tab:blue", "tab:cyan", "tab:red",
+                                                     "tab:orange", "black", "tab:purple"),
+                                          strict=True):
             rate = _rate(policy["per_case"].get(key))
             if rate:  # per-case paths run on a sample: the same rate at every size
                 axis.axhline(rate, linestyle="--", linewidth=1, color=color,
