@@ -8,7 +8,9 @@ dependencies. Backends (interpreter, Python, SQL, diff) read only this module's 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from enum import Enum
@@ -488,3 +490,15 @@ class Policy:
 
     def allocation(self, name: str) -> Allocation:
         return next(a for a in self.allocations if a.name == name)
+
+
+def walk(node: object) -> Iterator[object]:
+    """`node` and every IR node inside it (through tuples), depth first. Types and spans
+    are not nodes: they are neither yielded nor entered."""
+    if isinstance(node, tuple):
+        for item in node:
+            yield from walk(item)
+    elif dataclasses.is_dataclass(node) and not isinstance(node, Type | Span):
+        yield node
+        for field in dataclasses.fields(node):
+            yield from walk(getattr(node, field.name))

@@ -511,15 +511,14 @@ class _ToAst(Transformer):
     def test_decl(self, meta, children):
         name, cases, params, *expectations = children
         if isinstance(cases, _BookBlock):
-            given, book, given_spans = (), tuple(b.bindings for b in cases.cases), tuple(
-                b.span for b in cases.cases)
+            given, book, book_span = (), tuple(b.bindings for b in cases.cases), cases.span
+            given_spans = tuple(b.span for b in cases.cases)
         else:
-            given, book, given_spans = cases.bindings, None, (cases.span,)
-        return n.TestDecl(self._text(name), given,
-                          params.bindings if params is not None else None,
-                          tuple(expectations), self._span(meta), book, given_spans,
-                          params.span if params is not None else None,
-                          cases.span if isinstance(cases, _BookBlock) else None)
+            given, book, book_span, given_spans = cases.bindings, None, None, (cases.span,)
+        params_bindings, params_span = (None, None) if params is None else (params.bindings,
+                                                                             params.span)
+        return n.TestDecl(self._text(name), given, params_bindings, tuple(expectations),
+                          self._span(meta), book, given_spans, params_span, book_span)
 
     def given(self, meta, children):
         return _Block(tuple(children), self._span(meta))

@@ -41,8 +41,7 @@ def _implied_order(rules: list[ir.BookRule], scope: Scope, inputs: dict[str, ir.
     """`portfolio {` without `order by`: the book is taken in the order of the one date
     input the rules group by (`per year(claim_date)`), or of the policy's only date input;
     anything else would leave the order to chance, so it is an error."""
-    grouped = sorted({node.name for rule in rules for key in rule.per
-                      for node in _walk(key)
+    grouped = sorted({node.name for node in ir.walk(tuple(rule.per for rule in rules))
                       if isinstance(node, ir.InputRef) and node.type == ir.DATE})
     dates = sorted(name for name, field in inputs.items() if field.type == ir.DATE)
     if len(grouped) == 1:
@@ -56,16 +55,6 @@ def _implied_order(rules: list[ir.BookRule], scope: Scope, inputs: dict[str, ir.
                 f"date its rules group by, but {found}; write `portfolio order by DATE_INPUT {{`",
                 keyword)
     return grouped[0] if grouped else dates[0] if dates else ""
-
-
-def _walk(node: object):
-    """`node` and every expression inside it."""
-    yield node
-    for name in getattr(node, "__dataclass_fields__", ()):
-        value = getattr(node, name)
-        for item in value if isinstance(value, tuple) else (value,):
-            if hasattr(item, "__dataclass_fields__") and not isinstance(item, ir.Type):
-                yield from _walk(item)
 
 
 def _rule(rule: n.BookRuleDecl, scope: Scope, typer: Typer) -> ir.BookRule:

@@ -32,14 +32,7 @@ REPEATED = '''policy p "t" {
 
 def refs(node: object) -> set[str]:
     """The lets an IR node reads."""
-    match node:
-        case ir.LetRef(name=name):
-            return {name}
-        case tuple():
-            return set().union(*(refs(item) for item in node)) if node else set()
-        case _ if hasattr(node, "__dataclass_fields__") and not isinstance(node, ir.Type):
-            return set().union(*(refs(getattr(node, f)) for f in node.__dataclass_fields__))
-    return set()
+    return {found.name for found in ir.walk(node) if isinstance(found, ir.LetRef)}
 
 
 def test_a_repeated_let_expression_reads_the_let() -> None:

@@ -452,21 +452,12 @@ def _constant_name(value: ir.Value, type_: ir.Type) -> str | None:
 def _referenced(policy: ir.Policy) -> set[tuple[str, str]]:
     """The lets and allocations that a rule, limit, let or allocation reads."""
     found: set[tuple[str, str]] = set()
-
-    def walk(node: object) -> None:
+    for node in ir.walk((policy.lets, policy.checks, policy.allocations)):
         match node:
             case ir.LetRef(name=name):
                 found.add(("let", name))
             case ir.PartRef(allocation=allocation):
                 found.add(("allocation", allocation))
-            case tuple():
-                for item in node:
-                    walk(item)
-            case _ if dataclasses.is_dataclass(node) and not isinstance(node, ir.Type):
-                for field in dataclasses.fields(node):
-                    walk(getattr(node, field.name))
-
-    walk((policy.lets, policy.checks, policy.allocations))
     return found
 
 
