@@ -72,6 +72,7 @@ def available() -> dict[str, Callable[[ir.Policy], Backend]]:
         from policylang.engine import sql_backend
 
         found["sql"] = sql_backend
+        found["sql-narrow"] = lambda policy: sql_backend(policy, "duckdb-narrow")
         found["sqlite"] = lambda policy: sql_backend(policy, "sqlite")
         from policylang.engine import postgres_conninfo
 

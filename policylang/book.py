@@ -35,6 +35,7 @@ from policylang.engine import (
     SQL_TYPES,
     book_query,
     connect,
+    measure_bounds,
     output_columns,
     quote_identifier,
     translate_error,
@@ -217,7 +218,8 @@ def _score(connection, poller: _Poller, tracker: Progress, policy: ir.Policy, bo
     # The result keeps the row number (the output joins the book back by it) and the
     # portfolio's ordering input (its charts read it), not the other inputs.
     carry = (ROW,) + ((policy.portfolio.order_by,) if policy.portfolio is not None else ())
-    query = book_query(book_portfolio.with_hidden_lets(policy), params, carry)
+    query = book_query(book_portfolio.with_hidden_lets(policy), params, carry,
+                       measure_bounds(connection, policy))
     try:
         with poller.measure():
             connection.execute(f"CREATE TEMP TABLE __pl_result AS {query}")
@@ -323,7 +325,11 @@ def _default_sql(f: ir.Field) -> str:
             return f"CAST({sql_string(value.isoformat())} AS DATE)"
         case ir.Kind.DURATION:
             return f"CAST({sql_string(_bindable(value, f.type))} AS INTERVAL)"
-    return f"CAST({sql_string(format_decimal(value))} AS DECIMAL(38,10))"
+    # As narrow as the value: a wider default would widen the whole column (COALESCE).
+    text = format_decimal(value)
+    places = len(text.split(".")[1]) if "." in text else 0
+    digits = len(text.lstrip("-").split(".")[0])
+    return f"CAST({sql_string(text)} AS DECIMAL({min(digits + places, 38)},{places}))"
 
 
 def _reject_missing(connection, raw: str, f: ir.Field, book: Path) -> None:
@@ -381,8 +387,8 @@ def _fast_expression(raw: str, f: ir.Field, sql_type: str, book: Path,
         if scale > 10:
             # More places than policylang keeps: let the case reader judge each value.
             return "NULL"
-        return (f"CASE WHEN abs({raw}) < 1000000000000000 THEN CAST({raw} AS DECIMAL(38,10)) "
-                "END")
+        # The column keeps its own exact type: the query is narrowed to it (sql_narrow.py).
+        return f"CASE WHEN abs({raw}) < 1000000000000000 THEN {raw} END"
     if kind is ir.Kind.DATE and base == "DATE":
         return raw
     if kind is ir.Kind.BOOL and base == "BOOLEAN":

@@ -76,16 +76,99 @@ def _policy_query(policy: ir.Policy, param_items: tuple) -> str:
     return build_query(policy, dict(param_items), "duckdb").sql(dialect="duckdb")
 
 
-def book_query(policy: ir.Policy, params: dict[str, ir.Value], carry: tuple[str, ...]) -> str:
+def book_query(policy: ir.Policy, params: dict[str, ir.Value], carry: tuple[str, ...],
+               bounds: tuple | None = None) -> str:
     """The query `run --book` materialises: the `carry` columns of `cases` (its row number,
-    the inputs the portfolio reads back) and the outputs, no other input column."""
-    return build_query(policy, params, "duckdb", carry=carry,
-                       only_carried=True).sql(dialect="duckdb")
+    the inputs the portfolio reads back) and the outputs, no other input column; narrowed
+    to the book's `bounds` (see `measure_bounds`) when given."""
+    return _book_query(policy, tuple(params.items()), carry, bounds)
 
 
 @functools.lru_cache(maxsize=64)
-def _result_query(policy: ir.Policy, param_items: tuple) -> str:
-    inner = _policy_query(policy, param_items)
+def _book_query(policy: ir.Policy, param_items: tuple, carry: tuple[str, ...],
+                bounds: tuple | None) -> str:
+    if bounds is None:
+        builder = build_query(policy, dict(param_items), "duckdb", carry=carry,
+                              only_carried=True)
+        return builder.sql(dialect="duckdb")
+    return narrow_query(policy, dict(param_items), bounds, carry, only_carried=True)
+
+
+def narrow_query(policy: ir.Policy, params: dict[str, ir.Value], bounds: tuple,
+                 carry: tuple[str, ...] = (), only_carried: bool = False) -> str:
+    """The DuckDB query narrowed to the bounds of a book (emit/sql_narrow.py)."""
+    from policylang.emit.sql_dialects import check_translatable
+    from policylang.emit.sql_narrow import NarrowBuilder
+
+    check_translatable(policy, "duckdb", per_case=False)
+    builder = NarrowBuilder(policy, params, dict(bounds))
+    builder.carry = carry
+    if only_carried:
+        builder.star_except, builder.carry_inputs = False, False
+    return builder.build().sql(dialect="duckdb")
+
+
+def measure_bounds(connection, policy: ir.Policy, table: str = "cases") -> tuple:
+    """The bounds of each numeric and duration input column of `table` (one scan): least
+    and greatest value rounded outward to a power of ten, and the column type's places.
+    A hashable tuple of (input name, Bounds | DurationBounds)."""
+    from policylang.emit.sql_bounds import DurationBounds, bucketed
+
+    types = {row[0]: row[1] for row in
+             connection.execute(f"DESCRIBE {quote_identifier(table)}").fetchall()}
+    measured: list[tuple[str, str]] = []
+    selects: list[str] = []
+    for f in policy.inputs:
+        if f.name not in types:
+            continue
+        q = quote_identifier(f.name)
+        if f.type.numeric:
+            measured.append((f.name, "number"))
+            selects += [f"min({q})", f"max({q})"]
+        elif f.type.kind is ir.Kind.DURATION:
+            measured.append((f.name, "duration"))
+            months = f"datepart('year', {q}) * 12 + datepart('month', {q})"
+            days = f"datepart('day', {q})"
+            selects += [f"min({months})", f"max({months})", f"min({days})", f"max({days})"]
+    if not selects:
+        return ()
+    found = list(connection.execute(
+        f"SELECT {', '.join(selects)} FROM {quote_identifier(table)}").fetchone())
+
+    def next_pair(places: int):
+        low, high = found.pop(0), found.pop(0)
+        if low is None:  # no value in the column: the default bounds it
+            return None
+        return bucketed(Decimal(low), Decimal(high), places)
+
+    bounds: list[tuple[str, object]] = []
+    for name, kind in measured:
+        if kind == "number":
+            found_bounds = next_pair(_places_of_type(types[name]))
+        else:
+            months, days = next_pair(0), next_pair(0)
+            found_bounds = None if months is None else DurationBounds(months, days)
+        if found_bounds is not None:
+            bounds.append((name, found_bounds))
+    return tuple(bounds)
+
+
+def _places_of_type(sql_type: str) -> int:
+    """Decimal places a column's values can have: a DECIMAL's scale, 0 for integers, and
+    10 (all policylang keeps) otherwise."""
+    upper = sql_type.upper()
+    if upper.startswith("DECIMAL(") or upper.startswith("NUMERIC("):
+        return min(int(upper.split(",")[1].rstrip(")")), 10)
+    if upper in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
+                 "USMALLINT", "UINTEGER", "UBIGINT"):
+        return 0
+    return 10
+
+
+@functools.lru_cache(maxsize=256)
+def _result_query(policy: ir.Policy, param_items: tuple, bounds: tuple | None = None) -> str:
+    inner = (_policy_query(policy, param_items) if bounds is None
+             else narrow_query(policy, dict(param_items), bounds))
     columns = []
     for name, type_ in output_columns(policy):
         q = quote_identifier(name)
@@ -201,11 +284,12 @@ def run_many(policy: ir.Policy, cases: list[dict[str, ir.Value]],
     if database is None:
         database = (DuckDatabase(connection) if connection is not None
                     else open_database(dialect))
-    query = database.result_query(policy, params)
 
     def run(batch: list[dict[str, ir.Value]]) -> list[dict | PolicyError]:
         database.load_cases(policy, batch)
         try:
+            # After loading: a narrowed query is built for the cases it runs on.
+            query = database.result_query(policy, params)
             return [decision_from_row(policy, row) for row in database.rows(query)]
         except database.errors as error:
             database.recover()
@@ -262,6 +346,17 @@ class DuckDatabase(Database):
     def load_cases(self, policy: ir.Policy, cases: list[dict[str, ir.Value]]) -> None:
         create_cases_table(self.connection, policy)
         insert_cases(self.connection, policy, cases)
+
+
+class NarrowDuckDatabase(DuckDatabase):
+    """DuckDB running the query narrowed to the bounds of the cases loaded (as `run
+    --book` runs it): the conformance suite and the differential test prove it exact."""
+
+    dialect = "duckdb-narrow"
+
+    def result_query(self, policy: ir.Policy, params: dict[str, ir.Value]) -> str:
+        return _result_query(policy, tuple(params.items()),
+                             measure_bounds(self.connection, policy))
 
 
 class SqliteDatabase(Database):
@@ -330,6 +425,8 @@ def open_database(dialect: str) -> Database:
     match dialect:
         case "duckdb":
             return DuckDatabase()
+        case "duckdb-narrow":
+            return NarrowDuckDatabase()
         case "sqlite":
             return SqliteDatabase()
         case "postgres":

@@ -33,7 +33,7 @@ from tests.strategies import default_params, passing_cases
 POLICIES = all_policies()
 CASES_PER_POLICY = int(os.environ.get("POLICYLANG_DIFF_EXAMPLES", "500"))
 BATCH = 50
-DIALECTS = ["duckdb", "sqlite", "postgres"]
+DIALECTS = ["duckdb", "duckdb-narrow", "sqlite", "postgres"]
 
 
 def _interpret(policy, case, params):

@@ -170,11 +170,11 @@ class QueryBuilder:
             if isinstance(check, ir.Limit):
                 for side, type_ in (("value", check.subject.type), ("bound", check.bound.type)):
                     outputs.append(exp.alias_(
-                        _report(col(_limit_column(check.name, side)), type_),
+                        self.report(col(_limit_column(check.name, side)), type_),
                         f"rule__{check.name}__{side}", quoted=True))
         for let in policy.lets:
-            outputs.append(exp.alias_(_report(col(_let_column(let.name)), let.type), let.name,
-                                      quoted=True))
+            outputs.append(exp.alias_(self.report(col(_let_column(let.name)), let.type),
+                                      let.name, quoted=True))
         for alloc in policy.allocations:
             if isinstance(alloc, ir.Shares) and alloc.amount is None:
                 continue
@@ -216,6 +216,13 @@ class QueryBuilder:
         for name, select in ctes:
             final = final.with_(name, as_=select)
         return final
+
+    @staticmethod
+    def report(value: exp.Expression, type_: ir.Type) -> exp.Expression:
+        """An output column in its DESIGN §5 type (money to the fen)."""
+        if type_.kind is ir.Kind.MONEY:
+            return exp.cast(value, MONEY_OUT)
+        return value
 
     # ── inputs, checks, allocations ──
     def _input(self, f: ir.Field) -> exp.Expression:
@@ -582,12 +589,6 @@ def _div_by_constant(a: exp.Expression, divisor: Decimal) -> exp.Expression:
 
 def _plus(total: exp.Expression | None, value: exp.Expression) -> exp.Expression:
     return value if total is None else exp.Add(this=total, expression=value)
-
-
-def _report(value: exp.Expression, type_: ir.Type) -> exp.Expression:
-    if type_.kind is ir.Kind.MONEY:
-        return exp.cast(value, MONEY_OUT)
-    return value
 
 
 def _input_column(name: str) -> str:
