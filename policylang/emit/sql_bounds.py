@@ -58,7 +58,11 @@ class Bounds:
                       max(self.places, other.places))
 
     def widened(self, by: Decimal, places: int) -> Bounds:
-        return Bounds(self.lo - by, self.hi + by, places)
+        """The bounds after rounding to a multiple of `by`, half away from zero: a value
+        moves by less than `by` and never across zero."""
+        lo = self.lo - by if self.lo < 0 else max(self.lo - by, Decimal(0))
+        hi = self.hi + by if self.hi > 0 else min(self.hi + by, Decimal(0))
+        return Bounds(lo, hi, places)
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,7 @@ DECIMAL(38,10)), whatever the types inside.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from decimal import Decimal
 
 from sqlglot import exp
@@ -55,6 +56,32 @@ from policylang.values import SCALE_PLACES, format_decimal
 INT64_SAFE = 9 * 10**18  # below 2^63 − 1
 BIGINT = exp.DataType.build("BIGINT")
 HUGEINT = exp.DataType.build("HUGEINT")
+
+
+@dataclass(frozen=True)
+class Whole:
+    """A value as a whole number of 10^-places in a BIGINT expression."""
+
+    sql: exp.Expression
+    bounds: Bounds
+
+    @property
+    def limit(self) -> int:
+        """The largest magnitude the whole number can have."""
+        return int(self.bounds.magnitude.scaleb(self.bounds.places)) + 1
+
+    @property
+    def constant(self) -> int | None:
+        if self.bounds.lo != self.bounds.hi:
+            return None
+        return int(self.bounds.lo.scaleb(self.bounds.places))
+
+
+_RESTATED = 400  # SQL nodes a split product may restate in all
+
+
+def _size(e: exp.Expression) -> int:
+    return sum(1 for _ in e.walk())
 
 
 def _cast(e: exp.Expression, to: exp.DataType) -> exp.Cast:
@@ -166,6 +193,10 @@ class NarrowBuilder(QueryBuilder):
                 node = exp.Add if op == "+" else exp.Sub
                 return node(this=self.expr(left), expression=self.expr(right))
             case ir.Arith(op="*", left=left, right=right):
+                if not self._narrow_product(left, right):
+                    whole = self.product_whole(e)
+                    if whole is not None:
+                        return self.to_decimal(whole)
                 return self.product(self.expr(left), self.expr(right))
             case ir.Arith(op="/", left=left, right=right):
                 divisor = self.analysis.constant(right)
@@ -176,17 +207,23 @@ class NarrowBuilder(QueryBuilder):
                           *[self.expr(a) for a in args])
             case ir.Call(func="abs", args=(operand,)):
                 return fn("ABS", self.expr(operand))
-            case ir.Call(func="years", args=(duration,)):
-                months = self.analysis.duration(duration)
-                assert months is not None  # bounded years() has a bounded duration
-                value = self.expr(duration)
-                whole = self._tag(_cast(months_of(value), BIGINT), months.months)
-                return case((exp.NEQ(this=days_of(value), expression=exp.Literal.number(0)),
-                             fail("E611", "years() of days: days are not convertible to "
-                                  "months")), otherwise=self.quotient(whole, Decimal(12)))
+            case ir.Call(func="years"):
+                whole = self.whole_form(e)
+                if whole is not None:
+                    return self.to_decimal(whole)
             case ir.If(cond=cond, then=then, otherwise=otherwise):
                 return case((self.expr(cond), self.expr(then)), otherwise=self.expr(otherwise))
         return super().expr(e)
+
+    def _narrow_product(self, left: ir.Expr, right: ir.Expr) -> bool:
+        """Whether DuckDB multiplies the two (bounded) DECIMALs in 64 bits, exactly and
+        without rounding: then the product is one multiplication."""
+        a, b = self.analysis.of(left), self.analysis.of(right)
+        if a is None or b is None:
+            return False
+        exact = times(a, b)
+        return all((x.precision() or 99) <= 18 for x in (a, b, exact)) and \
+            exact.places <= SCALE_PLACES
 
     def product(self, a: exp.Expression, b: exp.Expression) -> exp.Expression:
         """a × b rounded half away from zero to 10 places, in 64-bit integers when the
@@ -208,43 +245,165 @@ class NarrowBuilder(QueryBuilder):
         return self._tag(result, rounded_product(ba, bb))
 
     def quotient(self, a: exp.Expression, divisor: Decimal) -> exp.Expression:
-        """a / d (d a nonzero constant), half away from zero at 10 places, as one integer
-        division: with a = A·10^-s and d = P·10^-10, the result's 10-place integer is
-        sign(A)·⌊(|A|·2·10^(20−s) + P) / 2P⌋, the fraction reduced by its common factor;
-        in 64 bits when the bound allows, else 128."""
+        """a / d (d a nonzero constant) rounded half away from zero to 10 places: one
+        64-bit integer division where the bounds allow, else the generic 128-bit one."""
+        whole = self.whole_of(a)
+        result = self.quotient_whole(whole, divisor) if whole is not None else None
+        if result is None:
+            return self._div(a, _cast(exp.Literal.number(format_decimal(divisor)), NUMERIC))
+        return self.to_decimal(result)
+
+    # ── whole numbers: a value as a BIGINT count of 10^-places ──
+    def whole_of(self, a: exp.Expression) -> Whole | None:
+        """A DECIMAL expression (bounded, at most 18 digits) as its whole number."""
         bounds = self.bounds_of(a)
-        if bounds is None or bounds.places > SCALE_PLACES:
-            return self._div(a, _cast(exp.Literal.number(format_decimal(divisor)),
-                                         NUMERIC))
-        p = int(abs(divisor) * SCALE)
-        factor = 2 * 10 ** (2 * SCALE_PLACES - bounds.places)
-        common = math.gcd(factor, p)
-        largest = int(bounds.magnitude.scaleb(bounds.places)) + 1
-        wide = largest * (factor // common) + p // common >= INT64_SAFE
-        integer_type = HUGEINT if wide else BIGINT
+        if bounds is None or (bounds.precision() or 99) > 18:
+            return None
+        if isinstance(a, exp.Cast) and a.to.this is exp.DataType.Type.BIGINT:
+            return Whole(a, bounds)
         if bounds.places == 0:
-            whole = _cast(a, integer_type)
-        else:  # A = a·10^s, a whole number: the cast to an integer type is exact
-            if wide or largest * 10 ** bounds.places >= INT64_SAFE:
-                a = _cast(a, exp.DataType.build(f"DECIMAL(38,{bounds.places})"))
-            whole = _cast(exp.Mul(this=a, expression=narrow(Decimal(10) ** bounds.places)),
-                             integer_type)
+            return Whole(_cast(a, BIGINT), bounds)
+        if Whole(a, bounds).limit * 10 ** bounds.places >= INT64_SAFE:
+            return None  # DuckDB holds a·10^s as A·10^s, in 64 bits
+        # a·10^s is a whole number: the cast to BIGINT is exact.
+        return Whole(_cast(exp.Mul(this=a, expression=narrow(Decimal(10) ** bounds.places)),
+                           BIGINT), bounds)
 
-        def integer(value: int) -> exp.Expression:
-            return _cast(exp.Literal.number(str(value)), integer_type)
+    def whole_form(self, e: ir.Expr) -> Whole | None:
+        """An IR expression computed as a whole number, where 64 bits hold every step.
+        Products and quotients stay whole numbers from one operation to the next: a
+        chain such as `amount * years(term) * 1%` never passes through a 128-bit DECIMAL."""
+        bounds = self.analysis.of(e)
+        if bounds is None or bounds.places > SCALE_PLACES:
+            return None
+        match e:
+            case ir.Const() | ir.ParamRef():
+                whole = Whole(_cast(exp.Literal.number(str(int(bounds.lo.scaleb(
+                    bounds.places)))), BIGINT), bounds)
+                return whole if whole.limit < INT64_SAFE else None
+            case ir.Arith(op="*"):
+                return self.product_whole(e)
+            case ir.Arith(op="/", left=left, right=right):
+                divisor = self.analysis.constant(right)
+                inner = self.whole_form(left)
+                if divisor is None or divisor == 0 or inner is None:
+                    return None
+                return self.quotient_whole(inner, divisor)
+            case ir.Call(func="years", args=(duration,)):
+                months = self.analysis.duration(duration)
+                if months is None:
+                    return None
+                value = self.expr(duration)
+                result = self.quotient_whole(
+                    Whole(_cast(months_of(value), BIGINT), months.months), Decimal(12))
+                if result is None:
+                    return None
+                return Whole(case((exp.NEQ(this=days_of(value),
+                                           expression=exp.Literal.number(0)),
+                                   fail("E611", "years() of days: days are not convertible "
+                                        "to months")), otherwise=result.sql), result.bounds)
+        return self.whole_of(self.expr(e))
 
-        rounded = exp.IntDiv(this=paren(exp.Add(
-            this=exp.Mul(this=fn("ABS", whole), expression=integer(factor // common)),
-            expression=integer(p // common))), expression=integer(2 * p // common))
-        signed: exp.Expression = exp.Mul(this=fn("SIGN", whole), expression=paren(rounded))
+    def product_whole(self, e: ir.Arith) -> Whole | None:
+        """a × b rounded half away from zero to 10 places, as whole numbers: with A, B the
+        operands' whole numbers and k the places beyond 10, the result is
+        sign·(|A|·⌊|B|/10^k⌋ + ⌊(|A|·(|B| mod 10^k) + 10^k/2) / 10^k⌋), which splits the
+        128-bit product |A|·|B| into two 64-bit ones (exact: the first term is whole)."""
+        a, b = self.whole_form(e.left), self.whole_form(e.right)
+        if a is None or b is None:
+            return None
+        bounds = rounded_product(a.bounds, b.bounds)
+        shift = a.bounds.places + b.bounds.places - SCALE_PLACES
+        if shift <= 0:
+            if a.limit * b.limit >= INT64_SAFE:
+                return None
+            return Whole(exp.Mul(this=a.sql, expression=b.sql), bounds)
+        unit = 10**shift
+        for x, y in ((a, b), (b, a)):
+            high = (y.constant // unit) if y.constant is not None else y.limit // unit
+            low = (y.constant % unit) if y.constant is not None else min(unit - 1, y.limit)
+            if x.limit * high + x.limit * low // unit + 1 >= INT64_SAFE or \
+                    x.limit * low + unit >= INT64_SAFE:
+                continue
+            split = self._split_product(x, y, unit)
+            if split is not None:
+                return Whole(split, bounds)
+        return None
+
+    @staticmethod
+    def _split_product(x: Whole, y: Whole, unit: int) -> exp.Expression | None:
+        """The split product's SQL; None where it would restate a large operand (the
+        text grows with each restatement, and chains would multiply it)."""
+        def big(value: int) -> exp.Expression:
+            return _cast(exp.Literal.number(str(value)), BIGINT)
+
+        signed = not (x.bounds.lo >= 0 and y.bounds.lo >= 0)
+        high = low = None
+        if y.constant is not None:
+            high, low = abs(y.constant) // unit, abs(y.constant) % unit
+        uses_x = (high != 0) + (low != 0) + signed
+        uses_y = 0 if y.constant is not None else 2 + signed
+        if _size(x.sql) * uses_x + _size(y.sql) * uses_y > _RESTATED:
+            return None
+        x_abs = fn("ABS", x.sql.copy()) if signed else x.sql.copy()
+        if y.constant is not None:
+            high_part, low_part = big(high), big(low)
+        else:
+            y_abs = fn("ABS", y.sql) if signed else y.sql
+            high_part = paren(exp.IntDiv(this=y_abs, expression=big(unit)))
+            low_part = paren(exp.Mod(this=y_abs.copy(), expression=big(unit)))
+        rounded_low = exp.IntDiv(this=paren(exp.Add(
+            this=exp.Mul(this=x_abs, expression=low_part), expression=big(unit // 2))),
+            expression=big(unit))
+        if high == 0:
+            total: exp.Expression = rounded_low
+        elif low == 0:  # whole multiples of 10^k: nothing to round
+            total = exp.Mul(this=x_abs.copy(), expression=high_part)
+        else:
+            total = paren(exp.Add(this=exp.Mul(this=x_abs.copy(), expression=high_part),
+                                  expression=rounded_low))
+        if not signed:
+            return total
+        sign_y = (big(1 if y.constant >= 0 else -1) if y.constant is not None
+                  else fn("SIGN", y.sql.copy()))
+        return exp.Mul(this=exp.Mul(this=fn("SIGN", x.sql.copy()), expression=sign_y),
+                       expression=total)
+
+    def quotient_whole(self, a: Whole, divisor: Decimal) -> Whole | None:
+        """a / d as a whole number of 10^-10: with a = A·10^-s and d = P·10^-10, the
+        result is sign(A)·⌊(|A|·2·10^(20−s) + P) / 2P⌋, the fraction reduced by its common
+        factor; None where 64 bits might not hold it."""
+        if places_of(divisor) > SCALE_PLACES:
+            return None
+        p = int(abs(divisor) * SCALE)
+        factor = 2 * 10 ** (2 * SCALE_PLACES - a.bounds.places)
+        common = math.gcd(factor, p)
+        if a.limit * (factor // common) + p // common >= INT64_SAFE:
+            return None
+
+        def big(value: int) -> exp.Expression:
+            return _cast(exp.Literal.number(str(value)), BIGINT)
+
+        signed = a.bounds.lo < 0
+        magnitude = fn("ABS", a.sql) if signed else a.sql
+        result: exp.Expression = exp.IntDiv(this=paren(exp.Add(
+            this=exp.Mul(this=magnitude, expression=big(factor // common)),
+            expression=big(p // common))), expression=big(2 * p // common))
+        if signed:
+            result = exp.Mul(this=fn("SIGN", a.sql.copy()), expression=paren(result))
         if divisor < 0:
-            signed = exp.Neg(this=paren(signed))
-        result = quotient(bounds, divisor)
-        fits = result.magnitude.scaleb(SCALE_PLACES) < Decimal(10) ** 18
-        whole_type = exp.DataType.build("DECIMAL(18,0)" if fits else "DECIMAL(38,0)")
-        value = exp.Mul(this=_cast(signed, whole_type), expression=narrow(
-            Decimal(1).scaleb(-SCALE_PLACES)))
-        return self._tag(value, result)
+            result = exp.Neg(this=paren(result))
+        return Whole(result, quotient(a.bounds, divisor))
+
+    def to_decimal(self, whole: Whole) -> exp.Expression:
+        """The DECIMAL a whole number stands for (tagged with its bounds)."""
+        digits = len(str(whole.limit))
+        value: exp.Expression = _cast(whole.sql, exp.DataType.build(
+            f"DECIMAL({18 if digits <= 18 else 38},0)"))
+        if whole.bounds.places:
+            value = exp.Mul(this=value, expression=narrow(
+                Decimal(1).scaleb(-whole.bounds.places)))
+        return self._tag(value, whole.bounds)
 
     # ── allocations ──
     def _allocation(self, alloc: ir.Allocation) -> None:

@@ -1,0 +1,177 @@
+"""The DuckDB query narrowed to a book's bounds (emit/sql_narrow.py, emit/sql_bounds.py).
+
+The conformance suite and the differential test run it as the `sql-narrow` backend; here:
+- soundness of the bounds: every value the interpreter computes for a let lies inside the
+  bounds the analysis gives for the cases' measured inputs;
+- exactness of the whole-number arithmetic on its own: products split into two 64-bit
+  products, chained products, quotients, negative operands and operands near the
+  magnitude limit, against the interpreter, value by value;
+- that the narrowing pays where it should: 佛山 2022 on a typical book computes its
+  subsidies without a 128-bit DECIMAL and its years() with one 64-bit division.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import duckdb
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from policylang import api, ir
+from policylang.cases import parse_params
+from policylang.diagnostics import PolicyError
+from policylang.emit.sql_bounds import Analysis, Bounds, bucketed
+from policylang.engine import (
+    NarrowDuckDatabase,
+    create_cases_table,
+    insert_cases,
+    measure_bounds,
+    narrow_query,
+    quote_identifier,
+    run_many,
+)
+from policylang.interpret import Decision, evaluate
+from tests.policies import all_policies
+from tests.strategies import default_params, passing_cases
+
+ARITHMETIC = api.load_source('''policy narrow_arithmetic "narrow arithmetic" {
+  input {
+    x: number
+    y: number
+    m: money
+    r: percent
+    t: duration
+  }
+  let product = x * y
+  let chain = m * years(t) * 1%
+  let scaled = m * r
+  let third = x / 3
+  let mixed = (x * y) / 7 + x * 0.37
+  let negative_share = m * -0.45
+  let tiny = x * 0.0000000001
+  let months_share = m * months(t) / 12
+}
+''')
+
+_PLACES = st.integers(min_value=0, max_value=10)
+
+
+@st.composite
+def _decimal(draw, digits: int, places: st.SearchStrategy[int] = _PLACES) -> Decimal:
+    scale = draw(places)
+    whole = draw(st.integers(min_value=-(10 ** (digits + scale)) + 1,
+                             max_value=10 ** (digits + scale) - 1))
+    return Decimal(whole).scaleb(-scale)
+
+
+@st.composite
+def _arithmetic_case(draw) -> dict[str, ir.Value]:
+    digits = draw(st.sampled_from([1, 4, 8, 12]))
+    return {
+        "x": draw(_decimal(digits)),
+        "y": draw(_decimal(draw(st.sampled_from([1, 3, 6])))),
+        "m": draw(_decimal(digits, st.integers(min_value=0, max_value=2))),
+        "r": draw(_decimal(0, st.integers(min_value=0, max_value=6))),
+        "t": ir.Duration(draw(st.integers(min_value=0, max_value=600)), "month"),
+    }
+
+
+def _interpret(policy: ir.Policy, case: dict, params: dict) -> dict | PolicyError:
+    try:
+        return evaluate(policy, case, params)
+    except PolicyError as error:
+        return error
+
+
+class _TypedBook(NarrowDuckDatabase):
+    """Cases in columns of the fewest places that hold them, as a Parquet book's DECIMAL
+    columns are (the engine's own table keeps 10 places, which leaves most products too
+    wide for 64 bits)."""
+
+    def load_cases(self, policy: ir.Policy, cases: list[dict[str, ir.Value]]) -> None:
+        types = []
+        for f in policy.inputs:
+            if f.type.numeric:
+                places = max((-case[f.name].as_tuple().exponent for case in cases), default=0)
+                types.append(f"{quote_identifier(f.name)} DECIMAL(38,{max(places, 0)})")
+            else:
+                types.append(f"{quote_identifier(f.name)} INTERVAL")
+        self.connection.execute(f"CREATE OR REPLACE TEMP TABLE cases ({', '.join(types)})")
+        insert_cases(self.connection, policy, cases)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True, database=None,
+          suppress_health_check=list(HealthCheck))
+@given(cases=st.lists(_arithmetic_case(), min_size=1, max_size=30))
+def test_whole_number_arithmetic_agrees_with_the_interpreter(cases) -> None:
+    database = _TypedBook()
+    wanted = [_interpret(ARITHMETIC, case, {}) for case in cases]
+    good = [case for case, want in zip(cases, wanted, strict=True)
+            if not isinstance(want, PolicyError)]
+    got = run_many(ARITHMETIC, good, {}, database=database)
+    expected = [want for want in wanted if not isinstance(want, PolicyError)]
+    assert got == expected
+
+
+@settings(max_examples=25, deadline=None, derandomize=True, database=None,
+          suppress_health_check=list(HealthCheck))
+@given(data=st.data())
+def test_every_let_stays_inside_its_bounds(data) -> None:
+    policies = all_policies()
+    name = data.draw(st.sampled_from(sorted(policies)))
+    policy = policies[name]
+    params = default_params(policy)
+    if any(value is None for value in params.values()):
+        return
+    cases = data.draw(st.lists(passing_cases(policy, params), min_size=1, max_size=20))
+    connection = duckdb.connect()
+    create_cases_table(connection, policy)
+    insert_cases(connection, policy, cases)
+    analysis = Analysis(policy, params, dict(measure_bounds(connection, policy)))
+    for case in cases:
+        outcome = _interpret(policy, case, params)
+        if isinstance(outcome, PolicyError):
+            continue
+        values = _exact_lets(policy, case, params)
+        for let in policy.lets:
+            bounds = analysis.of(let.expr)
+            if bounds is None or let.name not in values:
+                continue
+            value = values[let.name]
+            assert bounds.lo <= value <= bounds.hi, (name, let.name, value, bounds)
+            assert -value.as_tuple().exponent <= max(bounds.places, 0) or \
+                value == value.to_integral_value(), (name, let.name, value, bounds)
+
+
+def _exact_lets(policy: ir.Policy, case: dict, params: dict) -> dict[str, Decimal]:
+    """Each numeric let's exact value (before reporting rounds money to the fen)."""
+    evaluator = Decision.of(policy, case, params).evaluator
+    return {let.name: evaluator.let(let.name) for let in policy.lets if let.type.numeric}
+
+
+def test_measured_bounds_round_outward_to_powers_of_ten() -> None:
+    assert bucketed(Decimal("0"), Decimal("72"), 0) == Bounds(Decimal(0), Decimal(99), 0)
+    assert bucketed(Decimal("-3.5"), Decimal("1000"), 2) == Bounds(
+        Decimal("-9.99"), Decimal("9999.99"), 2)
+    assert bucketed(Decimal("0.25"), Decimal("0.5"), 4) == Bounds(
+        Decimal(0), Decimal("0.9999"), 4)
+
+
+def test_foshan_subsidies_compute_in_64_bits() -> None:
+    policy = api.load("policies/foshan/microloan_2022.pol")
+    params = parse_params(policy, {})
+    connection = duckdb.connect()
+    connection.execute("CREATE TABLE cases (borrower VARCHAR, first_loan BOOLEAN, "
+                       "purpose VARCHAR, loan_amount DECIMAL(18,2), term INTERVAL, "
+                       "interest_rate DECIMAL(18,4), premium_rate DECIMAL(18,4), "
+                       "premium_paid DECIMAL(18,2), principal_loss DECIMAL(18,2), "
+                       "insurer VARCHAR, loan_date DATE, compensated DECIMAL(18,2))")
+    connection.execute("INSERT INTO cases VALUES ('enterprise', true, 'production', "
+                       "19999980.00, INTERVAL 72 MONTH, 0.2, 0.2, 19999960.00, 19999980.00, "
+                       "'insurer_a', DATE '2022-06-01', 0)")
+    query = narrow_query(policy, params, measure_bounds(connection, policy))
+    subsidy = query[query.index("__pl_1 AS"):query.index('AS "__pl_let_insurer_subsidy"')]
+    assert "DECIMAL(38" not in subsidy and "HUGEINT" not in subsidy
+    row = connection.execute(f"SELECT insurer_subsidy, borrower_subsidy FROM ({query})").fetchone()
+    assert row == (Decimal("1199998.80"), Decimal("1199998.80"))
