@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from policylang import book_portfolio, ir
+from policylang import book_portfolio, book_stream, ir
 from policylang.cases import convert
 from policylang.diagnostics import PolicyError
 from policylang.engine import (
@@ -183,8 +183,16 @@ def score_book(policy: ir.Policy, book: Path, params: dict[str, ir.Value],
     out_format = _format(out, "output") if out is not None else None
     connection = connect()
     with _Poller(connection, tracker) as poller:
-        summary = _score(connection, poller, tracker, policy, book, params, out, out_format,
-                         charts)
+        summary = None
+        if policy.portfolio is None:
+            try:
+                summary = book_stream.score(connection, poller, tracker, policy, book, params,
+                                            out, out_format)
+            except book_stream.NotClean:
+                summary = None  # the careful path scores it, or says what is wrong
+        if summary is None:
+            summary = _score(connection, poller, tracker, policy, book, params, out,
+                             out_format, charts)
     tracker.finish()
     return dataclasses.replace(summary, seconds=time.perf_counter() - started)
 

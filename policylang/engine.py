@@ -108,14 +108,16 @@ def narrow_query(policy: ir.Policy, params: dict[str, ir.Value], bounds: tuple,
     return builder.build().sql(dialect="duckdb")
 
 
-def measure_bounds(connection, policy: ir.Policy, table: str = "cases") -> tuple:
-    """The bounds of each numeric and duration input column of `table` (one scan): least
-    and greatest value rounded outward to a power of ten, and the column type's places.
-    A hashable tuple of (input name, Bounds | DurationBounds)."""
+def measure_bounds(connection, policy: ir.Policy, table: str = "cases",
+                   query: str | None = None) -> tuple:
+    """The bounds of each numeric and duration input column of `table` (or of the rows of
+    `query`), in one scan: least and greatest value rounded outward to a power of ten, and
+    the column type's places. A hashable tuple of (input name, Bounds | DurationBounds)."""
     from policylang.emit.sql_bounds import DurationBounds, bucketed
 
+    source = f"({query})" if query is not None else quote_identifier(table)
     types = {row[0]: row[1] for row in
-             connection.execute(f"DESCRIBE {quote_identifier(table)}").fetchall()}
+             connection.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
     measured: list[tuple[str, str]] = []
     selects: list[str] = []
     for f in policy.inputs:
@@ -132,8 +134,7 @@ def measure_bounds(connection, policy: ir.Policy, table: str = "cases") -> tuple
             selects += [f"min({months})", f"max({months})", f"min({days})", f"max({days})"]
     if not selects:
         return ()
-    found = list(connection.execute(
-        f"SELECT {', '.join(selects)} FROM {quote_identifier(table)}").fetchone())
+    found = list(connection.execute(f"SELECT {', '.join(selects)} FROM {source}").fetchone())
 
     def next_pair(places: int):
         low, high = found.pop(0), found.pop(0)
