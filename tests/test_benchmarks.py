@@ -20,9 +20,11 @@ def test_harness_runs_every_path_on_a_tiny_book(tmp_path: Path) -> None:
             assert per_case[path]["cases_per_s"] > 0 and per_case[path]["wrong"] == 0, path
         for path in ("sql_eval", "hand_sql_eval"):
             assert book[path]["wrong"] == 0 and book[path]["wrong_full"] == 0, path
-        for path in ("run_book_csv", "run_book_parquet", "run_book_parquet_without_portfolio",
+        for path in ("run_book_csv_without_portfolio", "run_book_parquet_without_portfolio",
                      "hand_sql_end_to_end_csv", "hand_sql_end_to_end_parquet"):
             assert book[path]["cases_per_s"] > 0 and book[path]["peak_mb"] >= 0, path
+    for path in ("run_book_csv", "run_book_parquet"):  # 佛山 has portfolio rules
+        assert foshan["sizes"]["300"][path]["cases_per_s"] > 0, path
     per_case, book = foshan["per_case"], foshan["sizes"]["300"]
     # The peers are an optional extra: measured, or said to be missing.
     for entry in (book.get("openfisca_load_eval") or book["openfisca"], per_case["cel"]):
