@@ -186,22 +186,32 @@ def _split_fen(total: Decimal, weights: tuple[tuple[str, int], ...], scale: int)
     not round it; it is below `total`, so in range. The remainders are ordered as there.
     """
     fen = int(total.scaleb(2, _EXACT))
-    parts = []
-    remainders = []
+    if not fen:  # common (no loss, no claim): the zero parts, built once per allocation
+        zeros = _ZERO_PARTS.get(weights)
+        if zeros is None:
+            zeros = _ZERO_PARTS[weights] = dict.fromkeys([party for party, _ in weights], _ZERO_FEN)
+        return zeros.copy()
+    result = {}
     missing = fen
-    for _, numerator in weights:
-        part, remainder = divmod(fen * numerator, scale)
-        parts.append(part)
-        remainders.append(remainder)
+    for party, numerator in weights:
+        part = fen * numerator // scale
+        result[party] = part
         missing -= part
     if missing:  # fewer fen than parts: one each to the largest remainders, ties first
+        remainders = [fen * numerator % scale for _, numerator in weights]
+        parties = [party for party, _ in weights]
         # `reverse` keeps equal remainders in their order (the sort is stable).
-        for index in sorted(range(len(parts)), key=remainders.__getitem__, reverse=True)[:missing]:
-            parts[index] += 1
-    result = {}
-    for (party, _), part in zip(weights, parts, strict=True):
-        result[party] = Decimal(part).scaleb(-2, _EXACT)
+        for index in sorted(range(len(weights)), key=remainders.__getitem__, reverse=True)[
+            :missing
+        ]:
+            result[parties[index]] += 1
+    for party in result:
+        result[party] = Decimal(result[party]).scaleb(-2, _EXACT)
     return result
+
+
+_ZERO_FEN = Decimal("0.00")
+_ZERO_PARTS = {}
 
 
 def _family(a: Duration, b: Duration, what: str) -> str:
