@@ -182,10 +182,15 @@ class Analysis:
             return Bounds.of_constant(div(weight, alloc.total_weight) if alloc.ratio
                                       else weight)
         amount = self.amount(alloc)
-        if amount is None:
-            return None
-        # A part is a whole number of fen, from 0 to the whole (rounded) amount.
-        return Bounds(Decimal(0), max(amount.hi, Decimal(0)), 2)
+        if amount is None or not isinstance(alloc, ir.Shares):
+            return None  # a waterfall's parts depend on its caps and steps: left unbounded
+        # The amount's share, truncated to the fen and maybe given one more fen.
+        weight = next(p.weight for p in alloc.parts if p.party == party)
+        # A ratio's fraction rounded up past its 10-place rounding: never below the true one.
+        fraction = div(weight, alloc.total_weight) + ULP if alloc.ratio else weight
+        exact = times(amount, Bounds.of_constant(abs(fraction)))
+        fen = Decimal("0.01")
+        return Bounds(min(exact.lo, Decimal(0)) - fen, max(exact.hi, Decimal(0)) + fen, 2)
 
     def _arith(self, e: ir.Arith) -> Bounds | None:
         a, b = self.of(e.left), self.of(e.right)

@@ -20,6 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import assert_never
 
 from sqlglot import exp
 
@@ -33,6 +34,8 @@ from policylang.emit.sql import (
     _exact_column,
     _input_column,
     _let_column,
+    _limit_column,
+    _part_column,
     case,
     col,
     constant_of,
@@ -50,7 +53,7 @@ from policylang.emit.sql_bounds import (
     rounded_product,
     times,
 )
-from policylang.emit.sql_temporal import days_of, months_of
+from policylang.emit.sql_temporal import _COMPARE, days_of, months_of
 from policylang.values import SCALE_PLACES, format_decimal
 
 INT64_SAFE = 9 * 10**18  # below 2^63 − 1
@@ -224,6 +227,36 @@ class NarrowBuilder(QueryBuilder):
         exact = times(a, b)
         return all((x.precision() or 99) <= 18 for x in (a, b, exact)) and \
             exact.places <= SCALE_PLACES
+
+    # ── durations ──
+    def _apart(self, left: ir.Expr, right: ir.Expr) -> bool:
+        """Whether two durations' bounds prove they never mix days and months (so they
+        compare as INTERVALs, without the test that raises E611)."""
+        a, b = self.analysis.duration(left), self.analysis.duration(right)
+        if a is None or b is None:
+            return False
+
+        def may_hold(bounds: Bounds) -> bool:
+            return not bounds.lo == bounds.hi == 0
+
+        return not ((may_hold(a.months) and may_hold(b.days)) or
+                    (may_hold(a.days) and may_hold(b.months)))
+
+    def _compare(self, op: str, left: ir.Expr, right: ir.Expr) -> exp.Expression:
+        if left.type.kind is ir.Kind.DURATION and self._apart(left, right):
+            return paren(_COMPARE[op](this=self.expr(left), expression=self.expr(right)))
+        return super()._compare(op, left, right)
+
+    def _check(self, check: ir.Check) -> exp.Expression:
+        if isinstance(check, ir.Limit) and check.subject.type.kind is ir.Kind.DURATION and \
+                self._apart(check.subject, check.bound):
+            holds = paren(_COMPARE[check.op](this=col(_limit_column(check.name, "value")),
+                                             expression=col(_limit_column(check.name,
+                                                                          "bound"))))
+            if check.guard is None:
+                return holds
+            return case((self.expr(check.guard), holds), otherwise=exp.true())
+        return super()._check(check)
 
     def product(self, a: exp.Expression, b: exp.Expression) -> exp.Expression:
         """a × b rounded half away from zero to 10 places, in 64-bit integers when the
@@ -412,7 +445,8 @@ class NarrowBuilder(QueryBuilder):
         amount_bounds = self.analysis.amount(alloc)
         given_bounds = self.analysis.of(alloc.amount)
         typed = decimal_type(amount_bounds) if amount_bounds is not None else None
-        if typed is None or given_bounds is None or isinstance(alloc, ir.Waterfall):
+        if typed is None or given_bounds is None or (
+                isinstance(alloc, ir.Waterfall) and not self._bounded_steps(alloc)):
             super()._allocation(alloc)
             return
         given = self.expr(alloc.amount)
@@ -430,7 +464,110 @@ class NarrowBuilder(QueryBuilder):
                            otherwise=rounded)
         amount = self.add(f"{PREFIX}{alloc.name}__amount", self._tag(rounded, amount_bounds))
         self.next_layer()
-        self._round_parts(alloc.name, amount, self._shares_parts(alloc, amount))
+        parts = (self._shares_parts(alloc, amount) if isinstance(alloc, ir.Shares)
+                 else self._waterfall_parts(alloc, amount))
+        if self._whole_fen(alloc, parts):
+            # Every part is already whole fen and they add up to the amount: the largest
+            # remainder rule would truncate nothing and give no fen.
+            for party, part in parts.items():
+                self.add(_part_column(alloc.name, party), part)
+            self.next_layer()
+            return
+        self._round_parts(alloc.name, amount, parts)
+
+    def _whole_fen(self, alloc: ir.Allocation, parts: dict[str, exp.Column]) -> bool:
+        bounds = [self.column_bounds.get(part.name) for part in parts.values()]
+        if any(b is None or b.places > 2 for b in bounds):
+            return False
+        # A waterfall's parts always add up to its amount; shares only when their fractions
+        # add up to 100% (the fen of each part is then its exact product).
+        return isinstance(alloc, ir.Waterfall) or (
+            not alloc.ratio and sum(part.weight for part in alloc.parts) == 1)
+
+    def _bounded_steps(self, waterfall: ir.Waterfall) -> bool:
+        """Whether every cap of the waterfall has bounds (so every step has)."""
+        caps = [step.cap for step in waterfall.steps if isinstance(step, ir.Take)]
+        caps += [part.cap for step in waterfall.steps if isinstance(step, ir.Split)
+                 for part in step.parts if part.cap is not None]
+        return all(self.analysis.of(cap) is not None for cap in caps)
+
+    def _waterfall_parts(self, waterfall: ir.Waterfall,
+                         amount: exp.Column) -> dict[str, exp.Column]:
+        """The generic waterfall (sql.py) with each step in its bounds' type. What remains
+        never grows in magnitude across a take (it keeps its sign and shrinks), and a
+        split's shares may spend more than it (shares above 100%): its bound grows by
+        their sum."""
+        if amount.name not in self.column_bounds or not self._bounded_steps(waterfall):
+            return super()._waterfall_parts(waterfall, amount)
+        zero = _cast(exp.Literal.number("0"), exp.DataType.build("DECIMAL(1,0)"))
+        totals: dict[str, list[tuple[exp.Expression, Bounds]]] = {
+            party: [] for party in waterfall.parties}
+        remaining: exp.Expression = amount
+        left = self.column_bounds[amount.name]
+        left = Bounds(-left.magnitude, left.magnitude, left.places)
+
+        def stored(name: str, value: exp.Expression, bounds: Bounds) -> exp.Column:
+            typed = decimal_type(bounds)
+            return self.add(name, self._tag(_cast(value, typed) if typed else value, bounds))
+
+        for index, step in enumerate(waterfall.steps):
+            stage = f"{PREFIX}{waterfall.name}__s{index}"
+            match step:
+                case ir.Take(party=party, cap=cap):
+                    cap_bounds = self.analysis.of(cap)
+                    bounds = Bounds(left.lo, left.hi, max(left.places, cap_bounds.places))
+                    taken = stored(f"{stage}_take", fn(
+                        "LEAST", remaining, fn("GREATEST", self.expr(cap), zero)), bounds)
+                    self.next_layer()
+                    totals[party].append((taken, bounds))
+                    remaining = stored(f"{stage}_rest", exp.Sub(this=remaining,
+                                                                expression=taken), bounds)
+                    left = bounds
+                case ir.Split(parts=split):
+                    given: list[tuple[exp.Expression, Bounds]] = []
+                    for k, part in enumerate(split):
+                        share = self.product(remaining, self._tag(
+                            narrow(part.share), Bounds.of_constant(part.share)))
+                        bounds = rounded_product(left, Bounds.of_constant(part.share))
+                        if part.cap is not None:
+                            cap_bounds = self.analysis.of(part.cap)
+                            bounds = Bounds(bounds.lo, bounds.hi,
+                                            max(bounds.places, cap_bounds.places))
+                            share = fn("LEAST", share, fn("GREATEST", self.expr(part.cap),
+                                                          zero))
+                        taken = stored(f"{stage}_{k}", share, bounds)
+                        totals[part.party].append((taken, bounds))
+                        given.append((taken, bounds))
+                    self.next_layer()
+                    spent = given[0][0]
+                    spent_bounds = given[0][1]
+                    for g, b in given[1:]:
+                        spent = exp.Add(this=spent, expression=g)
+                        spent_bounds = Bounds(spent_bounds.lo + b.lo, spent_bounds.hi + b.hi,
+                                              max(spent_bounds.places, b.places))
+                    bounds = Bounds(left.lo - spent_bounds.hi, left.hi - spent_bounds.lo,
+                                    max(left.places, spent_bounds.places))
+                    remaining = stored(f"{stage}_rest", exp.Sub(this=remaining,
+                                                                expression=paren(spent)), bounds)
+                    left = bounds
+                case ir.Rest(party=party):
+                    totals[party].append((remaining, left))
+                    remaining, left = zero, Bounds(Decimal(0), Decimal(0), 0)
+                case _:
+                    assert_never(step)
+            self.next_layer()
+        if ir.UNALLOCATED in totals:
+            totals[ir.UNALLOCATED].append((remaining, left))
+        parts: dict[str, exp.Column] = {}
+        for party, taken in totals.items():
+            total: exp.Expression = zero
+            bounds = Bounds(Decimal(0), Decimal(0), 0)
+            for value, b in taken:
+                total = value if total is zero else exp.Add(this=total, expression=value)
+                bounds = Bounds(bounds.lo + b.lo, bounds.hi + b.hi, max(bounds.places, b.places))
+            parts[party] = stored(_exact_column(waterfall.name, party), total, bounds)
+        self.next_layer()
+        return parts
 
     def _shares_parts(self, shares: ir.Shares, amount: exp.Column) -> dict[str, exp.Column]:
         parts: dict[str, exp.Column] = {}
