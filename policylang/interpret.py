@@ -197,25 +197,39 @@ class Evaluator:
             raise EvaluationError.single(error.code, error.message, expr.span) from None
 
     def expr(self, e: ir.Expr) -> ir.Value:
+        # Cases in order of how often policies reach them (a match tries them in turn);
+        # the operations' faults are caught here rather than through `_guarded`, one call
+        # less per operation.
         match e:
-            case ir.Const(value=value):
-                return value
             case ir.InputRef(name=name):
                 return self.case[name]
+            case ir.Const(value=value):
+                return value
+            case ir.Compare(op=op, left=left, right=right):
+                a, b = self.expr(left), self.expr(right)
+                try:
+                    return v.compare(op, a, b)
+                except EvalError as error:
+                    raise EvaluationError.single(error.code, error.message, e.span) from None
+            case ir.Arith(op=op, left=left, right=right):
+                a, b = self.expr(left), self.expr(right)
+                try:
+                    return _arith(op, a, b)
+                except EvalError as error:
+                    raise EvaluationError.single(error.code, error.message, e.span) from None
+            case ir.LetRef(name=name):
+                found = self.lets.get(name)
+                return found if found is not None else self.let(name)
             case ir.ParamRef(name=name):
                 return self.params[name]
-            case ir.LetRef(name=name):
-                return self.let(name)
-            case ir.PartRef(allocation=allocation, party=party):
-                return self.allocation(allocation)[party]
-            case ir.Neg(operand=operand):
-                value = self.expr(operand)
-                return ir.Duration(-value.amount, value.unit) if isinstance(
-                    value, ir.Duration) else value.copy_negate()
-            case ir.Arith(op=op, left=left, right=right):
-                return self._guarded(e, _arith, op, self.expr(left), self.expr(right))
-            case ir.Compare(op=op, left=left, right=right):
-                return self._guarded(e, v.compare, op, self.expr(left), self.expr(right))
+            case ir.Call(func=func, args=args):
+                values = [self.expr(a) for a in args]
+                try:
+                    return _call(func, values)
+                except EvalError as error:
+                    raise EvaluationError.single(error.code, error.message, e.span) from None
+            case ir.If(cond=cond, then=then, otherwise=otherwise):
+                return self.expr(then) if self.expr(cond) else self.expr(otherwise)
             case ir.And(left=left, right=right):
                 return bool(self.expr(left)) and bool(self.expr(right))
             case ir.Or(left=left, right=right):
@@ -224,13 +238,16 @@ class Evaluator:
                 return not self.expr(operand)
             case ir.InSet(operand=operand, items=items, negated=negated):
                 value = self.expr(operand)
-                found = any(self._guarded(e, v.compare, "==", value, self.expr(item))
-                            for item in items)
-                return found != negated
-            case ir.If(cond=cond, then=then, otherwise=otherwise):
-                return self.expr(then) if self.expr(cond) else self.expr(otherwise)
-            case ir.Call(func=func, args=args):
-                return self._guarded(e, _call, func, [self.expr(a) for a in args])
+                for item in items:
+                    if self._guarded(e, v.compare, "==", value, self.expr(item)):
+                        return not negated
+                return negated
+            case ir.PartRef(allocation=allocation, party=party):
+                return self.allocation(allocation)[party]
+            case ir.Neg(operand=operand):
+                value = self.expr(operand)
+                return ir.Duration(-value.amount, value.unit) if isinstance(
+                    value, ir.Duration) else value.copy_negate()
             case _:
                 assert_never(e)
 

@@ -15,7 +15,6 @@ case that cannot be evaluated raises `EvaluationError` (code E610 or E611).
 
 import datetime
 import enum
-import operator
 import re
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Annotated
@@ -114,30 +113,20 @@ def _duration_in(d: Duration, unit: str) -> Decimal:
         )
     if unit == "month":
         return Decimal(d.amount)
+    found = _YEARS_OF_MONTHS.get(d.amount)
+    if found is not None:
+        return found
     # months ÷ 12, half-up to 10 places: `_div` on whole numbers, without its fractions
     years, remainder = divmod(abs(d.amount) * 10**10, 12)
     if 2 * remainder >= 12:
         years += 1
-    return _bounded(Decimal(years if d.amount >= 0 else -years).scaleb(-10, _EXACT))
+    found = _bounded(Decimal(years if d.amount >= 0 else -years).scaleb(-10, _EXACT))
+    if len(_YEARS_OF_MONTHS) < 4096:  # terms take few values; the memo stays small
+        _YEARS_OF_MONTHS[d.amount] = found
+    return found
 
 
-_COMPARISONS = {
-    "==": operator.eq,
-    "!=": operator.ne,
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}
-
-
-def _compare(op: str, a: object, b: object) -> bool:
-    """Comparison; durations of days and of months cannot be compared."""
-    if type(a) is Duration and type(b) is Duration:
-        if a.unit != b.unit and a.amount and b.amount:
-            _family(a, b, "compare")  # raises: days are not convertible to months
-        a, b = a.amount, b.amount
-    return _COMPARISONS[op](a, b)
+_YEARS_OF_MONTHS = {}
 
 
 def _decimal_text(x: Decimal) -> str:
@@ -488,7 +477,9 @@ class Evaluation:
         """limit term_cap (三(三))."""
         value = self.case.term
         bound = YEARS_1
-        if _compare("<=", value, bound):
+        if value.unit != "month" and value.amount:
+            _family(value, bound, "compare")  # raises: days and months
+        if value.amount <= 12:
             return None
         return {
             "rule": "term_cap",

@@ -100,11 +100,20 @@ def _duration_in(d: Duration, unit: str) -> Decimal:
         )
     if unit == "month":
         return Decimal(d.amount)
+    found = _YEARS_OF_MONTHS.get(d.amount)
+    if found is not None:
+        return found
     # months ÷ 12, half-up to 10 places: `_div` on whole numbers, without its fractions
     years, remainder = divmod(abs(d.amount) * 10**10, 12)
     if 2 * remainder >= 12:
         years += 1
-    return _bounded(Decimal(years if d.amount >= 0 else -years).scaleb(-10, _EXACT))
+    found = _bounded(Decimal(years if d.amount >= 0 else -years).scaleb(-10, _EXACT))
+    if len(_YEARS_OF_MONTHS) < 4096:  # terms take few values; the memo stays small
+        _YEARS_OF_MONTHS[d.amount] = found
+    return found
+
+
+_YEARS_OF_MONTHS = {}
 
 
 def _decimal_text(x: Decimal) -> str:

@@ -15,7 +15,6 @@ case that cannot be evaluated raises `EvaluationError` (code E610 or E611).
 """
 
 import datetime
-import operator
 import re
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Annotated
@@ -147,25 +146,6 @@ def _family(a: Duration, b: Duration, what: str) -> str:
         f"cannot {what} {_duration_text(a)} and {_duration_text(b)}: days are not "
         "convertible to months",
     )
-
-
-_COMPARISONS = {
-    "==": operator.eq,
-    "!=": operator.ne,
-    "<": operator.lt,
-    "<=": operator.le,
-    ">": operator.gt,
-    ">=": operator.ge,
-}
-
-
-def _compare(op: str, a: object, b: object) -> bool:
-    """Comparison; durations of days and of months cannot be compared."""
-    if type(a) is Duration and type(b) is Duration:
-        if a.unit != b.unit and a.amount and b.amount:
-            _family(a, b, "compare")  # raises: days are not convertible to months
-        a, b = a.amount, b.amount
-    return _COMPARISONS[op](a, b)
 
 
 def _decimal_text(x: Decimal) -> str:
@@ -428,7 +408,9 @@ class Evaluation:
         """limit term_cap (第十一条)."""
         value = self.case.term
         bound = YEARS_1
-        if _compare("<=", value, bound):
+        if value.unit != "month" and value.amount:
+            _family(value, bound, "compare")  # raises: days and months
+        if value.amount <= 12:
             return None
         return {
             "rule": "term_cap",
