@@ -156,7 +156,8 @@ def _summary(connection, policy: ir.Policy, columns: list[str], rows_from: str,
     rows, eligible = int(values[0]), int(values[1] or 0)
     failures = {c: int(v or 0) for c, v in zip(checks, values[2:2 + len(checks)], strict=True)}
     totals: dict = {}
-    for (alloc, party), total in zip(parts, values[2 + len(checks):], strict=True):
+    sums = values[2 + len(checks):2 + len(checks) + len(parts)]
+    for (alloc, party), total in zip(parts, sums, strict=True):
         totals.setdefault(alloc, {})[party] = careful.Decimal(total or 0).quantize(
             careful.Decimal("0.01"))
     inputs = {f.name for f in policy.inputs}
