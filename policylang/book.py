@@ -443,7 +443,10 @@ def _from_text(raw: str, f: ir.Field, policy: ir.Policy) -> str:
                 spacing = " ?" if unit.isascii() else ""
                 amount = f"CAST(regexp_extract({text}, '^-?[0-9]+') AS INTEGER) * {factor}"
                 builder = "to_months" if family == "month" else "to_days"
-                branches.append(f"WHEN {matches('-?[0-9]{1,6}' + spacing + unit)} "
+                # The unit's suffix first (a cheap test): one pattern per cell, not one
+                # per unit tried before it.
+                branches.append(f"WHEN suffix({text}, {sql_string(unit)}) AND "
+                                f"{matches('-?[0-9]{1,6}' + spacing + unit)} "
                                 f"THEN {builder}({amount})")
             return "CASE " + " ".join(branches) + " END"
         case ir.Kind.DATE:
