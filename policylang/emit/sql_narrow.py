@@ -58,7 +58,6 @@ from policylang.values import SCALE_PLACES, format_decimal
 
 INT64_SAFE = 9 * 10**18  # below 2^63 − 1
 BIGINT = exp.DataType.build("BIGINT")
-HUGEINT = exp.DataType.build("HUGEINT")
 
 
 @dataclass(frozen=True)
