@@ -249,11 +249,11 @@ def _score(connection, poller: _Poller, tracker: Progress, policy: ir.Policy, bo
 
         tracker.stage(f"drawing charts in {charts}")
         drawn = write_charts(policy, book_portfolio.series(connection, policy), params, charts)
-    summary = _summarise(connection, policy, rows)
+    _, eligible, failures, totals = _summarise(connection, policy)
     if out is not None and out_format is not None:
         tracker.stage(f"writing {out}", measured=True)
         _write(connection, policy, columns, out, out_format, poller)
-    return BookSummary(rows, summary[0], summary[1], summary[2], out, 0.0,
+    return BookSummary(rows, eligible, failures, totals, out, 0.0,
                        tuple(c for c in columns if c not in {f.name for f in policy.inputs}),
                        report, tuple(drawn))
 
@@ -489,20 +489,30 @@ def _first_failing_row(connection, query: str, book: Path, rows: int,
     return PolicyError.single(diagnostic.code, f"{book}: row {low + 1}: {diagnostic.message}")
 
 
-def _summarise(connection, policy: ir.Policy, rows: int
-               ) -> tuple[int, dict[str, int], dict[str, dict[str, Decimal]]]:
+def _summarise(connection, policy: ir.Policy, source: str = "__pl_result",
+               read_every_output: bool = False
+               ) -> tuple[int, int, dict[str, int], dict[str, dict[str, Decimal]]]:
+    """Rows, eligible rows, failures per check and each allocation part's total, from the
+    scored rows in `source` (typed, or a CSV read back as text: every column is cast).
+    `read_every_output`: make DuckDB compute every output of a query source, not only the
+    columns summed (an evaluation error in another, a let dividing by zero, must raise)."""
     checks = [c.name for c in policy.checks]
     parts = [(a.name, p) for a, p in _parts(policy)]
-    aggregates = ["count_if(eligible)"]
-    aggregates += [f"count_if(NOT {quote_identifier('rule__' + c)})" for c in checks]
-    aggregates += [f"sum({quote_identifier(f'{a}__{p}')})" for a, p in parts]
-    values = connection.execute(f"SELECT {', '.join(aggregates)} FROM __pl_result").fetchone()
-    eligible = int(values[0] or 0)
-    failures = {c: int(v or 0) for c, v in zip(checks, values[1:1 + len(checks)], strict=True)}
+    aggregates = ["count(*)", "count_if(CAST(eligible AS BOOLEAN))"]
+    aggregates += [f"count_if(NOT CAST({quote_identifier('rule__' + c)} AS BOOLEAN))"
+                   for c in checks]
+    aggregates += [f"sum(CAST({quote_identifier(f'{a}__{p}')} AS DECIMAL(38,2)))"
+                   for a, p in parts]
+    if read_every_output:
+        aggregates += [f"count({quote_identifier(name)})" for name, _ in output_columns(policy)]
+    values = connection.execute(f"SELECT {', '.join(aggregates)} FROM {source}").fetchone()
+    rows, eligible = int(values[0]), int(values[1] or 0)
+    failures = {c: int(v or 0) for c, v in zip(checks, values[2:2 + len(checks)], strict=True)}
     totals: dict[str, dict[str, Decimal]] = {}
-    for (alloc, party), total in zip(parts, values[1 + len(checks):], strict=True):
+    sums = values[2 + len(checks):2 + len(checks) + len(parts)]
+    for (alloc, party), total in zip(parts, sums, strict=True):
         totals.setdefault(alloc, {})[party] = Decimal(total or 0).quantize(Decimal("0.01"))
-    return eligible, failures, totals
+    return rows, eligible, failures, totals
 
 
 def _parts(policy: ir.Policy) -> list[tuple[ir.Shares | ir.Waterfall, str]]:

@@ -132,34 +132,16 @@ def _checked(policy: ir.Policy, columns: list[str], source: str) -> str:
 
 def _summary(connection, policy: ir.Policy, columns: list[str], rows_from: str,
              out: Path | None, poller):
-    """Counts and totals from the scored rows (the written file, or the query itself)."""
+    """The summary from the scored rows: the written file, or (no output) the query."""
     from policylang import book as careful
 
-    checks = [c.name for c in policy.checks]
-    parts = [(alloc.name, party) for alloc, party in careful._parts(policy)]
-    aggregates = ["count(*)", "count_if(CAST(eligible AS BOOLEAN))"]
-    aggregates += [f"count_if(NOT CAST({quote_identifier('rule__' + c)} AS BOOLEAN))"
-                   for c in checks]
-    aggregates += [f"sum(CAST({quote_identifier(f'{a}__{p}')} AS DECIMAL(38,2)))"
-                   for a, p in parts]
-    if out is None:
-        # Read every output, or DuckDB computes only the columns summed here and an
-        # evaluation error in another (a let dividing by zero) would pass unseen.
-        aggregates += [f"count({quote_identifier(name)})" for name, _ in output_columns(policy)]
     try:
         with poller.measure():
-            values = connection.execute(
-                f"SELECT {', '.join(aggregates)} FROM {rows_from}").fetchone()
+            rows, eligible, failures, totals = careful._summarise(
+                connection, policy, rows_from, read_every_output=out is None)
     except Exception as error:
         careful._stop_if_interrupted(error)
         raise NotClean from None
-    rows, eligible = int(values[0]), int(values[1] or 0)
-    failures = {c: int(v or 0) for c, v in zip(checks, values[2:2 + len(checks)], strict=True)}
-    totals: dict = {}
-    sums = values[2 + len(checks):2 + len(checks) + len(parts)]
-    for (alloc, party), total in zip(parts, sums, strict=True):
-        totals.setdefault(alloc, {})[party] = careful.Decimal(total or 0).quantize(
-            careful.Decimal("0.01"))
     inputs = {f.name for f in policy.inputs}
     return careful.BookSummary(rows, eligible, failures, totals, out, 0.0,
                                tuple(c for c in columns if c not in inputs))

@@ -108,13 +108,16 @@ class Evaluator:
     def allocation(self, name: str) -> dict[str, Decimal]:
         if name not in self.allocations:
             alloc = self.policy.allocation(name)
-            match alloc:
-                case ir.Shares():
-                    self.allocations[name] = self._shares(alloc)
-                case ir.Waterfall():
-                    self.allocations[name] = self._waterfall(alloc)
-                case _:
-                    assert_never(alloc)
+            try:
+                match alloc:
+                    case ir.Shares():
+                        self.allocations[name] = self._shares(alloc)
+                    case ir.Waterfall():
+                        self.allocations[name] = self._waterfall(alloc)
+                    case _:
+                        assert_never(alloc)
+            except EvalError as error:  # a part out of range: at the allocation
+                raise EvaluationError.single(error.code, error.message, alloc.span) from None
         return self.allocations[name]
 
     def check(self, check: ir.Check) -> tuple[bool, dict | None]:
@@ -197,59 +200,50 @@ class Evaluator:
             raise EvaluationError.single(error.code, error.message, expr.span) from None
 
     def expr(self, e: ir.Expr) -> ir.Value:
-        # Cases in order of how often policies reach them (a match tries them in turn);
-        # the operations' faults are caught here rather than through `_guarded`, one call
-        # less per operation.
-        match e:
-            case ir.InputRef(name=name):
-                return self.case[name]
-            case ir.Const(value=value):
-                return value
-            case ir.Compare(op=op, left=left, right=right):
-                a, b = self.expr(left), self.expr(right)
-                try:
-                    return v.compare(op, a, b)
-                except EvalError as error:
-                    raise EvaluationError.single(error.code, error.message, e.span) from None
-            case ir.Arith(op=op, left=left, right=right):
-                a, b = self.expr(left), self.expr(right)
-                try:
-                    return _arith(op, a, b)
-                except EvalError as error:
-                    raise EvaluationError.single(error.code, error.message, e.span) from None
-            case ir.LetRef(name=name):
-                found = self.lets.get(name)
-                return found if found is not None else self.let(name)
-            case ir.ParamRef(name=name):
-                return self.params[name]
-            case ir.Call(func=func, args=args):
-                values = [self.expr(a) for a in args]
-                try:
-                    return _call(func, values)
-                except EvalError as error:
-                    raise EvaluationError.single(error.code, error.message, e.span) from None
-            case ir.If(cond=cond, then=then, otherwise=otherwise):
-                return self.expr(then) if self.expr(cond) else self.expr(otherwise)
-            case ir.And(left=left, right=right):
-                return bool(self.expr(left)) and bool(self.expr(right))
-            case ir.Or(left=left, right=right):
-                return bool(self.expr(left)) or bool(self.expr(right))
-            case ir.Not(operand=operand):
-                return not self.expr(operand)
-            case ir.InSet(operand=operand, items=items, negated=negated):
-                value = self.expr(operand)
-                for item in items:
-                    if self._guarded(e, v.compare, "==", value, self.expr(item)):
-                        return not negated
-                return negated
-            case ir.PartRef(allocation=allocation, party=party):
-                return self.allocation(allocation)[party]
-            case ir.Neg(operand=operand):
-                value = self.expr(operand)
-                return ir.Duration(-value.amount, value.unit) if isinstance(
-                    value, ir.Duration) else value.copy_negate()
-            case _:
-                assert_never(e)
+        # Cases in order of how often policies reach them (a match tries them in turn).
+        # A fault of this node's own operation is an EvalError, given the node's span here;
+        # its operands' faults arrive already located (EvaluationError).
+        try:
+            match e:
+                case ir.InputRef(name=name):
+                    return self.case[name]
+                case ir.Const(value=value):
+                    return value
+                case ir.Compare(op=op, left=left, right=right):
+                    return v.compare(op, self.expr(left), self.expr(right))
+                case ir.Arith(op=op, left=left, right=right):
+                    return _arith(op, self.expr(left), self.expr(right))
+                case ir.LetRef(name=name):
+                    found = self.lets.get(name)
+                    return found if found is not None else self.let(name)
+                case ir.ParamRef(name=name):
+                    return self.params[name]
+                case ir.Call(func=func, args=args):
+                    return _call(func, [self.expr(a) for a in args])
+                case ir.If(cond=cond, then=then, otherwise=otherwise):
+                    return self.expr(then) if self.expr(cond) else self.expr(otherwise)
+                case ir.And(left=left, right=right):
+                    return bool(self.expr(left)) and bool(self.expr(right))
+                case ir.Or(left=left, right=right):
+                    return bool(self.expr(left)) or bool(self.expr(right))
+                case ir.Not(operand=operand):
+                    return not self.expr(operand)
+                case ir.InSet(operand=operand, items=items, negated=negated):
+                    value = self.expr(operand)
+                    for item in items:
+                        if v.compare("==", value, self.expr(item)):
+                            return not negated
+                    return negated
+                case ir.PartRef(allocation=allocation, party=party):
+                    return self.allocation(allocation)[party]
+                case ir.Neg(operand=operand):
+                    value = self.expr(operand)
+                    return ir.Duration(-value.amount, value.unit) if isinstance(
+                        value, ir.Duration) else value.copy_negate()
+                case _:
+                    assert_never(e)
+        except EvalError as error:
+            raise EvaluationError.single(error.code, error.message, e.span) from None
 
 
 def _arith(op: str, a: ir.Value, b: ir.Value) -> ir.Value:

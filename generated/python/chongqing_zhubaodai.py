@@ -575,7 +575,7 @@ class Evaluation:
         value = self.case.term
         bound = YEARS_1
         if value.unit != "month" and value.amount:
-            _family(value, bound, "compare")  # raises: days and months
+            _family(value, bound, "compare")  # raises: days, months
         if value.amount <= 12:
             return None
         return {
@@ -607,7 +607,7 @@ class Evaluation:
         value = self.case.bank_notice_delay
         bound = DAYS_5
         if value.unit != "day" and value.amount:
-            _family(value, bound, "compare")  # raises: days and months
+            _family(value, bound, "compare")  # raises: days, months
         if value.amount <= 5:
             return None
         return {
@@ -626,7 +626,7 @@ class Evaluation:
         value = self.case.compensation_delay
         bound = DAYS_15
         if value.unit != "day" and value.amount:
-            _family(value, bound, "compare")  # raises: days and months
+            _family(value, bound, "compare")  # raises: days, months
         if value.amount <= 15:
             return None
         return {

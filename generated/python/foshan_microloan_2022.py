@@ -526,7 +526,7 @@ class Evaluation:
         value = self.case.term
         bound = YEARS_3
         if value.unit != "month" and value.amount:
-            _family(value, bound, "compare")  # raises: days and months
+            _family(value, bound, "compare")  # raises: days, months
         if value.amount <= 36:
             return None
         return {

@@ -478,7 +478,7 @@ class Evaluation:
         value = self.case.term
         bound = YEARS_1
         if value.unit != "month" and value.amount:
-            _family(value, bound, "compare")  # raises: days and months
+            _family(value, bound, "compare")  # raises: days, months
         if value.amount <= 12:
             return None
         return {

@@ -167,18 +167,16 @@ class _Module(Emitter):
         match check:
             case ir.Rule(cond=cond):
                 lines.append(f"if {self.visit(cond)}:")
-            case ir.Limit(subject=subject, bound=ir.Const(value=ir.Duration(
-                    amount=amount, unit=unit)) as bound, op=op) if amount:
-                # A constant bound of one family: the test `_compare` makes, written out.
-                lines += [f"value = {self.visit(subject)}", f"bound = {self.visit(bound)}",
-                          f"if value.unit != {unit!r} and value.amount:",
-                          "    _family(value, bound, 'compare')  # raises: days and months",
-                          f"if value.amount {op} {amount}:"]
-                failure |= {"value": _reported(subject, "value"),
-                            "bound": _reported(bound, "bound")}
             case ir.Limit(subject=subject, bound=bound, op=op):
-                lines += [f"value = {self.visit(subject)}", f"bound = {self.visit(bound)}",
-                          f"if {self._compare(op, 'value', 'bound', subject.type)}:"]
+                lines += [f"value = {self.visit(subject)}", f"bound = {self.visit(bound)}"]
+                match bound:
+                    case ir.Const(value=ir.Duration(amount=amount, unit=unit)) if amount:
+                        # A constant bound of one family: `_compare`'s test, written out.
+                        lines += [f"if value.unit != {unit!r} and value.amount:",
+                                  "    _family(value, bound, 'compare')  # raises: days, months",
+                                  f"if value.amount {op} {amount}:"]
+                    case _:
+                        lines.append(f"if {self._compare(op, 'value', 'bound', subject.type)}:")
                 failure |= {"value": _reported(subject, "value"),
                             "bound": _reported(bound, "bound")}
             case _:

@@ -140,8 +140,7 @@ class Analysis:
         if alloc.name not in self._amounts:
             given = self.of(alloc.amount) if alloc.amount is not None else None
             self._amounts[alloc.name] = (
-                None if given is None else
-                Bounds(given.lo, given.hi, min(given.places, 2)) if given.places <= 2
+                None if given is None else given if given.places <= 2
                 else given.widened(Decimal("0.01"), 2))
         return self._amounts[alloc.name]
 
