@@ -3,13 +3,12 @@
 Owns reading a book, converting its cells to typed inputs exactly as case JSON is read,
 running the policy's query, writing the decisions (atomically) and summarising them.
 
-A cell is read in one of two ways, with one meaning. Common literal forms (`500万`,
-`375000.50`, `3.45%`, `150bp`, `2 years`, `3年`, `2021-02-24`, enum members, `true`) are
-converted inside DuckDB by a strict pattern whose accepted strings are a subset of what the
-reference parser accepts and whose values are identical; every other distinct cell text
-goes through `cases.convert`, the very function that reads case JSON, so an accepted book
-cell always means what the same text means in a case, and a rejected one gets the same
-message, with its row and column. Rows are numbered from 1 after a CSV's header.
+A cell is read in one of two ways, with one meaning: by a strict SQL pattern
+(book_cells.py) whose accepted strings are a subset of what the reference parser accepts
+and whose values are identical, or, for every other distinct cell text, by
+`cases.convert`, the very function that reads case JSON, so an accepted book cell always
+means what the same text means in a case, and a rejected one gets the same message, with
+its row and column. Rows are numbered from 1 after a CSV's header.
 
 While it works, `score_book` tells a `Progress` its stages (reading, converting, scoring,
 the portfolio rules, charts, writing) and, when asked to, each long statement's completion
@@ -29,6 +28,7 @@ from decimal import Decimal
 from pathlib import Path
 
 from policylang import book_portfolio, book_stream, ir
+from policylang.book_cells import bindable, cell_expression, default_sql, sql_string
 from policylang.cases import convert
 from policylang.diagnostics import PolicyError
 from policylang.engine import (
@@ -41,17 +41,9 @@ from policylang.engine import (
     translate_error,
 )
 from policylang.portfolio import portfolio_columns
-from policylang.values import format_decimal
 
 FORMATS = {".csv": "csv", ".parquet": "parquet"}
 ROW = "__pl_book_row"
-_MONEY_UNITS = {"元": 0, "万元": 4, "万": 4, "亿元": 8, "亿": 8}
-_DURATION_UNITS = {"years": ("month", 12), "year": ("month", 12), "months": ("month", 1),
-                   "month": ("month", 1), "days": ("day", 1), "day": ("day", 1),
-                   "年": ("month", 12), "个月": ("month", 1), "天": ("day", 1),
-                   "日": ("day", 1)}
-_NUMERIC_SQL = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
-                "USMALLINT", "UINTEGER", "UBIGINT", "DECIMAL")
 
 
 @dataclass(frozen=True)
@@ -165,10 +157,6 @@ def _stop_if_interrupted(error: Exception) -> None:
     if isinstance(error, duckdb.InterruptException) or (
             isinstance(error, RuntimeError) and str(error) == "Query interrupted"):
         raise KeyboardInterrupt from None
-
-
-def sql_string(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 def score_book(policy: ir.Policy, book: Path, params: dict[str, ir.Value],
@@ -300,10 +288,10 @@ def _create_cases(connection, policy: ir.Policy, book: Path, columns: list[str],
                 raise PolicyError.single(
                     "E602", f"{book}: no column `{f.name}` ({f.type}), which the policy "
                     "requires", notes=["columns: " + ", ".join(columns)])
-            selects.append(f"{_default_sql(f)} AS {quote_identifier(f.name)}")
+            selects.append(f"{default_sql(f)} AS {quote_identifier(f.name)}")
             continue
         raw = f"__pl_book.{quote_identifier(f.name)}"
-        fast = _fast_expression(raw, f, sql_types[f.name], book, policy)
+        fast = cell_expression(raw, f, sql_types[f.name], book, policy)
         if f.default is None:
             _reject_missing(connection, raw, f, book)
         mapping = _slow_values(connection, raw, fast, f, book, policy, index)
@@ -313,31 +301,13 @@ def _create_cases(connection, policy: ir.Policy, book: Path, columns: list[str],
         if f.default is not None:
             # `cases` holds each case as the case reader gives it, defaults filled in: the
             # ordering check (E609) and the charts read these columns directly.
-            fast = f"COALESCE({fast}, {_default_sql(f)})"
+            fast = f"COALESCE({fast}, {default_sql(f)})"
         selects.append(f"{fast} AS {quote_identifier(f.name)}")
         tracker.update(100 * (index + 1) / len(policy.inputs))
     tracker.stage(f"converting {rows:,} rows", measured=True)
     with poller.measure():
         connection.execute(f"CREATE TEMP TABLE cases AS SELECT {', '.join(selects)} "
                            f"FROM __pl_book {' '.join(joins)}")
-
-
-def _default_sql(f: ir.Field) -> str:
-    value = f.default
-    match f.type.kind:
-        case ir.Kind.BOOL:
-            return "true" if value else "false"
-        case ir.Kind.ENUM:
-            return sql_string(value)
-        case ir.Kind.DATE:
-            return f"CAST({sql_string(value.isoformat())} AS DATE)"
-        case ir.Kind.DURATION:
-            return f"CAST({sql_string(_bindable(value, f.type))} AS INTERVAL)"
-    # As narrow as the value: a wider default would widen the whole column (COALESCE).
-    text = format_decimal(value)
-    places = len(text.split(".")[1]) if "." in text else 0
-    digits = len(text.lstrip("-").split(".")[0])
-    return f"CAST({sql_string(text)} AS DECIMAL({min(digits + places, 38)},{places}))"
 
 
 def _reject_missing(connection, raw: str, f: ir.Field, book: Path) -> None:
@@ -365,7 +335,7 @@ def _slow_values(connection, raw: str, fast: str, f: ir.Field, book: Path,
     table = f"__pl_map_{index}"
     connection.execute(f"CREATE TEMP TABLE {table} (raw VARCHAR, value {_sql_type(f.type)})")
     connection.executemany(f"INSERT INTO {table} VALUES (?, {_placeholder(f.type)})",
-                           [(text, _bindable(value, f.type)) for text, value in values])
+                           [(text, bindable(value, f.type)) for text, value in values])
     return table
 
 
@@ -375,95 +345,6 @@ def _sql_type(type_: ir.Type) -> str:
 
 def _placeholder(type_: ir.Type) -> str:
     return "CAST(? AS INTERVAL)" if type_.kind is ir.Kind.DURATION else "?"
-
-
-def _bindable(value: ir.Value, type_: ir.Type) -> object:
-    if type_.kind is ir.Kind.DURATION:
-        return f"{value.amount} {'months' if value.unit == 'month' else 'days'}"
-    return value
-
-
-def _fast_expression(raw: str, f: ir.Field, sql_type: str, book: Path,
-                     policy: ir.Policy) -> str:
-    """The cell's typed value where the strict pattern takes it, else NULL."""
-    kind = f.type.kind
-    base = sql_type.split("(")[0].upper()
-    if base == "VARCHAR":
-        return _from_text(raw, f, policy)
-    if f.type.numeric and base in _NUMERIC_SQL:
-        scale = int(sql_type.split(",")[1].rstrip(")")) if base == "DECIMAL" else 0
-        if scale > 10:
-            # More places than policylang keeps: let the case reader judge each value.
-            return "NULL"
-        # The column keeps its own exact type: the query is narrowed to it (sql_narrow.py).
-        return f"CASE WHEN abs({raw}) < 1000000000000000 THEN {raw} END"
-    if kind is ir.Kind.DATE and base == "DATE":
-        return raw
-    if kind is ir.Kind.BOOL and base == "BOOLEAN":
-        return raw
-    hint = (" exact values need DECIMAL or text columns, never binary floating point"
-            if base in ("FLOAT", "DOUBLE", "REAL") else "")
-    raise PolicyError.single("E608", f"{book}: column `{f.name}` has type {sql_type}, which "
-                             f"cannot hold {f.type} values;{hint or ' use a text column'}")
-
-
-def _from_text(raw: str, f: ir.Field, policy: ir.Policy) -> str:
-    text = f"trim({raw})"
-
-    def matches(pattern: str) -> str:
-        return f"regexp_full_match({text}, {sql_string(pattern)})"
-
-    def scaled(suffix: str, digits: int, places: int, shift: int) -> str:
-        """`<digits>.<places><suffix>` times 10^-shift, exact: the digit counts keep every
-        value below 10^15 and within 10 decimal places, as the case reader requires."""
-        pattern = f"-?[0-9]{{1,{digits}}}(\\.[0-9]{{1,{places}}})?{suffix}"
-        cut = f"{text}[1:length({text}) - {len(suffix)}]" if suffix else text
-        # Widths 28 + 10 = 38 keep DuckDB's product in 128-bit integers (narrower operands
-        # are multiplied in 64 bits and overflow).
-        mantissa = f"CAST({cut} AS DECIMAL(28,{places}))"
-        factor = f"CAST({Decimal(1).scaleb(-shift):f} AS DECIMAL(10,{max(shift, 0)}))"
-        return f"WHEN {matches(pattern)} THEN CAST({mantissa} * {factor} AS DECIMAL(38,10))"
-
-    match f.type.kind:
-        case ir.Kind.MONEY:
-            # A plain number first: the common cell then skips every unit's pattern (the
-            # patterns exclude each other, so their order does not change any value).
-            branches = [scaled(unit, 15 - shift, 10, -shift) for unit, shift in
-                        sorted(_MONEY_UNITS.items(), key=lambda item: -len(item[0]))]
-            return f"CASE {scaled('', 15, 10, 0)} " + " ".join(branches) + " END"
-        case ir.Kind.PERCENT:
-            return (f"CASE {scaled('', 15, 10, 0)} {scaled('%', 15, 8, 2)} "
-                    f"{scaled('bp', 15, 6, 4)} END")
-        case ir.Kind.NUMBER:
-            return f"CASE {scaled('', 15, 10, 0)} END"
-        case ir.Kind.DURATION:
-            branches = []
-            for unit, (family, factor) in sorted(_DURATION_UNITS.items(),
-                                                 key=lambda item: -len(item[0])):
-                spacing = " ?" if unit.isascii() else ""
-                amount = f"CAST(regexp_extract({text}, '^-?[0-9]+') AS INTEGER) * {factor}"
-                builder = "to_months" if family == "month" else "to_days"
-                # The unit's suffix first (a cheap test): one pattern per cell, not one
-                # per unit tried before it.
-                branches.append(f"WHEN suffix({text}, {sql_string(unit)}) AND "
-                                f"{matches('-?[0-9]{1,6}' + spacing + unit)} "
-                                f"THEN {builder}({amount})")
-            return "CASE " + " ".join(branches) + " END"
-        case ir.Kind.DATE:
-            return (f"CASE WHEN {matches('[0-9]{4}-[0-9]{2}-[0-9]{2}')} "
-                    f"THEN TRY_CAST({text} AS DATE) END")
-        case ir.Kind.BOOL:
-            # Case JSON takes exactly `true` / `false`, untrimmed; so does a book.
-            return f"CASE {raw} WHEN 'true' THEN true WHEN 'false' THEN false END"
-        case ir.Kind.ENUM:
-            enum = policy.enum(f.type.enum)
-            branches = [f"WHEN {sql_string(spelling)} THEN {sql_string(member.name)}"
-                        for member in enum.members
-                        for spelling in (member.name, f"{enum.name}.{member.name}")]
-            return f"CASE {text} " + " ".join(branches) + " END"
-        case ir.Kind.ERROR:
-            raise AssertionError("a checked policy has no ERROR-typed input")
-    raise AssertionError(f.type)
 
 
 def _first_failing_row(connection, query: str, book: Path, rows: int,

@@ -11,18 +11,43 @@ an evaluation error makes the statement raise; then nothing is kept (the output 
 temporary file first) and `score_book` runs the careful path, which either scores the
 book (a cell only the case reader takes) or names the row and column at fault. Books
 with portfolio rules (window functions over the whole book) take the careful path.
+
+Text columns of numbers (every column of a CSV) are first tried *plain*: the measuring
+scan reads them by DuckDB's cast, which is cheap, and also finds how many places their
+cells show; the COPY then reads each one by a pattern that takes exactly the plain
+decimals within the measured bounds, straight into the narrow DECIMAL they need
+(book_cells.plain_number). A book whose numbers carry units (`500万`, `3.45%`) or whose
+cells the plain patterns refuse is then scored with every pattern, as above.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
+from decimal import Decimal
 from pathlib import Path
 
 from policylang import ir
+from policylang.book_cells import (
+    cell_expression,
+    default_sql,
+    loose_number,
+    plain_number,
+    plain_survey,
+    sql_string,
+)
 from policylang.diagnostics import PolicyError
-from policylang.engine import book_query, measure_bounds, output_columns, quote_identifier
+from policylang.emit.sql_bounds import SCALE_PLACES, bucketed
+from policylang.engine import (
+    book_query,
+    measure_bounds,
+    output_columns,
+    quote_identifier,
+    scan_bounds,
+)
 
 RAW = "__pl_raw_"  # the book's own columns, carried through the query unchanged
+_CEILING = Decimal(10) ** 15  # every input value is below it, as the case reader requires
 
 
 class NotClean(Exception):
@@ -37,9 +62,9 @@ def score(connection, poller, tracker, policy: ir.Policy, book: Path,
     kind = careful._format(book, "book")
     if not book.is_file():
         raise NotClean
-    reader = (f"read_csv({careful.sql_string(str(book))}, all_varchar = true, header = true, "
+    reader = (f"read_csv({sql_string(str(book))}, all_varchar = true, header = true, "
               "auto_detect = true)" if kind == "csv"
-              else f"read_parquet({careful.sql_string(str(book))})")
+              else f"read_parquet({sql_string(str(book))})")
     tracker.stage(f"reading {book}", measured=True)
     try:
         described = connection.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()
@@ -50,13 +75,90 @@ def score(connection, poller, tracker, policy: ir.Policy, book: Path,
     columns = [row[0] for row in described]
     if set(columns) & {name for name, _ in output_columns(policy)}:
         raise NotClean
-    cases = _cases(policy, book, columns, types)
+    source = _Source(policy, book, reader, columns, types)
+    if source.text_numbers:
+        try:
+            cases, bounds = _plain(connection, poller, source)
+            return _run(connection, poller, tracker, source, cases, bounds, params, out,
+                        out_format)
+        except _NotPlain:
+            tracker.stage(f"reading {book} with every unit", measured=True)
+    cases = _cases(source, {})
     try:
         with poller.measure():
             bounds = measure_bounds(connection, policy, query=f"{cases} FROM {reader}")
     except Exception as error:
         careful._stop_if_interrupted(error)
         raise NotClean from None
+    try:
+        return _run(connection, poller, tracker, source, cases, bounds, params, out,
+                    out_format)
+    except _NotPlain:
+        raise NotClean from None
+
+
+class _NotPlain(NotClean):
+    """The plain reading refused a cell: the book is read with every pattern instead."""
+
+
+@dataclass(frozen=True)
+class _Source:
+    policy: ir.Policy
+    book: Path
+    reader: str  # the SQL table function that reads the book
+    columns: list[str]
+    types: dict[str, str]
+
+    @property
+    def text_numbers(self) -> list[ir.Field]:
+        """The numeric inputs held as text (every one, in a CSV)."""
+        return [f for f in self.policy.inputs if f.type.numeric and
+                self.types.get(f.name, "").upper() == "VARCHAR"]
+
+
+def _plain(connection, poller, source: _Source) -> tuple[str, tuple]:
+    """The `cases` SELECT reading the text columns of numbers plain, and its bounds; or
+    _NotPlain when a cell carries a unit or more places than policylang keeps."""
+    from policylang import book as careful
+
+    loose: dict[str, str] = {}
+    extra: list[str] = []
+    for f in source.text_numbers:
+        loose[f.name] = loose_number(quote_identifier(f.name))
+        # The aggregates read the scan's rows: the cell's text is its carried column.
+        carried = quote_identifier(RAW + str(source.columns.index(f.name)))
+        extra += [f"max({aggregated})"
+                  for aggregated in plain_survey(carried, quote_identifier(f.name))]
+    try:
+        with poller.measure():
+            measured, found = scan_bounds(connection, source.policy,
+                                          f"({_cases(source, loose)} FROM {source.reader})",
+                                          tuple(extra))
+    except Exception as error:
+        careful._stop_if_interrupted(error)
+        raise NotClean from None
+    bounds = dict(measured)
+    plain: dict[str, str] = {}
+    pairs = zip(found[::2], found[1::2], strict=True)
+    for f, (shown_places, units) in zip(source.text_numbers, pairs, strict=True):
+        if units:
+            raise _NotPlain
+        if f.name not in bounds:  # no cell, and a default: as the default is read
+            continue
+        places = max(shown_places or 0, _places(f.default) if f.default is not None else 0)
+        if places > SCALE_PLACES or bounds[f.name].magnitude >= _CEILING:
+            raise _NotPlain
+        bounds[f.name] = bucketed(bounds[f.name].lo, bounds[f.name].hi, places)
+        plain[f.name] = plain_number(quote_identifier(f.name), bounds[f.name])
+    return _cases(source, plain), tuple(bounds.items())
+
+
+def _run(connection, poller, tracker, source: _Source, cases: str, bounds: tuple,
+         params: dict[str, ir.Value], out: Path | None, out_format: str | None):
+    """Score the book by `cases` narrowed to `bounds`: write `out`, summarise."""
+    from policylang import book as careful
+
+    policy, book, columns = source.policy, source.book, source.columns
     carry = tuple(f"{RAW}{index}" for index in range(len(columns)))
     scored = book_query(policy, params, carry, bounds)
     shown = [f"{quote_identifier(raw)} AS {quote_identifier(name)}"
@@ -65,7 +167,7 @@ def score(connection, poller, tracker, policy: ir.Policy, book: Path,
         column = quote_identifier(name)
         shown.append(f"{careful._duration_text(column)} AS {column}"
                      if type_.kind is ir.Kind.DURATION else column)
-    query = (f"WITH cases AS ({_checked(policy, columns, f'({cases} FROM {reader})')}) "
+    query = (f"WITH cases AS ({_checked(policy, columns, f'({cases} FROM {source.reader})')}) "
              f"SELECT {', '.join(shown)} FROM ({scored})")
     tracker.stage(f"scoring {book}" + (f" into {out}" if out is not None else ""),
                   measured=True)
@@ -77,13 +179,13 @@ def score(connection, poller, tracker, policy: ir.Policy, book: Path,
     try:
         try:
             with poller.measure():
-                connection.execute(f"COPY ({query}) TO {careful.sql_string(str(temporary))} "
+                connection.execute(f"COPY ({query}) TO {sql_string(str(temporary))} "
                                    f"({options})")
         except Exception as error:
             careful._stop_if_interrupted(error)
-            raise NotClean from None
-        written = (f"read_parquet({careful.sql_string(str(temporary))})" if out_format ==
-                   "parquet" else f"read_csv({careful.sql_string(str(temporary))}, "
+            raise _NotPlain from None
+        written = (f"read_parquet({sql_string(str(temporary))})" if out_format ==
+                   "parquet" else f"read_csv({sql_string(str(temporary))}, "
                    "all_varchar = true, header = true)")
         summary = _summary(connection, policy, columns, written, out, poller)
         temporary.replace(out)
@@ -92,42 +194,46 @@ def score(connection, poller, tracker, policy: ir.Policy, book: Path,
     return summary
 
 
-def _cases(policy: ir.Policy, book: Path, columns: list[str], types: dict[str, str]) -> str:
+def _cases(source: _Source, readings: dict[str, str]) -> str:
     """SELECT of each book column (renamed) and each input as the strict patterns read
-    it: NULL where a cell is missing or not taken (`_checked` turns those into errors)."""
-    from policylang import book as careful
-
+    it (or as `readings` say): NULL where a cell is missing or not taken (`_checked`
+    turns those into errors)."""
+    policy = source.policy
     selects = [f"{quote_identifier(name)} AS {quote_identifier(RAW + str(index))}"
-               for index, name in enumerate(columns)]
+               for index, name in enumerate(source.columns)]
     for f in policy.inputs:
-        if f.name not in types:
+        if f.name not in source.types:
             if f.default is None:
                 raise NotClean
-            selects.append(f"{careful._default_sql(f)} AS {quote_identifier(f.name)}")
+            selects.append(f"{default_sql(f)} AS {quote_identifier(f.name)}")
             continue
         raw = quote_identifier(f.name)
         try:
-            fast = careful._fast_expression(raw, f, types[f.name], book, policy)
+            fast = readings.get(f.name) or cell_expression(
+                raw, f, source.types[f.name], source.book, policy)
         except PolicyError:
             raise NotClean from None
         if f.default is not None:
-            fast = f"COALESCE({fast}, CASE WHEN {raw} IS NULL THEN {careful._default_sql(f)} END)"
+            fast = f"COALESCE({fast}, CASE WHEN {raw} IS NULL THEN {default_sql(f)} END)"
         selects.append(f"{fast} AS {quote_identifier(f.name)}")
     return f"SELECT {', '.join(selects)}"
 
 
+def _places(value: Decimal) -> int:
+    return max(-value.as_tuple().exponent, 0)
+
+
 def _checked(policy: ir.Policy, columns: list[str], source: str) -> str:
-    """The rows of `source` with a raising check per input: a value the patterns did not
-    give (a missing value without default, or a cell they do not take)."""
-    checks = []
-    for f in policy.inputs:
-        if f.name not in columns:
-            continue
-        name = quote_identifier(f.name)
-        checks.append(f"CASE WHEN {name} IS NULL THEN ERROR('not taken by the patterns') "
-                      f"ELSE {name} END AS {name}")
-    replaced = f"* REPLACE ({', '.join(checks)})" if checks else "*"
-    return f"SELECT {replaced} FROM {source}"
+    """The rows of `source`, each raising where an input has no value from the patterns
+    (a missing value without default, or a cell they do not take). The test is a filter,
+    not a column: the optimiser drops columns no output reads, and with them the test of
+    an input that no rule reads, whose bad cells the careful path refuses all the same."""
+    names = [quote_identifier(f.name) for f in policy.inputs if f.name in columns]
+    if not names:
+        return f"SELECT * FROM {source}"
+    missing = " OR ".join(f"{name} IS NULL" for name in names)
+    return (f"SELECT * FROM {source} WHERE CASE WHEN {missing} "
+            "THEN ERROR('not taken by the patterns') ELSE true END")
 
 
 def _summary(connection, policy: ir.Policy, columns: list[str], rows_from: str,

@@ -113,9 +113,16 @@ def measure_bounds(connection, policy: ir.Policy, table: str = "cases",
     """The bounds of each numeric and duration input column of `table` (or of the rows of
     `query`), in one scan: least and greatest value rounded outward to a power of ten, and
     the column type's places. A hashable tuple of (input name, Bounds | DurationBounds)."""
+    source = f"({query})" if query is not None else quote_identifier(table)
+    return scan_bounds(connection, policy, source)[0]
+
+
+def scan_bounds(connection, policy: ir.Policy, source: str,
+                extra: tuple[str, ...] = ()) -> tuple[tuple, list]:
+    """`measure_bounds` of the rows of `source`, and the values of the `extra` aggregates
+    over them, computed in the same scan."""
     from policylang.emit.sql_bounds import DurationBounds, bucketed
 
-    source = f"({query})" if query is not None else quote_identifier(table)
     types = {row[0]: row[1] for row in
              connection.execute(f"DESCRIBE SELECT * FROM {source}").fetchall()}
     measured: list[tuple[str, str]] = []
@@ -132,9 +139,12 @@ def measure_bounds(connection, policy: ir.Policy, table: str = "cases",
             months = f"datepart('year', {q}) * 12 + datepart('month', {q})"
             days = f"datepart('day', {q})"
             selects += [f"min({months})", f"max({months})", f"min({days})", f"max({days})"]
-    if not selects:
-        return ()
-    found = list(connection.execute(f"SELECT {', '.join(selects)} FROM {source}").fetchone())
+    if not selects and not extra:
+        return (), []
+    found = list(connection.execute(
+        f"SELECT {', '.join(selects + list(extra))} FROM {source}").fetchone())
+    extra_values = found[len(selects):]
+    del found[len(selects):]
 
     def next_pair(places: int):
         low, high = found.pop(0), found.pop(0)
@@ -151,7 +161,7 @@ def measure_bounds(connection, policy: ir.Policy, table: str = "cases",
             found_bounds = None if months is None else DurationBounds(months, days)
         if found_bounds is not None:
             bounds.append((name, found_bounds))
-    return tuple(bounds)
+    return tuple(bounds), extra_values
 
 
 def _places_of_type(sql_type: str) -> int:

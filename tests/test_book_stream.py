@@ -6,15 +6,24 @@ else falls back to the careful path, which scores it or names the row and column
 from __future__ import annotations
 
 import dataclasses
+from decimal import Decimal
 from pathlib import Path
 
 import duckdb
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from policylang import api, book, book_stream
+from policylang import api, book, book_stream, ir
 from policylang.cases import parse_params
 from policylang.diagnostics import PolicyError
 from policylang.synthetic import write_book
+from policylang.values import format_decimal, literal
+from tests.policies import all_policies
+from tests.strategies import cases
+
+PER_CASE = {name: dataclasses.replace(policy, portfolio=None)
+            for name, policy in all_policies().items()}
 
 FOSHAN = Path(__file__).parent.parent / "policies" / "foshan" / "microloan_2022.pol"
 DEMO = """policy demo "demo" {
@@ -57,14 +66,39 @@ def _score(policy, source: Path, out: Path | None):
     return dataclasses.replace(summary, seconds=0.0, output=None)
 
 
+@pytest.fixture
+def routes(monkeypatch):
+    """How each streamed book's numbers were read: "plain" or "every pattern"."""
+    taken: list[str] = []
+    plain_cases: list[str] = []
+    original_plain, original_run = book_stream._plain, book_stream._run
+
+    def plain(*args, **kwargs):
+        cases, bounds = original_plain(*args, **kwargs)
+        plain_cases.append(cases)
+        return cases, bounds
+
+    def run(connection, poller, tracker, source, cases, *rest):
+        summary = original_run(connection, poller, tracker, source, cases, *rest)
+        taken.append("plain" if cases in plain_cases else "every pattern")
+        return summary
+
+    monkeypatch.setattr(book_stream, "_plain", plain)
+    monkeypatch.setattr(book_stream, "_run", run)
+    return taken
+
+
 @pytest.mark.parametrize("kind", ["csv", "parquet"])
 def test_a_clean_book_is_streamed_with_the_careful_paths_output(
-        kind: str, tmp_path: Path, streamed: list, monkeypatch) -> None:
+        kind: str, tmp_path: Path, streamed: list, routes: list, monkeypatch) -> None:
     policy = dataclasses.replace(api.load(FOSHAN), portfolio=None)
     source = write_book(policy, 3000, tmp_path / f"book.{kind}")
     fast = _score(policy, source, tmp_path / f"fast.{kind}")
     without_output = _score(policy, source, None)
     assert streamed == [source, source]
+    # A CSV's numbers are all text, and plain: read into narrow decimals. The Parquet
+    # book's numbers are DECIMAL columns already.
+    assert routes == (["plain", "plain"] if kind == "csv" else ["every pattern"] * 2)
     monkeypatch.setattr(book_stream, "score", _refuse)
     careful = _score(policy, source, tmp_path / f"careful.{kind}")
     assert fast == careful == without_output
@@ -108,3 +142,108 @@ def test_an_evaluation_error_names_the_first_failing_row(tmp_path: Path, out) ->
         _score(policy, source, tmp_path / out if out else None)
     assert raised.value.code == "E610" and "row 2" in str(raised.value)
     assert list(tmp_path.iterdir()) == [source]
+
+
+def test_a_bad_cell_in_an_input_no_rule_reads_is_refused_as_the_careful_path_does(
+        tmp_path: Path) -> None:
+    policy = api.load_source("""policy unread "unread" {
+  enum kind { a "a"  b "b" }
+  input {
+    amount: money
+    branch: kind
+  }
+  rule positive: amount >= 0元 cite "r"
+}
+""")
+    source = tmp_path / "book.csv"
+    source.write_text("amount,branch\n5,a\n6,c\n", encoding="utf-8")
+    with pytest.raises(PolicyError) as raised:
+        _score(policy, source, tmp_path / "out.csv")
+    assert raised.value.code == "E604" and "row 2, column `branch`" in str(raised.value)
+
+
+@pytest.mark.parametrize(("rows", "route"), [
+    ("1,enterprise,500.5,2 years\n2,individual,5.25,\n", "plain"),
+    # A unit: the plain scan sees a cell its cast does not take.
+    ("1,enterprise,500万,2 years\n2,individual,5.25,\n", "every pattern"),
+    # Padding: the cast takes it, the plain pattern does not; read again with every one.
+    ("1,enterprise, 500.5 ,2 years\n2,individual,5.25,\n", "every pattern"),
+    # More places than policylang keeps: the case reader judges (the careful path).
+    ("1,enterprise,0.12345678901,2 years\n", None),
+])
+def test_a_csv_is_read_plain_unless_a_cell_is_not(rows: str, route: str | None,
+                                                  tmp_path: Path, streamed: list,
+                                                  routes: list, monkeypatch) -> None:
+    policy, source = _demo(tmp_path, rows)
+    try:
+        fast = _score(policy, source, tmp_path / "fast.csv")
+    except PolicyError as error:
+        fast = error.code
+    assert routes == ([route] if route else [])
+    monkeypatch.setattr(book_stream, "score", _refuse)
+    try:
+        careful = _score(policy, source, tmp_path / "careful.csv")
+    except PolicyError as error:
+        careful = error.code
+    assert fast == careful
+    if isinstance(fast, book.BookSummary):
+        assert _rows(tmp_path / "fast.csv") == _rows(tmp_path / "careful.csv")
+
+
+def test_a_default_with_more_places_than_the_cells_keeps_them(tmp_path: Path,
+                                                             routes: list,
+                                                             monkeypatch) -> None:
+    policy = api.load_source("""policy places "places" {
+  input {
+    count: number = 1.125
+  }
+  let twice = count * 2 cite "t"
+}
+""")
+    source = tmp_path / "book.csv"
+    source.write_text("id,count\n1,2\n2,\n3,3\n", encoding="utf-8")
+    measured: list[tuple] = []
+    plain = book_stream._plain
+
+    def measuring(*args):
+        cases, bounds = plain(*args)
+        measured.append(bounds)
+        return cases, bounds
+
+    monkeypatch.setattr(book_stream, "_plain", measuring)
+    _score(policy, source, tmp_path / "out.csv")
+    assert routes == ["plain"]
+    # The cells show no places, the default three: the query is narrowed to hold them.
+    assert [bounds.places for _, bounds in measured[0]] == [3]
+    assert [Decimal(row[-2]) for row in _rows(tmp_path / "out.csv")] == [4, Decimal("2.25"), 6]
+
+
+def _plain_text(value: ir.Value, type_: ir.Type) -> str:
+    return format_decimal(value) if type_.numeric else literal(value, type_)
+
+
+@pytest.mark.parametrize("name", list(PER_CASE))
+@settings(max_examples=6, deadline=None, suppress_health_check=[
+    HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+@given(data=st.data())
+def test_random_plain_books_read_plain_agree_with_the_careful_path(
+        name: str, data, tmp_path: Path, monkeypatch, routes: list) -> None:
+    policy = PER_CASE[name]
+    rows = data.draw(st.lists(cases(policy), min_size=1, max_size=8))
+    source = tmp_path / f"{data.draw(st.integers(0, 10**9))}.csv"
+    lines = [",".join(f.name for f in policy.inputs)]
+    lines += [",".join(_plain_text(row[f.name], f.type) for f in policy.inputs)
+              for row in rows]
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    outcomes = []
+    for scorer in (book_stream.score, _refuse):
+        monkeypatch.setattr(book_stream, "score", scorer)
+        out = source.with_suffix(f".{len(outcomes)}.csv")
+        try:
+            outcomes.append((_score(policy, source, out), _rows(out)))
+        except PolicyError as error:  # an evaluation error: the same in both
+            outcomes.append((error.code, str(error)))
+    assert outcomes[0] == outcomes[1]
+    if isinstance(outcomes[0][0], book.BookSummary):
+        assert routes[-1:] == ["plain" if any(f.type.numeric for f in policy.inputs)
+                               else "every pattern"]

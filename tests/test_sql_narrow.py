@@ -174,3 +174,23 @@ def test_foshan_subsidies_compute_in_64_bits() -> None:
     assert "DECIMAL(38" not in subsidy and "HUGEINT" not in subsidy
     row = connection.execute(f"SELECT insurer_subsidy, borrower_subsidy FROM ({query})").fetchone()
     assert row == (Decimal("1199998.80"), Decimal("1199998.80"))
+
+
+def test_a_check_inside_a_product_runs_where_the_bounds_pin_its_value() -> None:
+    """`years(t)` of a term in days is E611. With every term in days the bounds pin the
+    years to 0, and a product could use 0 for them: the check must run all the same."""
+    policy = api.load_source("""policy pinned "pinned" {
+  input {
+    m: money
+    r: percent
+    t: duration
+  }
+  let fee = m * r * years(t)
+}
+""")
+    for amount in (Decimal(0), Decimal("5.00")):
+        case = {"m": amount, "r": Decimal("0.01"), "t": ir.Duration(1, "day")}
+        expected = _interpret(policy, case, {})
+        assert isinstance(expected, PolicyError) and expected.code == "E611"
+        [got] = run_many(policy, [case], {}, database=_TypedBook())
+        assert isinstance(got, PolicyError) and got.code == "E611", (amount, got)

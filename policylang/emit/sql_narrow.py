@@ -74,9 +74,17 @@ class Whole:
 
     @property
     def constant(self) -> int | None:
-        if self.bounds.lo != self.bounds.hi:
+        """The whole number, where the bounds pin it and its SQL cannot raise: a product
+        may then use the number instead of the SQL, but the check in `years(term)` (E611
+        where the term has days) must run even where the years are known to be 0."""
+        if self.bounds.lo != self.bounds.hi or _raises(self.sql):
             return None
         return int(self.bounds.lo.scaleb(self.bounds.places))
+
+
+def _raises(e: exp.Expression) -> bool:
+    return any(isinstance(node, exp.Anonymous) and str(node.this).upper() == "ERROR"
+               for node in e.walk())
 
 
 _RESTATED = 400  # SQL nodes a split product may restate in all

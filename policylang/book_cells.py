@@ -1,0 +1,213 @@
+"""SQL that reads a book's cells into typed inputs, exactly as case JSON is read.
+
+Owns the strict patterns (`cell_expression`): common literal forms (`500万`, `375000.50`,
+`3.45%`, `150bp`, `2 years`, `3年`, `2021-02-24`, enum members, `true`) are converted
+inside DuckDB by patterns whose accepted strings are a subset of what the reference parser
+(`cases.convert`) accepts and whose values are identical; a cell no pattern takes is NULL,
+and the caller hands its text to the case reader. Each expression first tries the cell as
+it stands (no `trim`, which copies every string) and only then the trimmed text with every
+unit, so the usual plain cell costs one pattern test.
+
+Also owns the *plain* reading of a text column of numbers (`plain_survey`,
+`plain_number`): when a light scan has shown that every cell of such a column is a plain
+decimal within some bounds, the column is read straight into the narrow `DECIMAL` those
+bounds need, by a pattern that takes exactly the strings inside them.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+
+from policylang import ir
+from policylang.diagnostics import PolicyError
+from policylang.emit.sql_bounds import Bounds
+from policylang.values import format_decimal
+
+MONEY_UNITS = {"元": 0, "万元": 4, "万": 4, "亿元": 8, "亿": 8}
+DURATION_UNITS = {"years": ("month", 12), "year": ("month", 12), "months": ("month", 1),
+                  "month": ("month", 1), "days": ("day", 1), "day": ("day", 1),
+                  "年": ("month", 12), "个月": ("month", 1), "天": ("day", 1),
+                  "日": ("day", 1)}
+NUMERIC_SQL = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
+               "USMALLINT", "UINTEGER", "UBIGINT", "DECIMAL")
+_PLAIN = "-?[0-9]{1,15}(\\.[0-9]{1,10})?"  # a plain decimal the case reader takes as is
+
+
+def sql_string(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def bindable(value: ir.Value, type_: ir.Type) -> object:
+    if type_.kind is ir.Kind.DURATION:
+        return f"{value.amount} {'months' if value.unit == 'month' else 'days'}"
+    return value
+
+
+def default_sql(f: ir.Field) -> str:
+    value = f.default
+    match f.type.kind:
+        case ir.Kind.BOOL:
+            return "true" if value else "false"
+        case ir.Kind.ENUM:
+            return sql_string(value)
+        case ir.Kind.DATE:
+            return f"CAST({sql_string(value.isoformat())} AS DATE)"
+        case ir.Kind.DURATION:
+            return f"CAST({sql_string(bindable(value, f.type))} AS INTERVAL)"
+    # As narrow as the value: a wider default would widen the whole column (COALESCE).
+    text = format_decimal(value)
+    places = len(text.split(".")[1]) if "." in text else 0
+    digits = len(text.lstrip("-").split(".")[0])
+    return f"CAST({sql_string(text)} AS DECIMAL({min(digits + places, 38)},{places}))"
+
+
+def cell_expression(raw: str, f: ir.Field, sql_type: str, book: Path,
+                    policy: ir.Policy) -> str:
+    """The cell's typed value where the strict pattern takes it, else NULL."""
+    kind = f.type.kind
+    base = sql_type.split("(")[0].upper()
+    if base == "VARCHAR":
+        return _from_text(raw, f, policy)
+    if f.type.numeric and base in NUMERIC_SQL:
+        scale = int(sql_type.split(",")[1].rstrip(")")) if base == "DECIMAL" else 0
+        if scale > 10:
+            # More places than policylang keeps: let the case reader judge each value.
+            return "NULL"
+        # The column keeps its own exact type: the query is narrowed to it (sql_narrow.py).
+        return f"CASE WHEN abs({raw}) < 1000000000000000 THEN {raw} END"
+    if kind is ir.Kind.DATE and base == "DATE":
+        return raw
+    if kind is ir.Kind.BOOL and base == "BOOLEAN":
+        return raw
+    hint = (" exact values need DECIMAL or text columns, never binary floating point"
+            if base in ("FLOAT", "DOUBLE", "REAL") else "")
+    raise PolicyError.single("E608", f"{book}: column `{f.name}` has type {sql_type}, which "
+                             f"cannot hold {f.type} values;{hint or ' use a text column'}")
+
+
+def _matches(text: str, pattern: str) -> str:
+    return f"regexp_full_match({text}, {sql_string(pattern)})"
+
+
+def _from_text(raw: str, f: ir.Field, policy: ir.Policy) -> str:
+    if f.type.kind is ir.Kind.BOOL:
+        # Case JSON takes exactly `true` / `false`, untrimmed; so does a book.
+        return f"CASE {raw} WHEN 'true' THEN true WHEN 'false' THEN false END"
+    if f.type.kind is ir.Kind.ENUM:
+        names = ", ".join(sql_string(member.name)
+                          for member in policy.enum(f.type.enum).members)
+        return (f"CASE WHEN {raw} IN ({names}) THEN {raw} "
+                f"ELSE {_text_forms(f'trim({raw})', f, policy)} END")
+    if f.type.kind is ir.Kind.DURATION:
+        # Each unit's test is cheap (a suffix) and its pattern strict, so the untrimmed
+        # forms can go first as they are.
+        return (f"CASE {_duration_branches(raw)} "
+                f"ELSE CASE {_duration_branches(f'trim({raw})')} END END")
+    if f.type.kind is ir.Kind.DATE:
+        pattern = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
+        return (f"CASE WHEN {_matches(raw, pattern)} THEN TRY_CAST({raw} AS DATE) "
+                f"ELSE {_text_forms(f'trim({raw})', f, policy)} END")
+    # A plain number, untrimmed: its value is the cast's.
+    return (f"CASE WHEN {_matches(raw, _PLAIN)} THEN CAST({raw} AS DECIMAL(38,10)) "
+            f"ELSE {_text_forms(f'trim({raw})', f, policy)} END")
+
+
+def _duration_branches(text: str) -> str:
+    branches = []
+    for unit, (family, factor) in sorted(DURATION_UNITS.items(), key=lambda item: -len(item[0])):
+        spacing = " ?" if unit.isascii() else ""
+        # What the pattern has checked is a number before the unit (and a space, which
+        # the cast allows).
+        amount = f"CAST({text}[1:length({text}) - {len(unit)}] AS INTEGER) * {factor}"
+        builder = "to_months" if family == "month" else "to_days"
+        # The unit's suffix first (a cheap test): one pattern per cell, not one per unit
+        # tried before it.
+        branches.append(f"WHEN suffix({text}, {sql_string(unit)}) AND "
+                        f"{_matches(text, '-?[0-9]{1,6}' + spacing + unit)} "
+                        f"THEN {builder}({amount})")
+    return " ".join(branches)
+
+
+def _text_forms(text: str, f: ir.Field, policy: ir.Policy) -> str:
+    """Every form a pattern takes, of the (trimmed) `text`; NULL for any other."""
+
+    def scaled(suffix: str, digits: int, places: int, shift: int) -> str:
+        """`<digits>.<places><suffix>` times 10^-shift, exact: the digit counts keep every
+        value below 10^15 and within 10 decimal places, as the case reader requires."""
+        pattern = f"-?[0-9]{{1,{digits}}}(\\.[0-9]{{1,{places}}})?{suffix}"
+        cut = f"{text}[1:length({text}) - {len(suffix)}]" if suffix else text
+        # Widths 28 + 10 = 38 keep DuckDB's product in 128-bit integers (narrower operands
+        # are multiplied in 64 bits and overflow).
+        mantissa = f"CAST({cut} AS DECIMAL(28,{places}))"
+        factor = f"CAST({Decimal(1).scaleb(-shift):f} AS DECIMAL(10,{max(shift, 0)}))"
+        return f"WHEN {_matches(text, pattern)} THEN CAST({mantissa} * {factor} AS DECIMAL(38,10))"
+
+    match f.type.kind:
+        case ir.Kind.MONEY:
+            # The patterns exclude each other, so their order does not change any value.
+            branches = [scaled(unit, 15 - shift, 10, -shift) for unit, shift in
+                        sorted(MONEY_UNITS.items(), key=lambda item: -len(item[0]))]
+            return f"CASE {scaled('', 15, 10, 0)} " + " ".join(branches) + " END"
+        case ir.Kind.PERCENT:
+            return (f"CASE {scaled('', 15, 10, 0)} {scaled('%', 15, 8, 2)} "
+                    f"{scaled('bp', 15, 6, 4)} END")
+        case ir.Kind.NUMBER:
+            return f"CASE {scaled('', 15, 10, 0)} END"
+        case ir.Kind.DATE:
+            return (f"CASE WHEN {_matches(text, '[0-9]{4}-[0-9]{2}-[0-9]{2}')} "
+                    f"THEN TRY_CAST({text} AS DATE) END")
+        case ir.Kind.ENUM:
+            enum = policy.enum(f.type.enum)
+            branches = [f"WHEN {sql_string(spelling)} THEN {sql_string(member.name)}"
+                        for member in enum.members
+                        for spelling in (member.name, f"{enum.name}.{member.name}")]
+            return f"CASE {text} " + " ".join(branches) + " END"
+        case ir.Kind.BOOL | ir.Kind.DURATION | ir.Kind.ERROR:
+            raise AssertionError(f"{f.type.kind} cells are read by _from_text")
+    raise AssertionError(f.type)
+
+
+# ── plain text columns of numbers ──
+
+def loose_number(raw: str) -> str:
+    """A text cell's number by DuckDB's cast, which takes every plain decimal (and more)
+    and gives NULL for a cell with a unit: bounds measured on these values hold every
+    value `plain_number` later accepts."""
+    return f"TRY_CAST({raw} AS DECIMAL(38,10))"
+
+
+def plain_survey(text: str, loose: str) -> tuple[str, str]:
+    """Over rows holding a cell's `text` and its `loose_number`: how many places the cell
+    shows, and whether it is present but not a number to the cast (1, else 0)."""
+    dot = f"strpos({text}, '.')"
+    places = f"CASE WHEN {dot} > 0 THEN length({text}) - {dot} ELSE 0 END"
+    unit = f"CASE WHEN {text} IS NOT NULL AND {loose} IS NULL THEN 1 ELSE 0 END"
+    return places, unit
+
+
+def plain_number(raw: str, bounds: Bounds) -> str:
+    """The cell's value where it is a plain decimal within `bounds` (at most
+    `bounds.places` places), in the narrowest DECIMAL that holds them; else NULL."""
+    places = bounds.places
+    digits = max(_integer_digits(bounds.hi), _integer_digits(-bounds.lo))
+    integer = f"[0-9]{{1,{digits}}}" if digits else "0"
+    fraction = f"(\\.[0-9]{{1,{places}}})?" if places else ""
+    sign = "-?" if bounds.lo < 0 else ""
+    sql_type = f"DECIMAL({max(digits, 1) + places},{places})"
+    value = f"CAST({raw} AS {sql_type})"
+    taken = _matches(raw, sign + integer + fraction)
+    reach = Decimal(10) ** digits - Decimal(1).scaleb(-places)
+    if (-reach if sign else Decimal(0)) < bounds.lo or reach > bounds.hi:
+        # The pattern takes values beyond the bounds: they must not reach the query.
+        taken += (f" AND {value} BETWEEN {_literal(bounds.lo, sql_type)} "
+                  f"AND {_literal(bounds.hi, sql_type)}")
+    return f"CASE WHEN {taken} THEN {value} END"
+
+
+def _integer_digits(value: Decimal) -> int:
+    return len(str(int(value))) if value >= 1 else 0
+
+
+def _literal(value: Decimal, sql_type: str) -> str:
+    return f"CAST({sql_string(format_decimal(value))} AS {sql_type})"
