@@ -108,6 +108,80 @@ def duckdb_end_to_end(connection, book: Path, out: Path) -> None:
                        f"TO '{out}' (FORMAT parquet)")
 
 
+def _months_text(months: str) -> str:
+    """A whole number of months as policylang writes a duration (`1 year`, `26 months`)."""
+    def counted(amount: str, unit: str) -> str:
+        return (f"CAST({amount} AS VARCHAR) || CASE WHEN {amount} = 1 THEN ' {unit}' "
+                f"ELSE ' {unit}s' END")
+    return (f"CASE WHEN {months} = 0 THEN '0 days' WHEN {months} % 12 = 0 THEN "
+            f"{counted(f'({months} // 12)', 'year')} ELSE {counted(months, 'month')} END")
+
+
+def _yuan(fen: str) -> str:
+    return f"CAST(CAST({fen} AS DECIMAL(18,0)) * CAST(0.01 AS DECIMAL(2,2)) AS DECIMAL(18,2))"
+
+
+def same_output_query(book: Path) -> str:
+    """Book file → the very file `run --book --out` writes: the book's columns as read
+    (text, for a CSV), then every rule verdict, each limit's value and bound (NULL where
+    its guard does not hold), the lets, the allocation parts and `eligible`."""
+    raw = (f"read_csv('{book}', all_varchar = true, header = true)" if book.suffix == ".csv"
+           else f"read_parquet('{book}')")
+    typed = ("CAST(loan_amount AS DECIMAL(18,2)) AS loan_amount, "
+             "CAST(premium_paid AS DECIMAL(18,2)) AS premium_paid, "
+             "CAST(principal_loss AS DECIMAL(18,2)) AS principal_loss, "
+             "CAST(interest_rate AS DECIMAL(18,4)) AS interest_rate, "
+             "CAST(premium_rate AS DECIMAL(18,4)) AS premium_rate, borrower, purpose, "
+             "CAST(first_loan AS BOOLEAN) AS first_loan, "
+             "CAST(split_part(term, ' ', 1) AS INTEGER) AS months")
+    book_columns = ["loan_id", "borrower", "first_loan", "purpose", "loan_amount", "term",
+                    "interest_rate", "premium_rate", "premium_paid", "principal_loss",
+                    "insurer", "loan_date", "compensated"]
+    carried = ", ".join(f"{c} AS book_{c}" for c in book_columns)
+    cases = f"(SELECT {carried}, {typed} FROM {raw})"
+    scored = _query(cases, carry=True)
+    enterprise = "borrower = 'enterprise'"
+    individual = "borrower IN ('individual_business', 'micro_owner')"
+    rate_bound = f"CAST({LPR + Decimal('0.015')} AS DECIMAL(38,10))"
+    outputs = f"""
+      rule__purpose_rule,
+      rule__enterprise_cap,
+      CASE WHEN {enterprise} THEN loan_amount END AS rule__enterprise_cap__value,
+      CASE WHEN {enterprise} THEN CAST(10000000 AS DECIMAL(18,2)) END
+          AS rule__enterprise_cap__bound,
+      rule__individual_cap,
+      CASE WHEN {individual} THEN loan_amount END AS rule__individual_cap__value,
+      CASE WHEN {individual} THEN CAST(3000000 AS DECIMAL(18,2)) END
+          AS rule__individual_cap__bound,
+      rule__term_cap, {_months_text('months')} AS rule__term_cap__value,
+      '3 years' AS rule__term_cap__bound,
+      rule__rate_cap, CAST(interest_rate AS DECIMAL(38,10)) AS rule__rate_cap__value,
+      {rate_bound} AS rule__rate_cap__bound,
+      rule__premium_cap, CAST(premium_rate AS DECIMAL(38,10)) AS rule__premium_cap__value,
+      CAST(0.01 AS DECIMAL(38,10)) AS rule__premium_cap__bound,
+      """ + ",\n      ".join(f"{_yuan(m)} AS {m}" for m in MONEY) + ", eligible"
+    shown = ", ".join(f"book_{c} AS {c}" for c in book_columns)
+    return f"SELECT {shown}, {outputs} FROM ({scored})"
+
+
+def duckdb_end_to_end_same_output(connection, book: Path, out: Path) -> None:
+    """`same_output_query` → Parquet, in one statement."""
+    connection.execute(f"COPY ({same_output_query(book)}) TO '{out}' (FORMAT parquet)")
+
+
+def differing_rows(connection, ours: Path, theirs: Path) -> int:
+    """Rows of one Parquet file not in the other (both ways), or -1 if the columns or
+    their types differ."""
+    described = [connection.execute(f"DESCRIBE SELECT * FROM read_parquet('{path}')")
+                 .fetchall() for path in (ours, theirs)]
+    if described[0] != described[1]:
+        return -1
+    return sum(connection.execute(
+        f"SELECT count(*) FROM (SELECT * FROM read_parquet('{a}') EXCEPT ALL "
+        f"SELECT * FROM read_parquet('{b}'))").fetchone()[0]
+        for a, b in ((ours, theirs), (theirs, ours)))
+
+
 def duckdb_outputs(connection) -> dict[str, np.ndarray]:
     names = ", ".join(OUTPUTS)
     found = connection.execute(f"SELECT {names} FROM hand_result").fetchnumpy()

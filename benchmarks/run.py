@@ -217,7 +217,9 @@ def sql_paths(policy, params, csv_book: Path, parquet_book: Path, size: int,
     per_case_only = dataclasses.replace(policy, portfolio=None)
     for kind, book in (("csv", csv_book), ("parquet", parquet_book)):
         row[f"run_book_{kind}_without_portfolio"] = measure(
-            lambda b=book: score_book(per_case_only, b, params, out), size, _repeat(size))
+            lambda b=book, k=kind: score_book(per_case_only, b, params,
+                                              folder / f"policylang_{k}.parquet"),
+            size, _repeat(size))
         if policy.portfolio is not None:
             row[f"run_book_{kind}"] = measure(lambda b=book: score_book(policy, b, params, out),
                                               size, _repeat(size))
@@ -232,6 +234,15 @@ def sql_paths(policy, params, csv_book: Path, parquet_book: Path, size: int,
         row[f"hand_sql_end_to_end_{kind}"] = measure(
             lambda b=book: spec.duckdb_end_to_end(duckdb.connect(), b, out), size,
             _repeat(size))
+        if hasattr(spec, "duckdb_end_to_end_same_output"):
+            theirs = folder / f"hand_same_{kind}.parquet"
+            row[f"hand_sql_same_output_{kind}"] = measure(
+                lambda b=book, t=theirs: spec.duckdb_end_to_end_same_output(
+                    duckdb.connect(), b, t), size, _repeat(size))
+            # The two files must be equal, row for row and column for column.
+            row[f"run_book_{kind}_without_portfolio"]["wrong_full"] = hand.differing_rows(
+                duckdb.connect(), folder / f"policylang_{kind}.parquet", theirs)
+            row[f"hand_sql_same_output_{kind}"]["wrong_full"] = 0
     policylang_sql = spec.from_sql_result(connection, "__bench_result")
     row["sql_eval"]["wrong_full"] = spec.wrong_outputs(exact, policylang_sql)
     row["hand_sql_eval"]["wrong_full"] = 0

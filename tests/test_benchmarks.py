@@ -25,6 +25,9 @@ def test_harness_runs_every_path_on_a_tiny_book(tmp_path: Path) -> None:
             assert book[path]["cases_per_s"] > 0 and book[path]["peak_mb"] >= 0, path
     for path in ("run_book_csv", "run_book_parquet"):  # 佛山 has portfolio rules
         assert foshan["sizes"]["300"][path]["cases_per_s"] > 0, path
+    for kind in ("csv", "parquet"):  # the hand-written query writing the very same file
+        assert foshan["sizes"]["300"][f"hand_sql_same_output_{kind}"]["cases_per_s"] > 0
+        assert foshan["sizes"]["300"][f"run_book_{kind}_without_portfolio"]["wrong_full"] == 0
     per_case, book = foshan["per_case"], foshan["sizes"]["300"]
     # The peers are an optional extra: measured, or said to be missing.
     for entry in (book.get("openfisca_load_eval") or book["openfisca"], per_case["cel"]):
@@ -58,3 +61,22 @@ def test_readme_table_is_the_one_results_json_gives() -> None:
     published = readme.split(run.README_START)[1].split(run.README_END)[0]
     assert published.strip() == report.table(results).strip()
     assert (root / "benchmarks" / "throughput.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_differing_rows_counts_rows_either_side_and_refuses_other_columns(
+        tmp_path: Path) -> None:
+    import duckdb
+
+    connection = duckdb.connect()
+    files = {}
+    for name, query in (("a", "SELECT 1 AS x, 2.50::DECIMAL(18,2) AS y UNION ALL "
+                              "SELECT 2, 3.00"),
+                        ("b", "SELECT 1 AS x, 2.51::DECIMAL(18,2) AS y UNION ALL "
+                              "SELECT 2, 3.00"),
+                        ("c", "SELECT 1 AS x, 2.50::DECIMAL(38,10) AS y UNION ALL "
+                              "SELECT 2, 3.00")):
+        files[name] = tmp_path / f"{name}.parquet"
+        connection.execute(f"COPY ({query}) TO '{files[name]}' (FORMAT parquet)")
+    assert handwritten.differing_rows(connection, files["a"], files["a"]) == 0
+    assert handwritten.differing_rows(connection, files["a"], files["b"]) == 2
+    assert handwritten.differing_rows(connection, files["a"], files["c"]) == -1
