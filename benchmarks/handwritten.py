@@ -121,10 +121,38 @@ def _yuan(fen: str) -> str:
     return f"CAST(CAST({fen} AS DECIMAL(18,0)) * CAST(0.01 AS DECIMAL(2,2)) AS DECIMAL(18,2))"
 
 
+def _every_output(durations: str) -> str:
+    """Every column policylang's query adds, in its order and types, over `_query`'s rows
+    (which keep the typed inputs and `months`): rule verdicts, each limit's value and
+    bound (NULL where its guard does not hold), the lets and parts to the fen, `eligible`;
+    durations as `interval`s (the query's own type) or as `text` (the output file's)."""
+    enterprise = "borrower = 'enterprise'"
+    individual = "borrower IN ('individual_business', 'micro_owner')"
+    rate_bound = f"CAST({LPR + Decimal('0.015')} AS DECIMAL(38,10))"
+    term, term_bound = (("to_months(months)", "INTERVAL 36 MONTH") if durations == "interval"
+                        else (_months_text("months"), "'3 years'"))
+    money = ",\n      ".join(f"{_yuan(m)} AS {m}" for m in MONEY)
+    return f"""
+      rule__purpose_rule,
+      rule__enterprise_cap,
+      CASE WHEN {enterprise} THEN loan_amount END AS rule__enterprise_cap__value,
+      CASE WHEN {enterprise} THEN CAST(10000000 AS DECIMAL(18,2)) END
+          AS rule__enterprise_cap__bound,
+      rule__individual_cap,
+      CASE WHEN {individual} THEN loan_amount END AS rule__individual_cap__value,
+      CASE WHEN {individual} THEN CAST(3000000 AS DECIMAL(18,2)) END
+          AS rule__individual_cap__bound,
+      rule__term_cap, {term} AS rule__term_cap__value, {term_bound} AS rule__term_cap__bound,
+      rule__rate_cap, CAST(interest_rate AS DECIMAL(38,10)) AS rule__rate_cap__value,
+      {rate_bound} AS rule__rate_cap__bound,
+      rule__premium_cap, CAST(premium_rate AS DECIMAL(38,10)) AS rule__premium_cap__value,
+      CAST(0.01 AS DECIMAL(38,10)) AS rule__premium_cap__bound,
+      {money}, eligible"""
+
+
 def same_output_query(book: Path) -> str:
     """Book file → the very file `run --book --out` writes: the book's columns as read
-    (text, for a CSV), then every rule verdict, each limit's value and bound (NULL where
-    its guard does not hold), the lets, the allocation parts and `eligible`."""
+    (text, for a CSV), then every column policylang's query adds (`_every_output`)."""
     raw = (f"read_csv('{book}', all_varchar = true, header = true)" if book.suffix == ".csv"
            else f"read_parquet('{book}')")
     typed = ("CAST(loan_amount AS DECIMAL(18,2)) AS loan_amount, "
@@ -138,30 +166,15 @@ def same_output_query(book: Path) -> str:
                     "interest_rate", "premium_rate", "premium_paid", "principal_loss",
                     "insurer", "loan_date", "compensated"]
     carried = ", ".join(f"{c} AS book_{c}" for c in book_columns)
-    cases = f"(SELECT {carried}, {typed} FROM {raw})"
-    scored = _query(cases, carry=True)
-    enterprise = "borrower = 'enterprise'"
-    individual = "borrower IN ('individual_business', 'micro_owner')"
-    rate_bound = f"CAST({LPR + Decimal('0.015')} AS DECIMAL(38,10))"
-    outputs = f"""
-      rule__purpose_rule,
-      rule__enterprise_cap,
-      CASE WHEN {enterprise} THEN loan_amount END AS rule__enterprise_cap__value,
-      CASE WHEN {enterprise} THEN CAST(10000000 AS DECIMAL(18,2)) END
-          AS rule__enterprise_cap__bound,
-      rule__individual_cap,
-      CASE WHEN {individual} THEN loan_amount END AS rule__individual_cap__value,
-      CASE WHEN {individual} THEN CAST(3000000 AS DECIMAL(18,2)) END
-          AS rule__individual_cap__bound,
-      rule__term_cap, {_months_text('months')} AS rule__term_cap__value,
-      '3 years' AS rule__term_cap__bound,
-      rule__rate_cap, CAST(interest_rate AS DECIMAL(38,10)) AS rule__rate_cap__value,
-      {rate_bound} AS rule__rate_cap__bound,
-      rule__premium_cap, CAST(premium_rate AS DECIMAL(38,10)) AS rule__premium_cap__value,
-      CAST(0.01 AS DECIMAL(38,10)) AS rule__premium_cap__bound,
-      """ + ",\n      ".join(f"{_yuan(m)} AS {m}" for m in MONEY) + ", eligible"
+    scored = _query(f"(SELECT {carried}, {typed} FROM {raw})", carry=True)
     shown = ", ".join(f"book_{c} AS {c}" for c in book_columns)
-    return f"SELECT {shown}, {outputs} FROM ({scored})"
+    return f"SELECT {shown}, {_every_output('text')} FROM ({scored})"
+
+
+def duckdb_evaluate_same_output(connection) -> None:
+    """Every column policylang's query gives, from the loaded `hand_cases`."""
+    connection.execute("CREATE OR REPLACE TEMP TABLE hand_same_result AS SELECT "
+                       f"{_every_output('interval')} FROM ({_query('hand_cases', carry=True)})")
 
 
 def duckdb_end_to_end_same_output(connection, book: Path, out: Path) -> None:

@@ -118,6 +118,88 @@ def duckdb_end_to_end(connection, book: Path, out: Path) -> None:
     connection.execute(f"COPY ({_query(source, carry=True)}) TO '{out}' (FORMAT parquet)")
 
 
+_BOOK_COLUMNS = ["loan_id", "in_zone", "sme", "high_tech", "tech_listed", "owns_ip",
+                 "revenue_last_year", "working_capital", "kind", "previous_amount",
+                 "loan_amount", "above_normal_approved", "term", "interest_rate", "loan_date",
+                 "bank_notice_delay", "overdue_amount", "pool_balance", "risk_fund_balance",
+                 "compensation_delay", "recovered_amount", "recovery_costs", "bank_loss",
+                 "risk_fund_paid", "outstanding_balance"]
+
+
+def _days_text(days: str) -> str:
+    return (f"CAST({days} AS VARCHAR) || CASE WHEN {days} = 1 THEN ' day' ELSE ' days' END")
+
+
+def _every_output(durations: str) -> str:
+    """Every column policylang's query adds, in its order and types, over `_query`'s rows
+    (which keep `months`, `notice_days`, `compensation_days` and the typed inputs);
+    durations as `interval`s (the query's own type) or as `text` (the output file's)."""
+    guarded = "overdue_amount > 0"
+    if durations == "text":
+        term = common._months_text("months")
+        notice, compensation = _days_text("notice_days"), _days_text("compensation_days")
+        bounds = ("'1 year'", "'5 days'", "'15 days'")
+    else:
+        term = "to_months(months)"
+        notice, compensation = "to_days(notice_days)", "to_days(compensation_days)"
+        bounds = ("INTERVAL 12 MONTH", "INTERVAL 5 DAY", "INTERVAL 15 DAY")
+    money = ",\n        ".join(f"{common._yuan(m)} AS {m}" for m in MONEY)
+    return f"""rule__in_zone_rule, rule__sme_rule, rule__tech_rule, rule__purpose_rule,
+        rule__increase_rule,
+        rule__normal_cap,
+        CASE WHEN NOT above_normal_approved THEN loan_amount END AS rule__normal_cap__value,
+        CASE WHEN NOT above_normal_approved THEN CAST(5000000 AS DECIMAL(18,2)) END
+            AS rule__normal_cap__bound,
+        rule__maximum_cap, loan_amount AS rule__maximum_cap__value,
+        CAST(10000000 AS DECIMAL(18,2)) AS rule__maximum_cap__bound,
+        rule__term_cap, {term} AS rule__term_cap__value, {bounds[0]} AS rule__term_cap__bound,
+        rule__rate_cap, CAST(interest_rate AS DECIMAL(38,10)) AS rule__rate_cap__value,
+        CAST({_RATE_CAP} AS DECIMAL(38,10)) AS rule__rate_cap__bound,
+        rule__notice_deadline, {notice} AS rule__notice_deadline__value,
+        {bounds[1]} AS rule__notice_deadline__bound,
+        rule__compensation_deadline,
+        CASE WHEN {guarded} THEN {compensation} END AS rule__compensation_deadline__value,
+        CASE WHEN {guarded} THEN {bounds[2]} END AS rule__compensation_deadline__bound,
+        {money}, eligible"""
+
+
+def _typed_text() -> str:
+    """`_COLUMNS` from text cells (a CSV read as text)."""
+    return ", ".join(
+        [f"CAST({c} AS BOOLEAN) AS {c}" for c in ("in_zone", "sme", "high_tech",
+                                                  "tech_listed", "owns_ip", "working_capital",
+                                                  "above_normal_approved")] +
+        [f"CAST({c} AS DECIMAL(18,2)) AS {c}" for c in _MONEY_INPUTS] +
+        ["kind", "CAST(interest_rate AS DECIMAL(18,4)) AS interest_rate",
+         "CAST(split_part(term, ' ', 1) AS INTEGER) AS months",
+         "CAST(split_part(bank_notice_delay, ' ', 1) AS INTEGER) AS notice_days",
+         "CAST(split_part(compensation_delay, ' ', 1) AS INTEGER) AS compensation_days"])
+
+
+def same_output_query(book: Path) -> str:
+    """Book file → the very file `run --book --out` writes: the book's columns as read,
+    then every column policylang's query adds (limit values and bounds, durations as
+    text, money to the fen)."""
+    csv = book.suffix == ".csv"
+    raw = (f"read_csv('{book}', all_varchar = true, header = true)" if csv
+           else f"read_parquet('{book}')")
+    carried = ", ".join(f"{c} AS book_{c}" for c in _BOOK_COLUMNS)
+    source = f"(SELECT {carried}, {_typed_text() if csv else _COLUMNS} FROM {raw})"
+    shown = ", ".join(f"book_{c} AS {c}" for c in _BOOK_COLUMNS)
+    return f"SELECT {shown}, {_every_output('text')} FROM ({_query(source, carry=True)})"
+
+
+def duckdb_end_to_end_same_output(connection, book: Path, out: Path) -> None:
+    """`same_output_query` → Parquet, in one statement."""
+    connection.execute(f"COPY ({same_output_query(book)}) TO '{out}' (FORMAT parquet)")
+
+
+def duckdb_evaluate_same_output(connection) -> None:
+    """Every column policylang's query gives, from the loaded `hand_cases`."""
+    connection.execute("CREATE OR REPLACE TEMP TABLE hand_same_result AS SELECT "
+                       f"{_every_output('interval')} FROM ({_query('hand_cases', carry=True)})")
+
+
 def duckdb_outputs(connection) -> dict[str, np.ndarray]:
     found = connection.execute(f"SELECT {', '.join(OUTPUTS)} FROM hand_result").fetchnumpy()
     return {name: np.asarray(found[name]) for name in OUTPUTS}

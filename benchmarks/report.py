@@ -7,8 +7,11 @@ from pathlib import Path
 
 # (key, label, the limit it is compared with)
 WHOLE_BOOK = [
-    ("sql_eval", "policylang SQL on DuckDB, evaluation only", "hand_sql_eval"),
-    ("hand_sql_eval", "hand-written exact DuckDB query, evaluation only (limit)",
+    ("sql_eval", "policylang SQL on DuckDB, evaluation only",
+     ("hand_sql_same_output_eval", "hand_sql_eval")),
+    ("hand_sql_same_output_eval", "hand-written exact DuckDB query giving every column "
+     "policylang's gives, evaluation only (limit)", "hand_sql_same_output_eval"),
+    ("hand_sql_eval", "hand-written exact DuckDB query, outputs only, evaluation only",
      "hand_sql_eval"),
     ("run_book_parquet_without_portfolio", "`run --book` Parquet → Parquet, per-case rules "
      "(the hand-written query's work)", ("hand_sql_same_output_parquet",

@@ -55,7 +55,12 @@ from policylang import api, backends  # noqa: E402
 from policylang import book as book_module  # noqa: E402
 from policylang.book import score_book  # noqa: E402
 from policylang.cases import parse_case, parse_params  # noqa: E402
-from policylang.engine import book_query, measure_bounds  # noqa: E402
+from policylang.engine import (  # noqa: E402
+    book_query,
+    measure_bounds,
+    output_columns,
+    quote_identifier,
+)
 from policylang.interpret import evaluate  # noqa: E402
 from policylang.synthetic import write_book  # noqa: E402
 
@@ -230,19 +235,30 @@ def sql_paths(policy, params, csv_book: Path, parquet_book: Path, size: int,
     row["hand_sql_eval"] = measure(lambda: spec.duckdb_evaluate(exact_connection), size,
                                    _repeat(size))
     exact = spec.duckdb_outputs(exact_connection)
+    # The hand-written query giving every column policylang's query gives (limit values
+    # and bounds too), compared with it value by value.
+    row["hand_sql_same_output_eval"] = measure(
+        lambda: spec.duckdb_evaluate_same_output(exact_connection), size, _repeat(size))
+    ours, theirs = folder / "policylang_eval.parquet", folder / "hand_same_eval.parquet"
+    outputs = ", ".join(quote_identifier(name) for name, _ in output_columns(policy))
+    connection.execute(f"COPY (SELECT {outputs} FROM __bench_result ORDER BY "
+                       f"{book_module.ROW}) TO '{ours}' (FORMAT parquet)")
+    exact_connection.execute(f"COPY hand_same_result TO '{theirs}' (FORMAT parquet)")
+    row["hand_sql_same_output_eval"]["wrong_full"] = hand.differing_rows(
+        duckdb.connect(), ours, theirs)
     for kind, book in (("csv", csv_book), ("parquet", parquet_book)):
         row[f"hand_sql_end_to_end_{kind}"] = measure(
             lambda b=book: spec.duckdb_end_to_end(duckdb.connect(), b, out), size,
             _repeat(size))
-        if hasattr(spec, "duckdb_end_to_end_same_output"):
-            theirs = folder / f"hand_same_{kind}.parquet"
-            row[f"hand_sql_same_output_{kind}"] = measure(
-                lambda b=book, t=theirs: spec.duckdb_end_to_end_same_output(
-                    duckdb.connect(), b, t), size, _repeat(size))
-            # The two files must be equal, row for row and column for column.
-            row[f"run_book_{kind}_without_portfolio"]["wrong_full"] = hand.differing_rows(
-                duckdb.connect(), folder / f"policylang_{kind}.parquet", theirs)
-            row[f"hand_sql_same_output_{kind}"]["wrong_full"] = 0
+        # The hand-written query writing run --book's very file, compared with it.
+        theirs = folder / f"hand_same_{kind}.parquet"
+        row[f"hand_sql_same_output_{kind}"] = measure(
+            lambda b=book, t=theirs: spec.duckdb_end_to_end_same_output(
+                duckdb.connect(), b, t), size, _repeat(size))
+        # The two files must be equal, row for row and column for column.
+        row[f"run_book_{kind}_without_portfolio"]["wrong_full"] = hand.differing_rows(
+            duckdb.connect(), folder / f"policylang_{kind}.parquet", theirs)
+        row[f"hand_sql_same_output_{kind}"]["wrong_full"] = 0
     policylang_sql = spec.from_sql_result(connection, "__bench_result")
     row["sql_eval"]["wrong_full"] = spec.wrong_outputs(exact, policylang_sql)
     row["hand_sql_eval"]["wrong_full"] = 0

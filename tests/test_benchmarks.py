@@ -25,9 +25,12 @@ def test_harness_runs_every_path_on_a_tiny_book(tmp_path: Path) -> None:
             assert book[path]["cases_per_s"] > 0 and book[path]["peak_mb"] >= 0, path
     for path in ("run_book_csv", "run_book_parquet"):  # 佛山 has portfolio rules
         assert foshan["sizes"]["300"][path]["cases_per_s"] > 0, path
-    for kind in ("csv", "parquet"):  # the hand-written query writing the very same file
-        assert foshan["sizes"]["300"][f"hand_sql_same_output_{kind}"]["cases_per_s"] > 0
-        assert foshan["sizes"]["300"][f"run_book_{kind}_without_portfolio"]["wrong_full"] == 0
+    for policy in (foshan, chongqing):  # the hand-written queries giving the same columns
+        book = policy["sizes"]["300"]
+        assert book["hand_sql_same_output_eval"]["wrong_full"] == 0
+        for kind in ("csv", "parquet"):  # and writing the very same file
+            assert book[f"hand_sql_same_output_{kind}"]["cases_per_s"] > 0
+            assert book[f"run_book_{kind}_without_portfolio"]["wrong_full"] == 0
     per_case, book = foshan["per_case"], foshan["sizes"]["300"]
     # The peers are an optional extra: measured, or said to be missing.
     for entry in (book.get("openfisca_load_eval") or book["openfisca"], per_case["cel"]):
