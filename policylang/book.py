@@ -41,6 +41,7 @@ from policylang.engine import (
     translate_error,
 )
 from policylang.portfolio import portfolio_columns
+from policylang.values import format_duration
 
 FORMATS = {".csv": "csv", ".parquet": "parquet"}
 ROW = "__pl_book_row"
@@ -406,9 +407,7 @@ def _write(connection, policy: ir.Policy, columns: list[str], out: Path, kind: s
            poller: _Poller) -> None:
     selected = [f"__pl_book.{quote_identifier(c)}" for c in columns]
     for name, type_ in output_columns(policy):
-        column = f"__pl_result.{quote_identifier(name)}"
-        if type_.kind is ir.Kind.DURATION:
-            column = _duration_text(column)
+        column = shown_output(policy, name, type_, f"__pl_result.{quote_identifier(name)}")
         selected.append(f"{column} AS {quote_identifier(name)}")
     joins = f"JOIN __pl_result ON __pl_book.rowid = __pl_result.{ROW}"
     if policy.portfolio is not None:
@@ -431,6 +430,28 @@ def _write(connection, policy: ir.Policy, columns: list[str], out: Path, kind: s
         # Also on an interrupt (Ctrl-C): `out` appears whole or not at all, and no part of
         # it is left beside it.
         temporary.unlink(missing_ok=True)
+
+
+def shown_output(policy: ir.Policy, name: str, type_: ir.Type, column: str) -> str:
+    """An output column as the output file holds it: a duration as its text (a limit's
+    constant duration, such as `term <= 1 year`'s bound, written once rather than
+    formatted row by row)."""
+    if type_.kind is not ir.Kind.DURATION:
+        return column
+    constant = _constant_durations(policy).get(name)
+    if constant is not None:
+        return f"CASE WHEN {column} IS NOT NULL THEN {sql_string(constant)} END"
+    return _duration_text(column)
+
+
+def _constant_durations(policy: ir.Policy) -> dict[str, str]:
+    found = {}
+    for check in policy.checks:
+        if isinstance(check, ir.Limit):
+            for side, operand in (("value", check.subject), ("bound", check.bound)):
+                if isinstance(operand, ir.Const) and isinstance(operand.value, ir.Duration):
+                    found[f"rule__{check.name}__{side}"] = format_duration(operand.value)
+    return found
 
 
 def _duration_text(column: str) -> str:

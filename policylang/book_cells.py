@@ -8,10 +8,13 @@ and the caller hands its text to the case reader. Each expression first tries th
 it stands (no `trim`, which copies every string) and only then the trimmed text with every
 unit, so the usual plain cell costs one pattern test.
 
-Also owns the *plain* reading of a text column of numbers (`plain_survey`,
-`plain_number`): when a light scan has shown that every cell of such a column is a plain
-decimal within some bounds, the column is read straight into the narrow `DECIMAL` those
-bounds need, by a pattern that takes exactly the strings inside them.
+Also owns the *plain* reading of text columns: a light scan reads them by DuckDB's own
+casts (`loose_number`, `loose_duration`), which take every form the patterns take for a
+number without unit or an English-unit duration, with the same value; when it has shown
+that every cell is such a form, a number column is read straight into the narrow
+`DECIMAL` its bounds need, by a pattern that takes exactly the strings inside them
+(`plain_number`), and a duration column tries its own unit family first
+(`duration_reading`).
 """
 
 from __future__ import annotations
@@ -102,8 +105,7 @@ def _from_text(raw: str, f: ir.Field, policy: ir.Policy) -> str:
     if f.type.kind is ir.Kind.DURATION:
         # Each unit's test is cheap (a suffix) and its pattern strict, so the untrimmed
         # forms can go first as they are.
-        return (f"CASE {_duration_branches(raw)} "
-                f"ELSE CASE {_duration_branches(f'trim({raw})')} END END")
+        return duration_reading(raw, None)
     if f.type.kind is ir.Kind.DATE:
         pattern = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
         return (f"CASE WHEN {_matches(raw, pattern)} THEN TRY_CAST({raw} AS DATE) "
@@ -113,9 +115,10 @@ def _from_text(raw: str, f: ir.Field, policy: ir.Policy) -> str:
             f"ELSE {_text_forms(f'trim({raw})', f, policy)} END")
 
 
-def _duration_branches(text: str) -> str:
+def _duration_branches(text: str, first: str | None = None) -> str:
     branches = []
-    for unit, (family, factor) in sorted(DURATION_UNITS.items(), key=lambda item: -len(item[0])):
+    order = sorted(DURATION_UNITS.items(), key=lambda item: (item[1][0] != first, -len(item[0])))
+    for unit, (family, factor) in order:
         spacing = " ?" if unit.isascii() else ""
         # What the pattern has checked is a number before the unit (and a space, which
         # the cast allows).
@@ -177,13 +180,30 @@ def loose_number(raw: str) -> str:
     return f"TRY_CAST({raw} AS DECIMAL(38,10))"
 
 
-def plain_survey(text: str, loose: str) -> tuple[str, str]:
-    """Over rows holding a cell's `text` and its `loose_number`: how many places the cell
-    shows, and whether it is present but not a number to the cast (1, else 0)."""
+def loose_duration(raw: str) -> str:
+    """A text cell's duration by DuckDB's INTERVAL cast: for every cell the English-unit
+    patterns take (`2 years`, `18 months`, `5days`) the same value (tests/test_book_cells.py
+    checks each form), and NULL for the CJK units, which `not_taken` then reports."""
+    return f"TRY_CAST({raw} AS INTERVAL)"
+
+
+def shown_places(text: str) -> str:
+    """How many places a plain decimal cell shows (any characters after its point)."""
     dot = f"strpos({text}, '.')"
-    places = f"CASE WHEN {dot} > 0 THEN length({text}) - {dot} ELSE 0 END"
-    unit = f"CASE WHEN {text} IS NOT NULL AND {loose} IS NULL THEN 1 ELSE 0 END"
-    return places, unit
+    return f"CASE WHEN {dot} > 0 THEN length({text}) - {dot} ELSE 0 END"
+
+
+def not_taken(text: str, loose: str) -> str:
+    """1 where a cell is present but its loose reading gave nothing (a unit), else 0."""
+    return f"CASE WHEN {text} IS NOT NULL AND {loose} IS NULL THEN 1 ELSE 0 END"
+
+
+def duration_reading(raw: str, family: str | None) -> str:
+    """`cell_expression` of a duration, the units of `family` (`month` or `day`, the one a
+    column's bounds show) tried first: the patterns exclude each other, so the order
+    changes the cost of a cell, never its value."""
+    return (f"CASE {_duration_branches(raw, family)} "
+            f"ELSE CASE {_duration_branches(f'trim({raw})', family)} END END")
 
 
 def plain_number(raw: str, bounds: Bounds) -> str:

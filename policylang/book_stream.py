@@ -12,12 +12,14 @@ temporary file first) and `score_book` runs the careful path, which either score
 book (a cell only the case reader takes) or names the row and column at fault. Books
 with portfolio rules (window functions over the whole book) take the careful path.
 
-Text columns of numbers (every column of a CSV) are first tried *plain*: the measuring
-scan reads them by DuckDB's cast, which is cheap, and also finds how many places their
-cells show; the COPY then reads each one by a pattern that takes exactly the plain
-decimals within the measured bounds, straight into the narrow DECIMAL they need
-(book_cells.plain_number). A book whose numbers carry units (`500万`, `3.45%`) or whose
-cells the plain patterns refuse is then scored with every pattern, as above.
+Text columns of numbers and durations (every column of a CSV) are first tried *plain*:
+the measuring scan reads them by DuckDB's casts, which are cheap, and also finds how many
+places the numbers show; the COPY then reads each number column by a pattern that takes
+exactly the plain decimals within the measured bounds, straight into the narrow DECIMAL
+they need (book_cells.plain_number), and each duration column with its unit family's
+patterns first. A book whose numbers carry units (`500万`, `3.45%`), whose durations are
+written in CJK units (`3年`) or whose cells the plain patterns refuse is then scored with
+every pattern, as above.
 """
 
 from __future__ import annotations
@@ -31,9 +33,12 @@ from policylang import ir
 from policylang.book_cells import (
     cell_expression,
     default_sql,
+    duration_reading,
+    loose_duration,
     loose_number,
+    not_taken,
     plain_number,
-    plain_survey,
+    shown_places,
     sql_string,
 )
 from policylang.diagnostics import PolicyError
@@ -76,7 +81,7 @@ def score(connection, poller, tracker, policy: ir.Policy, book: Path,
     if set(columns) & {name for name, _ in output_columns(policy)}:
         raise NotClean
     source = _Source(policy, book, reader, columns, types)
-    if source.text_numbers:
+    if source.text_numbers or source.text_durations:
         try:
             cases, bounds = _plain(connection, poller, source)
             return _run(connection, poller, tracker, source, cases, bounds, params, out,
@@ -115,20 +120,27 @@ class _Source:
         return [f for f in self.policy.inputs if f.type.numeric and
                 self.types.get(f.name, "").upper() == "VARCHAR"]
 
+    @property
+    def text_durations(self) -> list[ir.Field]:
+        return [f for f in self.policy.inputs if f.type.kind is ir.Kind.DURATION and
+                self.types.get(f.name, "").upper() == "VARCHAR"]
+
 
 def _plain(connection, poller, source: _Source) -> tuple[str, tuple]:
-    """The `cases` SELECT reading the text columns of numbers plain, and its bounds; or
-    _NotPlain when a cell carries a unit or more places than policylang keeps."""
+    """The `cases` SELECT reading the text columns plain (book_cells.py), and its bounds;
+    or _NotPlain when a cell carries a unit, a CJK duration or more places than policylang
+    keeps."""
     from policylang import book as careful
 
     loose: dict[str, str] = {}
     extra: list[str] = []
-    for f in source.text_numbers:
-        loose[f.name] = loose_number(quote_identifier(f.name))
+    for f in source.text_numbers + source.text_durations:
+        cell = quote_identifier(f.name)
+        loose[f.name] = loose_number(cell) if f.type.numeric else loose_duration(cell)
         # The aggregates read the scan's rows: the cell's text is its carried column.
         carried = quote_identifier(RAW + str(source.columns.index(f.name)))
-        extra += [f"max({aggregated})"
-                  for aggregated in plain_survey(carried, quote_identifier(f.name))]
+        extra += [f"max({shown_places(carried) if f.type.numeric else 0})",
+                  f"max({not_taken(carried, cell)})"]
     try:
         with poller.measure():
             measured, found = scan_bounds(connection, source.policy,
@@ -140,16 +152,24 @@ def _plain(connection, poller, source: _Source) -> tuple[str, tuple]:
     bounds = dict(measured)
     plain: dict[str, str] = {}
     pairs = zip(found[::2], found[1::2], strict=True)
-    for f, (shown_places, units) in zip(source.text_numbers, pairs, strict=True):
+    for f, (places_shown, units) in zip(source.text_numbers + source.text_durations, pairs,
+                                        strict=True):
         if units:
             raise _NotPlain
         if f.name not in bounds:  # no cell, and a default: as the default is read
             continue
-        places = max(shown_places or 0, _places(f.default) if f.default is not None else 0)
+        cell = quote_identifier(f.name)
+        if f.type.kind is ir.Kind.DURATION:
+            found_bounds = bounds[f.name]
+            family = ("day" if found_bounds.months.lo == found_bounds.months.hi == 0 else
+                      "month" if found_bounds.days.lo == found_bounds.days.hi == 0 else None)
+            plain[f.name] = duration_reading(cell, family)
+            continue
+        places = max(places_shown or 0, _places(f.default) if f.default is not None else 0)
         if places > SCALE_PLACES or bounds[f.name].magnitude >= _CEILING:
             raise _NotPlain
         bounds[f.name] = bucketed(bounds[f.name].lo, bounds[f.name].hi, places)
-        plain[f.name] = plain_number(quote_identifier(f.name), bounds[f.name])
+        plain[f.name] = plain_number(cell, bounds[f.name])
     return _cases(source, plain), tuple(bounds.items())
 
 
@@ -165,8 +185,7 @@ def _run(connection, poller, tracker, source: _Source, cases: str, bounds: tuple
              for raw, name in zip(carry, columns, strict=True)]
     for name, type_ in output_columns(policy):
         column = quote_identifier(name)
-        shown.append(f"{careful._duration_text(column)} AS {column}"
-                     if type_.kind is ir.Kind.DURATION else column)
+        shown.append(f"{careful.shown_output(policy, name, type_, column)} AS {column}")
     query = (f"WITH cases AS ({_checked(policy, columns, f'({cases} FROM {source.reader})')}) "
              f"SELECT {', '.join(shown)} FROM ({scored})")
     tracker.stage(f"scoring {book}" + (f" into {out}" if out is not None else ""),

@@ -15,7 +15,13 @@ import duckdb
 import pytest
 
 from policylang import api, ir
-from policylang.book_cells import cell_expression, plain_number, sql_string
+from policylang.book_cells import (
+    cell_expression,
+    duration_reading,
+    loose_duration,
+    plain_number,
+    sql_string,
+)
 from policylang.cases import convert
 from policylang.diagnostics import PolicyError
 from policylang.emit.sql_bounds import Bounds
@@ -116,3 +122,37 @@ def test_a_plain_reading_takes_the_plain_decimals_within_its_bounds_and_nothing_
             integer = text.lstrip("-").split(".")[0]
             assert (text.startswith("-") and bounds.lo >= 0) or len(integer) > digits, \
                 f"{text!r} declined by {bounds}"
+
+
+DURATIONS = [pad + sign + number + space + unit + pad
+             for sign in ("", "-") for number in ("0", "1", "7", "12", "007", "999999")
+             for space in ("", " ") for pad in ("", " ")
+             for unit in ("year", "years", "month", "months", "day", "days", "年", "个月",
+                          "天", "日")]
+
+
+def _parts(expression: str) -> str:
+    return (f"CASE WHEN ({expression}) IS NOT NULL THEN [datepart('year', {expression}) * 12 "
+            f"+ datepart('month', {expression}), datepart('day', {expression})] END")
+
+
+def test_the_loose_duration_cast_gives_the_patterns_value_or_nothing() -> None:
+    """The plain scan measures durations by DuckDB's INTERVAL cast: for every text the
+    patterns take it must give their value (or NULL, which sends the book to the
+    patterns); and trying one unit family first never changes a value."""
+    f = FIELDS["term"]
+    strict = _parts(cell_expression("cell", f, "VARCHAR", Path("book.csv"), POLICY))
+    loose = _parts(loose_duration("cell"))
+    by_family = [_parts(duration_reading("cell", family)) for family in ("month", "day")]
+    connection = duckdb.connect()
+    taken_loosely = 0
+    for text in DURATIONS:
+        row = connection.execute(f"SELECT {strict}, {loose}, {by_family[0]}, {by_family[1]} "
+                                 f"FROM (SELECT {sql_string(text)} AS cell)").fetchone()
+        assert row[2] == row[3] == row[0], text
+        if row[0] is not None and row[1] is not None:
+            taken_loosely += 1
+            assert row[1] == row[0], text
+        if row[0] is not None and text.strip()[-1].isascii():
+            assert row[1] is not None, f"{text!r}: an English unit the cast refuses"
+    assert taken_loosely >= len(DURATIONS) // 3
