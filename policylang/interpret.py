@@ -4,11 +4,14 @@ Readable before fast. Lets and allocations are evaluated on demand and memoised;
 `and`, `or`, `if` and guards evaluate only what they need. All arithmetic goes through
 `values`, so every backend can be checked against this module. A run-time fault raises
 `EvaluationError` (a PolicyError, E610/E611) pointing at the expression that failed.
+What depends only on the policy (declarations by name, a waterfall's parties, how each
+reported value is written) is worked out once per policy (`_Layout`), not on every case.
 """
 
 from __future__ import annotations
 
 import datetime
+from collections.abc import Callable
 from decimal import Decimal
 from typing import assert_never
 
@@ -72,25 +75,71 @@ class Decision:
 
     def to_json(self) -> dict:
         ev, policy = self.evaluator, self.policy
+        let, allocation = ev.let, ev.allocation
         return {
             "policy": policy.name,
             "version": policy.meta.version,
             "eligible": self.eligible,
             "failures": self.failures,
-            "values": {let.name: v.report(ev.let(let.name), let.type) for let in policy.lets},
+            "values": {name: write(let(name)) for name, write in ev.layout.reported_lets},
             "allocations": {
-                alloc.name: {party: v.report(amount, ir.MONEY)
-                             for party, amount in ev.allocation(alloc.name).items()}
-                for alloc in policy.allocations
-                if not (isinstance(alloc, ir.Shares) and alloc.amount is None)
+                name: {party: _part_text(amount) for party, amount in allocation(name).items()}
+                for name in ev.layout.reported_allocations
             },
         }
+
+
+class _Layout:
+    """The policy's declarations by name, its waterfalls' parties, and the function
+    writing each reported let (`values.report` for its type, chosen once)."""
+
+    def __init__(self, policy: ir.Policy):
+        self.lets = {let.name: let for let in policy.lets}
+        self.allocations = {alloc.name: alloc for alloc in policy.allocations}
+        self.parties = {alloc.name: alloc.parties for alloc in policy.allocations}
+        self.reported_lets = [(let.name, _writer(let.type)) for let in policy.lets]
+        self.reported_allocations = [
+            alloc.name for alloc in policy.allocations
+            if not (isinstance(alloc, ir.Shares) and alloc.amount is None)]
+
+
+def _part_text(part: Decimal) -> str:
+    """`values.format_money` of an allocated part, which `allocate_fen` gives with exactly
+    two places: `str` writes it so, and only a zero needs care (no negative zero)."""
+    return str(part) if part else "0.00"
+
+
+def _writer(type_: ir.Type) -> Callable[[ir.Value], str | bool]:
+    """`values.report` for one type, as a function of the value alone."""
+    match type_.kind:
+        case ir.Kind.MONEY:
+            return v.format_money
+        case ir.Kind.PERCENT | ir.Kind.NUMBER:
+            return v.format_decimal
+        case ir.Kind.DURATION:
+            return v.format_duration
+    return lambda value: v.report(value, type_)
+
+
+_layouts: dict[int, tuple[ir.Policy, _Layout]] = {}
+
+
+def _layout(policy: ir.Policy) -> _Layout:
+    """The policy's layout, made on its first case (keyed by identity: a policy is
+    immutable, and the entry keeps it alive, so its id is not reused)."""
+    found = _layouts.get(id(policy))
+    if found is None or found[0] is not policy:
+        if len(_layouts) >= 64:  # a process loads few policies; never grow without bound
+            _layouts.clear()
+        found = _layouts[id(policy)] = (policy, _Layout(policy))
+    return found[1]
 
 
 class Evaluator:
     def __init__(self, policy: ir.Policy | None, case: dict[str, ir.Value],
                  params: dict[str, ir.Value]):
         self.policy = policy
+        self.layout = _layout(policy) if policy is not None else None
         self.case = case
         self.params = params
         self.lets: dict[str, ir.Value] = {}
@@ -102,12 +151,12 @@ class Evaluator:
     # ── declarations ──
     def let(self, name: str) -> ir.Value:
         if name not in self.lets:
-            self.lets[name] = self.expr(self.policy.let(name).expr)
+            self.lets[name] = self.expr(self.layout.lets[name].expr)
         return self.lets[name]
 
     def allocation(self, name: str) -> dict[str, Decimal]:
         if name not in self.allocations:
-            alloc = self.policy.allocation(name)
+            alloc = self.layout.allocations[name]
             try:
                 match alloc:
                     case ir.Shares():
@@ -131,7 +180,12 @@ class Evaluator:
                                "message": check.says or ""}
             case ir.Limit():
                 subject, bound = self.expr(check.subject), self.expr(check.bound)
-                if self._guarded(check.subject, v.compare, check.op, subject, bound):
+                try:
+                    holds = v.compare(check.op, subject, bound)
+                except EvalError as error:  # days against months: located at the subject
+                    raise EvaluationError.single(error.code, error.message,
+                                                 check.subject.span) from None
+                if holds:
                     return True, None
                 return False, {"rule": check.name, "kind": "limit", "cite": check.cite,
                                "message": check.says or "",
@@ -161,7 +215,7 @@ class Evaluator:
 
     def _waterfall(self, waterfall: ir.Waterfall) -> dict[str, Decimal]:
         amount = self._allocated_amount(waterfall.amount)
-        parts = {party: Decimal(0) for party in waterfall.parties}
+        parts = dict.fromkeys(self.layout.parties[waterfall.name], Decimal(0))
         remaining = amount
         trace = self.steps[waterfall.name] = []
         for step in waterfall.steps:
@@ -193,12 +247,6 @@ class Evaluator:
         return dict(zip(parts, allocate_fen(amount, list(parts.values())), strict=True))
 
     # ── expressions ──
-    def _guarded(self, expr: ir.Expr, fn, *args):
-        try:
-            return fn(*args)
-        except EvalError as error:
-            raise EvaluationError.single(error.code, error.message, expr.span) from None
-
     def expr(self, e: ir.Expr) -> ir.Value:
         # Cases in order of how often policies reach them (a match tries them in turn).
         # A fault of this node's own operation is an EvalError, given the node's span here;

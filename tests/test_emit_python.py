@@ -490,3 +490,128 @@ def test_module_reads_durations_exactly_as_the_case_reader(raw: object) -> None:
     except pydantic.ValidationError:
         actual = None
     assert actual == expected
+
+
+
+# ── what is computed from the params alone ──
+# `rate / per` is read by a rule under an input's guard and as a limit's bound (one
+# property serves both); `cap / share` behind `y or` and under a guard on a param.
+PARAM_ONLY = api.load_source('''policy p "p" {
+  input { x: number  y: bool = true }
+  param rate: number = 6
+  param per: number = 2
+  param cap: number = 1
+  param share: number = 1
+  param on: bool = false
+  rule below: x < rate / per when y
+  limit under: x <= rate / per
+  rule either: y or x < cap / share
+  limit capped: x <= cap / share when on
+}
+''', "p.pol")
+
+
+def counting_module(divisions: list) -> object:
+    """The module of PARAM_ONLY, its `_div` recording (dividend, divisor) of each division
+    it is asked to do in `divisions`, whether or not it faults."""
+    module = backends.load_python_module(PARAM_ONLY)
+    divide = module._div
+
+    def counted(a: Decimal, b: Decimal) -> Decimal:
+        divisions.append((a, b))
+        return divide(a, b)
+
+    module._div = counted
+    return module
+
+
+def outcome_of(module: object, case: dict, params: dict) -> dict | str:
+    try:
+        return module.evaluate(case, **params)
+    except module.EvaluationError as error:
+        return error.code
+
+
+def test_param_only_expressions_become_params_properties() -> None:
+    text = emit_python(PARAM_ONLY)
+    # rate / per, cap / share and the text of each as a limit's bound; not `not on`
+    assert text.count("@functools.cached_property") == 4
+    assert "self.params.rate" not in text and "self.params.cap" not in text
+    assert "if not self.params.on:" in text
+
+
+@pytest.mark.parametrize("frozen", [True, False])
+def test_a_param_only_expression_is_computed_once_per_params(frozen: bool) -> None:
+    divisions: list = []
+    module = counting_module(divisions)
+    params_model = module.Params
+    if not frozen:  # the cache does not rely on the model being frozen
+        params_model = type("Params", (module.Params,), {
+            "model_config": {**module.Params.model_config, "frozen": False}})
+    params = params_model()
+    for x in range(4, 12):  # every case fails `below` and `under` (bound 3)
+        decision = module.Evaluation(module.Case(x=Decimal(x)), params).decision()
+        assert [f["rule"] for f in decision["failures"]] == ["below", "under"]
+        assert decision["failures"][-1]["bound"] == "3"
+    assert divisions == [(6, 2)]  # once, for the rule, the limit and every case
+    other = params_model(rate=Decimal(9))
+    assert module.Evaluation(module.Case(x=5), other).decision()["failures"][-1]["bound"] == "4.5"
+    assert divisions == [(6, 2), (9, 2)]
+    assert params.model_dump() == {"rate": 6, "per": 2, "cap": 1, "share": 1, "on": False}
+    assert params == params_model() and params.model_fields_set == set()
+    changed = params.model_copy(update={"rate": Decimal(8)})  # nothing computed is copied
+    assert module.Evaluation(module.Case(x=5), changed).decision()["failures"][-1]["bound"] == "4"
+    assert module.evaluate({"x": "5"})["failures"][-1]["bound"] == "3"  # evaluate() too
+    assert module.evaluate({"x": "6"})["failures"][-1]["bound"] == "3"
+    assert divisions[2:] == [(8, 2), (6, 2)]
+
+
+@pytest.mark.parametrize(("params", "code"), [
+    ({"per": "0"}, "E610"),  # division by zero
+    ({"rate": "999999999999999", "per": "0.0001"}, "E611"),  # out of range
+])
+def test_a_faulting_param_only_expression_faults_on_every_case(params: dict, code: str) -> None:
+    divisions: list = []
+    module = counting_module(divisions)
+    cases = [{"x": "1"}, {"x": "2"}, {"x": "3", "y": "false"}]  # the rule's, the limit's
+    assert [outcome_of(module, case, params) for case in cases] == [code] * 3
+    assert len(divisions) == 3  # tried again on every case: no fault is kept
+    kept = module._params(params).__dict__  # the `Params` every case above was given
+    assert set(kept) == set(module.Params.model_fields)
+
+
+@pytest.mark.parametrize(("case", "params", "expected"), [
+    ({"x": "0"}, {"share": "0"}, True),  # `y or`, and `when on` does not hold
+    ({"x": "5"}, {"share": "0"}, False),
+    ({"x": "0"}, {"share": "0", "on": "true"}, "E610"),  # now the guard holds
+    ({"x": "0", "y": "false"}, {"share": "0"}, "E610"),  # and now `y or` does not stop it
+    ({"x": "0"}, {"per": "0", "share": "0"}, "E610"),  # the first fault, as the interpreter
+])
+def test_a_param_only_expression_that_is_not_reached_is_never_computed(
+        case: dict, params: dict, expected: bool | str) -> None:
+    from policylang.cases import parse_case, parse_params
+
+    divisions: list = []
+    module = counting_module(divisions)
+    want = interpret(PARAM_ONLY, parse_case(PARAM_ONLY, case), parse_params(PARAM_ONLY, params))
+    for _ in range(3):
+        got = outcome_of(module, case, params)
+        assert got == (want.code if isinstance(want, PolicyError) else want)
+        assert (got if isinstance(got, str) else got["eligible"]) == expected
+    if expected != "E610":
+        assert all(divisor != 0 for _, divisor in divisions)  # `cap / share` never tried
+
+
+def test_params_named_after_what_the_class_body_uses_shadow_nothing() -> None:
+    """A param named `functools`, `Decimal`, `str`… gets another Python name (its policy
+    name is the alias): as a class attribute it would hide the module's name from the
+    rest of the class body (`pydantic.Field`, `@functools.cached_property`, `-> str`)."""
+    names = ["functools", "Decimal", "pydantic", "str", "Self", "model_copy", "limit_cap_bound"]
+    params = "\n".join(f"  param {name}: number = 2" for name in names)
+    policy = api.load_source(f'policy p "p" {{\n  input {{ x: number }}\n{params}\n'
+                             f'  limit cap: x <= {" + ".join(names)}\n}}\n', "p.pol")
+    module = backends.load_python_module(policy)
+    for case, changed in [({"x": "14"}, {}), ({"x": "15"}, {}), ({"x": "15"}, {"str": "3"})]:
+        want = evaluate(policy, {"x": Decimal(case["x"])},
+                        {n: Decimal(changed.get(n, "2")) for n in names})
+        assert module.evaluate(case, **changed) == want

@@ -14,15 +14,19 @@ case that cannot be evaluated raises `EvaluationError` (code E610 or E611).
 
 import datetime
 import enum
+import functools
 import re
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
-from typing import Annotated
+from typing import Annotated, Self
 
 import pydantic
 
 # ── run-time support ──
 
 _EXACT = Context(prec=80, rounding=ROUND_HALF_UP, Emax=999, Emin=-999)
+_exact_mul = _EXACT.multiply
+_exact_quantize = _EXACT.quantize
+_exact_normalize = _EXACT.normalize
 _SCALE = Decimal("1E-10")
 _FEN = Decimal("0.01")
 _LIMIT = Decimal(10) ** 18
@@ -97,17 +101,19 @@ def _bounded(value: Decimal) -> Decimal:
 
 
 def _mul(a: Decimal, b: Decimal) -> Decimal:
-    result = _EXACT.quantize(_EXACT.multiply(a, b), _SCALE)
+    result = _exact_quantize(_exact_mul(a, b), _SCALE)
     return result if -_LIMIT < result < _LIMIT else _bounded(result)
 
 
 def _decimal_text(x: Decimal) -> str:
-    text = format(x.normalize(_EXACT), "f")
+    text = str(_exact_normalize(x))
+    if "E" in text:  # `str` is plain (as the "f" format) unless it chose an exponent
+        text = format(_exact_normalize(x), "f")
     return "0" if text in ("-0", "0") else text
 
 
 def _money_text(x: Decimal) -> str:
-    fen = _EXACT.quantize(x, _FEN)  # exponent -2: `str` never uses scientific notation
+    fen = _exact_quantize(x, _FEN)  # exponent -2: `str` never uses scientific notation
     return str(fen) if fen else "0.00"
 
 
@@ -260,7 +266,12 @@ class Case(pydantic.BaseModel):
 
 
 class Params(pydantic.BaseModel):
-    """The params of chengdu_reguarantee_fee: values from outside the policy."""
+    """The params of chengdu_reguarantee_fee: values from outside the policy.
+
+    What the policy computes from the params alone is a `functools.cached_property` each:
+    computed when an evaluation first reads it, then kept in the instance (which `frozen`
+    allows) for every later case; one that raises is not kept, and raises again.
+    """
 
     model_config = pydantic.ConfigDict(
         extra="forbid", frozen=True, populate_by_name=True, arbitrary_types_allowed=True
@@ -268,6 +279,19 @@ class Params(pydantic.BaseModel):
     standard_rate: PercentField = pydantic.Field(
         Decimal("0.005"), description="常规再担保费率（假定值）"
     )
+
+    @functools.cached_property
+    def let_due_rate_1(self) -> Decimal:
+        """Part 1 of `let_due_rate`, computed from the params alone."""
+        return _mul(self.standard_rate, PERCENT_50)
+
+    def model_copy(self, *, update: dict[str, object] | None = None, deep: bool = False) -> Self:
+        """Pydantic's copy, without what was computed from the params: `update` may change
+        them."""
+        copied = super().model_copy(update=update, deep=deep)
+        for name in ("let_due_rate_1",):
+            copied.__dict__.pop(name, None)
+        return copied
 
 
 class Evaluation:
@@ -294,11 +318,7 @@ class Evaluation:
         return (
             ZERO
             if self.let_waived
-            else (
-                _mul(self.params.standard_rate, PERCENT_50)
-                if self.let_halved
-                else self.params.standard_rate
-            )
+            else (self.params.let_due_rate_1 if self.let_halved else self.params.standard_rate)
         )
 
     def let_reguarantee_fee(self) -> Decimal:

@@ -16,9 +16,10 @@ case that cannot be evaluated raises `EvaluationError` (code E610 or E611).
 
 import datetime
 import enum
+import functools
 import re
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, InvalidOperation
-from typing import Annotated
+from typing import Annotated, Self
 
 import pydantic
 
@@ -26,6 +27,12 @@ import pydantic
 
 _EXACT = Context(prec=80, rounding=ROUND_HALF_UP, Emax=999, Emin=-999)
 _TRUNCATE = Context(prec=80, rounding=ROUND_DOWN, Emax=999, Emin=-999)
+_exact_add = _EXACT.add
+_exact_sub = _EXACT.subtract
+_exact_mul = _EXACT.multiply
+_exact_quantize = _EXACT.quantize
+_exact_normalize = _EXACT.normalize
+_truncate = _TRUNCATE.quantize
 _SCALE = Decimal("1E-10")
 _FEN = Decimal("0.01")
 _NO_FEN = Decimal("0.00")
@@ -101,56 +108,51 @@ def _bounded(value: Decimal) -> Decimal:
 
 
 def _add(a: Decimal, b: Decimal) -> Decimal:
-    result = _EXACT.add(a, b)
+    result = _exact_add(a, b)
     return result if -_LIMIT < result < _LIMIT else _bounded(result)
 
 
 def _sub(a: Decimal, b: Decimal) -> Decimal:
-    result = _EXACT.subtract(a, b)
+    result = _exact_sub(a, b)
     return result if -_LIMIT < result < _LIMIT else _bounded(result)
 
 
 def _mul(a: Decimal, b: Decimal) -> Decimal:
-    result = _EXACT.quantize(_EXACT.multiply(a, b), _SCALE)
+    result = _exact_quantize(_exact_mul(a, b), _SCALE)
     return result if -_LIMIT < result < _LIMIT else _bounded(result)
 
 
-def _to_fen(x: Decimal) -> Decimal:
-    return _EXACT.quantize(x, _FEN)
-
-
 def _allocated(amount: Decimal, name: str) -> Decimal:
-    amount = _to_fen(amount)
+    amount = _exact_quantize(amount, _FEN)  # `_to_fen`, one call less
     if amount < 0:
         raise EvaluationError("E611", f"the allocated amount of {name} is negative")
     return amount
 
 
-def _allocate(total: Decimal, exact: dict[str, Decimal]) -> dict[str, Decimal]:
-    """Parts rounded to the fen, summing to `total` (largest remainder, ties first)."""
+def _allocate_parts(total: Decimal, exact: tuple[Decimal, ...]) -> list[Decimal] | tuple:
+    """`_allocate` on the parts alone, in order: each part truncated to the fen, then the
+    missing fen one each to the largest remainders (ties to the part listed first). Every
+    part it returns has exactly two places."""
     if not total:  # nothing to allocate: every part is exactly zero (none is negative)
-        return dict.fromkeys(exact, _NO_FEN)
-    truncated = {}
-    given = Decimal(0)
-    for name, x in exact.items():
-        truncated[name] = part = _TRUNCATE.quantize(x, _FEN)
-        given = _EXACT.add(given, part)
-    # Both below 10^18, so the difference needs no range check.
-    missing = int(_EXACT.subtract(total, given).scaleb(2, _EXACT))
-    if missing == 0:  # the common case: the truncated parts already sum to the total
+        return (_NO_FEN,) * len(exact)
+    truncated = list(map(_truncate, exact, (_FEN,) * len(exact)))  # no comprehension frame
+    given = truncated[0]
+    for part in truncated[1:]:
+        given = _exact_add(given, part)
+    if given == total:  # the common case: the truncated parts already sum to the total
         return truncated
-    names = list(truncated)
-    parts = list(truncated.values())
-    remainders = [_EXACT.subtract(exact[n], t) for n, t in zip(names, parts, strict=True)]
+    # Both below 10^18, so the difference needs no range check.
+    missing = int(_exact_sub(total, given).scaleb(2, _EXACT))
+    remainders = [_exact_sub(x, t) for x, t in zip(exact, truncated, strict=True)]
     step = _FEN if missing > 0 else -_FEN
     if missing > 0:
-        order = sorted(range(len(names)), key=lambda i: (-remainders[i], i))
+        order = sorted(range(len(exact)), key=lambda i: (-remainders[i], i))
     else:
-        order = sorted(range(len(names)), key=lambda i: (remainders[i], i))
+        order = sorted(range(len(exact)), key=lambda i: (remainders[i], i))
     for k in range(abs(missing)):
         index = order[k % len(order)]
-        parts[index] = _add(parts[index], step)
-    return dict(zip(names, parts, strict=True))
+        truncated[index] = _add(truncated[index], step)
+    return truncated
 
 
 def _family(a: Duration, b: Duration, what: str) -> str:
@@ -166,22 +168,41 @@ def _family(a: Duration, b: Duration, what: str) -> str:
 
 
 def _decimal_text(x: Decimal) -> str:
-    text = format(x.normalize(_EXACT), "f")
+    text = str(_exact_normalize(x))
+    if "E" in text:  # `str` is plain (as the "f" format) unless it chose an exponent
+        text = format(_exact_normalize(x), "f")
     return "0" if text in ("-0", "0") else text
 
 
 def _money_text(x: Decimal) -> str:
-    fen = _EXACT.quantize(x, _FEN)  # exponent -2: `str` never uses scientific notation
+    fen = _exact_quantize(x, _FEN)  # exponent -2: `str` never uses scientific notation
     return str(fen) if fen else "0.00"
 
 
+def _fen_text(x: Decimal) -> str:
+    """`_money_text` of a value with exactly two places (an allocated part)."""
+    return str(x) if x else "0.00"
+
+
 def _duration_text(d: Duration) -> str:
+    texts = _DAYS_TEXTS if d.unit == "day" else _MONTHS_TEXTS
+    text = texts.get(d.amount)
+    if text is not None:
+        return text
     if d.unit == "day" or d.amount == 0:
-        return f"{d.amount} day" if abs(d.amount) == 1 else f"{d.amount} days"
-    if d.amount % 12 == 0:
+        text = f"{d.amount} day" if abs(d.amount) == 1 else f"{d.amount} days"
+    elif d.amount % 12 == 0:
         years = d.amount // 12
-        return f"{years} year" if abs(years) == 1 else f"{years} years"
-    return f"{d.amount} month" if abs(d.amount) == 1 else f"{d.amount} months"
+        text = f"{years} year" if abs(years) == 1 else f"{years} years"
+    else:
+        text = f"{d.amount} month" if abs(d.amount) == 1 else f"{d.amount} months"
+    if len(texts) < 4096:  # durations take few values; the memo stays small
+        texts[d.amount] = text
+    return text
+
+
+_DAYS_TEXTS = {}
+_MONTHS_TEXTS = {}
 
 
 def _literal(text: str) -> tuple[str, object]:
@@ -400,7 +421,12 @@ class Case(pydantic.BaseModel):
 
 
 class Params(pydantic.BaseModel):
-    """The params of chongqing_zhubaodai: values from outside the policy."""
+    """The params of chongqing_zhubaodai: values from outside the policy.
+
+    What the policy computes from the params alone is a `functools.cached_property` each:
+    computed when an evaluation first reads it, then kept in the instance (which `frozen`
+    allows) for every later case; one that raises is not kept, and raises again.
+    """
 
     model_config = pydantic.ConfigDict(
         extra="forbid", frozen=True, populate_by_name=True, arbitrary_types_allowed=True
@@ -409,6 +435,24 @@ class Params(pydantic.BaseModel):
     risk_fund_size: MoneyField = pydantic.Field(
         Decimal(30_000_000), description="风险补偿金规模（假定值）"
     )
+
+    @functools.cached_property
+    def limit_rate_cap_bound(self) -> Decimal:
+        """The bound of `limit_rate_cap`, computed from the params alone."""
+        return _mul(self.benchmark_rate, NUMBER_1_POINT_2)
+
+    @functools.cached_property
+    def limit_rate_cap_bound_text(self) -> str:
+        """The text of `limit_rate_cap_bound`, as a failure reports it."""
+        return _decimal_text(self.limit_rate_cap_bound)
+
+    def model_copy(self, *, update: dict[str, object] | None = None, deep: bool = False) -> Self:
+        """Pydantic's copy, without what was computed from the params: `update` may change
+        them."""
+        copied = super().model_copy(update=update, deep=deep)
+        for name in ("limit_rate_cap_bound", "limit_rate_cap_bound_text"):
+            copied.__dict__.pop(name, None)
+        return copied
 
 
 class Evaluation:
@@ -443,37 +487,58 @@ class Evaluation:
     def allocation_overdue(self) -> dict[str, Decimal]:
         """waterfall overdue (第十七条)."""
         amount = _allocated(self.case.overdue_amount, "overdue")
-        parts = {}
         remaining = amount
-        taken = min(remaining, max(self.case.pool_balance, ZERO))
-        parts["pool"] = taken
-        remaining = _sub(remaining, taken)
-        base, given = remaining, ZERO
-        share = min(_mul(base, PERCENT_50), max(self.case.risk_fund_balance, ZERO))
-        parts["risk_fund"] = share
-        given = _add(given, share)
-        share = _mul(base, PERCENT_50)
-        parts["bank"] = share
+        cap = self.case.pool_balance
+        if cap < ZERO:  # a negative cap takes nothing
+            cap = ZERO
+        to_pool = cap if cap < remaining else remaining
+        remaining = _exact_sub(remaining, to_pool)
+        base = remaining
+        base_times_50 = _mul(base, PERCENT_50)
+        share = base_times_50
+        cap = self.case.risk_fund_balance
+        if cap < ZERO:
+            cap = ZERO
+        if cap < share:
+            share = cap
+        to_risk_fund = share
+        given = share
+        share = base_times_50
+        to_bank = share
         given = _add(given, share)
         remaining = _sub(base, given)
-        parts["escalated"] = remaining
-        return _allocate(amount, parts)
+        to_escalated = remaining
+        to_pool, to_risk_fund, to_bank, to_escalated = _allocate_parts(
+            amount, (to_pool, to_risk_fund, to_bank, to_escalated)
+        )
+        return {
+            "pool": to_pool,
+            "risk_fund": to_risk_fund,
+            "bank": to_bank,
+            "escalated": to_escalated,
+        }
 
     def allocation_recovery(self) -> dict[str, Decimal]:
         """waterfall recovery (第十八条)."""
         amount = _allocated(
             max(_sub(self.case.recovered_amount, self.case.recovery_costs), ZERO), "recovery"
         )
-        parts = {}
         remaining = amount
-        taken = min(remaining, max(self.case.bank_loss, ZERO))
-        parts["bank"] = taken
-        remaining = _sub(remaining, taken)
-        taken = min(remaining, max(self.case.risk_fund_paid, ZERO))
-        parts["risk_fund"] = taken
-        remaining = _sub(remaining, taken)
-        parts["unallocated"] = remaining
-        return _allocate(amount, parts)
+        cap = self.case.bank_loss
+        if cap < ZERO:  # a negative cap takes nothing
+            cap = ZERO
+        to_bank = cap if cap < remaining else remaining
+        remaining = _exact_sub(remaining, to_bank)
+        cap = self.case.risk_fund_paid
+        if cap < ZERO:  # a negative cap takes nothing
+            cap = ZERO
+        to_risk_fund = cap if cap < remaining else remaining
+        remaining = _exact_sub(remaining, to_risk_fund)
+        to_unallocated = remaining
+        to_bank, to_risk_fund, to_unallocated = _allocate_parts(
+            amount, (to_bank, to_risk_fund, to_unallocated)
+        )
+        return {"bank": to_bank, "risk_fund": to_risk_fund, "unallocated": to_unallocated}
 
     def rule_in_zone_rule(self) -> dict | None:
         """rule in_zone_rule (第八条(一))."""
@@ -590,7 +655,7 @@ class Evaluation:
     def limit_rate_cap(self) -> dict | None:
         """limit rate_cap (第十二条)."""
         value = self.case.interest_rate
-        bound = _mul(self.params.benchmark_rate, NUMBER_1_POINT_2)
+        bound = self.params.limit_rate_cap_bound
         if value <= bound:
             return None
         return {
@@ -599,7 +664,7 @@ class Evaluation:
             "cite": "第十二条",
             "message": "",
             "value": _decimal_text(value),
-            "bound": _decimal_text(bound),
+            "bound": self.params.limit_rate_cap_bound_text,
         }
 
     def limit_notice_deadline(self) -> dict | None:
@@ -675,15 +740,15 @@ class Evaluation:
             },
             "allocations": {
                 "overdue": {
-                    "pool": _money_text(allocation_overdue["pool"]),
-                    "risk_fund": _money_text(allocation_overdue["risk_fund"]),
-                    "bank": _money_text(allocation_overdue["bank"]),
-                    "escalated": _money_text(allocation_overdue["escalated"]),
+                    "pool": _fen_text(allocation_overdue["pool"]),
+                    "risk_fund": _fen_text(allocation_overdue["risk_fund"]),
+                    "bank": _fen_text(allocation_overdue["bank"]),
+                    "escalated": _fen_text(allocation_overdue["escalated"]),
                 },
                 "recovery": {
-                    "bank": _money_text(allocation_recovery["bank"]),
-                    "risk_fund": _money_text(allocation_recovery["risk_fund"]),
-                    "unallocated": _money_text(allocation_recovery["unallocated"]),
+                    "bank": _fen_text(allocation_recovery["bank"]),
+                    "risk_fund": _fen_text(allocation_recovery["risk_fund"]),
+                    "unallocated": _fen_text(allocation_recovery["unallocated"]),
                 },
             },
         }

@@ -15,15 +15,20 @@ case that cannot be evaluated raises `EvaluationError` (code E610 or E611).
 
 import datetime
 import enum
+import functools
 import re
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
-from typing import Annotated
+from typing import Annotated, Self
 
 import pydantic
 
 # ── run-time support ──
 
 _EXACT = Context(prec=80, rounding=ROUND_HALF_UP, Emax=999, Emin=-999)
+_exact_add = _EXACT.add
+_exact_mul = _EXACT.multiply
+_exact_quantize = _EXACT.quantize
+_exact_normalize = _EXACT.normalize
 _SCALE = Decimal("1E-10")
 _FEN = Decimal("0.01")
 _LIMIT = Decimal(10) ** 18
@@ -98,21 +103,17 @@ def _bounded(value: Decimal) -> Decimal:
 
 
 def _add(a: Decimal, b: Decimal) -> Decimal:
-    result = _EXACT.add(a, b)
+    result = _exact_add(a, b)
     return result if -_LIMIT < result < _LIMIT else _bounded(result)
 
 
 def _mul(a: Decimal, b: Decimal) -> Decimal:
-    result = _EXACT.quantize(_EXACT.multiply(a, b), _SCALE)
+    result = _exact_quantize(_exact_mul(a, b), _SCALE)
     return result if -_LIMIT < result < _LIMIT else _bounded(result)
 
 
-def _to_fen(x: Decimal) -> Decimal:
-    return _EXACT.quantize(x, _FEN)
-
-
 def _allocated(amount: Decimal, name: str) -> Decimal:
-    amount = _to_fen(amount)
+    amount = _exact_quantize(amount, _FEN)  # `_to_fen`, one call less
     if amount < 0:
         raise EvaluationError("E611", f"the allocated amount of {name} is negative")
     return amount
@@ -198,22 +199,36 @@ _YEARS_OF_MONTHS = {}
 
 
 def _decimal_text(x: Decimal) -> str:
-    text = format(x.normalize(_EXACT), "f")
+    text = str(_exact_normalize(x))
+    if "E" in text:  # `str` is plain (as the "f" format) unless it chose an exponent
+        text = format(_exact_normalize(x), "f")
     return "0" if text in ("-0", "0") else text
 
 
 def _money_text(x: Decimal) -> str:
-    fen = _EXACT.quantize(x, _FEN)  # exponent -2: `str` never uses scientific notation
+    fen = _exact_quantize(x, _FEN)  # exponent -2: `str` never uses scientific notation
     return str(fen) if fen else "0.00"
 
 
 def _duration_text(d: Duration) -> str:
+    texts = _DAYS_TEXTS if d.unit == "day" else _MONTHS_TEXTS
+    text = texts.get(d.amount)
+    if text is not None:
+        return text
     if d.unit == "day" or d.amount == 0:
-        return f"{d.amount} day" if abs(d.amount) == 1 else f"{d.amount} days"
-    if d.amount % 12 == 0:
+        text = f"{d.amount} day" if abs(d.amount) == 1 else f"{d.amount} days"
+    elif d.amount % 12 == 0:
         years = d.amount // 12
-        return f"{years} year" if abs(years) == 1 else f"{years} years"
-    return f"{d.amount} month" if abs(d.amount) == 1 else f"{d.amount} months"
+        text = f"{years} year" if abs(years) == 1 else f"{years} years"
+    else:
+        text = f"{d.amount} month" if abs(d.amount) == 1 else f"{d.amount} months"
+    if len(texts) < 4096:  # durations take few values; the memo stays small
+        texts[d.amount] = text
+    return text
+
+
+_DAYS_TEXTS = {}
+_MONTHS_TEXTS = {}
 
 
 def _literal(text: str) -> tuple[str, object]:
@@ -432,12 +447,35 @@ class Case(pydantic.BaseModel):
 
 
 class Params(pydantic.BaseModel):
-    """The params of foshan_microloan_2022: values from outside the policy."""
+    """The params of foshan_microloan_2022: values from outside the policy.
+
+    What the policy computes from the params alone is a `functools.cached_property` each:
+    computed when an evaluation first reads it, then kept in the instance (which `frozen`
+    allows) for every later case; one that raises is not kept, and raises again.
+    """
 
     model_config = pydantic.ConfigDict(
         extra="forbid", frozen=True, populate_by_name=True, arbitrary_types_allowed=True
     )
     lpr: PercentField = pydantic.Field(Decimal("0.037"), description="同期贷款市场报价利率（LPR）")
+
+    @functools.cached_property
+    def limit_rate_cap_bound(self) -> Decimal:
+        """The bound of `limit_rate_cap`, computed from the params alone."""
+        return _add(self.lpr, PERCENT_1_POINT_5)
+
+    @functools.cached_property
+    def limit_rate_cap_bound_text(self) -> str:
+        """The text of `limit_rate_cap_bound`, as a failure reports it."""
+        return _decimal_text(self.limit_rate_cap_bound)
+
+    def model_copy(self, *, update: dict[str, object] | None = None, deep: bool = False) -> Self:
+        """Pydantic's copy, without what was computed from the params: `update` may change
+        them."""
+        copied = super().model_copy(update=update, deep=deep)
+        for name in ("limit_rate_cap_bound", "limit_rate_cap_bound_text"):
+            copied.__dict__.pop(name, None)
+        return copied
 
 
 class Evaluation:
@@ -541,7 +579,7 @@ class Evaluation:
     def limit_rate_cap(self) -> dict | None:
         """limit rate_cap (三(四))."""
         value = self.case.interest_rate
-        bound = _add(self.params.lpr, PERCENT_1_POINT_5)
+        bound = self.params.limit_rate_cap_bound
         if value <= bound:
             return None
         return {
@@ -550,7 +588,7 @@ class Evaluation:
             "cite": "三(四)",
             "message": "",
             "value": _decimal_text(value),
-            "bound": _decimal_text(bound),
+            "bound": self.params.limit_rate_cap_bound_text,
         }
 
     def limit_premium_cap(self) -> dict | None:

@@ -23,6 +23,9 @@ import pydantic
 # ── run-time support ──
 
 _EXACT = Context(prec=80, rounding=ROUND_HALF_UP, Emax=999, Emin=-999)
+_exact_mul = _EXACT.multiply
+_exact_quantize = _EXACT.quantize
+_exact_normalize = _EXACT.normalize
 _SCALE = Decimal("1E-10")
 _FEN = Decimal("0.01")
 _LIMIT = Decimal(10) ** 18
@@ -97,17 +100,19 @@ def _bounded(value: Decimal) -> Decimal:
 
 
 def _mul(a: Decimal, b: Decimal) -> Decimal:
-    result = _EXACT.quantize(_EXACT.multiply(a, b), _SCALE)
+    result = _exact_quantize(_exact_mul(a, b), _SCALE)
     return result if -_LIMIT < result < _LIMIT else _bounded(result)
 
 
 def _decimal_text(x: Decimal) -> str:
-    text = format(x.normalize(_EXACT), "f")
+    text = str(_exact_normalize(x))
+    if "E" in text:  # `str` is plain (as the "f" format) unless it chose an exponent
+        text = format(_exact_normalize(x), "f")
     return "0" if text in ("-0", "0") else text
 
 
 def _money_text(x: Decimal) -> str:
-    fen = _EXACT.quantize(x, _FEN)  # exponent -2: `str` never uses scientific notation
+    fen = _exact_quantize(x, _FEN)  # exponent -2: `str` never uses scientific notation
     return str(fen) if fen else "0.00"
 
 

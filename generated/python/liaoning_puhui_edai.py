@@ -23,6 +23,9 @@ import pydantic
 # ── run-time support ──
 
 _EXACT = Context(prec=80, rounding=ROUND_HALF_UP, Emax=999, Emin=-999)
+_exact_mul = _EXACT.multiply
+_exact_quantize = _EXACT.quantize
+_exact_normalize = _EXACT.normalize
 _SCALE = Decimal("1E-10")
 _FEN = Decimal("0.01")
 _LIMIT = Decimal(10) ** 18
@@ -81,7 +84,7 @@ def _bounded(value: Decimal) -> Decimal:
 
 
 def _mul(a: Decimal, b: Decimal) -> Decimal:
-    result = _EXACT.quantize(_EXACT.multiply(a, b), _SCALE)
+    result = _exact_quantize(_exact_mul(a, b), _SCALE)
     return result if -_LIMIT < result < _LIMIT else _bounded(result)
 
 
@@ -117,22 +120,36 @@ _YEARS_OF_MONTHS = {}
 
 
 def _decimal_text(x: Decimal) -> str:
-    text = format(x.normalize(_EXACT), "f")
+    text = str(_exact_normalize(x))
+    if "E" in text:  # `str` is plain (as the "f" format) unless it chose an exponent
+        text = format(_exact_normalize(x), "f")
     return "0" if text in ("-0", "0") else text
 
 
 def _money_text(x: Decimal) -> str:
-    fen = _EXACT.quantize(x, _FEN)  # exponent -2: `str` never uses scientific notation
+    fen = _exact_quantize(x, _FEN)  # exponent -2: `str` never uses scientific notation
     return str(fen) if fen else "0.00"
 
 
 def _duration_text(d: Duration) -> str:
+    texts = _DAYS_TEXTS if d.unit == "day" else _MONTHS_TEXTS
+    text = texts.get(d.amount)
+    if text is not None:
+        return text
     if d.unit == "day" or d.amount == 0:
-        return f"{d.amount} day" if abs(d.amount) == 1 else f"{d.amount} days"
-    if d.amount % 12 == 0:
+        text = f"{d.amount} day" if abs(d.amount) == 1 else f"{d.amount} days"
+    elif d.amount % 12 == 0:
         years = d.amount // 12
-        return f"{years} year" if abs(years) == 1 else f"{years} years"
-    return f"{d.amount} month" if abs(d.amount) == 1 else f"{d.amount} months"
+        text = f"{years} year" if abs(years) == 1 else f"{years} years"
+    else:
+        text = f"{d.amount} month" if abs(d.amount) == 1 else f"{d.amount} months"
+    if len(texts) < 4096:  # durations take few values; the memo stays small
+        texts[d.amount] = text
+    return text
+
+
+_DAYS_TEXTS = {}
+_MONTHS_TEXTS = {}
 
 
 def _literal(text: str) -> tuple[str, object]:

@@ -24,6 +24,8 @@ import pydantic
 # ── run-time support ──
 
 _EXACT = Context(prec=80, rounding=ROUND_HALF_UP, Emax=999, Emin=-999)
+_exact_quantize = _EXACT.quantize
+_exact_normalize = _EXACT.normalize
 _FEN = Decimal("0.01")
 _INPUT_LIMIT = Decimal(10) ** 15
 _LITERAL = re.compile(
@@ -71,12 +73,8 @@ class Duration:
         return f"Duration({self.amount}, {self.unit!r})"
 
 
-def _to_fen(x: Decimal) -> Decimal:
-    return _EXACT.quantize(x, _FEN)
-
-
 def _allocated(amount: Decimal, name: str) -> Decimal:
-    amount = _to_fen(amount)
+    amount = _exact_quantize(amount, _FEN)  # `_to_fen`, one call less
     if amount < 0:
         raise EvaluationError("E611", f"the allocated amount of {name} is negative")
     return amount
@@ -119,12 +117,14 @@ _ZERO_PARTS = {}
 
 
 def _decimal_text(x: Decimal) -> str:
-    text = format(x.normalize(_EXACT), "f")
+    text = str(_exact_normalize(x))
+    if "E" in text:  # `str` is plain (as the "f" format) unless it chose an exponent
+        text = format(_exact_normalize(x), "f")
     return "0" if text in ("-0", "0") else text
 
 
 def _money_text(x: Decimal) -> str:
-    fen = _EXACT.quantize(x, _FEN)  # exponent -2: `str` never uses scientific notation
+    fen = _exact_quantize(x, _FEN)  # exponent -2: `str` never uses scientific notation
     return str(fen) if fen else "0.00"
 
 

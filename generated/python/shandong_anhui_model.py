@@ -22,6 +22,7 @@ import pydantic
 # ── run-time support ──
 
 _EXACT = Context(prec=80, rounding=ROUND_HALF_UP, Emax=999, Emin=-999)
+_exact_quantize = _EXACT.quantize
 _FEN = Decimal("0.01")
 _INPUT_LIMIT = Decimal(10) ** 15
 _LITERAL = re.compile(
@@ -61,7 +62,7 @@ class Duration:
 
 
 def _money_text(x: Decimal) -> str:
-    fen = _EXACT.quantize(x, _FEN)  # exponent -2: `str` never uses scientific notation
+    fen = _exact_quantize(x, _FEN)  # exponent -2: `str` never uses scientific notation
     return str(fen) if fen else "0.00"
 
 

@@ -13,9 +13,10 @@ case that cannot be evaluated raises `EvaluationError` (code E610 or E611).
 """
 
 import datetime
+import functools
 import re
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Context, Decimal, InvalidOperation
-from typing import Annotated
+from typing import Annotated, Self
 
 import pydantic
 
@@ -23,6 +24,11 @@ import pydantic
 
 _EXACT = Context(prec=80, rounding=ROUND_HALF_UP, Emax=999, Emin=-999)
 _TRUNCATE = Context(prec=80, rounding=ROUND_DOWN, Emax=999, Emin=-999)
+_exact_add = _EXACT.add
+_exact_sub = _EXACT.subtract
+_exact_mul = _EXACT.multiply
+_exact_quantize = _EXACT.quantize
+_truncate = _TRUNCATE.quantize
 _SCALE = Decimal("1E-10")
 _FEN = Decimal("0.01")
 _NO_FEN = Decimal("0.00")
@@ -98,17 +104,17 @@ def _bounded(value: Decimal) -> Decimal:
 
 
 def _add(a: Decimal, b: Decimal) -> Decimal:
-    result = _EXACT.add(a, b)
+    result = _exact_add(a, b)
     return result if -_LIMIT < result < _LIMIT else _bounded(result)
 
 
 def _sub(a: Decimal, b: Decimal) -> Decimal:
-    result = _EXACT.subtract(a, b)
+    result = _exact_sub(a, b)
     return result if -_LIMIT < result < _LIMIT else _bounded(result)
 
 
 def _mul(a: Decimal, b: Decimal) -> Decimal:
-    result = _EXACT.quantize(_EXACT.multiply(a, b), _SCALE)
+    result = _exact_quantize(_exact_mul(a, b), _SCALE)
     return result if -_LIMIT < result < _LIMIT else _bounded(result)
 
 
@@ -138,12 +144,8 @@ def _round_step(x: Decimal, step: Decimal) -> Decimal:
     return _bounded(_EXACT.multiply(Decimal(count if xn >= 0 else -count), step))
 
 
-def _to_fen(x: Decimal) -> Decimal:
-    return _EXACT.quantize(x, _FEN)
-
-
 def _allocated(amount: Decimal, name: str) -> Decimal:
-    amount = _to_fen(amount)
+    amount = _exact_quantize(amount, _FEN)  # `_to_fen`, one call less
     if amount < 0:
         raise EvaluationError("E611", f"the allocated amount of {name} is negative")
     return amount
@@ -151,29 +153,33 @@ def _allocated(amount: Decimal, name: str) -> Decimal:
 
 def _allocate(total: Decimal, exact: dict[str, Decimal]) -> dict[str, Decimal]:
     """Parts rounded to the fen, summing to `total` (largest remainder, ties first)."""
+    return dict(zip(exact, _allocate_parts(total, tuple(exact.values())), strict=True))
+
+
+def _allocate_parts(total: Decimal, exact: tuple[Decimal, ...]) -> list[Decimal] | tuple:
+    """`_allocate` on the parts alone, in order: each part truncated to the fen, then the
+    missing fen one each to the largest remainders (ties to the part listed first). Every
+    part it returns has exactly two places."""
     if not total:  # nothing to allocate: every part is exactly zero (none is negative)
-        return dict.fromkeys(exact, _NO_FEN)
-    truncated = {}
-    given = Decimal(0)
-    for name, x in exact.items():
-        truncated[name] = part = _TRUNCATE.quantize(x, _FEN)
-        given = _EXACT.add(given, part)
-    # Both below 10^18, so the difference needs no range check.
-    missing = int(_EXACT.subtract(total, given).scaleb(2, _EXACT))
-    if missing == 0:  # the common case: the truncated parts already sum to the total
+        return (_NO_FEN,) * len(exact)
+    truncated = list(map(_truncate, exact, (_FEN,) * len(exact)))  # no comprehension frame
+    given = truncated[0]
+    for part in truncated[1:]:
+        given = _exact_add(given, part)
+    if given == total:  # the common case: the truncated parts already sum to the total
         return truncated
-    names = list(truncated)
-    parts = list(truncated.values())
-    remainders = [_EXACT.subtract(exact[n], t) for n, t in zip(names, parts, strict=True)]
+    # Both below 10^18, so the difference needs no range check.
+    missing = int(_exact_sub(total, given).scaleb(2, _EXACT))
+    remainders = [_exact_sub(x, t) for x, t in zip(exact, truncated, strict=True)]
     step = _FEN if missing > 0 else -_FEN
     if missing > 0:
-        order = sorted(range(len(names)), key=lambda i: (-remainders[i], i))
+        order = sorted(range(len(exact)), key=lambda i: (-remainders[i], i))
     else:
-        order = sorted(range(len(names)), key=lambda i: (remainders[i], i))
+        order = sorted(range(len(exact)), key=lambda i: (remainders[i], i))
     for k in range(abs(missing)):
         index = order[k % len(order)]
-        parts[index] = _add(parts[index], step)
-    return dict(zip(names, parts, strict=True))
+        truncated[index] = _add(truncated[index], step)
+    return truncated
 
 
 def _split_fen(total: Decimal, weights: tuple[tuple[str, int], ...], scale: int) -> dict:
@@ -213,8 +219,13 @@ _ZERO_PARTS = {}
 
 
 def _money_text(x: Decimal) -> str:
-    fen = _EXACT.quantize(x, _FEN)  # exponent -2: `str` never uses scientific notation
+    fen = _exact_quantize(x, _FEN)  # exponent -2: `str` never uses scientific notation
     return str(fen) if fen else "0.00"
+
+
+def _fen_text(x: Decimal) -> str:
+    """`_money_text` of a value with exactly two places (an allocated part)."""
+    return str(x) if x else "0.00"
 
 
 def _literal(text: str) -> tuple[str, object]:
@@ -355,7 +366,12 @@ class Case(pydantic.BaseModel):
 
 
 class Params(pydantic.BaseModel):
-    """The params of shandong_compensation: values from outside the policy."""
+    """The params of shandong_compensation: values from outside the policy.
+
+    What the policy computes from the params alone is a `functools.cached_property` each:
+    computed when an evaluation first reads it, then kept in the instance (which `frozen`
+    allows) for every later case; one that raises is not kept, and raises again.
+    """
 
     model_config = pydantic.ConfigDict(
         extra="forbid", frozen=True, populate_by_name=True, arbitrary_types_allowed=True
@@ -369,6 +385,39 @@ class Params(pydantic.BaseModel):
     compensation_rate: PercentField = pydantic.Field(
         Decimal("0.05"), description="信贷业务发生代偿的概率"
     )
+
+    @functools.cached_property
+    def let_compensated_loans(self) -> Decimal:
+        """let compensated_loans, computed from the params alone."""
+        return _round_step(_div(self.fund_used, PERCENT_15), YUAN_1_000_000)
+
+    @functools.cached_property
+    def let_loans_landed(self) -> Decimal:
+        """let loans_landed, computed from the params alone."""
+        return _div(self.let_compensated_loans, self.compensation_rate)
+
+    @functools.cached_property
+    def let_leverage_exact(self) -> Decimal:
+        """let leverage_exact, computed from the params alone."""
+        return _div(_div(self.fund_balance, PERCENT_15), self.compensation_rate)
+
+    @functools.cached_property
+    def let_leverage(self) -> Decimal:
+        """let leverage, computed from the params alone."""
+        return _round_step(self.let_leverage_exact, YUAN_1_000_000_000)
+
+    def model_copy(self, *, update: dict[str, object] | None = None, deep: bool = False) -> Self:
+        """Pydantic's copy, without what was computed from the params: `update` may change
+        them."""
+        copied = super().model_copy(update=update, deep=deep)
+        for name in (
+            "let_compensated_loans",
+            "let_loans_landed",
+            "let_leverage_exact",
+            "let_leverage",
+        ):
+            copied.__dict__.pop(name, None)
+        return copied
 
 
 class Evaluation:
@@ -403,20 +452,20 @@ class Evaluation:
     @_cached
     def let_compensated_loans(self) -> Decimal:
         """let compensated_loans (“四两拨千斤”段)."""
-        return _round_step(_div(self.params.fund_used, PERCENT_15), YUAN_1_000_000)
+        return self.params.let_compensated_loans
 
     def let_loans_landed(self) -> Decimal:
         """let loans_landed (“四两拨千斤”段)."""
-        return _div(self.let_compensated_loans, self.params.compensation_rate)
+        return self.params.let_loans_landed
 
     @_cached
     def let_leverage_exact(self) -> Decimal:
         """let leverage_exact (“四两拨千斤”段)."""
-        return _div(_div(self.params.fund_balance, PERCENT_15), self.params.compensation_rate)
+        return self.params.let_leverage_exact
 
     def let_leverage(self) -> Decimal:
         """let leverage (“四两拨千斤”段)."""
-        return _round_step(self.let_leverage_exact, YUAN_1_000_000_000)
+        return self.params.let_leverage
 
     def allocation_compensation(self) -> dict[str, Decimal]:
         """shares compensation (“代偿补偿机制”段：25%、20%、40%、15%)."""
@@ -500,10 +549,10 @@ class Evaluation:
                     "fund": str(allocation_compensation["fund"]),
                 },
                 "compensation_ratio": {
-                    "bank": _money_text(allocation_compensation_ratio["bank"]),
-                    "guarantor": _money_text(allocation_compensation_ratio["guarantor"]),
-                    "reguarantee": _money_text(allocation_compensation_ratio["reguarantee"]),
-                    "fund": _money_text(allocation_compensation_ratio["fund"]),
+                    "bank": _fen_text(allocation_compensation_ratio["bank"]),
+                    "guarantor": _fen_text(allocation_compensation_ratio["guarantor"]),
+                    "reguarantee": _fen_text(allocation_compensation_ratio["reguarantee"]),
+                    "fund": _fen_text(allocation_compensation_ratio["fund"]),
                 },
                 "bank_guarantor": {
                     "bank": str(allocation_bank_guarantor["bank"]),

@@ -25,6 +25,9 @@ import pydantic
 # ── run-time support ──
 
 _EXACT = Context(prec=80, rounding=ROUND_HALF_UP, Emax=999, Emin=-999)
+_exact_sub = _EXACT.subtract
+_exact_mul = _EXACT.multiply
+_exact_quantize = _EXACT.quantize
 _SCALE = Decimal("1E-10")
 _FEN = Decimal("0.01")
 _LIMIT = Decimal(10) ** 18
@@ -99,17 +102,17 @@ def _bounded(value: Decimal) -> Decimal:
 
 
 def _sub(a: Decimal, b: Decimal) -> Decimal:
-    result = _EXACT.subtract(a, b)
+    result = _exact_sub(a, b)
     return result if -_LIMIT < result < _LIMIT else _bounded(result)
 
 
 def _mul(a: Decimal, b: Decimal) -> Decimal:
-    result = _EXACT.quantize(_EXACT.multiply(a, b), _SCALE)
+    result = _exact_quantize(_exact_mul(a, b), _SCALE)
     return result if -_LIMIT < result < _LIMIT else _bounded(result)
 
 
 def _money_text(x: Decimal) -> str:
-    fen = _EXACT.quantize(x, _FEN)  # exponent -2: `str` never uses scientific notation
+    fen = _exact_quantize(x, _FEN)  # exponent -2: `str` never uses scientific notation
     return str(fen) if fen else "0.00"
 
 

@@ -28,6 +28,9 @@ from pydantic import BaseModel
 from policylang import ir
 from policylang.deps import unused_inputs, unused_params
 from policylang.emit.base import Emitter, Namespace, camel, identifier
+from policylang.emit.python_allocations import AllocationLines
+from policylang.emit.python_params import ParamsOnce
+from policylang.emit.python_params import returns as _returns
 from policylang.emit.python_text import comment as _comment
 from policylang.emit.python_text import docstring as _docstring
 from policylang.emit.python_text import text as _text
@@ -38,37 +41,38 @@ from policylang.values import format_decimal, report
 # not shadow them.
 _TEMPLATE_NAMES = frozenset({
     "Annotated", "Case", "Context", "Decimal", "Evaluation", "InvalidOperation", "Params",
-    "ROUND_DOWN", "ROUND_HALF_UP", "calendar", "datetime", "enum", "evaluate", "pydantic",
-    "operator", "re"})
+    "ROUND_DOWN", "ROUND_HALF_UP", "Self", "calendar", "datetime", "enum", "evaluate",
+    "functools", "pydantic", "operator", "re"})
+# Builtins that a model's class body names (in the annotations of `Params` properties).
+_CLASS_BODY_BUILTINS = frozenset({"bool", "dict", "object", "str"})
 _REPORT = {ir.Kind.MONEY: "_money_text({})", ir.Kind.PERCENT: "_decimal_text({})",
            ir.Kind.NUMBER: "_decimal_text({})", ir.Kind.DURATION: "_duration_text({})",
            ir.Kind.DATE: "{}.isoformat()", ir.Kind.BOOL: "{}", ir.Kind.ENUM: "{}.value"}
 _ANNOTATION = {ir.Kind.MONEY: "MoneyField", ir.Kind.PERCENT: "PercentField",
                ir.Kind.NUMBER: "NumberField", ir.Kind.DURATION: "DurationField",
                ir.Kind.DATE: "DateField", ir.Kind.BOOL: "BoolField"}
-_RETURNS = {ir.Kind.MONEY: "Decimal", ir.Kind.PERCENT: "Decimal", ir.Kind.NUMBER: "Decimal",
-            ir.Kind.DURATION: "Duration", ir.Kind.DATE: "datetime.date", ir.Kind.BOOL: "bool"}
 _NEGATED = {"==": "!=", "!=": "=="}
 # Python's precedence of what an expression renders to (higher binds tighter).
 _IF, _OR, _AND, _NOT, _COMPARE, _ATOM = 1, 2, 3, 4, 5, 9
 _UNUSED = "not read by any rule, limit, let or allocation of the policy"
-# Constant shares with at most this many places split whole fen in integers (`_split_fen`).
-_FEN_SPLIT_PLACES = 8
 
 
 def emit_python(policy: ir.Policy) -> str:
     return _format(_Module(reuse_lets(policy)).render())
 
 
-def _field_namespace() -> Namespace:
-    """Pydantic treats `_x` as private and reserves `model_*` and BaseModel's attributes."""
+def _field_namespace(shadowed: frozenset[str]) -> Namespace:
+    """Pydantic treats `_x` as private and reserves `model_*` and BaseModel's attributes; a
+    field named after a module-level name or builtin would shadow it in the rest of the
+    class body (`pydantic.Field`, a property's decorator or annotation)."""
     def shape(name: str) -> str:
-        forbidden = name.startswith(("_", "model_")) or name in dir(BaseModel)
+        forbidden = (name.startswith(("_", "model_")) or name in dir(BaseModel)
+                     or name in shadowed)
         return f"field_{name}" if forbidden else name
     return Namespace(shape=shape)
 
 
-class _Module(Emitter):
+class _Module(ParamsOnce, AllocationLines, Emitter):
     def __init__(self, policy: ir.Policy):
         self.policy = policy
         classes = Namespace(_TEMPLATE_NAMES | set(_runtime()[0]),
@@ -81,7 +85,8 @@ class _Module(Emitter):
         self.members = {e.name: Namespace(frozenset({"name", "value"}),
                                           lambda n: f"m{n}" if n[0] == "_" else n)
                         for e in policy.enums}
-        self.fields, self.param_fields = _field_namespace(), _field_namespace()
+        shadowed = frozenset(classes.taken | _CLASS_BODY_BUILTINS)
+        self.fields, self.param_fields = _field_namespace(shadowed), _field_namespace(shadowed)
         for namespace, fields in ((self.fields, policy.inputs),
                                   (self.param_fields, policy.params)):
             # Names kept as they are go first, so a renamed field (`class` → `class_`) never
@@ -94,6 +99,15 @@ class _Module(Emitter):
         self.allocations = {a.name: methods[f"allocation_{a.name}"] for a in policy.allocations}
         self.checks = {c.name: methods[f"{_check_kind(c)}_{c.name}"] for c in policy.checks}
         self.fen_splits: set[str] = set()  # allocations computed by `_split_fen`
+        # What is computed from the params alone: a cached property of `Params` each, by
+        # the code that computes it (two equal expressions share one), named after where
+        # it is used (`limit_rate_cap_bound`) apart from the params' own names.
+        self.computed: dict[str, dict] = {}
+        self.computed_names = Namespace(frozenset(self.param_fields.taken | {"model_copy"}),
+                                        self.param_fields.shape)
+        self.in_params = False  # rendering the body of one of those properties
+        self.site: list = ["", 0]  # the method being rendered, and its properties so far
+        self.param_only_lets: dict[str, bool] = {}
 
     # ── skeleton ──
     def render(self) -> str:
@@ -108,7 +122,10 @@ class _Module(Emitter):
                     for f in policy.inputs],
             params=[self._field(p, self.param_fields[p.name], p.name in unused_p)
                     for p in policy.params],
-            constants=self.constants.items(), methods=methods, decision=decision)
+            constants=self.constants.items(), methods=methods, decision=decision,
+            computed=list(self.computed.values()),
+            computed_names=", ".join(_text(c["name"]) for c in self.computed.values())
+            + "," * (len(self.computed) == 1))
         return _with_runtime(body)
 
     def _enums(self) -> list[dict]:
@@ -140,11 +157,16 @@ class _Module(Emitter):
         read = _referenced(policy)
         methods = []
         for let in policy.lets:
+            self.site = [self.lets[let.name], 0]
+            ref = ir.LetRef(let.name, let.type, let.span)  # a param-only let: its property
+            value = (f"self.params.{self._computed(ref)}" if self._param_only(let.expr)
+                     else self.visit(let.expr))
             methods.append({"name": self.lets[let.name], "returns": _returns(let.type),
                             "doc": _doc(f"let {let.name}", let.cite, let.says),
-                            "lines": [f"return {self.visit(let.expr)}"],
+                            "lines": [f"return {value}"],
                             "cached": ("let", let.name) in read})
         for alloc in policy.allocations:
+            self.site = [self.allocations[alloc.name], 0]
             methods.append({"name": self.allocations[alloc.name],
                             "returns": "dict[str, Decimal]",
                             "doc": _doc(f"{_alloc_kind(alloc)} {alloc.name}", alloc.cite,
@@ -152,6 +174,7 @@ class _Module(Emitter):
                             "lines": self._allocation(alloc),
                             "cached": ("allocation", alloc.name) in read})
         for check in policy.checks:
+            self.site = [self.checks[check.name], 0]
             methods.append({"name": self.checks[check.name], "returns": "dict | None",
                             "doc": _doc(f"{_check_kind(check)} {check.name}", check.cite,
                                         check.says),
@@ -160,15 +183,19 @@ class _Module(Emitter):
 
     def _check_lines(self, check: ir.Check) -> list[str]:
         lines = []
-        if check.guard is not None:
+        if check.guard is not None and self._param_only(check.guard):
+            applies = self._computed(check.guard, "applies")
+            lines += [f"if not self.params.{applies}:", "    return None"]
+        elif check.guard is not None:
             lines += [f"if {self._negation(check.guard)}:", "    return None"]
         failure = {"rule": _text(check.name), "kind": _text(_check_kind(check)),
                    "cite": _text(check.cite), "message": _text(check.says or "")}
         match check:
             case ir.Rule(cond=cond):
-                lines.append(f"if {self.visit(cond)}:")
+                lines.append(f"if {self._visit_at(cond, 'holds')}:")
             case ir.Limit(subject=subject, bound=bound, op=op):
-                lines += [f"value = {self.visit(subject)}", f"bound = {self.visit(bound)}"]
+                lines += [f"value = {self._visit_at(subject, 'value')}",
+                          f"bound = {self._visit_at(bound, 'bound')}"]
                 match bound:
                     case ir.Const(value=ir.Duration(amount=amount, unit=unit)) if amount:
                         # A constant bound of one family: `_compare`'s test, written out.
@@ -177,73 +204,12 @@ class _Module(Emitter):
                                   f"if value.amount {op} {amount}:"]
                     case _:
                         lines.append(f"if {self._compare(op, 'value', 'bound', subject.type)}:")
-                failure |= {"value": _reported(subject, "value"),
-                            "bound": _reported(bound, "bound")}
+                failure |= {"value": self._reported(subject, "value"),
+                            "bound": self._reported(bound, "bound")}
             case _:
                 assert_never(check)
         items = ", ".join(f"{k!r}: {v}" for k, v in failure.items())
         return lines + ["    return None", f"return {{{items}}}"]
-
-    def _allocation(self, alloc: ir.Allocation) -> list[str]:
-        match alloc:
-            case ir.Shares(amount=None, parts=parts, ratio=ratio):
-                total = self._constant(alloc.total_weight, ir.NUMBER) if ratio else None
-                shares = ", ".join(
-                    f"{_text(p.party)}: " + (f"_div({self._constant(p.weight, ir.NUMBER)}, {total})"
-                                             if ratio else self._constant(p.weight, ir.PERCENT))
-                    for p in parts)
-                return [f"return {{{shares}}}"]
-            case ir.Shares(amount=amount, parts=parts, ratio=False) if all(
-                    -p.weight.as_tuple().exponent <= _FEN_SPLIT_PLACES for p in parts):
-                scale = 10 ** max(-p.weight.as_tuple().exponent for p in parts)
-                weights = ", ".join(f"({_text(p.party)}, {int(p.weight * scale)})"
-                                    for p in parts)
-                self.fen_splits.add(alloc.name)
-                return [f"amount = _allocated({self.visit(amount)}, {_text(alloc.name)})",
-                        f"return _split_fen(amount, ({weights}{',' * (len(parts) == 1)}), "
-                        f"{scale})"]
-            case ir.Shares(amount=amount, parts=parts, ratio=ratio):
-                total = self._constant(alloc.total_weight, ir.NUMBER) if ratio else None
-                shares = ", ".join(
-                    f"{_text(p.party)}: "
-                    + (f"_div(_mul(amount, {self._constant(p.weight, ir.NUMBER)}), {total})"
-                       if ratio else f"_mul(amount, {self._constant(p.weight, ir.PERCENT)})")
-                    for p in parts)
-                return [f"amount = _allocated({self.visit(amount)}, {_text(alloc.name)})",
-                        f"return _allocate(amount, {{{shares}}})"]
-            case ir.Waterfall(amount=amount, steps=steps):
-                # A party's first share is assigned, later ones added: `parts` keeps the
-                # order of first appearance, the order the decision reports.
-                seen: set[str] = set()
-                lines = [f"amount = _allocated({self.visit(amount)}, {_text(alloc.name)})",
-                         "parts = {}", "remaining = amount"]
-                for step in steps:
-                    lines += self._step(step, seen)
-                if ir.UNALLOCATED in alloc.parties:
-                    lines.append(_give(ir.UNALLOCATED, "remaining", seen))
-                return lines + ["return _allocate(amount, parts)"]
-            case _:
-                assert_never(alloc)
-
-    def _step(self, step: ir.Step, seen: set[str]) -> list[str]:
-        match step:
-            case ir.Take(party=party, cap=cap):
-                return [f"taken = min(remaining, max({self.visit(cap)}, {self._zero()}))",
-                        _give(party, "taken", seen), "remaining = _sub(remaining, taken)"]
-            case ir.Split(parts=split):
-                lines = [f"base, given = remaining, {self._zero()}"]
-                for part in split:
-                    share = f"_mul(base, {self._constant(part.share, ir.PERCENT)})"
-                    if part.cap is not None:
-                        share = f"min({share}, max({self.visit(part.cap)}, {self._zero()}))"
-                    lines += [f"share = {share}", _give(part.party, "share", seen),
-                              "given = _add(given, share)"]
-                return lines + ["remaining = _sub(base, given)"]
-            case ir.Rest(party=party):
-                # `rest` is the last step (the checker ensures it): nothing remains after it.
-                return [_give(party, "remaining", seen)]
-            case _:
-                assert_never(step)
 
     def _decision(self) -> dict:
         """What `decision()` computes: the checks in order, then every reported let and
@@ -268,7 +234,7 @@ class _Module(Emitter):
         """The reported text of a part: `_split_fen` gives whole fen, never negative, with
         exactly two places, which `str` writes as the decision shows money."""
         part = f"{self.allocations[allocation]}[{_text(party)}]"
-        return f"str({part})" if allocation in self.fen_splits else f"_money_text({part})"
+        return f"str({part})" if allocation in self.fen_splits else f"_fen_text({part})"
 
     # ── values and expressions ──
     def _value(self, value: ir.Value, type_: ir.Type) -> str:
@@ -298,6 +264,19 @@ class _Module(Emitter):
             self.constants[self.module_names[name]] = self._value(value, type_)
         return self.module_names[name]
 
+    def _reported(self, node: ir.Expr, variable: str) -> str:
+        """How a limit's failure reports `variable`, the value of `node`: a constant's text
+        is written out once, by the interpreter's own formatting; the text of a value
+        computed from the params alone is computed once per `Params`, as the value is."""
+        if isinstance(node, ir.Const):
+            return _text(report(node.value, node.type))
+        if self._param_only(node):
+            value = self._computed(node, variable)
+            text = _REPORT[node.type.kind].format(f"self.{value}")
+            doc = f"The text of `{value}`, as a failure reports it."
+            return f"self.params.{self._property(text, f'{value}_text', 'str', doc)}"
+        return _REPORT[node.type.kind].format(variable)
+
     def _zero(self) -> str:
         return self._constant(Decimal(0), ir.MONEY)
 
@@ -309,7 +288,8 @@ class _Module(Emitter):
     def _operand(self, node: ir.Expr, weakest: int) -> str:
         """The node rendered as an operand that must bind at least as tight as `weakest`."""
         text = self.visit(node)
-        return text if _precedence(node) >= weakest else f"({text})"
+        atom = not self.in_params and self._param_only(node)  # a `Params` property
+        return text if atom or _precedence(node) >= weakest else f"({text})"
 
     def _negation(self, node: ir.Expr) -> str:
         return self.visit(ir.Not(node, ir.BOOL, node.span))
@@ -321,9 +301,14 @@ class _Module(Emitter):
         return f"self.case.{self.fields[node.name]}"
 
     def visit_ParamRef(self, node: ir.ParamRef) -> str:
+        if self.in_params:
+            return f"self.{self.param_fields[node.name]}"
         return f"self.params.{self.param_fields[node.name]}"
 
     def visit_LetRef(self, node: ir.LetRef) -> str:
+        if self.in_params:  # a param-only let: its own property, or its param or constant
+            expr = self.policy.let(node.name).expr
+            return f"self.{self._computed(node)}" if self._param_only(expr) else self.visit(expr)
         return f"self.{self.lets[node.name]}"
 
     def visit_PartRef(self, node: ir.PartRef) -> str:
@@ -468,33 +453,12 @@ def _referenced(policy: ir.Policy) -> set[tuple[str, str]]:
     return found
 
 
-def _reported(node: ir.Expr, variable: str) -> str:
-    """How a limit's failure reports `variable`, the value of `node`: a constant's text is
-    written out once, by the interpreter's own formatting."""
-    if isinstance(node, ir.Const):
-        return _text(report(node.value, node.type))
-    return _REPORT[node.type.kind].format(variable)
-
-
-def _give(party: str, amount: str, seen: set[str]) -> str:
-    """The line giving `amount` to a waterfall party (assigned first, then added to)."""
-    key = _text(party)
-    if party in seen:
-        return f"parts[{key}] = _add(parts[{key}], {amount})"
-    seen.add(party)
-    return f"parts[{key}] = {amount}"
-
-
 def _check_kind(check: ir.Check) -> str:
     return "limit" if isinstance(check, ir.Limit) else "rule"
 
 
 def _alloc_kind(alloc: ir.Allocation) -> str:
     return "shares" if isinstance(alloc, ir.Shares) else "waterfall"
-
-
-def _returns(type_: ir.Type) -> str:
-    return "enum.Enum" if type_.kind is ir.Kind.ENUM else _RETURNS[type_.kind]
 
 
 def _decimal(value: Decimal) -> str:

@@ -19,6 +19,14 @@ import pydantic
 
 _EXACT = Context(prec=80, rounding=ROUND_HALF_UP, Emax=999, Emin=-999)
 _TRUNCATE = Context(prec=80, rounding=ROUND_DOWN, Emax=999, Emin=-999)
+# The contexts' operations bound once: looking a method up on every call costs as much
+# as a Decimal addition.
+_exact_add = _EXACT.add
+_exact_sub = _EXACT.subtract
+_exact_mul = _EXACT.multiply
+_exact_quantize = _EXACT.quantize
+_exact_normalize = _EXACT.normalize
+_truncate = _TRUNCATE.quantize
 _SCALE = Decimal("1E-10")
 _FEN = Decimal("0.01")
 _NO_FEN = Decimal("0.00")
@@ -94,17 +102,17 @@ def _bounded(value: Decimal) -> Decimal:
 
 
 def _add(a: Decimal, b: Decimal) -> Decimal:
-    result = _EXACT.add(a, b)
+    result = _exact_add(a, b)
     return result if -_LIMIT < result < _LIMIT else _bounded(result)
 
 
 def _sub(a: Decimal, b: Decimal) -> Decimal:
-    result = _EXACT.subtract(a, b)
+    result = _exact_sub(a, b)
     return result if -_LIMIT < result < _LIMIT else _bounded(result)
 
 
 def _mul(a: Decimal, b: Decimal) -> Decimal:
-    result = _EXACT.quantize(_EXACT.multiply(a, b), _SCALE)
+    result = _exact_quantize(_exact_mul(a, b), _SCALE)
     return result if -_LIMIT < result < _LIMIT else _bounded(result)
 
 
@@ -135,11 +143,11 @@ def _round_step(x: Decimal, step: Decimal) -> Decimal:
 
 
 def _to_fen(x: Decimal) -> Decimal:
-    return _EXACT.quantize(x, _FEN)
+    return _exact_quantize(x, _FEN)
 
 
 def _allocated(amount: Decimal, name: str) -> Decimal:
-    amount = _to_fen(amount)
+    amount = _exact_quantize(amount, _FEN)  # `_to_fen`, one call less
     if amount < 0:
         raise EvaluationError("E611", f"the allocated amount of {name} is negative")
     return amount
@@ -147,29 +155,33 @@ def _allocated(amount: Decimal, name: str) -> Decimal:
 
 def _allocate(total: Decimal, exact: dict[str, Decimal]) -> dict[str, Decimal]:
     """Parts rounded to the fen, summing to `total` (largest remainder, ties first)."""
+    return dict(zip(exact, _allocate_parts(total, tuple(exact.values())), strict=True))
+
+
+def _allocate_parts(total: Decimal, exact: tuple[Decimal, ...]) -> list[Decimal] | tuple:
+    """`_allocate` on the parts alone, in order: each part truncated to the fen, then the
+    missing fen one each to the largest remainders (ties to the part listed first). Every
+    part it returns has exactly two places."""
     if not total:  # nothing to allocate: every part is exactly zero (none is negative)
-        return dict.fromkeys(exact, _NO_FEN)
-    truncated = {}
-    given = Decimal(0)
-    for name, x in exact.items():
-        truncated[name] = part = _TRUNCATE.quantize(x, _FEN)
-        given = _EXACT.add(given, part)
-    # Both below 10^18, so the difference needs no range check.
-    missing = int(_EXACT.subtract(total, given).scaleb(2, _EXACT))
-    if missing == 0:  # the common case: the truncated parts already sum to the total
+        return (_NO_FEN,) * len(exact)
+    truncated = list(map(_truncate, exact, (_FEN,) * len(exact)))  # no comprehension frame
+    given = truncated[0]
+    for part in truncated[1:]:
+        given = _exact_add(given, part)
+    if given == total:  # the common case: the truncated parts already sum to the total
         return truncated
-    names = list(truncated)
-    parts = list(truncated.values())
-    remainders = [_EXACT.subtract(exact[n], t) for n, t in zip(names, parts, strict=True)]
+    # Both below 10^18, so the difference needs no range check.
+    missing = int(_exact_sub(total, given).scaleb(2, _EXACT))
+    remainders = [_exact_sub(x, t) for x, t in zip(exact, truncated, strict=True)]
     step = _FEN if missing > 0 else -_FEN
     if missing > 0:
-        order = sorted(range(len(names)), key=lambda i: (-remainders[i], i))
+        order = sorted(range(len(exact)), key=lambda i: (-remainders[i], i))
     else:
-        order = sorted(range(len(names)), key=lambda i: (remainders[i], i))
+        order = sorted(range(len(exact)), key=lambda i: (remainders[i], i))
     for k in range(abs(missing)):
         index = order[k % len(order)]
-        parts[index] = _add(parts[index], step)
-    return dict(zip(names, parts, strict=True))
+        truncated[index] = _add(truncated[index], step)
+    return truncated
 
 
 def _split_fen(total: Decimal, weights: tuple[tuple[str, int], ...], scale: int) -> dict:
@@ -324,22 +336,43 @@ def _greatest(*values: object) -> object:
 
 
 def _decimal_text(x: Decimal) -> str:
-    text = format(x.normalize(_EXACT), "f")
+    text = str(_exact_normalize(x))
+    if "E" in text:  # `str` is plain (as the "f" format) unless it chose an exponent
+        text = format(_exact_normalize(x), "f")
     return "0" if text in ("-0", "0") else text
 
 
 def _money_text(x: Decimal) -> str:
-    fen = _EXACT.quantize(x, _FEN)  # exponent -2: `str` never uses scientific notation
+    fen = _exact_quantize(x, _FEN)  # exponent -2: `str` never uses scientific notation
     return str(fen) if fen else "0.00"  # never a negative zero
 
 
+def _fen_text(x: Decimal) -> str:
+    """`_money_text` of a value with exactly two places (an allocated part)."""
+    return str(x) if x else "0.00"  # never a negative zero
+
+
 def _duration_text(d: Duration) -> str:
+    texts = _DAYS_TEXTS if d.unit == "day" else _MONTHS_TEXTS
+    text = texts.get(d.amount)
+    if text is not None:
+        return text
     if d.unit == "day" or d.amount == 0:
-        return f"{d.amount} day" if abs(d.amount) == 1 else f"{d.amount} days"
-    if d.amount % 12 == 0:
+        text = f"{d.amount} day" if abs(d.amount) == 1 else f"{d.amount} days"
+    elif d.amount % 12 == 0:
         years = d.amount // 12
-        return f"{years} year" if abs(years) == 1 else f"{years} years"
-    return f"{d.amount} month" if abs(d.amount) == 1 else f"{d.amount} months"
+        text = f"{years} year" if abs(years) == 1 else f"{years} years"
+    else:
+        text = f"{d.amount} month" if abs(d.amount) == 1 else f"{d.amount} months"
+    if len(texts) < 4096:  # durations take few values; the memo stays small
+        texts[d.amount] = text
+    return text
+
+
+# A duration's text by its amount, one memo per unit: building it costs more than looking
+# it up.
+_DAYS_TEXTS = {}
+_MONTHS_TEXTS = {}
 
 
 def _literal(text: str) -> tuple[str, object]:
