@@ -134,10 +134,15 @@ def chart(results: dict, path: Path) -> Path:
                                    dpi=100, squeeze=False)
     for axis, policy in zip(axes[:, 0], policies, strict=True):
         sizes = [int(s) for s in policy["sizes"]]
-        for key, label, _ in WHOLE_BOOK:
+        # More lines than the default colour cycle has colours: one of tab20's each, and a
+        # marker per kind (a limit is a square, a peer a triangle).
+        palette = pyplot.get_cmap("tab20")
+        for index, (key, label, _) in enumerate(WHOLE_BOOK):
             rates = [_rate(policy["sizes"][str(s)].get(key)) for s in sizes]
             if all(rates):
-                axis.plot(sizes, rates, marker="o", label=label.replace("`", ""))
+                marker = "s" if key.startswith("hand_") else "^" if "openfisca" in key else "o"
+                axis.plot(sizes, rates, marker=marker, color=palette(index % 20),
+                          label=label.replace("`", ""))
         for (key, label, _), color in zip(PER_CASE, ("tab:blue", "tab:cyan", "tab:red",
                                                      "tab:orange", "black", "tab:purple"),
                                           strict=True):
