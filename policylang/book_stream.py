@@ -53,6 +53,7 @@ from policylang.engine import (
 
 RAW = "__pl_raw_"  # the book's own columns, carried through the query unchanged
 _CEILING = Decimal(10) ** 15  # every input value is below it, as the case reader requires
+_NOT_TAKEN = "not taken by the patterns"  # the error a cell no pattern took raises
 
 
 class NotClean(Exception):
@@ -202,7 +203,7 @@ def _run(connection, poller, tracker, source: _Source, cases: str, bounds: tuple
                                    f"({options})")
         except Exception as error:
             careful._stop_if_interrupted(error)
-            raise _NotPlain from None
+            raise _refusal(error) from None
         written = (f"read_parquet({sql_string(str(temporary))})" if out_format ==
                    "parquet" else f"read_csv({sql_string(str(temporary))}, "
                    "all_varchar = true, header = true)")
@@ -252,7 +253,14 @@ def _checked(policy: ir.Policy, columns: list[str], source: str) -> str:
         return f"SELECT * FROM {source}"
     missing = " OR ".join(f"{name} IS NULL" for name in names)
     return (f"SELECT * FROM {source} WHERE CASE WHEN {missing} "
-            "THEN ERROR('not taken by the patterns') ELSE true END")
+            f"THEN ERROR({sql_string(_NOT_TAKEN)}) ELSE true END")
+
+
+def _refusal(error: Exception) -> NotClean:
+    """Why the statement failed: a cell the patterns did not take (the book may still be
+    read with every pattern), or anything else, such as an evaluation error, which only
+    the careful path reports (reading the book again would meet it again)."""
+    return _NotPlain() if _NOT_TAKEN in str(error) else NotClean()
 
 
 def _summary(connection, policy: ir.Policy, columns: list[str], rows_from: str,
@@ -266,7 +274,7 @@ def _summary(connection, policy: ir.Policy, columns: list[str], rows_from: str,
                 connection, policy, rows_from, read_every_output=out is None)
     except Exception as error:
         careful._stop_if_interrupted(error)
-        raise NotClean from None
+        raise _refusal(error) from None
     inputs = {f.name for f in policy.inputs}
     return careful.BookSummary(rows, eligible, failures, totals, out, 0.0,
                                tuple(c for c in columns if c not in inputs))

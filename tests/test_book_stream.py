@@ -249,3 +249,22 @@ def test_random_plain_books_read_plain_agree_with_the_careful_path(
     if isinstance(outcomes[0][0], book.BookSummary):
         assert routes[-1:] == ["plain" if any(f.type.numeric for f in policy.inputs)
                                else "every pattern"]
+
+
+def test_an_evaluation_error_goes_to_the_careful_path_without_a_second_reading(
+        tmp_path: Path, monkeypatch) -> None:
+    """Only a cell the plain patterns refuse is worth reading again with every pattern;
+    an evaluation error would be met again, so the careful path names its row at once."""
+    policy, source = _demo(tmp_path, "1,enterprise,5.00,2 years\n2,individual,5.00,0 months\n")
+    attempts: list[str] = []
+    run = book_stream._run
+
+    def counting(connection, poller, tracker, source, cases, *rest):
+        attempts.append(cases)
+        return run(connection, poller, tracker, source, cases, *rest)
+
+    monkeypatch.setattr(book_stream, "_run", counting)
+    with pytest.raises(PolicyError) as raised:
+        _score(policy, source, tmp_path / "out.csv")
+    assert raised.value.code == "E610" and "row 2" in str(raised.value)
+    assert len(attempts) == 1
