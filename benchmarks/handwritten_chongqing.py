@@ -105,15 +105,7 @@ def duckdb_evaluate(connection) -> None:
 def duckdb_end_to_end(connection, book: Path, out: Path) -> None:
     reader = (f"read_csv('{book}', header = true, all_varchar = true)" if book.suffix == ".csv"
               else f"read_parquet('{book}')")
-    typed = _COLUMNS if book.suffix != ".csv" else ", ".join(
-        [f"CAST({c} AS BOOLEAN) AS {c}" for c in ("in_zone", "sme", "high_tech",
-                                                  "tech_listed", "owns_ip", "working_capital",
-                                                  "above_normal_approved")] +
-        [f"CAST({c} AS DECIMAL(18,2)) AS {c}" for c in _MONEY_INPUTS] +
-        ["kind", "CAST(interest_rate AS DECIMAL(18,4)) AS interest_rate",
-         "CAST(split_part(term, ' ', 1) AS INTEGER) AS months",
-         "CAST(split_part(bank_notice_delay, ' ', 1) AS INTEGER) AS notice_days",
-         "CAST(split_part(compensation_delay, ' ', 1) AS INTEGER) AS compensation_days"])
+    typed = _COLUMNS if book.suffix != ".csv" else _typed_text()
     source = f"(SELECT loan_id, loan_date, {typed} FROM {reader})"
     connection.execute(f"COPY ({_query(source, carry=True)}) TO '{out}' (FORMAT parquet)")
 
