@@ -24,7 +24,7 @@ from pathlib import Path
 
 from policylang import ir
 from policylang.diagnostics import PolicyError
-from policylang.emit.sql_bounds import Bounds
+from policylang.emit.sql_bounds import Bounds, DurationBounds
 from policylang.values import format_decimal
 
 MONEY_UNITS = {"元": 0, "万元": 4, "万": 4, "亿元": 8, "亿": 8}
@@ -115,7 +115,8 @@ def _from_text(raw: str, f: ir.Field, policy: ir.Policy) -> str:
             f"ELSE {_text_forms(f'trim({raw})', f, policy)} END")
 
 
-def _duration_branches(text: str, first: str | None = None) -> str:
+def _duration_branches(text: str, first: str | None = None,
+                       bounds: DurationBounds | None = None) -> str:
     branches = []
     order = sorted(DURATION_UNITS.items(), key=lambda item: (item[1][0] != first, -len(item[0])))
     for unit, (family, factor) in order:
@@ -126,8 +127,13 @@ def _duration_branches(text: str, first: str | None = None) -> str:
         builder = "to_months" if family == "month" else "to_days"
         # The unit's suffix first (a cheap test): one pattern per cell, not one per unit
         # tried before it.
+        within = ""
+        if bounds is not None:
+            family_bounds = bounds.months if family == "month" else bounds.days
+            within = (f" AND {amount} BETWEEN {int(family_bounds.lo)} "
+                      f"AND {int(family_bounds.hi)}")
         branches.append(f"WHEN suffix({text}, {sql_string(unit)}) AND "
-                        f"{_matches(text, '-?[0-9]{1,6}' + spacing + unit)} "
+                        f"{_matches(text, '-?[0-9]{1,6}' + spacing + unit)}{within} "
                         f"THEN {builder}({amount})")
     return " ".join(branches)
 
@@ -198,12 +204,14 @@ def not_taken(text: str, loose: str) -> str:
     return f"CASE WHEN {text} IS NOT NULL AND {loose} IS NULL THEN 1 ELSE 0 END"
 
 
-def duration_reading(raw: str, family: str | None) -> str:
+def duration_reading(raw: str, family: str | None,
+                     bounds: DurationBounds | None = None) -> str:
     """`cell_expression` of a duration, the units of `family` (`month` or `day`, the one a
     column's bounds show) tried first: the patterns exclude each other, so the order
-    changes the cost of a cell, never its value."""
-    return (f"CASE {_duration_branches(raw, family)} "
-            f"ELSE CASE {_duration_branches(f'trim({raw})', family)} END END")
+    changes the cost of a cell, never its value. With `bounds`, NULL for a duration
+    beyond them (as `plain_number` for a number)."""
+    return (f"CASE {_duration_branches(raw, family, bounds)} "
+            f"ELSE CASE {_duration_branches(f'trim({raw})', family, bounds)} END END")
 
 
 def plain_number(raw: str, bounds: Bounds) -> str:

@@ -17,9 +17,14 @@ the measuring scan reads them by DuckDB's casts, which are cheap, and also finds
 places the numbers show; the COPY then reads each number column by a pattern that takes
 exactly the plain decimals within the measured bounds, straight into the narrow DECIMAL
 they need (book_cells.plain_number), and each duration column with its unit family's
-patterns first. A book whose numbers carry units (`500万`, `3.45%`), whose durations are
-written in CJK units (`3年`) or whose cells the plain patterns refuse is then scored with
-every pattern, as above.
+patterns first. The scan reads only the book's first SAMPLE_ROWS rows: the readings take
+no value beyond the bounds measured there, so a later row beyond them fails the COPY,
+and the book is measured whole and scored again. A book whose numbers carry units
+(`500万`, `3.45%`), whose durations are written in CJK units (`3年`) or whose cells the
+plain patterns refuse is then scored with every pattern, as above.
+
+A CSV is sniffed once (DuckDB's sniffer, as the careful path's `auto_detect`); the
+statements after read it with that dialect spelled out, rather than each sniffing it.
 """
 
 from __future__ import annotations
@@ -42,7 +47,7 @@ from policylang.book_cells import (
     sql_string,
 )
 from policylang.diagnostics import PolicyError
-from policylang.emit.sql_bounds import SCALE_PLACES, bucketed
+from policylang.emit.sql_bounds import SCALE_PLACES, DurationBounds, bucketed
 from policylang.engine import (
     book_query,
     measure_bounds,
@@ -68,11 +73,10 @@ def score(connection, poller, tracker, policy: ir.Policy, book: Path,
     kind = careful._format(book, "book")
     if not book.is_file():
         raise NotClean
-    reader = (f"read_csv({sql_string(str(book))}, all_varchar = true, header = true, "
-              "auto_detect = true)" if kind == "csv"
-              else f"read_parquet({sql_string(str(book))})")
     tracker.stage(f"reading {book}", measured=True)
     try:
+        reader = (_csv_reader(connection, book) if kind == "csv"
+                  else f"read_parquet({sql_string(str(book))})")
         described = connection.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()
     except Exception as error:
         careful._stop_if_interrupted(error)
@@ -84,9 +88,8 @@ def score(connection, poller, tracker, policy: ir.Policy, book: Path,
     source = _Source(policy, book, reader, columns, types)
     if source.text_numbers or source.text_durations:
         try:
-            cases, bounds = _plain(connection, poller, source)
-            return _run(connection, poller, tracker, source, cases, bounds, params, out,
-                        out_format)
+            return _plain_score(connection, poller, tracker, source, params, out,
+                                out_format)
         except _NotPlain:
             tracker.stage(f"reading {book} with every unit", measured=True)
     cases = _cases(source, {})
@@ -101,6 +104,25 @@ def score(connection, poller, tracker, policy: ir.Policy, book: Path,
                     out_format)
     except _NotPlain:
         raise NotClean from None
+
+
+def _csv_reader(connection, book: Path) -> str:
+    """`read_csv` of `book` with the dialect DuckDB's sniffer finds (every column as
+    text), spelled out: the statements that read the book again skip sniffing it, and
+    read it exactly as the careful path's `auto_detect` does."""
+    delimiter, quote, escape, new_line, comment, skip, columns = connection.execute(
+        "SELECT Delimiter, Quote, Escape, NewLineDelimiter, Comment, SkipRows, Columns "
+        f"FROM sniff_csv({sql_string(str(book))}, all_varchar = true, header = true)"
+    ).fetchone()
+
+    def option(value: str) -> str:
+        return sql_string("" if value == "(empty)" else value)
+
+    typed = ", ".join(f"{sql_string(column['name'])}: 'VARCHAR'" for column in columns)
+    return (f"read_csv({sql_string(str(book))}, auto_detect = false, header = true, "
+            f"delim = {option(delimiter)}, quote = {option(quote)}, "
+            f"escape = {option(escape)}, new_line = {option(new_line)}, "
+            f"comment = {option(comment)}, skip = {int(skip)}, columns = {{{typed}}})")
 
 
 class _NotPlain(NotClean):
@@ -127,10 +149,43 @@ class _Source:
                 self.types.get(f.name, "").upper() == "VARCHAR"]
 
 
-def _plain(connection, poller, source: _Source) -> tuple[str, tuple]:
-    """The `cases` SELECT reading the text columns plain (book_cells.py), and its bounds;
+# The rows whose bounds the plain reading is first narrowed to: enough to meet every
+# number's digits in most books, few enough to read in a few hundredths of a second.
+SAMPLE_ROWS = 65_536
+
+
+def _plain_score(connection, poller, tracker, source: _Source, params: dict[str, ir.Value],
+                 out: Path | None, out_format: str | None):
+    """Score the book read plain, narrowed to the bounds of its first SAMPLE_ROWS rows;
+    if a later row falls outside them (the readings refuse it), to the whole book's.
+    Only text cells are read by readings that refuse what is beyond the bounds: a book
+    with typed numbers (Parquet's DECIMALs) is measured whole at once."""
+    typed = [f for f in source.policy.inputs if f.name in source.types and
+             (f.type.numeric or f.type.kind is ir.Kind.DURATION) and
+             f not in source.text_numbers + source.text_durations]
+    for rows in (None,) if typed else (SAMPLE_ROWS, None):
+        cases, bounds, whole = _plain(connection, poller, source, rows)
+        try:
+            return _run(connection, poller, tracker, source, cases, bounds, params, out,
+                        out_format)
+        except _NotPlain:
+            if whole:
+                raise
+            tracker.stage(f"measuring the whole of {source.book}", measured=True)
+    raise AssertionError("unreachable: the whole book's reading ends the loop")
+
+
+def _plain(connection, poller, source: _Source,
+           rows: int | None) -> tuple[str, tuple, bool]:
+    """The `cases` SELECT reading the text columns plain (book_cells.py), the bounds of
+    the book's first `rows` rows (every row: None) and whether those were the whole book;
     or _NotPlain when a cell carries a unit, a CJK duration or more places than policylang
-    keeps."""
+    keeps.
+
+    Bounds measured on some rows must hold for every row that reaches the query, or its
+    narrow decimals could overflow: the readings take no value beyond them (a number's
+    pattern has the bounds' digits and places; a duration's amount is compared with
+    them), and they hold each input's default, which missing cells take unread."""
     from policylang import book as careful
 
     loose: dict[str, str] = {}
@@ -142,14 +197,18 @@ def _plain(connection, poller, source: _Source) -> tuple[str, tuple]:
         carried = quote_identifier(RAW + str(source.columns.index(f.name)))
         extra += [f"max({shown_places(carried) if f.type.numeric else 0})",
                   f"max({not_taken(carried, cell)})"]
+    limit = "" if rows is None else f" LIMIT {rows}"
     try:
         with poller.measure():
-            measured, found = scan_bounds(connection, source.policy,
-                                          f"({_cases(source, loose)} FROM {source.reader})",
-                                          tuple(extra))
+            measured, found = scan_bounds(
+                connection, source.policy,
+                f"({_cases(source, loose)} FROM {source.reader}{limit})",
+                (*extra, "count(*)"))
     except Exception as error:
         careful._stop_if_interrupted(error)
         raise NotClean from None
+    counted = found.pop()
+    whole = rows is None or counted < rows
     bounds = dict(measured)
     plain: dict[str, str] = {}
     pairs = zip(found[::2], found[1::2], strict=True)
@@ -157,21 +216,24 @@ def _plain(connection, poller, source: _Source) -> tuple[str, tuple]:
                                         strict=True):
         if units:
             raise _NotPlain
-        if f.name not in bounds:  # no cell, and a default: as the default is read
+        if f.name not in bounds:  # no value: the query takes the input's whole range
             continue
         cell = quote_identifier(f.name)
         if f.type.kind is ir.Kind.DURATION:
-            found_bounds = bounds[f.name]
+            bounds[f.name] = found_bounds = _with_duration(bounds[f.name], f.default)
             family = ("day" if found_bounds.months.lo == found_bounds.months.hi == 0 else
                       "month" if found_bounds.days.lo == found_bounds.days.hi == 0 else None)
-            plain[f.name] = duration_reading(cell, family)
+            plain[f.name] = duration_reading(cell, family, None if whole else found_bounds)
             continue
         places = max(places_shown or 0, _places(f.default) if f.default is not None else 0)
+        low, high = bounds[f.name].lo, bounds[f.name].hi
+        if f.default is not None:
+            low, high = min(low, f.default), max(high, f.default)
+        bounds[f.name] = bucketed(low, high, places)
         if places > SCALE_PLACES or bounds[f.name].magnitude >= _CEILING:
             raise _NotPlain
-        bounds[f.name] = bucketed(bounds[f.name].lo, bounds[f.name].hi, places)
         plain[f.name] = plain_number(cell, bounds[f.name])
-    return _cases(source, plain), tuple(bounds.items())
+    return _cases(source, plain), tuple(bounds.items()), whole
 
 
 def _run(connection, poller, tracker, source: _Source, cases: str, bounds: tuple,
@@ -237,6 +299,17 @@ def _cases(source: _Source, readings: dict[str, str]) -> str:
             fast = f"COALESCE({fast}, CASE WHEN {raw} IS NULL THEN {default_sql(f)} END)"
         selects.append(f"{fast} AS {quote_identifier(f.name)}")
     return f"SELECT {', '.join(selects)}"
+
+
+def _with_duration(bounds: DurationBounds, default: ir.Value | None) -> DurationBounds:
+    """`bounds` widened to hold `default`, a duration in months or in days."""
+    if default is None:
+        return bounds
+    months = default.amount if default.unit == "month" else 0
+    days = default.amount if default.unit == "day" else 0
+    return DurationBounds(
+        bucketed(min(bounds.months.lo, months), max(bounds.months.hi, months), 0),
+        bucketed(min(bounds.days.lo, days), max(bounds.days.hi, days), 0))
 
 
 def _places(value: Decimal) -> int:

@@ -74,9 +74,9 @@ def routes(monkeypatch):
     original_plain, original_run = book_stream._plain, book_stream._run
 
     def plain(*args, **kwargs):
-        cases, bounds = original_plain(*args, **kwargs)
+        cases, bounds, whole = original_plain(*args, **kwargs)
         plain_cases.append(cases)
-        return cases, bounds
+        return cases, bounds, whole
 
     def run(connection, poller, tracker, source, cases, *rest):
         summary = original_run(connection, poller, tracker, source, cases, *rest)
@@ -208,9 +208,9 @@ def test_a_default_with_more_places_than_the_cells_keeps_them(tmp_path: Path,
     plain = book_stream._plain
 
     def measuring(*args):
-        cases, bounds = plain(*args)
+        cases, bounds, whole = plain(*args)
         measured.append(bounds)
-        return cases, bounds
+        return cases, bounds, whole
 
     monkeypatch.setattr(book_stream, "_plain", measuring)
     _score(policy, source, tmp_path / "out.csv")
@@ -218,6 +218,113 @@ def test_a_default_with_more_places_than_the_cells_keeps_them(tmp_path: Path,
     # The cells show no places, the default three: the query is narrowed to hold them.
     assert [bounds.places for _, bounds in measured[0]] == [3]
     assert [Decimal(row[-2]) for row in _rows(tmp_path / "out.csv")] == [4, Decimal("2.25"), 6]
+
+
+@pytest.fixture
+def sampled(monkeypatch):
+    """Bounds first measured on one row; the rows each measure read (None: all)."""
+    monkeypatch.setattr(book_stream, "SAMPLE_ROWS", 1)
+    measures: list[int | None] = []
+    plain = book_stream._plain
+
+    def measuring(connection, poller, source, rows):
+        measures.append(rows)
+        return plain(connection, poller, source, rows)
+
+    monkeypatch.setattr(book_stream, "_plain", measuring)
+    return measures
+
+
+@pytest.mark.parametrize(("rows", "measures"), [
+    # The later rows are within the first row's bounds: one reading.
+    ("1,enterprise,500.50,2 years\n2,individual,123.45,3 years\n", [1]),
+    # A later row beyond them: the readings refuse it, the whole book is measured.
+    ("1,enterprise,500.50,2 years\n2,individual,1234567.89,3 years\n", [1, None]),
+    ("1,enterprise,500,2 years\n2,individual,5.125,3 years\n", [1, None]),
+    ("1,enterprise,500,2 years\n2,individual,-5,3 years\n", [1, None]),
+    ("1,enterprise,500,2 years\n2,individual,5,30 years\n", [1, None]),
+    ("1,enterprise,500,2 months\n2,individual,5,400 days\n", [1, None]),
+    # A missing term takes its default (12 months), which the bounds hold from the start.
+    ("1,enterprise,500,2 months\n2,individual,5,\n", [1]),
+    # Beyond the sample and not plain at all: every pattern (no third plain reading).
+    ("1,enterprise,500,2 months\n2,individual,5万,3 months\n", [1, None]),
+])
+def test_bounds_measured_on_the_first_rows_hold_every_row(rows: str, measures: list,
+                                                          tmp_path: Path, sampled: list,
+                                                          monkeypatch) -> None:
+    policy, source = _demo(tmp_path, rows)
+    outcomes = []
+    for scorer in (book_stream.score, _refuse):
+        monkeypatch.setattr(book_stream, "score", scorer)
+        out = tmp_path / f"{len(outcomes)}.csv"
+        try:
+            outcomes.append((_score(policy, source, out), _rows(out)))
+        except PolicyError as error:  # a negative amount to split: the same in both
+            outcomes.append((error.code, str(error)))
+    assert sampled == measures
+    assert outcomes[0] == outcomes[1]
+
+
+def test_a_book_with_typed_numbers_is_measured_whole(tmp_path: Path, sampled: list,
+                                                     monkeypatch) -> None:
+    """A DECIMAL column's values reach the query unread: nothing would refuse one beyond
+    the first rows' bounds, so those bounds are never used."""
+    policy = api.load_source(DEMO)
+    source = tmp_path / "book.parquet"
+    duckdb.connect().execute(
+        "COPY (SELECT * FROM (VALUES (1, 'enterprise', 5.00::DECIMAL(18,2), '2 years'), "
+        "(2, 'individual', 123456789012.34::DECIMAL(18,2), '3 years')) "
+        f"AS book(id, borrower, amount, term)) TO '{source}' (FORMAT parquet)")
+    fast = _score(policy, source, tmp_path / "fast.parquet")
+    assert sampled == [None]
+    monkeypatch.setattr(book_stream, "score", _refuse)
+    assert fast == _score(policy, source, tmp_path / "careful.parquet")
+    assert _rows(tmp_path / "fast.parquet") == _rows(tmp_path / "careful.parquet")
+
+
+def test_the_first_rows_bounds_hold_every_default(tmp_path: Path, monkeypatch) -> None:
+    """A missing cell takes its input's default without a reading to refuse it, so the
+    bounds measured on rows without one must hold it all the same."""
+    policy = api.load_source("""policy defaults "defaults" {
+  input {
+    count: number = 5000
+    term: duration = 2 years
+  }
+  let per_month = count / months(term) cite "t"
+}
+""")
+    source = tmp_path / "book.csv"
+    source.write_text("id,count,term\n1,2,3 months\n2,,\n", encoding="utf-8")
+    monkeypatch.setattr(book_stream, "SAMPLE_ROWS", 1)
+    measured: list[tuple] = []
+    plain = book_stream._plain
+
+    def measuring(*args):
+        cases, bounds, whole = plain(*args)
+        measured.append(dict(bounds))
+        return cases, bounds, whole
+
+    monkeypatch.setattr(book_stream, "_plain", measuring)
+    _score(policy, source, tmp_path / "out.csv")
+    assert len(measured) == 1
+    assert measured[0]["count"].hi >= 5000 and measured[0]["term"].months.hi >= 24
+    assert [row[-2] for row in _rows(tmp_path / "out.csv")] == ["0.6666666667", "208.3333333333"]
+
+
+def test_a_csv_is_read_in_the_dialect_sniffed_once(tmp_path: Path, streamed: list,
+                                                   monkeypatch) -> None:
+    policy = api.load_source(DEMO)
+    source = tmp_path / "book.csv"
+    source.write_bytes('id,borrower,amount,term,"a note"\r\n'
+                       '1,enterprise,500.5,2 years,"one, ""two"""\r\n'
+                       '2,individual,5.25,,\r\n'.encode())
+    fast = _score(policy, source, tmp_path / "fast.csv")
+    assert streamed == [source]
+    monkeypatch.setattr(book_stream, "score", _refuse)
+    assert fast == _score(policy, source, tmp_path / "careful.csv")
+    written = _rows(tmp_path / "fast.csv")
+    assert written == _rows(tmp_path / "careful.csv")
+    assert [row[4] for row in written] == ['one, "two"', None]
 
 
 def _plain_text(value: ir.Value, type_: ir.Type) -> str:
@@ -231,6 +338,8 @@ def _plain_text(value: ir.Value, type_: ir.Type) -> str:
 def test_random_plain_books_read_plain_agree_with_the_careful_path(
         name: str, data, tmp_path: Path, monkeypatch, routes: list) -> None:
     policy = PER_CASE[name]
+    # Bounds measured on the first rows only, as on a large book.
+    monkeypatch.setattr(book_stream, "SAMPLE_ROWS", data.draw(st.integers(1, 4)))
     rows = data.draw(st.lists(cases(policy), min_size=1, max_size=8))
     source = tmp_path / f"{data.draw(st.integers(0, 10**9))}.csv"
     lines = [",".join(f.name for f in policy.inputs)]
