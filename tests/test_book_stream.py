@@ -315,9 +315,9 @@ def test_a_csv_is_read_in_the_dialect_sniffed_once(tmp_path: Path, streamed: lis
                                                    monkeypatch) -> None:
     policy = api.load_source(DEMO)
     source = tmp_path / "book.csv"
-    source.write_bytes('id,borrower,amount,term,"a note"\r\n'
-                       '1,enterprise,500.5,2 years,"one, ""two"""\r\n'
-                       '2,individual,5.25,,\r\n'.encode())
+    source.write_bytes(b'id,borrower,amount,term,"a note"\r\n'
+                       b'1,enterprise,500.5,2 years,"one, ""two"""\r\n'
+                       b'2,individual,5.25,,\r\n')
     fast = _score(policy, source, tmp_path / "fast.csv")
     assert streamed == [source]
     monkeypatch.setattr(book_stream, "score", _refuse)
