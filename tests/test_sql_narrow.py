@@ -176,6 +176,27 @@ def test_foshan_subsidies_compute_in_64_bits() -> None:
     assert row == (Decimal("1199998.80"), Decimal("1199998.80"))
 
 
+def test_chongqing_fen_parts_compute_in_64_bits(tmp_path) -> None:
+    """The largest-remainder step truncates each bounded part to whole fen in the digits
+    its bound needs: a DECIMAL(18,2) fen would make every remainder, sum and part given
+    a fen more a 128-bit DECIMAL."""
+    import re
+
+    from policylang import book
+    from policylang.synthetic import write_book
+
+    policy = api.load("policies/chongqing/zhubaodai.pol")
+    connection = duckdb.connect()
+    book.load_cases(connection, policy, write_book(policy, 200, tmp_path / "book.parquet"))
+    query = narrow_query(policy, parse_params(policy, {}), measure_bounds(connection, policy))
+    fen_types = re.findall(r'AS DECIMAL\((\d+), 2\)\) AS "__pl_overdue__t_\d"', query)
+    assert len(fen_types) == 4 and all(int(p) <= 16 for p in fen_types), fen_types
+    result = connection.execute(f"SELECT sum(overdue__pool + overdue__risk_fund + "
+                                f"overdue__bank + overdue__escalated), sum(overdue_amount) "
+                                f"FROM ({query})").fetchone()
+    assert result[0] == result[1]
+
+
 def test_a_check_inside_a_product_runs_where_the_bounds_pin_its_value() -> None:
     """`years(t)` of a term in days is E611. With every term in days the bounds pin the
     years to 0, and a product could use 0 for them: the check must run all the same."""

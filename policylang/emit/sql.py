@@ -338,13 +338,16 @@ class QueryBuilder:
         self.next_layer()
         return parts
 
+    def _fen_type(self, exact: exp.Column) -> exp.DataType:
+        """The type of an exact part truncated to whole fen: DECIMAL(18,2), the output's
+        own, so the reported part needs no rescaling cast."""
+        return MONEY_OUT
+
     def _round_parts(self, name: str, amount: exp.Column, exact: dict[str, exp.Column]) -> None:
         """Largest remainder to the fen, ties to the part listed first (as the interpreter)."""
         parties = list(exact)
-        # Truncated parts are whole fen: held as DECIMAL(18,2) (64-bit), so the reported
-        # part needs no rescaling cast.
         trunc = {p: self.add(f"{PREFIX}{name}__t_{i}", exp.cast(
-            fn("TRUNC", exact[p], exp.Literal.number(2)), MONEY_OUT))
+            fn("TRUNC", exact[p], exp.Literal.number(2)), self._fen_type(exact[p])))
             for i, p in enumerate(parties)}
         self.next_layer()
         remainder = {p: self.add(f"{PREFIX}{name}__r_{i}", exp.Sub(

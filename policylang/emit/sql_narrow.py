@@ -482,6 +482,18 @@ class NarrowBuilder(QueryBuilder):
             return
         self._round_parts(alloc.name, amount, parts)
 
+    def _fen_type(self, exact: exp.Column) -> exp.DataType:
+        """A bounded part's whole fen in the digits its bound needs, and two more: the
+        fen, its remainder and the part given a fen more (DuckDB adds a digit to a sum)
+        then all stay in 64-bit integers, where DECIMAL(18,2) would take them to 128."""
+        bounds = self.column_bounds.get(exact.name)
+        if bounds is None:
+            return super()._fen_type(exact)
+        digits = len(str(int(bounds.magnitude))) if bounds.magnitude >= 1 else 1
+        if digits > 14:
+            return super()._fen_type(exact)
+        return exp.DataType.build(f"DECIMAL({digits + 2},2)")
+
     def _whole_fen(self, alloc: ir.Allocation, parts: dict[str, exp.Column]) -> bool:
         bounds = [self.column_bounds.get(part.name) for part in parts.values()]
         if any(b is None or b.places > 2 for b in bounds):
