@@ -47,11 +47,12 @@ from policylang.book_cells import (
     sql_string,
 )
 from policylang.diagnostics import PolicyError
-from policylang.emit.sql_bounds import SCALE_PLACES, DurationBounds, bucketed
+from policylang.emit.sql_bounds import SCALE_PLACES, Bounds, DurationBounds, bucketed
 from policylang.engine import (
     book_query,
     measure_bounds,
     output_columns,
+    places_of_type,
     quote_identifier,
     scan_bounds,
 )
@@ -59,6 +60,8 @@ from policylang.engine import (
 RAW = "__pl_raw_"  # the book's own columns, carried through the query unchanged
 _CEILING = Decimal(10) ** 15  # every input value is below it, as the case reader requires
 _NOT_TAKEN = "not taken by the patterns"  # the error a cell no pattern took raises
+INTEGER_SQL = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT",
+               "UINTEGER", "UBIGINT")
 
 
 class NotClean(Exception):
@@ -158,13 +161,12 @@ def _plain_score(connection, poller, tracker, source: _Source, params: dict[str,
                  out: Path | None, out_format: str | None):
     """Score the book read plain, narrowed to the bounds of its first SAMPLE_ROWS rows;
     if a later row falls outside them (the readings refuse it), to the whole book's.
-    Only text cells are read by readings that refuse what is beyond the bounds: a book
-    with typed numbers (Parquet's DECIMALs) is measured whole at once."""
-    typed = [f for f in source.policy.inputs if f.name in source.types and
-             (f.type.numeric or f.type.kind is ir.Kind.DURATION) and
-             f not in source.text_numbers + source.text_durations]
-    for rows in (None,) if typed else (SAMPLE_ROWS, None):
-        cases, bounds, whole = _plain(connection, poller, source, rows)
+    Only text cells are read by readings that refuse what is beyond the bounds: a typed
+    number column (Parquet's DECIMALs) is bounded by the file's statistics, which cover
+    every row, or the book is measured whole at once."""
+    exact = _typed_bounds(connection, source)
+    for rows in (SAMPLE_ROWS, None) if exact is not None else (None,):
+        cases, bounds, whole = _plain(connection, poller, source, rows, exact or {})
         try:
             return _run(connection, poller, tracker, source, cases, bounds, params, out,
                         out_format)
@@ -175,12 +177,56 @@ def _plain_score(connection, poller, tracker, source: _Source, params: dict[str,
     raise AssertionError("unreachable: the whole book's reading ends the loop")
 
 
-def _plain(connection, poller, source: _Source,
-           rows: int | None) -> tuple[str, tuple, bool]:
+def _typed_bounds(connection, source: _Source) -> dict[str, Bounds] | None:
+    """The bounds of the typed number inputs (not text), from the Parquet file's
+    statistics, which hold every row's value, read without reading the values; None
+    when an input lacks them (or is a typed duration, or the book a CSV)."""
+    typed = [f for f in source.policy.inputs if f.name in source.types and
+             (f.type.numeric or f.type.kind is ir.Kind.DURATION) and
+             f not in source.text_numbers + source.text_durations]
+    if not typed:
+        return {}
+    if not source.reader.startswith("read_parquet(") or any(not f.type.numeric
+                                                            for f in typed):
+        return None
+    try:
+        found = connection.execute(
+            "SELECT path_in_schema, stats_min_value, stats_max_value FROM "
+            f"parquet_metadata({sql_string(str(source.book))})").fetchall()
+        names = {f.name for f in typed}
+        values: dict[str, list[Decimal]] = {}
+        for column, low, high in found:
+            if column in names:
+                if low is None or high is None:
+                    return None
+                values.setdefault(column, []).extend((Decimal(low), Decimal(high)))
+    except Exception as error:  # statistics DuckDB cannot give, or that are not numbers
+        from policylang import book as careful
+
+        careful._stop_if_interrupted(error)
+        return None
+    exact: dict[str, Bounds] = {}
+    for f in typed:
+        sql_type = source.types[f.name].upper()
+        if f.name not in values or not (sql_type.startswith("DECIMAL(") or
+                                        sql_type in INTEGER_SQL):
+            return None
+        found_values = values[f.name] + ([f.default] if f.default is not None else [])
+        places = places_of_type(sql_type)
+        low, high = min(found_values), max(found_values)
+        if (places > SCALE_PLACES or not low.is_finite() or not high.is_finite() or
+                max(-low, high) >= _CEILING):
+            return None
+        exact[f.name] = bucketed(low, high, places)
+    return exact
+
+
+def _plain(connection, poller, source: _Source, rows: int | None,
+           typed_bounds: dict[str, Bounds]) -> tuple[str, tuple, bool]:
     """The `cases` SELECT reading the text columns plain (book_cells.py), the bounds of
     the book's first `rows` rows (every row: None) and whether those were the whole book;
     or _NotPlain when a cell carries a unit, a CJK duration or more places than policylang
-    keeps.
+    keeps. A typed number's bounds are `typed_bounds`, the whole book's, when some.
 
     Bounds measured on some rows must hold for every row that reaches the query, or its
     narrow decimals could overflow: the readings take no value beyond them (a number's
@@ -209,7 +255,7 @@ def _plain(connection, poller, source: _Source,
         raise NotClean from None
     counted = found.pop()
     whole = rows is None or counted < rows
-    bounds = dict(measured)
+    bounds = dict(measured) | ({} if whole else typed_bounds)
     plain: dict[str, str] = {}
     pairs = zip(found[::2], found[1::2], strict=True)
     for f, (places_shown, units) in zip(source.text_numbers + source.text_durations, pairs,

@@ -155,7 +155,7 @@ def scan_bounds(connection, policy: ir.Policy, source: str,
     bounds: list[tuple[str, object]] = []
     for name, kind in measured:
         if kind == "number":
-            found_bounds = next_pair(_places_of_type(types[name]))
+            found_bounds = next_pair(places_of_type(types[name]))
         else:
             months, days = next_pair(0), next_pair(0)
             found_bounds = None if months is None else DurationBounds(months, days)
@@ -164,7 +164,7 @@ def scan_bounds(connection, policy: ir.Policy, source: str,
     return tuple(bounds), extra_values
 
 
-def _places_of_type(sql_type: str) -> int:
+def places_of_type(sql_type: str) -> int:
     """Decimal places a column's values can have: a DECIMAL's scale, 0 for integers, and
     10 (all policylang keeps) otherwise."""
     upper = sql_type.upper()

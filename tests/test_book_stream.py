@@ -227,9 +227,9 @@ def sampled(monkeypatch):
     measures: list[int | None] = []
     plain = book_stream._plain
 
-    def measuring(connection, poller, source, rows):
+    def measuring(connection, poller, source, rows, *rest):
         measures.append(rows)
-        return plain(connection, poller, source, rows)
+        return plain(connection, poller, source, rows, *rest)
 
     monkeypatch.setattr(book_stream, "_plain", measuring)
     return measures
@@ -265,21 +265,34 @@ def test_bounds_measured_on_the_first_rows_hold_every_row(rows: str, measures: l
     assert outcomes[0] == outcomes[1]
 
 
-def test_a_book_with_typed_numbers_is_measured_whole(tmp_path: Path, sampled: list,
-                                                     monkeypatch) -> None:
-    """A DECIMAL column's values reach the query unread: nothing would refuse one beyond
-    the first rows' bounds, so those bounds are never used."""
+@pytest.mark.parametrize(("amount_type", "term_type", "measures"), [
+    # Text terms read plain from the first rows; the DECIMAL amounts bounded by the
+    # file's statistics, which hold the second row's amount too.
+    ("DECIMAL(18,2)", "VARCHAR", [1]),
+])
+def test_a_parquet_books_typed_numbers_are_bounded_by_its_statistics(
+        amount_type: str, term_type: str, measures: list, tmp_path: Path, sampled: list,
+        monkeypatch) -> None:
+    """A typed column's values reach the query unread: nothing would refuse one beyond
+    the first rows' bounds, so its bounds must hold every row's value."""
     policy = api.load_source(DEMO)
     source = tmp_path / "book.parquet"
     duckdb.connect().execute(
-        "COPY (SELECT * FROM (VALUES (1, 'enterprise', 5.00::DECIMAL(18,2), '2 years'), "
+        f"COPY (SELECT id, borrower, CAST(amount AS {amount_type}) AS amount, "
+        f"CAST(term AS {term_type}) AS term "
+        "FROM (VALUES (1, 'enterprise', 5.00::DECIMAL(18,2), '2 years'), "
         "(2, 'individual', 123456789012.34::DECIMAL(18,2), '3 years')) "
         f"AS book(id, borrower, amount, term)) TO '{source}' (FORMAT parquet)")
-    fast = _score(policy, source, tmp_path / "fast.parquet")
-    assert sampled == [None]
-    monkeypatch.setattr(book_stream, "score", _refuse)
-    assert fast == _score(policy, source, tmp_path / "careful.parquet")
-    assert _rows(tmp_path / "fast.parquet") == _rows(tmp_path / "careful.parquet")
+    outcomes = []
+    for scorer in (book_stream.score, _refuse):
+        monkeypatch.setattr(book_stream, "score", scorer)
+        out = tmp_path / f"{len(outcomes)}.parquet"
+        try:
+            outcomes.append((_score(policy, source, out), _rows(out)))
+        except PolicyError as error:
+            outcomes.append((error.code, str(error)))
+    assert sampled == measures
+    assert outcomes[0] == outcomes[1] and isinstance(outcomes[0][0], book.BookSummary)
 
 
 def test_the_first_rows_bounds_hold_every_default(tmp_path: Path, monkeypatch) -> None:
