@@ -324,20 +324,31 @@ def test_the_first_rows_bounds_hold_every_default(tmp_path: Path, monkeypatch) -
     assert [row[-2] for row in _rows(tmp_path / "out.csv")] == ["0.6666666667", "208.3333333333"]
 
 
-def test_a_csv_is_read_in_the_dialect_sniffed_once(tmp_path: Path, streamed: list,
-                                                   monkeypatch) -> None:
+@pytest.mark.parametrize(("text", "notes"), [
+    # Quoted cells (a comma, a doubled quote), CRLF line ends, a header with a space.
+    (b'id,borrower,amount,term,"a note"\r\n1,enterprise,500.5,2 years,"one, ""two"""\r\n'
+     b"2,individual,5.25,,\r\n", ['one, "two"', None]),
+    # Semicolons, and no final line end.
+    (b"id;borrower;amount;term;a note\n1;enterprise;500.5;2 years;x\n2;individual;5.25;;y",
+     ["x", "y"]),
+    # A line before the header, which the sniffer skips.
+    (b"exported 2026-11-30\nid,borrower,amount,term,a note\n1,enterprise,500.5,2 years,x\n",
+     ["x"]),
+    # A header and no row.
+    (b"id,borrower,amount,term,a note\n", []),
+])
+def test_a_csv_is_read_in_the_dialect_sniffed_once(text: bytes, notes: list, tmp_path: Path,
+                                                   streamed: list, monkeypatch) -> None:
     policy = api.load_source(DEMO)
     source = tmp_path / "book.csv"
-    source.write_bytes(b'id,borrower,amount,term,"a note"\r\n'
-                       b'1,enterprise,500.5,2 years,"one, ""two"""\r\n'
-                       b'2,individual,5.25,,\r\n')
+    source.write_bytes(text)
     fast = _score(policy, source, tmp_path / "fast.csv")
     assert streamed == [source]
     monkeypatch.setattr(book_stream, "score", _refuse)
     assert fast == _score(policy, source, tmp_path / "careful.csv")
     written = _rows(tmp_path / "fast.csv")
     assert written == _rows(tmp_path / "careful.csv")
-    assert [row[4] for row in written] == ['one, "two"', None]
+    assert [row[4] for row in written] == notes
 
 
 def _plain_text(value: ir.Value, type_: ir.Type) -> str:
