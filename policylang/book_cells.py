@@ -13,8 +13,8 @@ casts (`loose_number`, `loose_duration`), which take every form the patterns tak
 number without unit or an English-unit duration, with the same value; when it has shown
 that every cell is such a form, a number column is read straight into the narrow
 `DECIMAL` its bounds need, by a pattern that takes exactly the strings inside them
-(`plain_number`), and a duration column tries its own unit family first
-(`duration_reading`).
+(`plain_number`), and a duration column by one pattern for its English-unit forms and
+DuckDB's INTERVAL cast (`plain_duration`).
 """
 
 from __future__ import annotations
@@ -105,7 +105,8 @@ def _from_text(raw: str, f: ir.Field, policy: ir.Policy) -> str:
     if f.type.kind is ir.Kind.DURATION:
         # Each unit's test is cheap (a suffix) and its pattern strict, so the untrimmed
         # forms can go first as they are.
-        return duration_reading(raw, None)
+        return (f"CASE {_duration_branches(raw)} "
+                f"ELSE CASE {_duration_branches(f'trim({raw})')} END END")
     if f.type.kind is ir.Kind.DATE:
         pattern = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
         return (f"CASE WHEN {_matches(raw, pattern)} THEN TRY_CAST({raw} AS DATE) "
@@ -115,11 +116,9 @@ def _from_text(raw: str, f: ir.Field, policy: ir.Policy) -> str:
             f"ELSE {_text_forms(f'trim({raw})', f, policy)} END")
 
 
-def _duration_branches(text: str, first: str | None = None,
-                       bounds: DurationBounds | None = None) -> str:
+def _duration_branches(text: str) -> str:
     branches = []
-    order = sorted(DURATION_UNITS.items(), key=lambda item: (item[1][0] != first, -len(item[0])))
-    for unit, (family, factor) in order:
+    for unit, (family, factor) in sorted(DURATION_UNITS.items(), key=lambda item: -len(item[0])):
         spacing = " ?" if unit.isascii() else ""
         # What the pattern has checked is a number before the unit (and a space, which
         # the cast allows).
@@ -127,13 +126,8 @@ def _duration_branches(text: str, first: str | None = None,
         builder = "to_months" if family == "month" else "to_days"
         # The unit's suffix first (a cheap test): one pattern per cell, not one per unit
         # tried before it.
-        within = ""
-        if bounds is not None:
-            family_bounds = bounds.months if family == "month" else bounds.days
-            within = (f" AND {amount} BETWEEN {int(family_bounds.lo)} "
-                      f"AND {int(family_bounds.hi)}")
         branches.append(f"WHEN suffix({text}, {sql_string(unit)}) AND "
-                        f"{_matches(text, '-?[0-9]{1,6}' + spacing + unit)}{within} "
+                        f"{_matches(text, '-?[0-9]{1,6}' + spacing + unit)} "
                         f"THEN {builder}({amount})")
     return " ".join(branches)
 
@@ -204,14 +198,25 @@ def not_taken(text: str, loose: str) -> str:
     return f"CASE WHEN {text} IS NOT NULL AND {loose} IS NULL THEN 1 ELSE 0 END"
 
 
-def duration_reading(raw: str, family: str | None,
-                     bounds: DurationBounds | None = None) -> str:
-    """`cell_expression` of a duration, the units of `family` (`month` or `day`, the one a
-    column's bounds show) tried first: the patterns exclude each other, so the order
-    changes the cost of a cell, never its value. With `bounds`, NULL for a duration
-    beyond them (as `plain_number` for a number)."""
-    return (f"CASE {_duration_branches(raw, family, bounds)} "
-            f"ELSE CASE {_duration_branches(f'trim({raw})', family, bounds)} END END")
+# A duration the plain reading takes: the untrimmed English-unit forms the patterns take.
+_PLAIN_DURATION = "^-?[0-9]{1,6} ?(years|year|months|month|days|day)$"
+
+
+def plain_duration(raw: str, bounds: DurationBounds | None = None) -> str:
+    """The cell's duration where it is written plain (`18 months`, `2 years`, `5days`), by
+    DuckDB's INTERVAL cast, which gives those forms the patterns' value
+    (tests/test_book_cells.py); with `bounds`, only within them (as `plain_number`);
+    else NULL. No CASE: DuckDB then runs the pattern and the cast once per distinct
+    string of a dictionary-encoded column (a Parquet book's), not once per row."""
+    value = f"TRY_CAST(regexp_extract({raw}, {sql_string(_PLAIN_DURATION)}, 0) AS INTERVAL)"
+    if bounds is None:
+        return value
+    months = f"(datepart('year', {value}) * 12 + datepart('month', {value}))"
+    within = (f"{months} BETWEEN {int(bounds.months.lo)} AND {int(bounds.months.hi)} AND "
+              f"datepart('day', {value}) BETWEEN {int(bounds.days.lo)} "
+              f"AND {int(bounds.days.hi)}")
+    # × 1 within the bounds, × NULL beyond them.
+    return f"{value} * NULLIF(CAST({within} AS INTEGER), 0)"
 
 
 def plain_number(raw: str, bounds: Bounds) -> str:

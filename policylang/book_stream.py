@@ -16,12 +16,13 @@ Text columns of numbers and durations (every column of a CSV) are first tried *p
 the measuring scan reads them by DuckDB's casts, which are cheap, and also finds how many
 places the numbers show; the COPY then reads each number column by a pattern that takes
 exactly the plain decimals within the measured bounds, straight into the narrow DECIMAL
-they need (book_cells.plain_number), and each duration column with its unit family's
-patterns first. The scan reads only the book's first SAMPLE_ROWS rows: the readings take
-no value beyond the bounds measured there, so a later row beyond them fails the COPY,
-and the book is measured whole and scored again. A book whose numbers carry units
-(`500万`, `3.45%`), whose durations are written in CJK units (`3年`) or whose cells the
-plain patterns refuse is then scored with every pattern, as above.
+they need (book_cells.plain_number), and each duration column by one pattern and
+DuckDB's INTERVAL cast (book_cells.plain_duration). The scan reads only the book's first
+SAMPLE_ROWS rows: the readings take no value beyond the bounds measured there, so a
+later row beyond them fails the COPY, and the book is measured whole and scored again.
+A book whose numbers carry units (`500万`, `3.45%`), whose durations are written in CJK
+units (`3年`) or whose cells the plain patterns refuse (padding) is then scored with
+every pattern, as above.
 
 A CSV is sniffed once (DuckDB's sniffer, as the careful path's `auto_detect`); the
 statements after read it with that dialect spelled out, rather than each sniffing it.
@@ -38,10 +39,10 @@ from policylang import ir
 from policylang.book_cells import (
     cell_expression,
     default_sql,
-    duration_reading,
     loose_duration,
     loose_number,
     not_taken,
+    plain_duration,
     plain_number,
     shown_places,
     sql_string,
@@ -266,10 +267,8 @@ def _plain(connection, poller, source: _Source, rows: int | None,
             continue
         cell = quote_identifier(f.name)
         if f.type.kind is ir.Kind.DURATION:
-            bounds[f.name] = found_bounds = _with_duration(bounds[f.name], f.default)
-            family = ("day" if found_bounds.months.lo == found_bounds.months.hi == 0 else
-                      "month" if found_bounds.days.lo == found_bounds.days.hi == 0 else None)
-            plain[f.name] = duration_reading(cell, family, None if whole else found_bounds)
+            bounds[f.name] = _with_duration(bounds[f.name], f.default)
+            plain[f.name] = plain_duration(cell, None if whole else bounds[f.name])
             continue
         places = max(places_shown or 0, _places(f.default) if f.default is not None else 0)
         low, high = bounds[f.name].lo, bounds[f.name].hi

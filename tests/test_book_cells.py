@@ -17,14 +17,14 @@ import pytest
 from policylang import api, ir
 from policylang.book_cells import (
     cell_expression,
-    duration_reading,
     loose_duration,
+    plain_duration,
     plain_number,
     sql_string,
 )
 from policylang.cases import convert
 from policylang.diagnostics import PolicyError
-from policylang.emit.sql_bounds import Bounds
+from policylang.emit.sql_bounds import Bounds, DurationBounds
 from policylang.values import Duration
 
 POLICY = api.load_source("""policy cells "cells" {
@@ -137,22 +137,51 @@ def _parts(expression: str) -> str:
 
 
 def test_the_loose_duration_cast_gives_the_patterns_value_or_nothing() -> None:
-    """The plain scan measures durations by DuckDB's INTERVAL cast: for every text the
-    patterns take it must give their value (or NULL, which sends the book to the
-    patterns); and trying one unit family first never changes a value."""
+    """The plain scan measures durations by DuckDB's INTERVAL cast, and the plain reading
+    reads them by it: for every text the patterns take it must give their value (or
+    NULL, which sends the book to the patterns); the plain reading takes exactly the
+    untrimmed English-unit forms."""
     f = FIELDS["term"]
     strict = _parts(cell_expression("cell", f, "VARCHAR", Path("book.csv"), POLICY))
     loose = _parts(loose_duration("cell"))
-    by_family = [_parts(duration_reading("cell", family)) for family in ("month", "day")]
+    plain = _parts(plain_duration("cell"))
     connection = duckdb.connect()
     taken_loosely = 0
     for text in DURATIONS:
-        row = connection.execute(f"SELECT {strict}, {loose}, {by_family[0]}, {by_family[1]} "
+        row = connection.execute(f"SELECT {strict}, {loose}, {plain} "
                                  f"FROM (SELECT {sql_string(text)} AS cell)").fetchone()
-        assert row[2] == row[3] == row[0], text
+        english = text == text.strip() and text[-1].isascii()
+        assert row[2] == (row[0] if english else None), text
         if row[0] is not None and row[1] is not None:
             taken_loosely += 1
             assert row[1] == row[0], text
         if row[0] is not None and text.strip()[-1].isascii():
             assert row[1] is not None, f"{text!r}: an English unit the cast refuses"
     assert taken_loosely >= len(DURATIONS) // 3
+    # A line end after the unit, inner spaces, other letters: not plain.
+    for text in ("5 months\n", "5  months", "5 Months", "x5 months", "1234567 days"):
+        assert connection.execute(f"SELECT {plain_duration(sql_string(text))}").fetchone() \
+            == (None,), text
+
+
+@pytest.mark.parametrize("bounds", [
+    DurationBounds(Bounds(Decimal(0), Decimal(99), 0), Bounds(Decimal(0), Decimal(0), 0)),
+    DurationBounds(Bounds(Decimal(0), Decimal(0), 0), Bounds(Decimal(-9), Decimal(9), 0)),
+    DurationBounds(Bounds(Decimal(-999), Decimal(999), 0), Bounds(Decimal(0), Decimal(99), 0)),
+])
+def test_a_plain_duration_within_bounds_takes_only_what_they_hold(
+        bounds: DurationBounds) -> None:
+    """A duration beyond the bounds measured on a book's first rows is refused (the book
+    is then measured whole), never read into a query narrowed to them."""
+    bounded = _parts(plain_duration("cell", bounds))
+    unbounded = _parts(plain_duration("cell"))
+    connection = duckdb.connect()
+    inside_count = 0
+    for text in DURATIONS:
+        found, value = connection.execute(f"SELECT {bounded}, {unbounded} "
+                                          f"FROM (SELECT {sql_string(text)} AS cell)").fetchone()
+        inside = value is not None and (bounds.months.lo <= value[0] <= bounds.months.hi and
+                                        bounds.days.lo <= value[1] <= bounds.days.hi)
+        inside_count += inside
+        assert found == (value if inside else None), text
+    assert inside_count > 0
