@@ -15,7 +15,8 @@ CSV and Parquet) is scored by:
 Per-case paths (interpreter, generated Python module, hand-written `Decimal` function,
 cel-python for 佛山) do not depend on the book's size: they run once per policy on a
 sample of the largest book (already parsed) and are reported per second. Every time is
-the median of 3 runs.
+the median of 3 runs, and the paths compared take turns run by run (a shared machine's
+speed drifts; taking turns, the drift slows every path alike).
 
 Wrong outputs: every path's outputs (佛山: eligible, 6 verdicts, 7 money values; 重庆:
 eligible, 11 verdicts, 10 money values; money to the fen) on the sample rows against the
@@ -131,6 +132,28 @@ def measure(action, cases: int, repeat: int = REPEAT) -> dict:
             "peak_mb": memory.megabytes}
 
 
+def measure_together(actions: dict, cases: int, repeat: int = REPEAT) -> dict[str, dict]:
+    """`measure` of each action, the actions taking turns run by run (A B C A B C …): a
+    shared machine's speed drifts over a minute, and a path timed while it was slow
+    against one timed while it was fast would show a ratio that is only the drift. Taking
+    turns, the drift slows every path alike and their ratios hold."""
+    seconds: dict[str, list[float]] = {name: [] for name in actions}
+    peaks = dict.fromkeys(actions, 0.0)
+    for _ in range(repeat):
+        for name, action in actions.items():
+            with PeakMemory() as memory:
+                started = time.perf_counter()
+                action()
+                seconds[name].append(time.perf_counter() - started)
+            peaks[name] = max(peaks[name], memory.megabytes)
+    result = {}
+    for name, times in seconds.items():
+        median = statistics.median(times)
+        result[name] = {"cases_per_s": round(cases / median), "seconds": round(median, 4),
+                        "peak_mb": peaks[name]}
+    return result
+
+
 # --- per-case paths ---------------------------------------------------------------------
 
 def sample_cases(policy, book: Path, count: int) -> list[dict]:
@@ -142,16 +165,24 @@ def sample_cases(policy, book: Path, count: int) -> list[dict]:
             for row in cursor.fetchall()]
 
 
-def per_case(decide, inputs: list) -> tuple[dict, list]:
-    """Cases per second of `decide` over `inputs`, and its results from a second, untimed
-    pass: the timed pass keeps nothing, so the garbage collector never rescans thousands
+def per_case(paths: dict[str, tuple]) -> tuple[dict[str, dict], dict[str, list]]:
+    """Cases per second of each path's `decide` over its inputs (`paths`: name → (decide,
+    inputs), the paths taking turns), and each path's results from a further, untimed
+    pass: the timed passes keep nothing, so the garbage collector never rescans thousands
     of retained decisions (which cost the faster paths most: up to half their speed)."""
-    def action() -> None:
-        for item in inputs:
-            decide(item)
+    def action(decide, inputs: list):
+        def run() -> None:
+            for item in inputs:
+                decide(item)
+        return run
 
+    counts = {len(inputs) for _, inputs in paths.values()}
+    assert len(counts) == 1, "paths timed together take as many cases"
     gc.collect()
-    return measure(action, len(inputs), REPEAT), [decide(item) for item in inputs]
+    timed = measure_together({name: action(*path) for name, path in paths.items()},
+                             counts.pop())
+    return timed, {name: [decide(item) for item in inputs]
+                   for name, (decide, inputs) in paths.items()}
 
 
 def per_case_paths(policy, params, book: Path, settings: Settings, spec) -> dict:
@@ -165,21 +196,23 @@ def per_case_paths(policy, params, book: Path, settings: Settings, spec) -> dict
     module = backends.load_python_module(policy)
     validated = [module.Case.model_validate(r) for r in raw]
     module_params = module.Params.model_validate(raw_params)
-    found: dict[str, list] = {}
-    for path, decide, inputs in (
-            ("interpreter_eval", lambda c: evaluate(policy, c, params), cases),
-            ("interpreter", lambda r: evaluate(policy, parse_case(policy, r), params), raw),
-            ("python_module", lambda r: module.evaluate(r, **raw_params), raw),
-            ("python_module_eval", lambda c: module.Evaluation(c, module_params).decision(),
-             validated)):
-        out[path], found[path] = per_case(decide, inputs)
+    paths = {
+        "interpreter_eval": (lambda c: evaluate(policy, c, params), cases),
+        "interpreter": (lambda r: evaluate(policy, parse_case(policy, r), params), raw),
+        "python_module": (lambda r: module.evaluate(r, **raw_params), raw),
+        "python_module_eval": (lambda c: module.Evaluation(c, module_params).decision(),
+                               validated)}
+    if spec is not None:
+        rows = spec.decimal_inputs(book)[:len(cases)]
+        paths["hand_decimal"] = (lambda r: spec.decide(*r), rows)
+    timed, found = per_case(paths)
+    out |= timed
     if spec is None:
         return out
+    results = found.pop("hand_decimal")
     reference = spec.from_decisions(found["interpreter_eval"])
     for path, decisions in found.items():
         out[path]["wrong"] = spec.wrong_outputs(reference, spec.from_decisions(decisions))
-    rows = spec.decimal_inputs(book)[:len(cases)]
-    out["hand_decimal"], results = per_case(lambda r: spec.decide(*r), rows)
     out["hand_decimal"]["wrong"] = spec.wrong_outputs(reference, spec.decimal_outputs(results))
     if spec is hand:  # the peers hold 佛山 2022 only
         out |= cel_path(rows[:settings.cel_sample], reference)
@@ -193,8 +226,10 @@ def cel_path(rows: list[tuple], reference: dict) -> dict:
         return {"cel": {"error": f"not installed ({error}); pip install -e '.[bench]'"}}
     compiled = cel_foshan.program()
     activations = [cel_foshan.activation(*r) for r in rows]
-    found, results = per_case(lambda a: cel_foshan.decide(compiled, a), activations)
-    found["wrong"] = hand.wrong_outputs(reference, hand.decimal_outputs(results))
+    timed, results = per_case({"cel": (lambda a: cel_foshan.decide(compiled, a),
+                                       activations)})
+    found = timed["cel"]
+    found["wrong"] = hand.wrong_outputs(reference, hand.decimal_outputs(results["cel"]))
     found["sample"] = len(rows)
     return {"cel": found}
 
@@ -203,7 +238,6 @@ def cel_path(rows: list[tuple], reference: dict) -> dict:
 
 def sql_paths(policy, params, csv_book: Path, parquet_book: Path, size: int,
               folder: Path, spec, sample_reference: dict | None) -> dict:
-    row: dict = {}
     connection = duckdb.connect()
     book_module.load_cases(connection, policy, parquet_book)
     connection.execute("CREATE TEMP TABLE __bench_loaded AS SELECT * FROM cases")
@@ -217,30 +251,36 @@ def sql_paths(policy, params, csv_book: Path, parquet_book: Path, size: int,
         measure_bounds(connection, policy)
         connection.execute(f"CREATE OR REPLACE TEMP TABLE __bench_result AS {query}")
 
-    row["sql_eval"] = measure(evaluate, size, REPEAT)
+    actions = {"sql_eval": evaluate}
     out = folder / "out.parquet"
     # Per-case rules only is the hand-written query's work; with the portfolio rules too,
     # when the policy has them.
     per_case_only = dataclasses.replace(policy, portfolio=None)
     for kind, book in (("csv", csv_book), ("parquet", parquet_book)):
-        row[f"run_book_{kind}_without_portfolio"] = measure(
+        actions[f"run_book_{kind}_without_portfolio"] = (
             lambda b=book, k=kind: score_book(per_case_only, b, params,
-                                              folder / f"policylang_{k}.parquet"),
-            size, REPEAT)
+                                              folder / f"policylang_{k}.parquet"))
         if policy.portfolio is not None:
-            row[f"run_book_{kind}"] = measure(lambda b=book: score_book(policy, b, params, out),
-                                              size, REPEAT)
+            actions[f"run_book_{kind}"] = lambda b=book: score_book(policy, b, params, out)
+    if spec is not None:
+        exact_connection = duckdb.connect()
+        spec.duckdb_load(exact_connection, parquet_book)
+        actions["hand_sql_eval"] = lambda: spec.duckdb_evaluate(exact_connection)
+        # The hand-written query giving every column policylang's query gives (limit
+        # values and bounds too), compared with it value by value below.
+        actions["hand_sql_same_output_eval"] = (
+            lambda: spec.duckdb_evaluate_same_output(exact_connection))
+        for kind, book in (("csv", csv_book), ("parquet", parquet_book)):
+            actions[f"hand_sql_end_to_end_{kind}"] = (
+                lambda b=book: spec.duckdb_end_to_end(duckdb.connect(), b, out))
+            # The hand-written query writing run --book's very file, compared with it.
+            actions[f"hand_sql_same_output_{kind}"] = (
+                lambda b=book, k=kind: spec.duckdb_end_to_end_same_output(
+                    duckdb.connect(), b, folder / f"hand_same_{k}.parquet"))
+    row: dict = measure_together(actions, size)
     if spec is None:
         return row
-    exact_connection = duckdb.connect()
-    spec.duckdb_load(exact_connection, parquet_book)
-    row["hand_sql_eval"] = measure(lambda: spec.duckdb_evaluate(exact_connection), size,
-                                   REPEAT)
     exact = spec.duckdb_outputs(exact_connection)
-    # The hand-written query giving every column policylang's query gives (limit values
-    # and bounds too), compared with it value by value.
-    row["hand_sql_same_output_eval"] = measure(
-        lambda: spec.duckdb_evaluate_same_output(exact_connection), size, REPEAT)
     ours, theirs = folder / "policylang_eval.parquet", folder / "hand_same_eval.parquet"
     outputs = ", ".join(quote_identifier(name) for name, _ in output_columns(policy))
     connection.execute(f"COPY (SELECT {outputs} FROM __bench_result ORDER BY "
@@ -248,18 +288,11 @@ def sql_paths(policy, params, csv_book: Path, parquet_book: Path, size: int,
     exact_connection.execute(f"COPY hand_same_result TO '{theirs}' (FORMAT parquet)")
     row["hand_sql_same_output_eval"]["wrong_full"] = hand.differing_rows(
         duckdb.connect(), ours, theirs)
-    for kind, book in (("csv", csv_book), ("parquet", parquet_book)):
-        row[f"hand_sql_end_to_end_{kind}"] = measure(
-            lambda b=book: spec.duckdb_end_to_end(duckdb.connect(), b, out), size,
-            REPEAT)
-        # The hand-written query writing run --book's very file, compared with it.
-        theirs = folder / f"hand_same_{kind}.parquet"
-        row[f"hand_sql_same_output_{kind}"] = measure(
-            lambda b=book, t=theirs: spec.duckdb_end_to_end_same_output(
-                duckdb.connect(), b, t), size, REPEAT)
+    for kind in ("csv", "parquet"):
         # The two files must be equal, row for row and column for column.
         row[f"run_book_{kind}_without_portfolio"]["wrong_full"] = hand.differing_rows(
-            duckdb.connect(), folder / f"policylang_{kind}.parquet", theirs)
+            duckdb.connect(), folder / f"policylang_{kind}.parquet",
+            folder / f"hand_same_{kind}.parquet")
         row[f"hand_sql_same_output_{kind}"]["wrong_full"] = 0
     policylang_sql = spec.from_sql_result(connection, "__bench_result")
     row["sql_eval"]["wrong_full"] = spec.wrong_outputs(exact, policylang_sql)
