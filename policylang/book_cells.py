@@ -32,8 +32,9 @@ DURATION_UNITS = {"years": ("month", 12), "year": ("month", 12), "months": ("mon
                   "month": ("month", 1), "days": ("day", 1), "day": ("day", 1),
                   "年": ("month", 12), "个月": ("month", 1), "天": ("day", 1),
                   "日": ("day", 1)}
-NUMERIC_SQL = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
-               "USMALLINT", "UINTEGER", "UBIGINT", "DECIMAL")
+INTEGER_SQL = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
+               "USMALLINT", "UINTEGER", "UBIGINT")
+NUMERIC_SQL = (*INTEGER_SQL, "DECIMAL")
 _PLAIN = "-?[0-9]{1,15}(\\.[0-9]{1,10})?"  # a plain decimal the case reader takes as is
 
 

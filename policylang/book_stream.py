@@ -37,6 +37,7 @@ from pathlib import Path
 
 from policylang import ir
 from policylang.book_cells import (
+    INTEGER_SQL,
     cell_expression,
     default_sql,
     loose_duration,
@@ -61,8 +62,6 @@ from policylang.engine import (
 RAW = "__pl_raw_"  # the book's own columns, carried through the query unchanged
 _CEILING = Decimal(10) ** 15  # every input value is below it, as the case reader requires
 _NOT_TAKEN = "not taken by the patterns"  # the error a cell no pattern took raises
-INTEGER_SQL = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "UTINYINT", "USMALLINT",
-               "UINTEGER", "UBIGINT")
 
 
 class NotClean(Exception):

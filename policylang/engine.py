@@ -12,6 +12,7 @@ import re
 from decimal import Decimal
 
 from policylang import ir
+from policylang.book_cells import INTEGER_SQL
 from policylang.diagnostics import PolicyError
 from policylang.emit.sql import build_query
 from policylang.values import format_decimal, format_duration, format_money
@@ -170,8 +171,7 @@ def places_of_type(sql_type: str) -> int:
     upper = sql_type.upper()
     if upper.startswith("DECIMAL(") or upper.startswith("NUMERIC("):
         return min(int(upper.split(",")[1].rstrip(")")), 10)
-    if upper in ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
-                 "USMALLINT", "UINTEGER", "UBIGINT"):
+    if upper in INTEGER_SQL:
         return 0
     return 10
 
