@@ -3,7 +3,7 @@ Python backend: both must leave every decision exactly as it was."""
 
 from __future__ import annotations
 
-from decimal import Decimal
+from decimal import ROUND_DOWN, Decimal
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -13,7 +13,7 @@ from policylang import api, ir
 from policylang.diagnostics import PolicyError
 from policylang.emit import python_runtime as runtime
 from policylang.emit.reuse import reuse_lets, shape
-from policylang.interpret import evaluate
+from policylang.interpret import allocate_fen, evaluate
 from tests.policies import all_policies
 from tests.strategies import cases, default_params
 
@@ -86,23 +86,45 @@ FEN = st.integers(min_value=0, max_value=10**17 - 1).map(lambda f: Decimal(f).sc
 
 
 @st.composite
-def constant_shares(draw) -> tuple[tuple[tuple[str, int], ...], int]:
-    """Shares of at most 8 places summing to exactly 100%, as (party, numerator), scale."""
+def constant_shares(draw) -> tuple[tuple[int, ...], int]:
+    """Shares of at most 8 places summing to exactly 100%, as numerators and scale."""
     places = draw(st.integers(min_value=0, max_value=8))
     scale = 10**places
     count = draw(st.integers(min_value=1, max_value=6))
     cuts = sorted(draw(st.lists(st.integers(min_value=0, max_value=scale),
                                 min_size=count - 1, max_size=count - 1)))
     numerators = [b - a for a, b in zip([0, *cuts], [*cuts, scale], strict=True)]
-    return tuple((f"p{i}", n) for i, n in enumerate(numerators)), scale
+    return tuple(numerators), scale
 
 
 @settings(max_examples=3000, deadline=None, database=None)
 @given(total=FEN, shares=constant_shares())
-def test_split_fen_is_allocate_of_the_exact_products(total, shares) -> None:
-    weights, scale = shares
-    exact = {party: runtime._mul(total, Decimal(n) / scale) for party, n in weights}
-    split = runtime._split_fen(total, weights, scale)
-    assert split == runtime._allocate(total, exact)
-    assert [str(x) for x in split.values()] == [runtime._money_text(x) for x in split.values()]
-    assert sum(split.values()) == total
+def test_split_fen_is_the_largest_remainder_allocation_of_the_exact_products(total,
+                                                                             shares) -> None:
+    numerators, scale = shares
+    exact = [runtime._mul(total, Decimal(n) / scale) for n in numerators]
+    split = runtime._split_fen(total, numerators, scale)
+    assert list(split) == allocate_fen(total, exact)
+    assert [str(x) for x in split] == [runtime._money_text(x) for x in split]
+    assert sum(split) == total
+
+
+@settings(max_examples=2000, deadline=None, database=None)
+@given(total=FEN, shares=constant_shares(), places=st.integers(min_value=2, max_value=10))
+def test_allocate_missing_completes_the_truncated_parts_as_the_interpreter(total, shares,
+                                                                           places) -> None:
+    # Exact parts of up to 10 places summing to `total`, as a waterfall's do: the module
+    # truncates them itself and leaves only a shortfall to `_allocate_missing`.
+    numerators, scale = shares
+    exact = [(total * n / scale).quantize(Decimal(1).scaleb(-places), ROUND_DOWN)
+             for n in numerators]
+    exact[-1] += total - sum(exact)
+    truncated = [runtime._truncate(x, runtime._FEN) for x in exact]
+    given_sum = sum(truncated, Decimal(0))
+    expected = allocate_fen(total, exact)
+    if given_sum == total:
+        assert truncated == expected
+    else:
+        parts = runtime._allocate_missing(total, tuple(exact), list(truncated), given_sum)
+        assert list(parts) == expected
+        assert all(-x.as_tuple().exponent == 2 for x in parts)

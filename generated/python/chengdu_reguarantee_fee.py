@@ -248,6 +248,7 @@ class WaivedClass(enum.Enum):
 
 
 # The policy's constants, built once rather than on every case.
+WAIVEDCLASS_NONE = WaivedClass.none
 ZERO = Decimal(0)
 PERCENT_50 = Decimal("0.5")
 
@@ -305,7 +306,7 @@ class Evaluation:
     @_cached
     def let_waived(self) -> bool:
         """let waived (第7条：全额免收8类经营主体的再担保费)."""
-        return self.case.in_chengdu and self.case.class_ != WaivedClass.none
+        return self.case.in_chengdu and self.case.class_ != WAIVEDCLASS_NONE
 
     @_cached
     def let_halved(self) -> bool:

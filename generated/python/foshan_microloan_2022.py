@@ -31,6 +31,7 @@ _exact_quantize = _EXACT.quantize
 _exact_normalize = _EXACT.normalize
 _SCALE = Decimal("1E-10")
 _FEN = Decimal("0.01")
+_NO_FEN = Decimal("0.00")
 _LIMIT = Decimal(10) ** 18
 _INPUT_LIMIT = Decimal(10) ** 15
 _LITERAL = re.compile(
@@ -119,40 +120,26 @@ def _allocated(amount: Decimal, name: str) -> Decimal:
     return amount
 
 
-def _split_fen(total: Decimal, weights: tuple[tuple[str, int], ...], scale: int) -> dict:
-    """`_allocate` for constant shares `numerator / scale` summing to 100%, in whole fen.
+def _split_fen(total: Decimal, numerators: tuple[int, ...], scale: int) -> tuple:
+    """The parts of `total` for constant shares `numerator / scale` summing to 100%, in
+    whole fen.
 
-    Exact, and equal to `_allocate(total, {party: _mul(total, weight)})`: `total` is whole
-    fen and `scale` at most 10^8, so each product has at most 10 places and `_mul` would
-    not round it; it is below `total`, so in range. The remainders are ordered as there.
+    Exact, and equal to rounding the exact parts `_mul(total, weight)` to the fen as every
+    other allocation does: `total` is whole fen and `scale` at most 10^8, so each product
+    has at most 10 places and `_mul` would not round it; it is below `total`, so in range.
+    The remainders are ordered as there.
     """
     fen = int(total.scaleb(2, _EXACT))
-    if not fen:  # common (no loss, no claim): the zero parts, built once per allocation
-        zeros = _ZERO_PARTS.get(weights)
-        if zeros is None:
-            zeros = _ZERO_PARTS[weights] = dict.fromkeys([party for party, _ in weights], _ZERO_FEN)
-        return zeros.copy()
-    result = {}
-    missing = fen
-    for party, numerator in weights:
-        part = fen * numerator // scale
-        result[party] = part
-        missing -= part
+    if not fen:  # common (no loss, no claim)
+        return (_NO_FEN,) * len(numerators)
+    parts = [fen * numerator // scale for numerator in numerators]
+    missing = fen - sum(parts)
     if missing:  # fewer fen than parts: one each to the largest remainders, ties first
-        remainders = [fen * numerator % scale for _, numerator in weights]
-        parties = [party for party, _ in weights]
+        remainders = [fen * numerator % scale for numerator in numerators]
         # `reverse` keeps equal remainders in their order (the sort is stable).
-        for index in sorted(range(len(weights)), key=remainders.__getitem__, reverse=True)[
-            :missing
-        ]:
-            result[parties[index]] += 1
-    for party in result:
-        result[party] = Decimal(result[party]).scaleb(-2, _EXACT)
-    return result
-
-
-_ZERO_FEN = Decimal("0.00")
-_ZERO_PARTS = {}
+        for index in sorted(range(len(parts)), key=remainders.__getitem__, reverse=True)[:missing]:
+            parts[index] += 1
+    return tuple([_exact_mul(part, _FEN) for part in parts])
 
 
 def _family(a: Duration, b: Duration, what: str) -> str:
@@ -420,7 +407,11 @@ class InsurerName(enum.Enum):
 # The policy's constants, built once rather than on every case.
 PERCENT_1 = Decimal("0.01")
 ZERO = Decimal(0)
+LOANPURPOSE_OTHER = LoanPurpose.other
+BORROWERKIND_ENTERPRISE = BorrowerKind.enterprise
 YUAN_10_000_000 = Decimal(10_000_000)
+BORROWERKIND_INDIVIDUAL_BUSINESS = BorrowerKind.individual_business
+BORROWERKIND_MICRO_OWNER = BorrowerKind.micro_owner
 YUAN_3_000_000 = Decimal(3_000_000)
 YEARS_3 = Duration(36, "month")
 PERCENT_1_POINT_5 = Decimal("0.015")
@@ -497,26 +488,32 @@ class Evaluation:
             min(self.let_insurer_subsidy, self.case.premium_paid) if self.case.first_loan else ZERO
         )
 
-    def allocation_first_loan_loss(self) -> dict[str, Decimal]:
-        """shares first_loan_loss (三(六))."""
+    def allocation_first_loan_loss(self) -> tuple[Decimal, ...]:
+        """shares first_loan_loss (三(六)).
+
+        Its parts, in order: bank, insurer.
+        """
         amount = _allocated(
             self.case.principal_loss if self.case.first_loan else ZERO, "first_loan_loss"
         )
-        return _split_fen(amount, (("bank", 10), ("insurer", 90)), 100)
+        return _split_fen(amount, (10, 90), 100)
 
-    def allocation_first_loan_burden(self) -> dict[str, Decimal]:
-        """shares first_loan_burden (三(六))."""
+    def allocation_first_loan_burden(self) -> tuple[Decimal, ...]:
+        """shares first_loan_burden (三(六)).
+
+        Its parts, in order: bank, insurer, fund.
+        """
         amount = _allocated(
             self.case.principal_loss if self.case.first_loan else ZERO, "first_loan_burden"
         )
-        return _split_fen(amount, (("bank", 10), ("insurer", 45), ("fund", 45)), 100)
+        return _split_fen(amount, (10, 45, 45), 100)
 
     def rule_purpose_rule(self) -> dict | None:
         """rule purpose_rule (三(三)).
 
         贷款只能用于生产经营、无还本续贷或归还专项资金
         """
-        if self.case.purpose != LoanPurpose.other:
+        if self.case.purpose != LOANPURPOSE_OTHER:
             return None
         return {
             "rule": "purpose_rule",
@@ -527,7 +524,7 @@ class Evaluation:
 
     def limit_enterprise_cap(self) -> dict | None:
         """limit enterprise_cap (三(二))."""
-        if self.case.borrower != BorrowerKind.enterprise:
+        if self.case.borrower != BORROWERKIND_ENTERPRISE:
             return None
         value = self.case.loan_amount
         bound = YUAN_10_000_000
@@ -544,7 +541,7 @@ class Evaluation:
 
     def limit_individual_cap(self) -> dict | None:
         """limit individual_cap (三(二))."""
-        if self.case.borrower not in (BorrowerKind.individual_business, BorrowerKind.micro_owner):
+        if self.case.borrower not in (BORROWERKIND_INDIVIDUAL_BUSINESS, BORROWERKIND_MICRO_OWNER):
             return None
         value = self.case.loan_amount
         bound = YUAN_3_000_000
@@ -636,13 +633,13 @@ class Evaluation:
             },
             "allocations": {
                 "first_loan_loss": {
-                    "bank": str(allocation_first_loan_loss["bank"]),
-                    "insurer": str(allocation_first_loan_loss["insurer"]),
+                    "bank": str(allocation_first_loan_loss[0]),
+                    "insurer": str(allocation_first_loan_loss[1]),
                 },
                 "first_loan_burden": {
-                    "bank": str(allocation_first_loan_burden["bank"]),
-                    "insurer": str(allocation_first_loan_burden["insurer"]),
-                    "fund": str(allocation_first_loan_burden["fund"]),
+                    "bank": str(allocation_first_loan_burden[0]),
+                    "insurer": str(allocation_first_loan_burden[1]),
+                    "fund": str(allocation_first_loan_burden[2]),
                 },
             },
         }

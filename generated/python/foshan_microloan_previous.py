@@ -367,7 +367,11 @@ class BankName(enum.Enum):
 # The policy's constants, built once rather than on every case.
 PERCENT_1 = Decimal("0.01")
 ZERO = Decimal(0)
+BORROWERKIND_MICRO_OWNER = BorrowerKind.micro_owner
+LOANPURPOSE_PRODUCTION = LoanPurpose.production
+BORROWERKIND_ENTERPRISE = BorrowerKind.enterprise
 YUAN_5_000_000 = Decimal(5_000_000)
+BORROWERKIND_INDIVIDUAL_BUSINESS = BorrowerKind.individual_business
 YUAN_1_000_000 = Decimal(1_000_000)
 YEARS_1 = Duration(12, "month")
 NUMBER_1_POINT_3 = Decimal("1.3")
@@ -457,7 +461,7 @@ class Evaluation:
 
         修订前不含小微企业主
         """
-        if self.case.borrower != BorrowerKind.micro_owner:
+        if self.case.borrower != BORROWERKIND_MICRO_OWNER:
             return None
         return {
             "rule": "borrower_rule",
@@ -471,7 +475,7 @@ class Evaluation:
 
         贷款只能用于生产经营性用途
         """
-        if self.case.purpose == LoanPurpose.production:
+        if self.case.purpose == LOANPURPOSE_PRODUCTION:
             return None
         return {
             "rule": "purpose_rule",
@@ -482,7 +486,7 @@ class Evaluation:
 
     def limit_enterprise_cap(self) -> dict | None:
         """limit enterprise_cap (三(二))."""
-        if self.case.borrower != BorrowerKind.enterprise:
+        if self.case.borrower != BORROWERKIND_ENTERPRISE:
             return None
         value = self.case.loan_amount
         bound = YUAN_5_000_000
@@ -499,7 +503,7 @@ class Evaluation:
 
     def limit_individual_cap(self) -> dict | None:
         """limit individual_cap (三(二))."""
-        if self.case.borrower not in (BorrowerKind.individual_business, BorrowerKind.micro_owner):
+        if self.case.borrower not in (BORROWERKIND_INDIVIDUAL_BUSINESS, BORROWERKIND_MICRO_OWNER):
             return None
         value = self.case.loan_amount
         bound = YUAN_1_000_000

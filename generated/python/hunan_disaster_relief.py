@@ -234,6 +234,7 @@ class Area(enum.Enum):
 
 
 # The policy's constants, built once rather than on every case.
+AREA_OTHER_AREA = Area.other_area
 ZERO = Decimal(0)
 YUAN_5_000_000 = Decimal(5_000_000)
 PERCENT_0_POINT_5 = Decimal("0.005")
@@ -276,7 +277,7 @@ class Evaluation:
     @_cached
     def let_severe_area(self) -> bool:
         """let severe_area (第8条（二）：重灾区)."""
-        return self.case.enterprise_area != Area.other_area
+        return self.case.enterprise_area != AREA_OTHER_AREA
 
     @_cached
     def let_reguarantee_due(self) -> Decimal:

@@ -285,6 +285,7 @@ class CounterGuarantee(enum.Enum):
 
 
 # The policy's constants, built once rather than on every case.
+COUNTERGUARANTEE_CREDIT = CounterGuarantee.credit
 YUAN_5_000_000 = Decimal(5_000_000)
 PERCENT_1 = Decimal("0.01")
 
@@ -326,7 +327,7 @@ class Evaluation:
 
     def rule_credit_only(self) -> dict | None:
         """rule credit_only (第9条：纯信用的线上批量担保业务)."""
-        if self.case.measure == CounterGuarantee.credit:
+        if self.case.measure == COUNTERGUARANTEE_CREDIT:
             return None
         return {
             "rule": "credit_only",

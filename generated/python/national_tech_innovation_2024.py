@@ -24,9 +24,11 @@ import pydantic
 # ── run-time support ──
 
 _EXACT = Context(prec=80, rounding=ROUND_HALF_UP, Emax=999, Emin=-999)
+_exact_mul = _EXACT.multiply
 _exact_quantize = _EXACT.quantize
 _exact_normalize = _EXACT.normalize
 _FEN = Decimal("0.01")
+_NO_FEN = Decimal("0.00")
 _INPUT_LIMIT = Decimal(10) ** 15
 _LITERAL = re.compile(
     r"(?P<minus>-[ \t\f\r\n]*)?(?:"
@@ -80,40 +82,26 @@ def _allocated(amount: Decimal, name: str) -> Decimal:
     return amount
 
 
-def _split_fen(total: Decimal, weights: tuple[tuple[str, int], ...], scale: int) -> dict:
-    """`_allocate` for constant shares `numerator / scale` summing to 100%, in whole fen.
+def _split_fen(total: Decimal, numerators: tuple[int, ...], scale: int) -> tuple:
+    """The parts of `total` for constant shares `numerator / scale` summing to 100%, in
+    whole fen.
 
-    Exact, and equal to `_allocate(total, {party: _mul(total, weight)})`: `total` is whole
-    fen and `scale` at most 10^8, so each product has at most 10 places and `_mul` would
-    not round it; it is below `total`, so in range. The remainders are ordered as there.
+    Exact, and equal to rounding the exact parts `_mul(total, weight)` to the fen as every
+    other allocation does: `total` is whole fen and `scale` at most 10^8, so each product
+    has at most 10 places and `_mul` would not round it; it is below `total`, so in range.
+    The remainders are ordered as there.
     """
     fen = int(total.scaleb(2, _EXACT))
-    if not fen:  # common (no loss, no claim): the zero parts, built once per allocation
-        zeros = _ZERO_PARTS.get(weights)
-        if zeros is None:
-            zeros = _ZERO_PARTS[weights] = dict.fromkeys([party for party, _ in weights], _ZERO_FEN)
-        return zeros.copy()
-    result = {}
-    missing = fen
-    for party, numerator in weights:
-        part = fen * numerator // scale
-        result[party] = part
-        missing -= part
+    if not fen:  # common (no loss, no claim)
+        return (_NO_FEN,) * len(numerators)
+    parts = [fen * numerator // scale for numerator in numerators]
+    missing = fen - sum(parts)
     if missing:  # fewer fen than parts: one each to the largest remainders, ties first
-        remainders = [fen * numerator % scale for _, numerator in weights]
-        parties = [party for party, _ in weights]
+        remainders = [fen * numerator % scale for numerator in numerators]
         # `reverse` keeps equal remainders in their order (the sort is stable).
-        for index in sorted(range(len(weights)), key=remainders.__getitem__, reverse=True)[
-            :missing
-        ]:
-            result[parties[index]] += 1
-    for party in result:
-        result[party] = Decimal(result[party]).scaleb(-2, _EXACT)
-    return result
-
-
-_ZERO_FEN = Decimal("0.00")
-_ZERO_PARTS = {}
+        for index in sorted(range(len(parts)), key=remainders.__getitem__, reverse=True)[:missing]:
+            parts[index] += 1
+    return tuple([_exact_mul(part, _FEN) for part in parts])
 
 
 def _decimal_text(x: Decimal) -> str:
@@ -264,6 +252,7 @@ class EnterpriseClass(enum.Enum):
 
 
 # The policy's constants, built once rather than on every case.
+ENTERPRISECLASS_GENERAL = EnterpriseClass.general
 ZERO = Decimal(0)
 YUAN_30_000_000 = Decimal(30_000_000)
 PERCENT_20 = Decimal("0.2")
@@ -307,18 +296,17 @@ class Evaluation:
         self.case = case
         self.params = params
 
-    def allocation_risk(self) -> dict[str, Decimal]:
-        """shares risk (答记者问第三问（四）：国担基金分险比例从20%提高至不超过40%)."""
+    def allocation_risk(self) -> tuple[Decimal, ...]:
+        """shares risk (答记者问第三问（四）：国担基金分险比例从20%提高至不超过40%).
+
+        Its parts, in order: bank, national_fund, provincial, city_county.
+        """
         amount = _allocated(self.case.loss, "risk")
-        return _split_fen(
-            amount,
-            (("bank", 20), ("national_fund", 40), ("provincial", 20), ("city_county", 20)),
-            100,
-        )
+        return _split_fen(amount, (20, 40, 20, 20), 100)
 
     def rule_supported_class(self) -> dict | None:
         """rule supported_class (答记者问第三问（一）：7类支持对象)."""
-        if self.case.class_ != EnterpriseClass.general:
+        if self.case.class_ != ENTERPRISECLASS_GENERAL:
             return None
         return {
             "rule": "supported_class",
@@ -429,10 +417,10 @@ class Evaluation:
             "values": {},
             "allocations": {
                 "risk": {
-                    "bank": str(allocation_risk["bank"]),
-                    "national_fund": str(allocation_risk["national_fund"]),
-                    "provincial": str(allocation_risk["provincial"]),
-                    "city_county": str(allocation_risk["city_county"]),
+                    "bank": str(allocation_risk[0]),
+                    "national_fund": str(allocation_risk[1]),
+                    "provincial": str(allocation_risk[2]),
+                    "city_county": str(allocation_risk[3]),
                 },
             },
         }

@@ -151,23 +151,13 @@ def _allocated(amount: Decimal, name: str) -> Decimal:
     return amount
 
 
-def _allocate(total: Decimal, exact: dict[str, Decimal]) -> dict[str, Decimal]:
-    """Parts rounded to the fen, summing to `total` (largest remainder, ties first)."""
-    return dict(zip(exact, _allocate_parts(total, tuple(exact.values())), strict=True))
-
-
-def _allocate_parts(total: Decimal, exact: tuple[Decimal, ...]) -> list[Decimal] | tuple:
-    """`_allocate` on the parts alone, in order: each part truncated to the fen, then the
-    missing fen one each to the largest remainders (ties to the part listed first). Every
-    part it returns has exactly two places."""
-    if not total:  # nothing to allocate: every part is exactly zero (none is negative)
-        return (_NO_FEN,) * len(exact)
-    truncated = list(map(_truncate, exact, (_FEN,) * len(exact)))  # no comprehension frame
-    given = truncated[0]
-    for part in truncated[1:]:
-        given = _exact_add(given, part)
-    if given == total:  # the common case: the truncated parts already sum to the total
-        return truncated
+def _allocate_missing(
+    total: Decimal, exact: tuple[Decimal, ...], truncated: list[Decimal], given: Decimal
+) -> tuple[Decimal, ...]:
+    """The parts of `total` rounded to the fen (largest remainder, ties first), when the
+    parts of `exact` truncated to the fen (`truncated`, summing to `given`) do not already
+    sum to it: the missing fen go one each to the largest remainders (ties to the part
+    listed first). Every part it returns has exactly two places."""
     # Both below 10^18, so the difference needs no range check.
     missing = int(_exact_sub(total, given).scaleb(2, _EXACT))
     remainders = [_exact_sub(x, t) for x, t in zip(exact, truncated, strict=True)]
@@ -179,43 +169,29 @@ def _allocate_parts(total: Decimal, exact: tuple[Decimal, ...]) -> list[Decimal]
     for k in range(abs(missing)):
         index = order[k % len(order)]
         truncated[index] = _add(truncated[index], step)
-    return truncated
+    return tuple(truncated)
 
 
-def _split_fen(total: Decimal, weights: tuple[tuple[str, int], ...], scale: int) -> dict:
-    """`_allocate` for constant shares `numerator / scale` summing to 100%, in whole fen.
+def _split_fen(total: Decimal, numerators: tuple[int, ...], scale: int) -> tuple:
+    """The parts of `total` for constant shares `numerator / scale` summing to 100%, in
+    whole fen.
 
-    Exact, and equal to `_allocate(total, {party: _mul(total, weight)})`: `total` is whole
-    fen and `scale` at most 10^8, so each product has at most 10 places and `_mul` would
-    not round it; it is below `total`, so in range. The remainders are ordered as there.
+    Exact, and equal to rounding the exact parts `_mul(total, weight)` to the fen as every
+    other allocation does: `total` is whole fen and `scale` at most 10^8, so each product
+    has at most 10 places and `_mul` would not round it; it is below `total`, so in range.
+    The remainders are ordered as there.
     """
     fen = int(total.scaleb(2, _EXACT))
-    if not fen:  # common (no loss, no claim): the zero parts, built once per allocation
-        zeros = _ZERO_PARTS.get(weights)
-        if zeros is None:
-            zeros = _ZERO_PARTS[weights] = dict.fromkeys([party for party, _ in weights], _ZERO_FEN)
-        return zeros.copy()
-    result = {}
-    missing = fen
-    for party, numerator in weights:
-        part = fen * numerator // scale
-        result[party] = part
-        missing -= part
+    if not fen:  # common (no loss, no claim)
+        return (_NO_FEN,) * len(numerators)
+    parts = [fen * numerator // scale for numerator in numerators]
+    missing = fen - sum(parts)
     if missing:  # fewer fen than parts: one each to the largest remainders, ties first
-        remainders = [fen * numerator % scale for _, numerator in weights]
-        parties = [party for party, _ in weights]
+        remainders = [fen * numerator % scale for numerator in numerators]
         # `reverse` keeps equal remainders in their order (the sort is stable).
-        for index in sorted(range(len(weights)), key=remainders.__getitem__, reverse=True)[
-            :missing
-        ]:
-            result[parties[index]] += 1
-    for party in result:
-        result[party] = Decimal(result[party]).scaleb(-2, _EXACT)
-    return result
-
-
-_ZERO_FEN = Decimal("0.00")
-_ZERO_PARTS = {}
+        for index in sorted(range(len(parts)), key=remainders.__getitem__, reverse=True)[:missing]:
+            parts[index] += 1
+    return tuple([_exact_mul(part, _FEN) for part in parts])
 
 
 def _money_text(x: Decimal) -> str:
@@ -467,30 +443,48 @@ class Evaluation:
         """let leverage (“四两拨千斤”段)."""
         return self.params.let_leverage
 
-    def allocation_compensation(self) -> dict[str, Decimal]:
-        """shares compensation (“代偿补偿机制”段：25%、20%、40%、15%)."""
+    def allocation_compensation(self) -> tuple[Decimal, ...]:
+        """shares compensation (“代偿补偿机制”段：25%、20%、40%、15%).
+
+        Its parts, in order: reguarantee, bank, guarantor, fund.
+        """
         amount = _allocated(self.case.defaulted, "compensation")
-        return _split_fen(
-            amount, (("reguarantee", 25), ("bank", 20), ("guarantor", 40), ("fund", 15)), 100
-        )
+        return _split_fen(amount, (25, 20, 40, 15), 100)
 
-    def allocation_compensation_ratio(self) -> dict[str, Decimal]:
-        """shares compensation_ratio (“四两拨千斤”段：2:4:2.5:1.5)."""
+    def allocation_compensation_ratio(self) -> tuple[Decimal, ...]:
+        """shares compensation_ratio (“四两拨千斤”段：2:4:2.5:1.5).
+
+        Its parts, in order: bank, guarantor, reguarantee, fund.
+        """
         amount = _allocated(self.case.defaulted, "compensation_ratio")
-        return _allocate(
+        to_bank = _div(_mul(amount, NUMBER_2), NUMBER_10)
+        to_guarantor = _div(_mul(amount, NUMBER_4), NUMBER_10)
+        to_reguarantee = _div(_mul(amount, NUMBER_2_POINT_5), NUMBER_10)
+        to_fund = _div(_mul(amount, NUMBER_1_POINT_5), NUMBER_10)
+        fen_bank = _truncate(to_bank, _FEN)
+        fen_guarantor = _truncate(to_guarantor, _FEN)
+        fen_reguarantee = _truncate(to_reguarantee, _FEN)
+        fen_fund = _truncate(to_fund, _FEN)
+        truncated_sum = fen_bank
+        truncated_sum = _exact_add(truncated_sum, fen_guarantor)
+        truncated_sum = _exact_add(truncated_sum, fen_reguarantee)
+        truncated_sum = _exact_add(truncated_sum, fen_fund)
+        if truncated_sum == amount:  # the common case
+            return (fen_bank, fen_guarantor, fen_reguarantee, fen_fund)
+        return _allocate_missing(
             amount,
-            {
-                "bank": _div(_mul(amount, NUMBER_2), NUMBER_10),
-                "guarantor": _div(_mul(amount, NUMBER_4), NUMBER_10),
-                "reguarantee": _div(_mul(amount, NUMBER_2_POINT_5), NUMBER_10),
-                "fund": _div(_mul(amount, NUMBER_1_POINT_5), NUMBER_10),
-            },
+            (to_bank, to_guarantor, to_reguarantee, to_fund),
+            [fen_bank, fen_guarantor, fen_reguarantee, fen_fund],
+            truncated_sum,
         )
 
-    def allocation_bank_guarantor(self) -> dict[str, Decimal]:
-        """shares bank_guarantor (“代偿补偿机制”段：2:8风险分担)."""
+    def allocation_bank_guarantor(self) -> tuple[Decimal, ...]:
+        """shares bank_guarantor (“代偿补偿机制”段：2:8风险分担).
+
+        Its parts, in order: bank, guarantor.
+        """
         amount = _allocated(self.case.defaulted, "bank_guarantor")
-        return _split_fen(amount, (("bank", 20), ("guarantor", 80)), 100)
+        return _split_fen(amount, (20, 80), 100)
 
     def limit_household_cap(self) -> dict | None:
         """limit household_cap (“通过比例分险产品的合作”段：单户500万元以内)."""
@@ -543,20 +537,20 @@ class Evaluation:
             },
             "allocations": {
                 "compensation": {
-                    "reguarantee": str(allocation_compensation["reguarantee"]),
-                    "bank": str(allocation_compensation["bank"]),
-                    "guarantor": str(allocation_compensation["guarantor"]),
-                    "fund": str(allocation_compensation["fund"]),
+                    "reguarantee": str(allocation_compensation[0]),
+                    "bank": str(allocation_compensation[1]),
+                    "guarantor": str(allocation_compensation[2]),
+                    "fund": str(allocation_compensation[3]),
                 },
                 "compensation_ratio": {
-                    "bank": _fen_text(allocation_compensation_ratio["bank"]),
-                    "guarantor": _fen_text(allocation_compensation_ratio["guarantor"]),
-                    "reguarantee": _fen_text(allocation_compensation_ratio["reguarantee"]),
-                    "fund": _fen_text(allocation_compensation_ratio["fund"]),
+                    "bank": _fen_text(allocation_compensation_ratio[0]),
+                    "guarantor": _fen_text(allocation_compensation_ratio[1]),
+                    "reguarantee": _fen_text(allocation_compensation_ratio[2]),
+                    "fund": _fen_text(allocation_compensation_ratio[3]),
                 },
                 "bank_guarantor": {
-                    "bank": str(allocation_bank_guarantor["bank"]),
-                    "guarantor": str(allocation_bank_guarantor["guarantor"]),
+                    "bank": str(allocation_bank_guarantor[0]),
+                    "guarantor": str(allocation_bank_guarantor[1]),
                 },
             },
         }

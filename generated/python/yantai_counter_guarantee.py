@@ -292,8 +292,14 @@ class BatchKind(enum.Enum):
 
 # The policy's constants, built once rather than on every case.
 YUAN_100_000 = Decimal(100_000)
+COUNTERGUARANTEE_MORTGAGE = CounterGuarantee.mortgage
+COUNTERGUARANTEE_PLEDGE = CounterGuarantee.pledge
 ZERO = Decimal(0)
+BORROWERKIND_OTHER = BorrowerKind.other
 YUAN_10_000_000 = Decimal(10_000_000)
+COUNTERGUARANTEE_NONE = CounterGuarantee.none
+BATCHKIND_NATIONAL_BATCH = BatchKind.national_batch
+BATCHKIND_OTHER_BATCH = BatchKind.other_batch
 
 
 class Case(pydantic.BaseModel):
@@ -362,7 +368,7 @@ class Evaluation:
     @_cached
     def let_collateral_type(self) -> bool:
         """let collateral_type (第十五条)."""
-        return self.case.measure in (CounterGuarantee.mortgage, CounterGuarantee.pledge)
+        return self.case.measure in (COUNTERGUARANTEE_MORTGAGE, COUNTERGUARANTEE_PLEDGE)
 
     @_cached
     def let_mortgage_cap(self) -> Decimal:
@@ -381,8 +387,8 @@ class Evaluation:
         """let maximum_secured (第二十条)."""
         return (
             self.let_mortgage_cap
-            if self.case.measure == CounterGuarantee.mortgage
-            else (self.let_pledge_cap if self.case.measure == CounterGuarantee.pledge else ZERO)
+            if self.case.measure == COUNTERGUARANTEE_MORTGAGE
+            else (self.let_pledge_cap if self.case.measure == COUNTERGUARANTEE_PLEDGE else ZERO)
         )
 
     def rule_policy_scope(self) -> dict | None:
@@ -390,7 +396,7 @@ class Evaluation:
 
         限小微企业和“三农”融资主体
         """
-        if self.case.borrower != BorrowerKind.other:
+        if self.case.borrower != BORROWERKIND_OTHER:
             return None
         return {
             "rule": "policy_scope",
@@ -421,7 +427,7 @@ class Evaluation:
         """
         if not self.let_exempt:
             return None
-        if self.case.measure == CounterGuarantee.none:
+        if self.case.measure == COUNTERGUARANTEE_NONE:
             return None
         return {
             "rule": "exemption_honoured",
@@ -435,7 +441,7 @@ class Evaluation:
 
         “总对总”批量担保业务不得要求资产抵（质）押类反担保
         """
-        if self.case.batch != BatchKind.national_batch:
+        if self.case.batch != BATCHKIND_NATIONAL_BATCH:
             return None
         if not self.let_collateral_type:
             return None
@@ -451,7 +457,7 @@ class Evaluation:
 
         其他批量担保业务原则上不得要求资产抵（质）押类反担保
         """
-        if self.case.batch != BatchKind.other_batch:
+        if self.case.batch != BATCHKIND_OTHER_BATCH:
             return None
         if not self.let_collateral_type:
             return None

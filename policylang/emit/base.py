@@ -38,12 +38,16 @@ class Namespace:
 
     def __getitem__(self, name: str) -> str:
         if name not in self.given:
-            candidate = self.shape(identifier(name))
-            while candidate in self.taken:
-                candidate += "_"
-            self.taken.add(candidate)
-            self.given[name] = candidate
+            self.given[name] = self.fresh(name)
         return self.given[name]
+
+    def fresh(self, name: str) -> str:
+        """A new identifier for `name`, taken from now on (whatever was given before)."""
+        candidate = self.shape(identifier(name))
+        while candidate in self.taken:
+            candidate += "_"
+        self.taken.add(candidate)
+        return candidate
 
 
 def identifier(name: str) -> str:

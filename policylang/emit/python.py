@@ -82,6 +82,7 @@ class _Module(ParamsOnce, AllocationLines, Emitter):
         # in one namespace: name → definition, in order of first use.
         self.module_names = classes
         self.constants: dict[str, str] = {}
+        self.constant_names: dict[object, str] = {}  # a value's key → its constant
         self.members = {e.name: Namespace(frozenset({"name", "value"}),
                                           lambda n: f"m{n}" if n[0] == "_" else n)
                         for e in policy.enums}
@@ -168,9 +169,10 @@ class _Module(ParamsOnce, AllocationLines, Emitter):
         for alloc in policy.allocations:
             self.site = [self.allocations[alloc.name], 0]
             methods.append({"name": self.allocations[alloc.name],
-                            "returns": "dict[str, Decimal]",
+                            "returns": "tuple[Decimal, ...]",
                             "doc": _doc(f"{_alloc_kind(alloc)} {alloc.name}", alloc.cite,
-                                        alloc.says),
+                                        alloc.says)
+                            + [f"Its parts, in order: {', '.join(alloc.parties)}."],
                             "lines": self._allocation(alloc),
                             "cached": ("allocation", alloc.name) in read})
         for check in policy.checks:
@@ -233,7 +235,8 @@ class _Module(ParamsOnce, AllocationLines, Emitter):
     def _part_text(self, allocation: str, party: str) -> str:
         """The reported text of a part: `_split_fen` gives whole fen, never negative, with
         exactly two places, which `str` writes as the decision shows money."""
-        part = f"{self.allocations[allocation]}[{_text(party)}]"
+        index = self.policy.allocation(allocation).parties.index(party)
+        part = f"{self.allocations[allocation]}[{index}]"
         return f"str({part})" if allocation in self.fen_splits else f"_fen_text({part})"
 
     # ── values and expressions ──
@@ -255,14 +258,23 @@ class _Module(ParamsOnce, AllocationLines, Emitter):
                 assert_never(type_.kind)
 
     def _constant(self, value: ir.Value, type_: ir.Type) -> str:
-        """A number, duration or date as a module-level constant (its name says its value
-        and unit: `YUAN_10_000_000`, `PERCENT_1_POINT_5`, `YEARS_3`); others in place."""
-        name = _constant_name(value, type_)
-        if name is None:
-            return self._value(value, type_)
-        if name not in self.module_names.given:
-            self.constants[self.module_names[name]] = self._value(value, type_)
-        return self.module_names[name]
+        """A number, duration, date or enum member as a module-level constant (its name
+        says its value and unit: `YUAN_10_000_000`, `PERCENT_1_POINT_5`, `YEARS_3`,
+        `APPLICATION_NEW_LOAN`); others in place. A member is a constant because looking it
+        up on its class costs as much as a comparison."""
+        if type_.kind is ir.Kind.ENUM:
+            # Keyed by the member itself: two members' names in capitals may be equal.
+            key: object = (type_.enum, value)
+            name = f"{self.enum_classes[type_.enum]}_{self.members[type_.enum][value]}".upper()
+        else:
+            key = name = _constant_name(value, type_)  # unique to the value and unit
+            if name is None:
+                return self._value(value, type_)
+        found = self.constant_names.get(key)
+        if found is None:
+            found = self.constant_names[key] = self.module_names.fresh(name)
+            self.constants[found] = self._value(value, type_)
+        return found
 
     def _reported(self, node: ir.Expr, variable: str) -> str:
         """How a limit's failure reports `variable`, the value of `node`: a constant's text
@@ -312,7 +324,8 @@ class _Module(ParamsOnce, AllocationLines, Emitter):
         return f"self.{self.lets[node.name]}"
 
     def visit_PartRef(self, node: ir.PartRef) -> str:
-        return f"self.{self.allocations[node.allocation]}[{_text(node.party)}]"
+        index = self.policy.allocation(node.allocation).parties.index(node.party)
+        return f"self.{self.allocations[node.allocation]}[{index}]"
 
     def visit_Neg(self, node: ir.Neg) -> str:
         operand = self._operand(node.operand, _ATOM)

@@ -1,10 +1,12 @@
 """The Python backend's allocations: the lines of each `shares` and `waterfall` method.
 
 A mixin of the module emitter (python.py), which gives it `visit`, `_constant` and
-`_zero`. Constant shares of whole fen are split in integers (`_split_fen`); other shares
-and every waterfall compute exact parts and round them together to the fen (largest
-remainder). A waterfall keeps each party's exact share in a local of its own (`to_pool`)
-and writes `min(remaining, max(cap, 0))` out as comparisons with the builtins' tie
+`_zero`. An allocation's method returns its parts as a tuple, in the order of its
+parties. Constant shares of whole fen are split in integers (`_split_fen`); other shares
+and every waterfall keep each party's exact share in a local of its own (`to_pool`) and
+round them together to the fen (largest remainder): truncated in place, and only when the
+truncated parts fall short of the amount is the rest left to `_allocate_missing`. A
+waterfall writes `min(remaining, max(cap, 0))` out as comparisons with the builtins' tie
 behaviour, which is cheaper than the calls.
 """
 
@@ -31,29 +33,25 @@ class AllocationLines:
         match alloc:
             case ir.Shares(amount=None, parts=parts, ratio=ratio):
                 total = self._constant(alloc.total_weight, ir.NUMBER) if ratio else None
-                shares = ", ".join(
-                    f"{_text(p.party)}: " + (f"_div({self._constant(p.weight, ir.NUMBER)}, {total})"
-                                             if ratio else self._constant(p.weight, ir.PERCENT))
-                    for p in parts)
-                return [f"return {{{shares}}}"]
+                shares = [f"_div({self._constant(p.weight, ir.NUMBER)}, {total})" if ratio
+                          else self._constant(p.weight, ir.PERCENT) for p in parts]
+                return [f"return {_listed(shares)}"]
             case ir.Shares(amount=amount, parts=parts, ratio=False) if all(
                     -p.weight.as_tuple().exponent <= FEN_SPLIT_PLACES for p in parts):
                 scale = 10 ** max(-p.weight.as_tuple().exponent for p in parts)
-                weights = ", ".join(f"({_text(p.party)}, {int(p.weight * scale)})"
-                                    for p in parts)
+                numerators = [str(int(p.weight * scale)) for p in parts]
                 self.fen_splits.add(alloc.name)
                 return [f"amount = _allocated({self.visit(amount)}, {_text(alloc.name)})",
-                        f"return _split_fen(amount, ({weights}{',' * (len(parts) == 1)}), "
-                        f"{scale})"]
+                        f"return _split_fen(amount, {_listed(numerators)}, {scale})"]
             case ir.Shares(amount=amount, parts=parts, ratio=ratio):
                 total = self._constant(alloc.total_weight, ir.NUMBER) if ratio else None
-                shares = ", ".join(
-                    f"{_text(p.party)}: "
-                    + (f"_div(_mul(amount, {self._constant(p.weight, ir.NUMBER)}), {total})"
-                       if ratio else f"_mul(amount, {self._constant(p.weight, ir.PERCENT)})")
-                    for p in parts)
-                return [f"amount = _allocated({self.visit(amount)}, {_text(alloc.name)})",
-                        f"return _allocate(amount, {{{shares}}})"]
+                parties = Namespace(shape=lambda name: f"to_{name}")
+                lines = [f"amount = _allocated({self.visit(amount)}, {_text(alloc.name)})"]
+                for p in parts:
+                    share = (f"_div(_mul(amount, {self._constant(p.weight, ir.NUMBER)}), {total})"
+                             if ratio else f"_mul(amount, {self._constant(p.weight, ir.PERCENT)})")
+                    lines.append(f"{parties[p.party]} = {share}")
+                return lines + _rounded([parties[p.party] for p in parts])
             case ir.Waterfall(amount=amount, steps=steps):
                 # Each party's exact share is a local (`to_pool`): a party's first share is
                 # assigned, later ones added. The parts are rounded together, in the order
@@ -67,12 +65,7 @@ class AllocationLines:
                 if ir.UNALLOCATED in alloc.parties:
                     lines.append(_give(parties[ir.UNALLOCATED], "remaining", ir.UNALLOCATED,
                                        seen))
-                names = [parties[party] for party in alloc.parties]
-                items = ", ".join(f"{_text(party)}: {parties[party]}"
-                                  for party in alloc.parties)
-                listed = ", ".join(names) + "," * (len(names) == 1)
-                return lines + [f"{listed} = _allocate_parts(amount, ({listed}))",
-                                f"return {{{items}}}"]
+                return lines + _rounded([parties[party] for party in alloc.parties])
             case _:
                 assert_never(alloc)
 
@@ -132,3 +125,25 @@ def _give(name: str, amount: str, party: str, seen: set[str]) -> str:
         return f"{name} = _add({name}, {amount})"
     seen.add(party)
     return f"{name} = {amount}"
+
+
+def _rounded(exact: list[str]) -> list[str]:
+    """The lines returning the parts held in the locals `exact` (`to_pool`), rounded
+    together to the fen. Each is truncated to the fen (`fen_pool`); most often these
+    already sum to the amount, and the rest (largest remainder) is left to
+    `_allocate_missing`. Written out because the call and its tuple cost more than the
+    truncations."""
+    truncated = ["fen_" + name.removeprefix("to_") for name in exact]
+    lines = [f"{fen} = _truncate({name}, _FEN)" for fen, name in zip(truncated, exact,
+                                                                     strict=True)]
+    lines.append(f"truncated_sum = {truncated[0]}")
+    lines += [f"truncated_sum = _exact_add(truncated_sum, {fen})" for fen in truncated[1:]]
+    return lines + ["if truncated_sum == amount:  # the common case",
+                    f"    return {_listed(truncated)}",
+                    f"return _allocate_missing(amount, {_listed(exact)}, "
+                    f"[{', '.join(truncated)}], truncated_sum)"]
+
+
+def _listed(items: list[str]) -> str:
+    """A tuple display of `items` (a one-item tuple keeps its comma)."""
+    return "(" + ", ".join(items) + "," * (len(items) == 1) + ")"

@@ -153,23 +153,13 @@ def _allocated(amount: Decimal, name: str) -> Decimal:
     return amount
 
 
-def _allocate(total: Decimal, exact: dict[str, Decimal]) -> dict[str, Decimal]:
-    """Parts rounded to the fen, summing to `total` (largest remainder, ties first)."""
-    return dict(zip(exact, _allocate_parts(total, tuple(exact.values())), strict=True))
-
-
-def _allocate_parts(total: Decimal, exact: tuple[Decimal, ...]) -> list[Decimal] | tuple:
-    """`_allocate` on the parts alone, in order: each part truncated to the fen, then the
-    missing fen one each to the largest remainders (ties to the part listed first). Every
-    part it returns has exactly two places."""
-    if not total:  # nothing to allocate: every part is exactly zero (none is negative)
-        return (_NO_FEN,) * len(exact)
-    truncated = list(map(_truncate, exact, (_FEN,) * len(exact)))  # no comprehension frame
-    given = truncated[0]
-    for part in truncated[1:]:
-        given = _exact_add(given, part)
-    if given == total:  # the common case: the truncated parts already sum to the total
-        return truncated
+def _allocate_missing(
+    total: Decimal, exact: tuple[Decimal, ...], truncated: list[Decimal], given: Decimal
+) -> tuple[Decimal, ...]:
+    """The parts of `total` rounded to the fen (largest remainder, ties first), when the
+    parts of `exact` truncated to the fen (`truncated`, summing to `given`) do not already
+    sum to it: the missing fen go one each to the largest remainders (ties to the part
+    listed first). Every part it returns has exactly two places."""
     # Both below 10^18, so the difference needs no range check.
     missing = int(_exact_sub(total, given).scaleb(2, _EXACT))
     remainders = [_exact_sub(x, t) for x, t in zip(exact, truncated, strict=True)]
@@ -181,44 +171,31 @@ def _allocate_parts(total: Decimal, exact: tuple[Decimal, ...]) -> list[Decimal]
     for k in range(abs(missing)):
         index = order[k % len(order)]
         truncated[index] = _add(truncated[index], step)
-    return truncated
+    return tuple(truncated)
 
 
-def _split_fen(total: Decimal, weights: tuple[tuple[str, int], ...], scale: int) -> dict:
-    """`_allocate` for constant shares `numerator / scale` summing to 100%, in whole fen.
+def _split_fen(total: Decimal, numerators: tuple[int, ...], scale: int) -> tuple:
+    """The parts of `total` for constant shares `numerator / scale` summing to 100%, in
+    whole fen.
 
-    Exact, and equal to `_allocate(total, {party: _mul(total, weight)})`: `total` is whole
-    fen and `scale` at most 10^8, so each product has at most 10 places and `_mul` would
-    not round it; it is below `total`, so in range. The remainders are ordered as there.
+    Exact, and equal to rounding the exact parts `_mul(total, weight)` to the fen as every
+    other allocation does: `total` is whole fen and `scale` at most 10^8, so each product
+    has at most 10 places and `_mul` would not round it; it is below `total`, so in range.
+    The remainders are ordered as there.
     """
     fen = int(total.scaleb(2, _EXACT))
-    if not fen:  # common (no loss, no claim): the zero parts, built once per allocation
-        zeros = _ZERO_PARTS.get(weights)
-        if zeros is None:
-            zeros = _ZERO_PARTS[weights] = dict.fromkeys([party for party, _ in weights],
-                                                         _ZERO_FEN)
-        return zeros.copy()
-    result = {}
-    missing = fen
-    for party, numerator in weights:
-        part = fen * numerator // scale
-        result[party] = part
-        missing -= part
+    if not fen:  # common (no loss, no claim)
+        return (_NO_FEN,) * len(numerators)
+    parts = [fen * numerator // scale for numerator in numerators]
+    missing = fen - sum(parts)
     if missing:  # fewer fen than parts: one each to the largest remainders, ties first
-        remainders = [fen * numerator % scale for _, numerator in weights]
-        parties = [party for party, _ in weights]
+        remainders = [fen * numerator % scale for numerator in numerators]
         # `reverse` keeps equal remainders in their order (the sort is stable).
-        for index in sorted(range(len(weights)), key=remainders.__getitem__, reverse=True)[
+        for index in sorted(range(len(parts)), key=remainders.__getitem__, reverse=True)[
             :missing
         ]:
-            result[parties[index]] += 1
-    for party in result:
-        result[party] = Decimal(result[party]).scaleb(-2, _EXACT)
-    return result
-
-
-_ZERO_FEN = Decimal("0.00")
-_ZERO_PARTS = {}  # weights → the zero parts
+            parts[index] += 1
+    return tuple([_exact_mul(part, _FEN) for part in parts])  # exactly two places
 
 
 def _family(a: Duration, b: Duration, what: str) -> str:

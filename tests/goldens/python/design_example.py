@@ -34,7 +34,6 @@ _exact_normalize = _EXACT.normalize
 _truncate = _TRUNCATE.quantize
 _SCALE = Decimal("1E-10")
 _FEN = Decimal("0.01")
-_NO_FEN = Decimal("0.00")
 _LIMIT = Decimal(10) ** 18
 _INPUT_LIMIT = Decimal(10) ** 15
 _LITERAL = re.compile(
@@ -112,18 +111,13 @@ def _allocated(amount: Decimal, name: str) -> Decimal:
     return amount
 
 
-def _allocate_parts(total: Decimal, exact: tuple[Decimal, ...]) -> list[Decimal] | tuple:
-    """`_allocate` on the parts alone, in order: each part truncated to the fen, then the
-    missing fen one each to the largest remainders (ties to the part listed first). Every
-    part it returns has exactly two places."""
-    if not total:  # nothing to allocate: every part is exactly zero (none is negative)
-        return (_NO_FEN,) * len(exact)
-    truncated = list(map(_truncate, exact, (_FEN,) * len(exact)))  # no comprehension frame
-    given = truncated[0]
-    for part in truncated[1:]:
-        given = _exact_add(given, part)
-    if given == total:  # the common case: the truncated parts already sum to the total
-        return truncated
+def _allocate_missing(
+    total: Decimal, exact: tuple[Decimal, ...], truncated: list[Decimal], given: Decimal
+) -> tuple[Decimal, ...]:
+    """The parts of `total` rounded to the fen (largest remainder, ties first), when the
+    parts of `exact` truncated to the fen (`truncated`, summing to `given`) do not already
+    sum to it: the missing fen go one each to the largest remainders (ties to the part
+    listed first). Every part it returns has exactly two places."""
     # Both below 10^18, so the difference needs no range check.
     missing = int(_exact_sub(total, given).scaleb(2, _EXACT))
     remainders = [_exact_sub(x, t) for x, t in zip(exact, truncated, strict=True)]
@@ -135,7 +129,7 @@ def _allocate_parts(total: Decimal, exact: tuple[Decimal, ...]) -> list[Decimal]
     for k in range(abs(missing)):
         index = order[k % len(order)]
         truncated[index] = _add(truncated[index], step)
-    return truncated
+    return tuple(truncated)
 
 
 def _family(a: Duration, b: Duration, what: str) -> str:
@@ -381,8 +375,11 @@ class Evaluation:
         """let guarantee_deposit (第五条)."""
         return _mul(self.case.loan_amount, PERCENT_2_POINT_5)
 
-    def allocation_overdue(self) -> dict[str, Decimal]:
-        """waterfall overdue (第十七条)."""
+    def allocation_overdue(self) -> tuple[Decimal, ...]:
+        """waterfall overdue (第十七条).
+
+        Its parts, in order: pool, risk_fund, bank, escalated.
+        """
         amount = _allocated(self.case.overdue_amount, "overdue")
         remaining = amount
         cap = self.case.pool_balance
@@ -405,15 +402,22 @@ class Evaluation:
         given = _add(given, share)
         remaining = _sub(base, given)
         to_escalated = remaining
-        to_pool, to_risk_fund, to_bank, to_escalated = _allocate_parts(
-            amount, (to_pool, to_risk_fund, to_bank, to_escalated)
+        fen_pool = _truncate(to_pool, _FEN)
+        fen_risk_fund = _truncate(to_risk_fund, _FEN)
+        fen_bank = _truncate(to_bank, _FEN)
+        fen_escalated = _truncate(to_escalated, _FEN)
+        truncated_sum = fen_pool
+        truncated_sum = _exact_add(truncated_sum, fen_risk_fund)
+        truncated_sum = _exact_add(truncated_sum, fen_bank)
+        truncated_sum = _exact_add(truncated_sum, fen_escalated)
+        if truncated_sum == amount:  # the common case
+            return (fen_pool, fen_risk_fund, fen_bank, fen_escalated)
+        return _allocate_missing(
+            amount,
+            (to_pool, to_risk_fund, to_bank, to_escalated),
+            [fen_pool, fen_risk_fund, fen_bank, fen_escalated],
+            truncated_sum,
         )
-        return {
-            "pool": to_pool,
-            "risk_fund": to_risk_fund,
-            "bank": to_bank,
-            "escalated": to_escalated,
-        }
 
     def rule_in_zone_rule(self) -> dict | None:
         """rule in_zone_rule (第八条(一))."""
@@ -522,10 +526,10 @@ class Evaluation:
             },
             "allocations": {
                 "overdue": {
-                    "pool": _fen_text(allocation_overdue["pool"]),
-                    "risk_fund": _fen_text(allocation_overdue["risk_fund"]),
-                    "bank": _fen_text(allocation_overdue["bank"]),
-                    "escalated": _fen_text(allocation_overdue["escalated"]),
+                    "pool": _fen_text(allocation_overdue[0]),
+                    "risk_fund": _fen_text(allocation_overdue[1]),
+                    "bank": _fen_text(allocation_overdue[2]),
+                    "escalated": _fen_text(allocation_overdue[3]),
                 },
             },
         }

@@ -153,23 +153,13 @@ def _allocated(amount: Decimal, name: str) -> Decimal:
     return amount
 
 
-def _allocate(total: Decimal, exact: dict[str, Decimal]) -> dict[str, Decimal]:
-    """Parts rounded to the fen, summing to `total` (largest remainder, ties first)."""
-    return dict(zip(exact, _allocate_parts(total, tuple(exact.values())), strict=True))
-
-
-def _allocate_parts(total: Decimal, exact: tuple[Decimal, ...]) -> list[Decimal] | tuple:
-    """`_allocate` on the parts alone, in order: each part truncated to the fen, then the
-    missing fen one each to the largest remainders (ties to the part listed first). Every
-    part it returns has exactly two places."""
-    if not total:  # nothing to allocate: every part is exactly zero (none is negative)
-        return (_NO_FEN,) * len(exact)
-    truncated = list(map(_truncate, exact, (_FEN,) * len(exact)))  # no comprehension frame
-    given = truncated[0]
-    for part in truncated[1:]:
-        given = _exact_add(given, part)
-    if given == total:  # the common case: the truncated parts already sum to the total
-        return truncated
+def _allocate_missing(
+    total: Decimal, exact: tuple[Decimal, ...], truncated: list[Decimal], given: Decimal
+) -> tuple[Decimal, ...]:
+    """The parts of `total` rounded to the fen (largest remainder, ties first), when the
+    parts of `exact` truncated to the fen (`truncated`, summing to `given`) do not already
+    sum to it: the missing fen go one each to the largest remainders (ties to the part
+    listed first). Every part it returns has exactly two places."""
     # Both below 10^18, so the difference needs no range check.
     missing = int(_exact_sub(total, given).scaleb(2, _EXACT))
     remainders = [_exact_sub(x, t) for x, t in zip(exact, truncated, strict=True)]
@@ -181,43 +171,29 @@ def _allocate_parts(total: Decimal, exact: tuple[Decimal, ...]) -> list[Decimal]
     for k in range(abs(missing)):
         index = order[k % len(order)]
         truncated[index] = _add(truncated[index], step)
-    return truncated
+    return tuple(truncated)
 
 
-def _split_fen(total: Decimal, weights: tuple[tuple[str, int], ...], scale: int) -> dict:
-    """`_allocate` for constant shares `numerator / scale` summing to 100%, in whole fen.
+def _split_fen(total: Decimal, numerators: tuple[int, ...], scale: int) -> tuple:
+    """The parts of `total` for constant shares `numerator / scale` summing to 100%, in
+    whole fen.
 
-    Exact, and equal to `_allocate(total, {party: _mul(total, weight)})`: `total` is whole
-    fen and `scale` at most 10^8, so each product has at most 10 places and `_mul` would
-    not round it; it is below `total`, so in range. The remainders are ordered as there.
+    Exact, and equal to rounding the exact parts `_mul(total, weight)` to the fen as every
+    other allocation does: `total` is whole fen and `scale` at most 10^8, so each product
+    has at most 10 places and `_mul` would not round it; it is below `total`, so in range.
+    The remainders are ordered as there.
     """
     fen = int(total.scaleb(2, _EXACT))
-    if not fen:  # common (no loss, no claim): the zero parts, built once per allocation
-        zeros = _ZERO_PARTS.get(weights)
-        if zeros is None:
-            zeros = _ZERO_PARTS[weights] = dict.fromkeys([party for party, _ in weights], _ZERO_FEN)
-        return zeros.copy()
-    result = {}
-    missing = fen
-    for party, numerator in weights:
-        part = fen * numerator // scale
-        result[party] = part
-        missing -= part
+    if not fen:  # common (no loss, no claim)
+        return (_NO_FEN,) * len(numerators)
+    parts = [fen * numerator // scale for numerator in numerators]
+    missing = fen - sum(parts)
     if missing:  # fewer fen than parts: one each to the largest remainders, ties first
-        remainders = [fen * numerator % scale for _, numerator in weights]
-        parties = [party for party, _ in weights]
+        remainders = [fen * numerator % scale for numerator in numerators]
         # `reverse` keeps equal remainders in their order (the sort is stable).
-        for index in sorted(range(len(weights)), key=remainders.__getitem__, reverse=True)[
-            :missing
-        ]:
-            result[parties[index]] += 1
-    for party in result:
-        result[party] = Decimal(result[party]).scaleb(-2, _EXACT)
-    return result
-
-
-_ZERO_FEN = Decimal("0.00")
-_ZERO_PARTS = {}
+        for index in sorted(range(len(parts)), key=remainders.__getitem__, reverse=True)[:missing]:
+            parts[index] += 1
+    return tuple([_exact_mul(part, _FEN) for part in parts])
 
 
 def _family(a: Duration, b: Duration, what: str) -> str:
@@ -511,9 +487,13 @@ PERCENT_45 = Decimal("0.45")
 PERCENT_55 = Decimal("0.55")
 PERCENT_33_POINT_33 = Decimal("0.3333")
 PERCENT_33_POINT_34 = Decimal("0.3334")
+KIND_ENTERPRISE = Kind.enterprise
+KIND_INDIVIDUAL = Kind.individual
+KIND_MICRO_OWNER = Kind.micro_owner
 YUAN_3_000_000 = Decimal(3_000_000)
 PERCENT_1_POINT_5 = Decimal("0.015")
 YEARS_3 = Duration(36, "month")
+CHANNEL_ONLINE = Channel.online
 NUMBER_0_POINT_5 = Decimal("0.5")
 YUAN_1 = Decimal(1)
 PERCENT_100 = Decimal(1)
@@ -622,38 +602,61 @@ class Evaluation:
 
     def let_insurer_share(self) -> Decimal:
         """let insurer_share (三(9))."""
-        return self.allocation_first_loss["insurer"]
+        return self.allocation_first_loss[1]
 
     def let_third(self) -> Decimal:
         """let third (五(3))."""
-        return _mul(self.allocation_plain_split["a"], self.case.amount)
+        return _mul(self.allocation_plain_split[0], self.case.amount)
 
     @_cached
-    def allocation_first_loss(self) -> dict[str, Decimal]:
-        """shares first_loss (四(1))."""
-        amount = _allocated(self.case.loss, "first_loss")
-        return _split_fen(amount, (("bank", 10), ("insurer", 90)), 100)
+    def allocation_first_loss(self) -> tuple[Decimal, ...]:
+        """shares first_loss (四(1)).
 
-    def allocation_split_ratio(self) -> dict[str, Decimal]:
-        """shares split_ratio (四(2))."""
+        Its parts, in order: bank, insurer.
+        """
+        amount = _allocated(self.case.loss, "first_loss")
+        return _split_fen(amount, (10, 90), 100)
+
+    def allocation_split_ratio(self) -> tuple[Decimal, ...]:
+        """shares split_ratio (四(2)).
+
+        Its parts, in order: province, bank, guarantor, fund.
+        """
         amount = _allocated(self.case.loss, "split_ratio")
-        return _allocate(
+        to_province = _div(_mul(amount, NUMBER_2), NUMBER_10)
+        to_bank = _div(_mul(amount, NUMBER_4), NUMBER_10)
+        to_guarantor = _div(_mul(amount, NUMBER_2_POINT_5), NUMBER_10)
+        to_fund = _div(_mul(amount, NUMBER_1_POINT_5), NUMBER_10)
+        fen_province = _truncate(to_province, _FEN)
+        fen_bank = _truncate(to_bank, _FEN)
+        fen_guarantor = _truncate(to_guarantor, _FEN)
+        fen_fund = _truncate(to_fund, _FEN)
+        truncated_sum = fen_province
+        truncated_sum = _exact_add(truncated_sum, fen_bank)
+        truncated_sum = _exact_add(truncated_sum, fen_guarantor)
+        truncated_sum = _exact_add(truncated_sum, fen_fund)
+        if truncated_sum == amount:  # the common case
+            return (fen_province, fen_bank, fen_guarantor, fen_fund)
+        return _allocate_missing(
             amount,
-            {
-                "province": _div(_mul(amount, NUMBER_2), NUMBER_10),
-                "bank": _div(_mul(amount, NUMBER_4), NUMBER_10),
-                "guarantor": _div(_mul(amount, NUMBER_2_POINT_5), NUMBER_10),
-                "fund": _div(_mul(amount, NUMBER_1_POINT_5), NUMBER_10),
-            },
+            (to_province, to_bank, to_guarantor, to_fund),
+            [fen_province, fen_bank, fen_guarantor, fen_fund],
+            truncated_sum,
         )
 
     @_cached
-    def allocation_plain_split(self) -> dict[str, Decimal]:
-        """shares plain_split (四(3))."""
-        return {"a": _div(NUMBER_1, NUMBER_3), "b": _div(NUMBER_2, NUMBER_3)}
+    def allocation_plain_split(self) -> tuple[Decimal, ...]:
+        """shares plain_split (四(3)).
 
-    def allocation_claim(self) -> dict[str, Decimal]:
-        """waterfall claim (五(1))."""
+        Its parts, in order: a, b.
+        """
+        return (_div(NUMBER_1, NUMBER_3), _div(NUMBER_2, NUMBER_3))
+
+    def allocation_claim(self) -> tuple[Decimal, ...]:
+        """waterfall claim (五(1)).
+
+        Its parts, in order: pool, fund, bank, unallocated.
+        """
         amount = _allocated(self.case.loss, "claim")
         remaining = amount
         cap = self.case.pool
@@ -677,13 +680,28 @@ class Evaluation:
         given = _add(given, share)
         remaining = _sub(base, given)
         to_unallocated = remaining
-        to_pool, to_fund, to_bank, to_unallocated = _allocate_parts(
-            amount, (to_pool, to_fund, to_bank, to_unallocated)
+        fen_pool = _truncate(to_pool, _FEN)
+        fen_fund = _truncate(to_fund, _FEN)
+        fen_bank = _truncate(to_bank, _FEN)
+        fen_unallocated = _truncate(to_unallocated, _FEN)
+        truncated_sum = fen_pool
+        truncated_sum = _exact_add(truncated_sum, fen_fund)
+        truncated_sum = _exact_add(truncated_sum, fen_bank)
+        truncated_sum = _exact_add(truncated_sum, fen_unallocated)
+        if truncated_sum == amount:  # the common case
+            return (fen_pool, fen_fund, fen_bank, fen_unallocated)
+        return _allocate_missing(
+            amount,
+            (to_pool, to_fund, to_bank, to_unallocated),
+            [fen_pool, fen_fund, fen_bank, fen_unallocated],
+            truncated_sum,
         )
-        return {"pool": to_pool, "fund": to_fund, "bank": to_bank, "unallocated": to_unallocated}
 
-    def allocation_thirds(self) -> dict[str, Decimal]:
-        """waterfall thirds (五(2))."""
+    def allocation_thirds(self) -> tuple[Decimal, ...]:
+        """waterfall thirds (五(2)).
+
+        Its parts, in order: a, b, c, leftover.
+        """
         amount = _allocated(self.case.loss, "thirds")
         remaining = amount
         base = remaining
@@ -700,12 +718,26 @@ class Evaluation:
         given = _add(given, share)
         remaining = _sub(base, given)
         to_leftover = remaining
-        to_a, to_b, to_c, to_leftover = _allocate_parts(amount, (to_a, to_b, to_c, to_leftover))
-        return {"a": to_a, "b": to_b, "c": to_c, "leftover": to_leftover}
+        fen_a = _truncate(to_a, _FEN)
+        fen_b = _truncate(to_b, _FEN)
+        fen_c = _truncate(to_c, _FEN)
+        fen_leftover = _truncate(to_leftover, _FEN)
+        truncated_sum = fen_a
+        truncated_sum = _exact_add(truncated_sum, fen_b)
+        truncated_sum = _exact_add(truncated_sum, fen_c)
+        truncated_sum = _exact_add(truncated_sum, fen_leftover)
+        if truncated_sum == amount:  # the common case
+            return (fen_a, fen_b, fen_c, fen_leftover)
+        return _allocate_missing(
+            amount,
+            (to_a, to_b, to_c, to_leftover),
+            [fen_a, fen_b, fen_c, fen_leftover],
+            truncated_sum,
+        )
 
     def limit_enterprise_cap(self) -> dict | None:
         """limit enterprise_cap (二(1))."""
-        if self.case.borrower != Kind.enterprise:
+        if self.case.borrower != KIND_ENTERPRISE:
             return None
         value = self.case.amount
         bound = YUAN_10_000_000
@@ -722,7 +754,7 @@ class Evaluation:
 
     def limit_small_cap(self) -> dict | None:
         """limit small_cap (二(2))."""
-        if self.case.borrower not in (Kind.individual, Kind.micro_owner):
+        if self.case.borrower not in (KIND_INDIVIDUAL, KIND_MICRO_OWNER):
             return None
         value = self.case.amount
         bound = YUAN_3_000_000
@@ -789,7 +821,7 @@ class Evaluation:
 
     def rule_online_rule(self) -> dict | None:
         """rule online_rule (二(6))."""
-        if self.case.via != Channel.online or self.case.score >= NUMBER_0_POINT_5:
+        if self.case.via != CHANNEL_ONLINE or self.case.score >= NUMBER_0_POINT_5:
             return None
         return {"rule": "online_rule", "kind": "rule", "cite": "二(6)", "message": ""}
 
@@ -851,26 +883,26 @@ class Evaluation:
             },
             "allocations": {
                 "first_loss": {
-                    "bank": str(allocation_first_loss["bank"]),
-                    "insurer": str(allocation_first_loss["insurer"]),
+                    "bank": str(allocation_first_loss[0]),
+                    "insurer": str(allocation_first_loss[1]),
                 },
                 "split_ratio": {
-                    "province": _fen_text(allocation_split_ratio["province"]),
-                    "bank": _fen_text(allocation_split_ratio["bank"]),
-                    "guarantor": _fen_text(allocation_split_ratio["guarantor"]),
-                    "fund": _fen_text(allocation_split_ratio["fund"]),
+                    "province": _fen_text(allocation_split_ratio[0]),
+                    "bank": _fen_text(allocation_split_ratio[1]),
+                    "guarantor": _fen_text(allocation_split_ratio[2]),
+                    "fund": _fen_text(allocation_split_ratio[3]),
                 },
                 "claim": {
-                    "pool": _fen_text(allocation_claim["pool"]),
-                    "fund": _fen_text(allocation_claim["fund"]),
-                    "bank": _fen_text(allocation_claim["bank"]),
-                    "unallocated": _fen_text(allocation_claim["unallocated"]),
+                    "pool": _fen_text(allocation_claim[0]),
+                    "fund": _fen_text(allocation_claim[1]),
+                    "bank": _fen_text(allocation_claim[2]),
+                    "unallocated": _fen_text(allocation_claim[3]),
                 },
                 "thirds": {
-                    "a": _fen_text(allocation_thirds["a"]),
-                    "b": _fen_text(allocation_thirds["b"]),
-                    "c": _fen_text(allocation_thirds["c"]),
-                    "leftover": _fen_text(allocation_thirds["leftover"]),
+                    "a": _fen_text(allocation_thirds[0]),
+                    "b": _fen_text(allocation_thirds[1]),
+                    "c": _fen_text(allocation_thirds[2]),
+                    "leftover": _fen_text(allocation_thirds[3]),
                 },
             },
         }
