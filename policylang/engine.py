@@ -257,14 +257,18 @@ _CODE = re.compile(r"\b(E6\d\d): ([^\n]*)")
 # How each engine says a value left its type's range (the query's own checks come first;
 # these catch what only the database sees, such as a date outside the calendar).
 _OUT_OF_RANGE = ("Out of Range", "Overflow", "numeric field overflow", "out of range",
-                 "user-defined function raised exception")
+                 "user-defined function raised exception", "Could not cast value")
+_QUOTED_QUERY = re.compile(r"\n\s*LINE \d+:")
 
 
 def translate_error(error: Exception) -> PolicyError:
     """A database error raised by a policy's query → PolicyError with policylang's code.
     The query raises its own errors with the code in the message (DuckDB's ERROR(), a
     failing cast on PostgreSQL, a bad JSON path on SQLite), quoted by some engines."""
-    text = str(error)
+    # Engines quote the failing query after the message (DuckDB and PostgreSQL: "LINE 1:
+    # …"), and a policy's query holds every ERROR('E610: …') it might raise: only the
+    # message says which one did.
+    text = _QUOTED_QUERY.split(str(error), maxsplit=1)[0]
     match = _CODE.search(text)
     if match:
         return PolicyError.single(match.group(1), match.group(2).strip().rstrip("'\"").strip())

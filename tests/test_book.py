@@ -282,6 +282,25 @@ def test_evaluation_error_names_the_first_failing_row(demo: Path, tmp_path: Path
     assert "error[E610]" in result.output and "row 7" in result.output
 
 
+def test_an_out_of_range_quotient_is_e611_not_a_code_quoted_from_the_query(
+        tmp_path: Path) -> None:
+    # DuckDB quotes the failing query after its message, and the query holds the text of
+    # every error it might raise (`ERROR('E610: division by zero')`): the code is the
+    # message's, here a cast the quotient overflows, as the interpreter says E611.
+    policy = tmp_path / "div.pol"
+    policy.write_text('policy div_test "除法" {\n  version "1"\n  input {\n    a: money\n'
+                      '    b: number\n  }\n  let q = a / b\n}\n', encoding="utf-8")
+    book = _book(tmp_path, "a,b\n100元,3\n100000000000000元,0.0000000001\n")
+    result = _run(policy, "--book", book)
+    assert result.exit_code == 1, result.output
+    assert "error[E611]" in result.output and "row 2" in result.output, result.output
+    assert "ELSE" not in result.output
+    case = {"a": "100000000000000元", "b": "0.0000000001"}
+    with pytest.raises(PolicyError) as raised:
+        evaluate(api.load(policy), parse_case(api.load(policy), case), {})
+    assert raised.value.code == "E611"
+
+
 def test_float_columns_are_refused(demo: Path, tmp_path: Path) -> None:
     book = tmp_path / "book.parquet"
     duckdb.sql("SELECT 'enterprise' AS borrower, 5000.5::DOUBLE AS amount").write_parquet(
