@@ -23,7 +23,7 @@ from decimal import Decimal
 from policylang import ir
 from policylang import values as v
 from policylang.diagnostics import PolicyError
-from policylang.engine import policy_query, quote_identifier
+from policylang.engine import book_query, measure_bounds, quote_identifier
 from policylang.portfolio import aggregates, key_label
 
 ROW = "__pl_book_row"
@@ -38,10 +38,12 @@ class Engine:
     dialect: str
     row: str
 
-    def stage_query(self, stage: ir.Policy, params: dict[str, ir.Value],
+    def stage_query(self, connection, stage: ir.Policy, params: dict[str, ir.Value],
                     carry: tuple[str, ...]) -> str:
         if self.dialect == "duckdb":
-            return policy_query(stage, params)
+            # Narrowed to the totals' measured bounds, as `run --book`'s own query is: a
+            # ratio of totals then divides in 64 bits where they allow it.
+            return book_query(stage, params, carry, measure_bounds(connection, stage))
         from policylang.emit.sql import build_query
 
         return build_query(stage, params, self.dialect, per_case=True,
@@ -52,6 +54,8 @@ class Engine:
     def total(self, expr: str, window: str = "") -> str:
         if self.dialect == "sqlite":
             return f"PL_WSUM({expr}) {window}"
+        if self.dialect == "duckdb":  # DECIMAL(38, the addend's places): exact, and narrow
+            return f"SUM({expr}) {window}"
         return f"CAST(SUM({expr}) {window} AS DECIMAL(38,10))"
 
     def decimal(self, expr: str) -> str:
@@ -190,7 +194,7 @@ def _running_rule(connection, policy: ir.Policy, r: int, rule: ir.BookRule, keys
     columns.append(f"{last} AS {_HIDDEN}_last")
     _replace(connection, "cases", f"SELECT {', '.join(columns)} FROM __pl_result")
     stage = _stage_policy(policy, rule, parts, totals)
-    query = engine.stage_query(stage, params, tuple([row] + keys))
+    query = engine.stage_query(connection, stage, params, tuple([row] + keys))
     try:
         _replace(connection, "__pl_stage", query)
     except Exception as error:

