@@ -9,7 +9,8 @@ expression is computed in DECIMAL(p, s), s its most decimal places and p the dig
 bound needs: exact, since every value fits its type; rounded exactly where the
 interpreter rounds (a product with more than 10 places, a division, the fen of an
 allocation); and no range check where the bound proves the value stays below 10^18.
-An expression without bounds is computed as the generic query computes it.
+An expression without bounds is computed as the generic query computes it. Products and
+quotients that 64-bit integers hold are computed on whole numbers (sql_whole.py).
 
 Output columns keep DESIGN §5's types (money DECIMAL(18,2), percent and number
 DECIMAL(38,10)), whatever the types inside.
@@ -17,8 +18,6 @@ DECIMAL(38,10)), whatever the types inside.
 
 from __future__ import annotations
 
-import math
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import assert_never
 
@@ -27,10 +26,8 @@ from sqlglot import exp
 from policylang import ir
 from policylang.emit.reuse import reuse_lets
 from policylang.emit.sql import (
-    HUGEINT,
     NUMERIC,
     PREFIX,
-    SCALE,
     QueryBuilder,
     _exact_column,
     _input_column,
@@ -50,55 +47,12 @@ from policylang.emit.sql_bounds import (
     Bounds,
     InputBounds,
     places_of,
-    quotient,
     rounded_product,
     times,
 )
-from policylang.emit.sql_temporal import _COMPARE, days_of, months_of
+from policylang.emit.sql_temporal import _COMPARE
+from policylang.emit.sql_whole import WholeNumbers, cast_to
 from policylang.values import SCALE_PLACES, format_decimal
-
-INT64_SAFE = 9 * 10**18  # below 2^63 − 1
-BIGINT = exp.DataType.build("BIGINT")
-
-
-@dataclass(frozen=True)
-class Whole:
-    """A value as a whole number of 10^-places in a BIGINT expression."""
-
-    sql: exp.Expression
-    bounds: Bounds
-
-    @property
-    def limit(self) -> int:
-        """The largest magnitude the whole number can have."""
-        return int(self.bounds.magnitude.scaleb(self.bounds.places)) + 1
-
-    @property
-    def constant(self) -> int | None:
-        """The whole number, where the bounds pin it and its SQL cannot raise: a product
-        may then use the number instead of the SQL, but the check in `years(term)` (E611
-        where the term has days) must run even where the years are known to be 0."""
-        if self.bounds.lo != self.bounds.hi or _raises(self.sql):
-            return None
-        return int(self.bounds.lo.scaleb(self.bounds.places))
-
-
-def _raises(e: exp.Expression) -> bool:
-    return any(isinstance(node, exp.Anonymous) and str(node.this).upper() == "ERROR"
-               for node in e.walk())
-
-
-_RESTATED = 400  # SQL nodes a split product may restate in all
-
-
-def _size(e: exp.Expression) -> int:
-    return sum(1 for _ in e.walk())
-
-
-def _cast(e: exp.Expression, to: exp.DataType) -> exp.Cast:
-    """Always a new CAST: sqlglot's `exp.cast` drops a cast to DECIMAL(p, s) around a
-    cast to any other DECIMAL, taking the two types for one."""
-    return exp.Cast(this=e, to=to.copy())
 
 
 def decimal_type(bounds: Bounds) -> exp.DataType | None:
@@ -134,7 +88,7 @@ def ordered_reuse(policy: ir.Policy) -> ir.Policy:
     return rewritten
 
 
-class NarrowBuilder(QueryBuilder):
+class NarrowBuilder(WholeNumbers, QueryBuilder):
     """The DuckDB builder with bounds: the generic builder for what has none."""
 
     def __init__(self, policy: ir.Policy, params: dict[str, ir.Value],
@@ -172,14 +126,14 @@ class NarrowBuilder(QueryBuilder):
             return super()._input(f)
         raw: exp.Expression = col(f.name)
         if f.default is not None:
-            raw = exp.func("COALESCE", raw, _cast(exp.Literal.number(
+            raw = exp.func("COALESCE", raw, cast_to(exp.Literal.number(
                 format_decimal(f.default)), typed))
-        return self._tag(_cast(raw, typed), bounds)
+        return self._tag(cast_to(raw, typed), bounds)
 
     @staticmethod
     def report(value: exp.Expression, type_: ir.Type) -> exp.Expression:
         if type_.kind in (ir.Kind.PERCENT, ir.Kind.NUMBER):
-            return _cast(value, NUMERIC)
+            return cast_to(value, NUMERIC)
         return QueryBuilder.report(value, type_)
 
     # ── expressions ──
@@ -188,7 +142,7 @@ class NarrowBuilder(QueryBuilder):
             bounds = self.analysis.of(e)
             typed = decimal_type(bounds) if bounds is not None else None
             if typed is not None:
-                return self._tag(_cast(self._narrow(e, bounds), typed), bounds)
+                return self._tag(cast_to(self._narrow(e, bounds), typed), bounds)
         return super().expr(e)
 
     def _narrow(self, e: ir.Expr, bounds: Bounds) -> exp.Expression:
@@ -279,7 +233,7 @@ class NarrowBuilder(QueryBuilder):
             return self._mul(a, b)
         narrow_operands = _type_precision(a, ba) <= 18 and _type_precision(b, bb) <= 18
         if precision > 18 or not narrow_operands:
-            a = _cast(a, exp.DataType.build(f"DECIMAL(38,{ba.places})"))
+            a = cast_to(a, exp.DataType.build(f"DECIMAL(38,{ba.places})"))
         result: exp.Expression = exp.Mul(this=a, expression=b)
         if exact.places > SCALE_PLACES:
             result = fn("ROUND", result, exp.Literal.number(SCALE_PLACES))
@@ -291,7 +245,7 @@ class NarrowBuilder(QueryBuilder):
         whole = self.whole_of(a)
         result = self.quotient_whole(whole, divisor) if whole is not None else None
         if result is None:
-            return self._div(a, _cast(exp.Literal.number(format_decimal(divisor)), NUMERIC))
+            return self._div(a, cast_to(exp.Literal.number(format_decimal(divisor)), NUMERIC))
         return self.to_decimal(result)
 
     def _div(self, a: exp.Expression, b: exp.Expression) -> exp.Expression:
@@ -302,192 +256,6 @@ class NarrowBuilder(QueryBuilder):
             if result is not None:
                 return result
         return super()._div(a, b)
-
-    def whole_quotient(self, a: exp.Expression, b: exp.Expression) -> exp.Expression | None:
-        """a / b with a = A·10^-s, b = B·10^-t as whole numbers: ⌊(|A|·10^(10+t−s) +
-        ⌊|B|/2⌋) / |B|⌋ counts 10^-10 (half up on the magnitudes, as the generic query's
-        quotient and remainder do), in 64 bits where the bounds allow, else in 128 bits
-        on far smaller numbers than the generic query's (DuckDB's 128-bit division takes
-        longer the larger its operands: a ratio of two book totals, 4.8× faster). The
-        result is the generic query's DECIMAL(38,10)."""
-        x, y = self.whole_of(a), self.whole_of(b)
-        if x is None or y is None:
-            return None
-        shift = SCALE_PLACES + y.bounds.places - x.bounds.places
-        numerator_limit = x.limit * 10**shift + y.limit
-        if shift < 0 or numerator_limit >= 10**37:
-            return None
-        signed = x.bounds.lo < 0 or y.bounds.lo < 0
-        magnitude = fn("ABS", x.sql) if x.bounds.lo < 0 else x.sql
-        divisor = fn("ABS", y.sql) if y.bounds.lo < 0 else y.sql
-        if numerator_limit >= INT64_SAFE:
-            magnitude = _cast(magnitude, HUGEINT)
-        scale = _cast(exp.Literal.number(str(10**shift)),
-                      HUGEINT if numerator_limit >= INT64_SAFE else BIGINT)
-        result: exp.Expression = exp.IntDiv(this=paren(exp.Add(
-            this=exp.Mul(this=magnitude, expression=scale),
-            expression=exp.IntDiv(this=divisor, expression=exp.Literal.number(2)))),
-            expression=divisor.copy())
-        if signed:
-            result = exp.Mul(this=exp.Mul(this=fn("SIGN", x.sql.copy()),
-                                          expression=fn("SIGN", y.sql.copy())),
-                             expression=paren(result))
-        value = _cast(exp.Mul(this=_cast(result, NUMERIC), expression=_cast(
-            exp.Literal.number("0.0000000001"), NUMERIC)), NUMERIC)
-        return case((exp.EQ(this=y.sql.copy(), expression=exp.Literal.number(0)),
-                     fail("E610", "division by zero")), otherwise=value)
-
-    # ── whole numbers: a value as a BIGINT count of 10^-places ──
-    def whole_of(self, a: exp.Expression) -> Whole | None:
-        """A DECIMAL expression (bounded, at most 18 digits) as its whole number."""
-        bounds = self.bounds_of(a)
-        if bounds is None or (bounds.precision() or 99) > 18:
-            return None
-        if isinstance(a, exp.Cast) and a.to.this is exp.DataType.Type.BIGINT:
-            return Whole(a, bounds)
-        if bounds.places == 0:
-            return Whole(_cast(a, BIGINT), bounds)
-        if Whole(a, bounds).limit * 10 ** bounds.places >= INT64_SAFE:
-            return None  # DuckDB holds a·10^s as A·10^s, in 64 bits
-        # a·10^s is a whole number: the cast to BIGINT is exact.
-        return Whole(_cast(exp.Mul(this=a, expression=narrow(Decimal(10) ** bounds.places)),
-                           BIGINT), bounds)
-
-    def whole_form(self, e: ir.Expr) -> Whole | None:
-        """An IR expression computed as a whole number, where 64 bits hold every step.
-        Products and quotients stay whole numbers from one operation to the next: a
-        chain such as `amount * years(term) * 1%` never passes through a 128-bit DECIMAL."""
-        bounds = self.analysis.of(e)
-        if bounds is None or bounds.places > SCALE_PLACES:
-            return None
-        match e:
-            case ir.Const() | ir.ParamRef():
-                whole = Whole(_cast(exp.Literal.number(str(int(bounds.lo.scaleb(
-                    bounds.places)))), BIGINT), bounds)
-                return whole if whole.limit < INT64_SAFE else None
-            case ir.Arith(op="*"):
-                return self.product_whole(e)
-            case ir.Arith(op="/", left=left, right=right):
-                divisor = self.analysis.constant(right)
-                inner = self.whole_form(left)
-                if divisor is None or divisor == 0 or inner is None:
-                    return None
-                return self.quotient_whole(inner, divisor)
-            case ir.Call(func="years", args=(duration,)):
-                months = self.analysis.duration(duration)
-                if months is None:
-                    return None
-                value = self.expr(duration)
-                result = self.quotient_whole(
-                    Whole(_cast(months_of(value), BIGINT), months.months), Decimal(12))
-                if result is None:
-                    return None
-                return Whole(case((exp.NEQ(this=days_of(value),
-                                           expression=exp.Literal.number(0)),
-                                   fail("E611", "years() of days: days are not convertible "
-                                        "to months")), otherwise=result.sql), result.bounds)
-        return self.whole_of(self.expr(e))
-
-    def product_whole(self, e: ir.Arith) -> Whole | None:
-        """a × b rounded half away from zero to 10 places, as whole numbers: with A, B the
-        operands' whole numbers and k the places beyond 10, the result is
-        sign·(|A|·⌊|B|/10^k⌋ + ⌊(|A|·(|B| mod 10^k) + 10^k/2) / 10^k⌋), which splits the
-        128-bit product |A|·|B| into two 64-bit ones (exact: the first term is whole)."""
-        a, b = self.whole_form(e.left), self.whole_form(e.right)
-        if a is None or b is None:
-            return None
-        bounds = rounded_product(a.bounds, b.bounds)
-        shift = a.bounds.places + b.bounds.places - SCALE_PLACES
-        if shift <= 0:
-            if a.limit * b.limit >= INT64_SAFE:
-                return None
-            return Whole(exp.Mul(this=a.sql, expression=b.sql), bounds)
-        unit = 10**shift
-        for x, y in ((a, b), (b, a)):
-            high = (y.constant // unit) if y.constant is not None else y.limit // unit
-            low = (y.constant % unit) if y.constant is not None else min(unit - 1, y.limit)
-            if x.limit * high + x.limit * low // unit + 1 >= INT64_SAFE or \
-                    x.limit * low + unit >= INT64_SAFE:
-                continue
-            split = self._split_product(x, y, unit)
-            if split is not None:
-                return Whole(split, bounds)
-        return None
-
-    @staticmethod
-    def _split_product(x: Whole, y: Whole, unit: int) -> exp.Expression | None:
-        """The split product's SQL; None where it would restate a large operand (the
-        text grows with each restatement, and chains would multiply it)."""
-        def big(value: int) -> exp.Expression:
-            return _cast(exp.Literal.number(str(value)), BIGINT)
-
-        signed = not (x.bounds.lo >= 0 and y.bounds.lo >= 0)
-        high = low = None
-        if y.constant is not None:
-            high, low = abs(y.constant) // unit, abs(y.constant) % unit
-        uses_x = (high != 0) + (low != 0) + signed
-        uses_y = 0 if y.constant is not None else 2 + signed
-        if _size(x.sql) * uses_x + _size(y.sql) * uses_y > _RESTATED:
-            return None
-        x_abs = fn("ABS", x.sql.copy()) if signed else x.sql.copy()
-        if y.constant is not None:
-            high_part, low_part = big(high), big(low)
-        else:
-            y_abs = fn("ABS", y.sql) if signed else y.sql
-            high_part = paren(exp.IntDiv(this=y_abs, expression=big(unit)))
-            low_part = paren(exp.Mod(this=y_abs.copy(), expression=big(unit)))
-        rounded_low = exp.IntDiv(this=paren(exp.Add(
-            this=exp.Mul(this=x_abs, expression=low_part), expression=big(unit // 2))),
-            expression=big(unit))
-        if high == 0:
-            total: exp.Expression = rounded_low
-        elif low == 0:  # whole multiples of 10^k: nothing to round
-            total = exp.Mul(this=x_abs.copy(), expression=high_part)
-        else:
-            total = paren(exp.Add(this=exp.Mul(this=x_abs.copy(), expression=high_part),
-                                  expression=rounded_low))
-        if not signed:
-            return total
-        sign_y = (big(1 if y.constant >= 0 else -1) if y.constant is not None
-                  else fn("SIGN", y.sql.copy()))
-        return exp.Mul(this=exp.Mul(this=fn("SIGN", x.sql.copy()), expression=sign_y),
-                       expression=total)
-
-    def quotient_whole(self, a: Whole, divisor: Decimal) -> Whole | None:
-        """a / d as a whole number of 10^-10: with a = A·10^-s and d = P·10^-10, the
-        result is sign(A)·⌊(|A|·2·10^(20−s) + P) / 2P⌋, the fraction reduced by its common
-        factor; None where 64 bits might not hold it."""
-        if places_of(divisor) > SCALE_PLACES:
-            return None
-        p = int(abs(divisor) * SCALE)
-        factor = 2 * 10 ** (2 * SCALE_PLACES - a.bounds.places)
-        common = math.gcd(factor, p)
-        if a.limit * (factor // common) + p // common >= INT64_SAFE:
-            return None
-
-        def big(value: int) -> exp.Expression:
-            return _cast(exp.Literal.number(str(value)), BIGINT)
-
-        signed = a.bounds.lo < 0
-        magnitude = fn("ABS", a.sql) if signed else a.sql
-        result: exp.Expression = exp.IntDiv(this=paren(exp.Add(
-            this=exp.Mul(this=magnitude, expression=big(factor // common)),
-            expression=big(p // common))), expression=big(2 * p // common))
-        if signed:
-            result = exp.Mul(this=fn("SIGN", a.sql.copy()), expression=paren(result))
-        if divisor < 0:
-            result = exp.Neg(this=paren(result))
-        return Whole(result, quotient(a.bounds, divisor))
-
-    def to_decimal(self, whole: Whole) -> exp.Expression:
-        """The DECIMAL a whole number stands for (tagged with its bounds)."""
-        digits = len(str(whole.limit))
-        value: exp.Expression = _cast(whole.sql, exp.DataType.build(
-            f"DECIMAL({18 if digits <= 18 else 38},0)"))
-        if whole.bounds.places:
-            value = exp.Mul(this=value, expression=narrow(
-                Decimal(1).scaleb(-whole.bounds.places)))
-        return self._tag(value, whole.bounds)
 
     # ── allocations ──
     def _allocation(self, alloc: ir.Allocation) -> None:
@@ -507,7 +275,7 @@ class NarrowBuilder(QueryBuilder):
         rounded: exp.Expression = given
         if given_bounds.places > 2:
             rounded = fn("ROUND", given, exp.Literal.number(2))
-        rounded = _cast(rounded, typed)
+        rounded = cast_to(rounded, typed)
         if given_bounds.lo <= Decimal("-0.005"):
             # Rounded half away from zero, the amount is negative exactly when it is ≤ -0.005.
             rounded = case((exp.LTE(this=given, expression=narrow(Decimal("-0.005"))),
@@ -562,7 +330,7 @@ class NarrowBuilder(QueryBuilder):
         their sum."""
         if amount.name not in self.column_bounds or not self._bounded_steps(waterfall):
             return super()._waterfall_parts(waterfall, amount)
-        zero = _cast(exp.Literal.number("0"), exp.DataType.build("DECIMAL(1,0)"))
+        zero = cast_to(exp.Literal.number("0"), exp.DataType.build("DECIMAL(1,0)"))
         totals: dict[str, list[tuple[exp.Expression, Bounds]]] = {
             party: [] for party in waterfall.parties}
         remaining: exp.Expression = amount
@@ -571,7 +339,7 @@ class NarrowBuilder(QueryBuilder):
 
         def stored(name: str, value: exp.Expression, bounds: Bounds) -> exp.Column:
             typed = decimal_type(bounds)
-            return self.add(name, self._tag(_cast(value, typed) if typed else value, bounds))
+            return self.add(name, self._tag(cast_to(value, typed) if typed else value, bounds))
 
         for index, step in enumerate(waterfall.steps):
             stage = f"{PREFIX}{waterfall.name}__s{index}"
@@ -642,7 +410,7 @@ class NarrowBuilder(QueryBuilder):
             bounds = self.bounds_of(value)
             typed = decimal_type(bounds) if bounds is not None else None
             if typed is not None:
-                value = self._tag(_cast(value, typed), bounds)
+                value = self._tag(cast_to(value, typed), bounds)
             parts[part.party] = self.add(_exact_column(shares.name, part.party), value)
         self.next_layer()
         return parts
