@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from policylang.build import build_all
@@ -22,18 +23,26 @@ def _files(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
-def test_generated_is_up_to_date(tmp_path: Path) -> None:
-    report = build_all(ROOT / "policies", tmp_path)
+@pytest.fixture(scope="module")
+def seed_build(tmp_path_factory: pytest.TempPathFactory):
+    """`policylang build policies` into a fresh folder, once for this module's tests (it
+    runs every test block on every backend)."""
+    folder = tmp_path_factory.mktemp("generated")
+    return build_all(ROOT / "policies", folder), folder
+
+
+def test_generated_is_up_to_date(seed_build) -> None:
+    report, folder = seed_build
     assert report.ok, report.summary()
     committed = _files(ROOT / "generated")
-    fresh = _files(tmp_path)
+    fresh = _files(folder)
     stale = sorted(set(committed) ^ set(fresh) | {n for n in fresh if
                                                   committed.get(n) != fresh[n]})
     assert not stale, f"generated/ is stale ({', '.join(stale)}): run `policylang build policies`"
 
 
-def test_seed_policies_meet_the_bar(tmp_path: Path) -> None:
-    report = build_all(ROOT / "policies", tmp_path)
+def test_seed_policies_meet_the_bar(seed_build) -> None:
+    report, _ = seed_build
     assert len(report.policies) >= 9
     assert report.tests_run // len(report.backends) >= 45
     for policy in report.policies.values():
