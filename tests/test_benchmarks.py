@@ -83,3 +83,34 @@ def test_differing_rows_counts_rows_either_side_and_refuses_other_columns(
     assert handwritten.differing_rows(connection, files["a"], files["a"]) == 0
     assert handwritten.differing_rows(connection, files["a"], files["b"]) == 2
     assert handwritten.differing_rows(connection, files["a"], files["c"]) == -1
+
+
+def test_goals_table_says_which_goal_is_met_under_each_yardstick() -> None:
+    from benchmarks import report
+
+    def timed(seconds: float) -> dict:
+        return {"seconds": seconds, "cases_per_s": 1_000_000 / seconds}
+
+    results = {"total_s": 700.0, "policies": [{
+        "policy": "p",
+        "per_case": {"python_module_eval": {"cases_per_s": 90_000},
+                     "interpreter_eval": {"cases_per_s": 19_000},
+                     "hand_decimal": {"cases_per_s": 100_000}},
+        "sizes": {"1000": {
+            "sql_eval": {**timed(0.3), "wrong_full": 0},
+            "hand_sql_same_output_eval": timed(0.25), "hand_sql_eval": timed(0.1),
+            "run_book_csv_without_portfolio": {"error": "failed"},
+            "hand_sql_same_output_csv": timed(1.0), "hand_sql_end_to_end_csv": timed(1.0),
+            "openfisca_load_eval": timed(0.2)}}}]}
+    rows = {row.split(" | ")[0].lstrip("| "): row for row in report.goals(results)
+            if row.startswith("| ") and " | p | " in row or "10 minutes" in row}
+    assert rows["SQL evaluation within 1.5× of the hand-written query"].endswith(
+        "| 1.20× same work, 3.00× outputs only | met / **not met** |")
+    assert "**not met**" in rows["SQL evaluation faster than OpenFisca's load + evaluation"]
+    assert "4.74× | **not met**" in rows["module at least 5× the interpreter (evaluating)"]
+    assert "19,000 | **not met**" in rows["interpreter at least 20k cases/s (evaluating)"]
+    assert "| 0.90× | met |" in rows[
+        "module at least half as fast as the hand-written `Decimal` function"]
+    assert "700 s | **not met**" in rows["this whole benchmark run within 10 minutes"]
+    # A path that failed has no verdict at all (never "met").
+    assert not any(label.startswith("`run --book` CSV") for label in rows)
