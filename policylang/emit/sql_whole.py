@@ -78,8 +78,10 @@ class WholeNumbers:
         if x is None or y is None:
             return None
         shift = SCALE_PLACES + y.bounds.places - x.bounds.places
+        if shift < 0:
+            return None
         numerator_limit = x.limit * 10**shift + y.limit
-        if shift < 0 or numerator_limit >= 10**37:
+        if numerator_limit >= 10**37:  # 128 bits hold the sum with room
             return None
         signed = x.bounds.lo < 0 or y.bounds.lo < 0
         magnitude = fn("ABS", x.sql) if x.bounds.lo < 0 else x.sql
