@@ -129,9 +129,7 @@ def _is_evaluation_error(error: Exception) -> bool:
 
 def translate_error(error: Exception) -> PolicyError:
     """A Spark error raised by a policy's query → PolicyError with policylang's code."""
-    # Spark may quote the failing fragment of the query after the message ("== SQL …"),
-    # and the fragment may hold another ERROR('E6xx: …') of the query.
-    text = str(error).split("\n== SQL", maxsplit=1)[0]
+    text = str(error)
     match = _CODE.search(text) if _is_evaluation_error(error) else None
     if match:
         return PolicyError.single(match.group(1), match.group(2).strip())
