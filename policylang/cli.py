@@ -18,6 +18,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from policylang import api, ir
+from policylang import cli_views as views
 from policylang.diagnostics import PolicyError, render
 from policylang.formatter import format_source
 
@@ -56,6 +57,12 @@ def _report(error: PolicyError, sources: dict[str, str] | None = None) -> int:
     if code.startswith(_USAGE_CODES) and code not in _EVALUATION_CODES:
         return 2
     return 1
+
+
+def _print_all(shown: list) -> None:
+    """Print what `cli_views` built, in order, on stdout."""
+    for item in shown:
+        out.print(item)
 
 
 def _files(paths: list[Path]) -> list[Path]:
@@ -180,7 +187,7 @@ def run(file: Path,
             with _book_progress() as progress:
                 summary = score_book(policy, book, parse_params(policy, options), out,
                                      progress=progress, charts=charts)
-            _print_book_summary(policy, book, summary)
+            _print_all(views.book_summary(policy, book, summary))
             _write_report(report, summary.report)
             return 0
         assert case is not None
@@ -215,7 +222,7 @@ def _run_on_spark(file: Path, case: Path | None, book: Path | None, out: Path | 
     except EngineUnavailable as error:
         err.print(str(error))
         return 2
-    _print_book_summary(policy, book, summary)
+    _print_all(views.book_summary(policy, book, summary))
     _write_report(report, summary.report)
     return 0
 
@@ -246,7 +253,7 @@ def explain(file: Path,
         policy = api.load(file)
         root = _explanation(policy, case, parse_param_options(param or []))
         if format_ == "text":
-            text = _tree_text(root)
+            text = views.explanation_text(root, terminal=sys.stdout.isatty())
         elif format_ == "json":
             text = json.dumps(root.to_json(), ensure_ascii=False, indent=2) + "\n"
         else:
@@ -260,42 +267,6 @@ def explain(file: Path,
         return 0
 
     _run(action)
-
-
-def _tree_text(root) -> str:
-    from rich.tree import Tree
-
-    colours = {"holds": "green", "fails": "bold red", "not applicable": "dim"}
-
-    def label(node) -> str:
-        parts = [f"[dim]{node.kind}[/] [bold]{escape(node.name)}[/]"]
-        if node.value is not None:
-            shown = node.text if node.text is not None else node.value
-            shown = str(shown).lower() if isinstance(shown, bool) else str(shown)
-            parts.append(f"= {escape(shown)}")
-        if node.status:
-            parts.append(f"[{colours.get(node.status, 'dim')}]{node.status}[/]")
-        if node.detail:
-            parts.append(escape(node.detail))
-        if node.cite:
-            parts.append(f"[blue]{escape(node.cite)}[/]")
-        if node.line:
-            parts.append(f"[dim]line {node.line}[/]")
-        return " ".join(parts)
-
-    def add(tree, node) -> None:
-        branch = tree.add(label(node))
-        for child in node.children:
-            add(branch, child)
-
-    tree = Tree(label(root))
-    for child in root.children:
-        add(tree, child)
-    console = Console(record=True, width=120, force_terminal=sys.stdout.isatty(),
-                      highlight=False)
-    with console.capture() as captured:
-        console.print(tree)
-    return captured.get()
 
 
 @app.command()
@@ -467,58 +438,6 @@ class _BookProgress:
             self.shown = True
         if self.shown:
             self.display.refresh()
-
-
-def _print_book_summary(policy: ir.Policy, book: Path, summary) -> None:
-    from policylang.values import format_money
-
-    rate = summary.cases / summary.seconds if summary.seconds else 0
-    out.print(f"{book}: {summary.cases:,} cases, {summary.eligible:,} eligible, "
-              f"{summary.cases - summary.eligible:,} not eligible "
-              f"({summary.seconds:.2f} s, {rate:,.0f} cases/s)")
-    if summary.failures:
-        table = Table(title="failures by rule")
-        table.add_column("rule")
-        table.add_column("kind")
-        table.add_column("cite")
-        table.add_column("cases failing", justify="right")
-        for check in policy.checks:
-            table.add_row(check.name, "limit" if isinstance(check, ir.Limit) else "rule",
-                          check.cite or "", f"{summary.failures[check.name]:,}")
-        out.print(table)
-    if summary.totals:
-        table = Table(title="allocation totals (yuan)")
-        table.add_column("allocation")
-        table.add_column("party")
-        table.add_column("total", justify="right")
-        for allocation, parts in summary.totals.items():
-            for party, total in parts.items():
-                table.add_row(allocation, party, format_money(total))
-        out.print(table)
-    _print_portfolio(summary.report)
-    for chart in summary.charts:
-        out.print(f"drew {chart}")
-    if summary.output is not None:
-        out.print(f"wrote {summary.output}")
-
-
-def _print_portfolio(report: dict) -> None:
-    """Each book rule's groups: monitors with their triggers, budgets, book limits."""
-    titles = {"monitors": "monitors", "budgets": "budgets (yuan)", "limits": "book limits"}
-    for section, rules in report.items():
-        for name, rule in rules.items():
-            table = Table(title=f"{titles[section]}: {name}"
-                          + (f" ({rule['cite']})" if rule["cite"] else ""))
-            columns = [*(rule["per"] or ["book"]), "cases"]
-            groups = rule["groups"]
-            extra = [k for k in (groups[0] if groups else {}) if k not in ("key", "cases")]
-            for column in columns + extra:
-                table.add_column(column.replace("_", " "))
-            for group in groups:
-                key = [str(k) for k in group["key"]] or ["all"]
-                table.add_row(*key, f"{group['cases']:,}",
-                              *["—" if group[k] is None else str(group[k]) for k in extra])
-            out.print(table)
 
 
 @app.command()

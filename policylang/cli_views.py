@@ -1,0 +1,116 @@
+"""What the command line shows, built but not printed: rich tables and texts for a book's
+summary, its portfolio rules and a decision's explanation tree (cli.py prints them).
+
+Every text that comes from a policy, a book or a path is a `rich.text.Text`, never markup:
+a cite, a group key or a file name holding `[bank]` is shown as written.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+from rich.text import Text
+
+from policylang import ir
+
+
+def book_summary(policy: ir.Policy, book: Path, summary) -> list[Text | Table]:
+    """`run --book`'s summary: the counts, failures by rule, allocation totals, the
+    portfolio rules' groups, and the files drawn and written."""
+    from policylang.values import format_money
+
+    rate = summary.cases / summary.seconds if summary.seconds else 0
+    shown: list[Text | Table] = [Text(
+        f"{book}: {summary.cases:,} cases, {summary.eligible:,} eligible, "
+        f"{summary.cases - summary.eligible:,} not eligible "
+        f"({summary.seconds:.2f} s, {rate:,.0f} cases/s)")]
+    if summary.failures:
+        table = _table("failures by rule", ["rule", "kind", "cite", "cases failing"],
+                       right={"cases failing"})
+        for check in policy.checks:
+            _row(table, check.name, "limit" if isinstance(check, ir.Limit) else "rule",
+                 check.cite or "", f"{summary.failures[check.name]:,}")
+        shown.append(table)
+    if summary.totals:
+        table = _table("allocation totals (yuan)", ["allocation", "party", "total"],
+                       right={"total"})
+        for allocation, parts in summary.totals.items():
+            for party, total in parts.items():
+                _row(table, allocation, party, format_money(total))
+        shown.append(table)
+    shown += portfolio_tables(summary.report)
+    shown += [Text(f"drew {chart}") for chart in summary.charts]
+    if summary.output is not None:
+        shown.append(Text(f"wrote {summary.output}"))
+    return shown
+
+
+def portfolio_tables(report: dict) -> list[Table]:
+    """Each book rule's groups: monitors with their triggers, budgets, book limits."""
+    titles = {"monitors": "monitors", "budgets": "budgets (yuan)", "limits": "book limits"}
+    tables = []
+    for section, rules in report.items():
+        for name, rule in rules.items():
+            groups = rule["groups"]
+            extra = [k for k in (groups[0] if groups else {}) if k not in ("key", "cases")]
+            columns = [*(rule["per"] or ["book"]), "cases", *extra]
+            table = _table(f"{titles[section]}: {name}"
+                           + (f" ({rule['cite']})" if rule["cite"] else ""),
+                           [column.replace("_", " ") for column in columns])
+            for group in groups:
+                key = [str(k) for k in group["key"]] or ["all"]
+                _row(table, *key, f"{group['cases']:,}",
+                     *["—" if group[k] is None else str(group[k]) for k in extra])
+            tables.append(table)
+    return tables
+
+
+def explanation_text(root, terminal: bool) -> str:
+    """`explain`'s tree as text (with colours on a terminal)."""
+    from rich.tree import Tree
+
+    colours = {"holds": "green", "fails": "bold red", "not applicable": "dim"}
+
+    def label(node) -> str:
+        parts = [f"[dim]{node.kind}[/] [bold]{escape(node.name)}[/]"]
+        if node.value is not None:
+            shown = node.text if node.text is not None else node.value
+            shown = str(shown).lower() if isinstance(shown, bool) else str(shown)
+            parts.append(f"= {escape(shown)}")
+        if node.status:
+            parts.append(f"[{colours.get(node.status, 'dim')}]{node.status}[/]")
+        if node.detail:
+            parts.append(escape(node.detail))
+        if node.cite:
+            parts.append(f"[blue]{escape(node.cite)}[/]")
+        if node.line:
+            parts.append(f"[dim]line {node.line}[/]")
+        return " ".join(parts)
+
+    def add(tree, node) -> None:
+        branch = tree.add(label(node))
+        for child in node.children:
+            add(branch, child)
+
+    tree = Tree(label(root))
+    for child in root.children:
+        add(tree, child)
+    console = Console(record=True, width=120, force_terminal=terminal, highlight=False)
+    with console.capture() as captured:
+        console.print(tree)
+    return captured.get()
+
+
+def _table(title: str, columns: list[str], right: frozenset[str] | set[str] = frozenset()
+           ) -> Table:
+    table = Table(title=Text(title))
+    for column in columns:
+        table.add_column(Text(column), justify="right" if column in right else "left")
+    return table
+
+
+def _row(table: Table, *cells: str) -> None:
+    table.add_row(*(Text(cell) for cell in cells))

@@ -1,0 +1,53 @@
+"""What the command line shows (policylang/cli_views.py): texts from a policy, a book or a
+path are shown as written, never read as rich markup."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+
+from rich.console import Console
+
+from policylang import api, cli_views
+
+
+def _shown(items: list) -> str:
+    console = Console(record=True, width=200, force_terminal=False)
+    with console.capture() as captured:
+        for item in items:
+            console.print(item)
+    return captured.get()
+
+
+POLICY = api.load_source('''policy markup "markup" {
+  input {
+    amount: money
+  }
+  limit cap: amount <= 100元 cite "[bold]第三条[/bold]"
+}
+''')
+
+
+def test_book_summary_shows_cites_keys_and_paths_as_written() -> None:
+    report = {"monitors": {"rate": {
+        "per": ["insurer"], "cite": "[red]三(七)[/red]",
+        "groups": [{"key": ["[bank]"], "cases": 1200, "value": "0.05",
+                    "tripped_row": None, "tripped_value": None}]}}}
+    summary = SimpleNamespace(cases=3, eligible=1, seconds=0.5, failures={"cap": 2},
+                              totals={}, report=report, charts=(),
+                              output=Path("out[1].csv"))
+    text = _shown(cli_views.book_summary(POLICY, Path("book[2024].csv"), summary))
+    assert "book[2024].csv: 3 cases, 1 eligible, 2 not eligible" in text
+    assert "[bold]第三条[/bold]" in text  # the cite, not a bold 第三条
+    assert "monitors: rate ([red]三(七)[/red])" in text
+    assert "[bank]" in text and "1,200" in text
+    assert "wrote out[1].csv" in text
+
+
+def test_portfolio_tables_have_a_column_per_key_and_finding() -> None:
+    report = {"budgets": {"annual": {"per": [], "cite": "", "groups": [
+        {"key": [], "cases": 5, "value": "10.00", "bound": "60000000", "holds": True}]}}}
+    (table,) = cli_views.portfolio_tables(report)
+    assert [str(c.header) for c in table.columns] == ["book", "cases", "value", "bound",
+                                                     "holds"]
+    assert "all" in _shown([table])
