@@ -26,8 +26,11 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
                   help="policylang: check, test, run, compile and diff financing-guarantee "
                        "policies.")
 # Piped output (CI logs, files) gets a wide table rather than rich's 80-column default.
-out = Console(highlight=False, soft_wrap=True, width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, highlight=False, soft_wrap=True)
+# No markup unless a call asks for it: what is printed holds paths, flags and policy texts,
+# and `[bold]` in any of them is shown as written.
+out = Console(highlight=False, soft_wrap=True, markup=False,
+              width=None if sys.stdout.isatty() else 160)
+err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 # Input-data errors (bad case, param, book or flag) exit 2; policy and test errors exit 1.
 _USAGE_CODES = ("E6",)
@@ -351,7 +354,7 @@ def synth(file: Path,
 def _progress(message: str) -> None:
     """A stage of `run --book --engine spark`, on a terminal's stderr only."""
     if sys.stderr.isatty():
-        err.print(f"[dim]… {message}[/]")
+        err.print(f"[dim]… {escape(message)}[/]", markup=True)
 
 
 # `run --book`'s progress display (rich, on stderr): only where stderr is a terminal, never
@@ -493,16 +496,16 @@ def _print_test_failure(file: Path, policy: ir.Policy, result) -> None:
 
     span = result.test.span
     err.print(f"[bold red]FAIL[/] {escape(f'{file}:{span.line}: test {result.test.name!r}')} "
-              f"{escape(f'[{result.backend}]')}")
+              f"{escape(f'[{result.backend}]')}", markup=True)
     types = {f.name: f.type for f in policy.inputs}
     given = ", ".join(f"{name}: {literal(value, types[name])}" for name, value in result.test.given)
     if given:
-        err.print(f"     case: {given}", markup=False)
+        err.print(f"     case: {given}")
     if result.error is not None:
         for d in result.error.diagnostics:
-            err.print(f"     error[{d.code}]: {d.message}", markup=False)
+            err.print(f"     error[{d.code}]: {d.message}")
     for failure in result.failures:
-        err.print(f"     {failure}", markup=False)
+        err.print(f"     {failure}")
 
 
 # ── compile, build ─────────────────────────────────────────────────────────
@@ -601,7 +604,7 @@ def diff(old: Path, new: Path,
         renderers = {"text": diff_render.render_text, "json": diff_render.render_json,
                      "html": diff_render.render_html}
         if format_ not in renderers:
-            err.print(f"--format {escape(format_)}: choose text, json or html")
+            err.print(f"--format {format_}: choose text, json or html")
             return 2
         policies, worst = [], 0
         for file in (old, new):

@@ -167,6 +167,18 @@ def test_unknown_backend_is_usage_error(example: Path) -> None:
     assert result.exit_code == 2 and "unknown backend" in result.output
 
 
+def test_paths_and_flags_are_printed_as_written_never_as_markup(tmp_path: Path) -> None:
+    folder = tmp_path / "p[red]q"
+    folder.mkdir()
+    policy = folder / "p.pol"
+    policy.write_text('policy p "p" {\n input { a: money }\n  limit cap: a <= 100元\n}\n',
+                      encoding="utf-8")
+    formatted = _run("fmt", policy)
+    assert formatted.exit_code == 0 and "p[red]q" in formatted.output, formatted.output
+    flagged = _run("test", policy, "--backend", "[bold]sql")
+    assert flagged.exit_code == 2 and "'[bold]sql'" in flagged.output, flagged.output
+
+
 def test_fmt_check(example: Path) -> None:
     assert _run("fmt", "--check", example).exit_code == 1
     assert _run("fmt", example).exit_code == 0
