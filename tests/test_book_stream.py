@@ -289,19 +289,22 @@ def test_a_parquet_books_typed_numbers_are_bounded_by_its_statistics(
     assert streamed == careful and isinstance(streamed[0], book.BookSummary)
 
 
-def test_a_typed_column_without_statistics_is_measured_over_the_whole_book(
-        tmp_path: Path, sampled: list, monkeypatch) -> None:
-    """A Parquet column whose statistics say nothing (every cell missing: no least or
-    greatest value) cannot bound the typed inputs: the book is measured whole at once
-    (not on its first rows), and scores as the careful path scores it (the default)."""
-    policy = api.load_source("""policy defaults "defaults" {
+DEFAULTS = """policy defaults "defaults" {
   input {
     count: number = 5000
     term: duration = 2 years
   }
   let per_month = count / months(term) cite "t"
 }
-""")
+"""
+
+
+def test_a_typed_column_without_statistics_is_measured_over_the_whole_book(
+        tmp_path: Path, sampled: list, monkeypatch) -> None:
+    """A Parquet column whose statistics say nothing (every cell missing: no least or
+    greatest value) cannot bound the typed inputs: the book is measured whole at once
+    (not on its first rows), and scores as the careful path scores it (the default)."""
+    policy = api.load_source(DEFAULTS)
     source = tmp_path / "book.parquet"
     duckdb.connect().execute(
         "COPY (SELECT * FROM (VALUES (1, NULL::DECIMAL(18,2), '3 months'), "
@@ -316,14 +319,7 @@ def test_a_typed_column_without_statistics_is_measured_over_the_whole_book(
 def test_the_first_rows_bounds_hold_every_default(tmp_path: Path, monkeypatch) -> None:
     """A missing cell takes its input's default without a reading to refuse it, so the
     bounds measured on rows without one must hold it all the same."""
-    policy = api.load_source("""policy defaults "defaults" {
-  input {
-    count: number = 5000
-    term: duration = 2 years
-  }
-  let per_month = count / months(term) cite "t"
-}
-""")
+    policy = api.load_source(DEFAULTS)
     source = tmp_path / "book.csv"
     source.write_text("id,count,term\n1,2,3 months\n2,,\n", encoding="utf-8")
     monkeypatch.setattr(book_stream, "SAMPLE_ROWS", 1)
