@@ -490,3 +490,35 @@ def test_formatter_keeps_an_empty_input_block_and_its_comments() -> None:
 ], ids=["shares", "enum", "split"])
 def test_formatter_keeps_empty_brace_lists(source: str) -> None:
     assert format_source(source) == source
+
+
+def test_the_analysed_grammar_is_kept_in_the_users_own_cache(tmp_path, monkeypatch) -> None:
+    """Building lark's parser takes most of a command's start: it is kept in a private
+    folder of the user's cache and used while it matches the grammar. A damaged file is
+    built again, never an error; a folder others may write to is not used at all."""
+    from policylang import parser
+
+    source = (ROOT / "policies/chongqing/zhubaodai.pol").read_text(encoding="utf-8")
+    expected = parse(source, "zhubaodai.pol")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    cache_file = tmp_path / "policylang" / parser._parser_cache().rsplit("/", 1)[-1]
+    build = parser._lark.__wrapped__  # without the per-process memo
+    built = build()  # analyses the grammar, writes the file
+    assert cache_file.is_file() and (tmp_path / "policylang").stat().st_mode & 0o077 == 0
+    with monkeypatch.context() as patched:  # read back: the grammar is not analysed again
+        import lark.lark
+
+        def analysed(*_args, **_kwargs):
+            raise AssertionError("the grammar was analysed again")
+
+        patched.setattr(lark.lark, "load_grammar", analysed)
+        loaded = build()
+    for lark in (built, loaded):
+        monkeypatch.setattr(parser, "_lark", lambda lark=lark: lark)
+        assert parse(source, "zhubaodai.pol") == expected
+    cache_file.write_bytes(cache_file.read_bytes()[:200])  # cut short
+    rebuilt = build()
+    monkeypatch.setattr(parser, "_lark", lambda: rebuilt)
+    assert parse(source, "zhubaodai.pol") == expected
+    (tmp_path / "policylang").chmod(0o777)
+    assert parser._parser_cache() is False
