@@ -235,9 +235,13 @@ class _Module(ParamsOnce, AllocationLines, Emitter):
     def _part_text(self, allocation: str, party: str) -> str:
         """The reported text of a part: `_split_fen` gives whole fen, never negative, with
         exactly two places, which `str` writes as the decision shows money."""
-        index = self.policy.allocation(allocation).parties.index(party)
-        part = f"{self.allocations[allocation]}[{index}]"
+        part = self._part(allocation, party)
         return f"str({part})" if allocation in self.fen_splits else f"_fen_text({part})"
+
+    def _part(self, allocation: str, party: str) -> str:
+        """A part of an allocation method's result: its tuple, indexed in party order."""
+        index = self.policy.allocation(allocation).parties.index(party)
+        return f"{self.allocations[allocation]}[{index}]"
 
     # ── values and expressions ──
     def _value(self, value: ir.Value, type_: ir.Type) -> str:
@@ -324,8 +328,7 @@ class _Module(ParamsOnce, AllocationLines, Emitter):
         return f"self.{self.lets[node.name]}"
 
     def visit_PartRef(self, node: ir.PartRef) -> str:
-        index = self.policy.allocation(node.allocation).parties.index(node.party)
-        return f"self.{self.allocations[node.allocation]}[{index}]"
+        return f"self.{self._part(node.allocation, node.party)}"
 
     def visit_Neg(self, node: ir.Neg) -> str:
         operand = self._operand(node.operand, _ATOM)

@@ -483,11 +483,8 @@ class QueryBuilder:
                      expression=denominator), integer(1)), otherwise=integer(0)))
         signed = exp.Mul(this=exp.Mul(this=fn("SIGN", scaled_a), expression=fn("SIGN", scaled_b)),
                          expression=paren(rounded))
-        value = exp.cast(exp.Mul(this=exp.cast(signed, NUMERIC),
-                                 expression=exp.cast(exp.Literal.number("0.0000000001"),
-                                                     NUMERIC)), NUMERIC)
-        return case((exp.EQ(this=exp.cast(b, NUMERIC), expression=number(0)),
-                     fail("E610", "division by zero")), otherwise=value)
+        return quotient_of_count(signed, exp.EQ(this=exp.cast(b, NUMERIC),
+                                                expression=number(0)))
 
     def _temporal(self, e: ir.Arith) -> exp.Expression:
         from policylang.emit.sql_temporal import temporal_arith
@@ -565,6 +562,16 @@ def narrow(value: Decimal) -> exp.Expression:
     width = max(digits, places + 1, 1)
     return exp.cast(exp.Literal.number(format_decimal(value)),
                     exp.DataType.build(f"DECIMAL({min(width, 38)},{places})"))
+
+
+def quotient_of_count(count: exp.Expression, divisor_is_zero: exp.Expression
+                      ) -> exp.Expression:
+    """A quotient computed as a whole `count` of 10^-10, as DECIMAL(38,10); E610 (division
+    by zero) where `divisor_is_zero` holds."""
+    value = exp.cast(exp.Mul(this=exp.cast(count, NUMERIC),
+                             expression=exp.cast(exp.Literal.number("0.0000000001"),
+                                                 NUMERIC)), NUMERIC)
+    return case((divisor_is_zero, fail("E610", "division by zero")), otherwise=value)
 
 
 def _div_by_constant(a: exp.Expression, divisor: Decimal) -> exp.Expression:

@@ -15,7 +15,7 @@ from decimal import Decimal
 from sqlglot import exp
 
 from policylang import ir
-from policylang.emit.sql import HUGEINT, NUMERIC, SCALE, case, fail, fn, narrow, paren
+from policylang.emit.sql import HUGEINT, SCALE, case, fail, fn, narrow, paren, quotient_of_count
 from policylang.emit.sql_bounds import Bounds, places_of, quotient, rounded_product
 from policylang.emit.sql_temporal import days_of, months_of
 from policylang.values import SCALE_PLACES
@@ -98,10 +98,8 @@ class WholeNumbers:
             result = exp.Mul(this=exp.Mul(this=fn("SIGN", x.sql.copy()),
                                           expression=fn("SIGN", y.sql.copy())),
                              expression=paren(result))
-        value = cast_to(exp.Mul(this=cast_to(result, NUMERIC), expression=cast_to(
-            exp.Literal.number("0.0000000001"), NUMERIC)), NUMERIC)
-        return case((exp.EQ(this=y.sql.copy(), expression=exp.Literal.number(0)),
-                     fail("E610", "division by zero")), otherwise=value)
+        return quotient_of_count(result, exp.EQ(this=y.sql.copy(),
+                                                expression=exp.Literal.number(0)))
 
     # ── whole numbers: a value as a BIGINT count of 10^-places ──
     def whole_of(self, a: exp.Expression) -> Whole | None:
