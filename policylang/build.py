@@ -1,12 +1,17 @@
 """`policylang build`: check, format-check, test on every backend, and compile every policy.
 
 Collects everything into a `BuildReport` (the CLI prints it). Generated files are written
-only when the whole build succeeds, each atomically, and stale generated files of a
-target are removed, so `generated/` always matches `policies/` exactly.
+only when the whole build succeeds, each atomically. The output folder's `manifest.json`
+lists every file a build wrote with the policy file it came from; a listed file is removed
+when its policy file is gone, or lies in the folder being built and no longer yields it.
+So `generated/` always matches `policies/`, a build of one subfolder leaves the other
+policies' files alone, and a file the build did not write is never touched.
 """
 
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -17,6 +22,11 @@ from policylang.lint import lint
 from policylang.testing import TestResult
 
 _EXTENSIONS = {"python": ".py", "sql": ".sql"}
+MANIFEST = "manifest.json"
+_ABOUT = ("Written by `policylang build`: each file it generated, with the policy file it "
+          "comes from (relative to this folder). A build removes a listed file when that "
+          "policy file is gone, or lies in the folder built and no longer yields it; it "
+          "never removes a file not listed here.")
 
 
 @dataclass
@@ -28,6 +38,8 @@ class BuildReport:
     unformatted: list[Path] = field(default_factory=list)
     lint: list = field(default_factory=list)  # lint.LintResult per policy (never fails a build)
     outputs: dict[Path, str] = field(default_factory=dict)
+    sources: dict[Path, Path] = field(default_factory=dict)  # output file → policy file
+    removed: list[Path] = field(default_factory=list)  # stale generated files removed
     tests_run: int = 0
     backends: tuple[str, ...] = ()
     targets: tuple[str, ...] = ()
@@ -41,6 +53,8 @@ class BuildReport:
         status = "ok" if self.ok else "FAILED"
         compiled = ", ".join(self.targets) if self.targets else "no code generators yet"
         written = f"{len(self.outputs)} generated files" if self.ok else "nothing written"
+        if self.removed:
+            written += f", {len(self.removed)} stale ones removed"
         return (f"{status}: {len(self.policies)} policies, {self.tests_run - failed}/"
                 f"{self.tests_run} test runs passed on {', '.join(self.backends)}; "
                 f"compiled to {compiled}; {written}; {len(self.errors)} with errors, "
@@ -83,7 +97,8 @@ def build_all(directory: Path, output: Path) -> BuildReport:
             except PolicyError as error:
                 report.errors.append(error)
                 continue
-            report.outputs[output / target / f"{policy.name}{_EXTENSIONS[target]}"] = code
+            path = output / target / f"{policy.name}{_EXTENSIONS[target]}"
+            report.outputs[path], report.sources[path] = code, file
         checks = policy.checks
         report.rows.append((
             policy.name, str(file),
@@ -93,7 +108,7 @@ def build_all(directory: Path, output: Path) -> BuildReport:
             passed, ",".join(runners)))
     _check_unique_names(report)
     if report.ok:
-        _write(report.outputs, output, tuple(targets))
+        _write(report, directory, output)
     return report
 
 
@@ -113,17 +128,60 @@ def policy_span(policy: ir.Policy):
     return Span(policy.file, 1, 1, 1, 1)
 
 
-def _write(outputs: dict[Path, str], output: Path, targets: tuple[str, ...]) -> None:
-    for path, text in outputs.items():
+def _write(report: BuildReport, directory: Path, output: Path) -> None:
+    for path, text in report.outputs.items():
         path.parent.mkdir(parents=True, exist_ok=True)
         if path.exists() and path.read_text(encoding="utf-8") == text:
             continue
-        temporary = path.with_name(f".{path.name}.tmp")
-        temporary.write_text(text, encoding="utf-8")
-        temporary.replace(path)
-    for target in targets:
-        folder = output / target
-        if folder.is_dir():
-            for stale in folder.iterdir():
-                if stale.is_file() and stale not in outputs:
-                    stale.unlink()
+        _replace(path, text)
+    listed = {}
+    for name, source in read_manifest(output).items():
+        generated = output / name
+        if not _stale(generated, output / source, directory, report.outputs):
+            listed[name] = source
+        elif generated.is_file():
+            generated.unlink()
+            report.removed.append(generated)
+    for path, source in report.sources.items():
+        listed[path.relative_to(output).as_posix()] = Path(
+            os.path.relpath(source.resolve(), output.resolve())).as_posix()
+    manifest = json.dumps({"about": _ABOUT, "files": dict(sorted(listed.items()))},
+                          ensure_ascii=False, indent=2) + "\n"
+    manifest_path = output / MANIFEST
+    if not manifest_path.exists() or manifest_path.read_text(encoding="utf-8") != manifest:
+        _replace(manifest_path, manifest)
+
+
+def _stale(generated: Path, source: Path, directory: Path, written: dict) -> bool:
+    """Whether this build made `generated` stale: its policy file is gone, or lies in
+    `directory` and did not yield it this time. Another folder's policy keeps its files:
+    a build of that folder decides."""
+    if generated in written:
+        return False
+    return not source.exists() or source.resolve().is_relative_to(directory.resolve())
+
+
+def read_manifest(output: Path) -> dict[str, str]:
+    """Generated file (relative to `output`) → its policy file (relative to `output`), as
+    the last build left them; empty when there is no manifest or it cannot be read (then
+    no file is removed as stale)."""
+    try:
+        files = json.loads((output / MANIFEST).read_text(encoding="utf-8"))["files"]
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+    if not isinstance(files, dict):
+        return {}
+    return {name: source for name, source in files.items()
+            if isinstance(name, str) and isinstance(source, str)
+            and _inside(output, name)}
+
+
+def _inside(output: Path, name: str) -> bool:
+    """A listed name that stays inside `output` (a hand-edited `../x` is ignored)."""
+    return (output / name).resolve().is_relative_to(output.resolve())
+
+
+def _replace(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    temporary.replace(path)

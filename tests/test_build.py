@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from policylang.build import build_all
+from policylang.build import MANIFEST, build_all, read_manifest
 from policylang.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,11 +31,21 @@ def seed_build(tmp_path_factory: pytest.TempPathFactory):
     return build_all(ROOT / "policies", folder), folder
 
 
+def _sources(output: Path) -> dict[str, Path]:
+    """The manifest's policy files, resolved (its paths are relative to its folder)."""
+    return {name: (output / source).resolve() for name, source in read_manifest(output).items()}
+
+
 def test_generated_is_up_to_date(seed_build) -> None:
     report, folder = seed_build
     assert report.ok, report.summary()
     committed = _files(ROOT / "generated")
     fresh = _files(folder)
+    # The manifest names policy files relative to the folder written: compared resolved.
+    assert committed.pop(MANIFEST, None) is not None, "generated/ has no manifest"
+    fresh.pop(MANIFEST)
+    assert _sources(ROOT / "generated") == _sources(folder), (
+        "generated/manifest.json is stale: run `policylang build policies`")
     stale = sorted(set(committed) ^ set(fresh) | {n for n in fresh if
                                                   committed.get(n) != fresh[n]})
     assert not stale, f"generated/ is stale ({', '.join(stale)}): run `policylang build policies`"
@@ -87,3 +97,69 @@ def test_build_of_a_directory_without_policies_is_a_usage_error(tmp_path: Path) 
         assert result.exit_code == 2, result.output
         assert "error[E607]" in result.output and says in result.output
         assert not (tmp_path / "out").exists()
+
+
+def _policy(folder: Path, name: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    file = folder / f"{name}.pol"
+    file.write_text(f'policy {name} "{name}" {{\n  input {{\n    a: money\n  }}\n\n'
+                    '  limit cap: a <= 10元 cite "x"\n}\n', encoding="utf-8")
+    return file
+
+
+def _build(directory: Path, output: Path) -> str:
+    result = CliRunner().invoke(app, ["build", str(directory), "-o", str(output)])
+    assert result.exit_code == 0, result.output
+    return result.output
+
+
+def _generated(output: Path) -> set[str]:
+    return {str(p.relative_to(output)) for p in output.rglob("*") if p.is_file()}
+
+
+def test_a_build_removes_what_it_made_stale_and_nothing_else(tmp_path: Path) -> None:
+    policies, out = tmp_path / "policies", tmp_path / "out"
+    first = _policy(policies / "a", "first")
+    _policy(policies / "b", "second")
+    _build(policies, out)
+    assert _generated(out) == {"manifest.json", "python/first.py", "python/second.py",
+                               "sql/first.sql", "sql/second.sql"}
+    own = {out / "python" / "__init__.py": "", out / "sql" / "README.md": "mine\n"}
+    for path, text in own.items():
+        path.write_text(text, encoding="utf-8")
+
+    # Building one subfolder leaves the other folder's files (and the user's) alone.
+    _build(policies / "a", out)
+    assert {"python/second.py", "sql/second.sql"} <= _generated(out)
+    assert set(read_manifest(out)) == {"python/first.py", "python/second.py",
+                                       "sql/first.sql", "sql/second.sql"}
+
+    # A policy renamed in its file: the old name's files go, from a build of its folder.
+    first.write_text(first.read_text("utf-8").replace("policy first", "policy renamed"),
+                     encoding="utf-8")
+    said = _build(policies / "a", out)
+    assert "2 stale ones removed" in said
+    assert not {"python/first.py", "sql/first.sql"} & _generated(out)
+    assert {"python/renamed.py", "python/second.py"} <= _generated(out)
+
+    # A deleted policy file: its files go at the next build, whatever folder it builds.
+    (policies / "b" / "second.pol").unlink()
+    _build(policies / "a", out)
+    assert _generated(out) == {"manifest.json", "python/renamed.py", "sql/renamed.sql",
+                               "python/__init__.py", "sql/README.md"}
+    assert all(path.read_text("utf-8") == text for path, text in own.items())
+    assert _sources(out) == {"python/renamed.py": first.resolve(),
+                             "sql/renamed.sql": first.resolve()}
+
+
+def test_an_unreadable_manifest_makes_a_build_remove_nothing(tmp_path: Path) -> None:
+    policies, out = tmp_path / "policies", tmp_path / "out"
+    _policy(policies, "kept")
+    _build(policies, out)
+    (policies / "kept.pol").unlink()
+    _policy(policies, "other")
+    for broken in ("{", '{"files": ["python/kept.py"]}', '{"files": {"../../x": "y"}}'):
+        (out / MANIFEST).write_text(broken, encoding="utf-8")
+        _build(policies, out)
+        assert {"python/kept.py", "python/other.py"} <= _generated(out)
+        assert set(read_manifest(out)) == {"python/other.py", "sql/other.sql"}
