@@ -146,6 +146,14 @@ def _verdict(ok: bool | None) -> str:
     return "—" if ok is None else ("met" if ok else "**not met**")
 
 
+# Issue 8's reference figures for per-case Python, from its own machine: the hand-written
+# `Decimal` function ran about 285k cases/s there, and the interpreter is to reach 20k
+# cases/s. Shared machines differ by 2-3x from day to day, so the absolute goal is also
+# read as that share of the same function timed in the same run.
+REFERENCE_HAND_DECIMAL = 285_000
+REFERENCE_INTERPRETER_SHARE = 20_000 / REFERENCE_HAND_DECIMAL
+
+
 def goals(results: dict) -> list[str]:
     """Issue 8's goals, measured in this run: one row per goal and policy."""
     rows = ["| goal (issue 8, largest book) | policy | measured | met? |", "|---|---|---|---|"]
@@ -182,14 +190,25 @@ def goals(results: dict) -> list[str]:
             rows.append(f"| module at least 5× the interpreter (evaluating) | {name} | "
                         f"{module / interpreter:.2f}× | {_verdict(module / interpreter >= 5)} |")
         if interpreter:
+            measured, verdicts = f"{interpreter:,.0f}", [_verdict(interpreter >= 20_000)]
+            if hand:
+                measured += (f"; {interpreter / hand:.1%} of the hand-written function "
+                             f"(goal {REFERENCE_INTERPRETER_SHARE:.1%})")
+                verdicts.append(_verdict(interpreter / hand >= REFERENCE_INTERPRETER_SHARE))
             rows.append(f"| interpreter at least 20k cases/s (evaluating) | {name} | "
-                        f"{interpreter:,.0f} | {_verdict(interpreter >= 20_000)} |")
+                        f"{measured} | {' / '.join(verdicts)} |")
     total = results.get("total_s")
     if total is not None:
         rows.append(f"| this whole benchmark run within 10 minutes | all | {total:.0f} s | "
                     f"{_verdict(total <= 600)} |")
     return ["Where two verdicts stand, the first is against the query doing all of "
-            "policylang's work and the second against the outputs-only one.", "", *rows, ""]
+            "policylang's work and the second against the outputs-only one; for the "
+            "interpreter's cases/s, the first is the absolute figure and the second the same "
+            "goal on any machine: 20k cases/s is "
+            f"{REFERENCE_INTERPRETER_SHARE:.1%} of the hand-written `Decimal` function's "
+            f"{REFERENCE_HAND_DECIMAL:,} cases/s on the issue's reference machine, and the "
+            "interpreter is held to that share of the same function timed in this run.",
+            "", *rows, ""]
 
 
 def chart(results: dict, path: Path) -> Path:

@@ -108,7 +108,12 @@ def test_goals_table_says_which_goal_is_met_under_each_yardstick() -> None:
         "| 1.20× same work, 3.00× outputs only | met / **not met** |")
     assert "**not met**" in rows["SQL evaluation faster than OpenFisca's load + evaluation"]
     assert "4.74× | **not met**" in rows["module at least 5× the interpreter (evaluating)"]
-    assert "19,000 | **not met**" in rows["interpreter at least 20k cases/s (evaluating)"]
+    # Below 20k here, but 19% of the hand-written function: above the 7.0% share.
+    assert rows["interpreter at least 20k cases/s (evaluating)"].endswith(
+        "| 19,000; 19.0% of the hand-written function (goal 7.0%) | **not met** / met |")
+    results["policies"][0]["per_case"]["hand_decimal"] = {"cases_per_s": 400_000}
+    assert "4.8% of the hand-written function (goal 7.0%) | **not met** / **not met** |" in (
+        "".join(report.goals(results)))
     assert "| 0.90× | met |" in rows[
         "module at least half as fast as the hand-written `Decimal` function"]
     assert "700 s | **not met**" in rows["this whole benchmark run within 10 minutes"]
