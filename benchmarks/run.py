@@ -23,7 +23,8 @@ eligible, 11 verdicts, 10 money values; money to the fen) on the sample rows aga
 interpreter (the reference semantics), and, for the whole-book paths, on every row against
 the hand-written exact query (itself checked against the interpreter on the sample).
 Peak memory is the process's peak resident set above what it held before the path ran
-(sampled every 2 ms).
+(sampled every 2 ms); a per-case path keeps nothing between cases, and its "< 0.1" MB
+says the resident set did not grow by the 0.1 MB it is rounded to.
 
 Writes benchmarks/results.json, benchmarks/throughput.png and, unless --no-readme, the
 table in README.md's "Benchmarks" section. Nothing here asserts a time.

@@ -119,3 +119,10 @@ def test_goals_table_says_which_goal_is_met_under_each_yardstick() -> None:
     assert "700 s | **not met**" in rows["this whole benchmark run within 10 minutes"]
     # A path that failed has no verdict at all (never "met").
     assert not any(label.startswith("`run --book` CSV") for label in rows)
+
+
+def test_a_peak_below_what_the_sampler_sees_is_not_printed_as_zero() -> None:
+    from benchmarks import report
+
+    assert [report._megabytes(peak) for peak in (0.0, 0.05, 0.1, 1234.5, None)] == [
+        "< 0.1", "< 0.1", "0.1", "1,234.5", "—"]
