@@ -40,6 +40,7 @@ class BuildReport:
     outputs: dict[Path, str] = field(default_factory=dict)
     sources: dict[Path, Path] = field(default_factory=dict)  # output file → policy file
     removed: list[Path] = field(default_factory=list)  # stale generated files removed
+    warnings: list[str] = field(default_factory=list)  # never fail a build
     tests_run: int = 0
     backends: tuple[str, ...] = ()
     targets: tuple[str, ...] = ()
@@ -135,7 +136,11 @@ def _write(report: BuildReport, directory: Path, output: Path) -> None:
             continue
         _replace(path, text)
     listed = {}
-    for name, source in read_manifest(output).items():
+    listed_before, problem = _load_manifest(output)
+    if problem is not None:
+        report.warnings.append(f"{output / MANIFEST}: {problem}; no file was removed as "
+                               "stale, and the manifest is written anew")
+    for name, source in listed_before.items():
         generated = output / name
         if not _stale(generated, output / source, directory, report.outputs):
             listed[name] = source
@@ -165,15 +170,26 @@ def read_manifest(output: Path) -> dict[str, str]:
     """Generated file (relative to `output`) → its policy file (relative to `output`), as
     the last build left them; empty when there is no manifest or it cannot be read (then
     no file is removed as stale)."""
+    return _load_manifest(output)[0]
+
+
+def _load_manifest(output: Path) -> tuple[dict[str, str], str | None]:
+    """`read_manifest`, and what is wrong with the manifest if it exists but cannot be
+    read (entries naming a place outside `output` are dropped silently)."""
+    path = output / MANIFEST
+    if not path.exists():
+        return {}, None
     try:
-        files = json.loads((output / MANIFEST).read_text(encoding="utf-8"))["files"]
-    except (OSError, ValueError, KeyError, TypeError):
-        return {}
+        files = json.loads(path.read_text(encoding="utf-8"))["files"]
+    except (OSError, UnicodeDecodeError) as error:
+        return {}, f"cannot be read ({error.__class__.__name__})"
+    except (ValueError, KeyError, TypeError):
+        return {}, "is not a manifest written by `policylang build`"
     if not isinstance(files, dict):
-        return {}
+        return {}, "is not a manifest written by `policylang build`"
     return {name: source for name, source in files.items()
             if isinstance(name, str) and isinstance(source, str)
-            and _inside(output, name)}
+            and _inside(output, name)}, None
 
 
 def _inside(output: Path, name: str) -> bool:

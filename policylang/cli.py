@@ -571,6 +571,8 @@ def build(directory: Annotated[Path, typer.Argument()] = Path("policies"),
             _print_test_failure(file, report.policies[file], result)
         for file in report.unformatted:
             err.print(f"not formatted: {file} (run `policylang fmt {file}`)")
+        for warning in report.warnings:
+            err.print(f"warning: {warning}")
         from policylang.lint import Linted, render_text
 
         sources = {result.file: api.read_source(result.file) for result in report.lint}

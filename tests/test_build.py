@@ -158,8 +158,11 @@ def test_an_unreadable_manifest_makes_a_build_remove_nothing(tmp_path: Path) -> 
     _build(policies, out)
     (policies / "kept.pol").unlink()
     _policy(policies, "other")
-    for broken in ("{", '{"files": ["python/kept.py"]}', '{"files": {"../../x": "y"}}'):
+    for broken, warned in (("{", True), ('{"files": ["python/kept.py"]}', True),
+                           ('{"files": {"../../x": "y"}}', False)):
         (out / MANIFEST).write_text(broken, encoding="utf-8")
-        _build(policies, out)
+        said = _build(policies, out)
+        assert ("is not a manifest written by `policylang build`; no file was removed as "
+                "stale" in " ".join(said.split())) is warned, said
         assert {"python/kept.py", "python/other.py"} <= _generated(out)
         assert set(read_manifest(out)) == {"python/other.py", "sql/other.sql"}
