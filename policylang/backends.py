@@ -61,6 +61,33 @@ def _as_input(value: ir.Value, type_: ir.Type) -> object:
     return literal(value, type_)
 
 
+def spark(policy: ir.Policy) -> Backend:
+    """The policy's Spark SQL on a local Spark, one query per case. Spark spends about a
+    second on any query, so this checks that the Spark engine agrees with the others
+    rather than serving an edit loop: it is not in `available()` (`build` and a bare
+    `policylang test` never start a JVM) and runs when asked for by name. Raises
+    `spark_engine.EngineUnavailable` (no pyspark, no Java) before any case runs."""
+    from policylang.spark_engine import run_many, session
+
+    session(SPARK_MASTER)
+
+    def run(case: dict[str, ir.Value], params: dict[str, ir.Value]) -> dict:
+        (result,) = run_many(policy, [case], params, master=SPARK_MASTER)
+        if isinstance(result, PolicyError):
+            raise result
+        return result
+
+    return run
+
+
+SPARK_MASTER = "local[2]"
+
+
+def on_request() -> dict[str, Callable[[ir.Policy], Backend]]:
+    """Every backend `policylang test --backend` takes: `available()` and Spark."""
+    return {**available(), "spark": spark}
+
+
 def available() -> dict[str, Callable[[ir.Policy], Backend]]:
     from policylang import emit
 
@@ -84,7 +111,7 @@ def available() -> dict[str, Callable[[ir.Policy], Backend]]:
 def book_backend(name: str, policy: ir.Policy, case_backend: Backend):
     """A book test's backend: (cases, params) → (decisions, portfolio columns, report).
 
-    The interpreter and DuckDB evaluate the whole book themselves; SQLite and PostgreSQL
+    The interpreter, DuckDB and Spark evaluate the whole book themselves; SQLite and PostgreSQL
     decide each case with their per-case query and run the portfolio's window functions on
     the book; any other backend decides each case itself and takes the portfolio columns
     from the interpreter."""
@@ -100,6 +127,12 @@ def book_backend(name: str, policy: ir.Policy, case_backend: Backend):
         from policylang.book import score_cases
 
         return lambda cases, params: score_cases(policy, cases, params)
+
+    if name == "spark":
+        from policylang.spark_portfolio import score_cases as score_on_spark
+
+        return lambda cases, params: score_on_spark(policy, cases, params,
+                                                    master=SPARK_MASTER, where="test book")
 
     if name in ("sqlite", "postgres"):
         from policylang.book_portfolio import score_cases_on

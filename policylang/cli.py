@@ -446,7 +446,9 @@ class _BookProgress:
 @app.command()
 def test(paths: Annotated[list[Path], typer.Argument(help="files or directories")],
          backend: Annotated[str, typer.Option(
-             help="comma-separated backends: interp, python, sql")] = "interp",
+             help="comma-separated backends: interp, python, sql, sql-narrow, sqlite, "
+                  "postgres (with POLICYLANG_POSTGRES), spark (pyspark and Java; slow)")
+         ] = "interp",
          ) -> None:
     """Run the test blocks of policies on each backend."""
 
@@ -474,7 +476,7 @@ def test(paths: Annotated[list[Path], typer.Argument(help="files or directories"
 def _backend_names(text: str) -> list[str]:
     from policylang import backends
 
-    known = backends.available()
+    known = backends.on_request()
     names = [name.strip() for name in text.split(",") if name.strip()]
     unknown = [name for name in names if name not in known]
     if unknown or not names:
@@ -486,9 +488,14 @@ def _backend_names(text: str) -> list[str]:
 
 def _backends(policy: ir.Policy, names: list[str]) -> dict:
     from policylang import backends
+    from policylang.spark_engine import EngineUnavailable
 
-    makers = backends.available()
-    return {name: makers[name](policy) for name in names}
+    makers = backends.on_request()
+    try:
+        return {name: makers[name](policy) for name in names}
+    except EngineUnavailable as error:
+        err.print(f"error: --backend spark: {error}")
+        raise Exit(2) from None
 
 
 def _print_test_failure(file: Path, policy: ir.Policy, result) -> None:
