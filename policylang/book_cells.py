@@ -25,13 +25,9 @@ from pathlib import Path
 from policylang import ir
 from policylang.diagnostics import PolicyError
 from policylang.emit.sql_bounds import Bounds, DurationBounds
+from policylang.literals import DURATION_UNITS, MONEY_UNITS
 from policylang.values import format_decimal
 
-MONEY_UNITS = {"元": 0, "万元": 4, "万": 4, "亿元": 8, "亿": 8}
-DURATION_UNITS = {"years": ("month", 12), "year": ("month", 12), "months": ("month", 1),
-                  "month": ("month", 1), "days": ("day", 1), "day": ("day", 1),
-                  "年": ("month", 12), "个月": ("month", 1), "天": ("day", 1),
-                  "日": ("day", 1)}
 INTEGER_SQL = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
                "USMALLINT", "UINTEGER", "UBIGINT")
 NUMERIC_SQL = (*INTEGER_SQL, "DECIMAL")

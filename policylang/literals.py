@@ -15,7 +15,16 @@ from decimal import Decimal
 
 from policylang import nodes as n
 
-MAX_SCALE = 10
+MAX_SCALE = 10  # decimal places a literal may carry (docs/semantics.md)
+# Every reader of literals (the grammar, this fast path, the book cells' SQL patterns, the
+# Spark reader) takes its units from these tables. The generated Python module carries a
+# copy in python_runtime.py, as it imports nothing of policylang.
+MONEY_UNITS = {"元": 0, "万元": 4, "万": 4, "亿元": 8, "亿": 8}  # unit → power of ten
+PERCENT_UNITS = {"%": -2, "bp": -4}
+DURATION_UNITS = {"years": ("month", 12), "year": ("month", 12), "months": ("month", 1),
+                  "month": ("month", 1), "days": ("day", 1), "day": ("day", 1),
+                  "年": ("month", 12), "个月": ("month", 1), "天": ("day", 1),
+                  "日": ("day", 1)}  # unit → (month or day, how many)
 _WS = "[ \t\f\r\n]"
 _PLAIN = re.compile(
     rf"(?P<minus>-{_WS}*)?(?:"
@@ -24,11 +33,7 @@ _PLAIN = re.compile(
     rf"|(?P<count>[0-9]+){_WS}+(?P<word>years|year|months|month|days|day)"
     r"|(?P<number>[0-9]+(?:\.[0-9]+)?)(?P<unit>万元|亿元|万|亿|元|%|bp)?"
     r")")
-_SHIFT = {"万元": 4, "亿元": 8, "万": 4, "亿": 8, "元": 0, "%": -2, "bp": -4}
-_MONTHS_OR_DAYS = {"years": ("month", 12), "year": ("month", 12), "months": ("month", 1),
-                   "month": ("month", 1), "days": ("day", 1), "day": ("day", 1),
-                   "年": ("month", 12), "个月": ("month", 1), "天": ("day", 1),
-                   "日": ("day", 1)}
+_SHIFT = MONEY_UNITS | PERCENT_UNITS
 
 
 def plain_value(text: str, file: str = "<value>") -> n.Expr | None:
@@ -50,10 +55,10 @@ def _literal(match: re.Match[str], token: str, span: n.Span) -> n.Expr | None:
         except ValueError:
             return None
     if match.group("cjk_amount"):
-        unit, factor = _MONTHS_OR_DAYS[match.group("cjk_unit")]
+        unit, factor = DURATION_UNITS[match.group("cjk_unit")]
         return n.DurationLit(int(match.group("cjk_amount")) * factor, unit, token, span)
     if match.group("count"):
-        unit, factor = _MONTHS_OR_DAYS[match.group("word")]
+        unit, factor = DURATION_UNITS[match.group("word")]
         return n.DurationLit(int(match.group("count")) * factor, unit,
                              f"{match.group('count')} {match.group('word')}", span)
     mantissa = Decimal(match.group("number"))

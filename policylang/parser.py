@@ -30,22 +30,8 @@ from lark.exceptions import (
 
 from policylang import nodes as n
 from policylang.diagnostics import Diagnostic, PolicyError
-from policylang.literals import plain_value
+from policylang.literals import DURATION_UNITS, MAX_SCALE, MONEY_UNITS, plain_value
 from policylang.values import in_exact_context
-
-MAX_SCALE = 10  # decimal places a literal may carry (docs/semantics.md)
-
-_MONEY_UNITS = {"元": 0, "万": 4, "万元": 4, "亿": 8, "亿元": 8}
-_CJK_DURATION_UNITS = {"年": ("month", 12), "个月": ("month", 1), "天": ("day", 1),
-                       "日": ("day", 1)}
-_DURATION_UNITS = {
-    "year": ("month", 12),
-    "years": ("month", 12),
-    "month": ("month", 1),
-    "months": ("month", 1),
-    "day": ("day", 1),
-    "days": ("day", 1),
-}
 
 _comments = threading.local()
 
@@ -667,11 +653,9 @@ class _ToAst(Transformer):
     def money_lit(self, meta, children):
         token = children[0]
         text = str(token)
-        for unit in ("万元", "亿元", "万", "亿", "元"):
-            if text.endswith(unit):
-                break
+        unit = next(unit for unit in ("万元", "亿元", "万", "亿", "元") if text.endswith(unit))
         span = self._tspan(token)
-        value = _decimal(text[: -len(unit)], span).scaleb(_MONEY_UNITS[unit])
+        value = _decimal(text[: -len(unit)], span).scaleb(MONEY_UNITS[unit])
         if -value.as_tuple().exponent > MAX_SCALE:
             raise _LiteralError("E105", f"{text!r} has more than {MAX_SCALE} decimal places", span)
         return n.MoneyLit(value, text, span)
@@ -704,14 +688,14 @@ class _ToAst(Transformer):
         span = self._span(meta)
         if not str(number).isdigit():
             raise _LiteralError("E105", f"a duration is a whole number of {unit}", span)
-        kind, factor = _DURATION_UNITS[str(unit)]
+        kind, factor = DURATION_UNITS[str(unit)]
         return n.DurationLit(int(str(number)) * factor, kind, f"{number} {unit}", span)
 
     def cjk_duration_lit(self, meta, children):
         token = children[0]
         text = str(token)
         digits = text.rstrip("年个月天日")
-        kind, factor = _CJK_DURATION_UNITS[text[len(digits):]]
+        kind, factor = DURATION_UNITS[text[len(digits):]]
         return n.DurationLit(int(digits) * factor, kind, text, self._tspan(token))
 
     def date_lit(self, meta, children):

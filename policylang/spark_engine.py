@@ -29,17 +29,13 @@ from policylang.cases import convert
 from policylang.diagnostics import PolicyError
 from policylang.emit.sql_spark import build_spark_query, literal_sql, session_conf
 from policylang.engine import decision_from_row, output_columns
+from policylang.literals import DURATION_UNITS, MONEY_UNITS
 from policylang.portfolio import portfolio_columns
 from policylang.values import INPUT_LIMIT
 
 ROW = "__pl_book_row"
 RAW = "__pl_raw_"
 _FILE, _START, _ID, _BASE = "__pl_file", "__pl_start", "__pl_id", "__pl_base"
-_MONEY_UNITS = {"元": 0, "万元": 4, "万": 4, "亿元": 8, "亿": 8}
-_DURATION_UNITS = {"years": ("months", 12), "year": ("months", 12), "months": ("months", 1),
-                   "month": ("months", 1), "days": ("days", 1), "day": ("days", 1),
-                   "年": ("months", 12), "个月": ("months", 1), "天": ("days", 1),
-                   "日": ("days", 1)}
 _NUMERIC = ("ByteType", "ShortType", "IntegerType", "LongType", "DecimalType")
 _LOG_CONFIG = ("rootLogger.level = off\nrootLogger.appenderRef.stderr.ref = console\n"
                "appender.console.type = Console\nappender.console.name = console\n"
@@ -449,7 +445,7 @@ def _from_text(q: str, f: ir.Field, policy: ir.Policy) -> str:
     match f.type.kind:
         case ir.Kind.MONEY:
             branches = [scaled(unit, 15 - shift, 10, -shift) for unit, shift in
-                        sorted(_MONEY_UNITS.items(), key=lambda item: -len(item[0]))]
+                        sorted(MONEY_UNITS.items(), key=lambda item: -len(item[0]))]
             return "CASE " + " ".join(branches) + f" {scaled('', 15, 10, 0)} END"
         case ir.Kind.PERCENT:
             return (f"CASE {scaled('%', 15, 8, 2)} {scaled('bp', 15, 6, 4)} "
@@ -458,11 +454,11 @@ def _from_text(q: str, f: ir.Field, policy: ir.Policy) -> str:
             return f"CASE {scaled('', 15, 10, 0)} END"
         case ir.Kind.DURATION:
             branches = []
-            for unit, (family, factor) in sorted(_DURATION_UNITS.items(),
+            for unit, (family, factor) in sorted(DURATION_UNITS.items(),
                                                  key=lambda item: -len(item[0])):
                 spacing = " ?" if unit.isascii() else ""
                 amount = (f"CAST(regexp_extract({text}, '^(-?[0-9]+)', 1) AS INT) * {factor}")
-                months, days = (amount, "0") if family == "months" else ("0", amount)
+                months, days = (amount, "0") if family == "month" else ("0", amount)
                 branches.append(f"WHEN {matches('-?[0-9]{1,6}' + spacing + unit)} THEN "
                                 f"named_struct('months', {months}, 'days', {days})")
             return "CASE " + " ".join(branches) + " END"
