@@ -23,15 +23,30 @@ from sqlglot import exp
 from policylang import ir
 from policylang.cases import parse_params
 from policylang.diagnostics import Diagnostic, PolicyError
-from policylang.values import INPUT_LIMIT, MAGNITUDE_LIMIT, div, format_decimal
-
-NUMERIC = exp.DataType.build("DECIMAL(38,10)")
-MONEY_OUT = exp.DataType.build("DECIMAL(18,2)")
-FRACTION = exp.DataType.build("DECIMAL(38,20)")
-BOUNDED = exp.DataType.build("DECIMAL(28,10)")  # |x| < 10^18, the magnitude limit
-HUGEINT = exp.DataType.build("HUGEINT")
-SCALE = 10**10
-PREFIX = "__pl_"
+from policylang.emit.sql_allocations import AllocationColumns
+from policylang.emit.sql_tree import (
+    BOUNDED,
+    HUGEINT,
+    MONEY_OUT,
+    NUMERIC,
+    PREFIX,
+    SCALE,
+    case,
+    col,
+    constant_of,
+    fail,
+    fn,
+    input_column,
+    integer,
+    let_column,
+    limit_column,
+    narrow,
+    number,
+    paren,
+    part_column,
+    places,
+)
+from policylang.values import INPUT_LIMIT, MAGNITUDE_LIMIT, div
 
 
 def emit_sql(policy: ir.Policy, dialect: str = "duckdb", params: dict | None = None,
@@ -82,41 +97,12 @@ def build_query(policy: ir.Policy, param_values: dict[str, ir.Value],
     return builder.build()
 
 
-def fn(name: str, *args: exp.Expression) -> exp.Expression:
-    return exp.Anonymous(this=name, expressions=list(args))
-
-
-def col(name: str) -> exp.Column:
-    return exp.column(name, quoted=True)
-
-
-def number(value: Decimal | int) -> exp.Expression:
-    return exp.cast(exp.Literal.number(format_decimal(Decimal(value))), NUMERIC)
-
-
-def integer(value: int) -> exp.Expression:
-    return exp.cast(exp.Literal.number(str(value)), HUGEINT)
-
-
-def fail(code: str, message: str) -> exp.Expression:
-    return fn("ERROR", exp.Literal.string(f"{code}: {message}"))
-
-
-def case(*branches: tuple[exp.Expression, exp.Expression],
-         otherwise: exp.Expression) -> exp.Expression:
-    return exp.Case(ifs=[exp.If(this=c, true=v) for c, v in branches], default=otherwise)
-
-
-def paren(e: exp.Expression) -> exp.Expression:
-    return exp.Paren(this=e)
-
-
 @dataclass
 class _Layer:
     columns: dict[str, exp.Expression] = field(default_factory=dict)
 
 
-class QueryBuilder:
+class QueryBuilder(AllocationColumns):
     """The DuckDB query; a dialect subclasses it and overrides only what differs."""
 
     # Whether `SELECT * EXCEPT (…)` carries the `cases` columns through; else the final
@@ -151,12 +137,12 @@ class QueryBuilder:
     def build(self) -> exp.Select:
         policy = self.policy
         for f in policy.inputs:
-            self.add(_input_column(f.name), self._input(f))
+            self.add(input_column(f.name), self._input(f))
         for kind, name in policy.order:
             self.next_layer()
             if kind == "let":
                 let = policy.let(name)
-                self.add(_let_column(name), self.expr(let.expr))
+                self.add(let_column(name), self.expr(let.expr))
             else:
                 self._allocation(policy.allocation(name))
         self.next_layer()
@@ -170,17 +156,17 @@ class QueryBuilder:
             if isinstance(check, ir.Limit):
                 for side, type_ in (("value", check.subject.type), ("bound", check.bound.type)):
                     outputs.append(exp.alias_(
-                        self.report(col(_limit_column(check.name, side)), type_),
+                        self.report(col(limit_column(check.name, side)), type_),
                         f"rule__{check.name}__{side}", quoted=True))
         for let in policy.lets:
-            outputs.append(exp.alias_(self.report(col(_let_column(let.name)), let.type),
+            outputs.append(exp.alias_(self.report(col(let_column(let.name)), let.type),
                                       let.name, quoted=True))
         for alloc in policy.allocations:
             if isinstance(alloc, ir.Shares) and alloc.amount is None:
                 continue
             parties = alloc.parties
             for party in parties:
-                outputs.append(exp.alias_(exp.cast(col(_part_column(alloc.name, party)),
+                outputs.append(exp.alias_(exp.cast(col(part_column(alloc.name, party)),
                                                    MONEY_OUT), f"{alloc.name}__{party}",
                                           quoted=True))
         rule_columns = [col(f"rule__{c.name}") for c in policy.checks]
@@ -244,7 +230,7 @@ class QueryBuilder:
             value = self.expr(operand)
             if guard is not None:
                 value = exp.Case(ifs=[exp.If(this=guard, true=value)])
-            self.add(_limit_column(limit.name, side), value)
+            self.add(limit_column(limit.name, side), value)
 
     def _check(self, check: ir.Check) -> exp.Expression:
         from policylang.emit.sql_temporal import compare
@@ -253,127 +239,13 @@ class QueryBuilder:
             case ir.Rule(cond=cond):
                 holds = self.expr(cond)
             case ir.Limit(name=name, op=op, subject=subject):
-                holds = compare(op, col(_limit_column(name, "value")),
-                                col(_limit_column(name, "bound")), subject.type)
+                holds = compare(op, col(limit_column(name, "value")),
+                                col(limit_column(name, "bound")), subject.type)
             case _:
                 assert_never(check)
         if check.guard is None:
             return holds
         return case((self.expr(check.guard), holds), otherwise=exp.true())
-
-    def _allocation(self, alloc: ir.Allocation) -> None:
-        if isinstance(alloc, ir.Shares) and alloc.amount is None:
-            return  # its parts are percents, folded into expressions as constants
-        amount_expr = self.expr(alloc.amount)
-        if constant_of(amount_expr) is None and not isinstance(amount_expr, exp.Column):
-            # Computed once, read twice (by the sign test and by the rounding).
-            amount_expr = self.add(f"{PREFIX}{alloc.name}__given", amount_expr)
-            self.next_layer()
-        rounded = exp.cast(fn("ROUND", amount_expr, exp.Literal.number(2)), NUMERIC)
-        # Rounded half away from zero, the amount is negative exactly when it is ≤ -0.005.
-        amount = self.add(f"{PREFIX}{alloc.name}__amount", case(
-            (exp.LTE(this=amount_expr, expression=number(Decimal("-0.005"))),
-             fail("E611", f"the allocated amount of {alloc.name} is negative")),
-            otherwise=rounded))
-        self.next_layer()
-        match alloc:
-            case ir.Shares():
-                exact = self._shares_parts(alloc, amount)
-            case ir.Waterfall():
-                exact = self._waterfall_parts(alloc, amount)
-            case _:
-                assert_never(alloc)
-        self._round_parts(alloc.name, amount, exact)
-
-    def _shares_parts(self, shares: ir.Shares, amount: exp.Column) -> dict[str, exp.Column]:
-        total = shares.total_weight
-        parts: dict[str, exp.Column] = {}
-        for part in shares.parts:
-            value = self._mul(amount, number(part.weight))
-            if shares.ratio:
-                value = self._div(value, number(total))
-            parts[part.party] = self.add(_exact_column(shares.name, part.party), value)
-        self.next_layer()
-        return parts
-
-    def _waterfall_parts(self, waterfall: ir.Waterfall,
-                         amount: exp.Column) -> dict[str, exp.Column]:
-        totals: dict[str, exp.Expression | None] = dict.fromkeys(waterfall.parties)
-        remaining: exp.Expression = amount
-        for index, step in enumerate(waterfall.steps):
-            stage = f"{PREFIX}{waterfall.name}__s{index}"
-            match step:
-                case ir.Take(party=party, cap=cap):
-                    taken = self.add(f"{stage}_take", fn(
-                        "LEAST", remaining, fn("GREATEST", self.expr(cap), number(0))))
-                    self.next_layer()
-                    totals[party] = _plus(totals[party], taken)
-                    remaining = self.add(f"{stage}_rest", exp.Sub(this=remaining,
-                                                                  expression=taken))
-                case ir.Split(parts=split):
-                    given: list[exp.Expression] = []
-                    for k, part in enumerate(split):
-                        share = self._mul(remaining, number(part.share))
-                        if part.cap is not None:
-                            share = fn("LEAST", share,
-                                       fn("GREATEST", self.expr(part.cap), number(0)))
-                        taken = self.add(f"{stage}_{k}", share)
-                        totals[part.party] = _plus(totals[part.party], taken)
-                        given.append(taken)
-                    self.next_layer()
-                    spent = given[0]
-                    for g in given[1:]:
-                        spent = exp.Add(this=spent, expression=g)
-                    remaining = self.add(f"{stage}_rest", exp.Sub(this=remaining,
-                                                                  expression=paren(spent)))
-                case ir.Rest(party=party):
-                    totals[party] = _plus(totals[party], remaining)
-                    remaining = number(0)
-                case _:
-                    assert_never(step)
-            self.next_layer()
-        if ir.UNALLOCATED in totals:
-            totals[ir.UNALLOCATED] = _plus(totals[ir.UNALLOCATED], remaining)
-        parts = {party: self.add(_exact_column(waterfall.name, party),
-                                 exp.cast(total if total is not None else number(0), NUMERIC))
-                 for party, total in totals.items()}
-        self.next_layer()
-        return parts
-
-    def _fen_type(self, exact: exp.Column) -> exp.DataType:
-        """The type of an exact part truncated to whole fen: DECIMAL(18,2), the output's
-        own, so the reported part needs no rescaling cast."""
-        return MONEY_OUT
-
-    def _round_parts(self, name: str, amount: exp.Column, exact: dict[str, exp.Column]) -> None:
-        """Largest remainder to the fen, ties to the part listed first (as the interpreter)."""
-        parties = list(exact)
-        trunc = {p: self.add(f"{PREFIX}{name}__t_{i}", exp.cast(
-            fn("TRUNC", exact[p], exp.Literal.number(2)), self._fen_type(exact[p])))
-            for i, p in enumerate(parties)}
-        self.next_layer()
-        remainder = {p: self.add(f"{PREFIX}{name}__r_{i}", exp.Sub(
-            this=exact[p], expression=trunc[p])) for i, p in enumerate(parties)}
-        total = trunc[parties[0]]
-        for p in parties[1:]:
-            total = exp.Add(this=total, expression=trunc[p])
-        # Fewer fen are missing than there are parts: a small integer.
-        missing = self.add(f"{PREFIX}{name}__missing", exp.cast(exp.Mul(
-            this=paren(exp.Sub(this=amount, expression=paren(total))),
-            expression=exp.Literal.number(100)), exp.DataType.build("INT")))
-        self.next_layer()
-        for i, p in enumerate(parties):
-            ahead = [exp.cast(
-                exp.GT(this=remainder[q], expression=remainder[p]) if j > i else
-                exp.GTE(this=remainder[q], expression=remainder[p]), exp.DataType.build("INT"))
-                for j, q in enumerate(parties) if j != i]
-            rank: exp.Expression = exp.Literal.number(0)
-            for a in ahead:
-                rank = exp.Add(this=rank, expression=a)
-            bump = case((exp.LT(this=paren(rank), expression=missing), narrow(Decimal("0.01"))),
-                        otherwise=narrow(Decimal("0.00")))
-            self.add(_part_column(name, p), exp.Add(this=trunc[p], expression=bump))
-        self.next_layer()
 
     # ── expressions ──
     def expr(self, e: ir.Expr) -> exp.Expression:
@@ -400,20 +272,20 @@ class QueryBuilder:
         raise AssertionError(type_)
 
     def visit_InputRef(self, e: ir.InputRef) -> exp.Expression:
-        return col(_input_column(e.name))
+        return col(input_column(e.name))
 
     def visit_ParamRef(self, e: ir.ParamRef) -> exp.Expression:
         return self._const(self.params[e.name], e.type)
 
     def visit_LetRef(self, e: ir.LetRef) -> exp.Expression:
-        return col(_let_column(e.name))
+        return col(let_column(e.name))
 
     def visit_PartRef(self, e: ir.PartRef) -> exp.Expression:
         alloc = self.policy.allocation(e.allocation)
         if isinstance(alloc, ir.Shares) and alloc.amount is None:
             weight = next(p.weight for p in alloc.parts if p.party == e.party)
             return number(div(weight, alloc.total_weight) if alloc.ratio else weight)
-        return col(_part_column(e.allocation, e.party))
+        return col(part_column(e.allocation, e.party))
 
     def visit_Neg(self, e: ir.Neg) -> exp.Expression:
         return exp.Neg(this=paren(self.expr(e.operand)))
@@ -449,9 +321,9 @@ class QueryBuilder:
         when it is a whole number (DuckDB multiplies DECIMALs exactly, checking overflow)."""
         for x, y in ((a, b), (b, a)):
             factor = constant_of(y)
-            if factor is not None and _places(factor) <= 10:
+            if factor is not None and places(factor) <= 10:
                 product = exp.Mul(this=exp.cast(x, NUMERIC), expression=narrow(factor))
-                if _places(factor) > 0:
+                if places(factor) > 0:
                     product = fn("ROUND", product, exp.Literal.number(10))
                 # The narrow product's type holds 10^18 and more: the cast keeps the range
                 # error (E611) a DECIMAL(38,20) product raised by overflowing.
@@ -463,7 +335,7 @@ class QueryBuilder:
     def _div(a: exp.Expression, b: exp.Expression) -> exp.Expression:
         """Exact a / b rounded half away from zero to 10 places, on 128-bit integers."""
         divisor = constant_of(b)
-        if divisor is not None and divisor != 0 and _places(divisor) <= 10:
+        if divisor is not None and divisor != 0 and places(divisor) <= 10:
             return _div_by_constant(a, divisor)
         if divisor == 0:  # no division written at all: PostgreSQL would fold a constant
             # DIV(…, 0) while planning and raise its own error, whichever branch runs
@@ -538,32 +410,6 @@ class QueryBuilder:
 _QueryBuilder = QueryBuilder  # the name the Spark builder subclasses
 
 
-def constant_of(e: exp.Expression) -> Decimal | None:
-    """The value of a numeric constant as `number()` writes it, else None."""
-    if isinstance(e, exp.Cast) and isinstance(e.this, exp.Literal) and not e.this.is_string:
-        return Decimal(e.this.this)
-    if isinstance(e, exp.Cast) and isinstance(e.this, exp.Neg):
-        inner = e.this.this
-        if isinstance(inner, exp.Literal) and not inner.is_string:
-            return -Decimal(inner.this)
-    if isinstance(e, exp.Paren):
-        return constant_of(e.this)
-    return None
-
-
-def _places(value: Decimal) -> int:
-    return max(0, -value.normalize().as_tuple().exponent)
-
-
-def narrow(value: Decimal) -> exp.Expression:
-    """A constant as a DECIMAL just wide enough for its digits."""
-    places = _places(value)
-    digits = max(len(format_decimal(abs(value)).replace(".", "").lstrip("0")), 1)
-    width = max(digits, places + 1, 1)
-    return exp.cast(exp.Literal.number(format_decimal(value)),
-                    exp.DataType.build(f"DECIMAL({min(width, 38)},{places})"))
-
-
 def quotient_of_count(count: exp.Expression, divisor_is_zero: exp.Expression
                       ) -> exp.Expression:
     """A quotient computed as a whole `count` of 10^-10, as DECIMAL(38,10); E610 (division
@@ -597,30 +443,6 @@ def _div_by_constant(a: exp.Expression, divisor: Decimal) -> exp.Expression:
     value = exp.Mul(this=exp.cast(signed, exp.DataType.build("DECIMAL(38,0)")),
                     expression=narrow(Decimal("0.0000000001")))
     return exp.cast(exp.cast(value, BOUNDED), NUMERIC)  # |x| ≥ 10^18: out of range (E611)
-
-
-def _plus(total: exp.Expression | None, value: exp.Expression) -> exp.Expression:
-    return value if total is None else exp.Add(this=total, expression=value)
-
-
-def _input_column(name: str) -> str:
-    return f"{PREFIX}in_{name}"
-
-
-def _let_column(name: str) -> str:
-    return f"{PREFIX}let_{name}"
-
-
-def _limit_column(limit: str, side: str) -> str:
-    return f"{PREFIX}limit_{limit}__{side}"
-
-
-def _exact_column(allocation: str, party: str) -> str:
-    return f"{PREFIX}{allocation}__exact__{party}"
-
-
-def _part_column(allocation: str, party: str) -> str:
-    return f"{PREFIX}{allocation}__part__{party}"
 
 
 def may_fail(e: ir.Expr) -> bool:

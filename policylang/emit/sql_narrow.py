@@ -29,11 +29,6 @@ from policylang.emit.sql import (
     NUMERIC,
     PREFIX,
     QueryBuilder,
-    _exact_column,
-    _input_column,
-    _let_column,
-    _limit_column,
-    _part_column,
     case,
     col,
     constant_of,
@@ -51,6 +46,13 @@ from policylang.emit.sql_bounds import (
     times,
 )
 from policylang.emit.sql_temporal import _COMPARE
+from policylang.emit.sql_tree import (
+    exact_column,
+    input_column,
+    let_column,
+    limit_column,
+    part_column,
+)
 from policylang.emit.sql_whole import WholeNumbers, cast_to
 from policylang.values import SCALE_PLACES, format_decimal
 
@@ -151,9 +153,9 @@ class NarrowBuilder(WholeNumbers, QueryBuilder):
             case ir.Const() | ir.ParamRef():
                 return exp.Literal.number(format_decimal(bounds.lo))
             case ir.InputRef(name=name):
-                return col(_input_column(name))
+                return col(input_column(name))
             case ir.LetRef(name=name):
-                return col(_let_column(name))
+                return col(let_column(name))
             case ir.Arith(op="+" | "-" as op, left=left, right=right):
                 node = exp.Add if op == "+" else exp.Sub
                 return node(this=self.expr(left), expression=self.expr(right))
@@ -212,8 +214,8 @@ class NarrowBuilder(WholeNumbers, QueryBuilder):
     def _check(self, check: ir.Check) -> exp.Expression:
         if isinstance(check, ir.Limit) and check.subject.type.kind is ir.Kind.DURATION and \
                 self._apart(check.subject, check.bound):
-            holds = paren(_COMPARE[check.op](this=col(_limit_column(check.name, "value")),
-                                             expression=col(_limit_column(check.name,
+            holds = paren(_COMPARE[check.op](this=col(limit_column(check.name, "value")),
+                                             expression=col(limit_column(check.name,
                                                                           "bound"))))
             if check.guard is None:
                 return holds
@@ -289,7 +291,7 @@ class NarrowBuilder(WholeNumbers, QueryBuilder):
             # Every part is already whole fen and they add up to the amount: the largest
             # remainder rule would truncate nothing and give no fen.
             for party, part in parts.items():
-                self.add(_part_column(alloc.name, party), part)
+                self.add(part_column(alloc.name, party), part)
             self.next_layer()
             return
         self._round_parts(alloc.name, amount, parts)
@@ -396,7 +398,7 @@ class NarrowBuilder(WholeNumbers, QueryBuilder):
             for value, b in taken:
                 total = value if total is zero else exp.Add(this=total, expression=value)
                 bounds = Bounds(bounds.lo + b.lo, bounds.hi + b.hi, max(bounds.places, b.places))
-            parts[party] = stored(_exact_column(waterfall.name, party), total, bounds)
+            parts[party] = stored(exact_column(waterfall.name, party), total, bounds)
         self.next_layer()
         return parts
 
@@ -411,6 +413,6 @@ class NarrowBuilder(WholeNumbers, QueryBuilder):
             typed = decimal_type(bounds) if bounds is not None else None
             if typed is not None:
                 value = self._tag(cast_to(value, typed), bounds)
-            parts[part.party] = self.add(_exact_column(shares.name, part.party), value)
+            parts[part.party] = self.add(exact_column(shares.name, part.party), value)
         self.next_layer()
         return parts
