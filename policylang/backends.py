@@ -71,12 +71,25 @@ def spark(policy: ir.Policy) -> Backend:
 
     session(SPARK_MASTER)
 
+    def many(cases: list[dict[str, ir.Value]], params: dict[str, ir.Value]
+             ) -> list[dict | PolicyError]:
+        return run_many(policy, cases, params, master=SPARK_MASTER)
+
+    return batched(many)
+
+
+def batched(many: Callable[[list[dict[str, ir.Value]], dict[str, ir.Value]],
+                           list[dict | PolicyError]]) -> Backend:
+    """A Backend over `many` (cases → each one's decision or PolicyError, in one query),
+    whose `.many` lets a caller that knows every case beforehand (`api.run_tests`) ask for
+    them at once."""
     def run(case: dict[str, ir.Value], params: dict[str, ir.Value]) -> dict:
-        (result,) = run_many(policy, [case], params, master=SPARK_MASTER)
+        (result,) = many([case], params)
         if isinstance(result, PolicyError):
             raise result
         return result
 
+    run.many = many  # type: ignore[attr-defined]
     return run
 
 

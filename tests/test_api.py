@@ -1,0 +1,91 @@
+"""api.py: a backend that decides many cases at once (Spark) is asked once per set of
+params for every per-case test of a policy, and judged exactly as a one-case backend."""
+
+from __future__ import annotations
+
+from policylang import api, backends
+from policylang.diagnostics import PolicyError
+
+BATCH = """policy batch "batch" {
+  input {
+    a: money
+    b: number
+  }
+
+  param cap: money = 10元 "a cap"
+
+  limit under: a <= cap cite "x"
+  let ratio = a / b cite "y"
+
+  test "default cap" {
+    given {
+      a: 5元
+      b: 1
+    }
+    expect eligible
+  }
+
+  test "over the default cap" {
+    given {
+      a: 20元
+      b: 2
+    }
+    expect not eligible
+  }
+
+  test "a cap of its own" {
+    given {
+      a: 20元
+      b: 2
+    }
+    params {
+      cap: 30元
+    }
+    expect eligible
+  }
+
+  test "a division by zero" {
+    given {
+      a: 1元
+      b: 0
+    }
+    expect ratio == 1元
+  }
+
+  test "expected wrongly" {
+    given {
+      a: 5元
+      b: 1
+    }
+    expect not eligible
+  }
+}
+"""
+
+
+def test_a_batching_backend_is_asked_once_per_set_of_params() -> None:
+    policy = api.load_source(BATCH, "batch.pol")
+    interpreter = backends.interpreter(policy)
+    calls: list[int] = []
+
+    def many(cases, params):
+        calls.append(len(cases))
+        answers: list = []
+        for case in cases:
+            try:
+                answers.append(interpreter(case, params))
+            except PolicyError as error:
+                answers.append(error)
+        return answers
+
+    batched = api.run_tests(policy, {"b": backends.batched(many)})
+    one_by_one = api.run_tests(policy, {"b": interpreter})
+    assert sorted(calls) == [1, 4]  # the default params' four cases, then the one with a cap
+
+    def outcome(result) -> tuple:
+        return (result.test.name, result.passed, result.failures,
+                result.error.code if result.error else None)
+
+    assert [outcome(r) for r in batched] == [outcome(r) for r in one_by_one]
+    assert [r.passed for r in batched] == [True, True, True, False, False]
+    assert batched[3].error.code == "E610" and batched[4].failures
