@@ -27,6 +27,8 @@ MONEY = ["insurer_subsidy", "borrower_subsidy", "first_loan_loss__bank",
          "first_loan_loss__insurer", "first_loan_burden__bank", "first_loan_burden__insurer",
          "first_loan_burden__fund"]
 OUTPUTS = ["eligible"] + [f"rule__{r}" for r in RULES] + MONEY
+# The peers doing the same work (benchmarks/peers/).
+OPENFISCA, CEL = "openfisca_foshan", "cel_foshan"
 LPR = Decimal("0.037")  # the policy's default `lpr`
 
 # --- DuckDB ---------------------------------------------------------------------------

@@ -26,6 +26,8 @@ MONEY = ["deposit_base", "guarantee_deposit", "refundable_deposit", "overdue__po
          "overdue__risk_fund", "overdue__bank", "overdue__escalated", "recovery__bank",
          "recovery__risk_fund", "recovery__unallocated"]
 OUTPUTS = ["eligible"] + [f"rule__{r}" for r in RULES] + MONEY
+# The peers doing the same work (benchmarks/peers/).
+OPENFISCA, CEL = "openfisca_chongqing", "cel_chongqing"
 BENCHMARK_RATE = Decimal("0.0435")  # the policy's default param
 _RATE_CAP = BENCHMARK_RATE * Decimal("1.2")
 _COLUMNS = ("in_zone, sme, high_tech, tech_listed, owns_ip, revenue_last_year, "

@@ -11,10 +11,12 @@ CSV and Parquet) is scored by:
   for a policy with a portfolio, `run --book` once more without it (the portfolio's cost);
 - the hand-written exact DuckDB query (benchmarks/handwritten.py for 佛山,
   handwritten_chongqing.py for 重庆), evaluation only and end to end;
-- 佛山 only: OpenFisca (benchmarks/peers/), evaluation only and load + evaluation.
+- OpenFisca (the policy as OpenFisca variables, benchmarks/peers/), evaluation only and
+  load + evaluation.
 Per-case paths (interpreter, generated Python module, hand-written `Decimal` function,
-cel-python for 佛山) do not depend on the book's size: they run once per policy on a
-sample of the largest book (already parsed) and are reported per second. Every time is
+cel-python: the policy as one CEL expression) do not depend on the book's size: they run
+once per policy on a sample of the largest book (already parsed) and are reported per
+second. Every time is
 the median of 3 runs, and the paths compared take turns run by run (a shared machine's
 speed drifts; taking turns, the drift slows every path alike).
 
@@ -35,6 +37,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import gc
+import importlib
 import json
 import os
 import platform
@@ -118,6 +121,9 @@ class PeakMemory:
 # Every time is the median of 3 runs, at every size, as the issue's reference figures: on
 # a shared machine one run of a 1M-case path can be a fifth slower than the next.
 REPEAT = 3
+# cel-python decides 100-500 cases a second: 500 of them give its rate and its wrong
+# values without taking a minute of the run.
+CEL_SAMPLE = 500
 
 
 def measure(action, cases: int, repeat: int = REPEAT) -> dict:
@@ -215,22 +221,29 @@ def per_case_paths(policy, params, book: Path, settings: Settings, spec) -> dict
     for path, decisions in found.items():
         out[path]["wrong"] = spec.wrong_outputs(reference, spec.from_decisions(decisions))
     out["hand_decimal"]["wrong"] = spec.wrong_outputs(reference, spec.decimal_outputs(results))
-    if spec is hand:  # the peers hold 佛山 2022 only
-        out |= cel_path(rows[:settings.cel_sample], reference)
+    out |= cel_path(spec, rows[:settings.cel_sample], reference)
     return out
 
 
-def cel_path(rows: list[tuple], reference: dict) -> dict:
+def _peer(name: str):
+    """A peer's module (benchmarks/peers/), or the reason it cannot run here."""
     try:
-        from benchmarks.peers import cel_foshan
+        return importlib.import_module(f"benchmarks.peers.{name}")
     except ImportError as error:
-        return {"cel": {"error": f"not installed ({error}); pip install -e '.[bench]'"}}
-    compiled = cel_foshan.program()
-    activations = [cel_foshan.activation(*r) for r in rows]
-    timed, results = per_case({"cel": (lambda a: cel_foshan.decide(compiled, a),
-                                       activations)})
+        return f"not installed ({error}); pip install -e '.[bench]'"
+
+
+def cel_path(spec, rows: list[tuple], reference: dict) -> dict:
+    """cel-python on the sample rows (the hand-written function's inputs): the policy as
+    one CEL expression, `spec.CEL` in benchmarks/peers/."""
+    peer = _peer(spec.CEL)
+    if isinstance(peer, str):
+        return {"cel": {"error": peer}}
+    compiled = peer.program()
+    activations = [peer.activation(*r) for r in rows]
+    timed, results = per_case({"cel": (lambda a: peer.decide(compiled, a), activations)})
     found = timed["cel"]
-    found["wrong"] = hand.wrong_outputs(reference, hand.decimal_outputs(results["cel"]))
+    found["wrong"] = spec.wrong_outputs(reference, spec.decimal_outputs(results["cel"]))
     found["sample"] = len(rows)
     return {"cel": found}
 
@@ -301,22 +314,19 @@ def sql_paths(policy, params, csv_book: Path, parquet_book: Path, size: int,
     if sample_reference is not None:
         row["sql_eval"]["wrong"] = spec.wrong_outputs(sample_reference, policylang_sql)
         row["hand_sql_eval"]["wrong"] = spec.wrong_outputs(sample_reference, exact)
-    if spec is hand:  # the peers hold 佛山 2022 only
-        row |= openfisca_paths(parquet_book, size, exact, sample_reference)
+    row |= openfisca_paths(spec, parquet_book, size, exact, sample_reference)
     return row
 
 
-def openfisca_paths(book: Path, size: int, exact: dict, sample_reference: dict | None) -> dict:
-    try:
-        from benchmarks.peers import openfisca_foshan as peer
-    except ImportError as error:
-        return {"openfisca": {"error": f"not installed ({error}); pip install -e '.[bench]'"}}
+def openfisca_paths(spec, book: Path, size: int, exact: dict,
+                    sample_reference: dict | None) -> dict:
+    """OpenFisca on the whole book: the policy as OpenFisca variables, `spec.OPENFISCA` in
+    benchmarks/peers/; evaluation alone, and loading the book's columns too."""
+    peer = _peer(spec.OPENFISCA)
+    if isinstance(peer, str):
+        return {"openfisca": {"error": peer}}
     system = peer.system()
-    query = ("SELECT borrower, purpose, first_loan, "
-             "CAST(split_part(term, ' ', 1) AS INTEGER) AS term_months, " +
-             ", ".join(f"CAST({c} AS FLOAT) AS {c}" for c in (
-                 "loan_amount", "interest_rate", "premium_rate", "premium_paid",
-                 "principal_loss")) + f" FROM read_parquet('{book}')")
+    query = peer.book_query(book)
     state: dict = {}
 
     def load() -> None:
@@ -325,7 +335,7 @@ def openfisca_paths(book: Path, size: int, exact: dict, sample_reference: dict |
 
     def run() -> None:
         # A fresh simulation each time: OpenFisca caches what it has calculated.
-        state["results"] = peer.evaluate(state["simulation"], hand.OUTPUTS)
+        state["results"] = peer.evaluate(state["simulation"], spec.OUTPUTS)
 
     def load_and_run() -> None:
         load()
@@ -337,10 +347,10 @@ def openfisca_paths(book: Path, size: int, exact: dict, sample_reference: dict |
         load()
         evaluations.append(measure(run, size, repeat=1))
     only = min(evaluations, key=lambda e: e["seconds"])
-    found = peer.as_common(state["results"], hand.MONEY)
-    with_load["wrong_full"] = only["wrong_full"] = hand.wrong_outputs(exact, found)
+    found = peer.as_common(state["results"], spec.MONEY)
+    with_load["wrong_full"] = only["wrong_full"] = spec.wrong_outputs(exact, found)
     if sample_reference is not None:
-        with_load["wrong"] = only["wrong"] = hand.wrong_outputs(sample_reference, found)
+        with_load["wrong"] = only["wrong"] = spec.wrong_outputs(sample_reference, found)
     return {"openfisca_eval": only, "openfisca_load_eval": with_load}
 
 
@@ -453,7 +463,7 @@ def main(argv: list[str] | None = None) -> dict:
     if args.quick:
         sizes = [min(sizes)]
     sample = min(args.sample, max(sizes))
-    settings = Settings(sizes, sample, min(1_000, sample), args.out,
+    settings = Settings(sizes, sample, min(CEL_SAMPLE, sample), args.out,
                         readme=not args.no_readme and not args.quick and sizes == SIZES)
     machine = versions()
     print("machine: " + ", ".join(f"{k} {v}" for k, v in machine.items()), flush=True)

@@ -76,6 +76,15 @@ def _formulas() -> list[type]:
     return variables
 
 
+def book_query(book) -> str:
+    """The Parquet book's columns as this system loads them."""
+    return ("SELECT borrower, purpose, first_loan, "
+            "CAST(split_part(term, ' ', 1) AS INTEGER) AS term_months, " +
+            ", ".join(f"CAST({c} AS FLOAT) AS {c}" for c in (
+                "loan_amount", "interest_rate", "premium_rate", "premium_paid",
+                "principal_loss")) + f" FROM read_parquet('{book}')")
+
+
 def system() -> TaxBenefitSystem:
     tbs = TaxBenefitSystem([Loan])
     for variable in _inputs() + _formulas():
