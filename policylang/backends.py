@@ -61,11 +61,14 @@ def _as_input(value: ir.Value, type_: ir.Type) -> object:
     return literal(value, type_)
 
 
+SPARK_MASTER = "local[2]"
+
+
 def spark(policy: ir.Policy) -> Backend:
-    """The policy's Spark SQL on a local Spark, one query per case. Spark spends about a
-    second on any query, so this checks that the Spark engine agrees with the others
-    rather than serving an edit loop: it is not in `available()` (`build` and a bare
-    `policylang test` never start a JVM) and runs when asked for by name. Raises
+    """The policy's Spark SQL on a local Spark, many cases per query (`batched`). Spark
+    spends about a second on any query, so this checks that the Spark engine agrees with
+    the others rather than serving an edit loop: it is not in `available()` (`build` and
+    a bare `policylang test` never start a JVM) and runs when asked for by name. Raises
     `spark_engine.EngineUnavailable` (no pyspark, no Java) before any case runs."""
     from policylang.spark_engine import run_many, session
 
@@ -91,9 +94,6 @@ def batched(many: Callable[[list[dict[str, ir.Value]], dict[str, ir.Value]],
 
     run.many = many  # type: ignore[attr-defined]
     return run
-
-
-SPARK_MASTER = "local[2]"
 
 
 def on_request() -> dict[str, Callable[[ir.Policy], Backend]]:
