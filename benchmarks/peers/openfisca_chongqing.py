@@ -10,10 +10,16 @@ outputs differ from the exact answer.
 from __future__ import annotations
 
 import numpy as np
-from openfisca_core.simulations import SimulationBuilder
 from openfisca_core.taxbenefitsystems import TaxBenefitSystem
 
-from benchmarks.peers.openfisca_foshan import PERIOD, Loan, _variable, as_common, evaluate
+from benchmarks.peers.openfisca_foshan import (
+    _variable,
+    as_common,
+    build_system,
+    evaluate,
+    load_columns,
+    rule_variables,
+)
 
 KINDS = ["new_loan", "increase", "renewal"]
 RATE_CAP = 0.0435 * 1.2  # the policy's default benchmark rate × 1.2
@@ -65,13 +71,7 @@ def _formulas() -> list[type]:
         "rule__compensation_deadline": lambda loan, p: (loan("overdue_amount", p) <= 0)
         + (loan("compensation_days", p) <= 15),
     }
-    variables = [_variable(name, bool, formula) for name, formula in rules.items()]
-
-    def eligible(loan, period):
-        result = np.ones(loan.count, dtype=bool)
-        for name in rules:
-            result = result * loan(name, period)
-        return result
+    variables = rule_variables(rules)
 
     def deposit_base(loan, p):
         kind, amount = loan("kind", p), loan("loan_amount", p)
@@ -102,25 +102,13 @@ def _formulas() -> list[type]:
         "recovery__unallocated": lambda loan, p: recovered(loan, p)
         - loan("recovery__bank", p) - loan("recovery__risk_fund", p),
     }
-    variables.append(_variable("eligible", bool, eligible))
     variables += [_variable(name, float, formula) for name, formula in money.items()]
     return variables
 
 
 def system() -> TaxBenefitSystem:
-    tbs = TaxBenefitSystem([Loan])
-    for variable in _inputs() + _formulas():
-        tbs.add_variable(variable)
-    return tbs
+    return build_system(_inputs() + _formulas())
 
 
 def load(tbs: TaxBenefitSystem, columns: dict[str, np.ndarray]):
-    """A simulation over the book's columns (numpy arrays from the Parquet file)."""
-    count = len(columns["loan_amount"])
-    simulation = SimulationBuilder().build_default_simulation(tbs, count)
-    for name, values in columns.items():
-        if name == "kind":
-            lookup = {member: i for i, member in enumerate(KINDS)}
-            values = np.fromiter((lookup[x] for x in values), dtype=np.int32, count=count)
-        simulation.set_input(name, PERIOD, values)
-    return simulation
+    return load_columns(tbs, columns, {"kind": KINDS})

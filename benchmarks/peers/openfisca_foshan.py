@@ -57,15 +57,7 @@ def _formulas() -> list[type]:
         "rule__rate_cap": lambda loan, p: loan("interest_rate", p) <= LPR + 0.015,
         "rule__premium_cap": lambda loan, p: loan("premium_rate", p) <= 0.01,
     }
-    variables = [_variable(name, bool, formula) for name, formula in rules.items()]
-
-    def eligible(loan, period):
-        result = np.ones(loan.count, dtype=bool)
-        for name in rules:
-            result = result * loan(name, period)
-        return result
-
-    variables.append(_variable("eligible", bool, eligible))
+    variables = rule_variables(rules)
     variables.append(_variable("insurer_subsidy", float, subsidy))
     variables.append(_variable("borrower_subsidy", float, lambda loan, p: np.where(
         loan("first_loan", p), np.minimum(subsidy(loan, p), loan("premium_paid", p)), 0)))
@@ -85,18 +77,39 @@ def book_query(book) -> str:
                 "principal_loss")) + f" FROM read_parquet('{book}')")
 
 
+def rule_variables(rules: dict) -> list[type]:
+    """A bool variable per rule (name → formula), and `eligible`: every rule holds."""
+    def eligible(loan, period):
+        result = np.ones(loan.count, dtype=bool)
+        for name in rules:
+            result = result * loan(name, period)
+        return result
+
+    return ([_variable(name, bool, formula) for name, formula in rules.items()]
+            + [_variable("eligible", bool, eligible)])
+
+
 def system() -> TaxBenefitSystem:
+    return build_system(_inputs() + _formulas())
+
+
+def load(tbs: TaxBenefitSystem, columns: dict[str, np.ndarray]):
+    return load_columns(tbs, columns, {"borrower": BORROWERS, "purpose": PURPOSES})
+
+
+def build_system(variables: list[type]) -> TaxBenefitSystem:
     tbs = TaxBenefitSystem([Loan])
-    for variable in _inputs() + _formulas():
+    for variable in variables:
         tbs.add_variable(variable)
     return tbs
 
 
-def load(tbs: TaxBenefitSystem, columns: dict[str, np.ndarray]):
-    """A simulation over the book's columns (numpy arrays from the Parquet file)."""
-    count = len(columns["loan_amount"])
+def load_columns(tbs: TaxBenefitSystem, columns: dict[str, np.ndarray],
+                 codes: dict[str, list[str]]):
+    """A simulation over the book's columns (numpy arrays from the Parquet file), each
+    enum column (`codes`) as the integer codes of its members."""
+    count = len(next(iter(columns.values())))
     simulation = SimulationBuilder().build_default_simulation(tbs, count)
-    codes = {"borrower": BORROWERS, "purpose": PURPOSES}
     for name, values in columns.items():
         if name in codes:
             lookup = {member: i for i, member in enumerate(codes[name])}
