@@ -119,8 +119,9 @@ class PeakMemory:
         return round((self.peak - self.start) / 2**20, 1)
 
 
-# Every time is the median of 3 runs, at every size, as the reference figures: on
-# a shared machine one run of a 1M-case path can be a fifth slower than the next.
+# Every time is taken from 3 runs, at every size, as the reference figures (the
+# median of the wall clock; per-case paths the least CPU time): on a shared machine one
+# run of a 1M-case path can be a fifth slower than the next.
 REPEAT = 3
 # cel-python decides 100-500 cases a second: 500 of them give its rate and its wrong
 # values without taking a minute of the run.
