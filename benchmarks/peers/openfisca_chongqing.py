@@ -13,12 +13,12 @@ import numpy as np
 from openfisca_core.taxbenefitsystems import TaxBenefitSystem
 
 from benchmarks.peers.openfisca_foshan import (
-    _variable,
     as_common,
     build_system,
     evaluate,
     load_columns,
     rule_variables,
+    variable,
 )
 
 KINDS = ["new_loan", "increase", "renewal"]
@@ -44,9 +44,9 @@ def book_query(book) -> str:
 
 
 def _inputs() -> list[type]:
-    return ([_variable(name, bool) for name in BOOLS] +
-            [_variable(name, float) for name in MONEY_INPUTS + ["interest_rate"]] +
-            [_variable(name, int) for name in COUNTS])
+    return ([variable(name, bool) for name in BOOLS] +
+            [variable(name, float) for name in MONEY_INPUTS + ["interest_rate"]] +
+            [variable(name, int) for name in COUNTS])
 
 
 def _formulas() -> list[type]:
@@ -102,7 +102,7 @@ def _formulas() -> list[type]:
         "recovery__unallocated": lambda loan, p: recovered(loan, p)
         - loan("recovery__bank", p) - loan("recovery__risk_fund", p),
     }
-    variables += [_variable(name, float, formula) for name, formula in money.items()]
+    variables += [variable(name, float, formula) for name, formula in money.items()]
     return variables
 
 

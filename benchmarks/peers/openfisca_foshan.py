@@ -22,7 +22,7 @@ LPR = 0.037
 PERIOD = "2022"  # the book's year
 
 
-def _variable(name: str, value_type: type, formula=None) -> type:
+def variable(name: str, value_type: type, formula=None) -> type:
     namespace = {"value_type": value_type, "entity": Loan,
                  "definition_period": DateUnit.YEAR, "label": name}
     if formula is not None:
@@ -31,11 +31,11 @@ def _variable(name: str, value_type: type, formula=None) -> type:
 
 
 def _inputs() -> list[type]:
-    return [_variable("borrower", int), _variable("purpose", int),
-            _variable("first_loan", bool), _variable("loan_amount", float),
-            _variable("term_months", int), _variable("interest_rate", float),
-            _variable("premium_rate", float), _variable("premium_paid", float),
-            _variable("principal_loss", float)]
+    return [variable("borrower", int), variable("purpose", int),
+            variable("first_loan", bool), variable("loan_amount", float),
+            variable("term_months", int), variable("interest_rate", float),
+            variable("premium_rate", float), variable("premium_paid", float),
+            variable("principal_loss", float)]
 
 
 def _share(name: str, share: float):
@@ -58,13 +58,13 @@ def _formulas() -> list[type]:
         "rule__premium_cap": lambda loan, p: loan("premium_rate", p) <= 0.01,
     }
     variables = rule_variables(rules)
-    variables.append(_variable("insurer_subsidy", float, subsidy))
-    variables.append(_variable("borrower_subsidy", float, lambda loan, p: np.where(
+    variables.append(variable("insurer_subsidy", float, subsidy))
+    variables.append(variable("borrower_subsidy", float, lambda loan, p: np.where(
         loan("first_loan", p), np.minimum(subsidy(loan, p), loan("premium_paid", p)), 0)))
     for name, share in (("first_loan_loss__bank", 0.1), ("first_loan_loss__insurer", 0.9),
                         ("first_loan_burden__bank", 0.1), ("first_loan_burden__insurer", 0.45),
                         ("first_loan_burden__fund", 0.45)):
-        variables.append(_variable(name, float, _share(name, share)))
+        variables.append(variable(name, float, _share(name, share)))
     return variables
 
 
@@ -85,8 +85,8 @@ def rule_variables(rules: dict) -> list[type]:
             result = result * loan(name, period)
         return result
 
-    return ([_variable(name, bool, formula) for name, formula in rules.items()]
-            + [_variable("eligible", bool, eligible)])
+    return ([variable(name, bool, formula) for name, formula in rules.items()]
+            + [variable("eligible", bool, eligible)])
 
 
 def system() -> TaxBenefitSystem:
