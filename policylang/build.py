@@ -2,8 +2,10 @@
 
 Collects everything into a `BuildReport` (the CLI prints it). Generated files are written
 only when the whole build succeeds, each atomically. The output folder's `manifest.json`
-lists every file a build wrote with the policy file it came from; a listed file is removed
-when its policy file is gone, or lies in the folder being built and no longer yields it.
+lists every file a build wrote with the policy file it came from (relative to the project's
+folder, so the manifest is the same wherever the output is written); a listed file is
+removed when its policy file is gone, or lies in the folder being built and no longer
+yields it (a renamed policy).
 So `generated/` always matches `policies/`, a build of one subfolder leaves the other
 policies' files alone, and a file the build did not write is never touched.
 """
@@ -13,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 from policylang import api, backends, emit, ir
 from policylang.diagnostics import PolicyError
@@ -24,9 +26,9 @@ from policylang.testing import TestResult
 _EXTENSIONS = {"python": ".py", "sql": ".sql"}
 MANIFEST = "manifest.json"
 _ABOUT = ("Written by `policylang build`: each file it generated, with the policy file it "
-          "comes from (relative to this folder). A build removes a listed file when that "
-          "policy file is gone, or lies in the folder built and no longer yields it; it "
-          "never removes a file not listed here.")
+          "comes from (relative to the project's folder). A build removes a listed file "
+          "when that policy file is gone, or lies in the folder built and no longer yields "
+          "it; it never removes a file not listed here.")
 
 
 @dataclass
@@ -140,16 +142,18 @@ def _write(report: BuildReport, directory: Path, output: Path) -> None:
     if problem is not None:
         report.warnings.append(f"{output / MANIFEST}: {problem}; no file was removed as "
                                "stale, and the manifest is written anew")
+    root = project_root(directory, output)
+    built = directory.resolve().relative_to(root)
     for name, source in listed_before.items():
         generated = output / name
-        if not _stale(generated, output / source, directory, report.outputs):
+        if not _stale(generated, PurePosixPath(source), root, built, report.outputs):
             listed[name] = source
         elif generated.is_file():
             generated.unlink()
             report.removed.append(generated)
     for path, source in report.sources.items():
-        listed[path.relative_to(output).as_posix()] = Path(
-            os.path.relpath(source.resolve(), output.resolve())).as_posix()
+        listed[path.relative_to(output).as_posix()] = (
+            source.resolve().relative_to(root).as_posix())
     manifest = json.dumps({"about": _ABOUT, "files": dict(sorted(listed.items()))},
                           ensure_ascii=False, indent=2) + "\n"
     manifest_path = output / MANIFEST
@@ -157,25 +161,38 @@ def _write(report: BuildReport, directory: Path, output: Path) -> None:
         _replace(manifest_path, manifest)
 
 
-def _stale(generated: Path, source: Path, directory: Path, written: dict) -> bool:
-    """Whether this build made `generated` stale: its policy file is gone, or lies in
-    `directory` and did not yield it this time. Another folder's policy keeps its files:
-    a build of that folder decides."""
+def _stale(generated: Path, source: PurePosixPath, root: Path, built: Path,
+           written: dict) -> bool:
+    """Whether this build made `generated` stale: its policy file is gone, or lies in the
+    folder built (`built`, like `source` relative to `root`) and did not yield it this
+    time. Another folder's policy keeps its files: a build of that folder decides."""
     if generated in written:
         return False
-    return not source.exists() or source.resolve().is_relative_to(directory.resolve())
+    return not (root / source).exists() or source.is_relative_to(built.as_posix())
+
+
+def project_root(directory: Path, output: Path) -> Path:
+    """What the manifest's policy paths are relative to, so that it reads the same wherever
+    the output is written: the nearest folder holding the policies with a `.git` or a
+    `pyproject.toml`, else the folder holding both the policies and the output."""
+    policies = directory.resolve()
+    for folder in (policies, *policies.parents):
+        if (folder / ".git").exists() or (folder / "pyproject.toml").is_file():
+            return folder
+    return Path(os.path.commonpath([policies, output.resolve()]))
 
 
 def read_manifest(output: Path) -> dict[str, str]:
-    """Generated file (relative to `output`) → its policy file (relative to `output`), as
-    the last build left them; empty when there is no manifest or it cannot be read (then
-    no file is removed as stale)."""
+    """Generated file (relative to `output`) → its policy file (relative to the project's
+    folder, see `project_root`), as the last build left them; empty when there is no
+    manifest or it cannot be read (then no file is removed as stale)."""
     return _load_manifest(output)[0]
 
 
 def _load_manifest(output: Path) -> tuple[dict[str, str], str | None]:
     """`read_manifest`, and what is wrong with the manifest if it exists but cannot be
-    read (entries naming a place outside `output` are dropped silently)."""
+    read (entries naming a place outside `output` or above the project are dropped
+    silently)."""
     path = output / MANIFEST
     if not path.exists():
         return {}, None
@@ -189,7 +206,14 @@ def _load_manifest(output: Path) -> tuple[dict[str, str], str | None]:
         return {}, "is not a manifest written by `policylang build`"
     return {name: source for name, source in files.items()
             if isinstance(name, str) and isinstance(source, str)
-            and _inside(output, name)}, None
+            and _inside(output, name) and _plain_relative(source)}, None
+
+
+def _plain_relative(source: str) -> bool:
+    """A policy path below the project's folder (an entry naming `..` or an absolute path,
+    hand-edited or from an older manifest, is dropped: its file is then never removed)."""
+    path = PurePosixPath(source)
+    return not path.is_absolute() and ".." not in path.parts
 
 
 def _inside(output: Path, name: str) -> bool:

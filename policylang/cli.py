@@ -488,9 +488,12 @@ def _backend_names(text: str) -> list[str]:
 
 def _backends(policy: ir.Policy, names: list[str]) -> dict:
     from policylang import backends
-    from policylang.spark_engine import EngineUnavailable
 
     makers = backends.on_request()
+    if "spark" not in names:  # the Spark engine's modules load only when asked for
+        return {name: makers[name](policy) for name in names}
+    from policylang.spark_engine import EngineUnavailable
+
     try:
         return {name: makers[name](policy) for name in names}
     except EngineUnavailable as error:
