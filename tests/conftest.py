@@ -1,4 +1,5 @@
-"""Shared pytest options: `--update-goldens` rewrites golden files instead of comparing.
+"""Shared pytest options: `--update-goldens` rewrites golden files instead of comparing;
+how many processes `-n auto` (pyproject's addopts, pytest-xdist) starts.
 
 A golden test asks for the `update_goldens` fixture (or reads the option itself); the
 environment variable POLICYLANG_UPDATE_GOLDENS=1 does the same as the switch.
@@ -20,3 +21,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 def update_goldens(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-goldens")
                 or os.environ.get("POLICYLANG_UPDATE_GOLDENS"))
+
+
+# Every process starts its own PostgreSQL cluster and, for a Spark test, its own JVM
+# (4 GB): more than four cost more to start than they save on this suite.
+MAX_PROCESSES = 4
+
+
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    return max(1, min(MAX_PROCESSES, os.cpu_count() or 1))

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import pytest
 
+from tests import apt
+
 
 def _answers(conninfo: str) -> bool:
     import psycopg
@@ -41,10 +43,7 @@ def _binaries() -> Path:
         if on_path:
             return Path(on_path).resolve().parent
         if attempt == 0:
-            subprocess.run(["apt-get", "update"], check=True, capture_output=True)
-            subprocess.run(["apt-get", "install", "-y", "postgresql"], check=True,
-                           capture_output=True, env={**os.environ,
-                                                     "DEBIAN_FRONTEND": "noninteractive"})
+            apt.install("postgresql")
     raise RuntimeError("PostgreSQL binaries not found after installing postgresql")
 
 

@@ -24,6 +24,7 @@ import pytest
 
 from policylang import api
 from policylang.doc import render_doc
+from tests import apt
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = Path("/usr/bin/chromium")
@@ -37,12 +38,7 @@ def ensure_chromium() -> Path:
     if not CHROMIUM.exists() or not _has_cjk_font():
         if shutil.which("apt-get") is None:
             pytest.skip("chromium is missing and apt-get is not available to install it")
-        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-        as_root = [] if os.geteuid() == 0 else ["sudo", "-n", "-E"]
-        subprocess.run([*as_root, "apt-get", "update"], check=True, env=env,
-                       capture_output=True)
-        subprocess.run([*as_root, "apt-get", "install", "-y", "--no-install-recommends",
-                        *APT_PACKAGES], check=True, env=env, capture_output=True)
+        apt.install(*APT_PACKAGES, recommends=False)
     return CHROMIUM
 
 
