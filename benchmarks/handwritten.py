@@ -123,38 +123,51 @@ def _yuan(fen: str) -> str:
     return f"CAST(CAST({fen} AS DECIMAL(18,0)) * CAST(0.01 AS DECIMAL(2,2)) AS DECIMAL(18,2))"
 
 
-def _every_output(durations: str) -> str:
+def _every_output(durations: str, limit_values: bool = True) -> str:
     """Every column policylang's query adds, in its order and types, over `_query`'s rows
     (which keep the typed inputs and `months`): rule verdicts, each limit's value and
-    bound (NULL where its guard does not hold), the lets and parts to the fen, `eligible`;
-    durations as `interval`s (the query's own type) or as `text` (the output file's)."""
+    bound (NULL where its guard does not hold; left out unless `limit_values`), the lets
+    and parts to the fen, `eligible`; durations as `interval`s (the query's own type) or
+    as `text` (the output file's)."""
     enterprise = "borrower = 'enterprise'"
     individual = "borrower IN ('individual_business', 'micro_owner')"
     rate_bound = f"CAST({LPR + Decimal('0.015')} AS DECIMAL(38,10))"
     term, term_bound = (("to_months(months)", "INTERVAL 36 MONTH") if durations == "interval"
                         else (_months_text("months"), "'3 years'"))
-    money = ",\n      ".join(f"{_yuan(m)} AS {m}" for m in MONEY)
-    return f"""
-      rule__purpose_rule,
-      rule__enterprise_cap,
-      CASE WHEN {enterprise} THEN loan_amount END AS rule__enterprise_cap__value,
-      CASE WHEN {enterprise} THEN CAST(10000000 AS DECIMAL(18,2)) END
-          AS rule__enterprise_cap__bound,
-      rule__individual_cap,
-      CASE WHEN {individual} THEN loan_amount END AS rule__individual_cap__value,
-      CASE WHEN {individual} THEN CAST(3000000 AS DECIMAL(18,2)) END
-          AS rule__individual_cap__bound,
-      rule__term_cap, {term} AS rule__term_cap__value, {term_bound} AS rule__term_cap__bound,
-      rule__rate_cap, CAST(interest_rate AS DECIMAL(38,10)) AS rule__rate_cap__value,
-      {rate_bound} AS rule__rate_cap__bound,
-      rule__premium_cap, CAST(premium_rate AS DECIMAL(38,10)) AS rule__premium_cap__value,
-      CAST(0.01 AS DECIMAL(38,10)) AS rule__premium_cap__bound,
-      {money}, eligible"""
+    return selected([
+        ("rule__purpose_rule", "rule__purpose_rule"),
+        ("rule__enterprise_cap", "rule__enterprise_cap"),
+        ("rule__enterprise_cap__value", f"CASE WHEN {enterprise} THEN loan_amount END"),
+        ("rule__enterprise_cap__bound",
+         f"CASE WHEN {enterprise} THEN CAST(10000000 AS DECIMAL(18,2)) END"),
+        ("rule__individual_cap", "rule__individual_cap"),
+        ("rule__individual_cap__value", f"CASE WHEN {individual} THEN loan_amount END"),
+        ("rule__individual_cap__bound",
+         f"CASE WHEN {individual} THEN CAST(3000000 AS DECIMAL(18,2)) END"),
+        ("rule__term_cap", "rule__term_cap"), ("rule__term_cap__value", term),
+        ("rule__term_cap__bound", term_bound),
+        ("rule__rate_cap", "rule__rate_cap"),
+        ("rule__rate_cap__value", "CAST(interest_rate AS DECIMAL(38,10))"),
+        ("rule__rate_cap__bound", rate_bound),
+        ("rule__premium_cap", "rule__premium_cap"),
+        ("rule__premium_cap__value", "CAST(premium_rate AS DECIMAL(38,10))"),
+        ("rule__premium_cap__bound", "CAST(0.01 AS DECIMAL(38,10))"),
+        *((m, _yuan(m)) for m in MONEY), ("eligible", "eligible")], limit_values)
 
 
-def same_output_query(book: Path) -> str:
-    """Book file → the very file `run --book --out` writes: the book's columns as read
-    (text, for a CSV), then every column policylang's query adds (`_every_output`)."""
+def selected(columns: list[tuple[str, str]], limit_values: bool) -> str:
+    """A SELECT list of (name, expression) pairs; without the limits' value and bound
+    columns unless `limit_values` (what `run --book --no-limit-values` leaves out)."""
+    return ",\n      ".join(
+        expression if expression == name else f"{expression} AS {name}"
+        for name, expression in columns
+        if limit_values or not name.endswith(("__value", "__bound")))
+
+
+def same_output_query(book: Path, limit_values: bool = True) -> str:
+    """Book file → the very file `run --book --out` writes (with `--no-limit-values`
+    unless `limit_values`): the book's columns as read (text, for a CSV), then every
+    column policylang's query adds (`_every_output`)."""
     raw = (f"read_csv('{book}', all_varchar = true, header = true)" if book.suffix == ".csv"
            else f"read_parquet('{book}')")
     typed = ("CAST(loan_amount AS DECIMAL(18,2)) AS loan_amount, "
@@ -170,18 +183,26 @@ def same_output_query(book: Path) -> str:
     carried = ", ".join(f"{c} AS book_{c}" for c in book_columns)
     scored = _query(f"(SELECT {carried}, {typed} FROM {raw})", carry=True)
     shown = ", ".join(f"book_{c} AS {c}" for c in book_columns)
-    return f"SELECT {shown}, {_every_output('text')} FROM ({scored})"
+    return f"SELECT {shown}, {_every_output('text', limit_values)} FROM ({scored})"
 
 
-def duckdb_evaluate_same_output(connection) -> None:
-    """Every column policylang's query gives, from the loaded `hand_cases`."""
-    connection.execute("CREATE OR REPLACE TEMP TABLE hand_same_result AS SELECT "
-                       f"{_every_output('interval')} FROM ({_query('hand_cases', carry=True)})")
+def duckdb_evaluate_same_output(connection, limit_values: bool = True) -> None:
+    """Every column policylang's query gives (without the limits' values and bounds
+    unless `limit_values`), from the loaded `hand_cases`, as `same_output_table`."""
+    connection.execute(
+        f"CREATE OR REPLACE TEMP TABLE {same_output_table(limit_values)} AS SELECT "
+        f"{_every_output('interval', limit_values)} FROM ({_query('hand_cases', carry=True)})")
 
 
-def duckdb_end_to_end_same_output(connection, book: Path, out: Path) -> None:
+def same_output_table(limit_values: bool) -> str:
+    return "hand_same_result" if limit_values else "hand_decisions_result"
+
+
+def duckdb_end_to_end_same_output(connection, book: Path, out: Path,
+                                  limit_values: bool = True) -> None:
     """`same_output_query` → Parquet, in one statement."""
-    connection.execute(f"COPY ({same_output_query(book)}) TO '{out}' (FORMAT parquet)")
+    connection.execute(f"COPY ({same_output_query(book, limit_values)}) TO '{out}' "
+                       "(FORMAT parquet)")
 
 
 def differing_rows(connection, ours: Path, theirs: Path) -> int:

@@ -124,10 +124,11 @@ def _days_text(days: str) -> str:
     return (f"CAST({days} AS VARCHAR) || CASE WHEN {days} = 1 THEN ' day' ELSE ' days' END")
 
 
-def _every_output(durations: str) -> str:
+def _every_output(durations: str, limit_values: bool = True) -> str:
     """Every column policylang's query adds, in its order and types, over `_query`'s rows
     (which keep `months`, `notice_days`, `compensation_days` and the typed inputs);
-    durations as `interval`s (the query's own type) or as `text` (the output file's)."""
+    durations as `interval`s (the query's own type) or as `text` (the output file's);
+    without the limits' values and bounds unless `limit_values`."""
     guarded = "overdue_amount > 0"
     if durations == "text":
         term = common._months_text("months")
@@ -137,24 +138,28 @@ def _every_output(durations: str) -> str:
         term = "to_months(months)"
         notice, compensation = "to_days(notice_days)", "to_days(compensation_days)"
         bounds = ("INTERVAL 12 MONTH", "INTERVAL 5 DAY", "INTERVAL 15 DAY")
-    money = ",\n        ".join(f"{common._yuan(m)} AS {m}" for m in MONEY)
-    return f"""rule__in_zone_rule, rule__sme_rule, rule__tech_rule, rule__purpose_rule,
-        rule__increase_rule,
-        rule__normal_cap,
-        CASE WHEN NOT above_normal_approved THEN loan_amount END AS rule__normal_cap__value,
-        CASE WHEN NOT above_normal_approved THEN CAST(5000000 AS DECIMAL(18,2)) END
-            AS rule__normal_cap__bound,
-        rule__maximum_cap, loan_amount AS rule__maximum_cap__value,
-        CAST(10000000 AS DECIMAL(18,2)) AS rule__maximum_cap__bound,
-        rule__term_cap, {term} AS rule__term_cap__value, {bounds[0]} AS rule__term_cap__bound,
-        rule__rate_cap, CAST(interest_rate AS DECIMAL(38,10)) AS rule__rate_cap__value,
-        CAST({_RATE_CAP} AS DECIMAL(38,10)) AS rule__rate_cap__bound,
-        rule__notice_deadline, {notice} AS rule__notice_deadline__value,
-        {bounds[1]} AS rule__notice_deadline__bound,
-        rule__compensation_deadline,
-        CASE WHEN {guarded} THEN {compensation} END AS rule__compensation_deadline__value,
-        CASE WHEN {guarded} THEN {bounds[2]} END AS rule__compensation_deadline__bound,
-        {money}, eligible"""
+    verdicts = ["in_zone_rule", "sme_rule", "tech_rule", "purpose_rule", "increase_rule"]
+    return common.selected([
+        *((f"rule__{r}", f"rule__{r}") for r in verdicts),
+        ("rule__normal_cap", "rule__normal_cap"),
+        ("rule__normal_cap__value", "CASE WHEN NOT above_normal_approved THEN loan_amount END"),
+        ("rule__normal_cap__bound", "CASE WHEN NOT above_normal_approved THEN "
+                                    "CAST(5000000 AS DECIMAL(18,2)) END"),
+        ("rule__maximum_cap", "rule__maximum_cap"),
+        ("rule__maximum_cap__value", "loan_amount"),
+        ("rule__maximum_cap__bound", "CAST(10000000 AS DECIMAL(18,2))"),
+        ("rule__term_cap", "rule__term_cap"), ("rule__term_cap__value", term),
+        ("rule__term_cap__bound", bounds[0]),
+        ("rule__rate_cap", "rule__rate_cap"),
+        ("rule__rate_cap__value", "CAST(interest_rate AS DECIMAL(38,10))"),
+        ("rule__rate_cap__bound", f"CAST({_RATE_CAP} AS DECIMAL(38,10))"),
+        ("rule__notice_deadline", "rule__notice_deadline"),
+        ("rule__notice_deadline__value", notice),
+        ("rule__notice_deadline__bound", bounds[1]),
+        ("rule__compensation_deadline", "rule__compensation_deadline"),
+        ("rule__compensation_deadline__value", f"CASE WHEN {guarded} THEN {compensation} END"),
+        ("rule__compensation_deadline__bound", f"CASE WHEN {guarded} THEN {bounds[2]} END"),
+        *((m, common._yuan(m)) for m in MONEY), ("eligible", "eligible")], limit_values)
 
 
 def _typed_text() -> str:
@@ -170,28 +175,36 @@ def _typed_text() -> str:
          "CAST(split_part(compensation_delay, ' ', 1) AS INTEGER) AS compensation_days"])
 
 
-def same_output_query(book: Path) -> str:
-    """Book file → the very file `run --book --out` writes: the book's columns as read,
-    then every column policylang's query adds (limit values and bounds, durations as
-    text, money to the fen)."""
+def same_output_query(book: Path, limit_values: bool = True) -> str:
+    """Book file → the very file `run --book --out` writes (with `--no-limit-values`
+    unless `limit_values`): the book's columns as read, then every column policylang's
+    query adds (limit values and bounds, durations as text, money to the fen)."""
     csv = book.suffix == ".csv"
     raw = (f"read_csv('{book}', all_varchar = true, header = true)" if csv
            else f"read_parquet('{book}')")
     carried = ", ".join(f"{c} AS book_{c}" for c in _BOOK_COLUMNS)
     source = f"(SELECT {carried}, {_typed_text() if csv else _COLUMNS} FROM {raw})"
     shown = ", ".join(f"book_{c} AS {c}" for c in _BOOK_COLUMNS)
-    return f"SELECT {shown}, {_every_output('text')} FROM ({_query(source, carry=True)})"
+    return (f"SELECT {shown}, {_every_output('text', limit_values)} "
+            f"FROM ({_query(source, carry=True)})")
 
 
-def duckdb_end_to_end_same_output(connection, book: Path, out: Path) -> None:
+def duckdb_end_to_end_same_output(connection, book: Path, out: Path,
+                                  limit_values: bool = True) -> None:
     """`same_output_query` → Parquet, in one statement."""
-    connection.execute(f"COPY ({same_output_query(book)}) TO '{out}' (FORMAT parquet)")
+    connection.execute(f"COPY ({same_output_query(book, limit_values)}) TO '{out}' "
+                       "(FORMAT parquet)")
 
 
-def duckdb_evaluate_same_output(connection) -> None:
-    """Every column policylang's query gives, from the loaded `hand_cases`."""
-    connection.execute("CREATE OR REPLACE TEMP TABLE hand_same_result AS SELECT "
-                       f"{_every_output('interval')} FROM ({_query('hand_cases', carry=True)})")
+def duckdb_evaluate_same_output(connection, limit_values: bool = True) -> None:
+    """Every column policylang's query gives (without the limits' values and bounds
+    unless `limit_values`), from the loaded `hand_cases`, as `same_output_table`."""
+    connection.execute(
+        f"CREATE OR REPLACE TEMP TABLE {same_output_table(limit_values)} AS SELECT "
+        f"{_every_output('interval', limit_values)} FROM ({_query('hand_cases', carry=True)})")
+
+
+same_output_table = common.same_output_table
 
 
 def duckdb_outputs(connection) -> dict[str, np.ndarray]:

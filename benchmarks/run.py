@@ -8,9 +8,12 @@ For 佛山 2022 and 重庆 助保贷 and each size, a seeded synthetic book (`po
 CSV and Parquet) is scored by:
 - SQL on DuckDB, evaluation only (the typed `cases` table already loaded; the per-case
   query materialised), and `run --book` end to end from CSV and from Parquet to Parquet;
-  for a policy with a portfolio, `run --book` once more without it (the portfolio's cost);
+  each once more with `--no-limit-values` (the decision columns alone); for a policy with
+  a portfolio, `run --book` once more with it (the portfolio's cost);
 - the hand-written exact DuckDB query (benchmarks/handwritten.py for 佛山,
-  handwritten_chongqing.py for 重庆), evaluation only and end to end;
+  handwritten_chongqing.py for 重庆), evaluation only and end to end, in three forms:
+  every column policylang gives (its very file), the decision columns alone (the very
+  file of `--no-limit-values`), and the outputs only in integer fen;
 - OpenFisca (the policy as OpenFisca variables, benchmarks/peers/), evaluation only and
   load + evaluation.
 Per-case paths (interpreter, generated Python module, hand-written `Decimal` function,
@@ -268,13 +271,19 @@ def sql_paths(policy, params, csv_book: Path, parquet_book: Path, size: int,
     # keeping the row number and the outputs (no other input column, as the hand-written
     # query). Measuring the bounds (a scan) is timed with the query; building its text
     # is not.
-    query = book_query(policy, params, (book_module.ROW,), measure_bounds(connection, policy))
+    bounds = measure_bounds(connection, policy)
+    # Every column, and (as `run --book --no-limit-values`) without the limits' values
+    # and bounds: the decision columns alone.
+    queries = {"": book_query(policy, params, (book_module.ROW,), bounds),
+               "_decisions": book_query(policy, params, (book_module.ROW,), bounds,
+                                        limit_values=False)}
 
-    def evaluate() -> None:
+    def evaluate(suffix: str) -> None:
         measure_bounds(connection, policy)
-        connection.execute(f"CREATE OR REPLACE TEMP TABLE __bench_result AS {query}")
+        connection.execute(f"CREATE OR REPLACE TEMP TABLE __bench_result{suffix} AS "
+                           f"{queries[suffix]}")
 
-    actions = {"sql_eval": evaluate}
+    actions = {f"sql_eval{suffix}": lambda x=suffix: evaluate(x) for suffix in queries}
     out = folder / "out.parquet"
     # Per-case rules only is the hand-written query's work; with the portfolio rules too,
     # when the policy has them.
@@ -283,6 +292,10 @@ def sql_paths(policy, params, csv_book: Path, parquet_book: Path, size: int,
         actions[f"run_book_{kind}_without_portfolio"] = (
             lambda b=book, k=kind: score_book(per_case_only, b, params,
                                               folder / f"policylang_{k}.parquet"))
+        actions[f"run_book_{kind}_decisions"] = (
+            lambda b=book, k=kind: score_book(per_case_only, b, params,
+                                              folder / f"policylang_decisions_{k}.parquet",
+                                              limit_values=False))
         if policy.portfolio is not None:
             actions[f"run_book_{kind}"] = lambda b=book: score_book(policy, b, params, out)
     if spec is not None:
@@ -290,35 +303,48 @@ def sql_paths(policy, params, csv_book: Path, parquet_book: Path, size: int,
         spec.duckdb_load(exact_connection, parquet_book)
         actions["hand_sql_eval"] = lambda: spec.duckdb_evaluate(exact_connection)
         # The hand-written query giving every column policylang's query gives (limit
-        # values and bounds too), compared with it value by value below.
-        actions["hand_sql_same_output_eval"] = (
-            lambda: spec.duckdb_evaluate_same_output(exact_connection))
+        # values and bounds too), and the decision columns alone; each compared with
+        # policylang's value by value below.
+        for suffix, limit_values in (("same_output", True), ("decisions", False)):
+            actions[f"hand_sql_{suffix}_eval"] = (
+                lambda v=limit_values: spec.duckdb_evaluate_same_output(exact_connection, v))
         for kind, book in (("csv", csv_book), ("parquet", parquet_book)):
             actions[f"hand_sql_end_to_end_{kind}"] = (
                 lambda b=book: spec.duckdb_end_to_end(duckdb.connect(), b, out))
             # The hand-written query writing run --book's very file, compared with it.
-            actions[f"hand_sql_same_output_{kind}"] = (
-                lambda b=book, k=kind: spec.duckdb_end_to_end_same_output(
-                    duckdb.connect(), b, folder / f"hand_same_{k}.parquet"))
+            for suffix, limit_values in (("same_output", True), ("decisions", False)):
+                actions[f"hand_sql_{suffix}_{kind}"] = (
+                    lambda b=book, k=kind, x=suffix, v=limit_values:
+                    spec.duckdb_end_to_end_same_output(
+                        duckdb.connect(), b, folder / f"hand_{x}_{k}.parquet", v))
     row: dict = measure_together(actions, size)
     if spec is None:
         return row
     exact = spec.duckdb_outputs(exact_connection)
-    ours, theirs = folder / "policylang_eval.parquet", folder / "hand_same_eval.parquet"
-    outputs = ", ".join(quote_identifier(name) for name, _ in output_columns(policy))
-    connection.execute(f"COPY (SELECT {outputs} FROM __bench_result ORDER BY "
-                       f"{book_module.ROW}) TO '{ours}' (FORMAT parquet)")
-    exact_connection.execute(f"COPY hand_same_result TO '{theirs}' (FORMAT parquet)")
-    row["hand_sql_same_output_eval"]["wrong_full"] = hand.differing_rows(
-        duckdb.connect(), ours, theirs)
+    for suffix, name, limit_values in (("", "same_output", True),
+                                       ("_decisions", "decisions", False)):
+        ours, theirs = folder / f"policylang_eval{suffix}.parquet", folder / f"hand_{name}.parquet"
+        outputs = ", ".join(quote_identifier(column)
+                            for column, _ in output_columns(policy, limit_values))
+        connection.execute(f"COPY (SELECT {outputs} FROM __bench_result{suffix} ORDER BY "
+                           f"{book_module.ROW}) TO '{ours}' (FORMAT parquet)")
+        exact_connection.execute(f"COPY {spec.same_output_table(limit_values)} TO '{theirs}' "
+                                 "(FORMAT parquet)")
+        row[f"hand_sql_{name}_eval"]["wrong_full"] = hand.differing_rows(
+            duckdb.connect(), ours, theirs)
     for kind in ("csv", "parquet"):
         # The two files must be equal, row for row and column for column.
-        row[f"run_book_{kind}_without_portfolio"]["wrong_full"] = hand.differing_rows(
-            duckdb.connect(), folder / f"policylang_{kind}.parquet",
-            folder / f"hand_same_{kind}.parquet")
-        row[f"hand_sql_same_output_{kind}"]["wrong_full"] = 0
+        for ours, name in ((f"run_book_{kind}_without_portfolio", "same_output"),
+                           (f"run_book_{kind}_decisions", "decisions")):
+            written = "policylang" if name == "same_output" else "policylang_decisions"
+            row[ours]["wrong_full"] = hand.differing_rows(
+                duckdb.connect(), folder / f"{written}_{kind}.parquet",
+                folder / f"hand_{name}_{kind}.parquet")
+            row[f"hand_sql_{name}_{kind}"]["wrong_full"] = 0
     policylang_sql = spec.from_sql_result(connection, "__bench_result")
     row["sql_eval"]["wrong_full"] = spec.wrong_outputs(exact, policylang_sql)
+    row["sql_eval_decisions"]["wrong_full"] = spec.wrong_outputs(
+        exact, spec.from_sql_result(connection, "__bench_result_decisions"))
     row["hand_sql_eval"]["wrong_full"] = 0
     if sample_reference is not None:
         row["sql_eval"]["wrong"] = spec.wrong_outputs(sample_reference, policylang_sql)

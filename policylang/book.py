@@ -62,6 +62,20 @@ class BookSummary:
     charts: tuple[Path, ...] = ()
 
 
+@dataclass(frozen=True)
+class Output:
+    """What scoring a book writes: the file (`path` None: none, only the summary), its
+    format, and whether it holds each limit's value and bound beside its verdict."""
+
+    path: Path | None = None
+    kind: str | None = None  # "csv" or "parquet", from the path's suffix
+    limit_values: bool = True
+
+    def columns(self, policy: ir.Policy) -> list[tuple[str, ir.Type]]:
+        """The policy's output columns this output holds."""
+        return output_columns(policy, self.limit_values)
+
+
 class Progress:
     """What `score_book` tells about its work as it goes; this base tells nobody (any
     object with these methods and `interval` will do).
@@ -163,25 +177,26 @@ def _stop_if_interrupted(error: Exception) -> None:
 def score_book(policy: ir.Policy, book: Path, params: dict[str, ir.Value],
                out: Path | None = None,
                progress: Progress | Callable[[str], None] | None = None,
-               charts: Path | None = None) -> BookSummary:
-    """Score every row of `book`; write `out` (CSV or Parquet) only if all of it succeeds.
+               charts: Path | None = None, limit_values: bool = True) -> BookSummary:
+    """Score every row of `book`; write `out` (CSV or Parquet) only if all of it succeeds,
+    with each limit's value and bound columns unless `limit_values` is false.
     `progress` is told the stages (a callable gets each stage as a message)."""
     started = time.perf_counter()
     tracker = (Progress() if progress is None else progress if hasattr(progress, "stage")
                else Messages(progress))
-    out_format = _format(out, "output") if out is not None else None
+    output = Output(out, _format(out, "output") if out is not None else None, limit_values)
     connection = connect()
     with _Poller(connection, tracker) as poller:
         summary = None
         if policy.portfolio is None:
             try:
                 summary = book_stream.score(connection, poller, tracker, policy, book, params,
-                                            out, out_format)
+                                            output)
             except book_stream.NotClean:
                 summary = None  # the careful path scores it, or says what is wrong
         if summary is None:
-            summary = _score(connection, poller, tracker, policy, book, params, out,
-                             out_format, charts)
+            summary = _score(connection, poller, tracker, policy, book, params, output,
+                             charts)
     tracker.finish()
     return dataclasses.replace(summary, seconds=time.perf_counter() - started)
 
@@ -198,8 +213,7 @@ def load_cases(connection, policy: ir.Policy, book: Path) -> list[str]:
 
 
 def _score(connection, poller: _Poller, tracker: Progress, policy: ir.Policy, book: Path,
-           params: dict[str, ir.Value], out: Path | None, out_format: str | None,
-           charts: Path | None) -> BookSummary:
+           params: dict[str, ir.Value], output: Output, charts: Path | None) -> BookSummary:
     tracker.stage(f"reading {book}", measured=True)
     columns = _read(connection, book, poller)
     rows = connection.execute("SELECT count(*) FROM __pl_book").fetchone()[0]
@@ -216,7 +230,7 @@ def _score(connection, poller: _Poller, tracker: Progress, policy: ir.Policy, bo
     # portfolio's ordering input (its charts read it), not the other inputs.
     carry = (ROW,) + ((policy.portfolio.order_by,) if policy.portfolio is not None else ())
     query = book_query(book_portfolio.with_hidden_lets(policy), params, carry,
-                       measure_bounds(connection, policy))
+                       measure_bounds(connection, policy), output.limit_values)
     try:
         with poller.measure():
             connection.execute(f"CREATE TEMP TABLE __pl_result AS {query}")
@@ -239,10 +253,10 @@ def _score(connection, poller: _Poller, tracker: Progress, policy: ir.Policy, bo
         tracker.stage(f"drawing charts in {charts}")
         drawn = write_charts(policy, book_portfolio.series(connection, policy), params, charts)
     _, eligible, failures, totals = _summarise(connection, policy)
-    if out is not None and out_format is not None:
-        tracker.stage(f"writing {out}", measured=True)
-        _write(connection, policy, columns, out, out_format, poller)
-    return BookSummary(rows, eligible, failures, totals, out, 0.0,
+    if output.path is not None and output.kind is not None:
+        tracker.stage(f"writing {output.path}", measured=True)
+        _write(connection, policy, columns, output, poller)
+    return BookSummary(rows, eligible, failures, totals, output.path, 0.0,
                        tuple(c for c in columns if c not in {f.name for f in policy.inputs}),
                        report, tuple(drawn))
 
@@ -372,12 +386,13 @@ def _first_failing_row(connection, query: str, book: Path, rows: int,
 
 
 def _summarise(connection, policy: ir.Policy, source: str = "__pl_result",
-               read_every_output: bool = False
+               read_every_output: Output | None = None
                ) -> tuple[int, int, dict[str, int], dict[str, dict[str, Decimal]]]:
     """Rows, eligible rows, failures per check and each allocation part's total, from the
     scored rows in `source` (typed, or a CSV read back as text: every column is cast).
-    `read_every_output`: make DuckDB compute every output of a query source, not only the
-    columns summed (an evaluation error in another, a let dividing by zero, must raise)."""
+    `read_every_output`: make DuckDB compute every column of this output from a query
+    source, not only the columns summed (an evaluation error in another, a let dividing
+    by zero, must raise)."""
     checks = [c.name for c in policy.checks]
     parts = [(a.name, p) for a, p in _parts(policy)]
     aggregates = ["count(*)", "count_if(CAST(eligible AS BOOLEAN))"]
@@ -385,8 +400,9 @@ def _summarise(connection, policy: ir.Policy, source: str = "__pl_result",
                    for c in checks]
     aggregates += [f"sum(CAST({quote_identifier(f'{a}__{p}')} AS DECIMAL(38,2)))"
                    for a, p in parts]
-    if read_every_output:
-        aggregates += [f"count({quote_identifier(name)})" for name, _ in output_columns(policy)]
+    if read_every_output is not None:
+        aggregates += [f"count({quote_identifier(name)})"
+                       for name, _ in read_every_output.columns(policy)]
     values = connection.execute(f"SELECT {', '.join(aggregates)} FROM {source}").fetchone()
     rows, eligible = int(values[0]), int(values[1] or 0)
     failures = {c: int(v or 0) for c, v in zip(checks, values[2:2 + len(checks)], strict=True)}
@@ -403,10 +419,12 @@ def _parts(policy: ir.Policy) -> list[tuple[ir.Shares | ir.Waterfall, str]]:
             for party in alloc.parties]
 
 
-def _write(connection, policy: ir.Policy, columns: list[str], out: Path, kind: str,
+def _write(connection, policy: ir.Policy, columns: list[str], output: Output,
            poller: _Poller) -> None:
+    out, kind = output.path, output.kind
+    assert out is not None and kind is not None
     selected = [f"__pl_book.{quote_identifier(c)}" for c in columns]
-    for name, type_ in output_columns(policy):
+    for name, type_ in output.columns(policy):
         column = shown_output(policy, name, type_, f"__pl_result.{quote_identifier(name)}")
         selected.append(f"{column} AS {quote_identifier(name)}")
     joins = f"JOIN __pl_result ON __pl_book.rowid = __pl_result.{ROW}"

@@ -34,6 +34,7 @@ import os
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from policylang import ir
 from policylang.book_cells import (
@@ -59,6 +60,9 @@ from policylang.engine import (
     scan_bounds,
 )
 
+if TYPE_CHECKING:
+    from policylang.book import Output
+
 RAW = "__pl_raw_"  # the book's own columns, carried through the query unchanged
 _CEILING = Decimal(10) ** 15  # every input value is below it, as the case reader requires
 _NOT_TAKEN = "not taken by the patterns"  # the error a cell no pattern took raises
@@ -69,7 +73,7 @@ class NotClean(Exception):
 
 
 def score(connection, poller, tracker, policy: ir.Policy, book: Path,
-          params: dict[str, ir.Value], out: Path | None, out_format: str | None):
+          params: dict[str, ir.Value], output: Output):
     """The BookSummary of a clean book, its output written; NotClean otherwise."""
     from policylang import book as careful
 
@@ -91,8 +95,7 @@ def score(connection, poller, tracker, policy: ir.Policy, book: Path,
     source = _Source(policy, book, reader, columns, types)
     if source.text_numbers or source.text_durations:
         try:
-            return _plain_score(connection, poller, tracker, source, params, out,
-                                out_format)
+            return _plain_score(connection, poller, tracker, source, params, output)
         except _NotPlain:
             tracker.stage(f"reading {book} with every unit", measured=True)
     cases = _cases(source, {})
@@ -103,8 +106,7 @@ def score(connection, poller, tracker, policy: ir.Policy, book: Path,
         careful._stop_if_interrupted(error)
         raise NotClean from None
     try:
-        return _run(connection, poller, tracker, source, cases, bounds, params, out,
-                    out_format)
+        return _run(connection, poller, tracker, source, cases, bounds, params, output)
     except _NotPlain:
         raise NotClean from None
 
@@ -158,7 +160,7 @@ SAMPLE_ROWS = 65_536
 
 
 def _plain_score(connection, poller, tracker, source: _Source, params: dict[str, ir.Value],
-                 out: Path | None, out_format: str | None):
+                 output: Output):
     """Score the book read plain, narrowed to the bounds of its first SAMPLE_ROWS rows;
     if a later row falls outside them (the readings refuse it), to the whole book's.
     Only text cells are read by readings that refuse what is beyond the bounds: a typed
@@ -168,8 +170,7 @@ def _plain_score(connection, poller, tracker, source: _Source, params: dict[str,
     for rows in (SAMPLE_ROWS, None) if exact is not None else (None,):
         cases, bounds, whole = _plain(connection, poller, source, rows, exact or {})
         try:
-            return _run(connection, poller, tracker, source, cases, bounds, params, out,
-                        out_format)
+            return _run(connection, poller, tracker, source, cases, bounds, params, output)
         except _NotPlain:
             if whole:
                 raise
@@ -281,16 +282,18 @@ def _plain(connection, poller, source: _Source, rows: int | None,
 
 
 def _run(connection, poller, tracker, source: _Source, cases: str, bounds: tuple,
-         params: dict[str, ir.Value], out: Path | None, out_format: str | None):
-    """Score the book by `cases` narrowed to `bounds`: write `out`, summarise."""
+         params: dict[str, ir.Value], output: Output):
+    """Score the book by `cases` narrowed to `bounds`: write the `output` (book.Output),
+    summarise."""
     from policylang import book as careful
 
     policy, book, columns = source.policy, source.book, source.columns
+    out, out_format = output.path, output.kind
     carry = tuple(f"{RAW}{index}" for index in range(len(columns)))
-    scored = book_query(policy, params, carry, bounds)
+    scored = book_query(policy, params, carry, bounds, output.limit_values)
     shown = [f"{quote_identifier(raw)} AS {quote_identifier(name)}"
              for raw, name in zip(carry, columns, strict=True)]
-    for name, type_ in output_columns(policy):
+    for name, type_ in output.columns(policy):
         column = quote_identifier(name)
         shown.append(f"{careful.shown_output(policy, name, type_, column)} AS {column}")
     query = (f"WITH cases AS ({_checked(policy, columns, f'({cases} FROM {source.reader})')}) "
@@ -298,7 +301,7 @@ def _run(connection, poller, tracker, source: _Source, cases: str, bounds: tuple
     tracker.stage(f"scoring {book}" + (f" into {out}" if out is not None else ""),
                   measured=True)
     if out is None or out_format is None:
-        return _summary(connection, policy, columns, f"({query})", out, poller)
+        return _summary(connection, policy, columns, f"({query})", output, poller)
     out.parent.mkdir(parents=True, exist_ok=True)
     temporary = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     options = "FORMAT csv, HEADER true" if out_format == "csv" else "FORMAT parquet"
@@ -313,7 +316,7 @@ def _run(connection, poller, tracker, source: _Source, cases: str, bounds: tuple
         written = (f"read_parquet({sql_string(str(temporary))})" if out_format ==
                    "parquet" else f"read_csv({sql_string(str(temporary))}, "
                    "all_varchar = true, header = true)")
-        summary = _summary(connection, policy, columns, written, out, poller)
+        summary = _summary(connection, policy, columns, written, output, poller)
         temporary.replace(out)
     finally:
         temporary.unlink(missing_ok=True)
@@ -381,17 +384,18 @@ def _refusal(error: Exception) -> NotClean:
 
 
 def _summary(connection, policy: ir.Policy, columns: list[str], rows_from: str,
-             out: Path | None, poller):
+             output: Output, poller):
     """The summary from the scored rows: the written file, or (no output) the query."""
     from policylang import book as careful
 
     try:
         with poller.measure():
             rows, eligible, failures, totals = careful._summarise(
-                connection, policy, rows_from, read_every_output=out is None)
+                connection, policy, rows_from,
+                read_every_output=output if output.path is None else None)
     except Exception as error:
         careful._stop_if_interrupted(error)
         raise _refusal(error) from None
     inputs = {f.name for f in policy.inputs}
-    return careful.BookSummary(rows, eligible, failures, totals, out, 0.0,
+    return careful.BookSummary(rows, eligible, failures, totals, output.path, 0.0,
                                tuple(c for c in columns if c not in inputs))

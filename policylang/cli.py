@@ -165,6 +165,11 @@ def run(file: Path,
         ] = "local[*]",
         explain_: Annotated[bool, typer.Option(
             "--explain", help="add the decision's explanation tree to the JSON")] = False,
+        limit_values: Annotated[bool, typer.Option(
+            "--limit-values/--no-limit-values",
+            help="with --book: write each limit's value and bound (rule__NAME__value, "
+                 "rule__NAME__bound) beside its verdict; --no-limit-values leaves them out "
+                 "(a smaller file, written faster)")] = True,
         param: Annotated[list[str] | None, typer.Option("--param", help="NAME=VALUE")] = None,
         ) -> None:
     """Evaluate one case (decision JSON) or a whole book (summary, --out for every row)."""
@@ -174,14 +179,16 @@ def run(file: Path,
         if (case is None) == (book is None):
             err.print("give exactly one of --case CASE.json or --book BOOK.csv")
             return 2
-        if (out is not None or report is not None or charts is not None) and book is None:
-            err.print("--out, --report and --charts go with --book")
+        if (out is not None or report is not None or charts is not None
+                or not limit_values) and book is None:
+            err.print("--out, --report, --charts and --no-limit-values go with --book")
             return 2
         if engine not in ("duckdb", "spark"):
             err.print(f"unknown engine {engine!r}; choose from duckdb, spark")
             return 2
         if engine == "spark":
-            return _run_on_spark(file, case, book, out, master, param or [], report, charts)
+            return _run_on_spark(file, case, book, out, master, param or [], report, charts,
+                                 limit_values)
         policy = api.load(file)
         options = parse_param_options(param or [])
         if book is not None:
@@ -189,7 +196,8 @@ def run(file: Path,
 
             with _book_progress() as progress:
                 summary = score_book(policy, book, parse_params(policy, options), out,
-                                     progress=progress, charts=charts)
+                                     progress=progress, charts=charts,
+                                     limit_values=limit_values)
             _print_all(views.book_summary(policy, book, summary))
             _write_report(report, summary.report)
             return 0
@@ -211,7 +219,7 @@ def _write_report(path: Path | None, report: dict) -> None:
 
 def _run_on_spark(file: Path, case: Path | None, book: Path | None, out: Path | None,
                   master: str, param: list[str], report: Path | None,
-                  charts: Path | None) -> int:
+                  charts: Path | None, limit_values: bool) -> int:
     from policylang.cases import parse_param_options, parse_params
     from policylang.spark_engine import EngineUnavailable, score_book
 
@@ -221,7 +229,8 @@ def _run_on_spark(file: Path, case: Path | None, book: Path | None, out: Path | 
     policy = api.load(file)
     try:
         summary = score_book(policy, book, parse_params(policy, parse_param_options(param)),
-                             out, master, progress=_progress, charts=charts)
+                             out, master, progress=_progress, charts=charts,
+                             limit_values=limit_values)
     except EngineUnavailable as error:
         err.print(str(error))
         return 2

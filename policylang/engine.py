@@ -78,25 +78,27 @@ def _policy_query(policy: ir.Policy, param_items: tuple) -> str:
 
 
 def book_query(policy: ir.Policy, params: dict[str, ir.Value], carry: tuple[str, ...],
-               bounds: tuple | None = None) -> str:
+               bounds: tuple | None = None, limit_values: bool = True) -> str:
     """The query `run --book` materialises: the `carry` columns of `cases` (its row number,
-    the inputs the portfolio reads back) and the outputs, no other input column; narrowed
-    to the book's `bounds` (see `measure_bounds`) when given."""
-    return _book_query(policy, tuple(params.items()), carry, bounds)
+    the inputs the portfolio reads back) and the outputs (`output_columns`), no other input
+    column; narrowed to the book's `bounds` (see `measure_bounds`) when given."""
+    return _book_query(policy, tuple(params.items()), carry, bounds, limit_values)
 
 
 @functools.lru_cache(maxsize=64)
 def _book_query(policy: ir.Policy, param_items: tuple, carry: tuple[str, ...],
-                bounds: tuple | None) -> str:
+                bounds: tuple | None, limit_values: bool) -> str:
     if bounds is None:
         builder = build_query(policy, dict(param_items), "duckdb", carry=carry,
-                              only_carried=True)
+                              only_carried=True, limit_values=limit_values)
         return builder.sql(dialect="duckdb")
-    return narrow_query(policy, dict(param_items), bounds, carry, only_carried=True)
+    return narrow_query(policy, dict(param_items), bounds, carry, only_carried=True,
+                        limit_values=limit_values)
 
 
 def narrow_query(policy: ir.Policy, params: dict[str, ir.Value], bounds: tuple,
-                 carry: tuple[str, ...] = (), only_carried: bool = False) -> str:
+                 carry: tuple[str, ...] = (), only_carried: bool = False,
+                 limit_values: bool = True) -> str:
     """The DuckDB query narrowed to the bounds of a book (emit/sql_narrow.py)."""
     from policylang.emit.sql_dialects import check_translatable
     from policylang.emit.sql_narrow import NarrowBuilder
@@ -106,6 +108,7 @@ def narrow_query(policy: ir.Policy, params: dict[str, ir.Value], bounds: tuple,
     builder.carry = carry
     if only_carried:
         builder.star_except, builder.carry_inputs = False, False
+    builder.limit_values = limit_values
     return builder.build().sql(dialect="duckdb")
 
 
@@ -191,11 +194,13 @@ def _result_query(policy: ir.Policy, param_items: tuple, bounds: tuple | None = 
     return f"SELECT {', '.join(columns)} FROM ({inner}) AS decisions"
 
 
-def output_columns(policy: ir.Policy) -> list[tuple[str, ir.Type]]:
+def output_columns(policy: ir.Policy, limit_values: bool = True) -> list[tuple[str, ir.Type]]:
+    """The columns the policy's query adds, in order, with their types; `limit_values`:
+    with each limit's value and bound (`rule__NAME__value`, `rule__NAME__bound`)."""
     columns: list[tuple[str, ir.Type]] = []
     for check in policy.checks:
         columns.append((f"rule__{check.name}", ir.BOOL))
-        if isinstance(check, ir.Limit):
+        if isinstance(check, ir.Limit) and limit_values:
             columns.append((f"rule__{check.name}__value", check.subject.type))
             columns.append((f"rule__{check.name}__bound", check.bound.type))
     columns += [(let.name, let.type) for let in policy.lets]

@@ -213,9 +213,10 @@ def run_many(policy: ir.Policy, cases: list[dict[str, ir.Value]], params: dict[s
 def score_book(policy: ir.Policy, book: Path, params: dict[str, ir.Value],
                out: Path | None = None, master: str = "local[*]",
                progress: Callable[[str], None] = lambda _: None,
-               charts: Path | None = None) -> BookSummary:
+               charts: Path | None = None, limit_values: bool = True) -> BookSummary:
     """Score every row of `book`, portfolio rules included; write `out` (a directory of
-    Parquet files) only if all of it succeeds, by renaming a temporary directory."""
+    Parquet files) only if all of it succeeds, by renaming a temporary directory; with each
+    limit's value and bound columns unless `limit_values` is false."""
     started = time.perf_counter()
     if out is not None and out.suffix.lower() == ".csv":
         raise PolicyError.single("E607", f"{out}: the Spark engine writes Parquet: give a "
@@ -235,7 +236,7 @@ def score_book(policy: ir.Policy, book: Path, params: dict[str, ir.Value],
     report: dict = {}
     if policy.portfolio is None:
         query = policy_query(policy, tuple(params.items()))
-        output = spark.sql(query).select(*_output_selection(policy, columns))
+        output = spark.sql(query).select(*_output_selection(policy, columns, limit_values))
     else:
         from policylang import spark_portfolio
 
@@ -243,8 +244,8 @@ def score_book(policy: ir.Policy, book: Path, params: dict[str, ir.Value],
         report = spark_portfolio.evaluate_book(
             spark, policy, params, str(book),
             lambda failing, error: first_failing_row(spark, failing, str(book), error))
-        output = spark_portfolio.portfolio_output(spark, policy,
-                                                  _output_selection(policy, columns))
+        output = spark_portfolio.portfolio_output(
+            spark, policy, _output_selection(policy, columns, limit_values))
     drawn: list[Path] = []
     if charts is not None and policy.portfolio is not None:
         from policylang.book_portfolio import SPARK, series
@@ -261,7 +262,7 @@ def score_book(policy: ir.Policy, book: Path, params: dict[str, ir.Value],
             scored = spark.read.parquet(str(out))
         else:
             scored = output
-        eligible, failures, totals, rows = _summarise(policy, scored)
+        eligible, failures, totals, rows = _summarise(policy, scored, limit_values)
     except Exception as error:
         if not _is_evaluation_error(error):
             raise PolicyError.single("E607", f"{out or book}: Spark failed: "
@@ -478,14 +479,14 @@ def _from_text(q: str, f: ir.Field, policy: ir.Policy) -> str:
     raise AssertionError(f.type)
 
 
-def _output_selection(policy: ir.Policy, columns: list[str]) -> list:
+def _output_selection(policy: ir.Policy, columns: list[str], limit_values: bool) -> list:
     """The book's columns as read, then the decision columns (durations as text)."""
     from pyspark.sql import functions as F
 
     inputs = {f.name: i for i, f in enumerate(policy.inputs)}
     selected = [F.col(quote(RAW + str(inputs[c]))).alias(c) if c in inputs else F.col(quote(c))
                  for c in columns]
-    for name, type_ in output_columns(policy):
+    for name, type_ in output_columns(policy, limit_values):
         if type_.kind is ir.Kind.DURATION:
             selected.append(F.expr(_duration_text(quote(name))).alias(name))
         else:
@@ -525,14 +526,14 @@ def _write_atomically(output, out: Path) -> None:
         shutil.rmtree(previous) if previous.is_dir() else previous.unlink()
 
 
-def _summarise(policy: ir.Policy, scored) -> tuple[int, dict[str, int],
+def _summarise(policy: ir.Policy, scored, limit_values: bool) -> tuple[int, dict[str, int],
                                                     dict[str, dict[str, Decimal]], int]:
     checks = [c.name for c in policy.checks]
     parts = [(a.name, p) for a in policy.allocations
              if not (isinstance(a, ir.Shares) and a.amount is None) for p in a.parties]
     # Every decision column is read (hashed), so Spark computes each one and a row that
     # fails anywhere fails here, as it does on DuckDB, even when nothing is written.
-    every = ", ".join(quote(name) for name, _ in output_columns(policy))
+    every = ", ".join(quote(name) for name, _ in output_columns(policy, limit_values))
     aggregates = ["count(*)", "count_if(eligible)", f"max(hash({every}))"]
     aggregates += [f"count_if(NOT {quote('rule__' + c)})" for c in checks]
     aggregates += [f"sum({quote(f'{a}__{p}')})" for a, p in parts]

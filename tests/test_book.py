@@ -274,12 +274,72 @@ def test_bad_books_name_row_and_column(demo: Path, tmp_path: Path, content: str,
     assert out.read_text(encoding="utf-8") == "earlier output\n"  # nothing partially written
 
 
-def test_evaluation_error_names_the_first_failing_row(demo: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("flags", [[], ["--no-limit-values"]])
+def test_evaluation_error_names_the_first_failing_row(demo: Path, tmp_path: Path,
+                                                      flags: list[str]) -> None:
     rows = "".join(f"enterprise,{i}万,{12 if i != 7 else 0} months\n" for i in range(1, 20))
     book = _book(tmp_path, "borrower,amount,term\n" + rows)
-    result = _run(demo, "--book", book)
+    result = _run(demo, "--book", book, *flags)
     assert result.exit_code == 1, result.output
     assert "error[E610]" in result.output and "row 7" in result.output
+
+
+LIMITS = """policy limits "limits" {
+  input {
+    amount: money
+    term: duration = 1 year
+    rate: percent = 4%
+  }
+  limit cap: amount <= 1000万 cite "c"
+  limit short: term <= 3 years cite "t"
+  limit cheap: rate <= 5% when amount > 1万 cite "r"
+  let fee = amount * 1% cite "f"
+  shares split of fee cite "s" { bank: 30%  insurer: 70% }
+}
+"""
+
+
+def _scored(path: Path) -> tuple[list[str], list[tuple]]:
+    reader = (f"read_csv('{path}', all_varchar = true, header = true)" if path.suffix == ".csv"
+              else f"read_parquet('{path}')")
+    cursor = duckdb.connect().execute(f"SELECT * FROM {reader}")
+    return [d[0] for d in cursor.description], cursor.fetchall()
+
+
+@pytest.mark.parametrize("scorer", ["fast", "careful"])
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_no_limit_values_leaves_out_each_limits_value_and_bound_and_nothing_else(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scorer: str, suffix: str) -> None:
+    from policylang import book_stream
+
+    if scorer == "careful":
+        def refuse(*_args, **_kwargs):
+            raise book_stream.NotClean
+
+        monkeypatch.setattr(book_stream, "score", refuse)
+    policy = tmp_path / "limits.pol"
+    policy.write_text(LIMITS, encoding="utf-8")
+    book = _book(tmp_path, "id,amount,term,rate\n1,500万,2 years,4.5%\n2,1500万,4年,6%\n"
+                           "3,1000元,,\n4,12345.67,18 months,5.5%\n")
+    full, slim = tmp_path / f"full{suffix}", tmp_path / f"slim{suffix}"
+    with_values = _run(policy, "--book", book, "--out", full)
+    without = _run(policy, "--book", book, "--out", slim, "--no-limit-values")
+    assert with_values.exit_code == 0 and without.exit_code == 0, without.output
+    timing = re.compile(r"\(\d+\.\d+ s, [\d,]+ cases/s\)")
+    assert (timing.sub("", with_values.output.replace(str(full), str(slim)))
+            == timing.sub("", without.output))
+    full_columns, full_rows = _scored(full)
+    slim_columns, slim_rows = _scored(slim)
+    left_out = {f"rule__{name}__{side}" for name in ("cap", "short", "cheap")
+                for side in ("value", "bound")}
+    assert left_out <= set(full_columns)
+    assert slim_columns == [c for c in full_columns if c not in left_out]
+    kept = [full_columns.index(c) for c in slim_columns]
+    assert slim_rows == [tuple(row[i] for i in kept) for row in full_rows]
+    assert any(row[slim_columns.index("rule__short")] in (False, "false") for row in slim_rows)
+    summary_only = _run(policy, "--book", book, "--no-limit-values")
+    assert summary_only.exit_code == 0, summary_only.output
+    assert "4 cases, 2 eligible" in summary_only.output, summary_only.output
 
 
 def test_an_out_of_range_quotient_is_e611_not_a_code_quoted_from_the_query(
@@ -316,6 +376,7 @@ def test_float_columns_are_refused(demo: Path, tmp_path: Path) -> None:
     ["--case", "c.json", "--book", "b.csv"],
     [],
     ["--book", "b.csv", "--engine", "oracle"],
+    ["--case", "c.json", "--no-limit-values"],
 ])
 def test_bad_run_usage_exits_2(demo: Path, tmp_path: Path, args: list[str],
                                monkeypatch: pytest.MonkeyPatch) -> None:

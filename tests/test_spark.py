@@ -18,7 +18,6 @@ import csv
 import dataclasses
 import os
 import shutil
-import subprocess
 from decimal import Decimal
 from pathlib import Path
 
@@ -31,6 +30,7 @@ from policylang import api, ir, testing
 from policylang.cases import parse_case, parse_params
 from policylang.diagnostics import PolicyError
 from policylang.interpret import evaluate
+from tests import apt
 from tests.conformance.loader import load_cases
 from tests.policies import ROOT, all_policies, design_example
 from tests.strategies import cases, default_params
@@ -40,6 +40,8 @@ CASES_PER_POLICY = int(os.environ.get("POLICYLANG_SPARK_EXAMPLES", "200"))
 BOOKS = int(os.environ.get("POLICYLANG_SPARK_BOOKS", "200"))
 CONFORMANCE = load_cases(Path(__file__).parent / "conformance")
 SKIPS: dict[str, str] = {}  # conformance titles the Spark engine may skip: none
+# One test process runs every Spark test: one JVM (4 GB) for the suite, not one each.
+pytestmark = pytest.mark.xdist_group("spark")
 
 
 def _ensure_java() -> None:
@@ -47,10 +49,7 @@ def _ensure_java() -> None:
         return
     if shutil.which("apt-get") is None:
         pytest.fail("no Java runtime and no apt-get to install one (default-jre-headless)")
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    subprocess.run(["apt-get", "update", "-q"], check=True, env=env, capture_output=True)
-    subprocess.run(["apt-get", "install", "-y", "-q", "--no-install-recommends",
-                    "default-jre-headless"], check=True, env=env, capture_output=True)
+    apt.install("default-jre-headless", recommends=False)
 
 
 @pytest.fixture(scope="session")
@@ -161,7 +160,10 @@ def test_skip_list_is_empty() -> None:
 
 def test_run_book_on_spark_matches_duckdb(tmp_path: Path, spark_engine) -> None:
     """`run --book --engine spark` over a synthetic book: the same summary as DuckDB, and
-    a Parquet directory written atomically."""
+    a Parquet directory written atomically; without the limits' values and bounds, the
+    same columns and rows as DuckDB writes."""
+    import duckdb
+
     from policylang.book import score_book
     from policylang.synthetic import write_book
 
@@ -176,6 +178,15 @@ def test_run_book_on_spark_matches_duckdb(tmp_path: Path, spark_engine) -> None:
         (duck.cases, duck.eligible, duck.failures, duck.totals)
     assert any(p.suffix == ".parquet" for p in out.iterdir())
     assert not list(tmp_path.glob(".decisions.*"))  # no temporary directory left behind
+    score_book(policy, book, params, tmp_path / "duck.parquet", limit_values=False)
+    spark_engine.score_book(policy, book, params, tmp_path / "slim", master="local[2]",
+                            limit_values=False)
+    ours = duckdb.sql(f"SELECT * FROM read_parquet('{tmp_path / 'slim'}/*.parquet')")
+    theirs = duckdb.sql(f"SELECT * FROM read_parquet('{tmp_path / 'duck.parquet'}')")
+    assert ours.columns == theirs.columns
+    assert not [c for c in ours.columns if c.endswith(("__value", "__bound"))]
+    assert ours.types == theirs.types
+    assert ours.fetchall() == theirs.fetchall()
 
 
 def test_cli_engine_spark(tmp_path: Path, spark_engine) -> None:

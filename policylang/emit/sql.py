@@ -81,11 +81,13 @@ def _comment(text: str) -> str:
 
 def build_query(policy: ir.Policy, param_values: dict[str, ir.Value],
                 dialect: str = "duckdb", per_case: bool = False,
-                carry: tuple[str, ...] = (), only_carried: bool = False) -> exp.Select:
+                carry: tuple[str, ...] = (), only_carried: bool = False,
+                limit_values: bool = True) -> exp.Select:
     """The query tree for a dialect, after the static translatability pass (E612);
     `per_case`: for an engine that evaluates book-level rules by other means;
     `only_carried`: the result holds the `carry` columns and the outputs, no other input
-    (less to materialise when the engine joins the book back by row)."""
+    (less to materialise when the engine joins the book back by row);
+    `limit_values`: whether each limit's value and bound are output columns."""
     from policylang.emit.sql_dialects import check_translatable
     from policylang.emit.sql_dialects import dialect as find
 
@@ -94,6 +96,7 @@ def build_query(policy: ir.Policy, param_values: dict[str, ir.Value],
     builder.carry = carry
     if only_carried:
         builder.star_except, builder.carry_inputs = False, False
+    builder.limit_values = limit_values
     return builder.build()
 
 
@@ -118,6 +121,10 @@ class QueryBuilder(AllocationColumns):
         self.reported: list[str] = []
         self.carry: tuple[str, ...] = ()  # other `cases` columns an engine reads back
         self.carry_inputs = True  # whether a result without `* EXCLUDE` lists the inputs
+        # Whether each limit's value and bound are output columns: a book scored for its
+        # decisions alone leaves them out (they are a third of 重庆's columns, and a
+        # duration's INTERVAL is slow to store).
+        self.limit_values = True
 
     @staticmethod
     def finish(tree: exp.Expression) -> exp.Expression:
@@ -153,7 +160,7 @@ class QueryBuilder(AllocationColumns):
         outputs: list[exp.Expression] = []
         for check in policy.checks:
             outputs.append(exp.alias_(self._check(check), f"rule__{check.name}", quoted=True))
-            if isinstance(check, ir.Limit):
+            if isinstance(check, ir.Limit) and self.limit_values:
                 for side, type_ in (("value", check.subject.type), ("bound", check.bound.type)):
                     outputs.append(exp.alias_(
                         self.report(col(limit_column(check.name, side)), type_),
