@@ -342,6 +342,29 @@ def test_no_limit_values_leaves_out_each_limits_value_and_bound_and_nothing_else
     assert "4 cases, 2 eligible" in summary_only.output, summary_only.output
 
 
+def test_no_limit_values_with_portfolio_rules_keeps_the_report_and_the_other_columns(
+        tmp_path: Path) -> None:
+    from policylang.synthetic import write_book
+
+    policy = POLICIES["policies/foshan/microloan_2022.pol"]  # monitors and a budget
+    params = default_params(policy)
+    book = write_book(policy, 300, tmp_path / "book.csv", 3)
+    full = score_book(policy, book, params, tmp_path / "full.parquet")
+    slim = score_book(policy, book, params, tmp_path / "slim.parquet", limit_values=False)
+    assert slim.report == full.report and slim.report["monitors"]
+    assert (slim.eligible, slim.failures, slim.totals) == (full.eligible, full.failures,
+                                                           full.totals)
+    full_columns, full_rows = _scored(tmp_path / "full.parquet")
+    slim_columns, slim_rows = _scored(tmp_path / "slim.parquet")
+    limits = [c.name for c in policy.checks if isinstance(c, ir.Limit)]
+    assert limits and slim_columns == [
+        c for c in full_columns if c not in {f"rule__{n}__{side}" for n in limits
+                                             for side in ("value", "bound")}]
+    assert any(c.startswith("monitor__") for c in slim_columns)  # the portfolio's columns
+    kept = [full_columns.index(c) for c in slim_columns]
+    assert slim_rows == [tuple(row[i] for i in kept) for row in full_rows]
+
+
 def test_an_out_of_range_quotient_is_e611_not_a_code_quoted_from_the_query(
         tmp_path: Path) -> None:
     # DuckDB quotes the failing query after its message, and the query holds the text of
