@@ -30,3 +30,10 @@ MAX_PROCESSES = 4
 
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     return max(1, min(MAX_PROCESSES, os.cpu_count() or 1))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Grouped tests (Spark's, one process for them all) first, each group in file order:
+    the group is the longest piece of work one process must do alone, so it starts while
+    the other processes share everything else (collected last, it was the run's tail)."""
+    items.sort(key=lambda item: item.get_closest_marker("xdist_group") is None)
