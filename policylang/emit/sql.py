@@ -154,7 +154,7 @@ class QueryBuilder(AllocationColumns):
                 self._allocation(policy.allocation(name))
         self.next_layer()
         for check in policy.checks:
-            if isinstance(check, ir.Limit):
+            if isinstance(check, ir.Limit) and self.limit_values:
                 self._limit_operands(check)
         self.next_layer()
         outputs: list[exp.Expression] = []
@@ -239,15 +239,23 @@ class QueryBuilder(AllocationColumns):
                 value = exp.Case(ifs=[exp.If(this=guard, true=value)])
             self.add(limit_column(limit.name, side), value)
 
+    def limit_operand(self, limit: ir.Limit, side: str) -> exp.Expression:
+        """A limit's subject ("value") or bound as its check reads it: the column that
+        reports it, or, when no column does (`limit_values` off), the expression itself,
+        which the check's own guard keeps from running where the guard does not hold."""
+        if self.limit_values:
+            return col(limit_column(limit.name, side))
+        return self.expr(limit.subject if side == "value" else limit.bound)
+
     def _check(self, check: ir.Check) -> exp.Expression:
         from policylang.emit.sql_temporal import compare
 
         match check:
             case ir.Rule(cond=cond):
                 holds = self.expr(cond)
-            case ir.Limit(name=name, op=op, subject=subject):
-                holds = compare(op, col(limit_column(name, "value")),
-                                col(limit_column(name, "bound")), subject.type)
+            case ir.Limit(op=op, subject=subject):
+                holds = compare(op, self.limit_operand(check, "value"),
+                                self.limit_operand(check, "bound"), subject.type)
             case _:
                 assert_never(check)
         if check.guard is None:

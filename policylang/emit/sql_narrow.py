@@ -50,7 +50,6 @@ from policylang.emit.sql_tree import (
     exact_column,
     input_column,
     let_column,
-    limit_column,
     part_column,
 )
 from policylang.emit.sql_whole import WholeNumbers, cast_to
@@ -214,9 +213,8 @@ class NarrowBuilder(WholeNumbers, QueryBuilder):
     def _check(self, check: ir.Check) -> exp.Expression:
         if isinstance(check, ir.Limit) and check.subject.type.kind is ir.Kind.DURATION and \
                 self._apart(check.subject, check.bound):
-            holds = paren(_COMPARE[check.op](this=col(limit_column(check.name, "value")),
-                                             expression=col(limit_column(check.name,
-                                                                          "bound"))))
+            holds = paren(_COMPARE[check.op](this=self.limit_operand(check, "value"),
+                                             expression=self.limit_operand(check, "bound")))
             if check.guard is None:
                 return holds
             return case((self.expr(check.guard), holds), otherwise=exp.true())

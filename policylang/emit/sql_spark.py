@@ -31,13 +31,11 @@ from policylang.emit.sql import (
     NUMERIC,
     _QueryBuilder,
     case,
-    col,
     fail,
     fn,
     number,
     paren,
 )
-from policylang.emit.sql_tree import limit_column
 from policylang.values import MAGNITUDE_LIMIT
 
 DIALECT = "spark"
@@ -226,8 +224,8 @@ class _SparkBuilder(_QueryBuilder):
     def _check(self, check: ir.Check) -> exp.Expression:
         if not isinstance(check, ir.Limit):
             return super()._check(check)
-        holds = compare(check.op, col(limit_column(check.name, "value")),
-                        col(limit_column(check.name, "bound")), check.subject.type)
+        holds = compare(check.op, self.limit_operand(check, "value"),
+                        self.limit_operand(check, "bound"), check.subject.type)
         if check.guard is None:
             return holds
         return case((self.expr(check.guard), holds), otherwise=exp.true())
