@@ -262,6 +262,20 @@ def cel_path(spec, rows: list[tuple], reference: dict) -> dict:
 
 # --- whole-book paths -------------------------------------------------------------------
 
+# The two forms of what `run --book` gives, each against a hand-written query giving the
+# same (benchmarks/handwritten*.py): every column, and (`--no-limit-values`) the decision
+# columns alone, without the limits' values and bounds. Form → limit_values.
+FORMS = {"same_output": True, "decisions": False}
+
+
+def _key(path: str, form: str) -> str:
+    """A policylang path's key in results.json: the every-column form keeps the names
+    earlier runs used (`sql_eval`, `run_book_csv_without_portfolio`)."""
+    if form == "decisions":
+        return f"{path}_decisions"
+    return path if path == "sql_eval" else f"{path}_without_portfolio"
+
+
 def sql_paths(policy, params, csv_book: Path, parquet_book: Path, size: int,
               folder: Path, spec, sample_reference: dict | None) -> dict:
     connection = duckdb.connect()
@@ -272,82 +286,70 @@ def sql_paths(policy, params, csv_book: Path, parquet_book: Path, size: int,
     # query). Measuring the bounds (a scan) is timed with the query; building its text
     # is not.
     bounds = measure_bounds(connection, policy)
-    # Every column, and (as `run --book --no-limit-values`) without the limits' values
-    # and bounds: the decision columns alone.
-    queries = {"": book_query(policy, params, (book_module.ROW,), bounds),
-               "_decisions": book_query(policy, params, (book_module.ROW,), bounds,
-                                        limit_values=False)}
+    queries = {form: book_query(policy, params, (book_module.ROW,), bounds, limit_values)
+               for form, limit_values in FORMS.items()}
 
-    def evaluate(suffix: str) -> None:
+    def evaluate(form: str) -> None:
         measure_bounds(connection, policy)
-        connection.execute(f"CREATE OR REPLACE TEMP TABLE __bench_result{suffix} AS "
-                           f"{queries[suffix]}")
+        connection.execute(f"CREATE OR REPLACE TEMP TABLE __bench_{form} AS {queries[form]}")
 
-    actions = {f"sql_eval{suffix}": lambda x=suffix: evaluate(x) for suffix in queries}
+    actions = {_key("sql_eval", form): lambda f=form: evaluate(f) for form in FORMS}
     out = folder / "out.parquet"
     # Per-case rules only is the hand-written query's work; with the portfolio rules too,
     # when the policy has them.
     per_case_only = dataclasses.replace(policy, portfolio=None)
     for kind, book in (("csv", csv_book), ("parquet", parquet_book)):
-        actions[f"run_book_{kind}_without_portfolio"] = (
-            lambda b=book, k=kind: score_book(per_case_only, b, params,
-                                              folder / f"policylang_{k}.parquet"))
-        actions[f"run_book_{kind}_decisions"] = (
-            lambda b=book, k=kind: score_book(per_case_only, b, params,
-                                              folder / f"policylang_decisions_{k}.parquet",
-                                              limit_values=False))
+        for form, limit_values in FORMS.items():
+            actions[_key(f"run_book_{kind}", form)] = (
+                lambda b=book, k=kind, f=form, v=limit_values: score_book(
+                    per_case_only, b, params, folder / f"policylang_{f}_{k}.parquet",
+                    limit_values=v))
         if policy.portfolio is not None:
             actions[f"run_book_{kind}"] = lambda b=book: score_book(policy, b, params, out)
     if spec is not None:
         exact_connection = duckdb.connect()
         spec.duckdb_load(exact_connection, parquet_book)
         actions["hand_sql_eval"] = lambda: spec.duckdb_evaluate(exact_connection)
-        # The hand-written query giving every column policylang's query gives (limit
-        # values and bounds too), and the decision columns alone; each compared with
-        # policylang's value by value below.
-        for suffix, limit_values in (("same_output", True), ("decisions", False)):
-            actions[f"hand_sql_{suffix}_eval"] = (
+        # The hand-written query doing policylang's work in each form (every column, or
+        # the decision columns alone), compared with policylang's value by value below.
+        for form, limit_values in FORMS.items():
+            actions[f"hand_sql_{form}_eval"] = (
                 lambda v=limit_values: spec.duckdb_evaluate_same_output(exact_connection, v))
         for kind, book in (("csv", csv_book), ("parquet", parquet_book)):
             actions[f"hand_sql_end_to_end_{kind}"] = (
                 lambda b=book: spec.duckdb_end_to_end(duckdb.connect(), b, out))
             # The hand-written query writing run --book's very file, compared with it.
-            for suffix, limit_values in (("same_output", True), ("decisions", False)):
-                actions[f"hand_sql_{suffix}_{kind}"] = (
-                    lambda b=book, k=kind, x=suffix, v=limit_values:
+            for form, limit_values in FORMS.items():
+                actions[f"hand_sql_{form}_{kind}"] = (
+                    lambda b=book, k=kind, f=form, v=limit_values:
                     spec.duckdb_end_to_end_same_output(
-                        duckdb.connect(), b, folder / f"hand_{x}_{k}.parquet", v))
+                        duckdb.connect(), b, folder / f"hand_{f}_{k}.parquet", v))
     row: dict = measure_together(actions, size)
     if spec is None:
         return row
     exact = spec.duckdb_outputs(exact_connection)
-    for suffix, name, limit_values in (("", "same_output", True),
-                                       ("_decisions", "decisions", False)):
-        ours, theirs = folder / f"policylang_eval{suffix}.parquet", folder / f"hand_{name}.parquet"
+    for form, limit_values in FORMS.items():
+        ours, theirs = folder / f"policylang_{form}.parquet", folder / f"hand_{form}.parquet"
         outputs = ", ".join(quote_identifier(column)
                             for column, _ in output_columns(policy, limit_values))
-        connection.execute(f"COPY (SELECT {outputs} FROM __bench_result{suffix} ORDER BY "
+        connection.execute(f"COPY (SELECT {outputs} FROM __bench_{form} ORDER BY "
                            f"{book_module.ROW}) TO '{ours}' (FORMAT parquet)")
         exact_connection.execute(f"COPY {spec.same_output_table(limit_values)} TO '{theirs}' "
                                  "(FORMAT parquet)")
-        row[f"hand_sql_{name}_eval"]["wrong_full"] = hand.differing_rows(
+        row[f"hand_sql_{form}_eval"]["wrong_full"] = hand.differing_rows(
             duckdb.connect(), ours, theirs)
-    for kind in ("csv", "parquet"):
-        # The two files must be equal, row for row and column for column.
-        for ours, name in ((f"run_book_{kind}_without_portfolio", "same_output"),
-                           (f"run_book_{kind}_decisions", "decisions")):
-            written = "policylang" if name == "same_output" else "policylang_decisions"
-            row[ours]["wrong_full"] = hand.differing_rows(
-                duckdb.connect(), folder / f"{written}_{kind}.parquet",
-                folder / f"hand_{name}_{kind}.parquet")
-            row[f"hand_sql_{name}_{kind}"]["wrong_full"] = 0
-    policylang_sql = spec.from_sql_result(connection, "__bench_result")
-    row["sql_eval"]["wrong_full"] = spec.wrong_outputs(exact, policylang_sql)
-    row["sql_eval_decisions"]["wrong_full"] = spec.wrong_outputs(
-        exact, spec.from_sql_result(connection, "__bench_result_decisions"))
+        row[_key("sql_eval", form)]["wrong_full"] = spec.wrong_outputs(
+            exact, spec.from_sql_result(connection, f"__bench_{form}"))
+        for kind in ("csv", "parquet"):
+            # The two files must be equal, row for row and column for column.
+            row[_key(f"run_book_{kind}", form)]["wrong_full"] = hand.differing_rows(
+                duckdb.connect(), folder / f"policylang_{form}_{kind}.parquet",
+                folder / f"hand_{form}_{kind}.parquet")
+            row[f"hand_sql_{form}_{kind}"]["wrong_full"] = 0
     row["hand_sql_eval"]["wrong_full"] = 0
     if sample_reference is not None:
-        row["sql_eval"]["wrong"] = spec.wrong_outputs(sample_reference, policylang_sql)
+        row["sql_eval"]["wrong"] = spec.wrong_outputs(
+            sample_reference, spec.from_sql_result(connection, "__bench_same_output"))
         row["hand_sql_eval"]["wrong"] = spec.wrong_outputs(sample_reference, exact)
     row |= openfisca_paths(spec, parquet_book, size, exact, sample_reference)
     return row

@@ -25,7 +25,16 @@ from hypothesis import strategies as st
 from policylang import api, ir
 from policylang.diagnostics import PolicyError
 from policylang.emit.sql import emit_sql
-from policylang.engine import open_database, run_many
+from policylang.engine import (
+    book_query,
+    create_cases_table,
+    insert_cases,
+    measure_bounds,
+    open_database,
+    output_columns,
+    quote_identifier,
+    run_many,
+)
 from policylang.interpret import evaluate
 from tests.pg_server import postgres_server  # noqa: F401  (a fixture)
 from tests.policies import all_policies
@@ -106,15 +115,6 @@ def test_the_decision_columns_alone_are_the_same_as_with_every_column(
     limit's check compares its operands directly (under its guard); every column left is
     the same, row by row, as the query giving every column (which the test above holds to
     the interpreter), on the same random cases."""
-    from policylang.engine import (
-        book_query,
-        create_cases_table,
-        insert_cases,
-        measure_bounds,
-        output_columns,
-        quote_identifier,
-    )
-
     policy = POLICIES[name]
     params = default_params(policy)
     if any(value is None for value in params.values()):
