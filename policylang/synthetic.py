@@ -2,9 +2,10 @@
 
 Every input column is drawn from a hash of (row, column, seed), not from a random-number
 generator, so a book is the same on every machine and with any number of threads. Money
-and percents cluster around the constant bounds the policy's limits compare them with
-(half of the values within a few units of a bound) so that every limit both holds and
-fails in a large book. A portfolio's ordering date is non-decreasing down the book.
+and percents take every step (a fen, a basis point) of their range, and half of them sit
+at or one step beside a constant bound a limit compares them with, so that every limit
+both holds and fails in a large book. A portfolio's ordering date is non-decreasing down
+the book.
 """
 
 from __future__ import annotations
@@ -42,11 +43,6 @@ def write_book(policy: ir.Policy, rows: int, path: Path, seed: int = 1) -> Path:
     return path
 
 
-def _unit(index: int, seed: int, salt: int = 0) -> str:
-    """A deterministic number in [0, 1) per row."""
-    return f"({_hash(index, seed, salt)} % 1000003) / 1000003.0"
-
-
 def _pick(index: int, seed: int, count: int, salt: int = 0) -> str:
     return f"CAST({_hash(index, seed, salt)} % {count} AS INTEGER)"
 
@@ -66,8 +62,11 @@ def _column(policy: ir.Policy, field: ir.Field, index: int, seed: int, rows: int
                                     ir.Kind.PERCENT: (4, Decimal("0.2"), Decimal("0.0001")),
                                     ir.Kind.NUMBER: (2, Decimal(100), Decimal("0.01"))}[kind]
             edges = _edges(policy, field.name, step)
-            free = (f"CAST(round(CAST({_unit(index, seed)} AS DECIMAL(18,6)) * {spread}, "
-                    f"{places}) AS DECIMAL(18,{places}))")
+            # Every step from 0 to the spread equally likely, counted in whole steps (no
+            # float): money carries its fen, so splits leave remainders to round.
+            steps = int(spread / step) + 1
+            free = (f"CAST(CAST({_hash(index, seed, 0)} % {steps} AS DECIMAL(18,0)) * {step} "
+                    f"AS DECIMAL(18,{places}))")
             if not edges:
                 return free
             listed = "[" + ", ".join(f"CAST('{e:f}' AS DECIMAL(18,{places}))"

@@ -46,7 +46,7 @@ def test_harness_runs_every_path_on_a_tiny_book(tmp_path: Path) -> None:
             assert "cases_per_s" in entry or "not installed" in entry["error"], entry
             if "cases_per_s" in entry:
                 wrong = entry["wrong_full"] if "wrong_full" in entry else entry["wrong"]
-                assert wrong < 0.2 * cases * len(spec.OUTPUTS), (policy["policy"], entry)
+                assert wrong < 0.5 * cases * len(spec.OUTPUTS), (policy["policy"], entry)
     assert results["front_end"]["policies"] >= 1 and results["front_end"]["rules_2000_s"] > 0
     assert (tmp_path / "results.json").is_file() and (tmp_path / "throughput.png").is_file()
 

@@ -193,12 +193,77 @@ def test_chongqing_fen_parts_compute_in_64_bits(tmp_path) -> None:
     connection = duckdb.connect()
     book.load_cases(connection, policy, write_book(policy, 200, tmp_path / "book.parquet"))
     query = narrow_query(policy, parse_params(policy, {}), measure_bounds(connection, policy))
-    fen_types = re.findall(r'AS DECIMAL\((\d+), 2\)\) AS "__pl_overdue__t_\d"', query)
-    assert len(fen_types) == 4 and all(int(p) <= 16 for p in fen_types), fen_types
+    fen_types = re.findall(r'AS DECIMAL\((\d+), 2\)\) AS "__pl_overdue__t_(\d)"', query)
+    # The pool's take is whole fen: it is never given a fen, and is not truncated.
+    assert [part for _, part in fen_types] == ["1", "2", "3"], fen_types
+    assert all(int(p) <= 16 for p, _ in fen_types), fen_types
     result = connection.execute(f"SELECT sum(overdue__pool + overdue__risk_fund + "
                                 f"overdue__bank + overdue__escalated), sum(overdue_amount) "
                                 f"FROM ({query})").fetchone()
     assert result[0] == result[1]
+
+
+ALLOCATIONS = api.load_source('''policy narrow_allocations "whole parts left out of the ranking" {
+  input {
+    amount: money
+    cap: money
+    other: money
+  }
+  waterfall settle(amount) {
+    take first up to cap
+    split {
+      low: 33.33% up to other
+      high: 66.67%
+    }
+    take late up to cap
+    rest last
+  }
+  waterfall takes(amount) {
+    take a up to cap
+    split { b: 50%  c: 50% }
+  }
+  shares even of amount - cap { x: 12.5%  y: 37.5%  z: 50% }
+}
+''')
+
+
+@st.composite
+def _allocation_case(draw) -> dict[str, ir.Value]:
+    digits = draw(st.sampled_from([0, 1, 3, 9]))
+    return {name: draw(_decimal(digits, st.integers(min_value=0, max_value=2)))
+            for name in ("amount", "cap", "other")}
+
+
+@settings(max_examples=80, deadline=None, derandomize=True, database=None,
+          suppress_health_check=list(HealthCheck))
+@given(cases=st.lists(_allocation_case(), min_size=1, max_size=30))
+def test_whole_parts_left_out_of_the_ranking_change_no_fen(cases) -> None:
+    """A part whose bounds say whole fen and ≥ 0 skips the largest remainder step (takes
+    beside split parts with half and third fen; shares of an amount that may be negative,
+    where every part keeps its ranking): every part to the fen as the interpreter."""
+    database = _TypedBook()
+    wanted = [_interpret(ALLOCATIONS, case, {}) for case in cases]
+    good = [case for case, want in zip(cases, wanted, strict=True)
+            if not isinstance(want, PolicyError)]
+    got = run_many(ALLOCATIONS, good, {}, database=database)
+    assert got == [want for want in wanted if not isinstance(want, PolicyError)]
+
+
+def test_whole_parts_are_left_out_of_the_ranking() -> None:
+    """A take of a whole-fen amount before any split is whole fen and ≥ 0: it is not
+    truncated or ranked."""
+    database = _TypedBook()
+    database.load_cases(ALLOCATIONS, [{"amount": Decimal("100.01"), "cap": Decimal(3),
+                                       "other": Decimal("7.5")}])
+    query = narrow_query(ALLOCATIONS, {}, measure_bounds(database.connection, ALLOCATIONS))
+    truncated = {(name, part) for name in ("settle", "takes", "even")
+                 for part in range(5) if f'"__pl_{name}__t_{part}"' in query}
+    # settle: first, low, high, late, last; takes: a, b, c, unallocated. Only the first
+    # take is whole fen: after a split, what remains has the split's places. even: shares
+    # of an amount that may be negative (all truncated and ranked).
+    assert truncated == {("settle", 1), ("settle", 2), ("settle", 3), ("settle", 4),
+                         ("takes", 1), ("takes", 2), ("takes", 3),
+                         ("even", 0), ("even", 1), ("even", 2)}
 
 
 def test_a_check_inside_a_product_runs_where_the_bounds_pin_its_value() -> None:

@@ -55,3 +55,21 @@ def test_day_durations_stay_days_and_seed_books_score(tmp_path: Path) -> None:
     assert row["bank_notice_delay"].endswith(" days") and row["term"].endswith(" months")
     summary = score_book(policy, book, {p.name: p.default for p in policy.params})
     assert summary.cases == 2000 and 0 < summary.failures["notice_deadline"] < 2000
+
+
+def test_money_takes_every_fen_and_percents_every_basis_point(tmp_path: Path) -> None:
+    """Values drawn in whole steps of the smallest unit (no float scaled up): money with
+    odd fen, so 重庆's 50/50 split leaves half fen for the largest remainder rule."""
+    import duckdb
+
+    policy = api.load("policies/chongqing/zhubaodai.pol")
+    book = write_book(policy, 4000, tmp_path / "chongqing.parquet")
+    odd_fen, whole_yuan, odd_basis_points, fen_given = duckdb.connect().execute(
+        "SELECT avg(CAST(CAST(overdue_amount * 100 AS BIGINT) % 2 AS DOUBLE)), "
+        "avg(CAST(CAST(overdue_amount * 100 AS BIGINT) % 100 = 0 AS INTEGER)), "
+        "avg(CAST(CAST(interest_rate * 10000 AS BIGINT) % 2 AS DOUBLE)), "
+        "avg(CAST(CAST((overdue_amount - least(overdue_amount, pool_balance)) * 100 "
+        "AS BIGINT) % 2 AS DOUBLE)) "
+        f"FROM read_parquet('{book}')").fetchone()
+    assert 0.3 < odd_fen < 0.7 and whole_yuan < 0.1 and 0.2 < odd_basis_points < 0.8
+    assert fen_given > 0.2  # an odd-fen rest after the pool: one half fen each side

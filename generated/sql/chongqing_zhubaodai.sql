@@ -135,28 +135,28 @@ WITH __pl_0 AS (
     *,
     "__pl_overdue__t_0" + CASE
       WHEN (
-        0 + CAST("__pl_overdue__r_1" > "__pl_overdue__r_0" AS INT) + CAST("__pl_overdue__r_2" > "__pl_overdue__r_0" AS INT) + CAST("__pl_overdue__r_3" > "__pl_overdue__r_0" AS INT)
+        CAST("__pl_overdue__r_1" > "__pl_overdue__r_0" AS INT) + CAST("__pl_overdue__r_2" > "__pl_overdue__r_0" AS INT) + CAST("__pl_overdue__r_3" > "__pl_overdue__r_0" AS INT)
       ) < "__pl_overdue__missing"
       THEN CAST(0.01 AS DECIMAL(3, 2))
       ELSE CAST(0 AS DECIMAL(1, 0))
     END AS "__pl_overdue__part__pool",
     "__pl_overdue__t_1" + CASE
       WHEN (
-        0 + CAST("__pl_overdue__r_0" >= "__pl_overdue__r_1" AS INT) + CAST("__pl_overdue__r_2" > "__pl_overdue__r_1" AS INT) + CAST("__pl_overdue__r_3" > "__pl_overdue__r_1" AS INT)
+        CAST("__pl_overdue__r_0" >= "__pl_overdue__r_1" AS INT) + CAST("__pl_overdue__r_2" > "__pl_overdue__r_1" AS INT) + CAST("__pl_overdue__r_3" > "__pl_overdue__r_1" AS INT)
       ) < "__pl_overdue__missing"
       THEN CAST(0.01 AS DECIMAL(3, 2))
       ELSE CAST(0 AS DECIMAL(1, 0))
     END AS "__pl_overdue__part__risk_fund",
     "__pl_overdue__t_2" + CASE
       WHEN (
-        0 + CAST("__pl_overdue__r_0" >= "__pl_overdue__r_2" AS INT) + CAST("__pl_overdue__r_1" >= "__pl_overdue__r_2" AS INT) + CAST("__pl_overdue__r_3" > "__pl_overdue__r_2" AS INT)
+        CAST("__pl_overdue__r_0" >= "__pl_overdue__r_2" AS INT) + CAST("__pl_overdue__r_1" >= "__pl_overdue__r_2" AS INT) + CAST("__pl_overdue__r_3" > "__pl_overdue__r_2" AS INT)
       ) < "__pl_overdue__missing"
       THEN CAST(0.01 AS DECIMAL(3, 2))
       ELSE CAST(0 AS DECIMAL(1, 0))
     END AS "__pl_overdue__part__bank",
     "__pl_overdue__t_3" + CASE
       WHEN (
-        0 + CAST("__pl_overdue__r_0" >= "__pl_overdue__r_3" AS INT) + CAST("__pl_overdue__r_1" >= "__pl_overdue__r_3" AS INT) + CAST("__pl_overdue__r_2" >= "__pl_overdue__r_3" AS INT)
+        CAST("__pl_overdue__r_0" >= "__pl_overdue__r_3" AS INT) + CAST("__pl_overdue__r_1" >= "__pl_overdue__r_3" AS INT) + CAST("__pl_overdue__r_2" >= "__pl_overdue__r_3" AS INT)
       ) < "__pl_overdue__missing"
       THEN CAST(0.01 AS DECIMAL(3, 2))
       ELSE CAST(0 AS DECIMAL(1, 0))
@@ -235,21 +235,21 @@ WITH __pl_0 AS (
     *,
     "__pl_recovery__t_0" + CASE
       WHEN (
-        0 + CAST("__pl_recovery__r_1" > "__pl_recovery__r_0" AS INT) + CAST("__pl_recovery__r_2" > "__pl_recovery__r_0" AS INT)
+        CAST("__pl_recovery__r_1" > "__pl_recovery__r_0" AS INT) + CAST("__pl_recovery__r_2" > "__pl_recovery__r_0" AS INT)
       ) < "__pl_recovery__missing"
       THEN CAST(0.01 AS DECIMAL(3, 2))
       ELSE CAST(0 AS DECIMAL(1, 0))
     END AS "__pl_recovery__part__bank",
     "__pl_recovery__t_1" + CASE
       WHEN (
-        0 + CAST("__pl_recovery__r_0" >= "__pl_recovery__r_1" AS INT) + CAST("__pl_recovery__r_2" > "__pl_recovery__r_1" AS INT)
+        CAST("__pl_recovery__r_0" >= "__pl_recovery__r_1" AS INT) + CAST("__pl_recovery__r_2" > "__pl_recovery__r_1" AS INT)
       ) < "__pl_recovery__missing"
       THEN CAST(0.01 AS DECIMAL(3, 2))
       ELSE CAST(0 AS DECIMAL(1, 0))
     END AS "__pl_recovery__part__risk_fund",
     "__pl_recovery__t_2" + CASE
       WHEN (
-        0 + CAST("__pl_recovery__r_0" >= "__pl_recovery__r_2" AS INT) + CAST("__pl_recovery__r_1" >= "__pl_recovery__r_2" AS INT)
+        CAST("__pl_recovery__r_0" >= "__pl_recovery__r_2" AS INT) + CAST("__pl_recovery__r_1" >= "__pl_recovery__r_2" AS INT)
       ) < "__pl_recovery__missing"
       THEN CAST(0.01 AS DECIMAL(3, 2))
       ELSE CAST(0 AS DECIMAL(1, 0))

@@ -121,14 +121,14 @@ WITH __pl_0 AS (
     *,
     "__pl_first_loan_loss__t_0" + CASE
       WHEN (
-        0 + CAST("__pl_first_loan_loss__r_1" > "__pl_first_loan_loss__r_0" AS INT)
+        CAST("__pl_first_loan_loss__r_1" > "__pl_first_loan_loss__r_0" AS INT)
       ) < "__pl_first_loan_loss__missing"
       THEN CAST(0.01 AS DECIMAL(3, 2))
       ELSE CAST(0 AS DECIMAL(1, 0))
     END AS "__pl_first_loan_loss__part__bank",
     "__pl_first_loan_loss__t_1" + CASE
       WHEN (
-        0 + CAST("__pl_first_loan_loss__r_0" >= "__pl_first_loan_loss__r_1" AS INT)
+        CAST("__pl_first_loan_loss__r_0" >= "__pl_first_loan_loss__r_1" AS INT)
       ) < "__pl_first_loan_loss__missing"
       THEN CAST(0.01 AS DECIMAL(3, 2))
       ELSE CAST(0 AS DECIMAL(1, 0))
@@ -192,21 +192,21 @@ WITH __pl_0 AS (
     *,
     "__pl_first_loan_burden__t_0" + CASE
       WHEN (
-        0 + CAST("__pl_first_loan_burden__r_1" > "__pl_first_loan_burden__r_0" AS INT) + CAST("__pl_first_loan_burden__r_2" > "__pl_first_loan_burden__r_0" AS INT)
+        CAST("__pl_first_loan_burden__r_1" > "__pl_first_loan_burden__r_0" AS INT) + CAST("__pl_first_loan_burden__r_2" > "__pl_first_loan_burden__r_0" AS INT)
       ) < "__pl_first_loan_burden__missing"
       THEN CAST(0.01 AS DECIMAL(3, 2))
       ELSE CAST(0 AS DECIMAL(1, 0))
     END AS "__pl_first_loan_burden__part__bank",
     "__pl_first_loan_burden__t_1" + CASE
       WHEN (
-        0 + CAST("__pl_first_loan_burden__r_0" >= "__pl_first_loan_burden__r_1" AS INT) + CAST("__pl_first_loan_burden__r_2" > "__pl_first_loan_burden__r_1" AS INT)
+        CAST("__pl_first_loan_burden__r_0" >= "__pl_first_loan_burden__r_1" AS INT) + CAST("__pl_first_loan_burden__r_2" > "__pl_first_loan_burden__r_1" AS INT)
       ) < "__pl_first_loan_burden__missing"
       THEN CAST(0.01 AS DECIMAL(3, 2))
       ELSE CAST(0 AS DECIMAL(1, 0))
     END AS "__pl_first_loan_burden__part__insurer",
     "__pl_first_loan_burden__t_2" + CASE
       WHEN (
-        0 + CAST("__pl_first_loan_burden__r_0" >= "__pl_first_loan_burden__r_2" AS INT) + CAST("__pl_first_loan_burden__r_1" >= "__pl_first_loan_burden__r_2" AS INT)
+        CAST("__pl_first_loan_burden__r_0" >= "__pl_first_loan_burden__r_2" AS INT) + CAST("__pl_first_loan_burden__r_1" >= "__pl_first_loan_burden__r_2" AS INT)
       ) < "__pl_first_loan_burden__missing"
       THEN CAST(0.01 AS DECIMAL(3, 2))
       ELSE CAST(0 AS DECIMAL(1, 0))

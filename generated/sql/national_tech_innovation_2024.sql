@@ -56,28 +56,28 @@ WITH __pl_0 AS (
     *,
     "__pl_risk__t_0" + CASE
       WHEN (
-        0 + CAST("__pl_risk__r_1" > "__pl_risk__r_0" AS INT) + CAST("__pl_risk__r_2" > "__pl_risk__r_0" AS INT) + CAST("__pl_risk__r_3" > "__pl_risk__r_0" AS INT)
+        CAST("__pl_risk__r_1" > "__pl_risk__r_0" AS INT) + CAST("__pl_risk__r_2" > "__pl_risk__r_0" AS INT) + CAST("__pl_risk__r_3" > "__pl_risk__r_0" AS INT)
       ) < "__pl_risk__missing"
       THEN CAST(0.01 AS DECIMAL(3, 2))
       ELSE CAST(0 AS DECIMAL(1, 0))
     END AS "__pl_risk__part__bank",
     "__pl_risk__t_1" + CASE
       WHEN (
-        0 + CAST("__pl_risk__r_0" >= "__pl_risk__r_1" AS INT) + CAST("__pl_risk__r_2" > "__pl_risk__r_1" AS INT) + CAST("__pl_risk__r_3" > "__pl_risk__r_1" AS INT)
+        CAST("__pl_risk__r_0" >= "__pl_risk__r_1" AS INT) + CAST("__pl_risk__r_2" > "__pl_risk__r_1" AS INT) + CAST("__pl_risk__r_3" > "__pl_risk__r_1" AS INT)
       ) < "__pl_risk__missing"
       THEN CAST(0.01 AS DECIMAL(3, 2))
       ELSE CAST(0 AS DECIMAL(1, 0))
     END AS "__pl_risk__part__national_fund",
     "__pl_risk__t_2" + CASE
       WHEN (
-        0 + CAST("__pl_risk__r_0" >= "__pl_risk__r_2" AS INT) + CAST("__pl_risk__r_1" >= "__pl_risk__r_2" AS INT) + CAST("__pl_risk__r_3" > "__pl_risk__r_2" AS INT)
+        CAST("__pl_risk__r_0" >= "__pl_risk__r_2" AS INT) + CAST("__pl_risk__r_1" >= "__pl_risk__r_2" AS INT) + CAST("__pl_risk__r_3" > "__pl_risk__r_2" AS INT)
       ) < "__pl_risk__missing"
       THEN CAST(0.01 AS DECIMAL(3, 2))
       ELSE CAST(0 AS DECIMAL(1, 0))
     END AS "__pl_risk__part__provincial",
     "__pl_risk__t_3" + CASE
       WHEN (
-        0 + CAST("__pl_risk__r_0" >= "__pl_risk__r_3" AS INT) + CAST("__pl_risk__r_1" >= "__pl_risk__r_3" AS INT) + CAST("__pl_risk__r_2" >= "__pl_risk__r_3" AS INT)
+        CAST("__pl_risk__r_0" >= "__pl_risk__r_3" AS INT) + CAST("__pl_risk__r_1" >= "__pl_risk__r_3" AS INT) + CAST("__pl_risk__r_2" >= "__pl_risk__r_3" AS INT)
       ) < "__pl_risk__missing"
       THEN CAST(0.01 AS DECIMAL(3, 2))
       ELSE CAST(0 AS DECIMAL(1, 0))

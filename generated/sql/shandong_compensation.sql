@@ -190,28 +190,28 @@ WITH __pl_0 AS (
     *,
     "__pl_compensation__t_0" + CASE
       WHEN (
-        0 + CAST("__pl_compensation__r_1" > "__pl_compensation__r_0" AS INT) + CAST("__pl_compensation__r_2" > "__pl_compensation__r_0" AS INT) + CAST("__pl_compensation__r_3" > "__pl_compensation__r_0" AS INT)
+        CAST("__pl_compensation__r_1" > "__pl_compensation__r_0" AS INT) + CAST("__pl_compensation__r_2" > "__pl_compensation__r_0" AS INT) + CAST("__pl_compensation__r_3" > "__pl_compensation__r_0" AS INT)
       ) < "__pl_compensation__missing"
       THEN CAST(0.01 AS DECIMAL(3, 2))
       ELSE CAST(0 AS DECIMAL(1, 0))
     END AS "__pl_compensation__part__reguarantee",
     "__pl_compensation__t_1" + CASE
       WHEN (
-        0 + CAST("__pl_compensation__r_0" >= "__pl_compensation__r_1" AS INT) + CAST("__pl_compensation__r_2" > "__pl_compensation__r_1" AS INT) + CAST("__pl_compensation__r_3" > "__pl_compensation__r_1" AS INT)
+        CAST("__pl_compensation__r_0" >= "__pl_compensation__r_1" AS INT) + CAST("__pl_compensation__r_2" > "__pl_compensation__r_1" AS INT) + CAST("__pl_compensation__r_3" > "__pl_compensation__r_1" AS INT)
       ) < "__pl_compensation__missing"
       THEN CAST(0.01 AS DECIMAL(3, 2))
       ELSE CAST(0 AS DECIMAL(1, 0))
     END AS "__pl_compensation__part__bank",
     "__pl_compensation__t_2" + CASE
       WHEN (
-        0 + CAST("__pl_compensation__r_0" >= "__pl_compensation__r_2" AS INT) + CAST("__pl_compensation__r_1" >= "__pl_compensation__r_2" AS INT) + CAST("__pl_compensation__r_3" > "__pl_compensation__r_2" AS INT)
+        CAST("__pl_compensation__r_0" >= "__pl_compensation__r_2" AS INT) + CAST("__pl_compensation__r_1" >= "__pl_compensation__r_2" AS INT) + CAST("__pl_compensation__r_3" > "__pl_compensation__r_2" AS INT)
       ) < "__pl_compensation__missing"
       THEN CAST(0.01 AS DECIMAL(3, 2))
       ELSE CAST(0 AS DECIMAL(1, 0))
     END AS "__pl_compensation__part__guarantor",
     "__pl_compensation__t_3" + CASE
       WHEN (
-        0 + CAST("__pl_compensation__r_0" >= "__pl_compensation__r_3" AS INT) + CAST("__pl_compensation__r_1" >= "__pl_compensation__r_3" AS INT) + CAST("__pl_compensation__r_2" >= "__pl_compensation__r_3" AS INT)
+        CAST("__pl_compensation__r_0" >= "__pl_compensation__r_3" AS INT) + CAST("__pl_compensation__r_1" >= "__pl_compensation__r_3" AS INT) + CAST("__pl_compensation__r_2" >= "__pl_compensation__r_3" AS INT)
       ) < "__pl_compensation__missing"
       THEN CAST(0.01 AS DECIMAL(3, 2))
       ELSE CAST(0 AS DECIMAL(1, 0))
@@ -304,28 +304,28 @@ WITH __pl_0 AS (
     *,
     "__pl_compensation_ratio__t_0" + CASE
       WHEN (
-        0 + CAST("__pl_compensation_ratio__r_1" > "__pl_compensation_ratio__r_0" AS INT) + CAST("__pl_compensation_ratio__r_2" > "__pl_compensation_ratio__r_0" AS INT) + CAST("__pl_compensation_ratio__r_3" > "__pl_compensation_ratio__r_0" AS INT)
+        CAST("__pl_compensation_ratio__r_1" > "__pl_compensation_ratio__r_0" AS INT) + CAST("__pl_compensation_ratio__r_2" > "__pl_compensation_ratio__r_0" AS INT) + CAST("__pl_compensation_ratio__r_3" > "__pl_compensation_ratio__r_0" AS INT)
       ) < "__pl_compensation_ratio__missing"
       THEN CAST(0.01 AS DECIMAL(3, 2))
       ELSE CAST(0 AS DECIMAL(1, 0))
     END AS "__pl_compensation_ratio__part__bank",
     "__pl_compensation_ratio__t_1" + CASE
       WHEN (
-        0 + CAST("__pl_compensation_ratio__r_0" >= "__pl_compensation_ratio__r_1" AS INT) + CAST("__pl_compensation_ratio__r_2" > "__pl_compensation_ratio__r_1" AS INT) + CAST("__pl_compensation_ratio__r_3" > "__pl_compensation_ratio__r_1" AS INT)
+        CAST("__pl_compensation_ratio__r_0" >= "__pl_compensation_ratio__r_1" AS INT) + CAST("__pl_compensation_ratio__r_2" > "__pl_compensation_ratio__r_1" AS INT) + CAST("__pl_compensation_ratio__r_3" > "__pl_compensation_ratio__r_1" AS INT)
       ) < "__pl_compensation_ratio__missing"
       THEN CAST(0.01 AS DECIMAL(3, 2))
       ELSE CAST(0 AS DECIMAL(1, 0))
     END AS "__pl_compensation_ratio__part__guarantor",
     "__pl_compensation_ratio__t_2" + CASE
       WHEN (
-        0 + CAST("__pl_compensation_ratio__r_0" >= "__pl_compensation_ratio__r_2" AS INT) + CAST("__pl_compensation_ratio__r_1" >= "__pl_compensation_ratio__r_2" AS INT) + CAST("__pl_compensation_ratio__r_3" > "__pl_compensation_ratio__r_2" AS INT)
+        CAST("__pl_compensation_ratio__r_0" >= "__pl_compensation_ratio__r_2" AS INT) + CAST("__pl_compensation_ratio__r_1" >= "__pl_compensation_ratio__r_2" AS INT) + CAST("__pl_compensation_ratio__r_3" > "__pl_compensation_ratio__r_2" AS INT)
       ) < "__pl_compensation_ratio__missing"
       THEN CAST(0.01 AS DECIMAL(3, 2))
       ELSE CAST(0 AS DECIMAL(1, 0))
     END AS "__pl_compensation_ratio__part__reguarantee",
     "__pl_compensation_ratio__t_3" + CASE
       WHEN (
-        0 + CAST("__pl_compensation_ratio__r_0" >= "__pl_compensation_ratio__r_3" AS INT) + CAST("__pl_compensation_ratio__r_1" >= "__pl_compensation_ratio__r_3" AS INT) + CAST("__pl_compensation_ratio__r_2" >= "__pl_compensation_ratio__r_3" AS INT)
+        CAST("__pl_compensation_ratio__r_0" >= "__pl_compensation_ratio__r_3" AS INT) + CAST("__pl_compensation_ratio__r_1" >= "__pl_compensation_ratio__r_3" AS INT) + CAST("__pl_compensation_ratio__r_2" >= "__pl_compensation_ratio__r_3" AS INT)
       ) < "__pl_compensation_ratio__missing"
       THEN CAST(0.01 AS DECIMAL(3, 2))
       ELSE CAST(0 AS DECIMAL(1, 0))
@@ -374,14 +374,14 @@ WITH __pl_0 AS (
     *,
     "__pl_bank_guarantor__t_0" + CASE
       WHEN (
-        0 + CAST("__pl_bank_guarantor__r_1" > "__pl_bank_guarantor__r_0" AS INT)
+        CAST("__pl_bank_guarantor__r_1" > "__pl_bank_guarantor__r_0" AS INT)
       ) < "__pl_bank_guarantor__missing"
       THEN CAST(0.01 AS DECIMAL(3, 2))
       ELSE CAST(0 AS DECIMAL(1, 0))
     END AS "__pl_bank_guarantor__part__bank",
     "__pl_bank_guarantor__t_1" + CASE
       WHEN (
-        0 + CAST("__pl_bank_guarantor__r_0" >= "__pl_bank_guarantor__r_1" AS INT)
+        CAST("__pl_bank_guarantor__r_0" >= "__pl_bank_guarantor__r_1" AS INT)
       ) < "__pl_bank_guarantor__missing"
       THEN CAST(0.01 AS DECIMAL(3, 2))
       ELSE CAST(0 AS DECIMAL(1, 0))

@@ -115,30 +115,38 @@ class AllocationColumns:
         own, so the reported part needs no rescaling cast."""
         return MONEY_OUT
 
-    def _round_parts(self, name: str, amount: exp.Column, exact: dict[str, exp.Column]) -> None:
-        """Largest remainder to the fen, ties to the part listed first (as the interpreter)."""
-        parties = list(exact)
+    def _round_parts(self, name: str, amount: exp.Column, exact: dict[str, exp.Column],
+                     settled: frozenset[str] = frozenset()) -> None:
+        """Largest remainder to the fen, ties to the part listed first (as the interpreter).
+        `settled`: parts known to be whole fen that can never be given a missing fen (see
+        sql_narrow): each is its exact value and is left out of the ranking."""
+        parties = [p for p in exact if p not in settled]
         trunc = {p: self.add(f"{PREFIX}{name}__t_{i}", exp.cast(
             fn("TRUNC", exact[p], exp.Literal.number(2)), self._fen_type(exact[p])))
-            for i, p in enumerate(parties)}
+            for i, p in enumerate(exact) if p in parties}
         self.next_layer()
         remainder = {p: self.add(f"{PREFIX}{name}__r_{i}", exp.Sub(
-            this=exact[p], expression=trunc[p])) for i, p in enumerate(parties)}
-        total = trunc[parties[0]]
-        for p in parties[1:]:
-            total = exp.Add(this=total, expression=trunc[p])
+            this=exact[p], expression=trunc[p])) for i, p in enumerate(exact) if p in parties}
+        whole = [trunc.get(p, exact[p]) for p in exact]
+        total = whole[0]
+        for part in whole[1:]:
+            total = exp.Add(this=total, expression=part)
         # Fewer fen are missing than there are parts: a small integer.
         missing = self.add(f"{PREFIX}{name}__missing", exp.cast(exp.Mul(
             this=paren(exp.Sub(this=amount, expression=paren(total))),
             expression=exp.Literal.number(100)), exp.DataType.build("INT")))
         self.next_layer()
-        for i, p in enumerate(parties):
+        for p in exact:
+            if p in settled:
+                self.add(part_column(name, p), exact[p])
+                continue
+            i = parties.index(p)
             ahead = [exp.cast(
                 exp.GT(this=remainder[q], expression=remainder[p]) if j > i else
                 exp.GTE(this=remainder[q], expression=remainder[p]), exp.DataType.build("INT"))
                 for j, q in enumerate(parties) if j != i]
-            rank: exp.Expression = exp.Literal.number(0)
-            for a in ahead:
+            rank: exp.Expression = ahead[0] if ahead else exp.Literal.number(0)
+            for a in ahead[1:]:
                 rank = exp.Add(this=rank, expression=a)
             bump = case((exp.LT(this=paren(rank), expression=missing), narrow(Decimal("0.01"))),
                         otherwise=narrow(Decimal("0.00")))

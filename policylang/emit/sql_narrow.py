@@ -285,14 +285,15 @@ class NarrowBuilder(WholeNumbers, QueryBuilder):
         self.next_layer()
         parts = (self._shares_parts(alloc, amount) if isinstance(alloc, ir.Shares)
                  else self._waterfall_parts(alloc, amount))
-        if self._whole_fen(alloc, parts):
+        settled = self._settled(alloc, parts)
+        if settled == frozenset(parts):
             # Every part is already whole fen and they add up to the amount: the largest
             # remainder rule would truncate nothing and give no fen.
             for party, part in parts.items():
                 self.add(part_column(alloc.name, party), part)
             self.next_layer()
             return
-        self._round_parts(alloc.name, amount, parts)
+        self._round_parts(alloc.name, amount, parts, settled)
 
     def _fen_type(self, exact: exp.Column) -> exp.DataType:
         """A bounded part's whole fen in the digits its bound needs, and two more: the
@@ -306,14 +307,22 @@ class NarrowBuilder(WholeNumbers, QueryBuilder):
             return super()._fen_type(exact)
         return exp.DataType.build(f"DECIMAL({digits + 2},2)")
 
-    def _whole_fen(self, alloc: ir.Allocation, parts: dict[str, exp.Column]) -> bool:
-        bounds = [self.column_bounds.get(part.name) for part in parts.values()]
-        if any(b is None or b.places > 2 for b in bounds):
-            return False
-        # A waterfall's parts always add up to its amount; shares only when their fractions
-        # add up to 100% (the fen of each part is then its exact product).
-        return isinstance(alloc, ir.Waterfall) or (
+    def _settled(self, alloc: ir.Allocation, parts: dict[str, exp.Column]) -> frozenset[str]:
+        """The parts the largest remainder rule can leave as they are: those whose bounds
+        say whole fen, when the parts add up to the amount (a waterfall's always do; shares
+        when their fractions add up to 100%) and every part is ≥ 0. The fen missing are
+        then the remainders' sum, and more parts than that many have a remainder > 0, all
+        ranked above a whole part: it is never given a fen and outranks no other part.
+        With every part whole, no fen is missing, whatever their signs."""
+        bounds = {party: self.column_bounds.get(part.name) for party, part in parts.items()}
+        adds_up = isinstance(alloc, ir.Waterfall) or (
             not alloc.ratio and sum(part.weight for part in alloc.parts) == 1)
+        if not adds_up or any(b is None for b in bounds.values()):
+            return frozenset()
+        whole = frozenset(party for party, b in bounds.items() if b.places <= 2)
+        if whole == frozenset(parts) or all(b.lo >= 0 for b in bounds.values()):
+            return whole
+        return frozenset()
 
     def _bounded_steps(self, waterfall: ir.Waterfall) -> bool:
         """Whether every cap of the waterfall has bounds (so every step has)."""
@@ -324,10 +333,12 @@ class NarrowBuilder(WholeNumbers, QueryBuilder):
 
     def _waterfall_parts(self, waterfall: ir.Waterfall,
                          amount: exp.Column) -> dict[str, exp.Column]:
-        """The generic waterfall (sql.py) with each step in its bounds' type. What remains
-        never grows in magnitude across a take (it keeps its sign and shrinks), and a
-        split's shares may spend more than it (shares above 100%): its bound grows by
-        their sum."""
+        """The generic waterfall (sql.py) with each step in its bounds' type. The amount
+        is never negative (a negative one fails E611 first). A take never leaves less
+        than nothing: LEAST(what remains, a cap ≥ 0) is at most what remains. A split
+        whose shares are exact and add up to at most 100% leaves 0 or more of what
+        remains; shares above 100% may spend more than it, and its bound grows by their
+        sum."""
         if amount.name not in self.column_bounds or not self._bounded_steps(waterfall):
             return super()._waterfall_parts(waterfall, amount)
         zero = cast_to(exp.Literal.number("0"), exp.DataType.build("DECIMAL(1,0)"))
@@ -335,7 +346,7 @@ class NarrowBuilder(WholeNumbers, QueryBuilder):
             party: [] for party in waterfall.parties}
         remaining: exp.Expression = amount
         left = self.column_bounds[amount.name]
-        left = Bounds(-left.magnitude, left.magnitude, left.places)
+        left = Bounds(Decimal(0), left.magnitude, left.places)
 
         def stored(name: str, value: exp.Expression, bounds: Bounds) -> exp.Column:
             typed = decimal_type(bounds)
@@ -346,14 +357,15 @@ class NarrowBuilder(WholeNumbers, QueryBuilder):
             match step:
                 case ir.Take(party=party, cap=cap):
                     cap_bounds = self.analysis.of(cap)
-                    bounds = Bounds(left.lo, left.hi, max(left.places, cap_bounds.places))
+                    places = max(left.places, cap_bounds.places)
+                    bounds = Bounds(min(left.lo, Decimal(0)), left.hi, places)
                     taken = stored(f"{stage}_take", fn(
                         "LEAST", remaining, fn("GREATEST", self.expr(cap), zero)), bounds)
                     self.next_layer()
                     totals[party].append((taken, bounds))
+                    left = Bounds(Decimal(0), max(left.hi, Decimal(0)), places)
                     remaining = stored(f"{stage}_rest", exp.Sub(this=remaining,
-                                                                expression=taken), bounds)
-                    left = bounds
+                                                                expression=taken), left)
                 case ir.Split(parts=split):
                     given: list[tuple[exp.Expression, Bounds]] = []
                     for k, part in enumerate(split):
@@ -362,7 +374,7 @@ class NarrowBuilder(WholeNumbers, QueryBuilder):
                         bounds = rounded_product(left, Bounds.of_constant(part.share))
                         if part.cap is not None:
                             cap_bounds = self.analysis.of(part.cap)
-                            bounds = Bounds(bounds.lo, bounds.hi,
+                            bounds = Bounds(min(bounds.lo, Decimal(0)), bounds.hi,
                                             max(bounds.places, cap_bounds.places))
                             share = fn("LEAST", share, fn("GREATEST", self.expr(part.cap),
                                                           zero))
@@ -376,8 +388,15 @@ class NarrowBuilder(WholeNumbers, QueryBuilder):
                         spent = exp.Add(this=spent, expression=g)
                         spent_bounds = Bounds(spent_bounds.lo + b.lo, spent_bounds.hi + b.hi,
                                               max(spent_bounds.places, b.places))
-                    bounds = Bounds(left.lo - spent_bounds.hi, left.hi - spent_bounds.lo,
-                                    max(left.places, spent_bounds.places))
+                    places = max(left.places, spent_bounds.places)
+                    shares = [part.share for part in split]
+                    if left.lo >= 0 and all(share >= 0 for share in shares) and sum(
+                            shares) <= 1 and left.places + max(
+                            places_of(share) for share in shares) <= SCALE_PLACES:
+                        bounds = Bounds(Decimal(0), left.hi, places)
+                    else:
+                        bounds = Bounds(left.lo - spent_bounds.hi, left.hi - spent_bounds.lo,
+                                        places)
                     remaining = stored(f"{stage}_rest", exp.Sub(this=remaining,
                                                                 expression=paren(spent)), bounds)
                     left = bounds
