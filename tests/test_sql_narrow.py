@@ -239,8 +239,9 @@ def _allocation_case(draw) -> dict[str, ir.Value]:
 @given(cases=st.lists(_allocation_case(), min_size=1, max_size=30))
 def test_whole_parts_left_out_of_the_ranking_change_no_fen(cases) -> None:
     """A part whose bounds say whole fen and ≥ 0 skips the largest remainder step (takes
-    beside split parts with half and third fen; shares of an amount that may be negative,
-    where every part keeps its ranking): every part to the fen as the interpreter."""
+    beside split parts with half and third fen, and beside capped ones; caps may be
+    negative): every part to the fen as the interpreter's, on the cases it decides (a
+    negative amount it refuses)."""
     database = _TypedBook()
     wanted = [_interpret(ALLOCATIONS, case, {}) for case in cases]
     good = [case for case, want in zip(cases, wanted, strict=True)
@@ -260,7 +261,7 @@ def test_whole_parts_are_left_out_of_the_ranking() -> None:
                  for part in range(5) if f'"__pl_{name}__t_{part}"' in query}
     # settle: first, low, high, late, last; takes: a, b, c, unallocated. Only the first
     # take is whole fen: after a split, what remains has the split's places. even: shares
-    # of an amount that may be negative (all truncated and ranked).
+    # with a third place (all truncated and ranked).
     assert truncated == {("settle", 1), ("settle", 2), ("settle", 3), ("settle", 4),
                          ("takes", 1), ("takes", 2), ("takes", 3),
                          ("even", 0), ("even", 1), ("even", 2)}

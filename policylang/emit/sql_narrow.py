@@ -311,9 +311,10 @@ class NarrowBuilder(WholeNumbers, QueryBuilder):
         """The parts the largest remainder rule can leave as they are: those whose bounds
         say whole fen, when the parts add up to the amount (a waterfall's always do; shares
         when their fractions add up to 100%) and every part is ≥ 0. The fen missing are
-        then the remainders' sum, and more parts than that many have a remainder > 0, all
-        ranked above a whole part: it is never given a fen and outranks no other part.
-        With every part whole, no fen is missing, whatever their signs."""
+        then the remainders' sum (to within the 10th place a share's product is rounded
+        to), each remainder under a fen: at least that many parts have a remainder > 0,
+        each ranked above a whole part, which is thus never given a fen and ranks above
+        no other part. With every part whole, no fen is missing, whatever their signs."""
         bounds = {party: self.column_bounds.get(part.name) for party, part in parts.items()}
         adds_up = isinstance(alloc, ir.Waterfall) or (
             not alloc.ratio and sum(part.weight for part in alloc.parts) == 1)
