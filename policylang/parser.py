@@ -31,6 +31,7 @@ from lark.exceptions import (
 from policylang import nodes as n
 from policylang.diagnostics import Diagnostic, PolicyError
 from policylang.literals import DURATION_UNITS, MAX_SCALE, MONEY_UNITS, plain_value
+from policylang.syntax_words import KNOWN_MISTAKES, TOKEN_WORDS
 from policylang.values import in_exact_context
 
 _comments = threading.local()
@@ -158,79 +159,13 @@ def parse_value(text: str) -> n.Expr:
 
 # ── syntax errors in words ─────────────────────────────────────────────────
 
-_TOKEN_WORDS = {
-    "NAME": "a name",
-    "TEXT": "a quoted text",
-    "LBRACE": "'{'",
-    "RBRACE": "'}'",
-    "LPAR": "'('",
-    "RPAR": "')'",
-    "COLON": "':'",
-    "COMMA": "','",
-    "EQUAL": "'='",
-    "DOT": "'.'",
-    "MONEY": "a money amount (500万)",
-    "PERCENT": "a percent (2.5%)",
-    "BASIS_POINTS": "basis points (150bp)",
-    "NUMBER": "a number",
-    "CJK_DURATION": "a duration (3年)",
-    "DATE": "a date (2021-02-24)",
-    "ORD_OP": "a comparison (<=, <, >=, >)",
-    "EQ_OP": "'==' or '!='",
-    "ADD_OP": "'+' or '-'",
-    "MUL_OP": "'*' or '/'",
-    "MINUS": "'-'",
-    "$END": "the end of the file",
-}
-
-# Known mistakes, each shown by a snippet that fails at the same parser state.
-_EXAMPLES: dict[str, list[str]] = {
-    "expected ':' after the limit's name": ['policy p "t" { limit cap loan <= 1 }'],
-    "expected ':' after the rule's name": ['policy p "t" { rule r a }'],
-    "a limit compares its subject with <=, <, >= or > (use a rule for == and !=)": [
-        'policy p "t" { limit cap: a }',
-        'policy p "t" { limit cap: a == 1 }',
-        'policy p "t" { limit cap: a != 1 }',
-    ],
-    "expected the policy's title in quotes after its name": ['policy p { }'],
-    "a file starts with `policy NAME \"title\" {`": ["rule r: a", "input { }", 'x'],
-    "expected a type (money, percent, number, duration, date, bool or an enum) after ':'": [
-        'policy p "t" { input { a: } }',
-        'policy p "t" { input { a: 1 } }',
-        'policy p "t" { param a: = 1 }',
-    ],
-    "expected ':' and a type after the field's name": [
-        'policy p "t" { input { a money } }',
-        'policy p "t" { param a money }',
-    ],
-    "expected 'up to' and a cap after the party's name": [
-        'policy p "t" { waterfall w(a) { take pool pool_balance } }'
-    ],
-    "expected '=' and an expression after the let's name": ['policy p "t" { let x x }'],
-    "a test starts with `given { … }`": ['policy p "t" { test "t" { expect eligible } }'],
-    "expected the test's name in quotes": ['policy p "t" { test t { } }'],
-    "expected an expression": [
-        'policy p "t" { rule r: }',
-        'policy p "t" { let x = }',
-        'policy p "t" { rule r: a and }',
-        'policy p "t" { rule r: a + }',
-    ],
-    "expected the text in quotes after `cite`": ['policy p "t" { rule r: a cite x }'],
-    "expected the text in quotes after `says`": ['policy p "t" { rule r: a says x }'],
-    "a comparison cannot be chained: write `a < b and b < c`": [
-        'policy p "t" { rule r: a < b < c }',
-        'policy p "t" { rule r: a == b == c }',
-    ],
-}
-
-
 @cache
 def _example_errors() -> tuple[tuple[str, UnexpectedInput], ...]:
     """Each known-mistake example's parse error, computed once: lark's match_examples
     re-parses every example on every error, which made a file's syntax errors cost as
     much as parsing ~80 small policies."""
     errors = []
-    for words, examples in _EXAMPLES.items():
+    for words, examples in KNOWN_MISTAKES.items():
         for example in examples:
             try:
                 _lark().parse(example, start="start")
@@ -299,7 +234,7 @@ def _syntax_error(error: UnexpectedInput, source: str, file: str) -> PolicyError
 
 def _describe_token(token: Token) -> str:
     if token.type in ("NAME", "TEXT", "NUMBER", "MONEY", "PERCENT", "DATE"):
-        words = _TOKEN_WORDS.get(token.type, token.type.lower())
+        words = TOKEN_WORDS.get(token.type, token.type.lower())
         return f"{words.removeprefix('a ')} {str(token)!r}"  # "unexpected name 'x'"
     return f"{str(token)!r}"
 
@@ -307,8 +242,8 @@ def _describe_token(token: Token) -> str:
 def _expected_words(terminals) -> str:
     words = []
     for name in sorted(terminals):
-        if name in _TOKEN_WORDS:
-            words.append(_TOKEN_WORDS[name])
+        if name in TOKEN_WORDS:
+            words.append(TOKEN_WORDS[name])
         else:
             pattern = _lark().get_terminal(name).pattern
             words.append(f"'{pattern.value}'" if pattern.type == "str" else name.lower())

@@ -605,56 +605,22 @@ def _decimal(fraction: Fraction) -> Decimal:
 
 
 def _duration_units(policy: ir.Policy) -> dict[str, str]:
-    """Inputs and params of duration type that the policy uses with days."""
+    """Inputs and params of duration type that the policy uses with days: in `days()`, or
+    beside a constant of days in a comparison, a sum or a limit."""
     found: dict[str, str] = {}
 
-    def visit(expr: ir.Expr | None) -> None:
-        if expr is None:
-            return
-        match expr:
-            case ir.Call(func="days", args=(ir.InputRef(name=name) | ir.ParamRef(name=name),)):
-                found[name] = "day"
-            case ir.Compare(left=left, right=right) | ir.Arith(left=left, right=right):
-                _pair(left, right)
-                _pair(right, left)
-        for child in _children(expr):
-            visit(child)
-
-    def _pair(ref: ir.Expr, other: ir.Expr) -> None:
+    def pair(ref: ir.Expr, other: ir.Expr) -> None:
         if (isinstance(ref, ir.InputRef | ir.ParamRef) and ref.type.kind is ir.Kind.DURATION
                 and isinstance(other, ir.Const) and isinstance(other.value, ir.Duration)
                 and other.value.unit == "day" and other.value.amount != 0):
             found[ref.name] = "day"
 
-    for let in policy.lets:
-        visit(let.expr)
-    for check in policy.checks:
-        visit(check.guard)
-        match check:
-            case ir.Rule(cond=cond):
-                visit(cond)
-            case ir.Limit(subject=subject, bound=bound):
-                visit(subject)
-                visit(bound)
-                _pair(subject, bound)
-                _pair(bound, subject)
+    for node in ir.walk((policy.lets, policy.checks)):
+        match node:
+            case ir.Call(func="days", args=(ir.InputRef(name=name) | ir.ParamRef(name=name),)):
+                found[name] = "day"
+            case ir.Compare(left=left, right=right) | ir.Arith(left=left, right=right) \
+                    | ir.Limit(subject=left, bound=right):
+                pair(left, right)
+                pair(right, left)
     return found
-
-
-def _children(expr: ir.Expr) -> tuple[ir.Expr, ...]:
-    match expr:
-        case ir.Const() | ir.InputRef() | ir.ParamRef() | ir.LetRef() | ir.PartRef():
-            return ()
-        case ir.Neg(operand=operand) | ir.Not(operand=operand):
-            return (operand,)
-        case ir.Arith(left=left, right=right) | ir.Compare(left=left, right=right) \
-                | ir.And(left=left, right=right) | ir.Or(left=left, right=right):
-            return (left, right)
-        case ir.InSet(operand=operand, items=items):
-            return (operand, *items)
-        case ir.If(cond=cond, then=then, otherwise=otherwise):
-            return (cond, then, otherwise)
-        case ir.Call(args=args):
-            return args
-        case _:
-            assert_never(expr)

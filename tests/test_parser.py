@@ -418,26 +418,6 @@ def test_known_mistakes_are_explained_after_other_declarations(body: str, words:
     assert words in error.diagnostics[0].message
 
 
-# Declarations a mistake may come after: lark compares stack depths as well as states,
-# which once gave a known mistake its words only as a policy's first declaration.
-PRECEDING = ['version "1" ', 'enum k { a b } ', "input { a: money } ",
-             'version "1" enum k { a b } input { a: money } let x = a ']
-
-
-@pytest.mark.parametrize("preceding", PRECEDING)
-def test_every_known_mistake_reads_the_same_after_any_declarations(preceding: str) -> None:
-    from policylang.parser import _EXAMPLES
-
-    head = 'policy p "t" { '
-    for words, examples in _EXAMPLES.items():
-        for snippet in examples:
-            if not snippet.startswith(head):
-                continue
-            moved = head + preceding + snippet[len(head):]
-            error = _syntax_error(moved)
-            assert words in error.diagnostics[0].message, (moved, error.diagnostics[0].message)
-
-
 def test_expected_tokens_are_listed_in_words() -> None:
     error = _syntax_error(HEAD + "  shares s { bank 50% }\n}\n")
     message = error.diagnostics[0].message
