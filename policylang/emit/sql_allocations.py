@@ -123,10 +123,10 @@ class AllocationColumns:
         parties = [p for p in exact if p not in settled]
         trunc = {p: self.add(f"{PREFIX}{name}__t_{i}", exp.cast(
             fn("TRUNC", exact[p], exp.Literal.number(2)), self._fen_type(exact[p])))
-            for i, p in enumerate(exact) if p in parties}
+            for i, p in enumerate(exact) if p not in settled}
         self.next_layer()
         remainder = {p: self.add(f"{PREFIX}{name}__r_{i}", exp.Sub(
-            this=exact[p], expression=trunc[p])) for i, p in enumerate(exact) if p in parties}
+            this=exact[p], expression=trunc[p])) for i, p in enumerate(exact) if p not in settled}
         whole = [trunc.get(p, exact[p]) for p in exact]
         total = whole[0]
         for part in whole[1:]:
