@@ -267,6 +267,46 @@ def test_whole_parts_are_left_out_of_the_ranking() -> None:
                          ("even", 0), ("even", 1), ("even", 2)}
 
 
+DURATIONS = api.load_source('''policy narrow_durations "durations in one unit" {
+  input {
+    term: duration
+    other: duration
+    delay: duration
+    late: duration
+  }
+  rule short: term < 1 year
+  rule same: term == other
+  limit longest: term <= other when delay > 0 days
+  limit notice: delay <= 5 days
+  rule ordered: delay >= late or late == 0 days
+}
+''')
+
+
+@st.composite
+def _duration_case(draw) -> dict[str, ir.Value]:
+    def amount() -> int:
+        return draw(st.one_of(st.integers(min_value=-40, max_value=40),
+                              st.sampled_from([0, 5, 6, 11, 12, 13, 30, 31, 365, 400])))
+
+    return {"term": ir.Duration(amount(), "month"), "other": ir.Duration(amount(), "month"),
+            "delay": ir.Duration(amount(), "day"), "late": ir.Duration(amount(), "day")}
+
+
+@settings(max_examples=80, deadline=None, derandomize=True, database=None,
+          suppress_health_check=list(HealthCheck))
+@given(cases=st.lists(_duration_case(), min_size=1, max_size=30))
+def test_durations_in_one_unit_compare_as_whole_numbers(cases) -> None:
+    """Durations whose bounds allow one unit compare as whole months or days (years are
+    12 months; an all-zero column sits in either unit), as the interpreter decides."""
+    database = _TypedBook()
+    got = run_many(DURATIONS, cases, {}, database=database)
+    assert got == [_interpret(DURATIONS, case, {}) for case in cases]
+    query = database.result_query(DURATIONS, {}).lower()
+    assert "datepart('day'" in query  # `notice`, comparing days with a constant
+    assert not any(f"{op} interval" in query for op in ("<", "<=", ">=", "="))
+
+
 def test_a_check_inside_a_product_runs_where_the_bounds_pin_its_value() -> None:
     """`years(t)` of a term in days is E611. With every term in days the bounds pin the
     years to 0, and a product could use 0 for them: the check must run all the same."""

@@ -45,7 +45,7 @@ from policylang.emit.sql_bounds import (
     rounded_product,
     times,
 )
-from policylang.emit.sql_temporal import _COMPARE
+from policylang.emit.sql_temporal import _COMPARE, days_of, months_of
 from policylang.emit.sql_tree import (
     exact_column,
     input_column,
@@ -71,6 +71,13 @@ def _type_precision(e: exp.Expression, bounds: Bounds | None) -> int:
     if isinstance(e, exp.Column) and bounds is not None:
         return bounds.precision() or 38
     return 38
+
+
+def _whole(operand: ir.Expr, sql: exp.Expression, unit: str) -> exp.Expression:
+    """A duration as its whole number of `unit` (the only unit its bounds allow)."""
+    if isinstance(operand, ir.Const) and isinstance(operand.value, ir.Duration):
+        return exp.Literal.number(operand.value.amount)
+    return months_of(sql) if unit == "month" else days_of(sql)
 
 
 def ordered_reuse(policy: ir.Policy) -> ir.Policy:
@@ -205,16 +212,39 @@ class NarrowBuilder(WholeNumbers, QueryBuilder):
         return not ((may_hold(a.months) and may_hold(b.days)) or
                     (may_hold(a.days) and may_hold(b.months)))
 
+    def _unit(self, left: ir.Expr, right: ir.Expr) -> str | None:
+        """"month" or "day" when the bounds prove both durations count only that unit."""
+        a, b = self.analysis.duration(left), self.analysis.duration(right)
+        if a is None or b is None:
+            return None
+        if a.days.lo == a.days.hi == b.days.lo == b.days.hi == 0:
+            return "month"
+        if a.months.lo == a.months.hi == b.months.lo == b.months.hi == 0:
+            return "day"
+        return None
+
+    def _durations_compared(self, op: str, left: ir.Expr, right: ir.Expr,
+                            a: exp.Expression, b: exp.Expression) -> exp.Expression:
+        """Two durations that never mix days and months, compared: as whole numbers of
+        their one unit where the bounds show it (a duration holds no time of day, so the
+        INTERVAL comparison, which normalises both sides first, says the same; reading
+        the number out costs about half of it), else as INTERVALs."""
+        unit = self._unit(left, right)
+        if unit is not None:
+            a, b = _whole(left, a, unit), _whole(right, b, unit)
+        return paren(_COMPARE[op](this=a, expression=b))
+
     def _compare(self, op: str, left: ir.Expr, right: ir.Expr) -> exp.Expression:
         if left.type.kind is ir.Kind.DURATION and self._apart(left, right):
-            return paren(_COMPARE[op](this=self.expr(left), expression=self.expr(right)))
+            return self._durations_compared(op, left, right, self.expr(left), self.expr(right))
         return super()._compare(op, left, right)
 
     def _check(self, check: ir.Check) -> exp.Expression:
         if isinstance(check, ir.Limit) and check.subject.type.kind is ir.Kind.DURATION and \
                 self._apart(check.subject, check.bound):
-            holds = paren(_COMPARE[check.op](this=self.limit_operand(check, "value"),
-                                             expression=self.limit_operand(check, "bound")))
+            holds = self._durations_compared(check.op, check.subject, check.bound,
+                                             self.limit_operand(check, "value"),
+                                             self.limit_operand(check, "bound"))
             if check.guard is None:
                 return holds
             return case((self.expr(check.guard), holds), otherwise=exp.true())
