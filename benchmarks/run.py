@@ -168,7 +168,11 @@ def measure_together(actions: dict, cases: int, repeat: int = REPEAT,
     result = {}
     for name, times in seconds.items():
         taken = min(times) if cpu else statistics.median(times)
+        # Every run's time, round by round: two paths' i-th runs were taken in the same
+        # round, so their ratio is free of the drift between rounds (report.py shows the
+        # spread of those ratios beside each goal).
         result[name] = {"cases_per_s": round(cases / taken), "seconds": round(taken, 4),
+                        "runs": [round(t, 4) for t in times],
                         "peak_mb": peaks[name], "clock": "cpu" if cpu else "wall"}
     return result
 

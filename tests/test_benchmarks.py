@@ -135,6 +135,39 @@ def test_goals_table_says_which_goal_is_met_under_each_yardstick() -> None:
     assert not any(label.startswith("`run --book` CSV") for label in rows)
 
 
+def test_goals_show_the_spread_of_single_rounds_and_mark_a_verdict_noise_decides() -> None:
+    from benchmarks import report
+
+    def timed(*runs: float) -> dict:  # the median run, as measure_together keeps it
+        return {"seconds": sorted(runs)[1], "runs": list(runs)}
+
+    results = {"policies": [{
+        "policy": "p",
+        "per_case": {"python_module_eval": {"cases_per_s": 60_000, "runs": [1.0, 1.0, 1.0]},
+                     "interpreter_eval": {"cases_per_s": 10_000, "runs": [6.0, 4.0, 7.0]},
+                     "hand_decimal": {"cases_per_s": 50_000, "runs": [1.2, 1.2, 1.2]}},
+        "sizes": {"1000": {
+            # decision columns: 1.4×, 1.6× and 1.45× in the three rounds; median 1.45×
+            "sql_eval_decisions": timed(1.4, 1.6, 1.45), "hand_sql_decisions_eval":
+                timed(1.0, 1.0, 1.0),
+            # all columns: every round well within the goal
+            "sql_eval": timed(1.0, 1.1, 1.2), "hand_sql_same_output_eval":
+                timed(1.0, 1.0, 1.0)}}}]}
+    rows = {row.split(" | ")[0].lstrip("| "): row for row in report.goals(results)
+            if " | p | " in row}
+    assert rows["SQL evaluation within 1.5× of the hand-written query"].endswith(
+        "| 1.10× all columns (rounds 1.00–1.20); 1.45× decision columns (rounds 1.40–1.60) "
+        "| met / met (borderline) |")
+    # Round by round the module was 6×, 4× and 7× the interpreter: one round says not met.
+    assert rows["module at least 5× the interpreter (evaluating)"].endswith(
+        "| 6.00× (rounds 4.00–7.00) | met (borderline) |")
+    assert rows["module at least half as fast as the hand-written `Decimal` function"
+                ].endswith("| 1.20× (rounds 1.20–1.20) | met |")
+    # Runs of different lengths (or none, as in earlier results) give no spread.
+    results["policies"][0]["per_case"]["interpreter_eval"]["runs"] = [6.0]
+    assert "| 6.00× | met |" in "".join(report.goals(results))
+
+
 def test_a_peak_below_what_the_sampler_sees_is_not_printed_as_zero() -> None:
     from benchmarks import report
 
