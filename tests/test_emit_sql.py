@@ -12,9 +12,11 @@ cases per policy (default 500).
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import os
 from decimal import Decimal
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -136,6 +138,38 @@ def test_the_decision_columns_alone_are_the_same_as_with_every_column(
         f"SELECT {', '.join(decisions)} FROM ({book_query(policy, params, ('n',), bounds, v)}) "
         "ORDER BY n").fetchall() for v in (True, False)]
     assert len(found[0]) == len(good) and found[0] == found[1]
+
+
+@pytest.mark.parametrize("narrowed", [False, True], ids=["compiled", "narrowed"])
+def test_a_book_query_carries_only_what_it_returns_past_its_first_layer(
+        narrowed: bool) -> None:
+    """The first layer of `run --book`'s query reads the inputs and keeps, of the other
+    columns of `cases`, only the carried ones: the layers after it pass on no input column
+    the result does not return (each column carried made every layer wider). The query
+    giving every input back (`SELECT * EXCLUDE`) still carries them all."""
+    policy = api.load(Path("policies/chongqing/zhubaodai.pol"))
+    params = default_params(policy)
+    connection = duckdb.connect()
+    create_cases_table(connection, policy)
+    insert_cases(connection, policy, [case for case, outcome in _random_cases(
+        "policies/chongqing/zhubaodai.pol") if not isinstance(outcome, PolicyError)][:50])
+    connection.execute("CREATE TEMP TABLE numbered AS SELECT row_number() OVER () AS n, * "
+                       "FROM cases")
+    connection.execute("DROP TABLE cases")
+    connection.execute("ALTER TABLE numbered RENAME TO cases")
+    bounds = measure_bounds(connection, policy) if narrowed else None
+    query = sqlglot.parse_one(book_query(policy, params, ("n",), bounds), read="duckdb")
+    layers = [cte.this for cte in query.find(sqlglot.exp.With).expressions]
+    first = layers[0].expressions
+    assert first[0].name == "n" and not any(isinstance(e, sqlglot.exp.Star) for e in first)
+    assert all(isinstance(layer.expressions[0], sqlglot.exp.Star) for layer in layers[1:])
+    columns = [d[0] for d in connection.execute(
+        f"SELECT * FROM ({book_query(policy, params, ('n',), bounds)}) LIMIT 0").description]
+    assert columns[0] == "n" and not {f.name for f in policy.inputs} & set(columns)
+    every_input = sqlglot.parse_one(emit_sql(dataclasses.replace(policy, portfolio=None)),
+                                    read="duckdb")
+    assert isinstance(every_input.find(sqlglot.exp.With).expressions[0].this.expressions[0],
+                      sqlglot.exp.Star)
 
 
 @pytest.mark.parametrize("name", list(POLICIES))

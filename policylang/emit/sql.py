@@ -183,13 +183,20 @@ class QueryBuilder(AllocationColumns):
     def _assemble(self, outputs: list[exp.Expression],
                   rule_columns: list[exp.Column]) -> exp.Select:
         source = "cases"
+        # A result of the carried columns and the outputs alone needs no other column of
+        # `cases` past the first layer, which reads every input. Carried through every
+        # layer by `*`, they made each layer wider to bind and to pass on: 重庆's book
+        # query took about a sixth longer on 10k rows (its planning alone 20 ms, not 17).
+        first_star = (exp.Star(),) if self.star_except or self.carry_inputs else tuple(
+            col(name) for name in self.carry)
         ctes: list[tuple[str, exp.Select]] = []
         for index, layer in enumerate(self.layers):
             if not layer.columns:
                 continue
             name = f"{PREFIX}{index}"
-            select = exp.select("*", *[exp.alias_(e, c, quoted=True)
-                                       for c, e in layer.columns.items()]).from_(source)
+            carried = first_star if not ctes else (exp.Star(),)
+            select = exp.select(*carried, *[exp.alias_(e, c, quoted=True)
+                                            for c, e in layer.columns.items()]).from_(source)
             ctes.append((name, select))
             source = name
         checks_layer = exp.select("*", *outputs).from_(source)
