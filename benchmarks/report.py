@@ -3,6 +3,7 @@ throughput against book size. Reads only the dict benchmarks/run.py produces."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 # (key, label, the limit it is compared with)
@@ -169,14 +170,14 @@ def _seconds(entry: dict | None) -> float | None:
     return entry.get("seconds") if isinstance(entry, dict) and "error" not in entry else None
 
 
-def _verdict(ok: bool | None, rounds: list[float] | None = None,
-             meets=lambda ratio: True) -> str:
-    """met or not met; "borderline" when some round's ratio (`rounds`) would have given
-    the other verdict: that goal is within the machine's noise."""
+def _verdict(ok: bool | None, rounds: list[float] = (),
+             meets: Callable[[float], bool] | None = None) -> str:
+    """met or not met; "borderline" when some round's ratio (`rounds`, judged by `meets`)
+    would have given the other verdict: that goal is within the machine's noise."""
     if ok is None:
         return "—"
     said = "met" if ok else "**not met**"
-    if rounds and any(meets(ratio) != ok for ratio in rounds):
+    if meets is not None and any(meets(ratio) != ok for ratio in rounds):
         said += " (borderline)"
     return said
 
@@ -232,17 +233,16 @@ def goals(results: dict) -> list[str]:
                         f"| {_verdict(wrong == 0)} |")
         module, interpreter, hand = (_rate(per_case.get(k)) for k in (
             "python_module_eval", "interpreter_eval", "hand_decimal"))
-        # Speed ratios: the limit's time ÷ the module's, round by round.
-        timed = {k: per_case.get(k) for k in ("hand_decimal", "interpreter_eval")}
+        # Speed ratios, round by round: the limit's time ÷ the module's.
         if module and hand:
             rounds = [1 / r for r in _round_ratios(per_case.get("python_module_eval"),
-                                                   timed["hand_decimal"])]
+                                                   per_case.get("hand_decimal"))]
             rows.append(f"| module at least half as fast as the hand-written `Decimal` "
                         f"function | {name} | {module / hand:.2f}×{_spread(rounds)} | "
                         f"{_verdict(module / hand >= 0.5, rounds, lambda r: r >= 0.5)} |")
         if module and interpreter:
             rounds = [1 / r for r in _round_ratios(per_case.get("python_module_eval"),
-                                                   timed["interpreter_eval"])]
+                                                   per_case.get("interpreter_eval"))]
             rows.append(f"| module at least 5× the interpreter (evaluating) | {name} | "
                         f"{module / interpreter:.2f}×{_spread(rounds)} | "
                         f"{_verdict(module / interpreter >= 5, rounds, lambda r: r >= 5)} |")
