@@ -26,7 +26,7 @@ from hypothesis import strategies as st
 
 from policylang import api, ir
 from policylang.diagnostics import PolicyError
-from policylang.emit.sql import emit_sql
+from policylang.emit.sql import NESTED_LAYERS, emit_sql
 from policylang.engine import (
     book_query,
     create_cases_table,
@@ -140,13 +140,24 @@ def test_the_decision_columns_alone_are_the_same_as_with_every_column(
     assert len(found[0]) == len(good) and found[0] == found[1]
 
 
+def _layers(query: sqlglot.exp.Expression) -> dict[str, sqlglot.exp.Select]:
+    """Each SELECT of a query by the name of what it reads (a table, CTE or subquery)."""
+    found = {}
+    for select in query.find_all(sqlglot.exp.Select):
+        source = select.args.get("from") or select.args.get("from_")
+        if source is not None:
+            found[source.this.alias_or_name] = select
+    return found
+
+
 @pytest.mark.parametrize("narrowed", [False, True], ids=["compiled", "narrowed"])
 def test_a_book_query_carries_only_what_it_returns_past_its_first_layer(
         narrowed: bool) -> None:
     """The first layer of `run --book`'s query reads the inputs and keeps, of the other
     columns of `cases`, only the carried ones: the layers after it pass on no input column
-    the result does not return (each column carried made every layer wider). The query
-    giving every input back (`SELECT * EXCLUDE`) still carries them all."""
+    the result does not return (each column carried made every layer wider). Its layers
+    nest as subqueries, a CTE every NESTED_LAYERS. The query giving every input back
+    (`SELECT * EXCLUDE`) still carries them all, layer by layer in CTEs."""
     policy = api.load(Path("policies/chongqing/zhubaodai.pol"))
     params = default_params(policy)
     connection = duckdb.connect()
@@ -158,18 +169,35 @@ def test_a_book_query_carries_only_what_it_returns_past_its_first_layer(
     connection.execute("DROP TABLE cases")
     connection.execute("ALTER TABLE numbered RENAME TO cases")
     bounds = measure_bounds(connection, policy) if narrowed else None
-    query = sqlglot.parse_one(book_query(policy, params, ("n",), bounds), read="duckdb")
-    layers = [cte.this for cte in query.find(sqlglot.exp.With).expressions]
-    first = layers[0].expressions
+    text = book_query(policy, params, ("n",), bounds)
+    layers = _layers(sqlglot.parse_one(text, read="duckdb"))
+    first = layers.pop("cases").expressions
     assert first[0].name == "n" and not any(isinstance(e, sqlglot.exp.Star) for e in first)
-    assert all(isinstance(layer.expressions[0], sqlglot.exp.Star) for layer in layers[1:])
+    assert all(isinstance(layer.expressions[0], sqlglot.exp.Star)
+               for name, layer in layers.items() if name != "__pl_checks")
+    assert text.count(" AS (SELECT") == (len(layers) - 1) // NESTED_LAYERS  # the CTEs
     columns = [d[0] for d in connection.execute(
-        f"SELECT * FROM ({book_query(policy, params, ('n',), bounds)}) LIMIT 0").description]
+        f"SELECT * FROM ({text}) LIMIT 0").description]
     assert columns[0] == "n" and not {f.name for f in policy.inputs} & set(columns)
-    every_input = sqlglot.parse_one(emit_sql(dataclasses.replace(policy, portfolio=None)),
-                                    read="duckdb")
-    assert isinstance(every_input.find(sqlglot.exp.With).expressions[0].this.expressions[0],
-                      sqlglot.exp.Star)
+    every_input = emit_sql(dataclasses.replace(policy, portfolio=None))
+    its_layers = _layers(sqlglot.parse_one(every_input, read="duckdb"))
+    assert isinstance(its_layers["cases"].expressions[0], sqlglot.exp.Star)
+    assert every_input.count(" AS (\n") == len(its_layers) - 1  # all but the last a CTE
+
+
+def test_a_book_query_of_250_chained_lets_runs() -> None:
+    """Every layer nested as a subquery passed Python's recursion limit (sqlglot writes a
+    query recursively) at 100 chained lets; with a CTE every NESTED_LAYERS it does not.
+    (One CTE per layer passed DuckDB's expression depth limit between 700 and 1,000
+    lets; that takes too long to build for a test.)"""
+    lets = "\n".join(f"  let l{i} = {'loan' if i == 0 else f'l{i - 1}'} + 1元"
+                     for i in range(250))
+    policy = api.load_source('policy p "t" {\n  input {\n    loan: money\n  }\n'
+                             f'{lets}\n  rule r: l249 > 250元\n}}\n', "chain.pol")
+    connection = duckdb.connect()
+    connection.execute("CREATE TABLE cases AS SELECT 7 AS n, 0.50::DECIMAL(18,2) AS loan")
+    assert connection.execute(f"SELECT n, l249, eligible FROM ({book_query(policy, {}, ('n',))})"
+                              ).fetchall() == [(7, Decimal("250.50"), True)]
 
 
 @pytest.mark.parametrize("name", list(POLICIES))
