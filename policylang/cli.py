@@ -385,71 +385,7 @@ def _book_progress():
     console = PROGRESS_CONSOLE or (err if sys.stderr.isatty() else None)
     if console is None:
         return contextlib.nullcontext(Progress())
-    return _BookProgress(console)
-
-
-class _BookProgress:
-    """A `policylang.book.Progress` drawn with rich: each stage one line with its
-    description, a bar (a percentage where DuckDB measures the stage's statement, a pulse
-    where it cannot) and the time it took."""
-
-    def __init__(self, console: Console):
-        import threading
-        import time
-
-        from rich.progress import BarColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
-        from rich.progress import Progress as Display
-
-        self.interval = PROGRESS_REFRESH
-        self.display = Display(TextColumn("{task.description}"), BarColumn(),
-                               TaskProgressColumn(), TimeElapsedColumn(), console=console,
-                               auto_refresh=False, redirect_stdout=False, redirect_stderr=False)
-        self.task = None
-        self.clock = time.monotonic
-        self.begun = self.clock()
-        self.shown = False
-        self.lock = threading.Lock()  # stages come from the scorer, updates from a poller
-
-    def __enter__(self) -> _BookProgress:
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        with self.lock:
-            if self.shown:
-                self.display.refresh()
-                self.display.stop()  # keeps the last frame; a failure's message follows it
-
-    def stage(self, description: str, measured: bool = False) -> None:
-        with self.lock:
-            self._complete()
-            self.task = self.display.add_task(escape(description),
-                                              total=100 if measured else None)
-            self._draw()
-
-    def update(self, percent: float) -> None:
-        with self.lock:
-            if self.task is not None:
-                self.display.update(self.task, completed=percent)
-
-    def tick(self) -> None:
-        with self.lock:
-            self._draw()
-
-    def finish(self) -> None:
-        with self.lock:
-            self._complete()
-            self._draw()
-
-    def _complete(self) -> None:
-        if self.task is not None:
-            self.display.update(self.task, total=100, completed=100)
-
-    def _draw(self) -> None:
-        if not self.shown and self.clock() - self.begun >= PROGRESS_DELAY:
-            self.display.start()
-            self.shown = True
-        if self.shown:
-            self.display.refresh()
+    return views.BookProgress(console, PROGRESS_DELAY, PROGRESS_REFRESH)
 
 
 @app.command()
@@ -475,7 +411,8 @@ def test(paths: Annotated[list[Path], typer.Argument(help="files or directories"
                 total += 1
                 if not result.passed:
                     failed += 1
-                    _print_test_failure(file, policy, result)
+                    for line in views.test_failure(file, policy, result):
+                        err.print(line)
         err.print(f"{total - failed} passed, {failed} failed")
         return 1 if failed or worst else 0
 
@@ -508,23 +445,6 @@ def _backends(policy: ir.Policy, names: list[str]) -> dict:
     except EngineUnavailable as error:
         err.print(f"error: --backend spark: {error}")
         raise Exit(2) from None
-
-
-def _print_test_failure(file: Path, policy: ir.Policy, result) -> None:
-    from policylang.values import literal
-
-    span = result.test.span
-    err.print(f"[bold red]FAIL[/] {escape(f'{file}:{span.line}: test {result.test.name!r}')} "
-              f"{escape(f'[{result.backend}]')}", markup=True)
-    types = {f.name: f.type for f in policy.inputs}
-    given = ", ".join(f"{name}: {literal(value, types[name])}" for name, value in result.test.given)
-    if given:
-        err.print(f"     case: {given}")
-    if result.error is not None:
-        for d in result.error.diagnostics:
-            err.print(f"     error[{d.code}]: {d.message}")
-    for failure in result.failures:
-        err.print(f"     {failure}")
 
 
 # ── compile, build ─────────────────────────────────────────────────────────
@@ -587,7 +507,8 @@ def build(directory: Annotated[Path, typer.Argument()] = Path("policies"),
         for error in report.errors:
             _report(error)
         for file, result in report.test_failures:
-            _print_test_failure(file, report.policies[file], result)
+            for line in views.test_failure(file, report.policies[file], result):
+                err.print(line)
         for file in report.unformatted:
             err.print(f"not formatted: {file} (run `policylang fmt {file}`)")
         for warning in report.warnings:

@@ -1,5 +1,6 @@
 """What the command line shows, built but not printed: rich tables and texts for a book's
-summary, its portfolio rules and a decision's explanation tree (cli.py prints them).
+summary, its portfolio rules and a decision's explanation tree (cli.py prints them); and
+`run --book`'s live progress display, drawn on the console cli.py hands it.
 
 Every text that comes from a policy, a book or a path is a `rich.text.Text`, never markup:
 a cite, a group key or a file name holding `[bank]` is shown as written.
@@ -68,6 +69,24 @@ def portfolio_tables(report: dict) -> list[Table]:
     return tables
 
 
+def test_failure(file: Path, policy: ir.Policy, result) -> list[Text]:
+    """`test`'s lines for one failed test: where it is and on which backend, the case it
+    gives, then the error or each output that differed."""
+    from policylang.values import literal
+
+    shown = [Text.assemble(("FAIL", "bold red"),
+                           f" {file}:{result.test.span.line}: test {result.test.name!r} "
+                           f"[{result.backend}]")]
+    types = {f.name: f.type for f in policy.inputs}
+    given = ", ".join(f"{name}: {literal(value, types[name])}" for name, value in result.test.given)
+    if given:
+        shown.append(Text(f"     case: {given}"))
+    if result.error is not None:
+        shown.extend(Text(f"     error[{d.code}]: {d.message}") for d in result.error.diagnostics)
+    shown.extend(Text(f"     {failure}") for failure in result.failures)
+    return shown
+
+
 def explanation_text(root, terminal: bool) -> str:
     """`explain`'s tree as text (with colours on a terminal)."""
     from rich.tree import Tree
@@ -114,3 +133,70 @@ def _table(title: str, columns: list[str], right: frozenset[str] | set[str] = fr
 
 def _row(table: Table, *cells: str) -> None:
     table.add_row(*(Text(cell) for cell in cells))
+
+
+class BookProgress:
+    """A `policylang.book.Progress` drawn with rich on the console cli.py gives it: each
+    stage one line with its description, a bar (a percentage where DuckDB measures the
+    stage's statement, a pulse where it cannot) and the time it took. Nothing is drawn
+    until the run has taken `delay` seconds; then it is redrawn every `interval` seconds
+    (when DuckDB's query progress is also polled)."""
+
+    def __init__(self, console: Console, delay: float, interval: float):
+        import threading
+        import time
+
+        from rich.progress import BarColumn, TaskProgressColumn, TextColumn, TimeElapsedColumn
+        from rich.progress import Progress as Display
+
+        self.interval = interval
+        self.delay = delay
+        self.display = Display(TextColumn("{task.description}"), BarColumn(),
+                               TaskProgressColumn(), TimeElapsedColumn(), console=console,
+                               auto_refresh=False, redirect_stdout=False, redirect_stderr=False)
+        self.task = None
+        self.clock = time.monotonic
+        self.begun = self.clock()
+        self.shown = False
+        self.lock = threading.Lock()  # stages come from the scorer, updates from a poller
+
+    def __enter__(self) -> BookProgress:
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        with self.lock:
+            if self.shown:
+                self.display.refresh()
+                self.display.stop()  # keeps the last frame; a failure's message follows it
+
+    def stage(self, description: str, measured: bool = False) -> None:
+        with self.lock:
+            self._complete()
+            self.task = self.display.add_task(escape(description),
+                                              total=100 if measured else None)
+            self._draw()
+
+    def update(self, percent: float) -> None:
+        with self.lock:
+            if self.task is not None:
+                self.display.update(self.task, completed=percent)
+
+    def tick(self) -> None:
+        with self.lock:
+            self._draw()
+
+    def finish(self) -> None:
+        with self.lock:
+            self._complete()
+            self._draw()
+
+    def _complete(self) -> None:
+        if self.task is not None:
+            self.display.update(self.task, total=100, completed=100)
+
+    def _draw(self) -> None:
+        if not self.shown and self.clock() - self.begun >= self.delay:
+            self.display.start()
+            self.shown = True
+        if self.shown:
+            self.display.refresh()

@@ -51,3 +51,16 @@ def test_portfolio_tables_have_a_column_per_key_and_finding() -> None:
     assert [str(c.header) for c in table.columns] == ["book", "cases", "value", "bound",
                                                      "holds"]
     assert "all" in _shown([table])
+
+
+def test_a_failed_test_shows_where_the_case_and_what_differed_as_written() -> None:
+    policy = api.load_source('policy p "p" {\n input { a: money }\n limit cap: a <= 100元\n'
+                             ' test "[bold]t[/bold]" { given { a: 200元 } expect eligible }\n}\n',
+                             "tests[1].pol")
+    (result,) = api.run_tests(policy)
+    lines = cli_views.test_failure(Path("tests[1].pol"), policy, result)
+    assert lines[0].spans[0].style == "bold red" and lines[0].plain.startswith("FAIL")
+    assert _shown(lines).splitlines() == [
+        "FAIL tests[1].pol:4: test '[bold]t[/bold]' [interp]",
+        "     case: a: 200元",
+        "     expected eligible, but it is not eligible: cap (value 200.00, bound 100.00)"]
