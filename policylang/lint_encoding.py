@@ -265,7 +265,6 @@ class Encoder:
     def allocation(self, alloc: ir.Allocation) -> dict[str, object]:
         if alloc.name in self.parts:
             return self.parts[alloc.name]
-        z3 = self.z3
         amount = self._slack(self.term(alloc.amount), FEN / 2)  # to the fen, half-up
         # A negative amount is an evaluation error: no decision exists for such a case.
         self.domain.append(amount >= 0)
@@ -274,35 +273,10 @@ class Encoder:
                 total = Fraction(alloc.total_weight)
                 out = {p.party: amount * real(Fraction(p.weight) / total if ratio
                                                else Fraction(p.weight)) for p in parts}
-            case ir.Waterfall(steps=steps):
-                out = {party: z3.RealVal(0) for party in alloc.parties}
-                remaining = amount
-                for step in steps:
-                    match step:
-                        case ir.Take(party=party, cap=cap):
-                            cap_term = self.term(cap)
-                            cap_term = z3.If(cap_term > 0, cap_term, 0)
-                            taken = z3.If(remaining < cap_term, remaining, cap_term)
-                            out[party] = out[party] + taken
-                            remaining = remaining - taken
-                        case ir.Split(parts=split):
-                            before, given = remaining, z3.RealVal(0)
-                            for part in split:
-                                share = before * real(Fraction(part.share))
-                                if part.cap is not None:
-                                    cap_term = self.term(part.cap)
-                                    cap_term = z3.If(cap_term > 0, cap_term, 0)
-                                    share = z3.If(share < cap_term, share, cap_term)
-                                out[part.party] = out[part.party] + share
-                                given = given + share
-                            remaining = before - given
-                        case ir.Rest(party=party):
-                            out[party] = out[party] + remaining
-                            remaining = z3.RealVal(0)
-                        case _:
-                            assert_never(step)
-                if ir.UNALLOCATED in out:
-                    out[ir.UNALLOCATED] = out[ir.UNALLOCATED] + remaining
+            case ir.Waterfall():
+                from policylang.smt import waterfall_parts
+
+                out = waterfall_parts(alloc, amount, self.term)
             case _:
                 assert_never(alloc)
         self.parts[alloc.name] = out

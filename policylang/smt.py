@@ -531,22 +531,24 @@ class Encoding:
                 out = {p.party: amount * real(Fraction(p.weight) / total if ratio
                                               else Fraction(p.weight), self.ctx)
                        for p in parts}
-            case ir.Waterfall(steps=steps):
-                out = _waterfall(self, alloc, steps, amount)
+            case ir.Waterfall():
+                out = waterfall_parts(alloc, amount, self.term, self.ctx)
             case _:
                 assert_never(alloc)
         self._parts[alloc.name] = out
         return out
 
 
-def _waterfall(encoding: Encoding, alloc: ir.Waterfall, steps, amount) -> dict:
-    ctx = encoding.ctx
+def waterfall_parts(alloc: ir.Waterfall, amount, term, ctx: z3.Context | None = None
+                    ) -> dict[str, z3.ArithRef]:
+    """A waterfall's exact parts of `amount` (before the fen), each step's caps encoded by
+    `term`. Shared with lint's encoding, which differs only in how it encodes a term."""
     out: dict[str, z3.ArithRef] = {party: real(0, ctx) for party in alloc.parties}
     remaining = amount
-    for step in steps:
+    for step in alloc.steps:
         match step:
             case ir.Take(party=party, cap=cap):
-                cap_term = encoding.term(cap)
+                cap_term = term(cap)
                 cap_term = z3.If(cap_term > 0, cap_term, 0)
                 taken = z3.If(remaining < cap_term, remaining, cap_term)
                 out[party] = out[party] + taken
@@ -556,7 +558,7 @@ def _waterfall(encoding: Encoding, alloc: ir.Waterfall, steps, amount) -> dict:
                 for part in split:
                     share = before * real(Fraction(part.share), ctx)
                     if part.cap is not None:
-                        cap_term = encoding.term(part.cap)
+                        cap_term = term(part.cap)
                         cap_term = z3.If(cap_term > 0, cap_term, 0)
                         share = z3.If(share < cap_term, share, cap_term)
                     out[part.party] = out[part.party] + share
