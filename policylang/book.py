@@ -40,6 +40,7 @@ from policylang.engine import (
     quote_identifier,
     translate_error,
 )
+from policylang.outputs import check_writable
 from policylang.portfolio import portfolio_columns
 from policylang.values import format_duration
 
@@ -185,6 +186,10 @@ def score_book(policy: ir.Policy, book: Path, params: dict[str, ir.Value],
     tracker = (Progress() if progress is None else progress if hasattr(progress, "stage")
                else Messages(progress))
     output = Output(out, _format(out, "output") if out is not None else None, limit_values)
+    if out is not None:
+        check_writable(out)
+    if charts is not None:
+        check_writable(charts, folder=True)
     connection = connect()
     with _Poller(connection, tracker) as poller:
         summary = None

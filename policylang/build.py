@@ -21,6 +21,7 @@ from policylang import api, backends, emit, ir
 from policylang.diagnostics import PolicyError
 from policylang.formatter import format_source
 from policylang.lint import lint
+from policylang.outputs import check_writable, write_text
 from policylang.testing import TestResult
 
 _EXTENSIONS = {"python": ".py", "sql": ".sql"}
@@ -65,6 +66,7 @@ class BuildReport:
 
 
 def build_all(directory: Path, output: Path) -> BuildReport:
+    check_writable(output, folder=True)
     report = BuildReport()
     makers = backends.available()
     targets = emit.targets()
@@ -133,10 +135,9 @@ def policy_span(policy: ir.Policy):
 
 def _write(report: BuildReport, directory: Path, output: Path) -> None:
     for path, text in report.outputs.items():
-        path.parent.mkdir(parents=True, exist_ok=True)
         if path.exists() and path.read_text(encoding="utf-8") == text:
             continue
-        _replace(path, text)
+        write_text(path, text)
     listed = {}
     listed_before, problem = _load_manifest(output)
     if problem is not None:
@@ -158,7 +159,7 @@ def _write(report: BuildReport, directory: Path, output: Path) -> None:
                           ensure_ascii=False, indent=2) + "\n"
     manifest_path = output / MANIFEST
     if not manifest_path.exists() or manifest_path.read_text(encoding="utf-8") != manifest:
-        _replace(manifest_path, manifest)
+        write_text(manifest_path, manifest)
 
 
 def _stale(generated: Path, source: PurePosixPath, root: Path, built: Path,
@@ -220,8 +221,3 @@ def _inside(output: Path, name: str) -> bool:
     """A listed name that stays inside `output` (a hand-edited `../x` is ignored)."""
     return (output / name).resolve().is_relative_to(output.resolve())
 
-
-def _replace(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)

@@ -21,6 +21,7 @@ from policylang import api, ir
 from policylang import cli_views as views
 from policylang.diagnostics import PolicyError, render
 from policylang.formatter import format_source
+from policylang.outputs import check_writable, write_text
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="policylang: check, test, run, compile and diff financing-guarantee "
@@ -122,7 +123,7 @@ def fmt(paths: Annotated[list[Path], typer.Argument(help="files or directories")
             if formatted != source:
                 changed.append(file)
                 if not check:
-                    file.write_text(formatted, encoding="utf-8")
+                    write_text(file, formatted)
         verb = "would reformat" if check else "reformatted"
         for file in changed:
             err.print(f"{verb} {file}")
@@ -186,6 +187,8 @@ def run(file: Path,
         if engine not in ("duckdb", "spark"):
             err.print(f"unknown engine {engine!r}; choose from duckdb, spark")
             return 2
+        if report is not None:  # found before the book is scored, not after
+            check_writable(report)
         if engine == "spark":
             return _run_on_spark(file, case, book, out, master, param or [], report, charts,
                                  limit_values)
@@ -213,7 +216,7 @@ def run(file: Path,
 
 def _write_report(path: Path | None, report: dict) -> None:
     if path is not None:
-        _write_atomically(path, json.dumps(report, ensure_ascii=False, indent=2) + "\n")
+        write_text(path, json.dumps(report, ensure_ascii=False, indent=2) + "\n")
         sys.stdout.write(f"wrote {path}\n")  # `out` is the --out path here
 
 
@@ -275,7 +278,7 @@ def explain(file: Path,
         if output is None:
             sys.stdout.write(text)
         else:
-            _write_atomically(output, text)
+            write_text(output, text)
         return 0
 
     _run(action)
@@ -482,17 +485,10 @@ def compile_(file: Path,
         if output is None:
             sys.stdout.write(code)
         else:
-            _write_atomically(output, code)
+            write_text(output, code)
         return 0
 
     _run(action)
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
 
 
 @app.command()
@@ -564,7 +560,7 @@ def diff(old: Path, new: Path,
         if output is None:
             sys.stdout.write(text)
         else:
-            _write_atomically(output, text)
+            write_text(output, text)
         return 0
 
     _run(action)
@@ -596,7 +592,7 @@ def doc(file: Path,
             sys.stdout.flush()
             sys.stdout.buffer.write(html.encode("utf-8"))
         else:
-            _write_atomically(output, html)
+            write_text(output, html)
             err.print(f"wrote {output}")
         return 0
 

@@ -73,6 +73,7 @@ CODES: dict[str, str] = {
     "E610": "division by zero",
     "E611": "evaluation error",
     "E612": "a construct the chosen SQL dialect cannot compute exactly",
+    "E613": "an output cannot be written",
 }
 
 

@@ -30,6 +30,7 @@ from policylang.diagnostics import PolicyError
 from policylang.emit.sql_spark import build_spark_query, literal_sql, session_conf
 from policylang.engine import decision_from_row, output_columns
 from policylang.literals import DURATION_UNITS, MONEY_UNITS
+from policylang.outputs import check_writable
 from policylang.portfolio import portfolio_columns
 from policylang.values import INPUT_LIMIT
 
@@ -221,6 +222,10 @@ def score_book(policy: ir.Policy, book: Path, params: dict[str, ir.Value],
     if out is not None and out.suffix.lower() == ".csv":
         raise PolicyError.single("E607", f"{out}: the Spark engine writes Parquet: give a "
                                  "directory (or a name ending in .parquet)")
+    if out is not None:
+        check_writable(out, folder=out.is_dir())  # a directory of Parquet files replaces it
+    if charts is not None:
+        check_writable(charts, folder=True)
     spark = session(master)
     raw = _read(spark, book)
     columns = raw.columns

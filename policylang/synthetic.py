@@ -18,6 +18,7 @@ from policylang import ir
 from policylang.diagnostics import PolicyError
 from policylang.engine import connect, quote_identifier
 from policylang.interpret import evaluate_constant
+from policylang.outputs import check_writable
 
 FORMATS = {".csv": "FORMAT csv, HEADER true", ".parquet": "FORMAT parquet"}
 
@@ -27,6 +28,7 @@ def write_book(policy: ir.Policy, rows: int, path: Path, seed: int = 1) -> Path:
     options = FORMATS.get(path.suffix.lower())
     if options is None:
         raise PolicyError.single("E607", f"{path}: a book is a .csv or .parquet file")
+    check_writable(path)
     connection = connect()
     columns = ["i + 1 AS loan_id"]
     for index, field in enumerate(policy.inputs):

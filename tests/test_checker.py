@@ -59,6 +59,7 @@ NOT_CHECK_TIME: dict[str, str] = {
     "E608": "a book column that cannot be used (book evaluation)",
     "E609": "a book out of date order (portfolio evaluation)",
     "E612": "a construct a SQL dialect cannot translate (`compile --target sql --dialect`)",
+    "E613": "an output path that cannot be written (`-o`, `--out`, `--report`, `--charts`)",
 }
 # E610 (division by zero) and E611 (evaluation error) are evaluation errors, but the
 # checker folds constants (defaults, shares, test values), so they do occur at check
