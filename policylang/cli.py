@@ -463,7 +463,9 @@ def _targets() -> dict:
 @app.command(name="compile")
 def compile_(file: Path,
              target: Annotated[str, typer.Option(help="python or sql")] = "python",
-             dialect: Annotated[str, typer.Option(help="sql dialect")] = "duckdb",
+             dialect: Annotated[str | None, typer.Option(
+                 help="with --target sql: duckdb (the default), postgres, sqlite or spark")
+             ] = None,
              param: Annotated[list[str] | None, typer.Option("--param", help="NAME=VALUE")]
              = None,
              output: Annotated[Path | None, typer.Option("-o", "--output")] = None,
@@ -479,8 +481,12 @@ def compile_(file: Path,
         if target not in targets:
             err.print(f"unknown target {target!r}; choose from {', '.join(targets)}")
             return 2
+        if target != "sql" and (dialect is not None or param or per_case):
+            err.print("--dialect, --param and --per-case go with --target sql (a Python "
+                      "module takes its params when called: evaluate(case, **params))")
+            return 2
         policy = api.load(file)
-        code = targets[target](policy, dialect=dialect,
+        code = targets[target](policy, dialect=dialect or "duckdb",
                                params=parse_param_options(param or []), per_case=per_case)
         if output is None:
             sys.stdout.write(code)

@@ -125,6 +125,20 @@ def test_param_changes_the_decision(example: Path, tmp_path: Path) -> None:
     assert decision["failures"][0]["bound"] == "0.048"
 
 
+@pytest.mark.parametrize("flags", [["--dialect", "sqlite"], ["--dialect", "duckdb"],
+                                   ["--param", "benchmark_rate=4%"], ["--per-case"]])
+def test_sql_only_compile_flags_are_refused_with_the_python_target(
+        example: Path, tmp_path: Path, flags: list[str]) -> None:
+    """The Python module takes its params when called and has no dialect: such a flag
+    with --target python was ignored without a word."""
+    out = tmp_path / "module.py"
+    result = _run("compile", example, *flags, "-o", out)
+    assert result.exit_code == 2 and "go with --target sql" in result.output, result.output
+    assert not out.exists()
+    assert _run("compile", example, "--target", "sql", "--dialect", "sqlite",
+                "--param", "benchmark_rate=4%").exit_code == 0
+
+
 def test_missing_param_without_default(tmp_path: Path) -> None:
     policy = tmp_path / "p.pol"
     policy.write_text('policy p "p" {\n input { r: percent }\n param lpr: percent\n'
