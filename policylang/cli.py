@@ -184,6 +184,10 @@ def run(file: Path,
                 or not limit_values) and book is None:
             err.print("--out, --report, --charts and --no-limit-values go with --book")
             return 2
+        if explain_ and book is not None:
+            err.print("--explain goes with --case (for a row of a book, write that row as a "
+                      "case and run `policylang explain`)")
+            return 2
         if engine not in ("duckdb", "spark"):
             err.print(f"unknown engine {engine!r}; choose from duckdb, spark")
             return 2

@@ -139,6 +139,15 @@ def test_sql_only_compile_flags_are_refused_with_the_python_target(
                 "--param", "benchmark_rate=4%").exit_code == 0
 
 
+def test_explain_with_a_book_is_refused(example: Path, tmp_path: Path) -> None:
+    book = tmp_path / "book.csv"
+    cells = [str(v).lower() if isinstance(v, bool) else v for v in EXAMPLE_CASE.values()]
+    book.write_text(",".join(EXAMPLE_CASE) + "\n" + ",".join(cells) + "\n", encoding="utf-8")
+    result = _run("run", example, "--book", book, "--explain")
+    assert result.exit_code == 2 and "--explain goes with --case" in result.output
+    assert _run("run", example, "--book", book).exit_code == 0
+
+
 def test_missing_param_without_default(tmp_path: Path) -> None:
     policy = tmp_path / "p.pol"
     policy.write_text('policy p "p" {\n input { r: percent }\n param lpr: percent\n'
