@@ -66,25 +66,14 @@ def test_an_output_below_a_file_is_refused_before_any_work(workspace: Path,
     assert _listing(workspace) == before
 
 
-@pytest.mark.parametrize("command", sorted(set(COMMANDS) - FOLDER_OUTPUTS
-                                           - {"run --out", "synth"}))
+@pytest.mark.parametrize("command", sorted(set(COMMANDS) - FOLDER_OUTPUTS))
 def test_a_folder_where_a_file_goes_is_refused(workspace: Path, command: str) -> None:
+    (workspace / "a_folder.csv").mkdir()  # where `run --out` and `synth` write
     before = _listing(workspace)
     arguments = [a.replace("{}", "a_folder") for a in COMMANDS[command]]
     result = CliRunner().invoke(app, arguments)
     assert result.exit_code == 2, result.output
-    assert "error[E613]: a_folder: is a folder; give a file name" in result.stderr
-    assert _listing(workspace) == before
-
-
-@pytest.mark.parametrize("command", ["run --out", "synth"])
-def test_a_folder_named_like_a_book_is_refused(workspace: Path, command: str) -> None:
-    (workspace / "a_folder.csv").mkdir()
-    before = _listing(workspace)
-    arguments = [a.replace("{}", "a_folder") for a in COMMANDS[command]]
-    result = CliRunner().invoke(app, arguments)
-    assert result.exit_code == 2, result.output
-    assert "error[E613]: a_folder.csv: is a folder; give a file name" in result.stderr
+    assert f"error[E613]: {arguments[-1]}: is a folder; give a file name" in result.stderr
     assert _listing(workspace) == before
 
 
