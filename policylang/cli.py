@@ -21,7 +21,7 @@ from policylang import api, ir
 from policylang import cli_views as views
 from policylang.diagnostics import PolicyError, render
 from policylang.formatter import format_source
-from policylang.outputs import check_writable, write_text
+from policylang.outputs import check_apart, check_writable, write_text
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="policylang: check, test, run, compile and diff financing-guarantee "
@@ -191,6 +191,8 @@ def run(file: Path,
         if engine not in ("duckdb", "spark"):
             err.print(f"unknown engine {engine!r}; choose from duckdb, spark")
             return 2
+        check_apart({"the policy": file, "the case": case, "the book": book},
+                    {"--out": out, "--report": report, "--charts": charts})
         if report is not None:  # found before the book is scored, not after
             check_writable(report)
         if engine == "spark":
@@ -269,6 +271,7 @@ def explain(file: Path,
         if format_ not in ("text", "json", "html"):
             err.print(f"unknown format {format_!r}; choose from text, json, html")
             return 2
+        check_apart({"the policy": file, "the case": case}, {"-o": output})
         policy = api.load(file)
         root = _explanation(policy, case, parse_param_options(param or []))
         if format_ == "text":
@@ -359,6 +362,7 @@ def synth(file: Path,
     from policylang.synthetic import write_book
 
     def action() -> int:
+        check_apart({"the policy": file}, {"-o": output})
         policy = api.load(file)
         write_book(policy, rows, output, seed)
         out.print(f"wrote {rows:,} cases to {output}")
@@ -489,6 +493,7 @@ def compile_(file: Path,
             err.print("--dialect, --param and --per-case go with --target sql (a Python "
                       "module takes its params when called: evaluate(case, **params))")
             return 2
+        check_apart({"the policy": file}, {"-o": output})
         policy = api.load(file)
         code = targets[target](policy, dialect=dialect or "duckdb",
                                params=parse_param_options(param or []), per_case=per_case)
@@ -554,6 +559,7 @@ def diff(old: Path, new: Path,
         if format_ not in renderers:
             err.print(f"--format {format_}: choose text, json or html")
             return 2
+        check_apart({"the old policy": old, "the new policy": new}, {"-o": output})
         policies, worst = [], 0
         for file in (old, new):
             try:
@@ -595,6 +601,7 @@ def doc(file: Path,
     from policylang.doc import render_doc
 
     def action() -> int:
+        check_apart({"the policy": file, "the seed text": source}, {"-o": output})
         policy = api.load(file)
         seed = api.read_source(source) if source is not None else None
         html = render_doc(policy, api.read_source(file), seed)

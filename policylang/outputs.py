@@ -37,6 +37,24 @@ def check_writable(path: Path, folder: bool = False) -> None:
         raise _refused(path, f"cannot be written: no permission to write in {ancestor}")
 
 
+def check_apart(inputs: dict[str, Path | None], outputs: dict[str, Path | None]) -> None:
+    """Raise E613 where an output path names a file the command reads, or another output:
+    `compile p.pol -o p.pol` would replace the policy with its module, and `--out` and
+    `--report` naming one file would keep only the last written. `inputs` and `outputs`
+    map a role (shown in the message: "the policy", "--report") to its path, or None."""
+    read = {path.resolve(): role for role, path in inputs.items() if path is not None}
+    written: dict[Path, str] = {}
+    for role, path in outputs.items():
+        if path is None:
+            continue
+        if path.resolve() in read:
+            raise _refused(path, f"is {read[path.resolve()]}; an output never replaces what "
+                                 "the command reads")
+        if path.resolve() in written:
+            raise _refused(path, f"is given for both {written[path.resolve()]} and {role}")
+        written[path.resolve()] = role
+
+
 def write_text(path: Path, text: str) -> None:
     """Write `text` (UTF-8) to `path` atomically: a reader sees the old file or the new
     one, and a failure leaves the old one whole and nothing beside it. A file replaced

@@ -121,3 +121,34 @@ def test_a_missing_folder_is_made(tmp_path: Path) -> None:
     outputs.check_writable(tmp_path / "new" / "deeper" / "out.sql")
     outputs.write_text(tmp_path / "new" / "deeper" / "out.sql", "SELECT 1\n")
     assert (tmp_path / "new" / "deeper" / "out.sql").read_text(encoding="utf-8") == "SELECT 1\n"
+
+
+@pytest.mark.parametrize(("arguments", "refusal"), [
+    (["compile", "p.pol", "-o", "p.pol"], "p.pol: is the policy"),
+    (["compile", "p.pol", "-o", "./sub/../p.pol"], "sub/../p.pol: is the policy"),
+    (["run", "p.pol", "--book", "book.csv", "--out", "book.csv"], "book.csv: is the book"),
+    (["run", "p.pol", "--book", "book.csv", "--out", "o.csv", "--report", "o.csv"],
+     "o.csv: is given for both --out and --report"),
+    (["run", "p.pol", "--book", "book.csv", "--report", "case.json"], None),
+    (["explain", "p.pol", "--case", "case.json", "-o", "case.json"], "case.json: is the case"),
+    (["diff", "old.pol", "p.pol", "-o", "old.pol"], "old.pol: is the old policy"),
+    (["doc", "p.pol", "--source", "seed.txt", "-o", "seed.txt"], "seed.txt: is the seed text"),
+    (["synth", "p.pol", "-o", "book.csv"], None),
+])
+def test_an_output_never_replaces_what_the_command_reads(
+        workspace: Path, arguments: list[str], refusal: str | None) -> None:
+    """`compile p.pol -o p.pol` replaced the policy with its module; `--out` and `--report`
+    on one file kept only the report. (Writing over a file the command does not read, as
+    `--report case.json` or a new synthetic book, is allowed.)"""
+    (workspace / "sub").mkdir()
+    for name, source in (("p.pol", FOSHAN), ("old.pol", PREVIOUS)):
+        (workspace / name).write_text(source.read_text(encoding="utf-8"), encoding="utf-8")
+    (workspace / "seed.txt").write_text("第一条", encoding="utf-8")
+    before = {p.name: p.read_bytes() for p in workspace.iterdir() if p.is_file()}
+    result = CliRunner().invoke(app, arguments)
+    if refusal is None:
+        assert result.exit_code == 0, result.output
+        return
+    assert result.exit_code == 2, result.output
+    assert f"error[E613]: {refusal}" in result.stderr
+    assert {p.name: p.read_bytes() for p in workspace.iterdir() if p.is_file()} == before
