@@ -16,6 +16,9 @@ CSV and Parquet) is scored by:
   file of `--no-limit-values`), and the outputs only in integer fen;
 - OpenFisca (the policy as OpenFisca variables, benchmarks/peers/), evaluation only and
   load + evaluation.
+policylang's queries and the hand-written ones run on connections with the same settings
+(`policylang.engine.connect`: DuckDB 2.0's projection_placement optimizer off, which
+makes both 重庆 queries faster).
 Per-case paths (interpreter, generated Python module, hand-written `Decimal` function,
 cel-python: the policy as one CEL expression) do not depend on the book's size: they run
 once per policy on a sample of the largest book (already parsed) and are reported per
@@ -67,6 +70,7 @@ from policylang.book import score_book  # noqa: E402
 from policylang.cases import parse_case, parse_params  # noqa: E402
 from policylang.engine import (  # noqa: E402
     book_query,
+    connect,
     measure_bounds,
     output_columns,
     quote_identifier,
@@ -287,7 +291,7 @@ def _key(path: str, form: str) -> str:
 
 def sql_paths(policy, params, csv_book: Path, parquet_book: Path, size: int,
               folder: Path, spec, sample_reference: dict | None) -> dict:
-    connection = duckdb.connect()
+    connection = connect()
     book_module.load_cases(connection, policy, parquet_book)
     connection.execute("CREATE TEMP TABLE __bench_loaded AS SELECT * FROM cases")
     # What `run --book` evaluates: the query narrowed to the bounds measured on the book,
@@ -319,7 +323,7 @@ def sql_paths(policy, params, csv_book: Path, parquet_book: Path, size: int,
             with_portfolio[f"run_book_{kind}"] = (
                 lambda b=book: score_book(policy, b, params, out))
     if spec is not None:
-        exact_connection = duckdb.connect()
+        exact_connection = connect()  # the same settings as policylang's
         spec.duckdb_load(exact_connection, parquet_book)
         actions["hand_sql_eval"] = lambda: spec.duckdb_evaluate(exact_connection)
         # The hand-written query doing policylang's work in each form (every column, or
@@ -329,13 +333,13 @@ def sql_paths(policy, params, csv_book: Path, parquet_book: Path, size: int,
                 lambda v=limit_values: spec.duckdb_evaluate_same_output(exact_connection, v))
         for kind, book in (("csv", csv_book), ("parquet", parquet_book)):
             actions[f"hand_sql_end_to_end_{kind}"] = (
-                lambda b=book: spec.duckdb_end_to_end(duckdb.connect(), b, out))
+                lambda b=book: spec.duckdb_end_to_end(connect(), b, out))
             # The hand-written query writing run --book's very file, compared with it.
             for form, limit_values in FORMS.items():
                 actions[f"hand_sql_{form}_{kind}"] = (
                     lambda b=book, k=kind, f=form, v=limit_values:
                     spec.duckdb_end_to_end_same_output(
-                        duckdb.connect(), b, folder / f"hand_{f}_{k}.parquet", v))
+                        connect(), b, folder / f"hand_{f}_{k}.parquet", v))
     row: dict = measure_together(actions, size) | measure_together(with_portfolio, size, 1)
     if spec is None:
         return row

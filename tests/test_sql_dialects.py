@@ -6,6 +6,7 @@ cannot translate, instead of dropping it.
 
 from __future__ import annotations
 
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -112,6 +113,29 @@ def test_compile_cli_names_the_untranslatable_construct(tmp_path: Path) -> None:
                                  "sqlite"])
     assert result.exit_code != 0
     assert "E612" in result.output and "budget pot" in result.output
+
+
+def _lets(count: int):
+    lets = "\n".join(f"  let l{i} = loan + {i}元" for i in range(count))
+    return api.load_source('policy wide "t" {\n  input {\n    loan: money\n  }\n'
+                           f'{lets}\n  rule r: l0 > 0元\n}}\n', "wide.pol")
+
+
+def test_a_query_wider_than_a_dialect_allows_is_a_compile_error() -> None:
+    """Every let is an internal column and an output, both in the last layer: 1,100 lets
+    make 2,202 columns, more than SQLite (2,000) or PostgreSQL (1,664) return from one
+    SELECT. Running it failed with the database's own error (SQLite's "too many columns
+    in result set", a traceback); now it is E612 when the query is built."""
+    wide = _lets(1100)
+    for dialect, most in (("sqlite", "2,000"), ("postgres", "1,664")):
+        with pytest.raises(PolicyError) as refused:
+            emit_sql(wide, dialect)
+        assert refused.value.code == "E612"
+        assert "carries 2,20" in str(refused.value) and f"allows {most}" in str(refused.value)
+    assert "l1099" in emit_sql(wide, "duckdb")
+    narrower = _lets(990)  # 1,982 columns (with SQLite's case number): SQLite runs it
+    case = {"loan": Decimal("1.50")}
+    assert sql_backend(narrower, "sqlite")(case, {}) == evaluate(narrower, case, {})
 
 
 def test_unknown_dialect_is_a_compile_error() -> None:

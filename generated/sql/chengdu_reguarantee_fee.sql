@@ -14,7 +14,8 @@ WITH __pl_0 AS (
       "__pl_in_in_chengdu" AND (
         "__pl_in_class" <> 'none'
       )
-    ) AS "__pl_let_waived"
+    ) AS "__pl_let_waived",
+    "__pl_in_charged_rate" AS "__pl_limit_rate_relief__value"
   FROM __pl_0
 ), __pl_2 AS (
   SELECT
@@ -46,14 +47,9 @@ WITH __pl_0 AS (
     CAST(ROUND(
       CAST("__pl_in_guarantee_amount" AS DECIMAL(38, 10)) * CAST("__pl_let_due_rate" AS DECIMAL(38, 10)),
       10
-    ) AS DECIMAL(38, 10)) AS "__pl_let_reguarantee_fee"
-  FROM __pl_3
-), __pl_5 AS (
-  SELECT
-    *,
-    "__pl_in_charged_rate" AS "__pl_limit_rate_relief__value",
+    ) AS DECIMAL(38, 10)) AS "__pl_let_reguarantee_fee",
     "__pl_let_due_rate" AS "__pl_limit_rate_relief__bound"
-  FROM __pl_4
+  FROM __pl_3
 ), __pl_checks AS (
   SELECT
     *,
@@ -66,7 +62,7 @@ WITH __pl_0 AS (
     "__pl_let_halved" AS "halved",
     "__pl_let_due_rate" AS "due_rate",
     CAST("__pl_let_reguarantee_fee" AS DECIMAL(18, 2)) AS "reguarantee_fee"
-  FROM __pl_5
+  FROM __pl_4
 )
 SELECT
   *

@@ -26,7 +26,12 @@ WITH __pl_0 AS (
     CAST(COALESCE("recovery_costs", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_recovery_costs",
     CAST(COALESCE("bank_loss", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_bank_loss",
     CAST(COALESCE("risk_fund_paid", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_risk_fund_paid",
-    CAST(COALESCE("outstanding_balance", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_outstanding_balance"
+    CAST(COALESCE("outstanding_balance", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_outstanding_balance",
+    CAST(0 AS DECIMAL(38, 10)) AS "__pl_let_refundable_deposit",
+    CAST(10000000 AS DECIMAL(38, 10)) AS "__pl_limit_maximum_cap__bound",
+    INTERVAL '12' MONTH AS "__pl_limit_term_cap__bound",
+    CAST(ROUND(CAST(0.0435 AS DECIMAL(38, 10)) * CAST(1.2 AS DECIMAL(2, 1)), 10) AS DECIMAL(28, 10)) AS "__pl_limit_rate_cap__bound",
+    INTERVAL '5' DAY AS "__pl_limit_notice_deadline__bound"
   FROM cases
 ), __pl_1 AS (
   SELECT
@@ -48,7 +53,43 @@ WITH __pl_0 AS (
         )
         ELSE CAST(0 AS DECIMAL(38, 10))
       END
-    END AS "__pl_let_deposit_base"
+    END AS "__pl_let_deposit_base",
+    CASE
+      WHEN "__pl_in_overdue_amount" <= CAST(-0.005 AS DECIMAL(38, 10))
+      THEN ERROR('E611: the allocated amount of overdue is negative')
+      ELSE CAST(ROUND("__pl_in_overdue_amount", 2) AS DECIMAL(38, 10))
+    END AS "__pl_overdue__amount",
+    GREATEST(
+      (
+        "__pl_in_recovered_amount" - "__pl_in_recovery_costs"
+      ),
+      CAST(0 AS DECIMAL(38, 10))
+    ) AS "__pl_recovery__given",
+    CASE WHEN NOT (
+      "__pl_in_above_normal_approved"
+    ) THEN "__pl_in_loan_amount" END AS "__pl_limit_normal_cap__value",
+    CASE
+      WHEN NOT (
+        "__pl_in_above_normal_approved"
+      )
+      THEN CAST(5000000 AS DECIMAL(38, 10))
+    END AS "__pl_limit_normal_cap__bound",
+    "__pl_in_loan_amount" AS "__pl_limit_maximum_cap__value",
+    "__pl_in_term" AS "__pl_limit_term_cap__value",
+    "__pl_in_interest_rate" AS "__pl_limit_rate_cap__value",
+    "__pl_in_bank_notice_delay" AS "__pl_limit_notice_deadline__value",
+    CASE
+      WHEN (
+        "__pl_in_overdue_amount" > CAST(0 AS DECIMAL(38, 10))
+      )
+      THEN "__pl_in_compensation_delay"
+    END AS "__pl_limit_compensation_deadline__value",
+    CASE
+      WHEN (
+        "__pl_in_overdue_amount" > CAST(0 AS DECIMAL(38, 10))
+      )
+      THEN INTERVAL '15' DAY
+    END AS "__pl_limit_compensation_deadline__bound"
   FROM __pl_0
 ), __pl_2 AS (
   SELECT
@@ -56,81 +97,83 @@ WITH __pl_0 AS (
     CAST(ROUND(
       CAST("__pl_let_deposit_base" AS DECIMAL(38, 10)) * CAST(0.025 AS DECIMAL(4, 3)),
       10
-    ) AS DECIMAL(28, 10)) AS "__pl_let_guarantee_deposit"
+    ) AS DECIMAL(28, 10)) AS "__pl_let_guarantee_deposit",
+    LEAST(
+      "__pl_overdue__amount",
+      GREATEST("__pl_in_pool_balance", CAST(0 AS DECIMAL(38, 10)))
+    ) AS "__pl_overdue__s0_take",
+    CASE
+      WHEN "__pl_recovery__given" <= CAST(-0.005 AS DECIMAL(38, 10))
+      THEN ERROR('E611: the allocated amount of recovery is negative')
+      ELSE CAST(ROUND("__pl_recovery__given", 2) AS DECIMAL(38, 10))
+    END AS "__pl_recovery__amount"
   FROM __pl_1
 ), __pl_3 AS (
   SELECT
     *,
-    CAST(0 AS DECIMAL(38, 10)) AS "__pl_let_refundable_deposit"
+    "__pl_overdue__amount" - "__pl_overdue__s0_take" AS "__pl_overdue__s0_rest",
+    CAST("__pl_overdue__s0_take" AS DECIMAL(38, 10)) AS "__pl_overdue__exact__pool",
+    LEAST("__pl_recovery__amount", GREATEST("__pl_in_bank_loss", CAST(0 AS DECIMAL(38, 10)))) AS "__pl_recovery__s0_take"
   FROM __pl_2
 ), __pl_4 AS (
-  SELECT
-    *,
-    CASE
-      WHEN "__pl_in_overdue_amount" <= CAST(-0.005 AS DECIMAL(38, 10))
-      THEN ERROR('E611: the allocated amount of overdue is negative')
-      ELSE CAST(ROUND("__pl_in_overdue_amount", 2) AS DECIMAL(38, 10))
-    END AS "__pl_overdue__amount"
-  FROM __pl_3
-), __pl_5 AS (
-  SELECT
-    *,
-    LEAST(
-      "__pl_overdue__amount",
-      GREATEST("__pl_in_pool_balance", CAST(0 AS DECIMAL(38, 10)))
-    ) AS "__pl_overdue__s0_take"
-  FROM __pl_4
-), __pl_6 AS (
-  SELECT
-    *,
-    "__pl_overdue__amount" - "__pl_overdue__s0_take" AS "__pl_overdue__s0_rest"
-  FROM __pl_5
-), __pl_7 AS (
   SELECT
     *,
     LEAST(
       CAST(ROUND(CAST("__pl_overdue__s0_rest" AS DECIMAL(38, 10)) * CAST(0.5 AS DECIMAL(2, 1)), 10) AS DECIMAL(28, 10)),
       GREATEST("__pl_in_risk_fund_balance", CAST(0 AS DECIMAL(38, 10)))
     ) AS "__pl_overdue__s1_0",
-    CAST(ROUND(CAST("__pl_overdue__s0_rest" AS DECIMAL(38, 10)) * CAST(0.5 AS DECIMAL(2, 1)), 10) AS DECIMAL(28, 10)) AS "__pl_overdue__s1_1"
-  FROM __pl_6
-), __pl_8 AS (
+    CAST(ROUND(CAST("__pl_overdue__s0_rest" AS DECIMAL(38, 10)) * CAST(0.5 AS DECIMAL(2, 1)), 10) AS DECIMAL(28, 10)) AS "__pl_overdue__s1_1",
+    CAST(TRUNC("__pl_overdue__exact__pool", 2) AS DECIMAL(18, 2)) AS "__pl_overdue__t_0",
+    "__pl_recovery__amount" - "__pl_recovery__s0_take" AS "__pl_recovery__s0_rest",
+    CAST("__pl_recovery__s0_take" AS DECIMAL(38, 10)) AS "__pl_recovery__exact__bank"
+  FROM __pl_3
+), __pl_5 AS (
   SELECT
     *,
     "__pl_overdue__s0_rest" - (
       "__pl_overdue__s1_0" + "__pl_overdue__s1_1"
-    ) AS "__pl_overdue__s1_rest"
-  FROM __pl_7
-), __pl_9 AS (
-  SELECT
-    *,
-    CAST("__pl_overdue__s0_take" AS DECIMAL(38, 10)) AS "__pl_overdue__exact__pool",
+    ) AS "__pl_overdue__s1_rest",
     CAST("__pl_overdue__s1_0" AS DECIMAL(38, 10)) AS "__pl_overdue__exact__risk_fund",
     CAST("__pl_overdue__s1_1" AS DECIMAL(38, 10)) AS "__pl_overdue__exact__bank",
-    CAST("__pl_overdue__s1_rest" AS DECIMAL(38, 10)) AS "__pl_overdue__exact__escalated"
-  FROM __pl_8
-), __pl_10 AS (
+    "__pl_overdue__exact__pool" - "__pl_overdue__t_0" AS "__pl_overdue__r_0",
+    LEAST(
+      "__pl_recovery__s0_rest",
+      GREATEST("__pl_in_risk_fund_paid", CAST(0 AS DECIMAL(38, 10)))
+    ) AS "__pl_recovery__s1_take",
+    CAST(TRUNC("__pl_recovery__exact__bank", 2) AS DECIMAL(18, 2)) AS "__pl_recovery__t_0"
+  FROM __pl_4
+), __pl_6 AS (
   SELECT
     *,
-    CAST(TRUNC("__pl_overdue__exact__pool", 2) AS DECIMAL(18, 2)) AS "__pl_overdue__t_0",
+    CAST("__pl_overdue__s1_rest" AS DECIMAL(38, 10)) AS "__pl_overdue__exact__escalated",
     CAST(TRUNC("__pl_overdue__exact__risk_fund", 2) AS DECIMAL(18, 2)) AS "__pl_overdue__t_1",
     CAST(TRUNC("__pl_overdue__exact__bank", 2) AS DECIMAL(18, 2)) AS "__pl_overdue__t_2",
-    CAST(TRUNC("__pl_overdue__exact__escalated", 2) AS DECIMAL(18, 2)) AS "__pl_overdue__t_3"
-  FROM __pl_9
-), __pl_11 AS (
+    "__pl_recovery__s0_rest" - "__pl_recovery__s1_take" AS "__pl_recovery__s1_rest",
+    CAST("__pl_recovery__s1_take" AS DECIMAL(38, 10)) AS "__pl_recovery__exact__risk_fund",
+    "__pl_recovery__exact__bank" - "__pl_recovery__t_0" AS "__pl_recovery__r_0"
+  FROM __pl_5
+), __pl_7 AS (
   SELECT
     *,
-    "__pl_overdue__exact__pool" - "__pl_overdue__t_0" AS "__pl_overdue__r_0",
+    CAST(TRUNC("__pl_overdue__exact__escalated", 2) AS DECIMAL(18, 2)) AS "__pl_overdue__t_3",
     "__pl_overdue__exact__risk_fund" - "__pl_overdue__t_1" AS "__pl_overdue__r_1",
     "__pl_overdue__exact__bank" - "__pl_overdue__t_2" AS "__pl_overdue__r_2",
+    CAST("__pl_recovery__s1_rest" AS DECIMAL(38, 10)) AS "__pl_recovery__exact__unallocated",
+    CAST(TRUNC("__pl_recovery__exact__risk_fund", 2) AS DECIMAL(18, 2)) AS "__pl_recovery__t_1"
+  FROM __pl_6
+), __pl_8 AS (
+  SELECT
+    *,
     "__pl_overdue__exact__escalated" - "__pl_overdue__t_3" AS "__pl_overdue__r_3",
     CAST((
       "__pl_overdue__amount" - (
         "__pl_overdue__t_0" + "__pl_overdue__t_1" + "__pl_overdue__t_2" + "__pl_overdue__t_3"
       )
-    ) * 100 AS INT) AS "__pl_overdue__missing"
-  FROM __pl_10
-), __pl_12 AS (
+    ) * 100 AS INT) AS "__pl_overdue__missing",
+    CAST(TRUNC("__pl_recovery__exact__unallocated", 2) AS DECIMAL(18, 2)) AS "__pl_recovery__t_2",
+    "__pl_recovery__exact__risk_fund" - "__pl_recovery__t_1" AS "__pl_recovery__r_1"
+  FROM __pl_7
+), __pl_9 AS (
   SELECT
     *,
     "__pl_overdue__t_0" + CASE
@@ -160,77 +203,15 @@ WITH __pl_0 AS (
       ) < "__pl_overdue__missing"
       THEN CAST(0.01 AS DECIMAL(3, 2))
       ELSE CAST(0 AS DECIMAL(1, 0))
-    END AS "__pl_overdue__part__escalated"
-  FROM __pl_11
-), __pl_13 AS (
-  SELECT
-    *,
-    GREATEST(
-      (
-        "__pl_in_recovered_amount" - "__pl_in_recovery_costs"
-      ),
-      CAST(0 AS DECIMAL(38, 10))
-    ) AS "__pl_recovery__given"
-  FROM __pl_12
-), __pl_14 AS (
-  SELECT
-    *,
-    CASE
-      WHEN "__pl_recovery__given" <= CAST(-0.005 AS DECIMAL(38, 10))
-      THEN ERROR('E611: the allocated amount of recovery is negative')
-      ELSE CAST(ROUND("__pl_recovery__given", 2) AS DECIMAL(38, 10))
-    END AS "__pl_recovery__amount"
-  FROM __pl_13
-), __pl_15 AS (
-  SELECT
-    *,
-    LEAST("__pl_recovery__amount", GREATEST("__pl_in_bank_loss", CAST(0 AS DECIMAL(38, 10)))) AS "__pl_recovery__s0_take"
-  FROM __pl_14
-), __pl_16 AS (
-  SELECT
-    *,
-    "__pl_recovery__amount" - "__pl_recovery__s0_take" AS "__pl_recovery__s0_rest"
-  FROM __pl_15
-), __pl_17 AS (
-  SELECT
-    *,
-    LEAST(
-      "__pl_recovery__s0_rest",
-      GREATEST("__pl_in_risk_fund_paid", CAST(0 AS DECIMAL(38, 10)))
-    ) AS "__pl_recovery__s1_take"
-  FROM __pl_16
-), __pl_18 AS (
-  SELECT
-    *,
-    "__pl_recovery__s0_rest" - "__pl_recovery__s1_take" AS "__pl_recovery__s1_rest"
-  FROM __pl_17
-), __pl_19 AS (
-  SELECT
-    *,
-    CAST("__pl_recovery__s0_take" AS DECIMAL(38, 10)) AS "__pl_recovery__exact__bank",
-    CAST("__pl_recovery__s1_take" AS DECIMAL(38, 10)) AS "__pl_recovery__exact__risk_fund",
-    CAST("__pl_recovery__s1_rest" AS DECIMAL(38, 10)) AS "__pl_recovery__exact__unallocated"
-  FROM __pl_18
-), __pl_20 AS (
-  SELECT
-    *,
-    CAST(TRUNC("__pl_recovery__exact__bank", 2) AS DECIMAL(18, 2)) AS "__pl_recovery__t_0",
-    CAST(TRUNC("__pl_recovery__exact__risk_fund", 2) AS DECIMAL(18, 2)) AS "__pl_recovery__t_1",
-    CAST(TRUNC("__pl_recovery__exact__unallocated", 2) AS DECIMAL(18, 2)) AS "__pl_recovery__t_2"
-  FROM __pl_19
-), __pl_21 AS (
-  SELECT
-    *,
-    "__pl_recovery__exact__bank" - "__pl_recovery__t_0" AS "__pl_recovery__r_0",
-    "__pl_recovery__exact__risk_fund" - "__pl_recovery__t_1" AS "__pl_recovery__r_1",
+    END AS "__pl_overdue__part__escalated",
     "__pl_recovery__exact__unallocated" - "__pl_recovery__t_2" AS "__pl_recovery__r_2",
     CAST((
       "__pl_recovery__amount" - (
         "__pl_recovery__t_0" + "__pl_recovery__t_1" + "__pl_recovery__t_2"
       )
     ) * 100 AS INT) AS "__pl_recovery__missing"
-  FROM __pl_20
-), __pl_22 AS (
+  FROM __pl_8
+), __pl_10 AS (
   SELECT
     *,
     "__pl_recovery__t_0" + CASE
@@ -254,40 +235,7 @@ WITH __pl_0 AS (
       THEN CAST(0.01 AS DECIMAL(3, 2))
       ELSE CAST(0 AS DECIMAL(1, 0))
     END AS "__pl_recovery__part__unallocated"
-  FROM __pl_21
-), __pl_23 AS (
-  SELECT
-    *,
-    CASE WHEN NOT (
-      "__pl_in_above_normal_approved"
-    ) THEN "__pl_in_loan_amount" END AS "__pl_limit_normal_cap__value",
-    CASE
-      WHEN NOT (
-        "__pl_in_above_normal_approved"
-      )
-      THEN CAST(5000000 AS DECIMAL(38, 10))
-    END AS "__pl_limit_normal_cap__bound",
-    "__pl_in_loan_amount" AS "__pl_limit_maximum_cap__value",
-    CAST(10000000 AS DECIMAL(38, 10)) AS "__pl_limit_maximum_cap__bound",
-    "__pl_in_term" AS "__pl_limit_term_cap__value",
-    INTERVAL '12' MONTH AS "__pl_limit_term_cap__bound",
-    "__pl_in_interest_rate" AS "__pl_limit_rate_cap__value",
-    CAST(ROUND(CAST(0.0435 AS DECIMAL(38, 10)) * CAST(1.2 AS DECIMAL(2, 1)), 10) AS DECIMAL(28, 10)) AS "__pl_limit_rate_cap__bound",
-    "__pl_in_bank_notice_delay" AS "__pl_limit_notice_deadline__value",
-    INTERVAL '5' DAY AS "__pl_limit_notice_deadline__bound",
-    CASE
-      WHEN (
-        "__pl_in_overdue_amount" > CAST(0 AS DECIMAL(38, 10))
-      )
-      THEN "__pl_in_compensation_delay"
-    END AS "__pl_limit_compensation_deadline__value",
-    CASE
-      WHEN (
-        "__pl_in_overdue_amount" > CAST(0 AS DECIMAL(38, 10))
-      )
-      THEN INTERVAL '15' DAY
-    END AS "__pl_limit_compensation_deadline__bound"
-  FROM __pl_22
+  FROM __pl_9
 ), __pl_checks AS (
   SELECT
     *,
@@ -393,7 +341,7 @@ WITH __pl_0 AS (
     CAST("__pl_recovery__part__bank" AS DECIMAL(18, 2)) AS "recovery__bank",
     CAST("__pl_recovery__part__risk_fund" AS DECIMAL(18, 2)) AS "recovery__risk_fund",
     CAST("__pl_recovery__part__unallocated" AS DECIMAL(18, 2)) AS "recovery__unallocated"
-  FROM __pl_23
+  FROM __pl_10
 )
 SELECT
   *

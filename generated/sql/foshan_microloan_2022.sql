@@ -14,7 +14,18 @@ WITH __pl_0 AS (
     CAST(COALESCE("principal_loss", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_principal_loss",
     COALESCE("insurer", 'insurer_a') AS "__pl_in_insurer",
     CAST(COALESCE("loan_date", CAST('2022-06-01' AS DATE)) AS DATE) AS "__pl_in_loan_date",
-    CAST(COALESCE("compensated", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_compensated"
+    CAST(COALESCE("compensated", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_compensated",
+    INTERVAL '36' MONTH AS "__pl_limit_term_cap__bound",
+    CASE
+      WHEN ABS((
+        CAST(0.037 AS DECIMAL(38, 10)) + CAST(0.015 AS DECIMAL(38, 10))
+      )) >= CAST(1000000000000000000 AS DECIMAL(38, 10))
+      THEN ERROR('E611: value out of range')
+      ELSE (
+        CAST(0.037 AS DECIMAL(38, 10)) + CAST(0.015 AS DECIMAL(38, 10))
+      )
+    END AS "__pl_limit_rate_cap__bound",
+    CAST(0.01 AS DECIMAL(38, 10)) AS "__pl_limit_premium_cap__bound"
   FROM cases
 ), __pl_1 AS (
   SELECT
@@ -37,11 +48,7 @@ WITH __pl_0 AS (
         10
       ) AS DECIMAL(38, 10)) * CAST(0.01 AS DECIMAL(3, 2)),
       10
-    ) AS DECIMAL(28, 10)) AS "__pl_let_insurer_subsidy"
-  FROM __pl_0
-), __pl_2 AS (
-  SELECT
-    *,
+    ) AS DECIMAL(28, 10)) AS "__pl_let_insurer_subsidy",
     CASE
       WHEN "__pl_in_first_loan"
       THEN LEAST(
@@ -67,27 +74,53 @@ WITH __pl_0 AS (
         "__pl_in_premium_paid"
       )
       ELSE CAST(0 AS DECIMAL(38, 10))
-    END AS "__pl_let_borrower_subsidy"
-  FROM __pl_1
-), __pl_3 AS (
-  SELECT
-    *,
+    END AS "__pl_let_borrower_subsidy",
     CASE
       WHEN "__pl_in_first_loan"
       THEN "__pl_in_principal_loss"
       ELSE CAST(0 AS DECIMAL(38, 10))
-    END AS "__pl_first_loan_loss__given"
-  FROM __pl_2
-), __pl_4 AS (
+    END AS "__pl_first_loan_loss__given",
+    CASE
+      WHEN "__pl_in_first_loan"
+      THEN "__pl_in_principal_loss"
+      ELSE CAST(0 AS DECIMAL(38, 10))
+    END AS "__pl_first_loan_burden__given",
+    CASE WHEN (
+      "__pl_in_borrower" = 'enterprise'
+    ) THEN "__pl_in_loan_amount" END AS "__pl_limit_enterprise_cap__value",
+    CASE
+      WHEN (
+        "__pl_in_borrower" = 'enterprise'
+      )
+      THEN CAST(10000000 AS DECIMAL(38, 10))
+    END AS "__pl_limit_enterprise_cap__bound",
+    CASE
+      WHEN "__pl_in_borrower" IN ('individual_business', 'micro_owner')
+      THEN "__pl_in_loan_amount"
+    END AS "__pl_limit_individual_cap__value",
+    CASE
+      WHEN "__pl_in_borrower" IN ('individual_business', 'micro_owner')
+      THEN CAST(3000000 AS DECIMAL(38, 10))
+    END AS "__pl_limit_individual_cap__bound",
+    "__pl_in_term" AS "__pl_limit_term_cap__value",
+    "__pl_in_interest_rate" AS "__pl_limit_rate_cap__value",
+    "__pl_in_premium_rate" AS "__pl_limit_premium_cap__value"
+  FROM __pl_0
+), __pl_2 AS (
   SELECT
     *,
     CASE
       WHEN "__pl_first_loan_loss__given" <= CAST(-0.005 AS DECIMAL(38, 10))
       THEN ERROR('E611: the allocated amount of first_loan_loss is negative')
       ELSE CAST(ROUND("__pl_first_loan_loss__given", 2) AS DECIMAL(38, 10))
-    END AS "__pl_first_loan_loss__amount"
-  FROM __pl_3
-), __pl_5 AS (
+    END AS "__pl_first_loan_loss__amount",
+    CASE
+      WHEN "__pl_first_loan_burden__given" <= CAST(-0.005 AS DECIMAL(38, 10))
+      THEN ERROR('E611: the allocated amount of first_loan_burden is negative')
+      ELSE CAST(ROUND("__pl_first_loan_burden__given", 2) AS DECIMAL(38, 10))
+    END AS "__pl_first_loan_burden__amount"
+  FROM __pl_1
+), __pl_3 AS (
   SELECT
     *,
     CAST(ROUND(
@@ -97,15 +130,30 @@ WITH __pl_0 AS (
     CAST(ROUND(
       CAST("__pl_first_loan_loss__amount" AS DECIMAL(38, 10)) * CAST(0.9 AS DECIMAL(2, 1)),
       10
-    ) AS DECIMAL(28, 10)) AS "__pl_first_loan_loss__exact__insurer"
-  FROM __pl_4
-), __pl_6 AS (
+    ) AS DECIMAL(28, 10)) AS "__pl_first_loan_loss__exact__insurer",
+    CAST(ROUND(
+      CAST("__pl_first_loan_burden__amount" AS DECIMAL(38, 10)) * CAST(0.1 AS DECIMAL(2, 1)),
+      10
+    ) AS DECIMAL(28, 10)) AS "__pl_first_loan_burden__exact__bank",
+    CAST(ROUND(
+      CAST("__pl_first_loan_burden__amount" AS DECIMAL(38, 10)) * CAST(0.45 AS DECIMAL(3, 2)),
+      10
+    ) AS DECIMAL(28, 10)) AS "__pl_first_loan_burden__exact__insurer",
+    CAST(ROUND(
+      CAST("__pl_first_loan_burden__amount" AS DECIMAL(38, 10)) * CAST(0.45 AS DECIMAL(3, 2)),
+      10
+    ) AS DECIMAL(28, 10)) AS "__pl_first_loan_burden__exact__fund"
+  FROM __pl_2
+), __pl_4 AS (
   SELECT
     *,
     CAST(TRUNC("__pl_first_loan_loss__exact__bank", 2) AS DECIMAL(18, 2)) AS "__pl_first_loan_loss__t_0",
-    CAST(TRUNC("__pl_first_loan_loss__exact__insurer", 2) AS DECIMAL(18, 2)) AS "__pl_first_loan_loss__t_1"
-  FROM __pl_5
-), __pl_7 AS (
+    CAST(TRUNC("__pl_first_loan_loss__exact__insurer", 2) AS DECIMAL(18, 2)) AS "__pl_first_loan_loss__t_1",
+    CAST(TRUNC("__pl_first_loan_burden__exact__bank", 2) AS DECIMAL(18, 2)) AS "__pl_first_loan_burden__t_0",
+    CAST(TRUNC("__pl_first_loan_burden__exact__insurer", 2) AS DECIMAL(18, 2)) AS "__pl_first_loan_burden__t_1",
+    CAST(TRUNC("__pl_first_loan_burden__exact__fund", 2) AS DECIMAL(18, 2)) AS "__pl_first_loan_burden__t_2"
+  FROM __pl_3
+), __pl_5 AS (
   SELECT
     *,
     "__pl_first_loan_loss__exact__bank" - "__pl_first_loan_loss__t_0" AS "__pl_first_loan_loss__r_0",
@@ -114,9 +162,17 @@ WITH __pl_0 AS (
       "__pl_first_loan_loss__amount" - (
         "__pl_first_loan_loss__t_0" + "__pl_first_loan_loss__t_1"
       )
-    ) * 100 AS INT) AS "__pl_first_loan_loss__missing"
-  FROM __pl_6
-), __pl_8 AS (
+    ) * 100 AS INT) AS "__pl_first_loan_loss__missing",
+    "__pl_first_loan_burden__exact__bank" - "__pl_first_loan_burden__t_0" AS "__pl_first_loan_burden__r_0",
+    "__pl_first_loan_burden__exact__insurer" - "__pl_first_loan_burden__t_1" AS "__pl_first_loan_burden__r_1",
+    "__pl_first_loan_burden__exact__fund" - "__pl_first_loan_burden__t_2" AS "__pl_first_loan_burden__r_2",
+    CAST((
+      "__pl_first_loan_burden__amount" - (
+        "__pl_first_loan_burden__t_0" + "__pl_first_loan_burden__t_1" + "__pl_first_loan_burden__t_2"
+      )
+    ) * 100 AS INT) AS "__pl_first_loan_burden__missing"
+  FROM __pl_4
+), __pl_6 AS (
   SELECT
     *,
     "__pl_first_loan_loss__t_0" + CASE
@@ -132,64 +188,7 @@ WITH __pl_0 AS (
       ) < "__pl_first_loan_loss__missing"
       THEN CAST(0.01 AS DECIMAL(3, 2))
       ELSE CAST(0 AS DECIMAL(1, 0))
-    END AS "__pl_first_loan_loss__part__insurer"
-  FROM __pl_7
-), __pl_9 AS (
-  SELECT
-    *,
-    CASE
-      WHEN "__pl_in_first_loan"
-      THEN "__pl_in_principal_loss"
-      ELSE CAST(0 AS DECIMAL(38, 10))
-    END AS "__pl_first_loan_burden__given"
-  FROM __pl_8
-), __pl_10 AS (
-  SELECT
-    *,
-    CASE
-      WHEN "__pl_first_loan_burden__given" <= CAST(-0.005 AS DECIMAL(38, 10))
-      THEN ERROR('E611: the allocated amount of first_loan_burden is negative')
-      ELSE CAST(ROUND("__pl_first_loan_burden__given", 2) AS DECIMAL(38, 10))
-    END AS "__pl_first_loan_burden__amount"
-  FROM __pl_9
-), __pl_11 AS (
-  SELECT
-    *,
-    CAST(ROUND(
-      CAST("__pl_first_loan_burden__amount" AS DECIMAL(38, 10)) * CAST(0.1 AS DECIMAL(2, 1)),
-      10
-    ) AS DECIMAL(28, 10)) AS "__pl_first_loan_burden__exact__bank",
-    CAST(ROUND(
-      CAST("__pl_first_loan_burden__amount" AS DECIMAL(38, 10)) * CAST(0.45 AS DECIMAL(3, 2)),
-      10
-    ) AS DECIMAL(28, 10)) AS "__pl_first_loan_burden__exact__insurer",
-    CAST(ROUND(
-      CAST("__pl_first_loan_burden__amount" AS DECIMAL(38, 10)) * CAST(0.45 AS DECIMAL(3, 2)),
-      10
-    ) AS DECIMAL(28, 10)) AS "__pl_first_loan_burden__exact__fund"
-  FROM __pl_10
-), __pl_12 AS (
-  SELECT
-    *,
-    CAST(TRUNC("__pl_first_loan_burden__exact__bank", 2) AS DECIMAL(18, 2)) AS "__pl_first_loan_burden__t_0",
-    CAST(TRUNC("__pl_first_loan_burden__exact__insurer", 2) AS DECIMAL(18, 2)) AS "__pl_first_loan_burden__t_1",
-    CAST(TRUNC("__pl_first_loan_burden__exact__fund", 2) AS DECIMAL(18, 2)) AS "__pl_first_loan_burden__t_2"
-  FROM __pl_11
-), __pl_13 AS (
-  SELECT
-    *,
-    "__pl_first_loan_burden__exact__bank" - "__pl_first_loan_burden__t_0" AS "__pl_first_loan_burden__r_0",
-    "__pl_first_loan_burden__exact__insurer" - "__pl_first_loan_burden__t_1" AS "__pl_first_loan_burden__r_1",
-    "__pl_first_loan_burden__exact__fund" - "__pl_first_loan_burden__t_2" AS "__pl_first_loan_burden__r_2",
-    CAST((
-      "__pl_first_loan_burden__amount" - (
-        "__pl_first_loan_burden__t_0" + "__pl_first_loan_burden__t_1" + "__pl_first_loan_burden__t_2"
-      )
-    ) * 100 AS INT) AS "__pl_first_loan_burden__missing"
-  FROM __pl_12
-), __pl_14 AS (
-  SELECT
-    *,
+    END AS "__pl_first_loan_loss__part__insurer",
     "__pl_first_loan_burden__t_0" + CASE
       WHEN (
         CAST("__pl_first_loan_burden__r_1" > "__pl_first_loan_burden__r_0" AS INT) + CAST("__pl_first_loan_burden__r_2" > "__pl_first_loan_burden__r_0" AS INT)
@@ -211,42 +210,7 @@ WITH __pl_0 AS (
       THEN CAST(0.01 AS DECIMAL(3, 2))
       ELSE CAST(0 AS DECIMAL(1, 0))
     END AS "__pl_first_loan_burden__part__fund"
-  FROM __pl_13
-), __pl_15 AS (
-  SELECT
-    *,
-    CASE WHEN (
-      "__pl_in_borrower" = 'enterprise'
-    ) THEN "__pl_in_loan_amount" END AS "__pl_limit_enterprise_cap__value",
-    CASE
-      WHEN (
-        "__pl_in_borrower" = 'enterprise'
-      )
-      THEN CAST(10000000 AS DECIMAL(38, 10))
-    END AS "__pl_limit_enterprise_cap__bound",
-    CASE
-      WHEN "__pl_in_borrower" IN ('individual_business', 'micro_owner')
-      THEN "__pl_in_loan_amount"
-    END AS "__pl_limit_individual_cap__value",
-    CASE
-      WHEN "__pl_in_borrower" IN ('individual_business', 'micro_owner')
-      THEN CAST(3000000 AS DECIMAL(38, 10))
-    END AS "__pl_limit_individual_cap__bound",
-    "__pl_in_term" AS "__pl_limit_term_cap__value",
-    INTERVAL '36' MONTH AS "__pl_limit_term_cap__bound",
-    "__pl_in_interest_rate" AS "__pl_limit_rate_cap__value",
-    CASE
-      WHEN ABS((
-        CAST(0.037 AS DECIMAL(38, 10)) + CAST(0.015 AS DECIMAL(38, 10))
-      )) >= CAST(1000000000000000000 AS DECIMAL(38, 10))
-      THEN ERROR('E611: value out of range')
-      ELSE (
-        CAST(0.037 AS DECIMAL(38, 10)) + CAST(0.015 AS DECIMAL(38, 10))
-      )
-    END AS "__pl_limit_rate_cap__bound",
-    "__pl_in_premium_rate" AS "__pl_limit_premium_cap__value",
-    CAST(0.01 AS DECIMAL(38, 10)) AS "__pl_limit_premium_cap__bound"
-  FROM __pl_14
+  FROM __pl_5
 ), __pl_checks AS (
   SELECT
     *,
@@ -304,7 +268,7 @@ WITH __pl_0 AS (
     CAST("__pl_first_loan_burden__part__bank" AS DECIMAL(18, 2)) AS "first_loan_burden__bank",
     CAST("__pl_first_loan_burden__part__insurer" AS DECIMAL(18, 2)) AS "first_loan_burden__insurer",
     CAST("__pl_first_loan_burden__part__fund" AS DECIMAL(18, 2)) AS "first_loan_burden__fund"
-  FROM __pl_15
+  FROM __pl_6
 )
 SELECT
   *

@@ -16,7 +16,11 @@ WITH __pl_0 AS (
     COALESCE("bank", 'bank_a') AS "__pl_in_bank",
     CAST(COALESCE("loan_date", CAST('2021-06-01' AS DATE)) AS DATE) AS "__pl_in_loan_date",
     CAST(COALESCE("compensated", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_compensated",
-    CAST(COALESCE("non_performing", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_non_performing"
+    CAST(COALESCE("non_performing", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_non_performing",
+    CAST(0 AS DECIMAL(38, 10)) AS "__pl_let_borrower_subsidy",
+    INTERVAL '12' MONTH AS "__pl_limit_term_cap__bound",
+    CAST(ROUND(CAST(0.0435 AS DECIMAL(38, 10)) * CAST(1.3 AS DECIMAL(2, 1)), 10) AS DECIMAL(28, 10)) AS "__pl_limit_rate_cap__bound",
+    CAST(0.01 AS DECIMAL(38, 10)) AS "__pl_limit_premium_cap__bound"
   FROM cases
 ), __pl_1 AS (
   SELECT
@@ -39,16 +43,7 @@ WITH __pl_0 AS (
         10
       ) AS DECIMAL(38, 10)) * CAST(0.01 AS DECIMAL(3, 2)),
       10
-    ) AS DECIMAL(28, 10)) AS "__pl_let_insurer_subsidy"
-  FROM __pl_0
-), __pl_2 AS (
-  SELECT
-    *,
-    CAST(0 AS DECIMAL(38, 10)) AS "__pl_let_borrower_subsidy"
-  FROM __pl_1
-), __pl_3 AS (
-  SELECT
-    *,
+    ) AS DECIMAL(28, 10)) AS "__pl_let_insurer_subsidy",
     CASE WHEN (
       "__pl_in_borrower" = 'enterprise'
     ) THEN "__pl_in_loan_amount" END AS "__pl_limit_enterprise_cap__value",
@@ -67,12 +62,9 @@ WITH __pl_0 AS (
       THEN CAST(1000000 AS DECIMAL(38, 10))
     END AS "__pl_limit_individual_cap__bound",
     "__pl_in_term" AS "__pl_limit_term_cap__value",
-    INTERVAL '12' MONTH AS "__pl_limit_term_cap__bound",
     "__pl_in_interest_rate" AS "__pl_limit_rate_cap__value",
-    CAST(ROUND(CAST(0.0435 AS DECIMAL(38, 10)) * CAST(1.3 AS DECIMAL(2, 1)), 10) AS DECIMAL(28, 10)) AS "__pl_limit_rate_cap__bound",
-    "__pl_in_premium_rate" AS "__pl_limit_premium_cap__value",
-    CAST(0.01 AS DECIMAL(38, 10)) AS "__pl_limit_premium_cap__bound"
-  FROM __pl_2
+    "__pl_in_premium_rate" AS "__pl_limit_premium_cap__value"
+  FROM __pl_0
 ), __pl_checks AS (
   SELECT
     *,
@@ -128,7 +120,7 @@ WITH __pl_0 AS (
     "__pl_limit_premium_cap__bound" AS "rule__premium_cap__bound",
     CAST("__pl_let_insurer_subsidy" AS DECIMAL(18, 2)) AS "insurer_subsidy",
     CAST("__pl_let_borrower_subsidy" AS DECIMAL(18, 2)) AS "borrower_subsidy"
-  FROM __pl_3
+  FROM __pl_1
 )
 SELECT
   *

@@ -11,28 +11,7 @@ WITH __pl_0 AS (
     *,
     (
       "__pl_in_enterprise_area" <> 'other_area'
-    ) AS "__pl_let_severe_area"
-  FROM __pl_0
-), __pl_2 AS (
-  SELECT
-    *,
-    CASE
-      WHEN "__pl_let_severe_area"
-      THEN CAST(0 AS DECIMAL(38, 10))
-      ELSE CAST(0.005 AS DECIMAL(38, 10))
-    END AS "__pl_let_reguarantee_due"
-  FROM __pl_1
-), __pl_3 AS (
-  SELECT
-    *,
-    CAST(ROUND(
-      CAST("__pl_in_guarantee_amount" AS DECIMAL(38, 10)) * CAST("__pl_let_reguarantee_due" AS DECIMAL(38, 10)),
-      10
-    ) AS DECIMAL(38, 10)) AS "__pl_let_reguarantee_fee"
-  FROM __pl_2
-), __pl_4 AS (
-  SELECT
-    *,
+    ) AS "__pl_let_severe_area",
     CASE
       WHEN (
         "__pl_in_guarantee_amount" <= CAST(5000000 AS DECIMAL(38, 10))
@@ -57,9 +36,26 @@ WITH __pl_0 AS (
       )
       THEN CAST(0.0075 AS DECIMAL(38, 10))
     END AS "__pl_limit_large_fee_cap__bound",
-    "__pl_in_reguarantee_charged" AS "__pl_limit_reguarantee_waived__value",
+    "__pl_in_reguarantee_charged" AS "__pl_limit_reguarantee_waived__value"
+  FROM __pl_0
+), __pl_2 AS (
+  SELECT
+    *,
+    CASE
+      WHEN "__pl_let_severe_area"
+      THEN CAST(0 AS DECIMAL(38, 10))
+      ELSE CAST(0.005 AS DECIMAL(38, 10))
+    END AS "__pl_let_reguarantee_due"
+  FROM __pl_1
+), __pl_3 AS (
+  SELECT
+    *,
+    CAST(ROUND(
+      CAST("__pl_in_guarantee_amount" AS DECIMAL(38, 10)) * CAST("__pl_let_reguarantee_due" AS DECIMAL(38, 10)),
+      10
+    ) AS DECIMAL(38, 10)) AS "__pl_let_reguarantee_fee",
     "__pl_let_reguarantee_due" AS "__pl_limit_reguarantee_waived__bound"
-  FROM __pl_3
+  FROM __pl_2
 ), __pl_checks AS (
   SELECT
     *,
@@ -93,7 +89,7 @@ WITH __pl_0 AS (
     "__pl_let_severe_area" AS "severe_area",
     "__pl_let_reguarantee_due" AS "reguarantee_due",
     CAST("__pl_let_reguarantee_fee" AS DECIMAL(18, 2)) AS "reguarantee_fee"
-  FROM __pl_4
+  FROM __pl_3
 )
 SELECT
   *

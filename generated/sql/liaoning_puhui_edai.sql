@@ -5,7 +5,9 @@ WITH __pl_0 AS (
     COALESCE("measure", 'credit') AS "__pl_in_measure",
     CAST(COALESCE("fee_rate", CAST(0.01 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_fee_rate",
     CAST("loan_amount" AS DECIMAL(38, 10)) AS "__pl_in_loan_amount",
-    "term" AS "__pl_in_term"
+    "term" AS "__pl_in_term",
+    CAST(5000000 AS DECIMAL(38, 10)) AS "__pl_limit_line_cap__bound",
+    CAST(0.01 AS DECIMAL(38, 10)) AS "__pl_limit_fee_cap__bound"
   FROM cases
 ), __pl_1 AS (
   SELECT
@@ -28,18 +30,12 @@ WITH __pl_0 AS (
         ) AS DECIMAL(38, 0)) * CAST(0.0000000001 AS DECIMAL(11, 10)) AS DECIMAL(28, 10))
       END AS DECIMAL(38, 10)),
       10
-    ) AS DECIMAL(38, 10)) AS "__pl_let_guarantee_fee"
-  FROM __pl_0
-), __pl_2 AS (
-  SELECT
-    *,
+    ) AS DECIMAL(38, 10)) AS "__pl_let_guarantee_fee",
     "__pl_in_credit_line" AS "__pl_limit_line_cap__value",
-    CAST(5000000 AS DECIMAL(38, 10)) AS "__pl_limit_line_cap__bound",
     "__pl_in_loan_amount" AS "__pl_limit_drawn_within_line__value",
     "__pl_in_credit_line" AS "__pl_limit_drawn_within_line__bound",
-    "__pl_in_fee_rate" AS "__pl_limit_fee_cap__value",
-    CAST(0.01 AS DECIMAL(38, 10)) AS "__pl_limit_fee_cap__bound"
-  FROM __pl_1
+    "__pl_in_fee_rate" AS "__pl_limit_fee_cap__value"
+  FROM __pl_0
 ), __pl_checks AS (
   SELECT
     *,
@@ -62,7 +58,7 @@ WITH __pl_0 AS (
     "__pl_limit_fee_cap__value" AS "rule__fee_cap__value",
     "__pl_limit_fee_cap__bound" AS "rule__fee_cap__bound",
     CAST("__pl_let_guarantee_fee" AS DECIMAL(18, 2)) AS "guarantee_fee"
-  FROM __pl_2
+  FROM __pl_1
 )
 SELECT
   *

@@ -11,7 +11,9 @@ WITH __pl_0 AS (
     CAST(COALESCE("guarantee_date", CAST('2024-09-01' AS DATE)) AS DATE) AS "__pl_in_guarantee_date",
     CAST(COALESCE("compensated", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_compensated",
     CAST(COALESCE("reguarantee_fee_rate", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_reguarantee_fee_rate",
-    CAST(COALESCE("guarantee_fee", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_guarantee_fee"
+    CAST(COALESCE("guarantee_fee", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_guarantee_fee",
+    CAST(30000000 AS DECIMAL(38, 10)) AS "__pl_limit_household_cap__bound",
+    CAST(0.2 AS DECIMAL(38, 10)) AS "__pl_limit_bank_share_floor__bound"
   FROM cases
 ), __pl_1 AS (
   SELECT
@@ -20,7 +22,33 @@ WITH __pl_0 AS (
       WHEN "__pl_in_loss" <= CAST(-0.005 AS DECIMAL(38, 10))
       THEN ERROR('E611: the allocated amount of risk is negative')
       ELSE CAST(ROUND("__pl_in_loss", 2) AS DECIMAL(38, 10))
-    END AS "__pl_risk__amount"
+    END AS "__pl_risk__amount",
+    "__pl_in_guarantee_amount" AS "__pl_limit_household_cap__value",
+    "__pl_in_bank_share" AS "__pl_limit_bank_share_floor__value",
+    CASE
+      WHEN (
+        "__pl_in_guarantee_amount" <= CAST(5000000 AS DECIMAL(38, 10))
+      )
+      THEN "__pl_in_reguarantee_fee_rate"
+    END AS "__pl_limit_small_reguarantee_fee__value",
+    CASE
+      WHEN (
+        "__pl_in_guarantee_amount" <= CAST(5000000 AS DECIMAL(38, 10))
+      )
+      THEN CAST(0.003 AS DECIMAL(38, 10))
+    END AS "__pl_limit_small_reguarantee_fee__bound",
+    CASE
+      WHEN (
+        "__pl_in_guarantee_amount" > CAST(5000000 AS DECIMAL(38, 10))
+      )
+      THEN "__pl_in_reguarantee_fee_rate"
+    END AS "__pl_limit_large_reguarantee_fee__value",
+    CASE
+      WHEN (
+        "__pl_in_guarantee_amount" > CAST(5000000 AS DECIMAL(38, 10))
+      )
+      THEN CAST(0.005 AS DECIMAL(38, 10))
+    END AS "__pl_limit_large_reguarantee_fee__bound"
   FROM __pl_0
 ), __pl_2 AS (
   SELECT
@@ -83,38 +111,6 @@ WITH __pl_0 AS (
       ELSE CAST(0 AS DECIMAL(1, 0))
     END AS "__pl_risk__part__city_county"
   FROM __pl_4
-), __pl_6 AS (
-  SELECT
-    *,
-    "__pl_in_guarantee_amount" AS "__pl_limit_household_cap__value",
-    CAST(30000000 AS DECIMAL(38, 10)) AS "__pl_limit_household_cap__bound",
-    "__pl_in_bank_share" AS "__pl_limit_bank_share_floor__value",
-    CAST(0.2 AS DECIMAL(38, 10)) AS "__pl_limit_bank_share_floor__bound",
-    CASE
-      WHEN (
-        "__pl_in_guarantee_amount" <= CAST(5000000 AS DECIMAL(38, 10))
-      )
-      THEN "__pl_in_reguarantee_fee_rate"
-    END AS "__pl_limit_small_reguarantee_fee__value",
-    CASE
-      WHEN (
-        "__pl_in_guarantee_amount" <= CAST(5000000 AS DECIMAL(38, 10))
-      )
-      THEN CAST(0.003 AS DECIMAL(38, 10))
-    END AS "__pl_limit_small_reguarantee_fee__bound",
-    CASE
-      WHEN (
-        "__pl_in_guarantee_amount" > CAST(5000000 AS DECIMAL(38, 10))
-      )
-      THEN "__pl_in_reguarantee_fee_rate"
-    END AS "__pl_limit_large_reguarantee_fee__value",
-    CASE
-      WHEN (
-        "__pl_in_guarantee_amount" > CAST(5000000 AS DECIMAL(38, 10))
-      )
-      THEN CAST(0.005 AS DECIMAL(38, 10))
-    END AS "__pl_limit_large_reguarantee_fee__bound"
-  FROM __pl_5
 ), __pl_checks AS (
   SELECT
     *,
@@ -160,7 +156,7 @@ WITH __pl_0 AS (
     CAST("__pl_risk__part__national_fund" AS DECIMAL(18, 2)) AS "risk__national_fund",
     CAST("__pl_risk__part__provincial" AS DECIMAL(18, 2)) AS "risk__provincial",
     CAST("__pl_risk__part__city_county" AS DECIMAL(18, 2)) AS "risk__city_county"
-  FROM __pl_6
+  FROM __pl_5
 )
 SELECT
   *

@@ -1,13 +1,13 @@
 WITH __pl_0 AS (
   SELECT
     *,
-    CAST("outstanding_balance" AS DECIMAL(38, 10)) AS "__pl_in_outstanding_balance"
+    CAST("outstanding_balance" AS DECIMAL(38, 10)) AS "__pl_in_outstanding_balance",
+    CAST(20000000 AS DECIMAL(38, 10)) AS "__pl_limit_balance_cap__bound"
   FROM cases
 ), __pl_1 AS (
   SELECT
     *,
-    "__pl_in_outstanding_balance" AS "__pl_limit_balance_cap__value",
-    CAST(20000000 AS DECIMAL(38, 10)) AS "__pl_limit_balance_cap__bound"
+    "__pl_in_outstanding_balance" AS "__pl_limit_balance_cap__value"
   FROM __pl_0
 ), __pl_checks AS (
   SELECT

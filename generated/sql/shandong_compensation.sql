@@ -5,57 +5,7 @@ WITH __pl_0 AS (
     CAST("guarantee_amount" AS DECIMAL(38, 10)) AS "__pl_in_guarantee_amount",
     CAST(COALESCE("defaulted", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_defaulted",
     CAST(COALESCE("guarantee_fee", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_guarantee_fee",
-    CAST(COALESCE("guarantee_date", CAST('2017-06-01' AS DATE)) AS DATE) AS "__pl_in_guarantee_date"
-  FROM cases
-), __pl_1 AS (
-  SELECT
-    *,
-    CAST(ROUND(CAST("__pl_in_defaulted" AS DECIMAL(38, 10)) * CAST(0.8 AS DECIMAL(2, 1)), 10) AS DECIMAL(28, 10)) AS "__pl_let_guarantor_advance"
-  FROM __pl_0
-), __pl_2 AS (
-  SELECT
-    *,
-    CAST(ROUND(CAST("__pl_in_defaulted" AS DECIMAL(38, 10)) * CAST(0.25 AS DECIMAL(3, 2)), 10) AS DECIMAL(28, 10)) AS "__pl_let_reguarantee_claim"
-  FROM __pl_1
-), __pl_3 AS (
-  SELECT
-    *,
-    CAST(ROUND(CAST("__pl_in_defaulted" AS DECIMAL(38, 10)) * CAST(0.15 AS DECIMAL(3, 2)), 10) AS DECIMAL(28, 10)) AS "__pl_let_fund_claim"
-  FROM __pl_2
-), __pl_4 AS (
-  SELECT
-    *,
-    CASE
-      WHEN ABS(
-        (
-          CASE
-            WHEN ABS((
-              "__pl_let_guarantor_advance" - "__pl_let_reguarantee_claim"
-            )) >= CAST(1000000000000000000 AS DECIMAL(38, 10))
-            THEN ERROR('E611: value out of range')
-            ELSE (
-              "__pl_let_guarantor_advance" - "__pl_let_reguarantee_claim"
-            )
-          END - "__pl_let_fund_claim"
-        )
-      ) >= CAST(1000000000000000000 AS DECIMAL(38, 10))
-      THEN ERROR('E611: value out of range')
-      ELSE (
-        CASE
-          WHEN ABS((
-            "__pl_let_guarantor_advance" - "__pl_let_reguarantee_claim"
-          )) >= CAST(1000000000000000000 AS DECIMAL(38, 10))
-          THEN ERROR('E611: value out of range')
-          ELSE (
-            "__pl_let_guarantor_advance" - "__pl_let_reguarantee_claim"
-          )
-        END - "__pl_let_fund_claim"
-      )
-    END AS "__pl_let_guarantor_net"
-  FROM __pl_3
-), __pl_5 AS (
-  SELECT
-    *,
+    CAST(COALESCE("guarantee_date", CAST('2017-06-01' AS DATE)) AS DATE) AS "__pl_in_guarantee_date",
     CASE
       WHEN CAST(1000000 AS DECIMAL(38, 10)) <= CAST(0 AS DECIMAL(38, 10))
       THEN ERROR('E611: round() needs a positive step')
@@ -84,24 +34,7 @@ WITH __pl_0 AS (
           ELSE CAST(0 AS INT128)
         END
       ) AS DECIMAL(38, 10)) * CAST(1000000 AS DECIMAL(38, 10)) AS DECIMAL(38, 10))
-    END AS "__pl_let_compensated_loans"
-  FROM __pl_4
-), __pl_6 AS (
-  SELECT
-    *,
-    CAST(CAST(SIGN(
-      CAST(CAST("__pl_let_compensated_loans" AS DECIMAL(38, 10)) * 10000000000 AS INT128)
-    ) * (
-      (
-        ABS(
-          CAST(CAST("__pl_let_compensated_loans" AS DECIMAL(38, 10)) * 10000000000 AS INT128)
-        ) * CAST(40 AS INT128) + CAST(1 AS INT128)
-      ) // CAST(2 AS INT128)
-    ) AS DECIMAL(38, 0)) * CAST(0.0000000001 AS DECIMAL(11, 10)) AS DECIMAL(28, 10)) AS "__pl_let_loans_landed"
-  FROM __pl_5
-), __pl_7 AS (
-  SELECT
-    *,
+    END AS "__pl_let_compensated_loans",
     CAST(CAST(SIGN(
       CAST(CAST(CAST(SIGN(CAST(CAST(223000000 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) * (
         (
@@ -118,11 +51,24 @@ WITH __pl_0 AS (
           ) AS DECIMAL(38, 0)) * CAST(0.0000000001 AS DECIMAL(11, 10)) AS DECIMAL(28, 10)) * 10000000000 AS INT128)
         ) * CAST(40 AS INT128) + CAST(1 AS INT128)
       ) // CAST(2 AS INT128)
-    ) AS DECIMAL(38, 0)) * CAST(0.0000000001 AS DECIMAL(11, 10)) AS DECIMAL(28, 10)) AS "__pl_let_leverage_exact"
-  FROM __pl_6
-), __pl_8 AS (
+    ) AS DECIMAL(38, 0)) * CAST(0.0000000001 AS DECIMAL(11, 10)) AS DECIMAL(28, 10)) AS "__pl_let_leverage_exact",
+    CAST(5000000 AS DECIMAL(38, 10)) AS "__pl_limit_household_cap__bound"
+  FROM cases
+), __pl_1 AS (
   SELECT
     *,
+    CAST(ROUND(CAST("__pl_in_defaulted" AS DECIMAL(38, 10)) * CAST(0.8 AS DECIMAL(2, 1)), 10) AS DECIMAL(28, 10)) AS "__pl_let_guarantor_advance",
+    CAST(ROUND(CAST("__pl_in_defaulted" AS DECIMAL(38, 10)) * CAST(0.25 AS DECIMAL(3, 2)), 10) AS DECIMAL(28, 10)) AS "__pl_let_reguarantee_claim",
+    CAST(ROUND(CAST("__pl_in_defaulted" AS DECIMAL(38, 10)) * CAST(0.15 AS DECIMAL(3, 2)), 10) AS DECIMAL(28, 10)) AS "__pl_let_fund_claim",
+    CAST(CAST(SIGN(
+      CAST(CAST("__pl_let_compensated_loans" AS DECIMAL(38, 10)) * 10000000000 AS INT128)
+    ) * (
+      (
+        ABS(
+          CAST(CAST("__pl_let_compensated_loans" AS DECIMAL(38, 10)) * 10000000000 AS INT128)
+        ) * CAST(40 AS INT128) + CAST(1 AS INT128)
+      ) // CAST(2 AS INT128)
+    ) AS DECIMAL(38, 0)) * CAST(0.0000000001 AS DECIMAL(11, 10)) AS DECIMAL(28, 10)) AS "__pl_let_loans_landed",
     CASE
       WHEN CAST(1000000000 AS DECIMAL(38, 10)) <= CAST(0 AS DECIMAL(38, 10))
       THEN ERROR('E611: round() needs a positive step')
@@ -133,20 +79,54 @@ WITH __pl_0 AS (
           ELSE CAST(0 AS INT128)
         END
       ) AS DECIMAL(38, 10)) * CAST(1000000000 AS DECIMAL(38, 10)) AS DECIMAL(38, 10))
-    END AS "__pl_let_leverage"
-  FROM __pl_7
-), __pl_9 AS (
-  SELECT
-    *,
+    END AS "__pl_let_leverage",
     CASE
       WHEN "__pl_in_defaulted" <= CAST(-0.005 AS DECIMAL(38, 10))
       THEN ERROR('E611: the allocated amount of compensation is negative')
       ELSE CAST(ROUND("__pl_in_defaulted", 2) AS DECIMAL(38, 10))
-    END AS "__pl_compensation__amount"
-  FROM __pl_8
-), __pl_10 AS (
+    END AS "__pl_compensation__amount",
+    CASE
+      WHEN "__pl_in_defaulted" <= CAST(-0.005 AS DECIMAL(38, 10))
+      THEN ERROR('E611: the allocated amount of compensation_ratio is negative')
+      ELSE CAST(ROUND("__pl_in_defaulted", 2) AS DECIMAL(38, 10))
+    END AS "__pl_compensation_ratio__amount",
+    CASE
+      WHEN "__pl_in_defaulted" <= CAST(-0.005 AS DECIMAL(38, 10))
+      THEN ERROR('E611: the allocated amount of bank_guarantor is negative')
+      ELSE CAST(ROUND("__pl_in_defaulted", 2) AS DECIMAL(38, 10))
+    END AS "__pl_bank_guarantor__amount",
+    "__pl_in_guarantee_amount" AS "__pl_limit_household_cap__value"
+  FROM __pl_0
+), __pl_2 AS (
   SELECT
     *,
+    CASE
+      WHEN ABS(
+        (
+          CASE
+            WHEN ABS((
+              "__pl_let_guarantor_advance" - "__pl_let_reguarantee_claim"
+            )) >= CAST(1000000000000000000 AS DECIMAL(38, 10))
+            THEN ERROR('E611: value out of range')
+            ELSE (
+              "__pl_let_guarantor_advance" - "__pl_let_reguarantee_claim"
+            )
+          END - "__pl_let_fund_claim"
+        )
+      ) >= CAST(1000000000000000000 AS DECIMAL(38, 10))
+      THEN ERROR('E611: value out of range')
+      ELSE (
+        CASE
+          WHEN ABS((
+            "__pl_let_guarantor_advance" - "__pl_let_reguarantee_claim"
+          )) >= CAST(1000000000000000000 AS DECIMAL(38, 10))
+          THEN ERROR('E611: value out of range')
+          ELSE (
+            "__pl_let_guarantor_advance" - "__pl_let_reguarantee_claim"
+          )
+        END - "__pl_let_fund_claim"
+      )
+    END AS "__pl_let_guarantor_net",
     CAST(ROUND(
       CAST("__pl_compensation__amount" AS DECIMAL(38, 10)) * CAST(0.25 AS DECIMAL(3, 2)),
       10
@@ -162,73 +142,7 @@ WITH __pl_0 AS (
     CAST(ROUND(
       CAST("__pl_compensation__amount" AS DECIMAL(38, 10)) * CAST(0.15 AS DECIMAL(3, 2)),
       10
-    ) AS DECIMAL(28, 10)) AS "__pl_compensation__exact__fund"
-  FROM __pl_9
-), __pl_11 AS (
-  SELECT
-    *,
-    CAST(TRUNC("__pl_compensation__exact__reguarantee", 2) AS DECIMAL(18, 2)) AS "__pl_compensation__t_0",
-    CAST(TRUNC("__pl_compensation__exact__bank", 2) AS DECIMAL(18, 2)) AS "__pl_compensation__t_1",
-    CAST(TRUNC("__pl_compensation__exact__guarantor", 2) AS DECIMAL(18, 2)) AS "__pl_compensation__t_2",
-    CAST(TRUNC("__pl_compensation__exact__fund", 2) AS DECIMAL(18, 2)) AS "__pl_compensation__t_3"
-  FROM __pl_10
-), __pl_12 AS (
-  SELECT
-    *,
-    "__pl_compensation__exact__reguarantee" - "__pl_compensation__t_0" AS "__pl_compensation__r_0",
-    "__pl_compensation__exact__bank" - "__pl_compensation__t_1" AS "__pl_compensation__r_1",
-    "__pl_compensation__exact__guarantor" - "__pl_compensation__t_2" AS "__pl_compensation__r_2",
-    "__pl_compensation__exact__fund" - "__pl_compensation__t_3" AS "__pl_compensation__r_3",
-    CAST((
-      "__pl_compensation__amount" - (
-        "__pl_compensation__t_0" + "__pl_compensation__t_1" + "__pl_compensation__t_2" + "__pl_compensation__t_3"
-      )
-    ) * 100 AS INT) AS "__pl_compensation__missing"
-  FROM __pl_11
-), __pl_13 AS (
-  SELECT
-    *,
-    "__pl_compensation__t_0" + CASE
-      WHEN (
-        CAST("__pl_compensation__r_1" > "__pl_compensation__r_0" AS INT) + CAST("__pl_compensation__r_2" > "__pl_compensation__r_0" AS INT) + CAST("__pl_compensation__r_3" > "__pl_compensation__r_0" AS INT)
-      ) < "__pl_compensation__missing"
-      THEN CAST(0.01 AS DECIMAL(3, 2))
-      ELSE CAST(0 AS DECIMAL(1, 0))
-    END AS "__pl_compensation__part__reguarantee",
-    "__pl_compensation__t_1" + CASE
-      WHEN (
-        CAST("__pl_compensation__r_0" >= "__pl_compensation__r_1" AS INT) + CAST("__pl_compensation__r_2" > "__pl_compensation__r_1" AS INT) + CAST("__pl_compensation__r_3" > "__pl_compensation__r_1" AS INT)
-      ) < "__pl_compensation__missing"
-      THEN CAST(0.01 AS DECIMAL(3, 2))
-      ELSE CAST(0 AS DECIMAL(1, 0))
-    END AS "__pl_compensation__part__bank",
-    "__pl_compensation__t_2" + CASE
-      WHEN (
-        CAST("__pl_compensation__r_0" >= "__pl_compensation__r_2" AS INT) + CAST("__pl_compensation__r_1" >= "__pl_compensation__r_2" AS INT) + CAST("__pl_compensation__r_3" > "__pl_compensation__r_2" AS INT)
-      ) < "__pl_compensation__missing"
-      THEN CAST(0.01 AS DECIMAL(3, 2))
-      ELSE CAST(0 AS DECIMAL(1, 0))
-    END AS "__pl_compensation__part__guarantor",
-    "__pl_compensation__t_3" + CASE
-      WHEN (
-        CAST("__pl_compensation__r_0" >= "__pl_compensation__r_3" AS INT) + CAST("__pl_compensation__r_1" >= "__pl_compensation__r_3" AS INT) + CAST("__pl_compensation__r_2" >= "__pl_compensation__r_3" AS INT)
-      ) < "__pl_compensation__missing"
-      THEN CAST(0.01 AS DECIMAL(3, 2))
-      ELSE CAST(0 AS DECIMAL(1, 0))
-    END AS "__pl_compensation__part__fund"
-  FROM __pl_12
-), __pl_14 AS (
-  SELECT
-    *,
-    CASE
-      WHEN "__pl_in_defaulted" <= CAST(-0.005 AS DECIMAL(38, 10))
-      THEN ERROR('E611: the allocated amount of compensation_ratio is negative')
-      ELSE CAST(ROUND("__pl_in_defaulted", 2) AS DECIMAL(38, 10))
-    END AS "__pl_compensation_ratio__amount"
-  FROM __pl_13
-), __pl_15 AS (
-  SELECT
-    *,
+    ) AS DECIMAL(28, 10)) AS "__pl_compensation__exact__fund",
     CAST(CAST(SIGN(
       CAST(CAST(CAST("__pl_compensation_ratio__amount" AS DECIMAL(38, 10)) * CAST(2 AS DECIMAL(1, 0)) AS DECIMAL(28, 10)) * 10000000000 AS INT128)
     ) * (
@@ -276,19 +190,42 @@ WITH __pl_0 AS (
           ) AS DECIMAL(28, 10)) * 10000000000 AS INT128)
         ) * CAST(1 AS INT128) + CAST(5 AS INT128)
       ) // CAST(10 AS INT128)
-    ) AS DECIMAL(38, 0)) * CAST(0.0000000001 AS DECIMAL(11, 10)) AS DECIMAL(28, 10)) AS "__pl_compensation_ratio__exact__fund"
-  FROM __pl_14
-), __pl_16 AS (
+    ) AS DECIMAL(38, 0)) * CAST(0.0000000001 AS DECIMAL(11, 10)) AS DECIMAL(28, 10)) AS "__pl_compensation_ratio__exact__fund",
+    CAST(ROUND(
+      CAST("__pl_bank_guarantor__amount" AS DECIMAL(38, 10)) * CAST(0.2 AS DECIMAL(2, 1)),
+      10
+    ) AS DECIMAL(28, 10)) AS "__pl_bank_guarantor__exact__bank",
+    CAST(ROUND(
+      CAST("__pl_bank_guarantor__amount" AS DECIMAL(38, 10)) * CAST(0.8 AS DECIMAL(2, 1)),
+      10
+    ) AS DECIMAL(28, 10)) AS "__pl_bank_guarantor__exact__guarantor"
+  FROM __pl_1
+), __pl_3 AS (
   SELECT
     *,
+    CAST(TRUNC("__pl_compensation__exact__reguarantee", 2) AS DECIMAL(18, 2)) AS "__pl_compensation__t_0",
+    CAST(TRUNC("__pl_compensation__exact__bank", 2) AS DECIMAL(18, 2)) AS "__pl_compensation__t_1",
+    CAST(TRUNC("__pl_compensation__exact__guarantor", 2) AS DECIMAL(18, 2)) AS "__pl_compensation__t_2",
+    CAST(TRUNC("__pl_compensation__exact__fund", 2) AS DECIMAL(18, 2)) AS "__pl_compensation__t_3",
     CAST(TRUNC("__pl_compensation_ratio__exact__bank", 2) AS DECIMAL(18, 2)) AS "__pl_compensation_ratio__t_0",
     CAST(TRUNC("__pl_compensation_ratio__exact__guarantor", 2) AS DECIMAL(18, 2)) AS "__pl_compensation_ratio__t_1",
     CAST(TRUNC("__pl_compensation_ratio__exact__reguarantee", 2) AS DECIMAL(18, 2)) AS "__pl_compensation_ratio__t_2",
-    CAST(TRUNC("__pl_compensation_ratio__exact__fund", 2) AS DECIMAL(18, 2)) AS "__pl_compensation_ratio__t_3"
-  FROM __pl_15
-), __pl_17 AS (
+    CAST(TRUNC("__pl_compensation_ratio__exact__fund", 2) AS DECIMAL(18, 2)) AS "__pl_compensation_ratio__t_3",
+    CAST(TRUNC("__pl_bank_guarantor__exact__bank", 2) AS DECIMAL(18, 2)) AS "__pl_bank_guarantor__t_0",
+    CAST(TRUNC("__pl_bank_guarantor__exact__guarantor", 2) AS DECIMAL(18, 2)) AS "__pl_bank_guarantor__t_1"
+  FROM __pl_2
+), __pl_4 AS (
   SELECT
     *,
+    "__pl_compensation__exact__reguarantee" - "__pl_compensation__t_0" AS "__pl_compensation__r_0",
+    "__pl_compensation__exact__bank" - "__pl_compensation__t_1" AS "__pl_compensation__r_1",
+    "__pl_compensation__exact__guarantor" - "__pl_compensation__t_2" AS "__pl_compensation__r_2",
+    "__pl_compensation__exact__fund" - "__pl_compensation__t_3" AS "__pl_compensation__r_3",
+    CAST((
+      "__pl_compensation__amount" - (
+        "__pl_compensation__t_0" + "__pl_compensation__t_1" + "__pl_compensation__t_2" + "__pl_compensation__t_3"
+      )
+    ) * 100 AS INT) AS "__pl_compensation__missing",
     "__pl_compensation_ratio__exact__bank" - "__pl_compensation_ratio__t_0" AS "__pl_compensation_ratio__r_0",
     "__pl_compensation_ratio__exact__guarantor" - "__pl_compensation_ratio__t_1" AS "__pl_compensation_ratio__r_1",
     "__pl_compensation_ratio__exact__reguarantee" - "__pl_compensation_ratio__t_2" AS "__pl_compensation_ratio__r_2",
@@ -297,11 +234,46 @@ WITH __pl_0 AS (
       "__pl_compensation_ratio__amount" - (
         "__pl_compensation_ratio__t_0" + "__pl_compensation_ratio__t_1" + "__pl_compensation_ratio__t_2" + "__pl_compensation_ratio__t_3"
       )
-    ) * 100 AS INT) AS "__pl_compensation_ratio__missing"
-  FROM __pl_16
-), __pl_18 AS (
+    ) * 100 AS INT) AS "__pl_compensation_ratio__missing",
+    "__pl_bank_guarantor__exact__bank" - "__pl_bank_guarantor__t_0" AS "__pl_bank_guarantor__r_0",
+    "__pl_bank_guarantor__exact__guarantor" - "__pl_bank_guarantor__t_1" AS "__pl_bank_guarantor__r_1",
+    CAST((
+      "__pl_bank_guarantor__amount" - (
+        "__pl_bank_guarantor__t_0" + "__pl_bank_guarantor__t_1"
+      )
+    ) * 100 AS INT) AS "__pl_bank_guarantor__missing"
+  FROM __pl_3
+), __pl_5 AS (
   SELECT
     *,
+    "__pl_compensation__t_0" + CASE
+      WHEN (
+        CAST("__pl_compensation__r_1" > "__pl_compensation__r_0" AS INT) + CAST("__pl_compensation__r_2" > "__pl_compensation__r_0" AS INT) + CAST("__pl_compensation__r_3" > "__pl_compensation__r_0" AS INT)
+      ) < "__pl_compensation__missing"
+      THEN CAST(0.01 AS DECIMAL(3, 2))
+      ELSE CAST(0 AS DECIMAL(1, 0))
+    END AS "__pl_compensation__part__reguarantee",
+    "__pl_compensation__t_1" + CASE
+      WHEN (
+        CAST("__pl_compensation__r_0" >= "__pl_compensation__r_1" AS INT) + CAST("__pl_compensation__r_2" > "__pl_compensation__r_1" AS INT) + CAST("__pl_compensation__r_3" > "__pl_compensation__r_1" AS INT)
+      ) < "__pl_compensation__missing"
+      THEN CAST(0.01 AS DECIMAL(3, 2))
+      ELSE CAST(0 AS DECIMAL(1, 0))
+    END AS "__pl_compensation__part__bank",
+    "__pl_compensation__t_2" + CASE
+      WHEN (
+        CAST("__pl_compensation__r_0" >= "__pl_compensation__r_2" AS INT) + CAST("__pl_compensation__r_1" >= "__pl_compensation__r_2" AS INT) + CAST("__pl_compensation__r_3" > "__pl_compensation__r_2" AS INT)
+      ) < "__pl_compensation__missing"
+      THEN CAST(0.01 AS DECIMAL(3, 2))
+      ELSE CAST(0 AS DECIMAL(1, 0))
+    END AS "__pl_compensation__part__guarantor",
+    "__pl_compensation__t_3" + CASE
+      WHEN (
+        CAST("__pl_compensation__r_0" >= "__pl_compensation__r_3" AS INT) + CAST("__pl_compensation__r_1" >= "__pl_compensation__r_3" AS INT) + CAST("__pl_compensation__r_2" >= "__pl_compensation__r_3" AS INT)
+      ) < "__pl_compensation__missing"
+      THEN CAST(0.01 AS DECIMAL(3, 2))
+      ELSE CAST(0 AS DECIMAL(1, 0))
+    END AS "__pl_compensation__part__fund",
     "__pl_compensation_ratio__t_0" + CASE
       WHEN (
         CAST("__pl_compensation_ratio__r_1" > "__pl_compensation_ratio__r_0" AS INT) + CAST("__pl_compensation_ratio__r_2" > "__pl_compensation_ratio__r_0" AS INT) + CAST("__pl_compensation_ratio__r_3" > "__pl_compensation_ratio__r_0" AS INT)
@@ -329,49 +301,7 @@ WITH __pl_0 AS (
       ) < "__pl_compensation_ratio__missing"
       THEN CAST(0.01 AS DECIMAL(3, 2))
       ELSE CAST(0 AS DECIMAL(1, 0))
-    END AS "__pl_compensation_ratio__part__fund"
-  FROM __pl_17
-), __pl_19 AS (
-  SELECT
-    *,
-    CASE
-      WHEN "__pl_in_defaulted" <= CAST(-0.005 AS DECIMAL(38, 10))
-      THEN ERROR('E611: the allocated amount of bank_guarantor is negative')
-      ELSE CAST(ROUND("__pl_in_defaulted", 2) AS DECIMAL(38, 10))
-    END AS "__pl_bank_guarantor__amount"
-  FROM __pl_18
-), __pl_20 AS (
-  SELECT
-    *,
-    CAST(ROUND(
-      CAST("__pl_bank_guarantor__amount" AS DECIMAL(38, 10)) * CAST(0.2 AS DECIMAL(2, 1)),
-      10
-    ) AS DECIMAL(28, 10)) AS "__pl_bank_guarantor__exact__bank",
-    CAST(ROUND(
-      CAST("__pl_bank_guarantor__amount" AS DECIMAL(38, 10)) * CAST(0.8 AS DECIMAL(2, 1)),
-      10
-    ) AS DECIMAL(28, 10)) AS "__pl_bank_guarantor__exact__guarantor"
-  FROM __pl_19
-), __pl_21 AS (
-  SELECT
-    *,
-    CAST(TRUNC("__pl_bank_guarantor__exact__bank", 2) AS DECIMAL(18, 2)) AS "__pl_bank_guarantor__t_0",
-    CAST(TRUNC("__pl_bank_guarantor__exact__guarantor", 2) AS DECIMAL(18, 2)) AS "__pl_bank_guarantor__t_1"
-  FROM __pl_20
-), __pl_22 AS (
-  SELECT
-    *,
-    "__pl_bank_guarantor__exact__bank" - "__pl_bank_guarantor__t_0" AS "__pl_bank_guarantor__r_0",
-    "__pl_bank_guarantor__exact__guarantor" - "__pl_bank_guarantor__t_1" AS "__pl_bank_guarantor__r_1",
-    CAST((
-      "__pl_bank_guarantor__amount" - (
-        "__pl_bank_guarantor__t_0" + "__pl_bank_guarantor__t_1"
-      )
-    ) * 100 AS INT) AS "__pl_bank_guarantor__missing"
-  FROM __pl_21
-), __pl_23 AS (
-  SELECT
-    *,
+    END AS "__pl_compensation_ratio__part__fund",
     "__pl_bank_guarantor__t_0" + CASE
       WHEN (
         CAST("__pl_bank_guarantor__r_1" > "__pl_bank_guarantor__r_0" AS INT)
@@ -386,13 +316,7 @@ WITH __pl_0 AS (
       THEN CAST(0.01 AS DECIMAL(3, 2))
       ELSE CAST(0 AS DECIMAL(1, 0))
     END AS "__pl_bank_guarantor__part__guarantor"
-  FROM __pl_22
-), __pl_24 AS (
-  SELECT
-    *,
-    "__pl_in_guarantee_amount" AS "__pl_limit_household_cap__value",
-    CAST(5000000 AS DECIMAL(38, 10)) AS "__pl_limit_household_cap__bound"
-  FROM __pl_23
+  FROM __pl_4
 ), __pl_checks AS (
   SELECT
     *,
@@ -419,7 +343,7 @@ WITH __pl_0 AS (
     CAST("__pl_compensation_ratio__part__fund" AS DECIMAL(18, 2)) AS "compensation_ratio__fund",
     CAST("__pl_bank_guarantor__part__bank" AS DECIMAL(18, 2)) AS "bank_guarantor__bank",
     CAST("__pl_bank_guarantor__part__guarantor" AS DECIMAL(18, 2)) AS "bank_guarantor__guarantor"
-  FROM __pl_24
+  FROM __pl_5
 )
 SELECT
   *

@@ -16,7 +16,8 @@ WITH __pl_0 AS (
     CAST(COALESCE("bank_collateral_rate", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_bank_collateral_rate",
     CAST(COALESCE("appraisal_value", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_appraisal_value",
     CAST(COALESCE("deductions", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_deductions",
-    CAST(COALESCE("issue_date", CAST('2021-10-01' AS DATE)) AS DATE) AS "__pl_in_issue_date"
+    CAST(COALESCE("issue_date", CAST('2021-10-01' AS DATE)) AS DATE) AS "__pl_in_issue_date",
+    CAST(10000000 AS DECIMAL(38, 10)) AS "__pl_limit_scope_cap__bound"
   FROM cases
 ), __pl_1 AS (
   SELECT
@@ -40,32 +41,21 @@ WITH __pl_0 AS (
         )
         OR "__pl_in_credit_rated"
       )
-    ) AS "__pl_let_exempt"
-  FROM __pl_0
-), __pl_2 AS (
-  SELECT
-    *,
-    "__pl_in_measure" IN ('mortgage', 'pledge') AS "__pl_let_collateral_type"
-  FROM __pl_1
-), __pl_3 AS (
-  SELECT
-    *,
+    ) AS "__pl_let_exempt",
+    "__pl_in_measure" IN ('mortgage', 'pledge') AS "__pl_let_collateral_type",
     CAST(ROUND(
       CAST(GREATEST((
         "__pl_in_appraisal_value" - "__pl_in_deductions"
       ), CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) * CAST("__pl_in_collateral_rate" AS DECIMAL(38, 10)),
       10
-    ) AS DECIMAL(38, 10)) AS "__pl_let_mortgage_cap"
-  FROM __pl_2
-), __pl_4 AS (
-  SELECT
-    *,
+    ) AS DECIMAL(38, 10)) AS "__pl_let_mortgage_cap",
     CAST(ROUND(
       CAST("__pl_in_appraisal_value" AS DECIMAL(38, 10)) * CAST("__pl_in_collateral_rate" AS DECIMAL(38, 10)),
       10
-    ) AS DECIMAL(38, 10)) AS "__pl_let_pledge_cap"
-  FROM __pl_3
-), __pl_5 AS (
+    ) AS DECIMAL(38, 10)) AS "__pl_let_pledge_cap",
+    "__pl_in_guarantee_amount" AS "__pl_limit_scope_cap__value"
+  FROM __pl_0
+), __pl_2 AS (
   SELECT
     *,
     CASE
@@ -81,13 +71,7 @@ WITH __pl_0 AS (
         ELSE CAST(0 AS DECIMAL(38, 10))
       END
     END AS "__pl_let_maximum_secured"
-  FROM __pl_4
-), __pl_6 AS (
-  SELECT
-    *,
-    "__pl_in_guarantee_amount" AS "__pl_limit_scope_cap__value",
-    CAST(10000000 AS DECIMAL(38, 10)) AS "__pl_limit_scope_cap__bound"
-  FROM __pl_5
+  FROM __pl_1
 ), __pl_checks AS (
   SELECT
     *,
@@ -132,7 +116,7 @@ WITH __pl_0 AS (
     CAST("__pl_let_mortgage_cap" AS DECIMAL(18, 2)) AS "mortgage_cap",
     CAST("__pl_let_pledge_cap" AS DECIMAL(18, 2)) AS "pledge_cap",
     CAST("__pl_let_maximum_secured" AS DECIMAL(18, 2)) AS "maximum_secured"
-  FROM __pl_6
+  FROM __pl_2
 )
 SELECT
   *

@@ -38,14 +38,12 @@ class AllocationColumns:
         if constant_of(amount_expr) is None and not isinstance(amount_expr, exp.Column):
             # Computed once, read twice (by the sign test and by the rounding).
             amount_expr = self.add(f"{PREFIX}{alloc.name}__given", amount_expr)
-            self.next_layer()
         rounded = exp.cast(fn("ROUND", amount_expr, exp.Literal.number(2)), NUMERIC)
         # Rounded half away from zero, the amount is negative exactly when it is ≤ -0.005.
         amount = self.add(f"{PREFIX}{alloc.name}__amount", case(
             (exp.LTE(this=amount_expr, expression=number(Decimal("-0.005"))),
              fail("E611", f"the allocated amount of {alloc.name} is negative")),
             otherwise=rounded))
-        self.next_layer()
         match alloc:
             case ir.Shares():
                 exact = self._shares_parts(alloc, amount)
@@ -63,7 +61,6 @@ class AllocationColumns:
             if shares.ratio:
                 value = self._div(value, number(total))
             parts[part.party] = self.add(exact_column(shares.name, part.party), value)
-        self.next_layer()
         return parts
 
     def _waterfall_parts(self, waterfall: ir.Waterfall,
@@ -76,7 +73,6 @@ class AllocationColumns:
                 case ir.Take(party=party, cap=cap):
                     taken = self.add(f"{stage}_take", fn(
                         "LEAST", remaining, fn("GREATEST", self.expr(cap), number(0))))
-                    self.next_layer()
                     totals[party] = plus(totals[party], taken)
                     remaining = self.add(f"{stage}_rest", exp.Sub(this=remaining,
                                                                   expression=taken))
@@ -90,7 +86,6 @@ class AllocationColumns:
                         taken = self.add(f"{stage}_{k}", share)
                         totals[part.party] = plus(totals[part.party], taken)
                         given.append(taken)
-                    self.next_layer()
                     spent = given[0]
                     for g in given[1:]:
                         spent = exp.Add(this=spent, expression=g)
@@ -101,13 +96,11 @@ class AllocationColumns:
                     remaining = number(0)
                 case _:
                     assert_never(step)
-            self.next_layer()
         if ir.UNALLOCATED in totals:
             totals[ir.UNALLOCATED] = plus(totals[ir.UNALLOCATED], remaining)
         parts = {party: self.add(exact_column(waterfall.name, party),
                                  exp.cast(total if total is not None else number(0), NUMERIC))
                  for party, total in totals.items()}
-        self.next_layer()
         return parts
 
     def _fen_type(self, exact: exp.Column) -> exp.DataType:
@@ -124,7 +117,6 @@ class AllocationColumns:
         trunc = {p: self.add(f"{PREFIX}{name}__t_{i}", exp.cast(
             fn("TRUNC", exact[p], exp.Literal.number(2)), self._fen_type(exact[p])))
             for i, p in enumerate(exact) if p not in settled}
-        self.next_layer()
         remainder = {p: self.add(f"{PREFIX}{name}__r_{i}", exp.Sub(
             this=exact[p], expression=trunc[p])) for i, p in enumerate(exact) if p not in settled}
         whole = [trunc.get(p, exact[p]) for p in exact]
@@ -135,7 +127,6 @@ class AllocationColumns:
         missing = self.add(f"{PREFIX}{name}__missing", exp.cast(exp.Mul(
             this=paren(exp.Sub(this=amount, expression=paren(total))),
             expression=exp.Literal.number(100)), exp.DataType.build("INT")))
-        self.next_layer()
         for p in exact:
             if p in settled:
                 self.add(part_column(name, p), exact[p])
@@ -151,4 +142,3 @@ class AllocationColumns:
             bump = case((exp.LT(this=paren(rank), expression=missing), narrow(Decimal("0.01"))),
                         otherwise=narrow(Decimal("0.00")))
             self.add(part_column(name, p), exp.Add(this=trunc[p], expression=bump))
-        self.next_layer()

@@ -44,6 +44,9 @@ class SqlDialect:
     builder: type[QueryBuilder]
     refuses: Callable[[ir.Policy], list[Refusal]] = field(default=lambda policy: [])
     header: str = ""  # put before the query text (what a reader must know to run it)
+    # The most columns one SELECT may give: a query carries the inputs, every let, limit
+    # operand and allocation step, and the outputs through its last layer.
+    max_columns: int | None = None
 
     def untranslatable(self, policy: ir.Policy) -> list[Refusal]:
         return self.refuses(policy)
@@ -214,4 +217,5 @@ def paren_extract(part: str, value: exp.Expression) -> exp.Expression:
 
 
 register(SqlDialect("duckdb", "duckdb", QueryBuilder))
-register(SqlDialect("postgres", "postgres", PostgresBuilder, refuses=portfolio_refusals))
+register(SqlDialect("postgres", "postgres", PostgresBuilder, refuses=portfolio_refusals,
+                   max_columns=1664))  # PostgreSQL's most target-list entries

@@ -301,7 +301,6 @@ class NarrowBuilder(WholeNumbers, QueryBuilder):
         given = self.expr(alloc.amount)
         if constant_of(given) is None and not isinstance(given, exp.Column):
             given = self.add(f"{PREFIX}{alloc.name}__given", given)
-            self.next_layer()
         rounded: exp.Expression = given
         if given_bounds.places > 2:
             rounded = fn("ROUND", given, exp.Literal.number(2))
@@ -312,7 +311,6 @@ class NarrowBuilder(WholeNumbers, QueryBuilder):
                             fail("E611", f"the allocated amount of {alloc.name} is negative")),
                            otherwise=rounded)
         amount = self.add(f"{PREFIX}{alloc.name}__amount", self._tag(rounded, amount_bounds))
-        self.next_layer()
         parts = (self._shares_parts(alloc, amount) if isinstance(alloc, ir.Shares)
                  else self._waterfall_parts(alloc, amount))
         settled = self._settled(alloc, parts)
@@ -321,7 +319,6 @@ class NarrowBuilder(WholeNumbers, QueryBuilder):
             # remainder rule would truncate nothing and give no fen.
             for party, part in parts.items():
                 self.add(part_column(alloc.name, party), part)
-            self.next_layer()
             return
         self._round_parts(alloc.name, amount, parts, settled)
 
@@ -392,7 +389,6 @@ class NarrowBuilder(WholeNumbers, QueryBuilder):
                     bounds = Bounds(min(left.lo, Decimal(0)), left.hi, places)
                     taken = stored(f"{stage}_take", fn(
                         "LEAST", remaining, fn("GREATEST", self.expr(cap), zero)), bounds)
-                    self.next_layer()
                     totals[party].append((taken, bounds))
                     left = Bounds(Decimal(0), max(left.hi, Decimal(0)), places)
                     remaining = stored(f"{stage}_rest", exp.Sub(this=remaining,
@@ -412,7 +408,6 @@ class NarrowBuilder(WholeNumbers, QueryBuilder):
                         taken = stored(f"{stage}_{k}", share, bounds)
                         totals[part.party].append((taken, bounds))
                         given.append((taken, bounds))
-                    self.next_layer()
                     spent = given[0][0]
                     spent_bounds = given[0][1]
                     for g, b in given[1:]:
@@ -436,7 +431,6 @@ class NarrowBuilder(WholeNumbers, QueryBuilder):
                     remaining, left = zero, Bounds(Decimal(0), Decimal(0), 0)
                 case _:
                     assert_never(step)
-            self.next_layer()
         if ir.UNALLOCATED in totals:
             totals[ir.UNALLOCATED].append((remaining, left))
         parts: dict[str, exp.Column] = {}
@@ -447,7 +441,6 @@ class NarrowBuilder(WholeNumbers, QueryBuilder):
                 total = value if total is zero else exp.Add(this=total, expression=value)
                 bounds = Bounds(bounds.lo + b.lo, bounds.hi + b.hi, max(bounds.places, b.places))
             parts[party] = stored(exact_column(waterfall.name, party), total, bounds)
-        self.next_layer()
         return parts
 
     def _shares_parts(self, shares: ir.Shares, amount: exp.Column) -> dict[str, exp.Column]:
@@ -462,5 +455,4 @@ class NarrowBuilder(WholeNumbers, QueryBuilder):
             if typed is not None:
                 value = self._tag(cast_to(value, typed), bounds)
             parts[part.party] = self.add(exact_column(shares.name, part.party), value)
-        self.next_layer()
         return parts

@@ -68,7 +68,8 @@ def session_header() -> str:
 def emit_spark_sql(policy: ir.Policy, params: dict | None = None) -> str:
     """The Spark query text, params bound (defaults unless given as `--param` texts)."""
     values = parse_params(policy, params or {}, where="--param")
-    return build_spark_query(policy, values).sql(dialect=DIALECT, pretty=True) + ";\n"
+    return build_spark_query(policy, values).sql(dialect=DIALECT, pretty=True,
+                                                 copy=False) + ";\n"
 
 
 def build_spark_query(policy: ir.Policy, param_values: dict[str, ir.Value]) -> exp.Select:

@@ -304,4 +304,4 @@ def cell(value: ir.Value, type_: ir.Type) -> object:
 
 
 register_dialect(SqlDialect("sqlite", "sqlite", SqliteBuilder, refuses=portfolio_refusals,
-                            header=HEADER))
+                            header=HEADER, max_columns=2000))  # SQLITE_MAX_COLUMN's default
