@@ -69,6 +69,15 @@ def _print_all(shown: list) -> None:
         out.print(item)
 
 
+def _emit(text: str, output: Path | None) -> int:
+    """A command's product: on stdout, or written whole to `output`."""
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        write_text(output, text)
+    return 0
+
+
 def _files(paths: list[Path]) -> list[Path]:
     files = api.policy_files(paths)
     if not files:
@@ -282,11 +291,7 @@ def explain(file: Path,
             from policylang.explain import render_html
 
             text = render_html(policy, root)
-        if output is None:
-            sys.stdout.write(text)
-        else:
-            write_text(output, text)
-        return 0
+        return _emit(text, output)
 
     _run(action)
 
@@ -497,11 +502,7 @@ def compile_(file: Path,
         policy = api.load(file)
         code = targets[target](policy, dialect=dialect or "duckdb",
                                params=parse_param_options(param or []), per_case=per_case)
-        if output is None:
-            sys.stdout.write(code)
-        else:
-            write_text(output, code)
-        return 0
+        return _emit(code, output)
 
     _run(action)
 
@@ -573,11 +574,7 @@ def diff(old: Path, new: Path,
             text = diff_render.render_text(result, color=output is None and sys.stdout.isatty())
         else:
             text = renderers[format_](result)
-        if output is None:
-            sys.stdout.write(text)
-        else:
-            write_text(output, text)
-        return 0
+        return _emit(text, output)
 
     _run(action)
 

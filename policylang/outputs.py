@@ -20,15 +20,10 @@ def check_writable(path: Path, folder: bool = False) -> None:
     """Raise E613 unless `path` (a file, or with `folder` a folder of files) can be
     created or replaced: what exists of it is of the right kind, and its nearest existing
     ancestor is a folder this process may write in."""
-    if path.exists():
-        if path.is_dir() != folder:
-            raise _refused(path, "is a folder; give a file name" if not folder
-                           else "is a file, not a folder")
-        target = path if folder else path.parent
-        if not os.access(target, os.W_OK):
-            raise _refused(path, f"cannot be written: no permission to write in {target}")
-        return
-    ancestor = path.parent
+    if path.exists() and path.is_dir() != folder:
+        raise _refused(path, "is a folder; give a file name" if not folder
+                       else "is a file, not a folder")
+    ancestor = path if folder and path.exists() else path.parent
     while not ancestor.exists() and ancestor != ancestor.parent:
         ancestor = ancestor.parent
     if not ancestor.is_dir():
@@ -47,12 +42,13 @@ def check_apart(inputs: dict[str, Path | None], outputs: dict[str, Path | None])
     for role, path in outputs.items():
         if path is None:
             continue
-        if path.resolve() in read:
-            raise _refused(path, f"is {read[path.resolve()]}; an output never replaces what "
-                                 "the command reads")
-        if path.resolve() in written:
-            raise _refused(path, f"is given for both {written[path.resolve()]} and {role}")
-        written[path.resolve()] = role
+        resolved = path.resolve()
+        if resolved in read:
+            raise _refused(path, f"is {read[resolved]}; an output never replaces what the "
+                                 "command reads")
+        if resolved in written:
+            raise _refused(path, f"is given for both {written[resolved]} and {role}")
+        written[resolved] = role
 
 
 def write_text(path: Path, text: str) -> None:
