@@ -16,7 +16,7 @@ The type is where the value ends up, not a cast at every step: a value DuckDB al
 holds in 64 bits with its bounds' places keeps DuckDB's own type (sql_decimal_types.py
 infers it), since DuckDB checks every value of a cast to fewer digits; only a sum, LEAST,
 GREATEST or CASE that DuckDB would widen past 18 digits has its operands cast to their
-bounds' types first. (重庆's book query: 11 such checks a row fewer, about 6% of its time.)
+bounds' types first. (重庆's book query: 11 such checks a row fewer, 8% of its time.)
 
 Output columns keep DESIGN §5's types (money DECIMAL(18,2), percent and number
 DECIMAL(38,10)), whatever the types inside.
