@@ -250,13 +250,16 @@ def _plain(connection, poller, source: _Source, rows: int | None,
             measured, found = scan_bounds(
                 connection, source.policy,
                 f"({_cases(source, loose)} FROM {source.reader}{limit})",
-                (*extra, "count(*)"))
+                (*extra, "count(*)"), known=frozenset(typed_bounds))
     except Exception as error:
         careful._stop_if_interrupted(error)
         raise NotClean from None
     counted = found.pop()
     whole = rows is None or counted < rows
-    bounds = dict(measured) | ({} if whole else typed_bounds)
+    # A typed number's bounds come from the file's statistics, which cover every row:
+    # the scan does not read those columns at all (on 1M 重庆 cases from Parquet, 0.10 s
+    # of a 1.46 s run when it did).
+    bounds = typed_bounds | dict(measured)
     plain: dict[str, str] = {}
     pairs = zip(found[::2], found[1::2], strict=True)
     for f, (places_shown, units) in zip(source.text_numbers + source.text_durations, pairs,

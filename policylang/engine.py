@@ -131,9 +131,11 @@ def measure_bounds(connection, policy: ir.Policy, table: str = "cases",
 
 
 def scan_bounds(connection, policy: ir.Policy, source: str,
-                extra: tuple[str, ...] = ()) -> tuple[tuple, list]:
+                extra: tuple[str, ...] = (),
+                known: frozenset[str] = frozenset()) -> tuple[tuple, list]:
     """`measure_bounds` of the rows of `source`, and the values of the `extra` aggregates
-    over them, computed in the same scan."""
+    over them, computed in the same scan; the inputs in `known` (bounded already) are
+    not measured."""
     from policylang.emit.sql_bounds import DurationBounds, bucketed
 
     types = {row[0]: row[1] for row in
@@ -141,7 +143,7 @@ def scan_bounds(connection, policy: ir.Policy, source: str,
     measured: list[tuple[str, str]] = []
     selects: list[str] = []
     for f in policy.inputs:
-        if f.name not in types:
+        if f.name not in types or f.name in known:
             continue
         q = quote_identifier(f.name)
         if f.type.numeric:

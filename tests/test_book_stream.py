@@ -289,6 +289,30 @@ def test_a_parquet_books_typed_numbers_are_bounded_by_its_statistics(
     assert streamed == careful and isinstance(streamed[0], book.BookSummary)
 
 
+def test_the_bounds_scan_leaves_the_typed_numbers_to_the_statistics(
+        tmp_path: Path, monkeypatch) -> None:
+    """The first rows' scan measures the text cells only: the typed amounts' bounds are
+    the statistics' (reading them again cost 重庆's 1M-row Parquet book 0.05 s)."""
+    policy = api.load_source(DEMO)
+    source = tmp_path / "book.parquet"
+    duckdb.connect().execute(
+        "COPY (SELECT * FROM (VALUES (1, 'enterprise', 5.00::DECIMAL(18,2), '2 years'), "
+        "(2, 'individual', 7.25::DECIMAL(18,2), '3 years')) "
+        f"AS book(id, borrower, amount, term)) TO '{source}' (FORMAT parquet)")
+    scanned: list[list[str]] = []
+    scan = book_stream.scan_bounds
+
+    def recording(*args, **kwargs):
+        measured, found = scan(*args, **kwargs)
+        scanned.append([name for name, _ in measured])
+        return measured, found
+
+    monkeypatch.setattr(book_stream, "scan_bounds", recording)
+    streamed, careful = _both_ways(policy, source, monkeypatch)
+    assert scanned == [["term"]]
+    assert streamed == careful and isinstance(streamed[0], book.BookSummary)
+
+
 DEFAULTS = """policy defaults "defaults" {
   input {
     count: number = 5000
