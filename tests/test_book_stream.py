@@ -272,6 +272,17 @@ def test_bounds_measured_on_the_first_rows_hold_every_row(rows: str, measures: l
     assert streamed == careful  # a negative amount to split: the same error in both
 
 
+def _typed_amounts(tmp_path: Path, second_amount: str) -> Path:
+    """A Parquet book of two DEMO cases, the amounts DECIMAL(18,2) (5.00 and the second),
+    the terms text."""
+    source = tmp_path / "book.parquet"
+    duckdb.connect().execute(
+        "COPY (SELECT * FROM (VALUES (1, 'enterprise', 5.00::DECIMAL(18,2), '2 years'), "
+        f"(2, 'individual', {second_amount}::DECIMAL(18,2), '3 years')) "
+        f"AS book(id, borrower, amount, term)) TO '{source}' (FORMAT parquet)")
+    return source
+
+
 def test_a_parquet_books_typed_numbers_are_bounded_by_its_statistics(
         tmp_path: Path, sampled: list, monkeypatch) -> None:
     """A typed column's values reach the query unread: nothing would refuse one beyond
@@ -279,11 +290,7 @@ def test_a_parquet_books_typed_numbers_are_bounded_by_its_statistics(
     read plain from the first row; the DECIMAL amounts are bounded by the file's
     statistics, which hold the second row's amount too."""
     policy = api.load_source(DEMO)
-    source = tmp_path / "book.parquet"
-    duckdb.connect().execute(
-        "COPY (SELECT * FROM (VALUES (1, 'enterprise', 5.00::DECIMAL(18,2), '2 years'), "
-        "(2, 'individual', 123456789012.34::DECIMAL(18,2), '3 years')) "
-        f"AS book(id, borrower, amount, term)) TO '{source}' (FORMAT parquet)")
+    source = _typed_amounts(tmp_path, "123456789012.34")
     streamed, careful = _both_ways(policy, source, monkeypatch)
     assert sampled == [1]
     assert streamed == careful and isinstance(streamed[0], book.BookSummary)
@@ -294,11 +301,7 @@ def test_the_bounds_scan_leaves_the_typed_numbers_to_the_statistics(
     """The first rows' scan measures the text cells only: the typed amounts' bounds are
     the statistics' (reading them again cost 重庆's 1M-row Parquet book 0.05 s)."""
     policy = api.load_source(DEMO)
-    source = tmp_path / "book.parquet"
-    duckdb.connect().execute(
-        "COPY (SELECT * FROM (VALUES (1, 'enterprise', 5.00::DECIMAL(18,2), '2 years'), "
-        "(2, 'individual', 7.25::DECIMAL(18,2), '3 years')) "
-        f"AS book(id, borrower, amount, term)) TO '{source}' (FORMAT parquet)")
+    source = _typed_amounts(tmp_path, "7.25")
     scanned: list[list[str]] = []
     scan = book_stream.scan_bounds
 
