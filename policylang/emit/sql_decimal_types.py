@@ -74,9 +74,10 @@ def type_of(e: exp.Expression,
     def common(values: list[exp.Expression], extra: int = 0) -> DecimalType | None:
         # An ERROR branch has no type of its own: CASE takes its other branches'.
         types = [of(v) for v in values if not _raises(v)]
-        if not types or any(t is None for t in types):
+        known = [t for t in types if t is not None]
+        if not known or len(known) != len(types):
             return None
-        return _common(types, extra)  # type: ignore[arg-type]
+        return _common(known, extra)
 
     match e:
         case exp.Cast():
