@@ -102,11 +102,16 @@ def constant_shares(draw) -> tuple[tuple[int, ...], int]:
 def test_split_fen_is_the_largest_remainder_allocation_of_the_exact_products(total,
                                                                              shares) -> None:
     numerators, scale = shares
-    exact = [runtime._mul(total, Decimal(n) / scale) for n in numerators]
-    split = runtime._split_fen(total, numerators, scale)
-    assert list(split) == allocate_fen(total, exact)
-    assert [str(x) for x in split] == [runtime._money_text(x) for x in split]
-    assert sum(split) == total
+    shared = runtime._FenSplit(numerators, scale)
+    # A total of the same residue modulo the scale first, so that `total` is split from
+    # what the shares learnt of that residue (and from scratch by fresh shares).
+    runtime._split_fen(total + Decimal(scale * 7).scaleb(-2), shared)
+    for shares_object in (shared, runtime._FenSplit(numerators, scale)):
+        exact = [runtime._mul(total, Decimal(n) / scale) for n in numerators]
+        split = runtime._split_fen(total, shares_object)
+        assert list(split) == allocate_fen(total, exact)
+        assert [str(x) for x in split] == [runtime._money_text(x) for x in split]
+        assert sum(split) == total
 
 
 @settings(max_examples=2000, deadline=None, database=None)

@@ -172,26 +172,53 @@ def _allocate_missing(
     return tuple(truncated)
 
 
-def _split_fen(total: Decimal, numerators: tuple[int, ...], scale: int) -> tuple:
-    """The parts of `total` for constant shares `numerator / scale` summing to 100%, in
-    whole fen.
+class _FenSplit:
+    """Constant shares `numerator / scale` summing to 100%, split in whole fen by
+    `_split_fen`. The fen an amount's remainders give each part depend only on the
+    amount's residue modulo `scale`, so they are worked out once per residue and kept."""
+
+    __slots__ = ("numerators", "scale", "nothing", "by_residue")
+
+    def __init__(self, numerators: tuple[int, ...], scale: int) -> None:
+        self.numerators = numerators
+        self.scale = scale
+        self.nothing = (_NO_FEN,) * len(numerators)
+        self.by_residue = {}
+
+    def residue_parts(self, residue: int) -> tuple:
+        """(numerator, fen of the part) of each part of `residue` fen, by the largest
+        remainder, ties to the part listed first."""
+        parts = [residue * numerator // self.scale for numerator in self.numerators]
+        missing = residue - sum(parts)
+        if missing:  # fewer fen than parts: one each to the largest remainders
+            remainders = [residue * numerator % self.scale for numerator in self.numerators]
+            # `reverse` keeps equal remainders in their order (the sort is stable).
+            for index in sorted(range(len(parts)), key=remainders.__getitem__, reverse=True)[
+                :missing
+            ]:
+                parts[index] += 1
+        found = tuple(zip(self.numerators, parts, strict=True))
+        if len(self.by_residue) < 4096:  # a scale of up to 10^8 has as many residues
+            self.by_residue[residue] = found
+        return found
+
+
+def _split_fen(total: Decimal, split: _FenSplit) -> tuple:
+    """The parts of `total` for the constant shares of `split`, in whole fen.
 
     Exact, and equal to rounding the exact parts `_mul(total, weight)` to the fen as every
-    other allocation does: `total` is whole fen and `scale` at most 10^8, so each product
+    other allocation does: `total` is whole fen and the scale at most 10^8, so each product
     has at most 10 places and `_mul` would not round it; it is below `total`, so in range.
-    The remainders are ordered as there.
+    The remainders are ordered as there. `total` is `whole * scale + residue` fen, so a
+    part is `whole * numerator` fen and its part of the residue's fen (whose remainders
+    are the total's: `whole * scale * numerator` leaves none).
     """
-    fen = int(total.scaleb(2, _EXACT))
+    fen = int(total.scaleb(2, _EXACT))  # `total` is whole fen and never negative
     if not fen:  # common (no loss, no claim)
-        return (_NO_FEN,) * len(numerators)
-    parts = [fen * numerator // scale for numerator in numerators]
-    missing = fen - sum(parts)
-    if missing:  # fewer fen than parts: one each to the largest remainders, ties first
-        remainders = [fen * numerator % scale for numerator in numerators]
-        # `reverse` keeps equal remainders in their order (the sort is stable).
-        for index in sorted(range(len(parts)), key=remainders.__getitem__, reverse=True)[:missing]:
-            parts[index] += 1
-    return tuple([_exact_mul(part, _FEN) for part in parts])
+        return split.nothing
+    whole, residue = divmod(fen, split.scale)
+    parts = split.by_residue.get(residue) or split.residue_parts(residue)
+    return tuple([_exact_mul(whole * numerator + extra, _FEN) for numerator, extra in parts])
 
 
 def _money_text(x: Decimal) -> str:
@@ -321,11 +348,13 @@ PERCENT_25 = Decimal("0.25")
 PERCENT_15 = Decimal("0.15")
 YUAN_1_000_000 = Decimal(1_000_000)
 YUAN_1_000_000_000 = Decimal(1_000_000_000)
+SHARES_25_20_40_15_OF_100 = _FenSplit((25, 20, 40, 15), 100)
 NUMBER_10 = Decimal(10)
 NUMBER_2 = Decimal(2)
 NUMBER_4 = Decimal(4)
 NUMBER_2_POINT_5 = Decimal("2.5")
 NUMBER_1_POINT_5 = Decimal("1.5")
+SHARES_20_80_OF_100 = _FenSplit((20, 80), 100)
 YUAN_5_000_000 = Decimal(5_000_000)
 
 
@@ -449,7 +478,7 @@ class Evaluation:
         Its parts, in order: reguarantee, bank, guarantor, fund.
         """
         amount = _allocated(self.case.defaulted, "compensation")
-        return _split_fen(amount, (25, 20, 40, 15), 100)
+        return _split_fen(amount, SHARES_25_20_40_15_OF_100)
 
     def allocation_compensation_ratio(self) -> tuple[Decimal, ...]:
         """shares compensation_ratio (“四两拨千斤”段：2:4:2.5:1.5).
@@ -484,7 +513,7 @@ class Evaluation:
         Its parts, in order: bank, guarantor.
         """
         amount = _allocated(self.case.defaulted, "bank_guarantor")
-        return _split_fen(amount, (20, 80), 100)
+        return _split_fen(amount, SHARES_20_80_OF_100)
 
     def limit_household_cap(self) -> dict | None:
         """limit household_cap (“通过比例分险产品的合作”段：单户500万元以内)."""

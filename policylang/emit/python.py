@@ -274,10 +274,15 @@ class _Module(ParamsOnce, AllocationLines, Emitter):
             key = name = _constant_name(value, type_)  # unique to the value and unit
             if name is None:
                 return self._value(value, type_)
+        return self._module_constant(key, name, lambda: self._value(value, type_))
+
+    def _module_constant(self, key: object, name: str, definition) -> str:
+        """The module-level constant for `key`, named `name` (made fresh) and defined by
+        `definition()` the first time the key is asked for."""
         found = self.constant_names.get(key)
         if found is None:
             found = self.constant_names[key] = self.module_names.fresh(name)
-            self.constants[found] = self._value(value, type_)
+            self.constants[found] = definition()
         return found
 
     def _reported(self, node: ir.Expr, variable: str) -> str:

@@ -12,6 +12,7 @@ behaviour, which is cheaper than the calls.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from decimal import Decimal
 from typing import assert_never
 
@@ -28,6 +29,7 @@ class AllocationLines:
     """`_allocation(alloc)`: the body of an allocation's method, as lines."""
 
     fen_splits: set[str]  # allocations computed by `_split_fen` (their parts are whole fen)
+    _module_constant: Callable[[object, str, Callable[[], str]], str]
 
     def _allocation(self, alloc: ir.Allocation) -> list[str]:
         match alloc:
@@ -39,10 +41,14 @@ class AllocationLines:
             case ir.Shares(amount=amount, parts=parts, ratio=False) if all(
                     -p.weight.as_tuple().exponent <= FEN_SPLIT_PLACES for p in parts):
                 scale = 10 ** max(-p.weight.as_tuple().exponent for p in parts)
-                numerators = [str(int(p.weight * scale)) for p in parts]
+                numerators = tuple(int(p.weight * scale) for p in parts)
                 self.fen_splits.add(alloc.name)
+                split = self._module_constant(
+                    ("fen split", numerators, scale),
+                    "SHARES_" + "_".join(map(str, numerators)) + f"_OF_{scale}",
+                    lambda: f"_FenSplit({_listed(list(map(str, numerators)))}, {scale})")
                 return [f"amount = _allocated({self.visit(amount)}, {_text(alloc.name)})",
-                        f"return _split_fen(amount, {_listed(numerators)}, {scale})"]
+                        f"return _split_fen(amount, {split})"]
             case ir.Shares(amount=amount, parts=parts, ratio=ratio):
                 total = self._constant(alloc.total_weight, ir.NUMBER) if ratio else None
                 parties = Namespace(shape=lambda name: f"to_{name}")

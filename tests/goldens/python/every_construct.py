@@ -174,26 +174,53 @@ def _allocate_missing(
     return tuple(truncated)
 
 
-def _split_fen(total: Decimal, numerators: tuple[int, ...], scale: int) -> tuple:
-    """The parts of `total` for constant shares `numerator / scale` summing to 100%, in
-    whole fen.
+class _FenSplit:
+    """Constant shares `numerator / scale` summing to 100%, split in whole fen by
+    `_split_fen`. The fen an amount's remainders give each part depend only on the
+    amount's residue modulo `scale`, so they are worked out once per residue and kept."""
+
+    __slots__ = ("numerators", "scale", "nothing", "by_residue")
+
+    def __init__(self, numerators: tuple[int, ...], scale: int) -> None:
+        self.numerators = numerators
+        self.scale = scale
+        self.nothing = (_NO_FEN,) * len(numerators)
+        self.by_residue = {}
+
+    def residue_parts(self, residue: int) -> tuple:
+        """(numerator, fen of the part) of each part of `residue` fen, by the largest
+        remainder, ties to the part listed first."""
+        parts = [residue * numerator // self.scale for numerator in self.numerators]
+        missing = residue - sum(parts)
+        if missing:  # fewer fen than parts: one each to the largest remainders
+            remainders = [residue * numerator % self.scale for numerator in self.numerators]
+            # `reverse` keeps equal remainders in their order (the sort is stable).
+            for index in sorted(range(len(parts)), key=remainders.__getitem__, reverse=True)[
+                :missing
+            ]:
+                parts[index] += 1
+        found = tuple(zip(self.numerators, parts, strict=True))
+        if len(self.by_residue) < 4096:  # a scale of up to 10^8 has as many residues
+            self.by_residue[residue] = found
+        return found
+
+
+def _split_fen(total: Decimal, split: _FenSplit) -> tuple:
+    """The parts of `total` for the constant shares of `split`, in whole fen.
 
     Exact, and equal to rounding the exact parts `_mul(total, weight)` to the fen as every
-    other allocation does: `total` is whole fen and `scale` at most 10^8, so each product
+    other allocation does: `total` is whole fen and the scale at most 10^8, so each product
     has at most 10 places and `_mul` would not round it; it is below `total`, so in range.
-    The remainders are ordered as there.
+    The remainders are ordered as there. `total` is `whole * scale + residue` fen, so a
+    part is `whole * numerator` fen and its part of the residue's fen (whose remainders
+    are the total's: `whole * scale * numerator` leaves none).
     """
-    fen = int(total.scaleb(2, _EXACT))
+    fen = int(total.scaleb(2, _EXACT))  # `total` is whole fen and never negative
     if not fen:  # common (no loss, no claim)
-        return (_NO_FEN,) * len(numerators)
-    parts = [fen * numerator // scale for numerator in numerators]
-    missing = fen - sum(parts)
-    if missing:  # fewer fen than parts: one each to the largest remainders, ties first
-        remainders = [fen * numerator % scale for numerator in numerators]
-        # `reverse` keeps equal remainders in their order (the sort is stable).
-        for index in sorted(range(len(parts)), key=remainders.__getitem__, reverse=True)[:missing]:
-            parts[index] += 1
-    return tuple([_exact_mul(part, _FEN) for part in parts])
+        return split.nothing
+    whole, residue = divmod(fen, split.scale)
+    parts = split.by_residue.get(residue) or split.residue_parts(residue)
+    return tuple([_exact_mul(whole * numerator + extra, _FEN) for numerator, extra in parts])
 
 
 def _family(a: Duration, b: Duration, what: str) -> str:
@@ -478,6 +505,7 @@ ZERO = Decimal(0)
 YUAN_10_000_000 = Decimal(10_000_000)
 NUMBER_1 = Decimal(1)
 NUMBER_2 = Decimal(2)
+SHARES_10_90_OF_100 = _FenSplit((10, 90), 100)
 NUMBER_10 = Decimal(10)
 NUMBER_4 = Decimal(4)
 NUMBER_2_POINT_5 = Decimal("2.5")
@@ -615,7 +643,7 @@ class Evaluation:
         Its parts, in order: bank, insurer.
         """
         amount = _allocated(self.case.loss, "first_loss")
-        return _split_fen(amount, (10, 90), 100)
+        return _split_fen(amount, SHARES_10_90_OF_100)
 
     def allocation_split_ratio(self) -> tuple[Decimal, ...]:
         """shares split_ratio (四(2)).
