@@ -15,7 +15,7 @@ integer fen.
 
 from __future__ import annotations
 
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import numpy as np
@@ -227,7 +227,11 @@ def duckdb_outputs(connection) -> dict[str, np.ndarray]:
 # --- Decimal Python ---------------------------------------------------------------------
 
 _TEN = Decimal("1e-10")
-_FEN = Decimal("0.01")
+_ONE = Decimal(1)
+_ZERO = Decimal(0)
+_RATE_CAP = LPR + Decimal("0.015")
+_PERCENT_1 = Decimal("0.01")
+_YEARS: dict[int, Decimal] = {}  # months → years, half-up to 10 places (terms take few values)
 
 
 def _mul(a: Decimal, b: Decimal) -> Decimal:
@@ -235,25 +239,36 @@ def _mul(a: Decimal, b: Decimal) -> Decimal:
 
 
 def _fen(x: Decimal) -> int:
-    return int((x * 100).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    return int((x * 100).quantize(_ONE, rounding=ROUND_HALF_UP))
 
 
-def _largest_remainder(amount_fen: int, shares: tuple[Decimal, ...]) -> list[int]:
-    exact = [Decimal(amount_fen) * s for s in shares]  # in fen
-    parts = [int(x.to_integral_value(rounding=ROUND_DOWN)) for x in exact]
-    order = sorted(range(len(shares)), key=lambda i: (-(exact[i] - parts[i]), i))
-    for i in order[:amount_fen - sum(parts)]:
-        parts[i] += 1
+def _years(months: int) -> Decimal:
+    years = _YEARS.get(months)
+    if years is None:
+        years = _YEARS[months] = (Decimal(months) / 12).quantize(_TEN, rounding=ROUND_HALF_UP)
+    return years
+
+
+def _largest_remainder(amount_fen: int, numerators: tuple[int, ...], scale: int) -> list[int]:
+    """Whole fen for the constant shares `numerator / scale` (summing to 100%)."""
+    parts = [amount_fen * n // scale for n in numerators]
+    missing = amount_fen - sum(parts)
+    if missing:
+        remainders = [amount_fen * n % scale for n in numerators]
+        for i in sorted(range(len(parts)), key=lambda i: (-remainders[i], i))[:missing]:
+            parts[i] += 1
     return parts
 
 
 def _largest_remainder_exact(parts: list[Decimal]) -> list[int]:
     """Exact parts (yuan, ≥ 0, summing to whole fen) → fen, by the largest remainder."""
     exact = [x * 100 for x in parts]
-    fen = [int(x.to_integral_value(rounding=ROUND_DOWN)) for x in exact]
-    order = sorted(range(len(parts)), key=lambda i: (-(exact[i] - fen[i]), i))
-    for i in order[:int(sum(exact)) - sum(fen)]:
-        fen[i] += 1
+    fen = [int(x) for x in exact]  # ≥ 0: `int` truncates
+    missing = int(sum(exact)) - sum(fen)
+    if missing:
+        order = sorted(range(len(parts)), key=lambda i: (-(exact[i] - fen[i]), i))
+        for i in order[:missing]:
+            fen[i] += 1
     return fen
 
 
@@ -276,14 +291,16 @@ def decide(borrower: str, purpose: str, first_loan: bool, loan_amount: Decimal, 
              borrower != "enterprise" or loan_amount <= 10_000_000,
              borrower not in ("individual_business", "micro_owner") or loan_amount <= 3_000_000,
              months <= 36,
-             interest_rate <= LPR + Decimal("0.015"),
-             premium_rate <= Decimal("0.01"))
-    years = (Decimal(months) / 12).quantize(_TEN, rounding=ROUND_HALF_UP)
-    subsidy = _mul(_mul(loan_amount, years), Decimal("0.01"))
-    borrower_subsidy = min(subsidy, premium_paid) if first_loan else Decimal(0)
-    lost = _fen(principal_loss) if first_loan else 0
-    loss = _largest_remainder(lost, (Decimal("0.1"), Decimal("0.9")))
-    burden = _largest_remainder(lost, (Decimal("0.1"), Decimal("0.45"), Decimal("0.45")))
+             interest_rate <= _RATE_CAP,
+             premium_rate <= _PERCENT_1)
+    subsidy = _mul(_mul(loan_amount, _years(months)), _PERCENT_1)
+    if first_loan:
+        borrower_subsidy = min(subsidy, premium_paid)
+        lost = _fen(principal_loss)
+    else:
+        borrower_subsidy, lost = _ZERO, 0
+    loss = _largest_remainder(lost, (10, 90), 100)
+    burden = _largest_remainder(lost, (10, 45, 45), 100)
     return (all(rules), *rules, _fen(subsidy), _fen(borrower_subsidy), *loss, *burden)
 
 

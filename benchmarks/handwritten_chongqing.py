@@ -11,7 +11,7 @@ is the largest-remainder rule when every remainder is a half.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 
 import numpy as np
@@ -215,6 +215,8 @@ def duckdb_outputs(connection) -> dict[str, np.ndarray]:
 # --- Decimal Python ---------------------------------------------------------------------
 
 _HALF = Decimal("0.5")
+_ZERO = Decimal(0)
+_DEPOSIT_RATE = Decimal("0.025")
 
 
 def decimal_inputs(book: Path) -> list[tuple]:
@@ -232,18 +234,21 @@ def decide(in_zone, sme, high_tech, tech_listed, owns_ip, revenue, working_capit
              working_capital, kind != "increase" or loan > previous,
              above_normal or loan <= 5_000_000, loan <= 10_000_000, months <= 12,
              rate <= _RATE_CAP, notice_days <= 5, overdue <= 0 or compensation_days <= 15)
-    base = loan if kind == "new_loan" else max(loan - previous, Decimal(0)) \
-        if kind == "increase" else Decimal(0)
-    deposit = (base * Decimal("0.025")).quantize(Decimal("1e-10"), rounding=ROUND_HALF_UP)
-    pool = min(overdue, max(pool_balance, Decimal(0)))
-    left = overdue - pool
-    risk_fund = min(left * _HALF, max(risk_fund_balance, Decimal(0)))
-    bank = left * _HALF
-    overdue_parts = common._largest_remainder_exact(
-        [pool, risk_fund, bank, left - risk_fund - bank])
-    amount = max(recovered - costs, Decimal(0))
-    to_bank = min(amount, max(bank_loss, Decimal(0)))
-    to_fund = min(amount - to_bank, max(risk_fund_paid, Decimal(0)))
+    base = loan if kind == "new_loan" else max(loan - previous, _ZERO) \
+        if kind == "increase" else _ZERO
+    deposit = common._mul(base, _DEPOSIT_RATE)
+    if overdue:
+        pool = min(overdue, max(pool_balance, _ZERO))
+        left = overdue - pool
+        risk_fund = min(left * _HALF, max(risk_fund_balance, _ZERO))
+        bank = left * _HALF
+        overdue_parts = common._largest_remainder_exact(
+            [pool, risk_fund, bank, left - risk_fund - bank])
+    else:
+        overdue_parts = [0, 0, 0, 0]
+    amount = max(recovered - costs, _ZERO)
+    to_bank = min(amount, max(bank_loss, _ZERO))
+    to_fund = min(amount - to_bank, max(risk_fund_paid, _ZERO))
     money = [common._fen(base), common._fen(deposit), 0, *overdue_parts,
              common._fen(to_bank), common._fen(to_fund), common._fen(amount - to_bank - to_fund)]
     return (all(rules), *rules, *money)
