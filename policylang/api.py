@@ -9,7 +9,9 @@ Every user mistake raises `PolicyError` (with `.diagnostics`, each with a stable
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Mapping
+from decimal import Decimal
 from pathlib import Path
 
 from policylang import ir
@@ -21,7 +23,7 @@ from policylang.parser import parse
 from policylang.testing import TestResult, run_test
 
 __all__ = ["PolicyError", "load", "load_source", "decide", "interpreter_backend", "run_tests",
-           "policy_files", "read_source"]
+           "policy_files", "read_case", "read_source"]
 
 
 def read_source(path: str | Path) -> str:
@@ -30,6 +32,16 @@ def read_source(path: str | Path) -> str:
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) else "it is not UTF-8 text"
         raise PolicyError.single("E607", f"{path}: cannot read the file: {reason}") from None
+
+
+def read_case(path: str | Path) -> object:
+    """A case JSON file, its numbers kept exact (`Decimal`, never float)."""
+    text = read_source(path)
+    try:
+        return json.loads(text, parse_float=Decimal)
+    except json.JSONDecodeError as error:
+        raise PolicyError.single("E607", f"{path}:{error.lineno}:{error.colno}: not valid JSON: "
+                                 f"{error.msg}") from None
 
 
 def load_source(source: str, file: str = "<string>") -> ir.Policy:

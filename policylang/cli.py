@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import sys
-from decimal import Decimal
 from pathlib import Path
 from typing import Annotated
 
@@ -147,15 +146,6 @@ def fmt(paths: Annotated[list[Path], typer.Argument(help="files or directories")
 # ── run, test ──────────────────────────────────────────────────────────────
 
 
-def _read_case(path: Path) -> object:
-    text = api.read_source(path)
-    try:
-        return json.loads(text, parse_float=Decimal)
-    except json.JSONDecodeError as error:
-        raise PolicyError.single("E607", f"{path}:{error.lineno}:{error.colno}: not valid JSON: "
-                                 f"{error.msg}") from None
-
-
 @app.command()
 def run(file: Path,
         case: Annotated[Path | None, typer.Option("--case", help="a case JSON file")] = None,
@@ -220,7 +210,7 @@ def run(file: Path,
             _write_report(report, summary.report)
             return 0
         assert case is not None
-        decision = api.decide(policy, _read_case(case), options)
+        decision = api.decide(policy, api.read_case(case), options)
         if explain_:
             decision["explain"] = _explanation(policy, case, options).to_json()
         sys.stdout.write(json.dumps(decision, ensure_ascii=False, indent=2) + "\n")
@@ -261,7 +251,7 @@ def _explanation(policy: ir.Policy, case: Path, options: dict[str, str]):
     from policylang.cases import parse_case, parse_params
     from policylang.explain import explain as explain_case
 
-    return explain_case(policy, parse_case(policy, _read_case(case)),
+    return explain_case(policy, parse_case(policy, api.read_case(case)),
                         parse_params(policy, options))
 
 
@@ -466,13 +456,6 @@ def _backends(policy: ir.Policy, names: list[str]) -> dict:
 # ── compile, build ─────────────────────────────────────────────────────────
 
 
-def _targets() -> dict:
-    """Code generators by target name; a target whose emitter is absent is not offered."""
-    from policylang import emit
-
-    return emit.targets()
-
-
 @app.command(name="compile")
 def compile_(file: Path,
              target: Annotated[str, typer.Option(help="python or sql")] = "python",
@@ -490,7 +473,9 @@ def compile_(file: Path,
     from policylang.cases import parse_param_options
 
     def action() -> int:
-        targets = _targets()
+        from policylang import emit
+
+        targets = emit.targets()  # a target whose emitter is absent is not offered
         if target not in targets:
             err.print(f"unknown target {target!r}; choose from {', '.join(targets)}")
             return 2

@@ -268,17 +268,9 @@ class Encoder:
         amount = self._slack(self.term(alloc.amount), FEN / 2)  # to the fen, half-up
         # A negative amount is an evaluation error: no decision exists for such a case.
         self.domain.append(amount >= 0)
-        match alloc:
-            case ir.Shares(parts=parts, ratio=ratio):
-                total = Fraction(alloc.total_weight)
-                out = {p.party: amount * real(Fraction(p.weight) / total if ratio
-                                               else Fraction(p.weight)) for p in parts}
-            case ir.Waterfall():
-                from policylang.smt import waterfall_parts
+        from policylang.smt_allocations import allocation_parts  # z3 is imported on demand
 
-                out = waterfall_parts(alloc, amount, self.term)
-            case _:
-                assert_never(alloc)
+        out = allocation_parts(alloc, amount, self.term)
         self.parts[alloc.name] = out
         return out
 

@@ -1,6 +1,10 @@
-"""Plain literal values read without the grammar: the hot path of case, param and book input.
+"""Literal values: their units, the checks the grammar cannot make, and the plain ones read
+without the grammar (the hot path of case, param and book input).
 
-`parser.parse_value` asks here first. A text that is exactly one plain literal (`500万`,
+The parser's AST builder turns a literal token's text into its value here (`number`,
+`unit_value`, `date_value`, `unescape`), and a literal the grammar accepts but that is no
+value raises `SourceError`, which the parser reports with its span.
+`parser.parse_value` asks `plain_value` first. A text that is exactly one plain literal (`500万`,
 `-1234.5元`, `3.45%`, `150bp`, `2 years`, `18个月`, `2021-02-24`, `1.5`), optionally negated,
 becomes the very node the grammar would build; anything else (parentheses, odd spacing,
 over-long fractions, impossible dates) returns None and goes through lark, which also
@@ -11,7 +15,7 @@ from __future__ import annotations
 
 import datetime
 import re
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 
 from policylang import nodes as n
 
@@ -34,6 +38,65 @@ _PLAIN = re.compile(
     r"|(?P<number>[0-9]+(?:\.[0-9]+)?)(?P<unit>万元|亿元|万|亿|元|%|bp)?"
     r")")
 _SHIFT = MONEY_UNITS | PERCENT_UNITS
+_UNITS_LONGEST_FIRST = sorted(_SHIFT, key=len, reverse=True)  # `万元` before `元`
+
+
+class SourceError(Exception):
+    """A mistake found while the AST is built, not by the grammar: a literal that is no
+    value, a clause given twice. The parser turns it into a diagnostic at `span`."""
+
+    def __init__(self, code: str, message: str, span: n.Span):
+        super().__init__(message)
+        self.code, self.message, self.span = code, message, span
+
+
+def number(text: str, span: n.Span) -> Decimal:
+    """The number written as `text` (digits, maybe a fraction): E105 past MAX_SCALE places."""
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise SourceError("E105", f"invalid number {text!r}", span) from None
+    return _within_scale(value, f"{text!r} has more than {MAX_SCALE} decimal places", span)
+
+
+def unit_value(text: str, span: n.Span) -> Decimal:
+    """`500万`, `1234.5元`, `3.45%`, `150bp` → yuan, or a fraction for a percent."""
+    unit = next(unit for unit in _UNITS_LONGEST_FIRST if text.endswith(unit))
+    value = number(text[: -len(unit)], span).scaleb(_SHIFT[unit])
+    fraction = " as a fraction" if unit in PERCENT_UNITS else ""
+    return _within_scale(
+        value, f"{text!r} has more than {MAX_SCALE} decimal places{fraction}", span)
+
+
+def _within_scale(value: Decimal, message: str, span: n.Span) -> Decimal:
+    if -value.as_tuple().exponent > MAX_SCALE:
+        raise SourceError("E105", message, span)
+    return value
+
+
+def date_value(text: str, span: n.Span) -> datetime.date:
+    try:
+        return datetime.date.fromisoformat(text)
+    except ValueError:
+        raise SourceError("E105", f"{text!r} is not a calendar date", span) from None
+
+
+def unescape(quoted: str, span: n.Span) -> str:
+    """The text of a `"…"` token: `\\"`, `\\\\`, `\\n` and `\\t` are its only escapes."""
+    body = quoted[1:-1]
+    out, i = [], 0
+    while i < len(body):
+        ch = body[i]
+        if ch == "\\":
+            nxt = body[i + 1]
+            if nxt not in '"\\nt':
+                raise SourceError("E105", f"unknown escape '\\{nxt}' in text", span)
+            out.append({"n": "\n", "t": "\t"}.get(nxt, nxt))
+            i += 2
+        else:
+            out.append(ch)
+            i += 1
+    return "".join(out)
 
 
 def plain_value(text: str, file: str = "<value>") -> n.Expr | None:

@@ -8,12 +8,10 @@ words, and, for known mistakes, a sentence found by matching known mistakes' par
 
 from __future__ import annotations
 
-import datetime
 import os
 import sys
 import threading
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -28,9 +26,10 @@ from lark.exceptions import (
     VisitError,
 )
 
+from policylang import literals
 from policylang import nodes as n
 from policylang.diagnostics import Diagnostic, PolicyError
-from policylang.literals import DURATION_UNITS, MAX_SCALE, MONEY_UNITS, plain_value
+from policylang.literals import DURATION_UNITS, SourceError, plain_value
 from policylang.syntax_words import KNOWN_MISTAKES, TOKEN_WORDS
 from policylang.values import in_exact_context
 
@@ -100,7 +99,7 @@ def parse(source: str, file: str = "<string>") -> n.Policy:
         policy = _ToAst(file).transform(tree)
     except VisitError as wrapped:
         error = wrapped.orig_exc
-        if not isinstance(error, _LiteralError):
+        if not isinstance(error, SourceError):
             raise
         raise PolicyError.single(error.code, error.message, error.span) from None
     return n.Policy(
@@ -152,7 +151,7 @@ def parse_value(text: str) -> n.Expr:
         raise PolicyError.single("E105", f"{text!r} is not a value") from None
     except VisitError as wrapped:
         error = wrapped.orig_exc
-        if not isinstance(error, _LiteralError):
+        if not isinstance(error, SourceError):
             raise
         raise PolicyError.single("E105", error.message) from None
 
@@ -274,38 +273,6 @@ class _BookBlock:
     span: n.Span
 
 
-class _LiteralError(Exception):
-    def __init__(self, code: str, message: str, span: n.Span):
-        self.code, self.message, self.span = code, message, span
-
-
-def _decimal(text: str, span: n.Span) -> Decimal:
-    try:
-        value = Decimal(text)
-    except InvalidOperation:
-        raise _LiteralError("E105", f"invalid number {text!r}", span) from None
-    if -value.as_tuple().exponent > MAX_SCALE:
-        raise _LiteralError("E105", f"{text!r} has more than {MAX_SCALE} decimal places", span)
-    return value
-
-
-def _unescape(token: Token, span: n.Span) -> str:
-    body = str(token)[1:-1]
-    out, i = [], 0
-    while i < len(body):
-        ch = body[i]
-        if ch == "\\":
-            nxt = body[i + 1]
-            if nxt not in '"\\nt':
-                raise _LiteralError("E105", f"unknown escape '\\{nxt}' in text", span)
-            out.append({"n": "\n", "t": "\t"}.get(nxt, nxt))
-            i += 2
-        else:
-            out.append(ch)
-            i += 1
-    return "".join(out)
-
-
 @v_args(meta=True)
 class _ToAst(Transformer):
     def __init__(self, file: str):
@@ -321,13 +288,13 @@ class _ToAst(Transformer):
 
     def _text(self, token: Token) -> n.Text:
         span = self._tspan(token)
-        return n.Text(_unescape(token, span), span)
+        return n.Text(literals.unescape(str(token), span), span)
 
     def _clauses(self, items) -> n.Clauses:
         found: dict[str, object] = {}
         for kind, value, span in items:
             if kind in found:
-                raise _LiteralError("E406", f"`{kind}` is given twice", span)
+                raise SourceError("E406", f"`{kind}` is given twice", span)
             found[kind] = value
         return n.Clauses(found.get("when"), found.get("cite"), found.get("says"))
 
@@ -345,8 +312,8 @@ class _ToAst(Transformer):
 
     def meta_text(self, meta, children):
         key, value = children
-        return n.Meta(str(key), _unescape(value, self._tspan(value)), self._span(meta),
-                      self._tspan(value))
+        span = self._tspan(value)
+        return n.Meta(str(key), literals.unescape(str(value), span), self._span(meta), span)
 
     def meta_date(self, meta, children):
         key, value = children
@@ -586,43 +553,28 @@ class _ToAst(Transformer):
         return self._book_rule("limit", meta, children)
 
     def money_lit(self, meta, children):
-        token = children[0]
-        text = str(token)
-        unit = next(unit for unit in ("万元", "亿元", "万", "亿", "元") if text.endswith(unit))
-        span = self._tspan(token)
-        value = _decimal(text[: -len(unit)], span).scaleb(MONEY_UNITS[unit])
-        if -value.as_tuple().exponent > MAX_SCALE:
-            raise _LiteralError("E105", f"{text!r} has more than {MAX_SCALE} decimal places", span)
-        return n.MoneyLit(value, text, span)
+        return self._unit_literal(n.MoneyLit, children[0])
 
     def percent_lit(self, meta, children):
-        token = children[0]
-        span = self._tspan(token)
-        value = _decimal(str(token)[:-1], span).scaleb(-2)
-        return n.PercentLit(self._check_scale(value, token, span), str(token), span)
+        return self._unit_literal(n.PercentLit, children[0])
 
     def bp_lit(self, meta, children):
-        token = children[0]
-        span = self._tspan(token)
-        value = _decimal(str(token)[:-2], span).scaleb(-4)
-        return n.PercentLit(self._check_scale(value, token, span), str(token), span)
+        return self._unit_literal(n.PercentLit, children[0])
 
-    def _check_scale(self, value: Decimal, token: Token, span: n.Span) -> Decimal:
-        if -value.as_tuple().exponent > MAX_SCALE:
-            raise _LiteralError("E105", f"{str(token)!r} has more than {MAX_SCALE} decimal "
-                                "places as a fraction", span)
-        return value
+    def _unit_literal(self, node, token: Token):
+        span = self._tspan(token)
+        return node(literals.unit_value(str(token), span), str(token), span)
 
     def number_lit(self, meta, children):
         token = children[0]
-        return n.NumberLit(_decimal(str(token), self._tspan(token)), str(token),
-                           self._tspan(token))
+        span = self._tspan(token)
+        return n.NumberLit(literals.number(str(token), span), str(token), span)
 
     def duration_lit(self, meta, children):
         number, unit = children
         span = self._span(meta)
         if not str(number).isdigit():
-            raise _LiteralError("E105", f"a duration is a whole number of {unit}", span)
+            raise SourceError("E105", f"a duration is a whole number of {unit}", span)
         kind, factor = DURATION_UNITS[str(unit)]
         return n.DurationLit(int(str(number)) * factor, kind, f"{number} {unit}", span)
 
@@ -638,11 +590,7 @@ class _ToAst(Transformer):
 
     def _date(self, token: Token) -> n.DateLit:
         span = self._tspan(token)
-        try:
-            value = datetime.date.fromisoformat(str(token))
-        except ValueError:
-            raise _LiteralError("E105", f"{str(token)!r} is not a calendar date", span) from None
-        return n.DateLit(value, str(token), span)
+        return n.DateLit(literals.date_value(str(token), span), str(token), span)
 
     def true_lit(self, meta, children):
         return n.BoolLit(True, self._span(meta))

@@ -55,6 +55,7 @@ import z3
 
 from policylang import ir
 from policylang import values as v
+from policylang.smt_allocations import allocation_parts, real
 
 __all__ = ["Encoding", "Unsupported", "Variables", "GRID", "real", "plain", "same"]
 
@@ -73,12 +74,6 @@ class Unsupported(Exception):
     def __init__(self, reason: str):
         super().__init__(reason)
         self.reason = reason
-
-
-def real(value: Decimal | Fraction | int | str, ctx: z3.Context | None = None) -> z3.ArithRef:
-    """An exact z3 real (in `ctx`, default z3's main context)."""
-    fraction = Fraction(value)
-    return z3.RealVal(f"{fraction.numerator}/{fraction.denominator}", ctx)
 
 
 def plain(term) -> z3.ExprRef:
@@ -525,53 +520,9 @@ class Encoding:
         amount = self.term(alloc.amount)
         # A negative amount is an evaluation error: there is no decision for such a case.
         self.defined.append(amount >= 0)
-        match alloc:
-            case ir.Shares(parts=parts, ratio=ratio):
-                total = Fraction(alloc.total_weight)
-                out = {p.party: amount * real(Fraction(p.weight) / total if ratio
-                                              else Fraction(p.weight), self.ctx)
-                       for p in parts}
-            case ir.Waterfall():
-                out = waterfall_parts(alloc, amount, self.term, self.ctx)
-            case _:
-                assert_never(alloc)
+        out = allocation_parts(alloc, amount, self.term, self.ctx)
         self._parts[alloc.name] = out
         return out
-
-
-def waterfall_parts(alloc: ir.Waterfall, amount, term, ctx: z3.Context | None = None
-                    ) -> dict[str, z3.ArithRef]:
-    """A waterfall's exact parts of `amount` (before the fen), each step's caps encoded by
-    `term`. Shared with lint's encoding, which differs only in how it encodes a term."""
-    out: dict[str, z3.ArithRef] = {party: real(0, ctx) for party in alloc.parties}
-    remaining = amount
-    for step in alloc.steps:
-        match step:
-            case ir.Take(party=party, cap=cap):
-                cap_term = term(cap)
-                cap_term = z3.If(cap_term > 0, cap_term, 0)
-                taken = z3.If(remaining < cap_term, remaining, cap_term)
-                out[party] = out[party] + taken
-                remaining = remaining - taken
-            case ir.Split(parts=split):
-                before, given = remaining, real(0, ctx)
-                for part in split:
-                    share = before * real(Fraction(part.share), ctx)
-                    if part.cap is not None:
-                        cap_term = term(part.cap)
-                        cap_term = z3.If(cap_term > 0, cap_term, 0)
-                        share = z3.If(share < cap_term, share, cap_term)
-                    out[part.party] = out[part.party] + share
-                    given = given + share
-                remaining = before - given
-            case ir.Rest(party=party):
-                out[party] = out[party] + remaining
-                remaining = real(0, ctx)
-            case _:
-                assert_never(step)
-    if ir.UNALLOCATED in out:
-        out[ir.UNALLOCATED] = out[ir.UNALLOCATED] + remaining
-    return out
 
 
 # ── helpers ───────────────────────────────────────────────────────────────
