@@ -35,6 +35,7 @@ from policylang.engine import (
     SQL_TYPES,
     book_query,
     connect,
+    decision_from_row,
     measure_bounds,
     output_columns,
     quote_identifier,
@@ -536,22 +537,4 @@ def _shown(value: object, type_: ir.Type) -> object:
 
 
 def _decision(policy: ir.Policy, row: dict) -> dict:
-    failures = []
-    for check in policy.checks:
-        if row[f"rule__{check.name}"]:
-            continue
-        failure = {"rule": check.name, "kind": "limit" if isinstance(check, ir.Limit) else "rule",
-                   "cite": check.cite, "message": check.says or ""}
-        if isinstance(check, ir.Limit):
-            failure["value"] = _shown(row[f"rule__{check.name}__value"], check.subject.type)
-            failure["bound"] = _shown(row[f"rule__{check.name}__bound"], check.bound.type)
-        failures.append(failure)
-    return {
-        "policy": policy.name, "version": policy.meta.version,
-        "eligible": bool(row["eligible"]), "failures": failures,
-        "values": {let.name: _shown(row[let.name], let.type) for let in policy.lets},
-        "allocations": {alloc.name: {party: _shown(row[f"{alloc.name}__{party}"], ir.MONEY)
-                                     for party in alloc.parties}
-                        for alloc in policy.allocations
-                        if not (isinstance(alloc, ir.Shares) and alloc.amount is None)},
-    }
+    return decision_from_row(policy, row, lambda row, name, type_: _shown(row[name], type_))

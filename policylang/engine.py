@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from decimal import Decimal
 
 from policylang import ir
@@ -223,7 +224,11 @@ def output_columns(policy: ir.Policy, limit_values: bool = True) -> list[tuple[s
     return columns
 
 
-def decision_from_row(policy: ir.Policy, row: dict) -> dict:
+def decision_from_row(policy: ir.Policy, row: dict,
+                      reported: Callable[[dict, str, ir.Type], object] | None = None) -> dict:
+    """The decision JSON of one result row. `reported(row, column, type)` gives a cell's
+    reported form; by default the query's own (a duration as its months and `__days`)."""
+    reported = reported or _reported
     failures = []
     for check in policy.checks:
         if row[f"rule__{check.name}"]:
@@ -232,16 +237,16 @@ def decision_from_row(policy: ir.Policy, row: dict) -> dict:
                    "cite": check.cite, "message": check.says or ""}
         if isinstance(check, ir.Limit):
             for side, type_ in (("value", check.subject.type), ("bound", check.bound.type)):
-                failure[side] = _reported(row, f"rule__{check.name}__{side}", type_)
+                failure[side] = reported(row, f"rule__{check.name}__{side}", type_)
         failures.append(failure)
     return {
         "policy": policy.name,
         "version": policy.meta.version,
         "eligible": bool(row["eligible"]),
         "failures": failures,
-        "values": {let.name: _reported(row, let.name, let.type) for let in policy.lets},
+        "values": {let.name: reported(row, let.name, let.type) for let in policy.lets},
         "allocations": {
-            alloc.name: {party: _reported(row, f"{alloc.name}__{party}", ir.MONEY)
+            alloc.name: {party: reported(row, f"{alloc.name}__{party}", ir.MONEY)
                          for party in alloc.parties}
             for alloc in policy.allocations
             if not (isinstance(alloc, ir.Shares) and alloc.amount is None)
