@@ -277,7 +277,9 @@ def _format(path: Path, what: str) -> str:
 def _read(connection, book: Path, poller: _Poller) -> list[str]:
     kind = _format(book, "book")
     if not book.is_file():
-        raise PolicyError.single("E607", f"{book}: no such file")
+        what = ("is a folder; give one .csv or .parquet file" if book.is_dir()
+                else "no such file")
+        raise PolicyError.single("E607", f"{book}: {what}")
     reader = (f"read_csv({sql_string(str(book))}, all_varchar = true, header = true, "
               "auto_detect = true)" if kind == "csv"
               else f"read_parquet({sql_string(str(book))})")

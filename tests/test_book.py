@@ -409,6 +409,15 @@ def test_bad_run_usage_exits_2(demo: Path, tmp_path: Path, args: list[str],
     assert result.exit_code == 2, result.output
 
 
+def test_a_missing_book_and_a_folder_are_named_as_such(demo: Path, tmp_path: Path) -> None:
+    (tmp_path / "parts.parquet").mkdir()
+    for book, says in (("missing.csv", "no such file"),
+                       ("parts.parquet", "is a folder; give one .csv or .parquet file")):
+        result = _run(demo, "--book", str(tmp_path / book))
+        assert result.exit_code == 2
+        assert f"error[E607]: {tmp_path / book}: {says}" in result.output, result.output
+
+
 def test_empty_book(demo: Path, tmp_path: Path) -> None:
     book = _book(tmp_path, "borrower,amount\n")
     out = tmp_path / "out.csv"
