@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import functools
 import gc
 import importlib
 import json
@@ -198,7 +199,8 @@ def per_case(paths: dict[str, tuple], repeat: int = REPEAT
     inputs), the paths taking turns, best of `repeat`), and each path's results from a
     further, untimed pass: the timed passes keep nothing, so the garbage collector never
     rescans thousands of retained decisions (which cost the faster paths most: up to half
-    their speed)."""
+    their speed). With `repeat=1` the one timed pass keeps the results: only for a path
+    slow enough that the collector's rescans are lost in its time (cel-python's)."""
     def action(decide, inputs: list):
         def run() -> None:
             for item in inputs:
@@ -208,13 +210,27 @@ def per_case(paths: dict[str, tuple], repeat: int = REPEAT
     counts = {len(inputs) for _, inputs in paths.values()}
     assert len(counts) == 1, "paths timed together take as many cases"
     gc.collect()
+    if repeat == 1:
+        found: dict[str, list] = {name: [] for name in paths}
+        timed = measure_together(
+            {name: functools.partial(_keeping, decide, inputs, found[name])
+             for name, (decide, inputs) in paths.items()}, counts.pop(), 1, cpu=True)
+        return timed, found
     timed = measure_together({name: action(*path) for name, path in paths.items()},
                              counts.pop(), repeat, cpu=True)
     return timed, {name: [decide(item) for item in inputs]
                    for name, (decide, inputs) in paths.items()}
 
 
-def per_case_paths(policy, params, book: Path, settings: Settings, spec) -> dict:
+def _keeping(decide, inputs: list, results: list) -> None:
+    results.extend(decide(item) for item in inputs)
+
+
+def per_case_paths(policy, params, book: Path, settings: Settings, spec
+                   ) -> tuple[dict, dict | None]:
+    """The per-case paths' figures, and (with a hand-written `spec`) the interpreter's
+    outputs on the sample, which the whole-book paths' sampled wrong values are counted
+    against."""
     cases = sample_cases(policy, book, settings.sample)
     out: dict = {"sample": len(cases)}
     # Like for like: each of the interpreter and the module from case JSON (the `.pol`
@@ -237,14 +253,14 @@ def per_case_paths(policy, params, book: Path, settings: Settings, spec) -> dict
     timed, found = per_case(paths)
     out |= timed
     if spec is None:
-        return out
+        return out, None
     results = found.pop("hand_decimal")
     reference = spec.from_decisions(found["interpreter_eval"])
     for path, decisions in found.items():
         out[path]["wrong"] = spec.wrong_outputs(reference, spec.from_decisions(decisions))
     out["hand_decimal"]["wrong"] = spec.wrong_outputs(reference, spec.decimal_outputs(results))
     out |= cel_path(spec, rows[:settings.cel_sample], reference)
-    return out
+    return out, reference
 
 
 def _peer(name: str):
@@ -263,8 +279,8 @@ def cel_path(spec, rows: list[tuple], reference: dict) -> dict:
         return {"cel": {"error": peer}}
     compiled = peer.program()
     activations = [peer.activation(*r) for r in rows]
-    # Timed once: at 50-150 cases a second a pass takes 3-10 s, a spread no neighbour's
-    # noise comes near, and two more passes would add half a minute to the run.
+    # Timed once, keeping its results: at 40-150 cases a second a pass takes 3-12 s, a
+    # spread no neighbour's noise comes near, and every further pass adds that to the run.
     timed, results = per_case({"cel": (lambda a: peer.decide(compiled, a), activations)},
                               repeat=1)
     found = timed["cel"]
@@ -478,12 +494,8 @@ def bench_policy(file: Path, settings: Settings, folder: Path) -> dict:
         parquet_book = write_book(policy, size, folder / f"{policy.name}_{size}.parquet")
         books[size] = (csv_book, parquet_book)
     largest = books[max(settings.sizes)][1]
-    per_case = per_case_paths(policy, params, largest, settings, spec)
+    per_case, reference = per_case_paths(policy, params, largest, settings, spec)
     print(json.dumps({"policy": policy.name, "per_case": per_case}), flush=True)
-    reference = None
-    if spec is not None:
-        cases = sample_cases(policy, largest, settings.sample)
-        reference = spec.from_decisions([evaluate(policy, c, params) for c in cases])
     sizes = {}
     for size, (csv_book, parquet_book) in books.items():
         # The sample reference is the largest book's first rows; smaller books are seeded
