@@ -36,6 +36,7 @@ from policylang.emit.sql import (
     number,
     paren,
 )
+from policylang.emit.sql_dialects import bottom_up
 from policylang.values import MAGNITUDE_LIMIT
 
 DIALECT = "spark"
@@ -93,15 +94,7 @@ def _spark_only(tree: exp.Expression) -> exp.Expression:
             return INTEGRAL.copy()
         return node
 
-    root = tree.copy()
-    for node in reversed(list(root.walk(bfs=False))):
-        new = rewrite(node)
-        if new is not node:
-            if node is root:
-                root = new
-            else:
-                node.replace(new)
-    return root
+    return bottom_up(tree, rewrite)
 
 
 def duration(months: exp.Expression, days: exp.Expression) -> exp.Expression:
