@@ -114,6 +114,16 @@ def test_split_fen_is_the_largest_remainder_allocation_of_the_exact_products(tot
         assert sum(split) == total
 
 
+def test_a_split_keeps_at_most_4096_residues_and_splits_every_total_alike_past_them() -> None:
+    numerators, scale = (3333, 3333, 3334), 10**4
+    split = runtime._FenSplit(numerators, scale)
+    for fen in range(7 * scale + 1, 7 * scale + 5001):  # 5,000 residues, each once
+        total = Decimal(fen).scaleb(-2)
+        exact = [runtime._mul(total, Decimal(n) / scale) for n in numerators]
+        assert list(runtime._split_fen(total, split)) == allocate_fen(total, exact)
+    assert len(split.by_residue) == 4096
+
+
 @settings(max_examples=2000, deadline=None, database=None)
 @given(total=FEN, shares=constant_shares(), places=st.integers(min_value=2, max_value=10))
 def test_allocate_missing_completes_the_truncated_parts_as_the_interpreter(total, shares,
