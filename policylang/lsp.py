@@ -33,14 +33,8 @@ from policylang import __version__
 from policylang.diagnostics import Diagnostic, PolicyError
 from policylang.formatter import format_source
 from policylang.highlight import BUILTIN_FUNCTIONS, KEYWORDS
-from policylang.lsp_index import (
-    Analysis,
-    IncrementalParser,
-    Range,
-    analyze,
-    failing_tests,
-    moved_to,
-)
+from policylang.lsp_incremental import IncrementalParser
+from policylang.lsp_index import Analysis, Range, analyze, failing_tests, moved_to
 from policylang.messages import title
 
 DEBOUNCE_SECONDS = 0.03

@@ -481,7 +481,7 @@ def _edits(text: str) -> list[str]:
 @pytest.mark.parametrize("path", sorted(SEED_POLICY.parent.parent.glob("*/*.pol")),
                          ids=lambda path: path.stem)
 def test_the_incremental_parser_parses_as_parse_does(path):
-    from policylang.lsp_index import IncrementalParser
+    from policylang.lsp_incremental import IncrementalParser
     from policylang.parser import parse
 
     text = path.read_text(encoding="utf-8")
@@ -493,7 +493,7 @@ def test_the_incremental_parser_parses_as_parse_does(path):
 
 
 def test_an_edit_parses_only_the_declaration_it_touched():
-    from policylang.lsp_index import IncrementalParser
+    from policylang.lsp_incremental import IncrementalParser
 
     text = SEED_POLICY.read_text(encoding="utf-8")
     parser = IncrementalParser()
