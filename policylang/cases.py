@@ -15,9 +15,12 @@ from decimal import Decimal, InvalidOperation
 from policylang import ir
 from policylang import nodes as n
 from policylang.diagnostics import PolicyError
+from policylang.literals import MONEY_UNITS, PERCENT_UNITS, plain_number
 from policylang.parser import parse_value
 from policylang.values import INPUT_LIMIT, SCALE_PLACES, in_exact_context
 
+# The units a number of each kind may carry in a case (a bare number is in base units).
+_NUMBER_UNITS = {ir.Kind.MONEY: MONEY_UNITS, ir.Kind.PERCENT: PERCENT_UNITS, ir.Kind.NUMBER: {}}
 _EXAMPLES = {
     ir.Kind.MONEY: '"500万", "375000元" or 5000000',
     ir.Kind.PERCENT: '"3.45%", "150bp" or 0.0345',
@@ -102,6 +105,11 @@ def convert(raw: object, type_: ir.Type, policy: ir.Policy, what: str) -> ir.Val
         raise _wrong(what, type_, raw)
     if type_.kind is ir.Kind.ENUM:
         return _enum_member(raw.strip(), policy.enum(type_.enum), what)
+    units = _NUMBER_UNITS.get(type_.kind)
+    if units is not None:
+        plain = plain_number(raw, units)
+        if plain is not None:
+            return _scaled(plain, what)
     try:
         node = parse_value(raw.strip())
     except PolicyError as error:

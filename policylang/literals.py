@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import datetime
 import re
-from decimal import Decimal, InvalidOperation
+from collections.abc import Mapping
+from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 
 from policylang import nodes as n
 
@@ -38,6 +39,7 @@ _PLAIN = re.compile(
     r"|(?P<number>[0-9]+(?:\.[0-9]+)?)(?P<unit>万元|亿元|万|亿|元|%|bp)?"
     r")")
 _SHIFT = MONEY_UNITS | PERCENT_UNITS
+_EXACT = Context(prec=80, rounding=ROUND_HALF_UP, Emax=999, Emin=-999)
 _UNITS_LONGEST_FIRST = sorted(_SHIFT, key=len, reverse=True)  # `万元` before `元`
 
 
@@ -97,6 +99,31 @@ def unescape(quoted: str, span: n.Span) -> str:
             out.append(ch)
             i += 1
     return "".join(out)
+
+
+# A number as cases most often give it (`1234.5`, `-5万`, `3.45%`), for `plain_number`.
+_PLAIN_NUMBER = re.compile(r"(-?)([0-9]{1,30}(?:\.[0-9]{1,30})?)(万元|亿元|万|亿|元|%|bp)?")
+
+
+def plain_number(text: str, units: Mapping[str, int]) -> Decimal | None:
+    """The value of a plain number with no unit or one of `units` (unit → power of ten), as
+    `plain_value` would read it, without building its node; None for anything else (the
+    caller then reads the text in full, which also words any error)."""
+    match = _PLAIN_NUMBER.fullmatch(text)
+    if match is None:
+        return None
+    minus, digits, unit = match.groups()
+    value = Decimal(digits)
+    if -value.as_tuple().exponent > MAX_SCALE:
+        return None
+    if unit is not None:
+        shift = units.get(unit)
+        if shift is None:
+            return None
+        value = value.scaleb(shift, _EXACT)  # at most 60 digits: exact
+        if -value.as_tuple().exponent > MAX_SCALE:
+            return None
+    return value.copy_negate() if minus else value
 
 
 def plain_value(text: str, file: str = "<value>") -> n.Expr | None:

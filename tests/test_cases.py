@@ -1,22 +1,26 @@
-"""Case input: the plain-literal fast path reads exactly what the grammar reads.
+"""Case input: the plain-literal fast paths read exactly what the grammar reads.
 
 `literals.plain_value` skips lark for the common literal forms; for every text it takes,
 the node must equal the grammar's (spans aside), and every text it declines must still be
-read (or refused) by the grammar. Random texts are built from the pieces of literals.
+read (or refused) by the grammar. `literals.plain_number` skips the nodes as well for a
+case's numbers; for every text it takes, its value (digits and exponent) must be the one
+the full reading gives for that type. Random texts are built from the pieces of literals.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from decimal import Decimal
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from policylang import api
+from policylang import api, ir
 from policylang import nodes as n
+from policylang.cases import _NUMBER_UNITS, _literal
 from policylang.diagnostics import PolicyError
-from policylang.literals import plain_value
-from policylang.parser import _lark, _ToAst
+from policylang.literals import plain_number, plain_value
+from policylang.parser import _lark, _ToAst, parse_value
 
 PIECES = ["0", "5", "12", "007", "2021", "-", " ", "  ", ".", "5.25", "0.0000000001",
           "1.00000000001", "万", "万元", "亿", "亿元", "元", "%", "bp", "years", "year",
@@ -44,6 +48,28 @@ def test_fast_path_agrees_with_grammar(text: str) -> None:
     fast = plain_value(text)
     if fast is not None:
         assert _without_spans(fast) == _by_grammar(text), text
+
+
+@settings(max_examples=3000, deadline=None)
+@given(st.lists(st.sampled_from(PIECES), min_size=1, max_size=4).map("".join),
+       st.sampled_from([ir.MONEY, ir.PERCENT, ir.NUMBER]))
+def test_plain_number_agrees_with_the_full_reading(text: str, type_: ir.Type) -> None:
+    fast = plain_number(text, _NUMBER_UNITS[type_.kind])
+    if fast is None:
+        return
+    slow = _literal(parse_value(text.strip()), type_)
+    assert slow is not None and fast.as_tuple() == slow.as_tuple(), (text, type_, fast, slow)
+
+
+def test_plain_number_takes_the_common_forms_and_declines_the_rest() -> None:
+    money, percent = _NUMBER_UNITS[ir.Kind.MONEY], _NUMBER_UNITS[ir.Kind.PERCENT]
+    assert plain_number("-5万", money) == Decimal("-50000")
+    assert plain_number("1234.56元", money) == Decimal("1234.56")
+    assert plain_number("3.45%", percent) == Decimal("0.0345")
+    assert plain_number("150bp", percent) == Decimal("0.015")
+    for text, units in [("3.45%", money), ("5万", percent), ("5万", {}), (" 5", money),
+                        ("- 5", money), ("1.00000000001", money), ("0.000000001%", percent)]:
+        assert plain_number(text, units) is None, text
 
 
 def test_fast_path_takes_the_common_forms() -> None:
