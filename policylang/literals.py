@@ -16,9 +16,10 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Mapping
-from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
+from decimal import Decimal, InvalidOperation
 
 from policylang import nodes as n
+from policylang.values import EXACT
 
 MAX_SCALE = 10  # decimal places a literal may carry (docs/semantics.md)
 # Every reader of literals (the grammar, this fast path, the book cells' SQL patterns, the
@@ -39,7 +40,6 @@ _PLAIN = re.compile(
     r"|(?P<number>[0-9]+(?:\.[0-9]+)?)(?P<unit>万元|亿元|万|亿|元|%|bp)?"
     r")")
 _SHIFT = MONEY_UNITS | PERCENT_UNITS
-_EXACT = Context(prec=80, rounding=ROUND_HALF_UP, Emax=999, Emin=-999)
 _UNITS_LONGEST_FIRST = sorted(_SHIFT, key=len, reverse=True)  # `万元` before `元`
 
 
@@ -120,7 +120,7 @@ def plain_number(text: str, units: Mapping[str, int]) -> Decimal | None:
         shift = units.get(unit)
         if shift is None:
             return None
-        value = value.scaleb(shift, _EXACT)  # at most 60 digits: exact
+        value = value.scaleb(shift, EXACT)  # at most 60 digits: exact
         if -value.as_tuple().exponent > MAX_SCALE:
             return None
     return value.copy_negate() if minus else value
