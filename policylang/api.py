@@ -36,12 +36,18 @@ def read_source(path: str | Path) -> str:
 
 def read_case(path: str | Path) -> object:
     """A case JSON file, its numbers kept exact (`Decimal`, never float)."""
-    text = read_source(path)
+    text = read_source(path).removeprefix("\ufeff")  # a byte-order mark, as a CSV may have
     try:
         return json.loads(text, parse_float=Decimal)
     except json.JSONDecodeError as error:
         raise PolicyError.single("E607", f"{path}:{error.lineno}:{error.colno}: not valid JSON: "
                                  f"{error.msg}") from None
+    except ValueError:  # Python reads at most 4,300 digits of a whole number
+        raise PolicyError.single("E607", f"{path}: a number in it has more than 4,300 "
+                                 "digits") from None
+    except RecursionError:
+        raise PolicyError.single("E607", f"{path}: its arrays or objects nest too deeply")\
+            from None
 
 
 def load_source(source: str, file: str = "<string>") -> ir.Policy:

@@ -15,9 +15,9 @@ from decimal import Decimal, InvalidOperation
 from policylang import ir
 from policylang import nodes as n
 from policylang.diagnostics import PolicyError
-from policylang.literals import MONEY_UNITS, PERCENT_UNITS, plain_number
+from policylang.literals import MONEY_UNITS, PERCENT_UNITS, plain_number, shorten
 from policylang.parser import parse_value
-from policylang.values import INPUT_LIMIT, SCALE_PLACES, in_exact_context
+from policylang.values import INPUT_DIGITS, SCALE_PLACES, in_exact_context
 
 # The units a number of each kind may carry in a case (a bare number is in base units).
 _NUMBER_UNITS = {ir.Kind.MONEY: MONEY_UNITS, ir.Kind.PERCENT: PERCENT_UNITS, ir.Kind.NUMBER: {}}
@@ -162,19 +162,21 @@ def _json_number(raw: int | float | Decimal, what: str) -> Decimal:
 
 
 def _scaled(value: Decimal, what: str) -> Decimal:
+    # Tested without arithmetic: in the exact context a value of a thousand digits overflows.
+    shown = shorten(str(value))
     if not value.is_finite():
-        raise PolicyError.single("E603", f"{what}: {value} is not a finite number")
+        raise PolicyError.single("E603", f"{what}: {shown} is not a finite number")
     if -value.as_tuple().exponent > SCALE_PLACES:
-        raise PolicyError.single("E603", f"{what}: {value} has more than {SCALE_PLACES} "
+        raise PolicyError.single("E603", f"{what}: {shown} has more than {SCALE_PLACES} "
                                  "decimal places")
-    if abs(value) >= INPUT_LIMIT:
-        raise PolicyError.single("E603", f"{what}: {value} is out of range (an input's "
-                                 "magnitude must stay below 10^15)")
+    if value and value.adjusted() >= INPUT_DIGITS:
+        raise PolicyError.single("E603", f"{what}: {shown} is out of range (an input's "
+                                 f"magnitude must stay below 10^{INPUT_DIGITS})")
     return value
 
 
 def _wrong(what: str, type_: ir.Type, raw: object) -> PolicyError:
-    shown = "null" if raw is None else repr(raw) if not isinstance(raw, bool) else str(raw).lower()
+    shown = "null" if raw is None else _repr(raw) if not isinstance(raw, bool) else str(raw).lower()
     expected = (f"a member of enum `{type_.enum}`" if type_.kind is ir.Kind.ENUM
                 else f"{type_} such as {_EXAMPLES[type_.kind]}")
     return PolicyError.single("E603", f"{what}: expected {expected}, got {shown}")
@@ -199,3 +201,10 @@ def read_reported(raw: object, type_: ir.Type) -> ir.Value:
         case ir.Kind.BOOL | ir.Kind.ENUM:
             return raw
     raise AssertionError(type_)
+
+
+def _repr(raw: object) -> str:
+    try:
+        return shorten(repr(raw))
+    except ValueError:  # Python writes at most 4,300 digits of a whole number
+        return "a whole number of more than 4,300 digits"

@@ -431,6 +431,10 @@ def _backend_names(text: str) -> list[str]:
     known = backends.on_request()
     names = [name.strip() for name in text.split(",") if name.strip()]
     unknown = [name for name in names if name not in known]
+    if unknown == ["postgres"]:  # known by name, offered only with a server to run on
+        err.print("backend postgres needs a PostgreSQL server: set POLICYLANG_POSTGRES to its "
+                  "connection string (host=… port=… dbname=…)")
+        raise Exit(2)
     if unknown or not names:
         err.print(f"unknown backend {unknown[0] if unknown else text!r}; "
                   f"choose from {', '.join(known)}")

@@ -69,6 +69,9 @@ class PolicyError(Exception):
         return "\n".join(d.headline() for d in self.diagnostics)
 
 
+WINDOW = 120  # characters of a source line shown; a longer one is cut around the span
+
+
 def render(diagnostic: Diagnostic, source: str | None, color: bool = False) -> str:
     """The headline, then the offending source line with carets under the span."""
     red, bold, blue, reset = ("\x1b[31m", "\x1b[1m", "\x1b[34m", "\x1b[0m") if color else ("",) * 4
@@ -84,13 +87,26 @@ def render(diagnostic: Diagnostic, source: str | None, color: bool = False) -> s
             text = _printable(source_lines[span.line - 1].expandtabs(1))
             gutter = f"{span.line:>4} | "
             end = span.end_column if span.end_line == span.line else len(text) + 1
-            width = max(1, end - span.column)
+            start, stop = span.column - 1, span.column - 1 + max(1, end - span.column)
+            text, start, stop = _window(text, start, stop)
             lines.append(f"{blue}{gutter}{reset}{text}")
-            pad = " " * (len(gutter) + _display_width(text[: span.column - 1]))
-            carets = "^" * _display_width(text[span.column - 1 : span.column - 1 + width] or " ")
+            pad = " " * (len(gutter) + _display_width(text[:start]))
+            carets = "^" * _display_width(text[start:stop] or " ")
             lines.append(f"{pad}{red}{carets}{reset}")
     lines += [f"     = note: {note}" for note in diagnostic.notes]
     return "\n".join(lines)
+
+
+def _window(text: str, start: int, stop: int) -> tuple[str, int, int]:
+    """A line longer than WINDOW characters cut to WINDOW around the span's start (a cut
+    end shown as `…`), with the span's start and stop in the cut text."""
+    if len(text) <= WINDOW:
+        return text, start, stop
+    first = max(0, min(start - WINDOW // 4, len(text) - WINDOW))
+    last = first + WINDOW
+    lead = "…" if first > 0 else ""
+    shown = lead + text[first:last] + ("…" if last < len(text) else "")
+    return shown, start - first + len(lead), min(stop, last) - first + len(lead)
 
 
 def _printable(text: str) -> str:

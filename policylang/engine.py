@@ -278,7 +278,10 @@ _CODE = re.compile(r"\b(E6\d\d): ([^\n]*)")
 # How each engine says a value left its type's range (the query's own checks come first;
 # these catch what only the database sees, such as a date outside the calendar).
 _OUT_OF_RANGE = ("Out of Range", "Overflow", "numeric field overflow", "out of range",
-                 "user-defined function raised exception", "Could not cast value")
+                 "Could not cast value")
+# …and how each says a date left the calendar (date ± a long duration).
+_OUT_OF_CALENDAR = ("not in timestamp range", "date out of range", "Date out of range",
+                    "timestamp out of range", "year is out of range")
 _QUOTED_QUERY = re.compile(r"\n\s*LINE \d+:")
 
 
@@ -293,6 +296,12 @@ def translate_error(error: Exception) -> PolicyError:
     match = _CODE.search(text)
     if match:
         return PolicyError.single(match.group(1), match.group(2).strip().rstrip("'\"").strip())
+    if any(marker in text for marker in _OUT_OF_CALENDAR):
+        return PolicyError.single("E611", "a date is outside the calendar (0001-01-01 to "
+                                  "9999-12-31)")
+    if "user-defined function raised exception" in text:  # SQLite's functions: no reason
+        return PolicyError.single("E611", "value out of range (a number's magnitude of "
+                                  "10^18 or more, or a date outside the calendar)")
     if any(marker in text for marker in _OUT_OF_RANGE):
         return PolicyError.single("E611", "value out of range (magnitude must stay below "
                                   "10^18)")
@@ -424,9 +433,19 @@ class PostgresDatabase(Database):
     dialect = "postgres"
 
     def __init__(self, conninfo: str):
-        import psycopg
-
-        super().__init__(psycopg.connect(conninfo, autocommit=True))
+        try:
+            import psycopg
+        except ImportError:
+            raise PolicyError.single("E607", "PostgreSQL needs the psycopg package: pip install "
+                                     "'psycopg[binary]'") from None
+        try:
+            connection = psycopg.connect(conninfo, autocommit=True)
+        except psycopg.Error as error:  # no server there, or a malformed connection string
+            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(
+                error).__name__
+            raise PolicyError.single("E607", "cannot connect to the PostgreSQL server "
+                                     f"POLICYLANG_POSTGRES names: {reason}") from None
+        super().__init__(connection)
         self.errors = (psycopg.Error,)
 
     def load_cases(self, policy: ir.Policy, cases: list[dict[str, ir.Value]]) -> None:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Mapping
-from decimal import Decimal, InvalidOperation
+from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, InvalidOperation
 
 from policylang import nodes as n
 from policylang.values import EXACT
@@ -40,6 +40,12 @@ _PLAIN = re.compile(
     r"|(?P<number>[0-9]+(?:\.[0-9]+)?)(?P<unit>万元|亿元|万|亿|元|%|bp)?"
     r")")
 _SHIFT = MONEY_UNITS | PERCENT_UNITS
+# Shifting a literal by its unit's power of ten is exact at any length here; in EXACT, a
+# thousand-digit literal would overflow before any range check could word the error.
+_UNBOUNDED = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
+# A duration's count of months or days beyond this is no period of any calendar (dates run
+# to 9999-12-31, 3,652,059 days from 0001-01-01), and beyond 2^31 no SQL INTERVAL holds it.
+DURATION_LIMIT = 10**8
 _UNITS_LONGEST_FIRST = sorted(_SHIFT, key=len, reverse=True)  # `万元` before `元`
 
 
@@ -57,23 +63,40 @@ def number(text: str, span: n.Span) -> Decimal:
     try:
         value = Decimal(text)
     except InvalidOperation:
-        raise SourceError("E105", f"invalid number {text!r}", span) from None
-    return _within_scale(value, f"{text!r} has more than {MAX_SCALE} decimal places", span)
+        raise SourceError("E105", f"invalid number {shorten(text)!r}", span) from None
+    return _within_scale(value, f"{shorten(text)!r} has more than {MAX_SCALE} decimal places",
+                         span)
 
 
 def unit_value(text: str, span: n.Span) -> Decimal:
     """`500万`, `1234.5元`, `3.45%`, `150bp` → yuan, or a fraction for a percent."""
     unit = next(unit for unit in _UNITS_LONGEST_FIRST if text.endswith(unit))
-    value = number(text[: -len(unit)], span).scaleb(_SHIFT[unit])
+    value = number(text[: -len(unit)], span).scaleb(_SHIFT[unit], _UNBOUNDED)
     fraction = " as a fraction" if unit in PERCENT_UNITS else ""
     return _within_scale(
-        value, f"{text!r} has more than {MAX_SCALE} decimal places{fraction}", span)
+        value, f"{shorten(text)!r} has more than {MAX_SCALE} decimal places{fraction}", span)
 
 
 def _within_scale(value: Decimal, message: str, span: n.Span) -> Decimal:
     if -value.as_tuple().exponent > MAX_SCALE:
         raise SourceError("E105", message, span)
     return value
+
+
+def duration_count(digits: str, factor: int, written: str, span: n.Span) -> int:
+    """The months or days of a duration literal written `written` with `digits` (whole) of
+    units of `factor` months or days each: E105 at DURATION_LIMIT or more."""
+    significant = digits.lstrip("0")
+    if len(significant) > len(str(DURATION_LIMIT)) or int(significant or 0) * factor \
+            >= DURATION_LIMIT:
+        raise SourceError("E105", f"{shorten(written)!r} is out of range: a duration must stay "
+                          f"below {DURATION_LIMIT:,} months or days", span)
+    return int(digits) * factor
+
+
+def shorten(text: str, width: int = 40) -> str:
+    """`text` as a message shows it: a thousand-digit number would bury the message."""
+    return text if len(text) <= width else f"{text[:20]}…{text[-10:]} ({len(text)} characters)"
 
 
 def date_value(text: str, span: n.Span) -> datetime.date:
@@ -144,20 +167,20 @@ def _literal(match: re.Match[str], token: str, span: n.Span) -> n.Expr | None:
             return n.DateLit(datetime.date.fromisoformat(token), token, span)
         except ValueError:
             return None
-    if match.group("cjk_amount"):
-        unit, factor = DURATION_UNITS[match.group("cjk_unit")]
-        return n.DurationLit(int(match.group("cjk_amount")) * factor, unit, token, span)
-    if match.group("count"):
-        unit, factor = DURATION_UNITS[match.group("word")]
-        return n.DurationLit(int(match.group("count")) * factor, unit,
-                             f"{match.group('count')} {match.group('word')}", span)
+    if match.group("cjk_amount") or match.group("count"):
+        digits = match.group("cjk_amount") or match.group("count")
+        unit, factor = DURATION_UNITS[match.group("cjk_unit") or match.group("word")]
+        if len(digits) > 9 or int(digits) * factor >= DURATION_LIMIT:
+            return None  # the grammar's reading words the error
+        written = token if match.group("cjk_amount") else f"{digits} {match.group('word')}"
+        return n.DurationLit(int(digits) * factor, unit, written, span)
     mantissa = Decimal(match.group("number"))
     if -mantissa.as_tuple().exponent > MAX_SCALE:
         return None
     suffix = match.group("unit")
     if suffix is None:
         return n.NumberLit(mantissa, token, span)
-    value = mantissa.scaleb(_SHIFT[suffix])
+    value = mantissa.scaleb(_SHIFT[suffix], _UNBOUNDED)
     if -value.as_tuple().exponent > MAX_SCALE:
         return None
     if suffix in ("%", "bp"):

@@ -86,6 +86,8 @@ def keywords() -> frozenset[str]:
 @in_exact_context
 def parse(source: str, file: str = "<string>") -> n.Policy:
     """Parse one policy file. Raises PolicyError (E1xx, E406) on a syntax error."""
+    if source.startswith("\ufeff"):  # a byte-order mark some editors write: no character
+        source = " " + source[1:]  # …but kept as a column, so spans match the text shown
     _comments.items = []
     try:
         tree = _lark().parse(source, start="start")
@@ -576,14 +578,18 @@ class _ToAst(Transformer):
         if not str(number).isdigit():
             raise SourceError("E105", f"a duration is a whole number of {unit}", span)
         kind, factor = DURATION_UNITS[str(unit)]
-        return n.DurationLit(int(str(number)) * factor, kind, f"{number} {unit}", span)
+        written = f"{number} {unit}"
+        return n.DurationLit(literals.duration_count(str(number), factor, written, span), kind,
+                             written, span)
 
     def cjk_duration_lit(self, meta, children):
         token = children[0]
         text = str(token)
         digits = text.rstrip("年个月天日")
         kind, factor = DURATION_UNITS[text[len(digits):]]
-        return n.DurationLit(int(digits) * factor, kind, text, self._tspan(token))
+        span = self._tspan(token)
+        return n.DurationLit(literals.duration_count(digits, factor, text, span), kind, text,
+                             span)
 
     def date_lit(self, meta, children):
         return self._date(children[0])

@@ -21,8 +21,10 @@ from policylang.ir import Duration, Kind, Type, Value
 
 SCALE_PLACES = 10
 SCALE = Decimal(1).scaleb(-SCALE_PLACES)
-MAGNITUDE_LIMIT = Decimal(10) ** 18
-INPUT_LIMIT = Decimal(10) ** 15  # inputs stay lower, so sums of a few inputs need no check
+MAGNITUDE_DIGITS = 18
+MAGNITUDE_LIMIT = Decimal(10) ** MAGNITUDE_DIGITS
+INPUT_DIGITS = 15  # inputs stay lower, so sums of a few inputs need no check
+INPUT_LIMIT = Decimal(10) ** INPUT_DIGITS
 FEN = Decimal("0.01")
 # Operands stay below 10^18 with at most 10 places, so 80 digits hold any exact sum or product;
 # the limit keeps every SQL intermediate (value × 10^20) inside a 128-bit integer.

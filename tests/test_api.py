@@ -89,3 +89,36 @@ def test_a_batching_backend_is_asked_once_per_set_of_params() -> None:
     assert [outcome(r) for r in batched] == [outcome(r) for r in one_by_one]
     assert [r.passed for r in batched] == [True, True, True, False, False]
     assert batched[3].error.code == "E610" and batched[4].failures
+
+
+def test_a_case_file_python_cannot_read_is_an_input_error(tmp_path) -> None:
+    """A whole number past Python's 4,300 digits or arrays nested past its recursion limit
+    are E607 naming the file, not a ValueError or RecursionError."""
+    for name, text in [("long.json", '{"loan": ' + "9" * 5000 + "}"),
+                       ("deep.json", '{"loan": ' + "[" * 100_000 + "]" * 100_000 + "}")]:
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        try:
+            api.read_case(path)
+        except PolicyError as error:
+            assert error.code == "E607" and name in str(error)
+        else:
+            raise AssertionError(f"{name} was read")
+
+
+def test_values_far_out_of_range_are_input_errors_not_overflows() -> None:
+    policy = api.load_source('policy p "t" {\n  input { loan: money }\n  let x = loan\n}\n',
+                             "p.pol")
+    for raw in ["9" * 1000, "9" * 5000 + "万", "1E+9999999", 10**5000, "-" + "9" * 1000 + "元"]:
+        try:
+            api.decide(policy, {"loan": raw})
+        except PolicyError as error:
+            assert error.code == "E603" and len(str(error)) < 200, str(error)[:300]
+        else:
+            raise AssertionError(f"{str(raw)[:20]} was read")
+
+
+def test_a_case_file_with_a_byte_order_mark_reads_as_without(tmp_path) -> None:
+    path = tmp_path / "case.json"
+    path.write_bytes(b"\xef\xbb\xbf" + '{"loan": "5万"}'.encode())
+    assert api.read_case(path) == {"loan": "5万"}

@@ -207,3 +207,20 @@ def test_fmt_check(example: Path) -> None:
     assert _run("fmt", example).exit_code == 0
     assert _run("fmt", "--check", example).exit_code == 0
     assert _run("test", example).exit_code == 0
+
+
+@pytest.mark.parametrize("conninfo, says", [
+    ("postgresql://nobody@127.0.0.1:1/x", "Connection refused"),
+    ("garbage string", 'missing "="'),
+    (None, "set POLICYLANG_POSTGRES"),
+], ids=["no server", "malformed", "unset"])
+def test_postgres_backend_without_a_usable_server_is_a_usage_error(
+        example: Path, monkeypatch, conninfo: str | None, says: str) -> None:
+    if conninfo is None:
+        monkeypatch.delenv("POLICYLANG_POSTGRES", raising=False)
+    else:
+        monkeypatch.setenv("POLICYLANG_POSTGRES", conninfo)
+    result = runner.invoke(app, ["test", str(example), "--backend", "interp,postgres"])
+    assert result.exit_code == 2, result.output
+    assert says in result.output and "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit)

@@ -13,7 +13,7 @@ import unicodedata
 import pytest
 
 from policylang import api
-from policylang.diagnostics import Diagnostic, PolicyError, render
+from policylang.diagnostics import WINDOW, Diagnostic, PolicyError, render
 from policylang.nodes import Span
 
 
@@ -129,6 +129,30 @@ def test_a_multi_line_span_is_underlined_to_the_end_of_its_first_line() -> None:
     assert caret_columns(rendered) == (len(gutter) + 2, len("shares first_loss of loss {"))
     assert "90%" in diag.message
     assert len(rendered.splitlines()) == 3  # headline, source line, carets
+
+
+@pytest.mark.parametrize("before, literal, after", [
+    ("", "1" * 1200 + "万", ""),  # a span longer than the window: carets to its cut end
+    ("x" * 300 + " + ", "1" * 19 + "元", " + " + "y" * 300),  # cut on both sides
+    ("", "1" * 19 + "元", " + " + "y" * 300),  # cut after only
+], ids=["long span", "cut both sides", "cut after"])
+def test_a_long_line_is_cut_around_the_span(before: str, literal: str, after: str) -> None:
+    names = "".join(f"    {n}: money\n" for n in ("x" * 300, "y" * 300) if n in before + after)
+    source = (f'policy p "t" {{\n  input {{\n{names}    a: money\n  }}\n'
+              f"  rule r: a <= {before}{literal}{after}\n}}\n")
+    [diag] = [d for d in diagnostics(source) if d.code == "E105"]
+    rendered = render(diag, source)
+    gutter, text = source_row(rendered)
+    assert len(text) <= WINDOW + 2
+    assert text.startswith("…") == bool(before) and text.endswith("…") == (len(
+        f"  rule r: a <= {before}{literal}{after}") - diag.span.column > WINDOW)
+    start, count = caret_columns(rendered)
+    at = start - len(gutter)  # the text before the span is one column a character
+    if len(literal) < WINDOW:
+        assert text[at:at + len(literal)] == literal and count == width(literal)
+    else:  # carets run to the cut end of the line
+        assert set(text[at:-1]) == {"1"} and count == len(text) - 1 - at
+    assert len(diag.message) < 120 and ("characters)" in diag.message) == (len(literal) > 40)
 
 
 def test_tabs_keep_the_carets_aligned() -> None:

@@ -339,6 +339,21 @@ def test_bad_case_raises_validation_error_naming_the_field(case: dict, field: st
     assert field in str(raised.value)
 
 
+def test_null_takes_the_default_as_in_policylang_run() -> None:
+    """A field given as null is absent: its default where it has one (as the case reader
+    does), else missing, named by the error; and an impossible date says so."""
+    policy = api.load_source('policy p "p" {\n  input {\n    x: money\n    flag: bool = true\n'
+                             '    day: date = 2024-01-31\n  }\n  let y = x\n}\n', "p.pol")
+    module = backends.load_python_module(policy)
+    case = {"x": "5元", "flag": None, "day": None}
+    assert module.evaluate(case) == api.decide(policy, case)
+    with pytest.raises(pydantic.ValidationError) as raised:
+        module.evaluate({"x": None})
+    assert [(e["loc"], e["type"]) for e in raised.value.errors()] == [(("x",), "missing")]
+    with pytest.raises(pydantic.ValidationError, match="'2021-02-30' is not a calendar date"):
+        module.evaluate({"x": "5元", "day": "2021-02-30"})
+
+
 def test_missing_field_and_bad_member_name_the_field() -> None:
     module = backends.load_python_module(hostile())
     with pytest.raises(pydantic.ValidationError) as raised:
@@ -423,10 +438,22 @@ def test_python_agrees_with_interpreter(name: str) -> None:
 TRICKY_INPUTS = ["1.5万", "1e5元", "１２元", "²元", ".5元", "5.元", "-5元", "1_000元", " 5元 ",
                  "5 元", "0.00000000001元", "0.0000000001元", "Infinity", "NaN", "3.45%",
                  "1.23456789012%", "1.2345678901%", "150bp", "5", "-0.5", "1000000000000000元",
-                 "999999999999999.99元", "5%", "2 years", "", 5, 5.5, -2, True, None, "true"]
+                 "999999999999999.99元", "5%", "2 years", "", 5, 5.5, -2, True, None, "true",
+                 # far out of range: refused, never an Overflow or a 5,000-digit message
+                 "9" * 1000, "9" * 5000 + "万", "9" * 5000 + "%", "1E+9999999",
+                 Decimal("1E+9999999"), 10**5000, "1" + "0" * 19 + "bp"]
 
 
-@pytest.mark.parametrize("raw", TRICKY_INPUTS, ids=repr)
+def _short_id(raw: object) -> str:
+    """A parameter's test id: the repr, cut short (and a 5,000-digit int has none)."""
+    try:
+        text = repr(raw)
+    except ValueError:
+        return f"int of {len(str(Decimal(raw)))} digits"
+    return text if len(text) <= 30 else f"{text[:12]}…{text[-8:]} ({len(text)})"
+
+
+@pytest.mark.parametrize("raw", TRICKY_INPUTS, ids=_short_id)
 @pytest.mark.parametrize("kind", ["money", "percent", "number", "bool"])
 def test_module_reads_values_exactly_as_the_case_reader(kind: str, raw: object) -> None:
     from policylang.cases import parse_case
@@ -471,10 +498,13 @@ def test_params_validated_once_are_exactly_as_strict_as_every_time() -> None:
 TRICKY_DURATIONS = ["12 months", "1 year", "3 years", "15 days", "1 day", "0 days", "3 年",
                     "3年", "18个月", "15天", "1  year", "1\tyear", "-1 year", "- 2 months",
                     "12 Months", "１２ months", " 2 years", "2 years ", "007 months",
-                    "1.5 years", "1 fortnight", "years", " ", 12, True, None]
+                    "1.5 years", "1 fortnight", "years", " ", 12, True, None,
+                    # a duration stays below 10^8 months or days
+                    "99999999 days", "100000000 days", "8333333 years", "8333334 years",
+                    "99999999个月", "9" * 5000 + " days", "-100000000 days"]
 
 
-@pytest.mark.parametrize("raw", TRICKY_DURATIONS, ids=repr)
+@pytest.mark.parametrize("raw", TRICKY_DURATIONS, ids=_short_id)
 def test_module_reads_durations_exactly_as_the_case_reader(raw: object) -> None:
     from policylang.cases import parse_case
 

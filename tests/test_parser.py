@@ -503,3 +503,15 @@ def test_the_analysed_grammar_is_kept_in_the_users_own_cache(tmp_path, monkeypat
     assert parse(source, "zhubaodai.pol") == expected
     (tmp_path / "policylang").chmod(0o777)
     assert parser._parser_cache() is False
+
+
+def test_a_byte_order_mark_is_no_character_but_keeps_its_column() -> None:
+    """Editors on Windows write a UTF-8 BOM; the policy reads as without it, and a span on
+    the first line still points at the text shown (the mark counted as one column)."""
+    source = 'policy p "t" {\n  input { a: money }\n  rule r: a > 0元\n}\n'
+    plain, marked = parse(source, "p.pol"), parse("\ufeff" + source, "p.pol")
+    assert plain.items == marked.items
+    assert (marked.name_span.line, marked.name_span.column) == (1, plain.name_span.column + 1)
+    with pytest.raises(PolicyError) as raised:
+        parse('\ufeffpolicy p "t" { rule r: }\n', "p.pol")
+    assert raised.value.diagnostics[0].span.column == len('\ufeffpolicy p "t" { rule r: ') + 1

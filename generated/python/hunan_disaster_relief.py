@@ -30,6 +30,7 @@ _SCALE = Decimal("1E-10")
 _FEN = Decimal("0.01")
 _LIMIT = Decimal(10) ** 18
 _INPUT_LIMIT = Decimal(10) ** 15
+_DURATION_LIMIT = 10**8
 _LITERAL = re.compile(
     r"(?P<minus>-[ \t\f\r\n]*)?(?:"
     r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})"
@@ -120,19 +121,29 @@ def _literal(text: str) -> tuple[str, object]:
     """A plain `.pol` literal → (kind, value); ValueError if it is not one."""
     match = _LITERAL.fullmatch(text.strip())
     if match is None:
-        raise ValueError(f"{text!r} is not a value")
+        raise ValueError(f"{_shorten(text)!r} is not a value")
     sign = -1 if match.group("minus") else 1
     if match.group("date"):
         if sign < 0:
             raise ValueError(f"{text!r} is not a value")
-        return "date", datetime.date.fromisoformat(match.group("date"))
+        try:
+            return "date", datetime.date.fromisoformat(match.group("date"))
+        except ValueError:
+            raise ValueError(f"{match.group('date')!r} is not a calendar date") from None
     if match.group("cjk_amount") or match.group("count"):
-        amount = int(match.group("cjk_amount") or match.group("count"))
+        digits = match.group("cjk_amount") or match.group("count")
         unit, factor = _DURATION_UNITS[match.group("cjk_unit") or match.group("word")]
-        return "duration", Duration(sign * amount * factor, unit)
+        if len(digits) > 9 or int(digits) * factor >= _DURATION_LIMIT:
+            raise ValueError(
+                f"{_shorten(text.strip())!r} is out of range: a duration must "
+                f"stay below {_DURATION_LIMIT:,} months or days"
+            )
+        return "duration", Duration(sign * int(digits) * factor, unit)
     mantissa = Decimal(match.group("number"))
     if -mantissa.as_tuple().exponent > 10:
-        raise ValueError(f"{match.group('number')!r} has more than 10 decimal places")
+        raise ValueError(f"{_shorten(match.group('number'))!r} has more than 10 decimal places")
+    if mantissa.adjusted() >= 19:  # no unit brings it below 10^15; scaled, it might overflow
+        return "number", _checked_decimal(mantissa)
     suffix = match.group("unit")
     value = mantissa.scaleb(_SHIFT[suffix], _EXACT) if suffix else mantissa
     kind = "number" if suffix is None else "percent" if suffix in ("%", "bp") else "money"
@@ -140,20 +151,37 @@ def _literal(text: str) -> tuple[str, object]:
 
 
 def _checked_decimal(value: Decimal) -> Decimal:
+    # Tested without arithmetic, which would overflow on a value of a thousand digits.
     if not value.is_finite():
         raise ValueError(f"{value} is not a finite number")
     if -value.as_tuple().exponent > 10:
-        raise ValueError(f"{value} has more than 10 decimal places")
-    if abs(value) >= _INPUT_LIMIT:
-        raise ValueError(f"{value} is out of range (an input's magnitude must stay below 10^15)")
+        raise ValueError(f"{_shorten(str(value))} has more than 10 decimal places")
+    if value and value.adjusted() >= 15:
+        raise ValueError(
+            f"{_shorten(str(value))} is out of range (an input's magnitude must stay below 10^15)"
+        )
     return value
+
+
+def _shown(raw: object) -> str:
+    try:
+        return _shorten(repr(raw))
+    except ValueError:  # Python writes at most 4,300 digits of a whole number
+        return "a whole number of more than 4,300 digits"
+
+
+def _shorten(text: str) -> str:
+    """`text` as a message shows it: a thousand-digit number would bury the message."""
+    return text if len(text) <= 40 else f"{text[:20]}…{text[-10:]} ({len(text)} characters)"
 
 
 def _plain_decimal(text: str, shift: int) -> Decimal | None:
     """The common forms (`1234.5`, `1234.5元`, `3.45%`) without the regular expression; None
     for anything else (the caller then reads the text in full)."""
     whole, point, fraction = text.partition(".")
-    if not (whole.isascii() and whole.isdigit() and len(fraction) + shift <= 10):
+    if not (
+        whole.isascii() and whole.isdigit() and len(fraction) + shift <= 10 and len(whole) <= 20
+    ):  # a longer one is out of range: the full reader says so
         return None
     if point and not (fraction.isascii() and fraction.isdigit()):
         return None
@@ -179,13 +207,13 @@ def _decimal_input(kind: str, raw: object) -> Decimal:
     if isinstance(raw, float):
         return _checked_decimal(Decimal(repr(raw)))
     if not isinstance(raw, str):
-        raise ValueError(f"expected {kind}, got {raw!r}")
+        raise ValueError(f"expected {kind}, got {_shown(raw)}")
     try:
         found, value = _literal(raw)
     except InvalidOperation:
-        raise ValueError(f"{raw!r} is not a value") from None
+        raise ValueError(f"{_shown(raw)} is not a value") from None
     if found != kind and found != "number":
-        raise ValueError(f"expected {kind}, got {raw!r}")
+        raise ValueError(f"expected {kind}, got {_shown(raw)}")
     return _checked_decimal(value)
 
 
@@ -247,6 +275,15 @@ class Case(pydantic.BaseModel):
     model_config = pydantic.ConfigDict(
         extra="forbid", frozen=True, populate_by_name=True, arbitrary_types_allowed=True
     )
+
+    @pydantic.model_validator(mode="before")
+    @classmethod
+    def _null_is_absent(cls, data: object) -> object:
+        """A field given as null takes its default, as in `policylang run`."""
+        if isinstance(data, dict) and None in data.values():
+            return {key: value for key, value in data.items() if value is not None}
+        return data
+
     guarantee_amount: MoneyField = pydantic.Field(description="单户担保金额")
     guarantee_fee_rate: PercentField = pydantic.Field(description="担保费率（支小支农支新业务）")
     enterprise_area: Area = Area.other_area

@@ -32,6 +32,7 @@ _FEN = Decimal("0.01")
 _NO_FEN = Decimal("0.00")
 _LIMIT = Decimal(10) ** 18
 _INPUT_LIMIT = Decimal(10) ** 15
+_DURATION_LIMIT = 10**8  # months or days: far past the calendar, and inside SQL's INTERVAL
 _LITERAL = re.compile(
     r"(?P<minus>-[ \t\f\r\n]*)?(?:"
     r"(?P<date>[0-9]{4}-[0-9]{2}-[0-9]{2})"
@@ -381,19 +382,27 @@ def _literal(text: str) -> tuple[str, object]:
     """A plain `.pol` literal → (kind, value); ValueError if it is not one."""
     match = _LITERAL.fullmatch(text.strip())
     if match is None:
-        raise ValueError(f"{text!r} is not a value")
+        raise ValueError(f"{_shorten(text)!r} is not a value")
     sign = -1 if match.group("minus") else 1
     if match.group("date"):
         if sign < 0:
             raise ValueError(f"{text!r} is not a value")
-        return "date", datetime.date.fromisoformat(match.group("date"))
+        try:
+            return "date", datetime.date.fromisoformat(match.group("date"))
+        except ValueError:
+            raise ValueError(f"{match.group('date')!r} is not a calendar date") from None
     if match.group("cjk_amount") or match.group("count"):
-        amount = int(match.group("cjk_amount") or match.group("count"))
+        digits = match.group("cjk_amount") or match.group("count")
         unit, factor = _DURATION_UNITS[match.group("cjk_unit") or match.group("word")]
-        return "duration", Duration(sign * amount * factor, unit)
+        if len(digits) > 9 or int(digits) * factor >= _DURATION_LIMIT:
+            raise ValueError(f"{_shorten(text.strip())!r} is out of range: a duration must "
+                             f"stay below {_DURATION_LIMIT:,} months or days")
+        return "duration", Duration(sign * int(digits) * factor, unit)
     mantissa = Decimal(match.group("number"))
     if -mantissa.as_tuple().exponent > 10:
-        raise ValueError(f"{match.group('number')!r} has more than 10 decimal places")
+        raise ValueError(f"{_shorten(match.group('number'))!r} has more than 10 decimal places")
+    if mantissa.adjusted() >= 19:  # no unit brings it below 10^15; scaled, it might overflow
+        return "number", _checked_decimal(mantissa)
     suffix = match.group("unit")
     value = mantissa.scaleb(_SHIFT[suffix], _EXACT) if suffix else mantissa
     kind = "number" if suffix is None else "percent" if suffix in ("%", "bp") else "money"
@@ -401,20 +410,35 @@ def _literal(text: str) -> tuple[str, object]:
 
 
 def _checked_decimal(value: Decimal) -> Decimal:
+    # Tested without arithmetic, which would overflow on a value of a thousand digits.
     if not value.is_finite():
         raise ValueError(f"{value} is not a finite number")
     if -value.as_tuple().exponent > 10:
-        raise ValueError(f"{value} has more than 10 decimal places")
-    if abs(value) >= _INPUT_LIMIT:
-        raise ValueError(f"{value} is out of range (an input's magnitude must stay below 10^15)")
+        raise ValueError(f"{_shorten(str(value))} has more than 10 decimal places")
+    if value and value.adjusted() >= 15:
+        raise ValueError(f"{_shorten(str(value))} is out of range (an input's magnitude must "
+                         "stay below 10^15)")
     return value
+
+
+def _shown(raw: object) -> str:
+    try:
+        return _shorten(repr(raw))
+    except ValueError:  # Python writes at most 4,300 digits of a whole number
+        return "a whole number of more than 4,300 digits"
+
+
+def _shorten(text: str) -> str:
+    """`text` as a message shows it: a thousand-digit number would bury the message."""
+    return text if len(text) <= 40 else f"{text[:20]}…{text[-10:]} ({len(text)} characters)"
 
 
 def _plain_decimal(text: str, shift: int) -> Decimal | None:
     """The common forms (`1234.5`, `1234.5元`, `3.45%`) without the regular expression; None
     for anything else (the caller then reads the text in full)."""
     whole, point, fraction = text.partition(".")
-    if not (whole.isascii() and whole.isdigit() and len(fraction) + shift <= 10):
+    if not (whole.isascii() and whole.isdigit() and len(fraction) + shift <= 10
+            and len(whole) <= 20):  # a longer one is out of range: the full reader says so
         return None
     if point and not (fraction.isascii() and fraction.isdigit()):
         return None
@@ -440,13 +464,13 @@ def _decimal_input(kind: str, raw: object) -> Decimal:
     if isinstance(raw, float):
         return _checked_decimal(Decimal(repr(raw)))
     if not isinstance(raw, str):
-        raise ValueError(f"expected {kind}, got {raw!r}")
+        raise ValueError(f"expected {kind}, got {_shown(raw)}")
     try:
         found, value = _literal(raw)
     except InvalidOperation:
-        raise ValueError(f"{raw!r} is not a value") from None
+        raise ValueError(f"{_shown(raw)} is not a value") from None
     if found != kind and found != "number":
-        raise ValueError(f"expected {kind}, got {raw!r}")
+        raise ValueError(f"expected {kind}, got {_shown(raw)}")
     return _checked_decimal(value)
 
 
@@ -476,14 +500,17 @@ def _duration(raw: object) -> Duration:
     if type(raw) is str:  # the common form `12 months`, read without the regular expression
         count, space, word = raw.partition(" ")
         english = space and word.isascii() and word in _DURATION_UNITS  # not `3 年`
-        if english and count.isascii() and count.isdigit():
+        if english and count.isascii() and count.isdigit() and len(count) <= 9:
             unit, factor = _DURATION_UNITS[word]
-            return Duration(int(count) * factor, unit)
+            if int(count) * factor < _DURATION_LIMIT:  # else the full reader says why
+                return Duration(int(count) * factor, unit)
     if isinstance(raw, str):
         kind, value = _literal(raw)
         if kind == "duration":
             return value
-    raise ValueError(f"expected a duration such as '2 years', '18 months' or '3年', got {raw!r}")
+    raise ValueError(
+        f"expected a duration such as '2 years', '18 months' or '3年', got {_shown(raw)}"
+    )
 
 
 def _date(raw: object) -> datetime.date:
@@ -500,7 +527,7 @@ def _date(raw: object) -> datetime.date:
         kind, value = _literal(raw)
         if kind == "date":
             return value
-    raise ValueError(f"expected a date such as '2021-02-24', got {raw!r}")
+    raise ValueError(f"expected a date such as '2021-02-24', got {_shown(raw)}")
 
 
 def _bool(raw: object) -> bool:
@@ -508,7 +535,7 @@ def _bool(raw: object) -> bool:
         return raw
     if raw in ("true", "false"):
         return raw == "true"
-    raise ValueError(f"expected true or false, got {raw!r}")
+    raise ValueError(f"expected true or false, got {_shown(raw)}")
 
 
 def _member(enum_class: type[enum.Enum], enum_name: str, raw: object) -> enum.Enum | None:

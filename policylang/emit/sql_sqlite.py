@@ -174,7 +174,10 @@ def _add_months(date: datetime.date, months: int) -> datetime.date:
 
 def _moved(date: datetime.date, span: tuple[int, int], sign: int) -> datetime.date:
     months, days = span
-    return _add_months(date, sign * months) + datetime.timedelta(days=sign * days)
+    try:
+        return _add_months(date, sign * months) + datetime.timedelta(days=sign * days)
+    except OverflowError:  # sqlite3 would report it as "string or blob too big"
+        raise ValueError("a date outside the calendar") from None
 
 
 def _add(a, b):
