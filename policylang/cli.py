@@ -103,15 +103,18 @@ def check(paths: Annotated[list[Path], typer.Argument(help="files or directories
     """Parse and type-check policies; print every diagnostic."""
 
     def action() -> int:
-        worst = 0
+        worst, failed = 0, 0
         files = _files(paths)
         for file in files:
             try:
                 api.load(file)
             except PolicyError as error:
-                worst = max(worst, _report(error))
+                worst, failed = max(worst, _report(error)), failed + 1
+        plural = "s" if len(files) != 1 else ""
         if worst == 0:
-            err.print(f"checked {len(files)} file{'s' if len(files) != 1 else ''}: no errors")
+            err.print(f"checked {len(files)} file{plural}: no errors")
+        else:
+            err.print(f"checked {len(files)} file{plural}: {failed} with errors")
         return worst
 
     _run(action)
@@ -124,19 +127,28 @@ def fmt(paths: Annotated[list[Path], typer.Argument(help="files or directories")
     """Format policies canonically (in place, or report with --check)."""
 
     def action() -> int:
-        changed = []
+        changed: list[tuple[Path, str]] = []
+        worst, broken = 0, 0
         for file in _files(paths):
-            source = api.read_source(file)
-            formatted = format_source(source, str(file))
+            try:
+                source = api.read_source(file)
+                formatted = format_source(source, str(file))
+            except PolicyError as error:
+                worst, broken = max(worst, _report(error)), broken + 1
+                continue
             if formatted != source:
-                changed.append(file)
-                if not check:
-                    write_text(file, formatted)
+                changed.append((file, formatted))
+        if broken and not check:  # all or nothing: a half-formatted folder is no state
+            err.print(f"no file reformatted: {broken} file{'s' if broken != 1 else ''} "
+                      f"{'do' if broken != 1 else 'does'} not parse")
+            return worst
         verb = "would reformat" if check else "reformatted"
-        for file in changed:
+        for file, formatted in changed:
+            if not check:
+                write_text(file, formatted)
             err.print(f"{verb} {file}")
-        if check and changed:
-            return 1
+        if check and (changed or broken):
+            return max(worst, 1)
         err.print(f"{len(changed)} file(s) {verb}" if changed else "all files formatted")
         return 0
 

@@ -10,6 +10,7 @@ declarations is kept. `format_source(format_source(x)) == format_source(x)`.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import assert_never
 
 from policylang import nodes as n
@@ -122,6 +123,23 @@ class _Printer:
             trailing = "  " + self.comments.pop(0).text.rstrip()
         self.out.append(f"{indent}{text}{trailing}".rstrip())
 
+    def _inside(self, span: n.Span, indent: str, one_line: bool) -> None:
+        """Before a declaration spanning several source lines is printed: the comments on
+        its lines but the last go above it (a `lint: allow` there still belongs to it),
+        and the last line's stays for `_emit` to put at the end. When the declaration now
+        takes one line and had a single comment, that comment stays at its end."""
+        inside = []
+        while self.comments and self.comments[0].span.line <= span.end_line:
+            inside.append(self.comments.pop(0))
+        if one_line and len(inside) == 1:
+            inside[0] = n.Comment(inside[0].text, dataclasses.replace(
+                inside[0].span, line=span.end_line, end_line=span.end_line))
+        for comment in inside:
+            if comment.span.line == span.end_line:
+                self.comments.insert(0, comment)
+            else:
+                self.out.append(f"{indent}{comment.text.rstrip()}")
+
     def _blank_between(self, before: n.Span, after: n.Span) -> bool:
         return any(not self.source_lines[i - 1].strip()
                    for i in range(before.end_line + 1, after.line)
@@ -140,6 +158,7 @@ class _Printer:
 
     def _line(self, node_span: n.Span, text: str, indent: str = INDENT) -> None:
         self._leading(node_span.line, indent)
+        self._inside(node_span, indent, one_line=True)
         self._emit(text, indent, node_span.end_line)
 
     # ── declarations ──
@@ -150,14 +169,14 @@ class _Printer:
                 shown = quote(value) if key not in ("effective", "supersedes") else value
                 self._line(item.span, f"{key.ljust(width)}{shown}")
             case n.EnumDecl(name=name, members=members):
-                self._block_open(item.span, f"enum {name} {{")
+                self._block_open(item.span, f"enum {name} {{", first_inside=_first(members))
                 width = max(len(m.name) for m in members) + 1 if members else 0
                 for m, next_m in _with_next(members):
                     label = f"{m.name.ljust(width)}{quote(m.label.value)}" if m.label else m.name
                     self._line(m.span, label + _separator(next_m and next_m.name), INDENT * 2)
                 self._block_close(item.span)
             case n.InputBlock(fields=fields):
-                self._block_open(item.span, "input {")
+                self._block_open(item.span, "input {", first_inside=_first(fields))
                 self._fields(fields, INDENT * 2, "")
                 self._block_close(item.span)
             case n.ParamDecl():
@@ -181,9 +200,15 @@ class _Printer:
             case _:
                 assert_never(item)
 
-    def _block_open(self, span: n.Span, text: str, indent: str = INDENT) -> None:
+    def _block_open(self, span: n.Span, text: str, indent: str = INDENT,
+                    first_inside: n.Span | None = None) -> None:
+        """A block's first line; the comment at its end stays there unless the block's
+        first item starts on that line too (`enum k { a  # …`): then the item takes it."""
         self._leading(span.line, indent)
-        self._emit(text, indent, span.line)
+        if first_inside is not None and first_inside.line == span.line:
+            self.out.append(f"{indent}{text}")
+        else:
+            self._emit(text, indent, span.line)
 
     def _block_close(self, span: n.Span, indent: str = INDENT) -> None:
         self._leading(span.end_line, indent + INDENT)
@@ -222,6 +247,7 @@ class _Printer:
             self._line(span, one_line, indent)
             return
         self._leading(span.line, indent)
+        self._inside(span, indent, one_line=False)
         self.out.append(f"{indent}{text}")
         for clause in clauses[:-1]:
             self.out.append(f"{indent}{INDENT * 2}{clause}")
@@ -232,7 +258,7 @@ class _Printer:
         if item.amount is not None:
             head += f" of {format_expr(item.amount)}"
         head = " ".join([head, *_clause_texts(item.clauses)])
-        self._block_open(item.span, head + " {")
+        self._block_open(item.span, head + " {", first_inside=_first(item.parts))
         width = max((len(p.party) for p in item.parts), default=0) + 2
         for part, next_part in _with_next(item.parts):
             text = f"{part.party}:".ljust(width) + format_expr(part.value)
@@ -242,7 +268,7 @@ class _Printer:
     def _waterfall(self, item: n.WaterfallDecl) -> None:
         head = " ".join([f"waterfall {item.name}({format_expr(item.amount)})",
                          *_clause_texts(item.clauses)])
-        self._block_open(item.span, head + " {")
+        self._block_open(item.span, head + " {", first_inside=_first(item.steps))
         inner = INDENT * 2
         for step in item.steps:
             match step:
@@ -250,7 +276,7 @@ class _Printer:
                     self._with_clauses(step.span, f"take {party} up to {format_expr(cap)}",
                                        _clause_texts(clauses), inner)
                 case n.SplitStep(parts=parts, clauses=clauses):
-                    self._block_open(step.span, "split {", inner)
+                    self._block_open(step.span, "split {", inner, _first(parts))
                     width = max((len(p.party) for p in parts), default=0) + 2
                     for part, next_part in _with_next(parts):
                         text = f"{part.party}:".ljust(width) + format_expr(part.share)
@@ -270,7 +296,7 @@ class _Printer:
 
     def _portfolio(self, item: n.PortfolioDecl) -> None:
         order = f" order by {item.order_by}" if item.order_by is not None else ""
-        self._block_open(item.span, f"portfolio{order} {{")
+        self._block_open(item.span, f"portfolio{order} {{", first_inside=_first(item.rules))
         for rule in item.rules:
             head = f"{rule.kind} {rule.name}"
             if rule.per:
@@ -285,6 +311,7 @@ class _Printer:
                 self._line(rule.span, " ".join([head, "=", body, *clauses]), indent)
                 continue
             self._leading(rule.span.line, indent)
+            self._inside(rule.span, indent, one_line=False)
             self.out.append(f"{indent}{head}")
             lines = [f"= {body}", *clauses]
             for text in lines[:-1]:
@@ -293,13 +320,16 @@ class _Printer:
         self._block_close(item.span)
 
     def _test(self, item: n.TestDecl) -> None:
-        self._block_open(item.span, f"test {quote(item.name.value)} {{")
+        inside = [s for s in (*item.given_spans, item.book_span, item.params_span,
+                              *(e.span for e in item.expectations)) if s is not None]
+        self._block_open(item.span, f"test {quote(item.name.value)} {{",
+                         first_inside=min(inside, key=lambda s: (s.line, s.column), default=None))
         inner = INDENT * 2
         spans = iter(item.given_spans)
         if item.book is None:
             self._bindings(item, "given", item.given, inner, next(spans, None))
         else:
-            self._open(item.book_span, "book {", inner)
+            self._open(item.book_span, "book {", inner, next(iter(item.given_spans), None))
             for case in item.book:
                 self._bindings(item, "given", case, inner + INDENT, next(spans, None))
             self._close(item.book_span, "}", inner)
@@ -328,20 +358,21 @@ class _Printer:
             self._leading(at.line, indent)
             self._emit(f"{keyword} {{}}", indent, at.line)
             return
-        self._open(span, f"{keyword} {{", indent)
+        self._open(span, f"{keyword} {{", indent, _first(bindings))
         width = max(len(b.name) for b in bindings) + 2
         for b, next_b in _with_next(bindings):
             text = f"{b.name}:".ljust(width) + format_expr(b.value)
             self._line(b.span, text + _separator(next_b and next_b.name), indent + INDENT)
         self._close(span, "}", indent)
 
-    def _open(self, span: n.Span | None, text: str, indent: str) -> None:
+    def _open(self, span: n.Span | None, text: str, indent: str,
+              first_inside: n.Span | None = None) -> None:
         """A block's first line, keeping the comments before it and at its end (a block
         built without a source position has none)."""
         if span is None:
             self.out.append(f"{indent}{text}")
         else:
-            self._block_open(span, text, indent)
+            self._block_open(span, text, indent, first_inside)
 
     def _close(self, span: n.Span | None, text: str, indent: str) -> None:
         if span is None:
@@ -349,6 +380,11 @@ class _Printer:
         else:
             self._leading(span.end_line, indent + INDENT)
             self._emit(text, indent, span.end_line)
+
+
+def _first(items) -> n.Span | None:
+    """The span of a block's first item, if it has one."""
+    return items[0].span if items else None
 
 
 def _with_next(items):

@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, InvalidOperation
 
 from policylang import nodes as n
-from policylang.values import EXACT
+from policylang.values import EXACT, MAGNITUDE_DIGITS
 
 MAX_SCALE = 10  # decimal places a literal may carry (docs/semantics.md)
 # Every reader of literals (the grammar, this fast path, the book cells' SQL patterns, the
@@ -81,6 +81,13 @@ def _within_scale(value: Decimal, message: str, span: n.Span) -> Decimal:
     if -value.as_tuple().exponent > MAX_SCALE:
         raise SourceError("E105", message, span)
     return value
+
+
+def check_magnitude(value: Decimal, text: str, span: n.Span) -> None:
+    """E105 for a policy's literal at 10^18 or beyond (every value stays below it)."""
+    if value and value.adjusted() >= MAGNITUDE_DIGITS:
+        raise SourceError("E105", f"{shorten(text)!r} is out of range: a value's magnitude "
+                          f"must stay below 10^{MAGNITUDE_DIGITS}", span)
 
 
 def duration_count(digits: str, factor: int, written: str, span: n.Span) -> int:

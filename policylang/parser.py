@@ -98,7 +98,7 @@ def parse(source: str, file: str = "<string>") -> n.Policy:
     )
     _check_nesting(tree, file)
     try:
-        policy = _ToAst(file).transform(tree)
+        policy = _ToAst(file, policy_source=True).transform(tree)
     except VisitError as wrapped:
         error = wrapped.orig_exc
         if not isinstance(error, SourceError):
@@ -277,9 +277,10 @@ class _BookBlock:
 
 @v_args(meta=True)
 class _ToAst(Transformer):
-    def __init__(self, file: str):
+    def __init__(self, file: str, policy_source: bool = False):
         super().__init__(visit_tokens=False)
         self.file = file
+        self.policy_source = policy_source
 
     # helpers
     def _span(self, meta) -> n.Span:
@@ -565,12 +566,21 @@ class _ToAst(Transformer):
 
     def _unit_literal(self, node, token: Token):
         span = self._tspan(token)
-        return node(literals.unit_value(str(token), span), str(token), span)
+        value = literals.unit_value(str(token), span)
+        return node(self._in_range(value, str(token), span), str(token), span)
 
     def number_lit(self, meta, children):
         token = children[0]
         span = self._tspan(token)
-        return n.NumberLit(literals.number(str(token), span), str(token), span)
+        value = literals.number(str(token), span)
+        return n.NumberLit(self._in_range(value, str(token), span), str(token), span)
+
+    def _in_range(self, value, text: str, span: n.Span):
+        """A policy's literal at 10^18 or beyond is out of every value's range
+        (docs/semantics.md). A case's value is held to the inputs' own range by its reader."""
+        if self.policy_source:
+            literals.check_magnitude(value, text, span)
+        return value
 
     def duration_lit(self, meta, children):
         number, unit = children

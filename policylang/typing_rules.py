@@ -7,13 +7,10 @@ follow-on errors, so one mistake gives one diagnostic.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Protocol, assert_never
 
 from policylang import ir
 from policylang import nodes as n
-from policylang.literals import shorten
-from policylang.values import MAGNITUDE_DIGITS
 
 ERROR = ir.Type(ir.Kind.ERROR)
 M, P, N, D, T = ir.MONEY, ir.PERCENT, ir.NUMBER, ir.DURATION, ir.DATE
@@ -99,23 +96,14 @@ class Typer:
             return False
         return True
 
-    def _in_range(self, value: Decimal, text: str, span: n.Span) -> Decimal:
-        """A literal at 10^18 or beyond is out of every value's range (docs/semantics.md):
-        refused here, where the interpreter would compare it and SQL's DECIMAL(38,10)
-        could not hold it."""
-        if value and value.adjusted() >= MAGNITUDE_DIGITS:
-            self.scope.error("E105", f"{shorten(text)!r} is out of range: a value's magnitude "
-                             f"must stay below 10^{MAGNITUDE_DIGITS}", span)
-        return value
-
     def _expr(self, node: n.Expr) -> ir.Expr:
         match node:
             case n.MoneyLit(value=value, span=span):
-                return ir.Const(self._in_range(value, node.text, span), M, span)
+                return ir.Const(value, M, span)
             case n.PercentLit(value=value, span=span):
-                return ir.Const(self._in_range(value, node.text, span), P, span)
+                return ir.Const(value, P, span)
             case n.NumberLit(value=value, span=span):
-                return ir.Const(self._in_range(value, node.text, span), N, span)
+                return ir.Const(value, N, span)
             case n.DurationLit(amount=amount, unit=unit, span=span):
                 return ir.Const(ir.Duration(amount, unit), D, span)
             case n.DateLit(value=value, span=span):

@@ -224,3 +224,30 @@ def test_postgres_backend_without_a_usable_server_is_a_usage_error(
     assert result.exit_code == 2, result.output
     assert says in result.output and "Traceback" not in result.output
     assert result.exception is None or isinstance(result.exception, SystemExit)
+
+
+def test_fmt_writes_nothing_while_a_file_does_not_parse(tmp_path: Path) -> None:
+    """All or nothing: the unformatted good file is left as it was, and the message says
+    why; --check names both."""
+    good, bad = tmp_path / "b_good.pol", tmp_path / "a_bad.pol"
+    untidy = 'policy p "t" {\n  input { x: money }\n  rule r:   x > 0元\n}\n'
+    good.write_text(untidy, encoding="utf-8")
+    bad.write_text('policy p "t" {\n  rule r:\n}\n', encoding="utf-8")
+    result = runner.invoke(app, ["fmt", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "E102" in result.output and "no file reformatted: 1 file does not parse" in result.output
+    assert good.read_text(encoding="utf-8") == untidy
+    result = runner.invoke(app, ["fmt", "--check", str(tmp_path)])
+    assert result.exit_code == 1 and f"would reformat {good}" in result.output
+    bad.unlink()
+    assert runner.invoke(app, ["fmt", str(tmp_path)]).exit_code == 0
+    assert good.read_text(encoding="utf-8") != untidy
+
+
+def test_check_sums_up_files_with_errors(tmp_path: Path) -> None:
+    (tmp_path / "good.pol").write_text('policy p "t" {\n  input { x: money }\n}\n',
+                                       encoding="utf-8")
+    (tmp_path / "bad.pol").write_text('policy p "t" {\n  rule r: y > 1\n}\n', encoding="utf-8")
+    result = runner.invoke(app, ["check", str(tmp_path)])
+    assert result.exit_code == 1
+    assert result.output.rstrip().endswith("checked 2 files: 1 with errors")

@@ -37,12 +37,14 @@ UNPARSEABLE: dict[str, str] = {
     "tests/bad/syntax_bad_date.pol": "E105: a date that is not on the calendar",
     "tests/bad/syntax_bad_escape.pol": "E105: an unknown escape in a text",
     "tests/bad/syntax_chained_comparison.pol": "E102: a chained comparison",
+    "tests/bad/syntax_duration_out_of_range.pol": "E105: a duration of 10^8 months or more",
     "tests/bad/syntax_cite_without_quotes.pol": "E102: a citation without quotes",
     "tests/bad/syntax_clause_twice.pol": "E406: a `cite` clause given twice",
     "tests/bad/syntax_comment_only.pol": "E103: a file holding only a comment",
     "tests/bad/syntax_eof_missing_brace.pol": "E103: the file ends before its `}`",
     "tests/bad/syntax_eof_no_newline.pol": "E103: the file ends mid-expression, no newline",
     "tests/bad/syntax_fractional_duration.pol": "E105: a fractional number of years",
+    "tests/bad/syntax_literal_out_of_range.pol": "E105: a literal of 10^18 or more",
     "tests/bad/syntax_fullwidth_operator.pol": "E101: a full-width comparison sign",
     "tests/bad/syntax_keyword_as_name.pol": "E102: a keyword read as a name",
     "tests/bad/syntax_limit_equality.pol": "E102: a limit with ==",
@@ -170,3 +172,71 @@ def test_comments_at_the_end_of_a_tests_block_lines_stay_there() -> None:
     # An empty `params {` block written over two lines closes on its opening line.
     spread = TEST_BLOCK_COMMENTS.replace("    params {}  # none\n", "    params {  # none\n    }\n")
     assert format_source(spread, "c.pol") == TEST_BLOCK_COMMENTS
+
+
+# Comments inside declarations written over several lines, and after an item that shares a
+# line with its block's opening: each stays with the item it was written beside.
+SPREAD_COMMENTS = '''policy p "t" {
+  enum k { a  # after a
+    b
+  }
+  input {
+    x: money
+    y: k
+  }
+  limit cap: x <= 500万  # the document's figure
+    when y == a
+  limit low: x <= 100万  # head
+    when y == b  # lint: allow W104 kept for the record
+  let z = x +  # a long sum
+    1元  # tail
+  test "t" {
+    given { x: 1万  # g1
+      y: a
+    }
+    expect eligible
+  }
+}
+'''
+
+SPREAD_COMMENTS_FORMATTED = '''policy p "t" {
+  enum k {
+    a  # after a
+    b
+  }
+  input {
+    x: money
+    y: k
+  }
+  limit cap: x <= 500万 when y == a  # the document's figure
+  # head
+  limit low: x <= 100万 when y == b  # lint: allow W104 kept for the record
+  # a long sum
+  let z = x + 1元  # tail
+  test "t" {
+    given {
+      x: 1万  # g1
+      y: a
+    }
+    expect eligible
+  }
+}
+'''
+
+
+def test_comments_stay_with_the_declaration_they_were_written_in() -> None:
+    assert format_source(SPREAD_COMMENTS, "c.pol") == SPREAD_COMMENTS_FORMATTED
+    assert format_source(SPREAD_COMMENTS_FORMATTED, "c.pol") == SPREAD_COMMENTS_FORMATTED
+
+
+def test_a_lint_allow_on_a_continuation_line_still_allows_after_formatting() -> None:
+    """The audit's case: `fmt` moved the allow below its limit, which then warned."""
+    from policylang import api, lint
+
+    source = ('policy p "t" {\n  input { x: money  y: bool }\n  limit big: x <= 1000万\n'
+              '  limit cap: x <= 2000万  # the old figure\n'
+              '    when y  # lint: allow W106 kept for the record\n}\n')
+    for text in (source, format_source(source, "c.pol")):
+        result = lint.lint(api.load_source(text, "c.pol"), text)
+        assert [w.code for w in result.warnings] == [], (text, result.warnings)
+        assert [w.code for w in result.allowed] == ["W106"]

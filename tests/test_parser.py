@@ -515,3 +515,23 @@ def test_a_byte_order_mark_is_no_character_but_keeps_its_column() -> None:
     with pytest.raises(PolicyError) as raised:
         parse('\ufeffpolicy p "t" { rule r: }\n', "p.pol")
     assert raised.value.diagnostics[0].span.column == len('\ufeffpolicy p "t" { rule r: ') + 1
+
+
+@pytest.mark.parametrize("literal, ok", [
+    ("999999999999999999.99元", True), ("99999999999999.9999万", True), ("1000000000000000000元", False),
+    ("100000000000000000万", False), ("1000000000000000000.5", False), ("10000亿", True),
+    ("10000000000亿", False), ("10000000000000000000000%", False), ("1" + "0" * 22 + "bp", False),
+    ("1" * 5000 + "万", False),
+], ids=lambda value: value if isinstance(value, bool) or len(value) < 30 else "5000 digits")
+def test_a_policy_literal_stays_below_ten_to_the_eighteen(literal: str, ok: bool) -> None:
+    """docs/semantics.md: every value stays below 10^18; a literal past it is refused where
+    it is written (the interpreter would compare it, SQL's DECIMAL could not hold it)."""
+    source = f'policy p "t" {{\n  input {{ x: number }}\n  rule r: x <= {literal}\n}}\n'
+    if ok:
+        parse(source, "p.pol")
+        return
+    with pytest.raises(PolicyError) as raised:
+        parse(source, "p.pol")
+    [diagnostic] = raised.value.diagnostics
+    assert (diagnostic.code, diagnostic.span.line, diagnostic.span.column) == ("E105", 3, 16)
+    assert "out of range" in diagnostic.message and len(diagnostic.message) < 120
