@@ -101,6 +101,39 @@ def on_request() -> dict[str, Callable[[ir.Policy], Backend]]:
     return {**available(), "spark": spark}
 
 
+class BackendUnavailable(Exception):
+    """A `--backend` list naming a backend that does not exist or cannot run here; the
+    message says what to do."""
+
+
+def requested(text: str) -> list[str]:
+    """The names in a `--backend` list (`interp,sql`), each one `on_request()` offers."""
+    known = on_request()
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in known]
+    if unknown == ["postgres"]:  # known by name, offered only with a server to run on
+        raise BackendUnavailable("backend postgres needs a PostgreSQL server: set "
+                                 "POLICYLANG_POSTGRES to its connection string (host=… port=… "
+                                 "dbname=…)")
+    if unknown or not names:
+        raise BackendUnavailable(f"unknown backend {unknown[0] if unknown else text!r}; "
+                                 f"choose from {', '.join(known)}")
+    return names
+
+
+def made(policy: ir.Policy, names: list[str]) -> dict[str, Backend]:
+    """The named backends for one policy; Spark's modules load only when it is named."""
+    makers = on_request()
+    if "spark" not in names:
+        return {name: makers[name](policy) for name in names}
+    from policylang.spark_engine import EngineUnavailable
+
+    try:
+        return {name: makers[name](policy) for name in names}
+    except EngineUnavailable as error:
+        raise BackendUnavailable(f"error: --backend spark: {error}") from None
+
+
 def available() -> dict[str, Callable[[ir.Policy], Backend]]:
     from policylang import emit
 

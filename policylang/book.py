@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from policylang import book_portfolio, book_stream, ir
+from policylang import book_portfolio, book_shape, book_stream, ir
 from policylang.book_cells import bindable, cell_expression, default_sql, sql_string
 from policylang.cases import convert
 from policylang.diagnostics import PolicyError
@@ -289,9 +289,21 @@ def _read(connection, book: Path, poller: _Poller) -> list[str]:
             connection.execute(f"CREATE TEMP TABLE __pl_book AS SELECT * FROM {reader}")
     except Exception as error:
         _stop_if_interrupted(error)
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise PolicyError.single("E607", f"{book}: cannot read the {kind} file: {first}") from None
-    return [row[0] for row in connection.execute("DESCRIBE __pl_book").fetchall()]
+        raise _unreadable(book, kind, error) from None
+    columns = [row[0] for row in connection.execute("DESCRIBE __pl_book").fetchall()]
+    book_shape.check_columns(connection, book, kind, columns)
+    return columns
+
+
+def _unreadable(book: Path, kind: str, error: Exception) -> PolicyError:
+    """Why DuckDB cannot read `book`: a CSV's first row that is not UTF-8 or has another
+    number of fields than the header (DuckDB counts file lines, and may not say which),
+    or else DuckDB's own first line."""
+    found = book_shape.misshapen(book) if kind == "csv" else None
+    if found is not None:
+        return found
+    first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+    return PolicyError.single("E607", f"{book}: cannot read the {kind} file: {first}")
 
 
 def _column_types(connection) -> dict[str, str]:

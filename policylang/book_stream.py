@@ -26,6 +26,8 @@ every pattern, as above.
 
 A CSV is sniffed once (DuckDB's sniffer, as the careful path's `auto_detect`); the
 statements after read it with that dialect spelled out, rather than each sniffing it.
+
+`csv_reader` and the careful path check a book's shape first (`book_shape.py`).
 """
 
 from __future__ import annotations
@@ -49,6 +51,7 @@ from policylang.book_cells import (
     shown_places,
     sql_string,
 )
+from policylang.book_shape import Dialect, check_columns, check_header
 from policylang.diagnostics import PolicyError
 from policylang.emit.sql_bounds import SCALE_PLACES, Bounds, DurationBounds, bucketed
 from policylang.engine import (
@@ -82,14 +85,18 @@ def score(connection, poller, tracker, policy: ir.Policy, book: Path,
         raise NotClean
     tracker.stage(f"reading {book}", measured=True)
     try:
-        reader = (_csv_reader(connection, book) if kind == "csv"
+        reader = (csv_reader(connection, book) if kind == "csv"
                   else f"read_parquet({sql_string(str(book))})")
         described = connection.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()
+    except PolicyError:
+        raise  # a misshapen book, named already: the careful path would only say it again
     except Exception as error:
         careful._stop_if_interrupted(error)
         raise NotClean from None
     types = {row[0]: row[1] for row in described}
     columns = [row[0] for row in described]
+    if kind == "parquet":
+        check_columns(connection, book, kind, columns)
     if set(columns) & {name for name, _ in output_columns(policy)}:
         raise NotClean
     source = _Source(policy, book, reader, columns, types)
@@ -111,23 +118,34 @@ def score(connection, poller, tracker, policy: ir.Policy, book: Path,
         raise NotClean from None
 
 
-def _csv_reader(connection, book: Path) -> str:
+def csv_reader(connection, book: Path) -> str:
     """`read_csv` of `book` with the dialect DuckDB's sniffer finds (every column as
     text), spelled out: the statements that read the book again skip sniffing it, and
-    read it exactly as the careful path's `auto_detect` does."""
-    delimiter, quote, escape, new_line, comment, skip, columns = connection.execute(
-        "SELECT Delimiter, Quote, Escape, NewLineDelimiter, Comment, SkipRows, Columns "
-        f"FROM sniff_csv({sql_string(str(book))}, all_varchar = true, header = true)"
-    ).fetchone()
+    read it exactly as the careful path's `auto_detect` does. PolicyError for a
+    misshapen book (`misshapen`) or one with two columns of one name."""
+    from policylang import book as careful
+
+    try:
+        delimiter, quote, escape, new_line, comment, skip, columns = connection.execute(
+            "SELECT Delimiter, Quote, Escape, NewLineDelimiter, Comment, SkipRows, Columns "
+            f"FROM sniff_csv({sql_string(str(book))}, all_varchar = true, header = true)"
+        ).fetchone()
+    except Exception as error:
+        careful._stop_if_interrupted(error)
+        raise careful._unreadable(book, "csv", error) from None
 
     def option(value: str) -> str:
-        return sql_string("" if value == "(empty)" else value)
+        return "" if value == "(empty)" else value
 
-    typed = ", ".join(f"{sql_string(column['name'])}: 'VARCHAR'" for column in columns)
+    names = [column["name"] for column in columns]
+    check_header(book, names, Dialect(*map(option, (delimiter, quote, escape))), int(skip))
+    typed = ", ".join(f"{sql_string(name)}: 'VARCHAR'" for name in names)
+    options = {"delim": delimiter, "quote": quote, "escape": escape, "new_line": new_line,
+               "comment": comment}
+    spelled = ", ".join(f"{key} = {sql_string(option(value))}"
+                        for key, value in options.items())
     return (f"read_csv({sql_string(str(book))}, auto_detect = false, header = true, "
-            f"delim = {option(delimiter)}, quote = {option(quote)}, "
-            f"escape = {option(escape)}, new_line = {option(new_line)}, "
-            f"comment = {option(comment)}, skip = {int(skip)}, columns = {{{typed}}})")
+            f"{spelled}, skip = {int(skip)}, columns = {{{typed}}})")
 
 
 class _NotPlain(NotClean):

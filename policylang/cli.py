@@ -95,6 +95,19 @@ def _run(action) -> None:
     raise typer.Exit(code or 0)
 
 
+@app.callback(invoke_without_command=True)
+def _options(context: typer.Context, version: Annotated[bool, typer.Option(
+        "--version", help="print policylang's version and exit")] = False) -> None:
+    if version:
+        from importlib.metadata import version as installed
+
+        out.print(f"policylang {installed('policylang')}")
+        raise typer.Exit(0)
+    if context.invoked_subcommand is None:
+        out.print(context.get_help())
+        raise typer.Exit(2)
+
+
 # ── check, fmt ─────────────────────────────────────────────────────────────
 
 
@@ -440,32 +453,20 @@ def test(paths: Annotated[list[Path], typer.Argument(help="files or directories"
 def _backend_names(text: str) -> list[str]:
     from policylang import backends
 
-    known = backends.on_request()
-    names = [name.strip() for name in text.split(",") if name.strip()]
-    unknown = [name for name in names if name not in known]
-    if unknown == ["postgres"]:  # known by name, offered only with a server to run on
-        err.print("backend postgres needs a PostgreSQL server: set POLICYLANG_POSTGRES to its "
-                  "connection string (host=… port=… dbname=…)")
-        raise Exit(2)
-    if unknown or not names:
-        err.print(f"unknown backend {unknown[0] if unknown else text!r}; "
-                  f"choose from {', '.join(known)}")
-        raise Exit(2)
-    return names
+    try:
+        return backends.requested(text)
+    except backends.BackendUnavailable as error:
+        err.print(str(error))
+        raise Exit(2) from None
 
 
 def _backends(policy: ir.Policy, names: list[str]) -> dict:
     from policylang import backends
 
-    makers = backends.on_request()
-    if "spark" not in names:  # the Spark engine's modules load only when asked for
-        return {name: makers[name](policy) for name in names}
-    from policylang.spark_engine import EngineUnavailable
-
     try:
-        return {name: makers[name](policy) for name in names}
-    except EngineUnavailable as error:
-        err.print(f"error: --backend spark: {error}")
+        return backends.made(policy, names)
+    except backends.BackendUnavailable as error:
+        err.print(str(error))
         raise Exit(2) from None
 
 

@@ -3,7 +3,7 @@
 Random books are written as CSV with every literal form a case accepts (and forms only
 the reference parser takes, such as `(5万)` or `- 5万`), scored, and each output row is
 compared with the interpreter's decision on the same texts. Bad books give a row and a
-column, exit 2, and write nothing.
+column, exit 2, and write nothing (misshapen books: tests/test_book_shape.py).
 """
 
 from __future__ import annotations

@@ -251,3 +251,10 @@ def test_check_sums_up_files_with_errors(tmp_path: Path) -> None:
     result = runner.invoke(app, ["check", str(tmp_path)])
     assert result.exit_code == 1
     assert result.output.rstrip().endswith("checked 2 files: 1 with errors")
+
+
+def test_version_flag() -> None:
+    from importlib.metadata import version
+
+    result = runner.invoke(app, ["--version"])
+    assert result.exit_code == 0 and result.output == f"policylang {version('policylang')}\n"

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from policylang import api
+from policylang.formatter import format_source
 from policylang.messages import markdown_table
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -24,6 +25,8 @@ def test_readme_policy_examples_check_and_pass_their_tests() -> None:
     for block in blocks:
         policy = api.load_source(block, "README.md")
         assert all(result.passed for result in api.run_tests(policy))
+        # copied into policies/, an example must pass `build`, which refuses unformatted files
+        assert format_source(block, "README.md") == block
 
 
 def test_ci_runs_the_readme_test_command() -> None:

@@ -62,14 +62,15 @@ def emit_sql(policy: ir.Policy, dialect: str = "duckdb", params: dict | None = N
     text then opens by naming every rule it leaves to `run --book` (never silently)."""
     from policylang.emit.sql_dialects import dialect as find
 
+    # The usage errors first: a wrong dialect or param says so, whatever the policy holds.
+    target = find(dialect)
+    values = parse_params(policy, params or {}, where="--param")
     book_rules = policy.portfolio.rules if policy.portfolio else ()
     if book_rules and not per_case:
         raise PolicyError([Diagnostic(
             "E612", f"{rule.kind} {rule.name} is a book-level rule: it is evaluated over a "
             "whole book by `policylang run --book`, not by one query; compile with "
             "--per-case for the per-case columns only", rule.span, ()) for rule in book_rules])
-    values = parse_params(policy, params or {}, where="--param")
-    target = find(dialect)
     # The tree is written once and dropped: not copied first (`copy=False`), which was a
     # sixth of building a 2,000-line policy's query.
     text = build_query(policy, values, dialect, per_case=per_case).sql(

@@ -1,0 +1,188 @@
+"""A book's shape, checked before it is scored, on either path: a CSV row with another
+number of fields than the header, bytes that are not UTF-8 (DuckDB words these by file
+line, or not at all) and two columns of one name (DuckDB renames the second, `x_1`).
+
+A good book costs a look at its column names; the file is read in Python only when they
+look wrong or DuckDB cannot read it, to name the row (from 1 after the header) and column.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import NamedTuple
+
+from policylang.book_cells import sql_string
+from policylang.diagnostics import PolicyError
+
+
+class Dialect(NamedTuple):
+    """How a CSV book is split: its delimiter, quote and escape ('' for none)."""
+
+    delimiter: str = ","
+    quote: str = '"'
+    escape: str = '"'
+
+
+# Delimiters tried on a header the sniffer read as one column: it gives up on the
+# delimiter when a row in its sample has another number of fields than the rest.
+_DELIMITERS = (",", ";", "\t", "|")
+# The second of two columns of one name, as DuckDB renames it (`x_1`).
+_RENAMED = re.compile(r"_[0-9]+$")
+_REENCODE = ("convert it first (e.g. `iconv -f GBK -t UTF-8`), or save it from Excel as "
+             "\"CSV UTF-8\"")
+
+
+def check_columns(connection, book: Path, kind: str, names: list[str]) -> None:
+    """Check the columns DuckDB read from `book` (`names`) as `csv_reader` checks a
+    sniffed CSV. A CSV read by `auto_detect` is sniffed again for that only when its
+    names are not its first line's fields; a Parquet file's schema is read only when a
+    name ends in `_N`, as DuckDB's renaming of a second column of one name does."""
+    if kind == "csv":
+        if names != _header(book, _likely(book)):
+            from policylang.book_stream import csv_reader  # it checks the sniffed header
+
+            csv_reader(connection, book)
+        return
+    if not any(_RENAMED.search(name) for name in names):
+        return
+    schema = connection.execute("SELECT name, num_children FROM "
+                                f"parquet_schema({sql_string(str(book))})").fetchall()
+    written, index = [], 1  # schema[0] is the root; the columns are its children
+
+    def after(index: int) -> int:  # the element after `index` and its descendants
+        children, index = schema[index][1] or 0, index + 1
+        for _ in range(children):
+            index = after(index)
+        return index
+
+    while index < len(schema):
+        written.append(schema[index][0])
+        index = after(index)
+    _refuse_duplicates(book, written, names)
+
+
+def check_header(book: Path, names: list[str], dialect: Dialect, skip: int) -> None:
+    """Refuse a CSV whose sniffed header (`names`) is not its first line, by its first
+    row of another width (`misshapen`): one column where the first line splits into
+    several (the sniffer gave up on the delimiter), or lines skipped though the first is
+    a record (it took a wider row for the header). Then two columns of one name."""
+    suspect = None
+    if len(names) == 1:
+        suspect = _likely(book)
+        suspect = suspect if len(_header(book, suspect)) > 1 else None
+    elif skip and len(_header(book, dialect)) > 1:
+        suspect = dialect
+    found = misshapen(book, suspect) if suspect is not None else None
+    if found is not None:
+        raise found
+    if any(_RENAMED.search(name) for name in names):
+        _refuse_duplicates(book, _header(book, dialect, skip), names)
+
+
+def _refuse_duplicates(book: Path, written: list[str], names: list[str]) -> None:
+    """E608 for the first column DuckDB renamed (`names`, as read) because an earlier one
+    of `written` (the header as written) has its name; DuckDB ignores case in names."""
+    if len(written) != len(names):
+        return
+    for index, (name, read) in enumerate(zip(written, names, strict=True)):
+        earlier = next((i for i in range(index) if written[i].lower() == name.lower()), None)
+        if name == read or earlier is None:
+            continue
+        where = f"columns {earlier + 1} and {index + 1}"
+        said = (f"column `{name}` appears twice ({where})" if written[earlier] == name else
+                f"column `{name}` has the name of column `{written[earlier]}` ({where}; "
+                "names ignore case)")
+        raise PolicyError.single("E608", f"{book}: {said}; rename or remove one")
+
+
+def misshapen(book: Path, dialect: Dialect | None = None) -> PolicyError | None:
+    """The first row (from 1 after the header, the first line) that is not UTF-8 or has
+    another number of fields than the header, as an E607; None if none, or the file
+    cannot be split so (`dialect` None: by the delimiter that splits the first line into
+    the most fields). Reads the whole file: for a book DuckDB cannot read, or misread."""
+    dialect = dialect or _likely(book)
+    header: list[str] | None = None
+    row = 0
+    try:
+        for record in _records(_lines(book), dialect):
+            bad = _not_utf8(record)
+            if header is None and bad is not None:
+                return PolicyError.single(
+                    "E607", f"{book}: the file is not UTF-8 (byte 0x{bad[1]:02X} in the "
+                    f"header's column {bad[0] + 1}); a book must be UTF-8", notes=[_REENCODE])
+            if header is None:
+                header = record
+                continue
+            row += 1
+            if bad is not None:
+                column = (f"column `{header[bad[0]]}`" if bad[0] < len(header)
+                          else f"field {bad[0] + 1}")
+                return PolicyError.single(
+                    "E607", f"{book}: row {row}, {column}: the file is not UTF-8 (byte "
+                    f"0x{bad[1]:02X} here); a book must be UTF-8", notes=[_REENCODE])
+            if len(record) != len(header):
+                shown = dialect.delimiter.join(record).replace("\r", "\\r")
+                shown = shown.replace("\n", "\\n")
+                shown = shown if len(shown) <= 80 else shown[:77] + "..."
+                return PolicyError.single(
+                    "E607", f"{book}: row {row} has {len(record)} field"
+                    f"{'s' if len(record) != 1 else ''}, where the header has {len(header)}",
+                    notes=[f"row {row}: {shown}"])
+    except (csv.Error, TypeError, OSError):  # TypeError: a delimiter `csv` cannot take
+        return None
+    return None
+
+
+def _not_utf8(record: list[str]) -> tuple[int, int] | None:
+    """The first cell holding bytes that are not UTF-8 (kept by `_lines` as lone
+    surrogates), and the first such byte."""
+    for index, cell in enumerate(record):
+        if not cell.isascii():
+            try:
+                cell.encode("utf-8")
+            except UnicodeEncodeError as error:
+                return index, ord(cell[error.start]) - 0xDC00
+    return None
+
+
+def _likely(book: Path) -> Dialect:
+    """The dialect whose delimiter splits the book's first line into the most fields."""
+    widths = {d: len(_header(book, Dialect(d))) for d in _DELIMITERS}
+    return Dialect(max(_DELIMITERS, key=widths.__getitem__))
+
+
+def _header(book: Path, dialect: Dialect, skip: int = 0) -> list[str]:
+    """The first record of the book after `skip` lines, as written."""
+    lines = _lines(book, skip)
+    try:
+        return next(_records(lines, dialect), [])
+    except (csv.Error, TypeError, OSError):
+        return []
+    finally:
+        lines.close()
+
+
+def _lines(book: Path, skip: int = 0) -> Iterator[str]:
+    """The book's lines after `skip`, as text: a UTF-8 BOM dropped, and bytes that are
+    not UTF-8 kept as lone surrogates (so the cell that holds them can be named)."""
+    with book.open("rb") as file:
+        for number, line in enumerate(file):
+            if number == 0 and line.startswith(codecs.BOM_UTF8):
+                line = line[len(codecs.BOM_UTF8):]
+            if number >= skip:
+                yield line.decode("utf-8", "surrogateescape")
+
+
+def _records(lines: Iterator[str], dialect: Dialect) -> Iterator[list[str]]:
+    """The records of `lines` split as DuckDB splits them in `dialect`, blank lines
+    (which DuckDB skips) left out."""
+    options: dict = (
+        {"quoting": csv.QUOTE_NONE} if not dialect.quote else
+        {"quotechar": dialect.quote} if dialect.escape in ("", dialect.quote) else
+        {"quotechar": dialect.quote, "escapechar": dialect.escape, "doublequote": False})
+    return (record for record in csv.reader(lines, delimiter=dialect.delimiter, **options)
+            if record)
