@@ -59,9 +59,12 @@ def load(path: str | Path) -> ir.Policy:
 
 
 def decide(policy: ir.Policy, case: Mapping[str, object],
-           params: Mapping[str, object] | None = None) -> dict:
-    """The decision JSON (DESIGN.md §4) for one case given as JSON-like values."""
-    return evaluate(policy, parse_case(policy, case), parse_params(policy, params or {}))
+           params: Mapping[str, object] | None = None, *, case_name: str = "case",
+           params_name: str = "params") -> dict:
+    """The decision JSON (DESIGN.md §4) for one case given as JSON-like values; an input
+    error names the case and the params as `case_name` and `params_name` say."""
+    return evaluate(policy, parse_case(policy, case, where=case_name),
+                    parse_params(policy, params or {}, where=params_name))
 
 
 def interpreter_backend(policy: ir.Policy):

@@ -235,7 +235,8 @@ def run(file: Path,
             _write_report(report, summary.report)
             return 0
         assert case is not None
-        decision = api.decide(policy, api.read_case(case), options)
+        decision = api.decide(policy, api.read_case(case), options, case_name=str(case),
+                              params_name="--param")
         if explain_:
             decision["explain"] = _explanation(policy, case, options).to_json()
         sys.stdout.write(json.dumps(decision, ensure_ascii=False, indent=2) + "\n")
@@ -276,7 +277,7 @@ def _explanation(policy: ir.Policy, case: Path, options: dict[str, str]):
     from policylang.cases import parse_case, parse_params
     from policylang.explain import explain as explain_case
 
-    return explain_case(policy, parse_case(policy, api.read_case(case)),
+    return explain_case(policy, parse_case(policy, api.read_case(case), where=str(case)),
                         parse_params(policy, options))
 
 

@@ -132,7 +132,8 @@ def _check_nesting(tree: Tree, file: str) -> None:
                           item.meta.end_column)
             diagnostics.append(Diagnostic(
                 "E107", f"this declaration nests expressions more than {MAX_NESTING} levels "
-                "deep; split it into lets", span))
+                "deep (each operator of a long chain such as `a + b + c + …` is a level); "
+                "split it into lets", span))
     if diagnostics:
         raise PolicyError(diagnostics)
 

@@ -258,3 +258,12 @@ def test_version_flag() -> None:
 
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0 and result.output == f"policylang {version('policylang')}\n"
+
+
+def test_a_case_error_names_the_case_file(example: Path, tmp_path: Path) -> None:
+    case = tmp_path / "applicant.json"
+    case.write_text(json.dumps({**EXAMPLE_CASE, "loan_amount": "a lot"}), encoding="utf-8")
+    for command in (["run"], ["explain"]):
+        result = runner.invoke(app, [*command, str(example), "--case", str(case)])
+        assert result.exit_code == 2, result.output
+        assert f"error[E603]: {case}: field `loan_amount`" in result.output

@@ -37,6 +37,7 @@ from policylang.emit.sql import (
     paren,
 )
 from policylang.emit.sql_dialects import bottom_up
+from policylang.emit.sql_temporal import in_calendar
 from policylang.values import MAGNITUDE_LIMIT
 
 DIALECT = "spark"
@@ -185,9 +186,9 @@ class _SparkBuilder(_QueryBuilder):
             def signed(amount: exp.Expression) -> exp.Expression:
                 return exp.Neg(this=paren(amount)) if sign < 0 else amount
 
-            return case((_nonzero(days_of(moved)),
-                         fn("DATE_ADD", date, signed(days_of(moved)))),
-                        otherwise=fn("ADD_MONTHS", date, signed(months_of(moved))))
+            return in_calendar(case((_nonzero(days_of(moved)),
+                                     fn("DATE_ADD", date, signed(days_of(moved)))),
+                                    otherwise=fn("ADD_MONTHS", date, signed(months_of(moved)))))
         if left is D and right is D:
             combine = exp.Add if e.op == "+" else exp.Sub
             total = duration(combine(this=months_of(a), expression=months_of(b)),

@@ -65,9 +65,9 @@ def temporal_arith(e: ir.Arith, a: exp.Expression, b: exp.Expression) -> exp.Exp
         return fn("TO_DAYS", exp.cast(exp.Sub(this=a, expression=b), INT))
     if left is T:
         moved = exp.Add(this=a, expression=b) if e.op == "+" else exp.Sub(this=a, expression=b)
-        return _in_calendar(exp.cast(moved, DATE))
+        return in_calendar(exp.cast(moved, DATE))
     if right is T:
-        return _in_calendar(exp.cast(exp.Add(this=b, expression=a), DATE))
+        return in_calendar(exp.cast(exp.Add(this=b, expression=a), DATE))
     if left is D and right is D:
         combined = exp.Add(this=a, expression=b) if e.op == "+" else exp.Sub(this=a,
                                                                               expression=b)
@@ -76,7 +76,7 @@ def temporal_arith(e: ir.Arith, a: exp.Expression, b: exp.Expression) -> exp.Exp
     return _scale(duration, factor)
 
 
-def _in_calendar(date: exp.Expression) -> exp.Expression:
+def in_calendar(date: exp.Expression) -> exp.Expression:
     """The moved date, or E611 outside 0001-01-01 … 9999-12-31 (the interpreter's calendar;
     DuckDB's runs on for millions of years and only the fetch would fail)."""
     outside = exp.or_(exp.LT(this=date, expression=exp.cast(exp.Literal.string("0001-01-01"),
