@@ -602,6 +602,11 @@ def doc(file: Path,
 
     def action() -> int:
         check_apart({"the policy": file, "the seed text": source}, {"-o": output})
+        if output is not None:
+            check_writable(output)  # E613 first: where it cannot write outranks its name
+        if output is not None and output.suffix.lower() not in (".html", ".htm"):
+            err.print(f"-o {output}: doc writes an HTML page; name it OUT.html")
+            return 2
         policy = api.load(file)
         seed = api.read_source(source) if source is not None else None
         html = render_doc(policy, api.read_source(file), seed)

@@ -241,3 +241,13 @@ def test_every_seed_policy_has_a_page(path):
         assert f'id="rule-{check.name}"' in page
     assert page.count('class="example"') == len(policy.tests)
     assert 'class="badge fail"' not in page  # the seed policies' tests all pass
+
+
+def test_the_command_writes_html_only_to_an_html_path(tmp_path):
+    policy = tmp_path / "demo.pol"
+    policy.write_text(DEMO, encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "policylang", "doc", str(policy), "-o",
+                           str(tmp_path / "demo.pdf")], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 2 and "doc writes an HTML page" in done.stderr
+    assert not (tmp_path / "demo.pdf").exists()
