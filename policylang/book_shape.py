@@ -65,6 +65,20 @@ def check_columns(connection, book: Path, kind: str, names: list[str]) -> None:
     _refuse_duplicates(book, written, names)
 
 
+def repeated_name(book: Path) -> PolicyError | None:
+    """E608 for a CSV header naming one column twice (names ignore case), read as written:
+    for an engine that renames the second its own way (Spark: `amount3`)."""
+    written = _header(book, _likely(book))
+    for index, name in enumerate(written):
+        earlier = next((i for i in range(index) if written[i].lower() == name.lower()), None)
+        if earlier is not None:
+            return PolicyError.single(
+                "E608", f"{book}: column `{name}` repeats column {earlier + 1}'s name "
+                f"`{written[earlier]}` (columns {earlier + 1} and {index + 1}; names ignore "
+                "case); rename or remove one")
+    return None
+
+
 def check_header(book: Path, names: list[str], dialect: Dialect, skip: int) -> None:
     """Refuse a CSV whose sniffed header (`names`) is not its first line, by its first
     row of another width (`misshapen`): one column where the first line splits into

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from pathlib import Path
 
-from policylang import ir
+from policylang import book_shape, ir
 from policylang.book import BookSummary
 from policylang.cases import convert
 from policylang.diagnostics import PolicyError
@@ -226,6 +226,9 @@ def score_book(policy: ir.Policy, book: Path, params: dict[str, ir.Value],
         check_writable(out, folder=out.is_dir())  # a directory of Parquet files replaces it
     if charts is not None:
         check_writable(charts, folder=True)
+    repeated = book_shape.repeated_name(book) if book.suffix.lower() == ".csv" else None
+    if repeated is not None:
+        raise repeated
     spark = session(master)
     raw = _read(spark, book)
     columns = raw.columns
@@ -234,9 +237,12 @@ def score_book(policy: ir.Policy, book: Path, params: dict[str, ir.Value],
     if clashes:
         raise PolicyError.single("E608", f"{book}: column `{clashes[0]}` has the name of an "
                                  "output column of the policy; rename it in the book")
-    _numbered(spark, raw).createOrReplaceTempView("__pl_book")
-    progress(f"reading {book}")
-    _create_cases(spark, policy, book, raw)
+    try:
+        _numbered(spark, raw).createOrReplaceTempView("__pl_book")
+        progress(f"reading {book}")
+        _create_cases(spark, policy, book, raw)
+    except Exception as error:
+        raise _as_read_error(book, error) from None
     progress(f"converted {len(policy.inputs)} input columns; scoring")
     report: dict = {}
     if policy.portfolio is None:
@@ -270,8 +276,10 @@ def score_book(policy: ir.Policy, book: Path, params: dict[str, ir.Value],
         eligible, failures, totals, rows = _summarise(policy, scored, limit_values)
     except Exception as error:
         if not _is_evaluation_error(error):
-            raise PolicyError.single("E607", f"{out or book}: Spark failed: "
-                                     f"{_first_line(error)}") from None
+            # FAILFAST stops at a misshapen CSV row; name it as the DuckDB engine does
+            misshapen = book_shape.misshapen(book) if book.suffix.lower() == ".csv" else None
+            raise misshapen or PolicyError.single("E607", f"{out or book}: Spark failed: "
+                                                  f"{_first_line(error)}") from None
         raise first_failing_row(spark, policy_query(policy, tuple(params.items())),
                                 str(book), error) from None
     return BookSummary(rows, eligible, failures, totals, out, time.perf_counter() - started,
@@ -305,6 +313,20 @@ def _numbered(spark, raw):
         *[F.col(quote(c)) for c in raw.columns], (F.col(_ID) + F.col(_BASE)).alias(ROW))
 
 
+def _as_read_error(book: Path, error: Exception) -> Exception:
+    """What stopped the reading of `book`: for a CSV, its first misshapen row where it has
+    one (Spark's FAILFAST stops without naming it, and reads bytes that are not UTF-8 as
+    U+FFFD, which a cell's message then shows); else the error itself, or E607."""
+    if book.suffix.lower() == ".csv" and (not isinstance(error, PolicyError)
+                                          or "\ufffd" in str(error)):
+        misshapen = book_shape.misshapen(book)
+        if misshapen is not None:
+            return misshapen
+    if isinstance(error, PolicyError):
+        return error
+    return PolicyError.single("E607", f"{book}: Spark could not read it: {_first_line(error)}")
+
+
 def _read(spark, book: Path):
     kind = {".csv": "csv", ".parquet": "parquet"}.get(book.suffix.lower())
     if kind is None:
@@ -319,8 +341,7 @@ def _read(spark, book: Path):
             frame = spark.read.parquet(str(book))
         frame.schema  # noqa: B018 — resolve the schema now, so a bad file fails here
     except Exception as error:
-        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-        raise PolicyError.single("E607", f"{book}: cannot read the {kind} file: {first}") from None
+        raise _as_read_error(book, error) from None
     return frame
 
 

@@ -617,3 +617,22 @@ def test_rows_are_numbered_in_file_order_across_splits(tmp_path: Path, spark_eng
     assert [row["n"] for row in sorted(from_parts, key=lambda row: row[spark_engine.ROW])] == \
         in_file_order
     assert sorted(row[spark_engine.ROW] for row in from_parts) == list(range(5000))
+
+
+@pytest.mark.parametrize(("content", "code", "words"), [
+    (b"insurer,claim_date,principal\na,2022-01-05,1\xe4\xb8\x87\na,2022-01-06\n", "E607",
+     "row 2 has 2 fields, where the header has 3"),
+    (b"insurer,claim_date,principal\na,2022-01-05,1\xe4\xb8\x87\n\xb1\xa3,2022-01-06,1\n",
+     "E607", "row 2, column `insurer`: the file is not UTF-8"),
+    (b"insurer,claim_date,principal,Principal\na,2022-01-05,1,2\n", "E608",
+     "column `Principal` repeats column 3's name `principal`"),
+], ids=["short row", "gbk cell", "repeated name"])
+def test_misshapen_csv_books_name_the_row_on_spark(content: bytes, code: str, words: str,
+                                                   tmp_path: Path, spark_engine) -> None:
+    """book_shape's checks, on the Spark engine: its FAILFAST read stops at the bad row
+    without naming it, and it renames a repeated column its own way (`principal3`)."""
+    book = tmp_path / "book.csv"
+    book.write_bytes(content)
+    result = _cli(tmp_path, book, *SPARK)
+    assert result.exit_code == 2, result.output
+    assert f"error[{code}]: {book}: {words}" in result.output, result.output
