@@ -83,7 +83,7 @@ def test_failure(file: Path, policy: ir.Policy, result) -> list[Text]:
         shown.append(Text(f"     case: {given}"))
     if result.error is not None:
         shown.extend(Text(f"     error[{d.code}]: {d.message}") for d in result.error.diagnostics)
-    shown.extend(Text(f"     {failure}") for failure in result.failures)
+    shown.extend(Text(f"     error[E506]: {failure}") for failure in result.failures)
     return shown
 
 

@@ -63,4 +63,5 @@ def test_a_failed_test_shows_where_the_case_and_what_differed_as_written() -> No
     assert _shown(lines).splitlines() == [
         "FAIL tests[1].pol:4: test '[bold]t[/bold]' [interp]",
         "     case: a: 200元",
-        "     expected eligible, but it is not eligible: cap (value 200.00, bound 100.00)"]
+        "     error[E506]: expected eligible, but it is not eligible: cap (value 200.00, bound "
+        "100.00)"]
