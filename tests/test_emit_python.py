@@ -18,7 +18,18 @@ import os
 import subprocess
 import sys
 import textwrap
-from decimal import ROUND_HALF_EVEN, Context, Decimal, localcontext
+from decimal import (
+    ROUND_HALF_EVEN,
+    Context,
+    Decimal,
+    DivisionByZero,
+    Inexact,
+    InvalidOperation,
+    Overflow,
+    Rounded,
+    Underflow,
+    localcontext,
+)
 from functools import cache
 from pathlib import Path
 
@@ -398,8 +409,12 @@ def test_every_limit_edge_agrees_with_interpreter(name: str) -> None:
         assert same(want, got), f"{varied}:\ninterp {want}\npython {got}"
 
 
-# What an application embedding a policy might have set for its own purposes.
-CALLERS_CONTEXT = Context(prec=3, rounding=ROUND_HALF_EVEN)
+# What an application embedding a policy might have set for its own purposes: few digits,
+# another rounding, a tiny exponent range, and a trap on any rounding at all (a module that
+# computed one step in it, such as negating a constant, raised Overflow or Rounded).
+CALLERS_CONTEXT = Context(prec=3, rounding=ROUND_HALF_EVEN, Emax=5, Emin=-5,
+                          traps=[Rounded, Inexact, Overflow, Underflow, InvalidOperation,
+                                 DivisionByZero])
 
 
 @pytest.mark.parametrize("name", list(POLICIES))

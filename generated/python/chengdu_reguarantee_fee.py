@@ -29,8 +29,9 @@ _exact_quantize = _EXACT.quantize
 _exact_normalize = _EXACT.normalize
 _SCALE = Decimal("1E-10")
 _FEN = Decimal("0.01")
-_LIMIT = Decimal(10) ** 18
-_INPUT_LIMIT = Decimal(10) ** 15
+_LIMIT = Decimal(10**18)
+_NEG_LIMIT = Decimal(-(10**18))
+_INPUT_LIMIT = Decimal(10**15)
 _DURATION_LIMIT = 10**8
 _LITERAL = re.compile(
     r"(?P<minus>-[ \t\f\r\n]*)?(?:"
@@ -94,7 +95,7 @@ class _cached:
 
 
 def _bounded(value: Decimal) -> Decimal:
-    if -_LIMIT < value < _LIMIT:
+    if _NEG_LIMIT < value < _LIMIT:
         return value
     raise EvaluationError(
         "E611", f"value {value:f} is out of range (magnitude must stay below 10^18)"
@@ -103,7 +104,7 @@ def _bounded(value: Decimal) -> Decimal:
 
 def _mul(a: Decimal, b: Decimal) -> Decimal:
     result = _exact_quantize(_exact_mul(a, b), _SCALE)
-    return result if -_LIMIT < result < _LIMIT else _bounded(result)
+    return result if _NEG_LIMIT < result < _LIMIT else _bounded(result)
 
 
 def _decimal_text(x: Decimal) -> str:

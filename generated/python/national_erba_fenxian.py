@@ -29,7 +29,7 @@ _exact_quantize = _EXACT.quantize
 _exact_normalize = _EXACT.normalize
 _FEN = Decimal("0.01")
 _NO_FEN = Decimal("0.00")
-_INPUT_LIMIT = Decimal(10) ** 15
+_INPUT_LIMIT = Decimal(10**15)
 _DURATION_LIMIT = 10**8
 _LITERAL = re.compile(
     r"(?P<minus>-[ \t\f\r\n]*)?(?:"

@@ -24,7 +24,7 @@ import pydantic
 _EXACT = Context(prec=80, rounding=ROUND_HALF_UP, Emax=999, Emin=-999)
 _exact_quantize = _EXACT.quantize
 _FEN = Decimal("0.01")
-_INPUT_LIMIT = Decimal(10) ** 15
+_INPUT_LIMIT = Decimal(10**15)
 _DURATION_LIMIT = 10**8
 _LITERAL = re.compile(
     r"(?P<minus>-[ \t\f\r\n]*)?(?:"

@@ -34,8 +34,10 @@ _exact_normalize = _EXACT.normalize
 _truncate = _TRUNCATE.quantize
 _SCALE = Decimal("1E-10")
 _FEN = Decimal("0.01")
-_LIMIT = Decimal(10) ** 18
-_INPUT_LIMIT = Decimal(10) ** 15
+_NEG_FEN = Decimal("-0.01")
+_LIMIT = Decimal(10**18)
+_NEG_LIMIT = Decimal(-(10**18))
+_INPUT_LIMIT = Decimal(10**15)
 _DURATION_LIMIT = 10**8
 _LITERAL = re.compile(
     r"(?P<minus>-[ \t\f\r\n]*)?(?:"
@@ -83,7 +85,7 @@ class Duration:
 
 
 def _bounded(value: Decimal) -> Decimal:
-    if -_LIMIT < value < _LIMIT:
+    if _NEG_LIMIT < value < _LIMIT:
         return value
     raise EvaluationError(
         "E611", f"value {value:f} is out of range (magnitude must stay below 10^18)"
@@ -92,17 +94,17 @@ def _bounded(value: Decimal) -> Decimal:
 
 def _add(a: Decimal, b: Decimal) -> Decimal:
     result = _exact_add(a, b)
-    return result if -_LIMIT < result < _LIMIT else _bounded(result)
+    return result if _NEG_LIMIT < result < _LIMIT else _bounded(result)
 
 
 def _sub(a: Decimal, b: Decimal) -> Decimal:
     result = _exact_sub(a, b)
-    return result if -_LIMIT < result < _LIMIT else _bounded(result)
+    return result if _NEG_LIMIT < result < _LIMIT else _bounded(result)
 
 
 def _mul(a: Decimal, b: Decimal) -> Decimal:
     result = _exact_quantize(_exact_mul(a, b), _SCALE)
-    return result if -_LIMIT < result < _LIMIT else _bounded(result)
+    return result if _NEG_LIMIT < result < _LIMIT else _bounded(result)
 
 
 def _allocated(amount: Decimal, name: str) -> Decimal:
@@ -122,9 +124,9 @@ def _allocate_missing(
     # Both below 10^18, so the difference needs no range check.
     missing = int(_exact_sub(total, given).scaleb(2, _EXACT))
     remainders = [_exact_sub(x, t) for x, t in zip(exact, truncated, strict=True)]
-    step = _FEN if missing > 0 else -_FEN
+    step = _FEN if missing > 0 else _NEG_FEN
     if missing > 0:
-        order = sorted(range(len(exact)), key=lambda i: (-remainders[i], i))
+        order = sorted(range(len(exact)), key=lambda i: (remainders[i].copy_negate(), i))
     else:
         order = sorted(range(len(exact)), key=lambda i: (remainders[i], i))
     for k in range(abs(missing)):
