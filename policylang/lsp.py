@@ -86,7 +86,7 @@ class PolicyServer(LanguageServer):
         asks for everything in one publication (on opening a file)."""
         self.cancel_tests(uri)
         document = self.workspace.get_text_document(uri)
-        source = document.source
+        source = by_lf(document.source)
         done = self.published.get(uri)
         if done is not None and done[0] == source and uri in self.analyses:
             self.publish(document, done[1])  # e.g. a save: nothing changed since
@@ -330,11 +330,18 @@ def document_symbols(ls: PolicyServer, params: lsp.DocumentSymbolParams
     return top
 
 
+def by_lf(text: str) -> str:
+    """The document with every line break a `\n`: LSP positions count `\r\n`, `\n` and a
+    lone `\r` as line breaks, the parser's spans `\n` only (the CLI's reading of a file
+    makes the same change); no line's characters move."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
 @server.feature(lsp.TEXT_DOCUMENT_FORMATTING)
 def formatting(ls: PolicyServer, params: lsp.DocumentFormattingParams) -> list[lsp.TextEdit]:
     document = ls.workspace.get_text_document(params.text_document.uri)
     try:
-        formatted = format_source(document.source, document.path or document.uri)
+        formatted = format_source(by_lf(document.source), document.path or document.uri)
     except PolicyError as error:  # a file that does not parse is left alone
         ls.window_show_message(lsp.ShowMessageParams(
             type=lsp.MessageType.Warning,

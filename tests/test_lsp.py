@@ -508,3 +508,21 @@ def test_an_edit_parses_only_the_declaration_it_touched():
     broken = moved.replace(limit + " # edited", limit.replace(":", "", 1))
     assert _parsed(parser, broken)[0].split("error[")[1].startswith("E102")
     assert (parser.whole_parses, parser.piece_parses) == (1, 3)
+
+
+@pytest.mark.parametrize("newline", ["\r", "\r\n"], ids=["lone CR", "CRLF"])
+def test_lines_broken_by_cr_are_lines(client, newline):
+    """LSP counts a lone `\\r` as a line break, as `policylang check` reads the file; every
+    diagnostic was on line 0 before."""
+    uri = URI.replace("demo.pol", f"cr{len(newline)}.pol")
+    version = 9000 + len(newline)
+    client.notify("textDocument/didOpen", {"textDocument": {
+        "uri": uri, "languageId": "policylang", "version": version,
+        "text": BAD.replace("\n", newline)}})
+    found = client.diagnostics(version)
+    assert sorted((d["code"], d["range"]["start"]["line"]) for d in found) == sorted([
+        ("E402", _position(BAD, "loan_amont")["line"]),
+        ("E202", _position(BAD, "lpr < 5万")["line"])])
+    hover = client.request("textDocument/hover", {
+        "textDocument": {"uri": uri}, "position": _position(BAD, "borrower", 1, 1)})
+    assert hover is not None
