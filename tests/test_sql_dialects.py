@@ -84,11 +84,15 @@ def _raises(policy, values, params) -> bool:
 
 
 def _decided(policy, outcome: dict) -> tuple:
-    """Eligibility and the failing rules, from a decision or from a result row."""
+    """Eligibility, the failing rules and the money lets (to the fen, as DESIGN §5's
+    DECIMAL(18,2) column holds them), from a decision or from a result row."""
+    money = [let.name for let in policy.lets if let.type.kind.name == "MONEY"]
     if "failures" in outcome:
-        return outcome["eligible"], sorted(f["rule"] for f in outcome["failures"])
-    return bool(outcome["eligible"]), sorted(c.name for c in policy.checks
-                                             if not outcome[f"rule__{c.name}"])
+        return (outcome["eligible"], sorted(f["rule"] for f in outcome["failures"]),
+                [Decimal(outcome["values"][name]).normalize() for name in money])
+    return (bool(outcome["eligible"]), sorted(c.name for c in policy.checks
+                                              if not outcome[f"rule__{c.name}"]),
+            [Decimal(str(outcome[name])).normalize() for name in money])
 
 
 @pytest.mark.parametrize("target", ["sqlite", "postgres", "spark"])
