@@ -660,3 +660,14 @@ def test_params_named_after_what_the_class_body_uses_shadow_nothing() -> None:
         want = evaluate(policy, {"x": Decimal(case["x"])},
                         {n: Decimal(changed.get(n, "2")) for n in names})
         assert module.evaluate(case, **changed) == want
+
+
+def test_a_module_names_the_book_level_rules_it_leaves_out() -> None:
+    """As the SQL target's `-- NOT IN THIS QUERY` lines: never a silently dropped rule."""
+    policy = api.load(ROOT / "policies" / "foshan" / "microloan_2022.pol")
+    module = backends.load_python_module(policy)
+    leaves_out = module.__doc__.split("Not in this module:")[1]
+    assert [f"{r.kind} {r.name}" for r in policy.portfolio.rules] == [
+        line.removeprefix("- ") for line in leaves_out.splitlines() if line.startswith("- ")]
+    assert "Not in this module" not in backends.load_python_module(
+        POLICIES["design_example"]).__doc__

@@ -11,6 +11,11 @@ Version: 2019
 Usage: `evaluate(case, **params)` returns the decision as a dict (the JSON of
 policylang's `run`); a bad case raises `pydantic.ValidationError` naming the field, and a
 case that cannot be evaluated raises `EvaluationError` (code E610 or E611).
+
+Not in this module: the policy's book-level rules, evaluated over a whole book by
+`policylang run --book` (one case cannot decide them):
+- monitor npl_ratio
+- budget annual_compensation
 """
 
 import datetime

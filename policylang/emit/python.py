@@ -125,6 +125,8 @@ class _Module(ParamsOnce, AllocationLines, Emitter):
                     for p in policy.params],
             constants=self.constants.items(), methods=methods, decision=decision,
             computed=list(self.computed.values()),
+            book_rules=[f"{rule.kind} {rule.name}"
+                        for rule in (policy.portfolio.rules if policy.portfolio else ())],
             computed_names=", ".join(_text(c["name"]) for c in self.computed.values())
             + "," * (len(self.computed) == 1))
         return _with_runtime(body)
