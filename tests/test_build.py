@@ -19,8 +19,11 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def _files(folder: Path) -> dict[str, str]:
+    # Python's own caches (importing a generated module from generated/python writes one
+    # where PYTHONDONTWRITEBYTECODE is not set) are no output of build.
     return {str(p.relative_to(folder)): p.read_text(encoding="utf-8")
-            for p in sorted(folder.rglob("*")) if p.is_file()}
+            for p in sorted(folder.rglob("*"))
+            if p.is_file() and "__pycache__" not in p.relative_to(folder).parts}
 
 
 @pytest.fixture(scope="module")
