@@ -128,8 +128,11 @@ def _key(values: dict) -> tuple:
     return tuple(sorted(values.items()))
 
 
-def policy_files(paths: Iterable[str | Path]) -> list[Path]:
-    """The .pol files named, or found under the directories named, in a stable order."""
+def policy_files(paths: Iterable[str | Path] | str | Path) -> list[Path]:
+    """The .pol files named, or found under the directories named, in a stable order (one
+    path may be given alone: a string is not read as its characters)."""
+    if isinstance(paths, str | Path):
+        paths = [paths]
     files: list[Path] = []
     for path in map(Path, paths):
         if path.is_dir():

@@ -122,3 +122,11 @@ def test_a_case_file_with_a_byte_order_mark_reads_as_without(tmp_path) -> None:
     path = tmp_path / "case.json"
     path.write_bytes(b"\xef\xbb\xbf" + '{"loan": "5万"}'.encode())
     assert api.read_case(path) == {"loan": "5万"}
+
+
+def test_policy_files_takes_one_path_alone() -> None:
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1] / "policies"
+    assert api.policy_files(str(root)) == api.policy_files([root]) == api.policy_files(root)
+    assert len(api.policy_files(str(root))) == 11
