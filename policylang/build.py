@@ -123,14 +123,14 @@ def _check_unique_names(report: BuildReport) -> None:
         if policy.name in seen:
             report.errors.append(PolicyError.single(
                 "E403", f"policy `{policy.name}` is also declared in {seen[policy.name]}; "
-                "generated files are named after policies", policy_span(policy)))
+                "generated files are named after policies", _name_span(policy)))
         seen[policy.name] = file
 
 
-def policy_span(policy: ir.Policy):
+def _name_span(policy: ir.Policy):
     from policylang.nodes import Span
 
-    return Span(policy.file, 1, 1, 1, 1)
+    return policy.name_span or Span(policy.file, 1, 1, 1, 1)
 
 
 def _write(report: BuildReport, directory: Path, output: Path) -> None:

@@ -124,6 +124,7 @@ class _Checker(Scope):
             order=order,
             file=self.policy.span.file,
             portfolio=portfolio,
+            name_span=self.policy.name_span,
         )
 
     # ── metadata and names ──

@@ -481,6 +481,9 @@ class Policy:
     order: tuple[OrderItem, ...]
     file: str
     portfolio: Portfolio | None = None
+    # Where the name is written, for errors about the policy as a whole (two files of one
+    # name); not part of what the policy means.
+    name_span: Span | None = dataclasses.field(default=None, compare=False)
 
     def enum(self, name: str) -> EnumDef:
         return next(e for e in self.enums if e.name == name)

@@ -95,6 +95,18 @@ def test_build_of_a_directory_without_policies_is_a_usage_error(tmp_path: Path) 
         assert not (tmp_path / "out").exists()
 
 
+def test_two_files_of_one_policy_name_point_at_the_second_name(tmp_path: Path) -> None:
+    policies = tmp_path / "policies"
+    _policy(policies / "a", "same")
+    _policy(policies / "b", "same")
+    result = CliRunner().invoke(app, ["build", str(policies), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 1, result.output
+    assert "error[E403]" in result.output and "also declared in" in result.output
+    # the policy's name on its first line, not 1:1
+    assert "b/same.pol:1:8" in result.output.replace("\\", "/"), result.output
+    assert not (tmp_path / "out").exists()
+
+
 def _policy(folder: Path, name: str) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     file = folder / f"{name}.pol"
