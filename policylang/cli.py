@@ -238,7 +238,7 @@ def run(file: Path,
         decision = api.decide(policy, api.read_case(case), options, case_name=str(case),
                               params_name="--param")
         if explain_:
-            decision["explain"] = _explanation(policy, case, options).to_json()
+            decision["explain"] = _explanation(policy, case, options)[0].to_json()
         sys.stdout.write(json.dumps(decision, ensure_ascii=False, indent=2) + "\n")
         return 0
 
@@ -273,12 +273,23 @@ def _run_on_spark(file: Path, case: Path | None, book: Path | None, out: Path | 
     return 0
 
 
-def _explanation(policy: ir.Policy, case: Path, options: dict[str, str]):
+def _explanation(policy: ir.Policy, case: Path, options: dict[str, str], *,
+                 partial: bool = False):
+    """The case's tree; with `partial`, a case without a decision gives the tree of what
+    could be computed and its error, to report once the tree is out."""
     from policylang.cases import parse_case, parse_params
     from policylang.explain import explain as explain_case
+    from policylang.explain import explain_failure
+    from policylang.interpret import EvaluationError
 
-    return explain_case(policy, parse_case(policy, api.read_case(case), where=str(case)),
-                        parse_params(policy, options))
+    values = parse_case(policy, api.read_case(case), where=str(case))
+    params = parse_params(policy, options)
+    try:
+        return explain_case(policy, values, params), None
+    except EvaluationError as error:
+        if not partial:
+            raise
+        return explain_failure(policy, values, params, error), error
 
 
 @app.command()
@@ -298,7 +309,8 @@ def explain(file: Path,
             return 2
         check_apart({"the policy": file, "the case": case}, {"-o": output})
         policy = api.load(file)
-        root = _explanation(policy, case, parse_param_options(param or []))
+        root, error = _explanation(policy, case, parse_param_options(param or []),
+                                   partial=True)
         if format_ == "text":
             text = views.explanation_text(root, terminal=sys.stdout.isatty())
         elif format_ == "json":
@@ -307,7 +319,10 @@ def explain(file: Path,
             from policylang.explain import render_html
 
             text = render_html(policy, root)
-        return _emit(text, output)
+        _emit(text, output)
+        if error is not None:
+            raise error
+        return 0
 
     _run(action)
 

@@ -91,7 +91,8 @@ def explanation_text(root, terminal: bool) -> str:
     """`explain`'s tree as text (with colours on a terminal)."""
     from rich.tree import Tree
 
-    colours = {"holds": "green", "fails": "bold red", "not applicable": "dim"}
+    colours = {"holds": "green", "fails": "bold red", "not applicable": "dim",
+               "error": "bold magenta"}
 
     def label(node) -> str:
         parts = [f"[dim]{node.kind}[/] [bold]{escape(node.name)}[/]"]

@@ -5,6 +5,10 @@ false) ← the values it used; each let ← its operands; each allocation ← it
 waterfall steps with the amount before and after. Every node carries its citation and
 source line. Built from the interpreter's own evaluation (the same values the decision
 reports), so an explanation never disagrees with the decision it explains.
+
+A case that cannot be evaluated (a division by zero, a date out of the calendar) still
+has a tree (`explain_failure`): every value that could be computed, and the declarations
+that could not with status "error" and the fault as their detail.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from typing import assert_never
 
 from policylang import ir
 from policylang import values as v
-from policylang.interpret import Decision
+from policylang.interpret import Decision, EvaluationError, Evaluator
+from policylang.values import in_exact_context
 
 
 @dataclass
@@ -40,24 +45,43 @@ class Node:
         return out
 
 
+@in_exact_context
 def explain(policy: ir.Policy, case: dict[str, ir.Value], params: dict[str, ir.Value]) -> Node:
+    """The decision's tree; raises the case's EvaluationError when it has no decision."""
     decision = Decision.of(policy, case, params)
-    return _Explainer(policy, decision).root()
+    explainer = _Explainer(policy, decision.evaluator, decision.outcomes)
+    return explainer.root(_verdict(decision))
+
+
+@in_exact_context
+def explain_failure(policy: ir.Policy, case: dict[str, ir.Value],
+                    params: dict[str, ir.Value], error: EvaluationError) -> Node:
+    """The tree of a case `explain` raised `error` for: what could be computed, and where
+    it stopped."""
+    fault = error.diagnostics[0]
+    where = f" (line {fault.span.line})" if fault.span is not None else ""
+    root = Node("eligibility", policy.name, status="error",
+                detail=f"no decision: {fault.message}{where}")
+    return _Explainer(policy, Evaluator(policy, case, params), None).root(root)
+
+
+def _verdict(decision: Decision) -> Node:
+    eligible = decision.eligible
+    return Node("eligibility", decision.policy.name, eligible,
+                detail="every applicable rule and limit holds" if eligible else
+                f"{len(decision.failures)} failed: "
+                + ", ".join(f["rule"] for f in decision.failures))
 
 
 class _Explainer:
-    def __init__(self, policy: ir.Policy, decision: Decision):
+    def __init__(self, policy: ir.Policy, evaluator: Evaluator,
+                 outcomes: dict[str, bool] | None):
         self.policy = policy
-        self.decision = decision
-        self.evaluator = decision.evaluator
+        self.evaluator = evaluator
+        self.outcomes = outcomes  # None: the case has no decision; ask each check itself
         self.shown: set[tuple[str, str]] = set()  # lets and allocations expanded once
 
-    def root(self) -> Node:
-        eligible = self.decision.eligible
-        root = Node("eligibility", self.policy.name, eligible,
-                    detail="every applicable rule and limit holds" if eligible else
-                    f"{len(self.decision.failures)} failed: "
-                    + ", ".join(f["rule"] for f in self.decision.failures))
+    def root(self, root: Node) -> Node:
         root.children = [self._check(check) for check in self.policy.checks]
         root.children += [self._let(let.name) for let in self.policy.lets
                           if ("let", let.name) not in self.shown]
@@ -68,6 +92,20 @@ class _Explainer:
     def _check(self, check: ir.Check) -> Node:
         kind = "limit" if isinstance(check, ir.Limit) else "rule"
         node = Node(kind, check.name, cite=check.cite, line=check.span.line)
+        shown = set(self.shown)
+        try:
+            return self._checked(check, node)
+        except EvaluationError as error:
+            # What the failed attempt expanded was thrown away with it: expand it again.
+            self.shown = shown
+            node.status, node.detail = "error", _fault(error)
+            node.children = self._uses(check.guard) if check.guard is not None else []
+            node.children += self._uses(check.cond if isinstance(check, ir.Rule) else
+                                        check.subject) + (
+                self._uses(check.bound) if isinstance(check, ir.Limit) else [])
+            return node
+
+    def _checked(self, check: ir.Check, node: Node) -> Node:
         if check.guard is not None:
             guard = bool(self.evaluator.expr(check.guard))
             node.children.append(Node("guard", "when", guard, children=self._uses(check.guard)))
@@ -75,7 +113,9 @@ class _Explainer:
                 node.status = "not applicable"
                 node.detail = "its `when` is false"
                 return node
-        node.status = "holds" if self.decision.outcomes[check.name] else "fails"
+        holds = (self.outcomes[check.name] if self.outcomes is not None
+                 else self.evaluator.check(check)[0])
+        node.status = "holds" if holds else "fails"
         match check:
             case ir.Rule(cond=cond):
                 node.children += self._uses(cond)
@@ -124,8 +164,18 @@ class _Explainer:
 
     def _let(self, name: str) -> Node:
         let = self.policy.let(name)
-        node = _valued("let", name, self.evaluator.let(name), let.type, cite=let.cite,
-                       line=let.span.line)
+        try:
+            value = self.evaluator.let(name)
+        except EvaluationError as error:
+            node = Node("let", name, status="error", detail=_fault(error), cite=let.cite,
+                        line=let.span.line)
+            if ("let", name) in self.shown:
+                node.detail += " (see above)"
+                return node
+            self.shown.add(("let", name))
+            node.children = self._uses(let.expr)
+            return node
+        node = _valued("let", name, value, let.type, cite=let.cite, line=let.span.line)
         if ("let", name) in self.shown:
             node.detail = "see above"
             return node
@@ -136,9 +186,14 @@ class _Explainer:
     def _allocation(self, name: str) -> Node:
         alloc = self.policy.allocation(name)
         self.shown.add(("allocation", name))
-        parts = self.evaluator.allocation(name)
         kind = "shares" if isinstance(alloc, ir.Shares) else "waterfall"
         node = Node(kind, name, cite=alloc.cite, line=alloc.span.line)
+        try:
+            parts = self.evaluator.allocation(name)
+        except EvaluationError as error:
+            node.status, node.detail = "error", _fault(error)
+            node.children = self._uses(alloc.amount) if alloc.amount is not None else []
+            return node
         match alloc:
             case ir.Shares(amount=amount, parts=shares, ratio=ratio):
                 if amount is not None:
@@ -179,6 +234,10 @@ class _Explainer:
                 assert_never(step)
         return Node("step", name, detail=f"{v.format_decimal(before)} before; {text}; "
                     f"{v.format_decimal(left)} left (exact, in yuan)", line=step.span.line)
+
+
+def _fault(error: EvaluationError) -> str:
+    return error.diagnostics[0].message
 
 
 def _valued(kind: str, name: str, value: ir.Value, type_: ir.Type, **more) -> Node:

@@ -164,3 +164,73 @@ def test_deps_follow_lets_allocations_and_portfolio(policy, tmp_path: Path) -> N
     result = CliRunner().invoke(app, ["deps", str(source), "--format", "json"])
     assert json.loads(result.output)["declarations"]["let guarantee_deposit"] == {
         "inputs": ["loan_amount"], "params": []}
+
+
+NO_DECISION = """policy split "split" {
+  input {
+    loan: money
+    parts: number
+    sme: bool
+  }
+
+  let each: money = loan / parts cite "x"
+
+  let doubled: money = loan * 2 cite "x"
+
+  rule small: sme says "only SMEs" cite "a"
+
+  limit per_part: each <= 10万 cite "b"
+
+  limit doubled_cap: doubled <= 1000万 cite "c"
+
+  shares by_part of each cite "d" {
+    bank: 20%
+    guarantor: 80%
+  }
+}
+"""
+
+
+def test_a_case_without_a_decision_still_explains_up_to_its_fault(tmp_path: Path) -> None:
+    from policylang.explain import explain_failure
+    from policylang.interpret import EvaluationError
+
+    policy = api.load_source(NO_DECISION, "split.pol")
+    case = parse_case(policy, {"loan": "100万", "parts": 0, "sme": False})
+    with pytest.raises(EvaluationError) as raised:
+        explain(policy, case, {})
+    tree = explain_failure(policy, case, {}, raised.value).to_json()
+    assert tree["status"] == "error"
+    assert tree["detail"] == "no decision: division by zero (line 8)"
+    shown = {child["name"]: child for child in tree["children"]}
+    # What does not read the fault is decided as usual…
+    assert shown["small"]["status"] == "fails"
+    assert shown["doubled_cap"]["status"] == "holds"
+    assert shown["doubled_cap"]["children"][0]["value"] == "2000000.00"
+    # …and what does shows the error and the values that led to it.
+    assert shown["per_part"]["status"] == "error"
+    (let,) = shown["per_part"]["children"]
+    assert (let["name"], let["status"], let["detail"]) == ("each", "error", "division by zero")
+    assert [(c["name"], c["value"]) for c in let["children"]] == [("loan", "1000000.00"),
+                                                                 ("parts", "0")]
+    assert shown["by_part"]["status"] == "error"
+    assert shown["by_part"]["children"][0]["detail"] == "division by zero (see above)"
+
+    source, case_file = tmp_path / "split.pol", tmp_path / "case.json"
+    source.write_text(NO_DECISION, encoding="utf-8")
+    case_file.write_text('{"loan": "100万", "parts": 0, "sme": true}', encoding="utf-8")
+    runner = CliRunner()
+    for format_ in ("text", "json", "html"):
+        result = runner.invoke(app, ["explain", str(source), "--case", str(case_file),
+                                     "--format", format_])
+        assert result.exit_code == 1, result.output
+        assert "error[E610]: division by zero" in result.stderr
+        assert "error[E610]" not in result.stdout
+    assert json.loads(result_json := runner.invoke(app, [
+        "explain", str(source), "--case", str(case_file), "--format", "json"]).stdout
+    )["status"] == "error", result_json
+    assert "per_part" in runner.invoke(app, ["explain", str(source), "--case",
+                                             str(case_file)]).stdout
+    html = runner.invoke(app, ["explain", str(source), "--case", str(case_file),
+                               "--format", "html"]).stdout
+    assert '<span class="error">error</span>' in html
