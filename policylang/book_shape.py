@@ -69,13 +69,9 @@ def repeated_name(book: Path) -> PolicyError | None:
     """E608 for a CSV header naming one column twice (names ignore case), read as written:
     for an engine that renames the second its own way (Spark: `amount3`)."""
     written = _header(book, _likely(book))
-    for index, name in enumerate(written):
-        earlier = next((i for i in range(index) if written[i].lower() == name.lower()), None)
-        if earlier is not None:
-            return PolicyError.single(
-                "E608", f"{book}: column `{name}` repeats column {earlier + 1}'s name "
-                f"`{written[earlier]}` (columns {earlier + 1} and {index + 1}; names ignore "
-                "case); rename or remove one")
+    for index in range(len(written)):
+        if (said := _repeat(written, index)) is not None:
+            return PolicyError.single("E608", f"{book}: {said}; rename or remove one")
     return None
 
 
@@ -103,14 +99,21 @@ def _refuse_duplicates(book: Path, written: list[str], names: list[str]) -> None
     if len(written) != len(names):
         return
     for index, (name, read) in enumerate(zip(written, names, strict=True)):
-        earlier = next((i for i in range(index) if written[i].lower() == name.lower()), None)
-        if name == read or earlier is None:
-            continue
-        where = f"columns {earlier + 1} and {index + 1}"
-        said = (f"column `{name}` appears twice ({where})" if written[earlier] == name else
-                f"column `{name}` has the name of column `{written[earlier]}` ({where}; "
-                "names ignore case)")
-        raise PolicyError.single("E608", f"{book}: {said}; rename or remove one")
+        if name != read and (said := _repeat(written, index)) is not None:
+            raise PolicyError.single("E608", f"{book}: {said}; rename or remove one")
+
+
+def _repeat(written: list[str], index: int) -> str | None:
+    """How column `index` of a header repeats an earlier column's name, or None."""
+    name = written[index]
+    earlier = next((i for i in range(index) if written[i].lower() == name.lower()), None)
+    if earlier is None:
+        return None
+    where = f"columns {earlier + 1} and {index + 1}"
+    if written[earlier] == name:
+        return f"column `{name}` appears twice ({where})"
+    return (f"column `{name}` has the name of column `{written[earlier]}` ({where}; "
+            "names ignore case)")
 
 
 def misshapen(book: Path, dialect: Dialect | None = None) -> PolicyError | None:

@@ -625,7 +625,8 @@ def test_rows_are_numbered_in_file_order_across_splits(tmp_path: Path, spark_eng
     (b"insurer,claim_date,principal\na,2022-01-05,1\xe4\xb8\x87\n\xb1\xa3,2022-01-06,1\n",
      "E607", "row 2, column `insurer`: the file is not UTF-8"),
     (b"insurer,claim_date,principal,Principal\na,2022-01-05,1,2\n", "E608",
-     "column `Principal` repeats column 3's name `principal`"),
+     "column `Principal` has the name of column `principal` (columns 3 and 4; names ignore "
+     "case)"),
 ], ids=["short row", "gbk cell", "repeated name"])
 def test_misshapen_csv_books_name_the_row_on_spark(content: bytes, code: str, words: str,
                                                    tmp_path: Path, spark_engine) -> None:
