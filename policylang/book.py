@@ -30,7 +30,7 @@ from pathlib import Path
 from policylang import book_portfolio, book_shape, book_stream, ir
 from policylang.book_cells import bindable, cell_expression, default_sql, sql_string
 from policylang.cases import convert
-from policylang.diagnostics import PolicyError
+from policylang.diagnostics import PolicyError, first_line
 from policylang.engine import (
     SQL_TYPES,
     book_query,
@@ -302,8 +302,8 @@ def _unreadable(book: Path, kind: str, error: Exception) -> PolicyError:
     found = book_shape.misshapen(book) if kind == "csv" else None
     if found is not None:
         return found
-    first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
-    return PolicyError.single("E607", f"{book}: cannot read the {kind} file: {first}")
+    return PolicyError.single("E607", f"{book}: cannot read the {kind} file: "
+                              f"{first_line(error)}")
 
 
 def _column_types(connection) -> dict[str, str]:

@@ -69,6 +69,13 @@ class PolicyError(Exception):
         return "\n".join(d.headline() for d in self.diagnostics)
 
 
+def first_line(error: BaseException) -> str:
+    """A library error's first line (its type's name when it says nothing): the part a user
+    can act on, without the library's trace or context lines."""
+    text = str(error).strip()
+    return text.splitlines()[0] if text else type(error).__name__
+
+
 WINDOW = 120  # characters of a source line shown; a longer one is cut around the span
 
 

@@ -14,7 +14,7 @@ from decimal import Decimal
 
 from policylang import ir
 from policylang.book_cells import INTEGER_SQL
-from policylang.diagnostics import PolicyError
+from policylang.diagnostics import PolicyError, first_line
 from policylang.emit.sql import build_query
 from policylang.values import format_decimal, format_duration, format_money
 
@@ -441,10 +441,9 @@ class PostgresDatabase(Database):
         try:
             connection = psycopg.connect(conninfo, autocommit=True)
         except psycopg.Error as error:  # no server there, or a malformed connection string
-            reason = str(error).strip().splitlines()[0] if str(error).strip() else type(
-                error).__name__
             raise PolicyError.single("E607", "cannot connect to the PostgreSQL server "
-                                     f"POLICYLANG_POSTGRES names: {reason}") from None
+                                     f"POLICYLANG_POSTGRES names: {first_line(error)}"
+                                     ) from None
         super().__init__(connection)
         self.errors = (psycopg.Error,)
 

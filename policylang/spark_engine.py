@@ -26,7 +26,7 @@ from pathlib import Path
 from policylang import book_shape, ir
 from policylang.book import BookSummary
 from policylang.cases import convert
-from policylang.diagnostics import PolicyError
+from policylang.diagnostics import PolicyError, first_line
 from policylang.emit.sql_spark import build_spark_query, literal_sql, session_conf
 from policylang.engine import decision_from_row, output_columns
 from policylang.literals import DURATION_UNITS, MONEY_UNITS
@@ -87,7 +87,7 @@ def session(master: str = "local[*]"):
         spark = builder.getOrCreate()
     except Exception as error:  # the JVM did not start: say so, not a Java trace
         raise EngineUnavailable(f"Spark did not start ({master}): "
-                                f"{str(error).strip().splitlines()[0]}") from None
+                                f"{first_line(error)}") from None
     spark.sparkContext.setLogLevel("OFF")  # a failing case is an answer, not a log line
     for key, value in session_conf().items():
         spark.conf.set(key, value)
@@ -109,10 +109,6 @@ _CODE = re.compile(r"\[USER_RAISED_EXCEPTION\] (E6\d\d): (.*?)(?: SQLSTATE: \w+)
 _OVERFLOW = ("NUMERIC_VALUE_OUT_OF_RANGE", "ARITHMETIC_OVERFLOW", "DATETIME_OVERFLOW",
              "DIVIDE_BY_ZERO", "CAST_OVERFLOW", "NUMERIC_OUT_OF_SUPPORTED_RANGE")
 
-
-def _first_line(error: Exception) -> str:
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__
 
 
 def _is_evaluation_error(error: Exception) -> bool:
@@ -279,7 +275,7 @@ def score_book(policy: ir.Policy, book: Path, params: dict[str, ir.Value],
             # FAILFAST stops at a misshapen CSV row; name it as the DuckDB engine does
             misshapen = book_shape.misshapen(book) if book.suffix.lower() == ".csv" else None
             raise misshapen or PolicyError.single("E607", f"{out or book}: Spark failed: "
-                                                  f"{_first_line(error)}") from None
+                                                  f"{first_line(error)}") from None
         raise first_failing_row(spark, policy_query(policy, tuple(params.items())),
                                 str(book), error) from None
     return BookSummary(rows, eligible, failures, totals, out, time.perf_counter() - started,
@@ -324,7 +320,7 @@ def _as_read_error(book: Path, error: Exception) -> Exception:
             return misshapen
     if isinstance(error, PolicyError):
         return error
-    return PolicyError.single("E607", f"{book}: Spark could not read it: {_first_line(error)}")
+    return PolicyError.single("E607", f"{book}: Spark could not read it: {first_line(error)}")
 
 
 def _read(spark, book: Path):
