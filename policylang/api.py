@@ -4,12 +4,16 @@
     policy = api.load("policies/chongqing/zhubaodai.pol")
     decision = api.decide(policy, {"loan_amount": "300万", ...}, {"benchmark_rate": "4.35%"})
 
-Every user mistake raises `PolicyError` (with `.diagnostics`, each with a stable code).
+Every user mistake raises `PolicyError` (with `.diagnostics`, each with a stable code),
+including a call with an argument of the wrong type: each public function checks its
+arguments here, at the boundary, and says which one is wrong (E607), rather than leaving a
+TypeError or AttributeError to surface from deep inside the compiler.
 """
 
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Iterable, Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -26,9 +30,48 @@ __all__ = ["PolicyError", "load", "load_source", "decide", "interpreter_backend"
            "policy_files", "read_case", "read_source"]
 
 
+# How a missing param is given through this API (E606's hint); the command line's `run`
+# decides through `decide` too, naming its params "--param", and keeps its own wording.
+_PARAMS_HOW = 'in the `params=` argument, e.g. params={{"{name}": VALUE}}'
+
+
+def _misuse(argument: str, expected: str, got: object) -> PolicyError:
+    return PolicyError.single("E607", f"{argument}: expected {expected}, got "
+                              f"{type(got).__name__}")
+
+
+def _path(value: object, argument: str = "path") -> Path:
+    if isinstance(value, str | os.PathLike):
+        text = os.fspath(value)  # a PathLike may give bytes, which Path refuses
+        if isinstance(text, str):
+            return Path(text)
+    raise _misuse(argument, "a path (str or os.PathLike)", value)
+
+
+def _policy(value: object) -> ir.Policy:
+    if not isinstance(value, ir.Policy):
+        raise _misuse("policy", "a policy from api.load or api.load_source", value)
+    return value
+
+
+def _text(value: object, argument: str) -> str:
+    if not isinstance(value, str):
+        raise _misuse(argument, "str", value)
+    return value
+
+
+def _keyed_by_names(value: Mapping, argument: str, what: str) -> None:
+    """The keys of `value` are names (str), as a JSON object's are: another key would be
+    reported as an unknown name, or fail inside the reader."""
+    for key in value:
+        if not isinstance(key, str):
+            raise PolicyError.single("E607", f"{argument}: keys are {what} names (str), got "
+                                     f"{type(key).__name__} {key!r}")
+
+
 def read_source(path: str | Path) -> str:
     try:
-        return Path(path).read_text(encoding="utf-8")
+        return _path(path).read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) else "it is not UTF-8 text"
         raise PolicyError.single("E607", f"{path}: cannot read the file: {reason}") from None
@@ -51,7 +94,11 @@ def read_case(path: str | Path) -> object:
 
 
 def load_source(source: str, file: str = "<string>") -> ir.Policy:
-    return check(parse(source, file), source)
+    if isinstance(source, bytes | bytearray):
+        raise _misuse("source", "str (decode bytes first: source.decode('utf-8'))", source)
+    if isinstance(file, os.PathLike):  # the name spans carry, as text
+        file = os.fspath(file)
+    return check(parse(_text(source, "source"), _text(file, "file")), source)
 
 
 def load(path: str | Path) -> ir.Policy:
@@ -63,11 +110,22 @@ def decide(policy: ir.Policy, case: Mapping[str, object],
            params_name: str = "params") -> dict:
     """The decision JSON (DESIGN.md §4) for one case given as JSON-like values; an input
     error names the case and the params as `case_name` and `params_name` say."""
+    _policy(policy)
+    _text(case_name, "case_name")
+    _text(params_name, "params_name")
+    if isinstance(case, Mapping):  # anything else parse_case words, as for a case file
+        _keyed_by_names(case, case_name, "input field")
+    if params is not None:
+        if not isinstance(params, Mapping):
+            raise _misuse(params_name, "a mapping of param names to values (a dict)", params)
+        _keyed_by_names(params, params_name, "param")
+    how = None if params_name.startswith("--") else _PARAMS_HOW
     return evaluate(policy, parse_case(policy, case, where=case_name),
-                    parse_params(policy, params or {}, where=params_name))
+                    parse_params(policy, params or {}, where=params_name, how=how))
 
 
 def interpreter_backend(policy: ir.Policy):
+    _policy(policy)
     return lambda case, params: evaluate(policy, case, params)
 
 
@@ -77,6 +135,15 @@ def run_tests(policy: ir.Policy, backends: Mapping[str, object] | None = None
     from policylang.backends import book_backend
     from policylang.testing import run_book_test
 
+    _policy(policy)
+    if backends is not None:
+        if not isinstance(backends, Mapping):
+            raise _misuse("backends", "a mapping of names to backends (a dict)", backends)
+        for name, backend in backends.items():
+            if not isinstance(name, str) or not callable(backend):
+                raise PolicyError.single("E607", f"backends: expected backend names (str) "
+                                         f"mapped to callables (case, params) → decision, got "
+                                         f"{name!r}: {type(backend).__name__}")
     backends = {name: _answering_every_case(policy, backend) for name, backend in
                 (backends or {"interp": interpreter_backend(policy)}).items()}
     results = []
@@ -131,10 +198,12 @@ def _key(values: dict) -> tuple:
 def policy_files(paths: Iterable[str | Path] | str | Path) -> list[Path]:
     """The .pol files named, or found under the directories named, in a stable order (one
     path may be given alone: a string is not read as its characters)."""
-    if isinstance(paths, str | Path):
+    if isinstance(paths, str | os.PathLike):
         paths = [paths]
+    elif not isinstance(paths, Iterable) or isinstance(paths, bytes | bytearray):
+        raise _misuse("paths", "a path or an iterable of paths", paths)
     files: list[Path] = []
-    for path in map(Path, paths):
+    for path in (_path(item, "paths") for item in paths):
         if path.is_dir():
             files += sorted(path.rglob("*.pol"))
         elif path.exists():

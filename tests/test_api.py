@@ -1,7 +1,12 @@
 """api.py: a backend that decides many cases at once (Spark) is asked once per set of
-params for every per-case test of a policy, and judged exactly as a one-case backend."""
+params for every per-case test of a policy, and judged exactly as a one-case backend; an
+argument of the wrong type is a PolicyError naming the argument, never a TypeError."""
 
 from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
 
 from policylang import api, backends
 from policylang.diagnostics import PolicyError
@@ -130,3 +135,57 @@ def test_policy_files_takes_one_path_alone() -> None:
     root = Path(__file__).resolve().parents[1] / "policies"
     assert api.policy_files(str(root)) == api.policy_files([root]) == api.policy_files(root)
     assert len(api.policy_files(str(root))) == 11
+
+
+# ── arguments of the wrong type ────────────────────────────────────────────
+
+SOURCE = 'policy p "t" {\n  input { loan: money }\n  param cap: money "c"\n' \
+    '  limit l: loan <= cap cite "x"\n}\n'
+POLICY = api.load_source(SOURCE, "p.pol")
+# Each public function's arguments: how to call it with `bad` in that argument's place,
+# and the kinds of value that argument takes (those are not tried as bad ones).
+CALLS = {
+    ("load", "path"): (lambda bad: api.load(bad), {"text"}),
+    ("read_source", "path"): (lambda bad: api.read_source(bad), {"text"}),
+    ("read_case", "path"): (lambda bad: api.read_case(bad), {"text"}),
+    ("load_source", "source"): (lambda bad: api.load_source(bad), {"text"}),
+    ("load_source", "file"): (lambda bad: api.load_source(SOURCE, bad), {"text"}),
+    ("decide", "policy"): (lambda bad: api.decide(bad, {"loan": "5元"}), set()),
+    ("decide", "case"): (lambda bad: api.decide(POLICY, bad, {"cap": "1元"}), set()),
+    ("decide", "params"): (lambda bad: api.decide(POLICY, {"loan": "5元"}, bad), {"none"}),
+    ("decide", "case_name"): (lambda bad: api.decide(POLICY, {"loan": "5元"}, {"cap": "1元"},
+                                                     case_name=bad), {"text"}),
+    ("decide", "params_name"): (lambda bad: api.decide(POLICY, {"loan": "5元"},
+                                                       {"cap": "1元"}, params_name=bad),
+                                {"text"}),
+    ("interpreter_backend", "policy"): (lambda bad: api.interpreter_backend(bad), set()),
+    ("run_tests", "policy"): (lambda bad: api.run_tests(bad), set()),
+    ("run_tests", "backends"): (lambda bad: api.run_tests(POLICY, bad), {"none"}),
+    ("policy_files", "paths"): (lambda bad: api.policy_files(bad), {"text"}),
+}
+BAD = {"none": None, "int": 123, "bytes": b"p.pol", "text": "not a mapping", "list": [1, 2],
+       "int_keys": {1: "5元"}}
+
+
+@pytest.mark.parametrize(("function", "argument", "kind"), [
+    (function, argument, kind) for (function, argument), (_, takes) in CALLS.items()
+    for kind in BAD if kind not in takes])
+def test_an_argument_of_the_wrong_type_is_a_policy_error_naming_it(
+        function: str, argument: str, kind: str) -> None:
+    call, _ = CALLS[function, argument]
+    with pytest.raises(PolicyError) as raised:
+        call(BAD[kind])
+    assert raised.value.code == "E607"
+    assert str(raised.value).startswith(f"error[E607]: {argument}: "), str(raised.value)
+
+
+def test_valid_arguments_still_work_as_before(tmp_path: Path) -> None:
+    path = tmp_path / "p.pol"
+    path.write_text(SOURCE, encoding="utf-8")
+    assert api.load(path) == api.load(str(path)) == api.load_source(SOURCE, str(path))
+    assert api.load_source(SOURCE, path).inputs[0].span.file == str(path)
+    assert api.decide(POLICY, {"loan": "5元"}, {"cap": "1元"})["eligible"] is False
+    with pytest.raises(PolicyError, match=r"^error\[E607\]: \./nope\.pol: cannot read"):
+        api.read_source("./nope.pol")  # the path as given, not normalised
+    assert api.policy_files(p for p in [tmp_path]) == [path]
+
