@@ -55,9 +55,11 @@ def parse_case(policy: ir.Policy, raw: object, where: str = "case") -> dict[str,
 
 
 @in_exact_context
-def parse_params(policy: ir.Policy, raw: Mapping[str, object],
-                 where: str = "--param") -> dict[str, ir.Value]:
-    """Every param's value: given, or its default (E605 unknown, E606 missing)."""
+def parse_params(policy: ir.Policy, raw: Mapping[str, object], where: str = "--param",
+                 how: str | None = None) -> dict[str, ir.Value]:
+    """Every param's value: given, or its default (E605 unknown, E606 missing). `how` says
+    how a missing param is given (`{name}` stands for it); by default the command line's
+    `--param NAME=VALUE`."""
     params = {p.name: p for p in policy.params}
     for key in raw:
         if key not in params:
@@ -70,8 +72,9 @@ def parse_params(policy: ir.Policy, raw: Mapping[str, object],
         elif param.default is not None:
             values[name] = param.default
         else:
+            given = (how or "with --param {name}=VALUE").format(name=name)
             raise PolicyError.single("E606", f"{where}: param `{name}` ({param.type}) has no "
-                                     f"default; give it with --param {name}=VALUE")
+                                     f"default; give it {given}")
     return values
 
 

@@ -189,3 +189,30 @@ def test_valid_arguments_still_work_as_before(tmp_path: Path) -> None:
         api.read_source("./nope.pol")  # the path as given, not normalised
     assert api.policy_files(p for p in [tmp_path]) == [path]
 
+
+# ── a missing param: the API's way to give it, and the command line's ──────
+
+
+def test_a_missing_param_says_how_to_give_it_through_the_api() -> None:
+    with pytest.raises(PolicyError) as raised:
+        api.decide(POLICY, {"loan": "5元"})
+    assert raised.value.code == "E606"
+    assert str(raised.value) == ('error[E606]: params: param `cap` (money) has no default; '
+                                 'give it in the `params=` argument, e.g. '
+                                 'params={"cap": VALUE}')
+    assert "--param" not in str(raised.value)
+
+
+def test_a_missing_param_says_how_to_give_it_on_the_command_line(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from policylang.cli import app
+
+    policy, case = tmp_path / "p.pol", tmp_path / "case.json"
+    policy.write_text(SOURCE, encoding="utf-8")
+    case.write_text('{"loan": "5元"}', encoding="utf-8")
+    result = CliRunner().invoke(app, ["run", str(policy), "--case", str(case)])
+    assert result.exit_code == 2
+    assert ("error[E606]: --param: param `cap` (money) has no default; give it with --param "
+            "cap=VALUE") in result.output
+    assert "params=" not in result.output
