@@ -77,6 +77,12 @@ def _emit(text: str, output: Path | None) -> int:
     return 0
 
 
+def _choose(format_: str, choices: tuple[str, ...]) -> None:
+    if format_ not in choices:
+        err.print(f"unknown format {format_!r}; choose from {', '.join(choices)}")
+        raise Exit(2)
+
+
 def _files(paths: list[Path]) -> list[Path]:
     files = api.policy_files(paths)
     if not files:
@@ -227,7 +233,7 @@ def run(file: Path,
         if book is not None:
             from policylang.book import score_book
 
-            with _book_progress() as progress:
+            with views.book_progress(err if sys.stderr.isatty() else None) as progress:
                 summary = score_book(policy, book, parse_params(policy, options), out,
                                      progress=progress, charts=charts,
                                      limit_values=limit_values)
@@ -304,9 +310,7 @@ def explain(file: Path,
     from policylang.cases import parse_param_options
 
     def action() -> int:
-        if format_ not in ("text", "json", "html"):
-            err.print(f"unknown format {format_!r}; choose from text, json, html")
-            return 2
+        _choose(format_, ("text", "json", "html"))
         check_apart({"the policy": file, "the case": case}, {"-o": output})
         policy = api.load(file)
         root, error = _explanation(policy, case, parse_param_options(param or []),
@@ -334,9 +338,7 @@ def deps(file: Path,
     from policylang.deps import dependencies, unused_inputs, unused_params
 
     def action() -> int:
-        if format_ not in ("text", "json"):
-            err.print(f"unknown format {format_!r}; choose from text, json")
-            return 2
+        _choose(format_, ("text", "json"))
         policy = api.load(file)
         found = dependencies(policy)
         unused = unused_inputs(policy)
@@ -372,9 +374,7 @@ def lint(paths: Annotated[list[Path], typer.Argument(help="files or directories"
     from policylang.lint import lint_files, render_text, to_json, totals
 
     def action() -> int:
-        if format_ not in ("text", "json"):
-            err.print(f"unknown format {format_!r}; choose from text, json")
-            return 2
+        _choose(format_, ("text", "json"))
         linted = lint_files(_files(paths))
         codes = [_report(error) for error in linted.errors]
         if format_ == "json":
@@ -411,28 +411,6 @@ def _progress(message: str) -> None:
     """A stage of `run --book --engine spark`, on a terminal's stderr only."""
     if sys.stderr.isatty():
         err.print(f"[dim]… {escape(message)}[/]", markup=True)
-
-
-# `run --book`'s progress display (rich, on stderr): only where stderr is a terminal, never
-# in a pipe or a CI log, and only once a run has taken PROGRESS_DELAY seconds; redrawn every
-# PROGRESS_REFRESH seconds, when DuckDB's query progress is also polled. Tests point
-# PROGRESS_CONSOLE at a Console(force_terminal=True) writing to a buffer.
-PROGRESS_DELAY = 1.0
-PROGRESS_REFRESH = 0.2
-PROGRESS_CONSOLE: Console | None = None
-
-
-def _book_progress():
-    """A context manager giving `score_book`'s progress: a rich display on a terminal,
-    else one that shows nothing (stdout, which carries the summary, is never written)."""
-    import contextlib
-
-    from policylang.book import Progress
-
-    console = PROGRESS_CONSOLE or (err if sys.stderr.isatty() else None)
-    if console is None:
-        return contextlib.nullcontext(Progress())
-    return views.BookProgress(console, PROGRESS_DELAY, PROGRESS_REFRESH)
 
 
 @app.command()
@@ -575,9 +553,7 @@ def diff(old: Path, new: Path,
     def action() -> int:
         renderers = {"text": diff_render.render_text, "json": diff_render.render_json,
                      "html": diff_render.render_html}
-        if format_ not in renderers:
-            err.print(f"--format {format_}: choose text, json or html")
-            return 2
+        _choose(format_, tuple(renderers))
         check_apart({"the old policy": old, "the new policy": new}, {"-o": output})
         policies, worst = [], 0
         for file in (old, new):

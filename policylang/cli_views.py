@@ -136,6 +136,29 @@ def _row(table: Table, *cells: str) -> None:
     table.add_row(*(Text(cell) for cell in cells))
 
 
+# `run --book`'s progress display (rich, on stderr): only where stderr is a terminal, never
+# in a pipe or a CI log, and only once a run has taken PROGRESS_DELAY seconds; redrawn every
+# PROGRESS_REFRESH seconds, when DuckDB's query progress is also polled. Tests point
+# PROGRESS_CONSOLE at a Console(force_terminal=True) writing to a buffer.
+PROGRESS_DELAY = 1.0
+PROGRESS_REFRESH = 0.2
+PROGRESS_CONSOLE: Console | None = None
+
+
+def book_progress(terminal: Console | None):
+    """A context manager giving `score_book`'s progress: a rich display on `terminal` (the
+    stderr console where stderr is a terminal), else one that shows nothing (stdout, which
+    carries the summary, is never written)."""
+    import contextlib
+
+    from policylang.book import Progress
+
+    console = PROGRESS_CONSOLE or terminal
+    if console is None:
+        return contextlib.nullcontext(Progress())
+    return BookProgress(console, PROGRESS_DELAY, PROGRESS_REFRESH)
+
+
 class BookProgress:
     """A `policylang.book.Progress` drawn with rich on the console cli.py gives it: each
     stage one line with its description, a bar (a percentage where DuckDB measures the

@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 from typer.testing import CliRunner
 
-from policylang import api, cli, ir
+from policylang import api, cli_views, ir
 from policylang.book import Progress, _Poller, score_book
 from policylang.cases import parse_case
 from policylang.cli import app
@@ -453,10 +453,10 @@ _ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
 def terminal(monkeypatch: pytest.MonkeyPatch) -> io.StringIO:
     """run --book's progress drawn on a pretend terminal at once, redrawn every ms."""
     screen = io.StringIO()
-    monkeypatch.setattr(cli, "PROGRESS_CONSOLE",
+    monkeypatch.setattr(cli_views, "PROGRESS_CONSOLE",
                         Console(file=screen, force_terminal=True, width=160))
-    monkeypatch.setattr(cli, "PROGRESS_DELAY", 0)
-    monkeypatch.setattr(cli, "PROGRESS_REFRESH", 0.001)
+    monkeypatch.setattr(cli_views, "PROGRESS_DELAY", 0)
+    monkeypatch.setattr(cli_views, "PROGRESS_REFRESH", 0.001)
     return screen
 
 
