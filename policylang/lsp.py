@@ -22,10 +22,14 @@ import gc
 import logging
 import re
 import time
+from dataclasses import dataclass
 
+import cattrs
+from cattrs.v import format_exception
 from lsprotocol import types as lsp
-from pygls.exceptions import FeatureNotificationError
+from pygls.exceptions import FeatureNotificationError, JsonRpcException
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path
 from pygls.workspace import TextDocument
 
@@ -58,9 +62,60 @@ _COMPLETION_KINDS = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class _Unreadable:
+    """A request whose params are not what its method takes."""
+
+    id: int | str
+    method: str
+    reason: str
+
+
+class _Protocol(LanguageServerProtocol):
+    """pygls's protocol, except that a request whose params it cannot read gets a reply.
+
+    pygls reads a message into its method's params type while decoding the JSON. When that
+    fails (a position on line -1 or 2**31, no textDocument, params null, ...) the error
+    escapes the decoding, before any handler: pygls showed "Invalid Params" in a window and
+    sent no reply, so a client waiting for that request's id waited forever. Such a request
+    is decoded as an `_Unreadable` instead and answered with error -32602 (InvalidParams)."""
+
+    def structure_message(self, data: dict):
+        try:
+            return super().structure_message(data)
+        except JsonRpcException as error:
+            if "method" not in data or data.get("id") is None:
+                raise  # a notification or a response: nobody waits for a reply
+            return _Unreadable(data["id"], str(data["method"]), _what_is_wrong(error))
+
+    def handle_message(self, message) -> None:
+        if isinstance(message, _Unreadable):
+            self._send_response(message.id, error=lsp.ResponseError(
+                code=lsp.ErrorCodes.InvalidParams,
+                message=f"{message.method}: invalid params: {message.reason}"))
+            return
+        super().handle_message(message)
+
+
+def _what_is_wrong(error: JsonRpcException) -> str:
+    """E.g. "required field missing @ $.params.textDocument", from the decoding's error."""
+    cause = error.__cause__
+    if not isinstance(cause, cattrs.ClassValidationError):
+        return f"{type(cause).__name__}: {cause}" if cause is not None else error.message
+
+    def describe(exc: BaseException, type_: type | None) -> str:
+        if isinstance(exc, ValueError) and type_ is None:  # lsprotocol's validators say why
+            return str(exc).rstrip(".")
+        return format_exception(exc, type_)
+
+    # cattrs names the fields as lsprotocol's classes do (text_document), not as the JSON.
+    return "; ".join(re.sub(r"_([a-z])", lambda m: m.group(1).upper(), line)
+                     for line in cattrs.transform_error(cause, format_exception=describe))
+
+
 class PolicyServer(LanguageServer):
     def __init__(self) -> None:
-        super().__init__("policylang", __version__)
+        super().__init__("policylang", __version__, protocol_cls=_Protocol)
         self.analyses: dict[str, Analysis] = {}
         self.last_indexed: dict[str, Analysis] = {}  # the last analysis that parsed
         self.pending: dict[str, asyncio.Task] = {}

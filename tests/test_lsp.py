@@ -104,6 +104,27 @@ class Client:
             elif "method" in message:
                 self.notifications.append(message)
 
+    def reply(self, method: str, params: object) -> dict:
+        """The server's whole reply (result or error) to one request.
+
+        A second request follows it; the server answers in order, so when the second one's
+        reply comes first, the first request got none (a client would wait forever)."""
+        self.next_id += 1
+        asked = self.next_id
+        self.send({"id": asked, "method": method, "params": params})
+        self.next_id += 1
+        self.send({"id": self.next_id, "method": "policylang/ping", "params": None})
+        found = None
+        while True:
+            message = self.read()
+            if "method" in message:
+                self.notifications.append(message)
+            elif message.get("id") == asked:
+                found = message
+            elif message.get("id") == self.next_id:
+                assert found is not None, f"no reply to {method} {params}"
+                return found
+
     def notify(self, method: str, params: dict) -> None:
         self.send({"method": method, "params": params})
 
@@ -526,3 +547,38 @@ def test_lines_broken_by_cr_are_lines(client, newline):
     hover = client.request("textDocument/hover", {
         "textDocument": {"uri": uri}, "position": _position(BAD, "borrower", 1, 1)})
     assert hover is not None
+
+
+# ── every request gets a reply ──
+
+
+@pytest.mark.parametrize(("method", "params", "wrong"), [
+    ("textDocument/hover", {"textDocument": {"uri": URI}, "position": {"line": -1, "character": 0}},
+     "Position.line should be in range"),
+    ("textDocument/definition",
+     {"textDocument": {"uri": URI}, "position": {"line": 2**31, "character": 0}},
+     "Position.line should be in range"),
+    ("textDocument/completion",
+     {"textDocument": {"uri": URI}, "position": {"line": 0, "character": -5}},
+     "Position.character should be in range"),
+    ("textDocument/hover", {"position": {"line": 0, "character": 0}},
+     "required field missing @ $.params.textDocument"),
+    ("textDocument/references", {"textDocument": {"uri": URI}, "position": {"line": 0, "character": 0}},
+     "required field missing @ $.params.context"),
+    ("textDocument/hover", {"textDocument": {"uri": URI}, "position": {"line": "one", "character": 0}},
+     "$.params.position"),
+    ("textDocument/documentSymbol", None, "$.params"),
+    ("textDocument/formatting", [URI], "$.params"),
+])
+def test_a_request_with_invalid_params_gets_an_invalid_params_error(client, method, params,
+                                                                     wrong):
+    """pygls used to show "Invalid Params" in a window and never answer the request."""
+    reply = client.reply(method, params)
+    assert "result" not in reply
+    assert reply["error"]["code"] == -32602
+    message = reply["error"]["message"]
+    assert message.startswith(f"{method}: invalid params: ") and wrong in message
+    assert "Traceback" not in json.dumps(reply) and len(message) < 300
+    shown = [m for m in client.notifications if m["method"] == "window/showMessage"]
+    assert shown == []
+
