@@ -14,6 +14,9 @@ asked for a case where eligibility, a rule's or limit's outcome, a let's value o
 allocation part differs. Each case is re-run in the interpreter under both versions and
 kept only if the decisions really differ, so rounding or an encoding gap can never
 produce a false witness. Parts outside the linear fragment are skipped with a note.
+`WitnessSearch` says how the search ended, and why when it found nothing: none asked
+for, no case decides differently, none found (something was not searched), or no case
+could be valid under both versions at once.
 """
 
 from __future__ import annotations
@@ -80,6 +83,26 @@ class Witness:
         return out
 
 
+# How a witness search ended. `none_differ` is a claim (every difference the linear
+# fragment can express was ruled out by the solver); `none_found` is not (a part was
+# skipped, the solver gave up, or a candidate was not confirmed); `no_shared_case` means
+# nothing was searched, because no one case is valid under both versions.
+SearchStatus = Literal["not_searched", "found", "none_differ", "none_found", "no_shared_case"]
+
+
+@dataclass(frozen=True, slots=True)
+class WitnessSearch:
+    status: SearchStatus
+    reason: str | None = None  # why there is no witness, as a sentence; None when found
+    inputs: tuple[str, ...] = ()  # no_shared_case: the inputs no one case can give both
+
+    def to_json(self) -> dict:
+        return {"status": self.status, "reason": self.reason, "inputs": list(self.inputs)}
+
+
+NOT_SEARCHED = WitnessSearch("not_searched", "none were asked for (--witnesses N)")
+
+
 @dataclass(frozen=True, slots=True)
 class Diff:
     old: ir.Policy
@@ -87,6 +110,7 @@ class Diff:
     changes: tuple[Change, ...]
     witnesses: tuple[Witness, ...] = ()
     notes: tuple[str, ...] = ()  # what the witness search had to skip, and why
+    search: WitnessSearch = NOT_SEARCHED
 
     def to_json(self) -> dict:
         return {
@@ -95,6 +119,7 @@ class Diff:
             "changes": [c.to_json() for c in self.changes],
             "witnesses": [w.to_json() for w in self.witnesses],
             "notes": list(self.notes),
+            "witness_search": self.search.to_json(),
         }
 
 
@@ -104,8 +129,8 @@ def diff(old: ir.Policy, new: ir.Policy, witnesses: int = 0) -> Diff:
         return Diff(old, new, changes)
     from policylang.diff_witness import find_witnesses
 
-    found, notes = find_witnesses(old, new, changes, witnesses)
-    return Diff(old, new, changes, tuple(found), tuple(notes))
+    found, notes, search = find_witnesses(old, new, changes, witnesses)
+    return Diff(old, new, changes, tuple(found), tuple(notes), search)
 
 
 # ── structural comparison ──────────────────────────────────────────────────

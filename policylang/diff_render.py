@@ -3,11 +3,13 @@
 Returns strings; the CLI prints them. Text groups the changes by the declaration keyword
 with a one-line summary first (ANSI colours only when asked); the HTML report is one
 self-contained page (jinja2 template `templates/diff.html.j2`, every text escaped) with
-old and new side by side, both citations, and each witness as small tables.
+old and new side by side, both citations, and each witness as small tables. When
+witnesses were asked for and none is given, all three say why (`Diff.search`).
 """
 
 from __future__ import annotations
 
+import html
 import json
 
 from policylang.diff import Change, Diff, summary
@@ -68,9 +70,16 @@ def render_text(result: Diff, color: bool = False) -> str:
             if witness.case_old is not None:
                 lines.append("     case (old version): "
                              + json.dumps(witness.case_old, ensure_ascii=False))
+    if _without_witness(result):
+        lines += ["", paint(_BOLD, f"no witness: {result.search.reason}")]
     for note in result.notes:
         lines.append(paint(_DIM, f"note: {note}"))
     return "\n".join(lines) + "\n"
+
+
+def _without_witness(result: Diff) -> bool:
+    """Witnesses were asked for and there are none: the reader is owed the reason."""
+    return not result.witnesses and result.search.status not in ("not_searched", "found")
 
 
 def render_html(result: Diff) -> str:
@@ -81,6 +90,15 @@ def render_html(result: Diff) -> str:
     template = resources.files("policylang").joinpath("templates/diff.html.j2").read_text(
         encoding="utf-8")
     environment = jinja2.Environment(autoescape=True)
-    return environment.from_string(template).render(
+    page = environment.from_string(template).render(
         diff=result, groups=groups(result.changes), summary=summary(result.changes),
         citation=citation, dumps=lambda value: json.dumps(value, ensure_ascii=False))
+    if not _without_witness(result):
+        return page
+    # The template has no place for the reason, so it goes where the witnesses would
+    # be: before the notes, else at the end of the body.
+    section = ('<h2>Example cases whose decision changes</h2>\n'
+               f'<p id="no-witness" class="no-witness" data-status="{result.search.status}">'
+               f'No witness: {html.escape(result.search.reason or "")}</p>\n')
+    marker = "<h2>Notes</h2>" if "<h2>Notes</h2>" in page else "</body>"
+    return page.replace(marker, section + marker, 1)

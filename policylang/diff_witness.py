@@ -11,10 +11,17 @@ versions, reports a different eligibility, failed rule, let value or allocation 
 
 Cases read like a user's: fields left at their default are left out where the solver
 allows (defaults are preferred, dropped only when they stand in the way).
+
+A witness is one borrower: an input both versions read takes one value in both cases.
+Before searching, the inputs are checked for one a single case cannot state for both
+versions (its type changed, its enum shares no member, or one version reads a duration in
+months and the other in days); then nothing is searched and `WitnessSearch` says why.
+How a search that found nothing ended (ruled out, or not fully searched) is told apart.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 from collections.abc import Callable
 from typing import assert_never
@@ -24,7 +31,7 @@ import z3
 from policylang import ir, smt
 from policylang.cases import parse_case, parse_params
 from policylang.diagnostics import PolicyError
-from policylang.diff import Change, Witness, value_text
+from policylang.diff import Change, Witness, WitnessSearch, value_text
 from policylang.interpret import evaluate
 
 _TIMEOUT_MS = 4000
@@ -35,14 +42,22 @@ _CASE_KEYWORDS = ("rule", "limit", "let", "shares", "waterfall", "input", "param
 
 
 def find_witnesses(old: ir.Policy, new: ir.Policy, changes: tuple[Change, ...],
-                   wanted: int) -> tuple[list[Witness], list[str]]:
-    search = _Search(old, new)
-    targets = search.targets(changes)
-    changed = {change.item for change in changes}
-    notes = [note for item, note in search.notes() if item in changed]
+                   wanted: int) -> tuple[list[Witness], list[str], WitnessSearch]:
+    notes = []
     if any(c.keyword in ("monitor", "budget", "book limit", "portfolio") for c in changes):
         notes.append("portfolio rules decide over a book of cases, not one case: "
                      "no witnesses are searched for their changes")
+    conflicts = _conflicts(old, new, _shared_inputs(old, new))
+    if conflicts:
+        return [], notes, _no_shared_case(conflicts)
+    search = _Search(old, new)
+    if search.solver.check() == z3.unsat:  # no case within both versions' domains
+        return [], notes, WitnessSearch(
+            "no_shared_case", "no case is valid under both versions: the values each "
+            "allows for its inputs (and its params' defaults) exclude each other")
+    targets = search.targets(changes)
+    changed = {change.item for change in changes}
+    notes = [note for item, note in search.notes() if item in changed] + notes
     found: list[Witness] = []
     exhausted: set[str] = set()
     while len(found) < wanted and len(exhausted) < len(targets):
@@ -56,6 +71,7 @@ def find_witnesses(old: ir.Policy, new: ir.Policy, changes: tuple[Change, ...],
                 witness = search.witness(about, formula)
             except z3.Z3Exception as error:  # a solver failure costs this target only
                 notes.append(f"the solver failed while searching for {about}: {error}")
+                search.failed.append(about)
                 witness = None
             if witness is None:
                 exhausted.add(about)
@@ -66,16 +82,173 @@ def find_witnesses(old: ir.Policy, new: ir.Policy, changes: tuple[Change, ...],
             break
     notes += [f"the solver ran out of time ({_TIMEOUT_MS} ms) searching for {about}"
               for about in search.gave_up]
-    notes += [f"{c.item}: a changed default shows only in a case that leaves the field out, "
-              "which the shared case cannot: not searched" for c in changes
-              if c.item.startswith("input ") and c.aspect == "default"]
-    return found, notes
+    defaults = [c.item for c in changes if c.item.startswith("input ") and c.aspect == "default"]
+    notes += [f"{item}: a changed default shows only in a case that leaves the field out, "
+              "which the shared case cannot: not searched" for item in defaults]
+    return found, notes, _outcome(search, found, defaults)
+
+
+def _outcome(search: _Search, found: list[Witness], defaults: list[str]) -> WitnessSearch:
+    """`found`, or why not: ruled out by the solver, or something was left unsearched."""
+    if found:
+        return WitnessSearch("found")
+    skipped = []
+    outside = sorted({what for encoding in (search.old, search.new)
+                      for what in encoding.unsupported})
+    if outside:
+        skipped.append("outside the linear fragment: " + ", ".join(outside))
+    if search.gave_up or search.failed:
+        skipped.append("the solver gave up on "
+                       + ", ".join(dict.fromkeys(search.gave_up + search.failed)))
+    if search.unconfirmed:
+        skipped.append("the interpreter refuted the solver's cases for "
+                       + ", ".join(dict.fromkeys(search.unconfirmed)))
+    if defaults:
+        skipped.append("a changed default: " + ", ".join(defaults))
+    if skipped:
+        return WitnessSearch("none_found", "none found, but the search was not complete ("
+                             + "; ".join(skipped) + ")")
+    return WitnessSearch("none_differ", "no behavioural change: no case valid under both "
+                         "versions decides differently")
+
+
+def _no_shared_case(conflicts: list[tuple[str, str]]) -> WitnessSearch:
+    return WitnessSearch("no_shared_case", "no case is valid under both versions because "
+                         + "; and ".join(why for _, why in conflicts),
+                         tuple(name for name, _ in conflicts))
+
+
+# ── the shared case ──
+
+
+def _shared_inputs(old: ir.Policy, new: ir.Policy) -> list[tuple[ir.Field, ir.Field]]:
+    """(old field, new field) for each input both versions read."""
+    news = {field.name: field for field in new.inputs}
+    return [(field, news[field.name]) for field in old.inputs if field.name in news]
+
+
+def _conflicts(old: ir.Policy, new: ir.Policy, shared: list[tuple[ir.Field, ir.Field]]
+               ) -> list[tuple[str, str]]:
+    """(input, why) for each shared input that no one value is valid for in both."""
+    needs = _duration_needs(old), _duration_needs(new)
+    out = []
+    for a, b in shared:
+        what = f"input `{b.name}`" if a.name == b.name \
+            else f"input `{a.name}` (old) / `{b.name}` (new)"
+        if a.type.kind is not b.type.kind:
+            out.append((b.name, f"{what} is {a.type} in the old and {b.type} in the new"))
+        elif a.type.kind is ir.Kind.ENUM:
+            members = [[m.name for m in p.enum(f.type.enum).members]
+                       for p, f in ((old, a), (new, b))]
+            if not set(members[0]) & set(members[1]):
+                out.append((b.name, f"{what} is {a.type} {{{', '.join(members[0])}}} in the "
+                                    f"old and {b.type} {{{', '.join(members[1])}}} in the "
+                                    "new, with no member in common"))
+        elif a.type.kind is ir.Kind.DURATION:
+            units = [{u for u, always in n.get(f.name, {}).items() if always}
+                     for n, f in zip(needs, (a, b), strict=True)]
+            if len(units[0]) == 1 and len(units[1]) == 1 and units[0] != units[1]:
+                out.append((b.name, f"{what} is a duration in {units[0].pop()}s in the old "
+                                    f"and in {units[1].pop()}s in the new, which do not "
+                                    "convert (only a zero duration is valid in both)"))
+    return out
+
+
+def _duration_units(old: ir.Policy, new: ir.Policy) -> dict[str, str]:
+    """The unit each duration input is encoded in: one a version needs for every case,
+    else one it needs for some; the old version's first. Without it, the first version
+    encoded would fix months, and the other's uses in days would go unsearched."""
+    needs = _duration_needs(old), _duration_needs(new)
+    out: dict[str, str] = {}
+    for always in (True, False):
+        for need in needs:
+            for name, units in need.items():
+                for unit, every in units.items():
+                    if every or not always:
+                        out.setdefault(name, unit)
+    return out
+
+
+def _duration_needs(policy: ir.Policy) -> dict[str, dict[str, bool]]:
+    """Duration input → {unit it is used in: whether every case evaluates that use}.
+    A use is an input compared with, added to or bounded by a constant of a unit, or
+    given to days()/months()/years() (the interpreter's E611 otherwise). What an `if`
+    branch, the right side of `and`/`or`, a guarded check's condition or an allocation
+    evaluates is not evaluated for every case."""
+    found: dict[str, dict[str, bool]] = {}
+
+    def use(name: str, unit: str, always: bool) -> None:
+        units = found.setdefault(name, {})
+        units[unit] = units.get(unit, False) or always
+
+    def pair(ref: object, other: object, always: bool) -> None:
+        if (isinstance(ref, ir.InputRef) and ref.type.kind is ir.Kind.DURATION
+                and isinstance(other, ir.Const) and isinstance(other.value, ir.Duration)
+                and other.value.amount != 0):
+            use(ref.name, other.value.unit, always)
+
+    def visit(node: object, always: bool) -> None:
+        match node:
+            case ir.Call(func=func, args=(ir.InputRef(name=name),)) \
+                    if func in ("days", "months", "years"):
+                use(name, "day" if func == "days" else "month", always)
+            case ir.Compare(left=left, right=right) | ir.Arith(left=left, right=right):
+                pair(left, right, always)
+                pair(right, left, always)
+            case ir.If(cond=cond, then=then, otherwise=otherwise):
+                visit(cond, always)
+                visit(then, False)
+                visit(otherwise, False)
+                return
+            case ir.And(left=left, right=right) | ir.Or(left=left, right=right):
+                visit(left, always)
+                visit(right, False)
+                return
+            case ir.InSet(operand=operand, items=items):  # stops at the first match
+                visit(operand, always)
+                for index, item in enumerate(items):
+                    pair(operand, item, always and index == 0)
+                    visit(item, always and index == 0)
+                return
+        for child in _children(node):
+            visit(child, always)
+
+    for let in policy.lets:
+        visit(let.expr, True)
+    for check in policy.checks:
+        always = check.guard is None
+        if check.guard is not None:
+            visit(check.guard, True)
+        if isinstance(check, ir.Limit):
+            pair(check.subject, check.bound, always)
+            pair(check.bound, check.subject, always)
+            visit(check.subject, always)
+            visit(check.bound, always)
+        else:
+            visit(check.cond, always)
+    for allocation in policy.allocations:
+        visit(allocation, False)
+    return found
+
+
+def _children(node: object) -> list[object]:
+    """The IR nodes directly inside `node` (not its type or span)."""
+    if not dataclasses.is_dataclass(node):
+        return []
+    out = []
+    for field in dataclasses.fields(node):
+        value = getattr(node, field.name)
+        for item in value if isinstance(value, tuple) else (value,):
+            if dataclasses.is_dataclass(item) and not isinstance(item, ir.Type | ir.Span):
+                out.append(item)
+    return out
 
 
 class _Search:
     def __init__(self, old: ir.Policy, new: ir.Policy) -> None:
         self.policies = (old, new)
         variables = smt.Variables(ctx=z3.Context())  # same answers, whatever ran before
+        variables.units.update(_duration_units(old, new))
         self.ctx = variables.ctx
         self.old = smt.Encoding(old, variables, "old")
         self.new = smt.Encoding(new, variables, "new")
@@ -103,6 +276,8 @@ class _Search:
         self.seen: list[z3.BoolRef] = []  # "differs from an earlier case", one per witness
         self.holds: dict[str, z3.BoolRef] = {}  # check item → it holds in both versions
         self.gave_up: list[str] = []  # targets where the solver answered `unknown`
+        self.failed: list[str] = []  # targets where z3 raised
+        self.unconfirmed: list[str] = []  # targets whose candidates the interpreter refuted
 
     # ── targets ──
     def targets(self, changes: tuple[Change, ...]) -> dict[str, z3.BoolRef]:
@@ -185,6 +360,7 @@ class _Search:
             self.seen.append(self._block(model))
             if witness is not None:
                 return witness
+        self.unconfirmed.append(about)
         return None
 
     def _solve(self, target: z3.BoolRef, focus: z3.BoolRef

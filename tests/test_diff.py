@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from policylang import api
 from policylang import diff as diff_module
 from policylang.cli import app
-from policylang.diff import Change, diff, summary
+from policylang.diff import Change, WitnessSearch, diff, summary
 from policylang.diff_render import render_html, render_json, render_text
 from policylang.formatter import format_source
 
@@ -501,6 +501,90 @@ def test_the_same_policy_has_no_witnesses():
     assert diff(policy, policy, witnesses=3).witnesses == ()
 
 
+# (edits to base.pol, the input no one case can give both versions, why): the new version
+# reads it as a value the old cannot take.
+NO_SHARED_CASE = {
+    "an input's type changed": (
+        [("    term:       duration", "    term:       number"), ("term <= 1 year", "term <= 12")],
+        "term", "input `term` is duration in the old and number in the new"),
+    "a duration read in days instead of months": (
+        [("    term:       duration", "    term:       duration = 360 days"),
+         ("term <= 1 year", "term <= 365 days")],
+        "term", "input `term` is a duration in months in the old and in days in the new"),
+    "an enum that keeps no member": (
+        [('    a "A"\n    b "B"\n', '    c "C"\n    d "D"\n'), ("k == a", "k == c")],
+        "k", "input `k` is kind {a, b} in the old and kind {c, d} in the new, with no member "
+             "in common"),
+}
+
+
+@pytest.mark.parametrize("name", list(NO_SHARED_CASE))
+def test_no_shared_case_is_said_with_its_reason_in_text_json_and_html(name):
+    """A changed input type leaves no case valid under both versions: instead of an empty
+    witness list, every rendering says so and names the input and both its types."""
+    edits, field, why = NO_SHARED_CASE[name]
+    old = api.load_source(BASE, "old.pol")
+    result = diff(old, api.load_source(_edited(*edits), "new.pol"), witnesses=3)
+    assert result.witnesses == ()
+    assert result.search.status == "no_shared_case"
+    assert result.search.inputs == (field,)
+    expected = f"no case is valid under both versions because {why}"
+    assert result.search.reason.startswith(expected)
+    assert f"\nno witness: {expected}" in render_text(result)
+    data = json.loads(render_json(result))
+    assert data["witnesses"] == []
+    assert data["witness_search"] == {"status": "no_shared_case",
+                                      "reason": result.search.reason, "inputs": [field]}
+    page = render_html(result)
+    report = _Report()
+    report.feed(page)
+    assert f"No witness: {expected}" in "".join(report.text)
+    assert 'data-status="no_shared_case"' in page
+
+
+def test_a_duration_only_the_new_version_reads_in_days_is_searched_in_days():
+    """The old version leaves `term` unread; the new bounds it in days. The shared case
+    reads it in days (it used to take months from the old version, which left the new
+    limit unsearched as "months compared with days")."""
+    old = api.load_source(_edited(('  limit term_cap: term <= 1 year cite "三"\n', "")), "old.pol")
+    new = api.load_source(_edited(("term <= 1 year", "term <= 365 days")), "new.pol")
+    result = diff(old, new, witnesses=1)
+    [witness] = result.witnesses
+    assert witness.about == "limit term_cap" and witness.case["term"].endswith(" days")
+    assert not any("months compared with days" in note for note in result.notes)
+    _confirm(result)
+
+
+def test_a_search_without_witnesses_says_whether_it_ruled_them_out():
+    """`none_differ` (the solver ruled every difference out), `none_found` (something was
+    not searched) and `not_searched` (none asked for) are told apart; only a search that
+    was asked for and found nothing prints its reason."""
+    policy = api.load_source(BASE, "base.pol")
+    same = diff(policy, policy, witnesses=3)
+    assert (same.search.status, same.search.reason) == (
+        "none_differ", "no behavioural change: no case valid under both versions decides "
+        "differently")
+    assert "\nno witness: no behavioural change" in render_text(same)
+    asked_none = diff(policy, policy)
+    assert asked_none.search.status == "not_searched"
+    assert json.loads(render_json(asked_none))["witness_search"]["status"] == "not_searched"
+    assert "no witness" not in render_text(asked_none)
+    assert "no-witness" not in render_html(asked_none)
+    default = diff(policy, api.load_source(_edited(("loss:       money = 0元",
+                                                    "loss:       money = 1万")), "new.pol"),
+                   witnesses=3)
+    assert default.witnesses == () and default.search.status == "none_found"
+    assert "a changed default: input loss" in default.search.reason
+    nonlinear = diff(policy, api.load_source(_edited(("let fee = amount * 1%",
+                                                      "let fee = amount * rate")), "new.pol"),
+                     witnesses=3)
+    assert nonlinear.witnesses == () and nonlinear.search.status == "none_found"
+    assert "outside the linear fragment: let fee" in nonlinear.search.reason
+    found = diff(policy, api.load_source(_edited(("500万", "800万")), "new.pol"), witnesses=1)
+    assert found.witnesses and found.search == WitnessSearch("found")
+    assert "no witness" not in render_text(found)
+
+
 # ── 佛山 2019 → 2022: the revision points of seed 004 ───────────────────────
 
 FOSHAN_REVISION = {
@@ -611,6 +695,9 @@ def test_json_has_the_shape_of_design_section_6(foshan):
     assert {"kind", "item", "old", "new", "cite_old", "cite_new"} <= set(data["changes"][0])
     assert {"case", "params", "old", "new"} <= set(data["witnesses"][0])
     assert len(data["changes"]) == len(foshan.changes)
+    # Fields are only ever added: these are the README's (Comparing versions).
+    assert list(data) == ["old", "new", "changes", "witnesses", "notes", "witness_search"]
+    assert data["witness_search"] == {"status": "found", "reason": None, "inputs": []}
 
 
 def test_text_groups_by_kind_with_a_summary(foshan):
