@@ -23,12 +23,12 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import assert_never
+from typing import NamedTuple, assert_never
 
 from policylang import ir
 from policylang import values as v
 from policylang.deps import unused_inputs, unused_params
-from policylang.diagnostics import Diagnostic
+from policylang.diagnostics import Diagnostic, PolicyError
 from policylang.messages import WARNINGS
 from policylang.nodes import Span
 
@@ -451,17 +451,28 @@ def totals(results: list[LintResult]) -> Totals:
 # ── many files, and what the command line shows ────────────────────────────
 
 
+class Unchecked(NamedTuple):
+    """A file that did not read, parse or check, so was not linted."""
+
+    file: str
+    error: PolicyError
+    position: int  # how many files were linted before it, in the order given
+
+
 @dataclass
 class Linted:
     results: list[LintResult] = field(default_factory=list)
     sources: dict[str, str] = field(default_factory=dict)
-    errors: list = field(default_factory=list)  # PolicyError of files that do not check
+    unchecked: list[Unchecked] = field(default_factory=list)
+
+    @property
+    def errors(self) -> list[PolicyError]:
+        return [item.error for item in self.unchecked]
 
 
 def lint_files(files: list, use_solver: bool = True) -> Linted:
     """Lint every file; a file that does not check is an error, not a warning."""
     from policylang import api
-    from policylang.diagnostics import PolicyError
 
     out = Linted()
     for file in files:
@@ -469,7 +480,7 @@ def lint_files(files: list, use_solver: bool = True) -> Linted:
             source = api.read_source(file)
             policy = api.load_source(source, str(file))
         except PolicyError as error:
-            out.errors.append(error)
+            out.unchecked.append(Unchecked(str(file), error, len(out.results)))
             continue
         out.sources[str(file)] = source
         out.results.append(lint(policy, source, use_solver))
@@ -492,8 +503,20 @@ def render_text(linted: Linted, color: bool = False) -> str:
 
 
 def to_json(linted: Linted) -> dict:
-    return {"files": [{"file": result.file,
-                       "warnings": [item.to_json() for item in result.warnings],
-                       "allowed": [item.to_json() for item in result.allowed]}
-                      for result in linted.results],
-            "warnings": totals(linted.results).warnings}
+    """Every file given, in order, each with its `errors` (a file that did not read, parse
+    or check: its diagnostics, and nothing linted), `warnings` and `allowed`; a tool reading
+    the JSON sees the files that failed as well as the warnings, not only the exit code."""
+    def entry(file: str, errors=(), warnings=(), allowed=()) -> dict:
+        return {"file": file, "errors": [item.to_json() for item in errors],
+                "warnings": [item.to_json() for item in warnings],
+                "allowed": [item.to_json() for item in allowed]}
+
+    # (place, entry): a file that did not check goes before the linted file it preceded.
+    placed = [((item.position, 0), entry(item.file, errors=item.error.diagnostics))
+              for item in linted.unchecked]
+    placed += [((index, 1), entry(result.file, warnings=result.warnings,
+                                  allowed=result.allowed))
+               for index, result in enumerate(linted.results)]
+    return {"files": [item for _, item in sorted(placed, key=lambda pair: pair[0])],
+            "warnings": totals(linted.results).warnings,
+            "errors": sum(len(item.error.diagnostics) for item in linted.unchecked)}

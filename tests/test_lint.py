@@ -171,6 +171,36 @@ def test_cli_lint_exit_codes_and_formats(tmp_path: Path) -> None:
     assert runner.invoke(app, ["lint", "--format", "xml", str(planted)]).exit_code == 2
 
 
+
+def test_lint_json_lists_the_files_that_did_not_parse_with_their_errors(tmp_path: Path) -> None:
+    """A tool reading `lint --format json` sees every file given: one that does not parse
+    or check has an entry, in its place, with its diagnostics under `errors` (the shape of
+    a warning's), as well as on stderr; the exit code stays 1."""
+    broken = tmp_path / "a_broken.pol"
+    broken.write_text('policy p "t" {\n  rule r: (\n}\n', encoding="utf-8")
+    planted = tmp_path / "b_planted.pol"
+    planted.write_text((ROOT / "tests" / "lint" / "redundant_constant.pol").read_text(
+        encoding="utf-8"), encoding="utf-8")
+    unknown = tmp_path / "c_unknown.pol"
+    unknown.write_text('policy p "t" { rule r: nope }\n', encoding="utf-8")
+    result = CliRunner().invoke(app, ["lint", "--format", "json", str(tmp_path)])
+    assert result.exit_code == 1
+    data = json.loads(result.stdout)
+    assert [entry["file"] for entry in data["files"]] == [str(broken), str(planted),
+                                                          str(unknown)]
+    first, linted, last = data["files"]
+    [error] = first["errors"]
+    assert error["code"].startswith("E1") and error["severity"] == "error"
+    assert (error["file"], error["line"]) == (str(broken), 3)
+    assert set(error) == {"code", "severity", "message", "file", "line", "column", "end_line",
+                          "end_column", "notes"}
+    assert first["warnings"] == first["allowed"] == []
+    assert linted["errors"] == [] and [w["code"] for w in linted["warnings"]] == ["W106"]
+    assert [(e["code"], e["message"], e["line"], e["column"]) for e in last["errors"]] == [
+        ("E402", "unknown name `nope`", 1, 24)]
+    assert (data["warnings"], data["errors"]) == (1, 2)
+    assert "error[E402]" in result.stderr  # still shown to a person too
+
 def test_seed_policies_are_lint_clean_with_commented_allows() -> None:
     linted = lint_files(api.policy_files([ROOT / "policies"]))
     assert not linted.errors
