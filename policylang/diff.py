@@ -7,6 +7,7 @@ rules too; waterfall steps by kind and party). A change is reported once, at the
 most specific place (`aspect`): a limit whose bound changed is one change `limit x` /
 `bound`, not also a changed limit. Expressions are compared in their canonical `.pol`
 form (`expression_text`), so layout, comments and spans never count as changes.
+`renamed_inputs` pairs an input removed with one added as the same field renamed.
 
 Behavioural (`witnesses`): both versions are encoded with `smt` over shared case
 variables; for each changed declaration in turn (then for any difference at all) z3 is
@@ -403,6 +404,46 @@ def _portfolio(old: ir.Portfolio | None, new: ir.Portfolio | None) -> list[Chang
     changes = [Change("changed", "portfolio", aspect, a, b) for _, aspect, a, b in out]
     return changes + _matched(old.rules if old else (), new.rules if new else (), None,
                               _book_text, _book_aspects)
+
+
+def renamed_inputs(old: ir.Policy, new: ir.Policy) -> list[tuple[ir.Field, ir.Field]]:
+    """(old field, new field) for inputs taken as one field renamed: removed from the old
+    version and added in the new with the same type, where a declaration of one name reads
+    the one in the old and the other in the new (most such declarations first), or where
+    they are the only removed and added inputs of their type."""
+    old_names, new_names = {f.name for f in old.inputs}, {f.name for f in new.inputs}
+    removed = [f for f in old.inputs if f.name not in new_names]
+    added = [f for f in new.inputs if f.name not in old_names]
+    reads_old, reads_new = _reads(old), _reads(new)
+
+    def evidence(a: ir.Field, b: ir.Field) -> int:
+        return sum(1 for key, names in reads_old.items()
+                   if a.name in names and b.name in reads_new.get(key, ()))
+
+    def sole(a: ir.Field, b: ir.Field) -> bool:
+        return (sum(f.type == a.type for f in removed) == 1
+                and sum(f.type == b.type for f in added) == 1)
+
+    ranked = sorted(((evidence(a, b), i, j) for i, a in enumerate(removed)
+                     for j, b in enumerate(added) if a.type == b.type),
+                    key=lambda t: (-t[0], t[1], t[2]))
+    pairs, used_old, used_new = [], set(), set()
+    for score, i, j in ranked:
+        if i in used_old or j in used_new or not (score or sole(removed[i], added[j])):
+            continue
+        used_old.add(i)
+        used_new.add(j)
+        pairs.append((removed[i], added[j]))
+    return sorted(pairs, key=lambda pair: old.inputs.index(pair[0]))
+
+
+def _reads(policy: ir.Policy) -> dict[tuple[str, str], set[str]]:
+    """The inputs each declaration reads, by its keyword and name."""
+    decls = [*((keyword(d), d) for d in (*policy.checks, *policy.allocations)),
+             *(("let", d) for d in policy.lets),
+             *((keyword(r), r) for r in (policy.portfolio.rules if policy.portfolio else ()))]
+    return {(word, d.name): {n.name for n in ir.walk(d) if isinstance(n, ir.InputRef)}
+            for word, d in decls}
 
 
 # ── canonical text of expressions and values ───────────────────────────────

@@ -12,7 +12,9 @@ versions, reports a different eligibility, failed rule, let value or allocation 
 Cases read like a user's: fields left at their default are left out where the solver
 allows (defaults are preferred, dropped only when they stand in the way).
 
-A witness is one borrower: an input both versions read takes one value in both cases.
+A witness is one borrower: an input both versions read takes one value in both cases,
+and so does an input taken as renamed (`diff.renamed_inputs`), so that the decisions
+differ by the policy alone and never by two different amounts.
 Before searching, the inputs are checked for one a single case cannot state for both
 versions (its type changed, its enum shares no member, or one version reads a duration in
 months and the other in days); then nothing is searched and `WitnessSearch` says why.
@@ -31,7 +33,7 @@ import z3
 from policylang import ir, smt
 from policylang.cases import parse_case, parse_params
 from policylang.diagnostics import PolicyError
-from policylang.diff import Change, Witness, WitnessSearch, value_text
+from policylang.diff import Change, Witness, WitnessSearch, renamed_inputs, value_text
 from policylang.interpret import evaluate
 
 _TIMEOUT_MS = 4000
@@ -47,10 +49,14 @@ def find_witnesses(old: ir.Policy, new: ir.Policy, changes: tuple[Change, ...],
     if any(c.keyword in ("monitor", "budget", "book limit", "portfolio") for c in changes):
         notes.append("portfolio rules decide over a book of cases, not one case: "
                      "no witnesses are searched for their changes")
-    conflicts = _conflicts(old, new, _shared_inputs(old, new))
+    shared = _shared_inputs(old, new)
+    conflicts = _conflicts(old, new, shared)
     if conflicts:
         return [], notes, _no_shared_case(conflicts)
-    search = _Search(old, new)
+    notes += [f"input {a.name} → {b.name}: removed and added with the same type ({b.type}), "
+              "taken as one field renamed: a witness gives both the same value"
+              for a, b in shared if a.name != b.name]
+    search = _Search(old, new, shared)
     if search.solver.check() == z3.unsat:  # no case within both versions' domains
         return [], notes, WitnessSearch(
             "no_shared_case", "no case is valid under both versions: the values each "
@@ -122,9 +128,10 @@ def _no_shared_case(conflicts: list[tuple[str, str]]) -> WitnessSearch:
 
 
 def _shared_inputs(old: ir.Policy, new: ir.Policy) -> list[tuple[ir.Field, ir.Field]]:
-    """(old field, new field) for each input both versions read."""
+    """(old field, new field) for each input both versions read: by name, or renamed."""
     news = {field.name: field for field in new.inputs}
-    return [(field, news[field.name]) for field in old.inputs if field.name in news]
+    same = [(field, news[field.name]) for field in old.inputs if field.name in news]
+    return same + renamed_inputs(old, new)
 
 
 def _conflicts(old: ir.Policy, new: ir.Policy, shared: list[tuple[ir.Field, ir.Field]]
@@ -154,18 +161,21 @@ def _conflicts(old: ir.Policy, new: ir.Policy, shared: list[tuple[ir.Field, ir.F
     return out
 
 
-def _duration_units(old: ir.Policy, new: ir.Policy) -> dict[str, str]:
+def _duration_units(old: ir.Policy, new: ir.Policy, shared: list[tuple[ir.Field, ir.Field]]
+                    ) -> dict[str, str]:
     """The unit each duration input is encoded in: one a version needs for every case,
-    else one it needs for some; the old version's first. Without it, the first version
-    encoded would fix months, and the other's uses in days would go unsearched."""
+    else one it needs for some; the old version's first; a renamed input's two names in
+    one unit. Without it, the first version encoded would fix months, and the other's
+    uses in days would go unsearched."""
     needs = _duration_needs(old), _duration_needs(new)
+    twin = {a.name: b.name for a, b in shared} | {b.name: a.name for a, b in shared}
     out: dict[str, str] = {}
     for always in (True, False):
         for need in needs:
             for name, units in need.items():
                 for unit, every in units.items():
-                    if every or not always:
-                        out.setdefault(name, unit)
+                    if (every or not always) and name not in out:
+                        out[name] = out[twin.get(name, name)] = unit
     return out
 
 
@@ -245,10 +255,12 @@ def _children(node: object) -> list[object]:
 
 
 class _Search:
-    def __init__(self, old: ir.Policy, new: ir.Policy) -> None:
+    def __init__(self, old: ir.Policy, new: ir.Policy,
+                 shared: list[tuple[ir.Field, ir.Field]]) -> None:
         self.policies = (old, new)
+        self.shared = shared
         variables = smt.Variables(ctx=z3.Context())  # same answers, whatever ran before
-        variables.units.update(_duration_units(old, new))
+        variables.units.update(_duration_units(old, new, shared))
         self.ctx = variables.ctx
         self.old = smt.Encoding(old, variables, "old")
         self.new = smt.Encoding(new, variables, "new")
@@ -264,6 +276,12 @@ class _Search:
                     and twin.type == param.type:
                 self.solver.add(smt.same(self.old.params[param.name],
                                          self.new.params[twin.name]))
+        # One borrower: an input read under two names (or two types of one enum's members)
+        # is two variables, and must hold one value.
+        for a, b in shared:
+            term_old, term_new = self.old.inputs[a.name], self.new.inputs[b.name]
+            if not smt.plain(term_old).eq(smt.plain(term_new)):
+                self.solver.add(smt.same(term_old, term_new))
         # Preferences are assumptions: a flag each, implying its preference, added once.
         self.flags = []
         for index, preference in enumerate(self._preferences()):
@@ -392,7 +410,7 @@ class _Search:
         default (the new version's where both have one), else a round, positive value."""
         out = []
         rounder: list[z3.BoolRef] = []
-        done: set[str] = set()
+        done = {a.name for a, b in self.shared if a.name != b.name}  # one field: the new one
         for encoding in (self.new, self.old):
             for field in encoding.policy.inputs:
                 if field.name in done:
@@ -442,6 +460,9 @@ class _Search:
         for policy in self.policies:
             for field in policy.inputs:
                 defaults.setdefault(field.name, []).append(field.default)
+        for a, b in self.shared:  # a renamed field: both names' defaults
+            if a.name != b.name:
+                defaults[a.name] = defaults[b.name] = [a.default, b.default]
         out = {}
         for field in encoding.policy.inputs:
             value = values[field.name]

@@ -555,6 +555,80 @@ def test_a_duration_only_the_new_version_reads_in_days_is_searched_in_days():
     _confirm(result)
 
 
+def test_a_renamed_input_alone_changes_no_decision():
+    """`amount` renamed `principal`, the logic the same: both versions' cases give the
+    field one value, so no case decides differently (it used to show borrowers of
+    1万 under the old version beside 501万 under the new one)."""
+    old = api.load_source(BASE, "old.pol")
+    new = api.load_source(_edited(*[(f"{word}amount", f"{word}principal")
+                                    for word in ("\n    ", " ", "(")]), "new.pol")
+    assert [c.item for c in diff(old, new).changes if c.keyword == "input"] == \
+        ["input amount", "input principal"]
+    result = diff(old, new, witnesses=3)
+    assert result.witnesses == ()
+    assert result.search.status == "none_differ"
+    assert "\nno witness: no behavioural change: " in render_text(result)
+    assert any("input amount → principal" in note and "renamed" in note
+               for note in result.notes)
+
+
+def test_a_renamed_input_and_a_changed_threshold_give_one_borrower_per_witness():
+    old = api.load_source(BASE, "old.pol")
+    new = api.load_source(_edited(*[(f"{word}amount", f"{word}principal")
+                                    for word in ("\n    ", " ", "(")], ("500万", "800万")),
+                          "new.pol")
+    result = diff(old, new, witnesses=4)
+    assert result.witnesses
+    for witness in result.witnesses:
+        assert "amount" not in witness.case and "principal" not in witness.case_old
+        assert witness.case_old["amount"] == witness.case["principal"]
+        assert {k: v for k, v in witness.case_old.items() if k != "amount"} == \
+            {k: v for k, v in witness.case.items() if k != "principal"}
+        assert all(d.startswith(("not eligible → eligible", "limit cap: fails → holds"))
+                   for d in witness.differences), witness.differences
+    _confirm(result)
+
+
+def test_an_enum_renamed_keeps_the_input_one_member_in_both_cases():
+    old = api.load_source(BASE, "old.pol")
+    new = api.load_source(_edited(*PAIRS["an enum renamed: one removed, one added, and the "
+                                         "input it types"][0], ("500万", "800万")), "new.pol")
+    result = diff(old, new, witnesses=4)
+    assert result.witnesses
+    for witness in result.witnesses:
+        assert witness.case_old is None  # the same fields and values
+        assert witness.about in ("limit cap", "any difference")
+    _confirm(result)
+
+
+def test_renamed_inputs_pair_by_the_declarations_that_read_them():
+    """Two money inputs renamed at once pair by where each is read (`cap` read `amount`,
+    `split` read `loss`), not by their order; a lone removed and added input of one type
+    pair even unread; two of a type that no declaration relates do not."""
+    edits = [("    amount:     money\n", "    damage:     money = 0元\n"),
+             ("    loss:       money = 0元\n", "    principal:  money\n"),
+             ("amount <= 500万", "principal <= 500万"), ("amount * 1%", "principal * 1%"),
+             ("split of loss", "split of damage"), ("w(loss)", "w(damage)"),
+             ("sum(loss)", "sum(damage)"), ("sum(amount", "sum(principal")]
+    pairs = diff_module.renamed_inputs(api.load_source(BASE, "old.pol"),
+                                       api.load_source(_edited(*edits), "new.pol"))
+    assert [(a.name, b.name) for a, b in pairs] == [("amount", "principal"),
+                                                    ("loss", "damage")]
+    lone = _edited(("    rate:       percent = 1%      \"利率\"\n", ""),
+                   ("rate <= lpr", "lpr <= lpr"),
+                   ("    loss:       money = 0元", "    loss:       money = 0元\n"
+                                                    "    fee_rate:   percent = 0%"))
+    pairs = diff_module.renamed_inputs(api.load_source(BASE, "old.pol"),
+                                       api.load_source(lone, "new.pol"))
+    assert [(a.name, b.name) for a, b in pairs] == [("rate", "fee_rate")]
+    two = lone.replace("    fee_rate:   percent = 0%", "    fee_rate:   percent = 0%\n"
+                                                      "    tax_rate:   percent = 0%")
+    two_old = _edited(("    rate:       percent = 1%      \"利率\"",
+                       "    rate:       percent = 1%\n    spread:     percent = 0%"))
+    assert diff_module.renamed_inputs(api.load_source(two_old, "old.pol"),
+                                      api.load_source(two, "new.pol")) == []
+
+
 def test_a_search_without_witnesses_says_whether_it_ruled_them_out():
     """`none_differ` (the solver ruled every difference out), `none_found` (something was
     not searched) and `not_searched` (none asked for) are told apart; only a search that
