@@ -295,3 +295,72 @@ def test_years_of_whole_months_is_one_integer_division() -> None:
     for m in (0, 1, 5, 6, 7, 18, 35, -7, 1200000):
         (got,) = connection.execute(f"SELECT {column} FROM (SELECT {m} AS m)").fetchone()
         assert got == (Decimal(m) / 12).quantize(Decimal("1e-10"), rounding="ROUND_HALF_UP")
+
+
+# ── SQLite: a cell of the cases table that is not canonical number text ──
+
+CELLS = api.load_source('policy cells "cells" {\n  input {\n    loan: money\n    n: number = 2\n'
+                        '  }\n  let twice = loan * n\n  limit cap: loan <= 100元 cite "x"\n}\n',
+                        "cells.pol")
+
+
+def _on_sqlite(cells: list[tuple[object, object]]) -> list[dict | PolicyError]:
+    """The decisions of the compiled SQLite query over a `cases` table filled by hand,
+    one query per row (a table of columns declared without a type keeps what it is given)."""
+    import sqlite3
+
+    from policylang.emit.sql_sqlite import register
+    from policylang.engine import decision_from_row, translate_error
+
+    query = emit_sql(CELLS, "sqlite")
+    out: list[dict | PolicyError] = []
+    for loan, n in cells:
+        connection = sqlite3.connect(":memory:")
+        register(connection)
+        connection.execute("CREATE TABLE cases (loan, n)")
+        connection.execute("INSERT INTO cases VALUES (?, ?)", [loan, n])
+        try:
+            cursor = connection.execute(query)
+            names = [d[0] for d in cursor.description]
+            out.append(decision_from_row(CELLS, dict(zip(names, cursor.fetchone(), strict=True))))
+        except sqlite3.Error as error:
+            out.append(translate_error(error))
+    return out
+
+
+def _on_duckdb(text: str) -> Decimal:
+    """`twice` for a loan cell of this text on DuckDB (cast to the column's type as it is
+    inserted), on the DuckDB query."""
+    connection = duckdb.connect()
+    connection.execute("CREATE TABLE cases (loan DECIMAL(38,10), n DECIMAL(38,10))")
+    connection.execute("INSERT INTO cases VALUES (?, NULL)", [text])
+    query = emit_sql(CELLS, "duckdb").rstrip().removesuffix(";")
+    (twice,) = connection.execute(f"SELECT twice FROM ({query})").fetchone()
+    return twice
+
+
+@pytest.mark.parametrize("text", [" 12", "12 ", "\t12\n", "00012", "-0", "12.50"])
+def test_sqlite_reads_a_number_cell_as_duckdb_and_the_interpreter_do(text: str) -> None:
+    """Blanks around a number, leading zeros, `-0`: DuckDB's cast and the case reader take
+    them, and SQLite gives the same decision (it raised an exception that said nothing)."""
+    [decision] = _on_sqlite([(text, None)])
+    assert decision == api.decide(CELLS, {"loan": text})
+    assert Decimal(decision["values"]["twice"]) == _on_duckdb(text)
+
+
+@pytest.mark.parametrize(("cell", "shown"), [
+    ("5E+6", '"5E+6"'), ("1,000", '"1,000"'), ("+5", '"+5"'), ("１２", '"１２"'),
+    ("12.345678901234", '"12.345678901234"'), ("abc", '"abc"'), (0.5, "REAL 0.5"),
+    (10**16, "10000000000000000")])
+def test_sqlite_names_a_number_cell_it_cannot_read(cell: object, shown: str) -> None:
+    """A cell the case reader refuses is E603 naming the column and the value, not SQLite's
+    "user-defined function raised exception" (reported as a value out of range)."""
+    [error] = _on_sqlite([(cell, None)])
+    assert isinstance(error, PolicyError) and error.code == "E603", error
+    assert str(error).startswith("error[E603]: cases column `loan`: "), str(error)
+    assert shown in str(error)
+    if isinstance(cell, str):  # as a case file's field, the interpreter refuses it too
+        with pytest.raises(PolicyError, match="E603"):
+            api.decide(CELLS, {"loan": cell})
+    [in_default_column] = _on_sqlite([("5", cell)])
+    assert str(in_default_column).startswith("error[E603]: cases column `n`: ")

@@ -6,13 +6,20 @@ query keeps the SQL backend's shape (layered CTEs, guards as CASE, the largest-r
 rounding written in SQL) and every arithmetic operator, numeric cast and comparison calls
 an application-defined function (`PL_ADD`, `PL_MUL`, `PL_CMP`, …) that computes exactly on
 decimal text (`register(connection)` defines them; the emitted text says so in its header).
-Values in the `cases` table: numbers as canonical decimal text, dates as ISO text, bools
+Values in the `cases` table: numbers as decimal text (or INTEGER), dates as ISO text, bools
 as 0/1, enums as text, durations as `P<months>M<days>D`.
+
+A Python function's exception reaches sqlite3's caller only as "user-defined function
+raised exception", so the query reads each numeric input through `PL_CELL_ERROR` first and
+raises E603 itself, naming the column and the value, for a cell the case reader would
+refuse (`5E+6`, `1,000`, a binary floating-point REAL); surrounding blanks are read as the
+case reader and DuckDB's cast read them.
 """
 
 from __future__ import annotations
 
 import datetime
+import json
 import re
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 
@@ -27,12 +34,13 @@ from policylang.emit.sql_dialects import (
     portfolio_refusals,
 )
 from policylang.emit.sql_dialects import register as register_dialect
-from policylang.values import EXACT, MAGNITUDE_LIMIT, format_decimal
+from policylang.literals import shorten
+from policylang.values import EXACT, INPUT_DIGITS, MAGNITUDE_LIMIT, SCALE_PLACES, format_decimal
 
 HEADER = ("-- SQLite: arithmetic and comparisons call policylang's exact decimal functions\n"
           "-- (PL_ADD, PL_MUL, PL_CMP, ...); define them on the connection first with\n"
           "-- policylang.emit.sql_sqlite.register(connection).\n")
-_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+_NUMBER = re.compile(r"-?[0-9]+(\.[0-9]+)?")  # ASCII: Python's \d takes '１２' and '٣'
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _DURATION = re.compile(r"P(-?\d+)M(-?\d+)D")
 _OPERATORS = {exp.Add: "PL_ADD", exp.Sub: "PL_SUB", exp.Mul: "PL_MUL", exp.Mod: "PL_MOD",
@@ -57,6 +65,20 @@ class SqliteBuilder(QueryBuilder):
 
     def build(self) -> exp.Select:
         return self.finish(super().build())
+
+    def _input(self, f: ir.Field) -> exp.Expression:
+        """A numeric input as the DuckDB query reads it (PL_NUM, after `finish`), behind a
+        check that raises E603 naming the column and the cell where the cell is no number:
+        PL_NUM's own exception would reach the caller without a word of why."""
+        read = super()._input(f)
+        if not f.type.numeric:
+            return read
+        raw = read.this  # the cell, or COALESCE(cell, default)
+        why = _call("PL_CELL_ERROR", raw.copy())
+        message = exp.DPipe(this=exp.Literal.string(f"E603: cases column `{f.name}`: "),
+                            expression=why.copy())
+        return case((exp.Not(this=exp.Is(this=why, expression=exp.null())),
+                     _call("ERROR", message)), otherwise=read)
 
     # Division and round() as single exact calls: DuckDB's integer long division, nested,
     # is deeper than SQLite's parser stack allows.
@@ -266,8 +288,46 @@ def _datepart(part, span):
     return Decimal({"year": years, "month": months - 12 * years, "day": days}[str(part)])
 
 
+def _cell_error(x: object) -> str | None:
+    """Why a numeric input's cell cannot be read (None: it can). Text is read as the case
+    reader reads a bare number: digits with an optional `-` and decimal point, blanks
+    around, at most 10 places, magnitude below 10^15; DuckDB's cast of the same text gives
+    the same value (it also takes `5E+6`, `+5` and `1_000`, which the case reader and
+    `run --book` refuse, and rounds an 11th place away)."""
+    if x is None:
+        return None
+    if isinstance(x, float):
+        return (f"the REAL {x!r} is binary floating point; store numbers as decimal text "
+                "(or INTEGER) in a column declared TEXT or with no type, which SQLite keeps "
+                "as given")
+    if isinstance(x, bytes):
+        return f"a BLOB of {len(x)} bytes is not a number; expected decimal text"
+    if isinstance(x, int):
+        value, shown = Decimal(x), shorten(str(x))
+    else:
+        text, shown = x.strip(), json.dumps(shorten(x), ensure_ascii=False)
+        if not _NUMBER.fullmatch(text):
+            return (f"{shown} is not a decimal number: expected digits with an optional "
+                    "leading - and decimal point, such as 5000000 or 0.0345 (no exponent, "
+                    "+ sign or separators)")
+        value = Decimal(text)
+    if -value.as_tuple().exponent > SCALE_PLACES:
+        return f"{shown} has more than {SCALE_PLACES} decimal places"
+    if value and value.adjusted() >= INPUT_DIGITS:
+        # No apostrophe in these messages: SQLite doubles it in the error it raises.
+        return f"{shown} is out of range (inputs stay below 10^{INPUT_DIGITS} in magnitude)"
+    return None
+
+
+def _num(x: object) -> object:
+    """PL_NUM: a number's canonical text; an input cell's blanks around it dropped (its
+    column was checked by PL_CELL_ERROR first)."""
+    return _nulls(lambda v: v)(x.strip() if isinstance(x, str) else x)
+
+
 FUNCTIONS = {
-    "PL_NUM": (1, _nulls(lambda x: x)),
+    "PL_CELL_ERROR": (1, _cell_error),
+    "PL_NUM": (1, _num),
     "PL_ADD": (2, _nulls(_add)),
     "PL_SUB": (2, _nulls(_sub)),
     "PL_MUL": (2, _nulls(_mul)),
