@@ -267,7 +267,12 @@ class _Search:
         self.solver = z3.Solver(ctx=self.ctx)
         self.solver.set("timeout", _TIMEOUT_MS)
         for encoding in (self.old, self.new):
-            self.solver.add(*encoding.domain, *encoding.plausible,
+            # What is plausible for a loan is no test of a param's default (a negative
+            # adjustment, a rate above 100%): such a fact left no case at all.
+            pinned = {smt.plain(encoding.params[p.name]).get_id()
+                      for p in encoding.policy.params if p.default is not None}
+            self.solver.add(*encoding.domain, *(fact for fact in encoding.plausible
+                                                if not _constants(fact) <= pinned),
                             *encoding.fix_params_to_defaults())
         new_params = {p.name: p for p in new.params}
         for param in old.params:
@@ -469,6 +474,18 @@ class _Search:
             if any(d is None or d != value for d in defaults[field.name]):
                 out[field.name] = _json(value, field.type)
         return out
+
+
+def _constants(fact: z3.ExprRef) -> set[int]:
+    """The ids of the variables in a z3 formula (empty for none)."""
+    out, stack = set(), [fact]
+    while stack:
+        term = stack.pop()
+        if z3.is_const(term) and term.decl().kind() == z3.Z3_OP_UNINTERPRETED:
+            out.add(term.get_id())
+        else:
+            stack.extend(term.children())
+    return out
 
 
 def _json(value: ir.Value, type_: ir.Type) -> object:

@@ -629,6 +629,19 @@ def test_renamed_inputs_pair_by_the_declarations_that_read_them():
                                       api.load_source(two, "new.pol")) == []
 
 
+def test_a_param_default_outside_plausible_loan_values_leaves_the_search_open():
+    """A negative adjustment (or a rate above 100%) as a param's default is the policy's
+    figure, not a value the solver picks: the facts that keep a loan's figures plausible
+    left no case at all, so a changed cap had no witness."""
+    adjusted = _edited(('param lpr: percent = 3.45% "LPR"',
+                        'param lpr: percent = 3.45% "LPR"\n  param adj: money = -1万'),
+                       ("let fee = amount * 1%", "let fee = amount * 1% + adj"))
+    result = diff(api.load_source(adjusted, "old.pol"),
+                  api.load_source(adjusted.replace("500万", "800万"), "new.pol"), witnesses=1)
+    assert [w.about for w in result.witnesses] == ["limit cap"]
+    _confirm(result)
+
+
 def test_a_search_without_witnesses_says_whether_it_ruled_them_out():
     """`none_differ` (the solver ruled every difference out), `none_found` (something was
     not searched) and `not_searched` (none asked for) are told apart; only a search that
