@@ -57,6 +57,7 @@ def find_witnesses(old: ir.Policy, new: ir.Policy, changes: tuple[Change, ...],
               "taken as one field renamed: a witness gives both the same value"
               for a, b in shared if a.name != b.name]
     search = _Search(old, new, shared)
+    notes += search.param_notes
     if search.solver.check() == z3.unsat:  # no case within both versions' domains
         return [], notes, WitnessSearch(
             "no_shared_case", "no case is valid under both versions: the values each "
@@ -274,13 +275,24 @@ class _Search:
             self.solver.add(*encoding.domain, *(fact for fact in encoding.plausible
                                                 if not _constants(fact) <= pinned),
                             *encoding.fix_params_to_defaults())
+        # A param both versions take is one value where either leaves it open, so that a
+        # witness never rests on a value the solver chose for one version alone.
+        self.param_notes: list[str] = []
         new_params = {p.name: p for p in new.params}
         for param in old.params:
             twin = new_params.get(param.name)
-            if param.default is None and twin is not None and twin.default is None \
-                    and twin.type == param.type:
-                self.solver.add(smt.same(self.old.params[param.name],
-                                         self.new.params[twin.name]))
+            if twin is None or twin.type != param.type or None not in (param.default,
+                                                                        twin.default):
+                continue
+            term_old, term_new = self.old.params[param.name], self.new.params[twin.name]
+            if getattr(term_old, "unit", None) != getattr(term_new, "unit", None):
+                continue
+            self.solver.add(smt.same(term_old, term_new))
+            if param.default is not None or twin.default is not None:
+                version, other = ("new", param) if twin.default is None else ("old", twin)
+                self.param_notes.append(
+                    f"param {param.name} has no default in the {version} version: a witness "
+                    f"takes the other's, {value_text(other.default, other.type)}")
         # One borrower: an input read under two names (or two types of one enum's members)
         # is two variables, and must hold one value.
         for a, b in shared:

@@ -642,6 +642,24 @@ def test_a_param_default_outside_plausible_loan_values_leaves_the_search_open():
     _confirm(result)
 
 
+def test_a_param_one_version_leaves_open_takes_the_others_default():
+    """`lpr` loses its default: the new version's lpr was the solver's free choice (0%),
+    and every rate between 1.5% and 4.95% "changed" its decision. It is the old default."""
+    old = api.load_source(BASE, "old.pol")
+    new = api.load_source(_edited(('param lpr: percent = 3.45% "LPR"', 'param lpr: percent')),
+                          "new.pol")
+    result = diff(old, new, witnesses=2)
+    assert result.witnesses == () and result.search.status == "none_differ"
+    assert "param lpr has no default in the new version: a witness takes the other's, 3.45%" \
+        in result.notes
+    raised = diff(old, api.load_source(_edited(("lpr + 150bp", "lpr + 200bp"),
+                                               ('param lpr: percent = 3.45% "LPR"',
+                                                'param lpr: percent')), "new.pol"), witnesses=1)
+    [witness] = raised.witnesses
+    assert witness.params == {"lpr": "3.45%"} and witness.params_old is None
+    _confirm(raised)
+
+
 def test_a_search_without_witnesses_says_whether_it_ruled_them_out():
     """`none_differ` (the solver ruled every difference out), `none_found` (something was
     not searched) and `not_searched` (none asked for) are told apart; only a search that
