@@ -165,10 +165,14 @@ def _conflicts(old: ir.Policy, new: ir.Policy, shared: list[tuple[ir.Field, ir.F
 def _duration_units(old: ir.Policy, new: ir.Policy, shared: list[tuple[ir.Field, ir.Field]]
                     ) -> dict[str, str]:
     """The unit each duration input is encoded in: one a version needs for every case,
-    else one it needs for some; the old version's first; a renamed input's two names in
-    one unit. Without it, the first version encoded would fix months, and the other's
-    uses in days would go unsearched."""
-    needs = _duration_needs(old), _duration_needs(new)
+    else one it needs for some, else its default's; the old version's first; a renamed
+    input's two names in one unit. Without it, the first version encoded would fix
+    months, and the other's uses in days (or a default in days) would go unsearched."""
+    needs = [_duration_needs(policy) for policy in (old, new)]
+    for policy, need in zip((old, new), needs, strict=True):
+        for field in policy.inputs:
+            if isinstance(field.default, ir.Duration) and field.default.amount:
+                need.setdefault(field.name, {field.default.unit: False})
     twin = {a.name: b.name for a, b in shared} | {b.name: a.name for a, b in shared}
     out: dict[str, str] = {}
     for always in (True, False):
@@ -428,20 +432,29 @@ class _Search:
         out = []
         rounder: list[z3.BoolRef] = []
         done = {a.name for a, b in self.shared if a.name != b.name}  # one field: the new one
+        unfit: dict[str, list[z3.BoolRef]] = {}  # a default in another unit than the term
         for encoding in (self.new, self.old):
             for field in encoding.policy.inputs:
                 if field.name in done:
                     continue
-                done.add(field.name)
                 term = encoding.inputs[field.name]
-                if field.default is None:
+                default = None if field.default is None \
+                    else encoding.constant(field.default, field.type)
+                if default is not None and getattr(default, "unit", None) not in (
+                        getattr(term, "unit", None), "any"):
+                    # 30 days is not 30 months: the other version's default, if it fits
+                    unfit[field.name] = _round_value(field.type, term)
+                    continue
+                done.add(field.name)
+                if default is None:
                     rounder += _round_value(field.type, term)
                     continue
-                at_default = smt.same(term, encoding.constant(field.default, field.type))
+                at_default = smt.same(term, default)
                 out.append(at_default)
                 rounded = _round_value(field.type, term)
                 if rounded:  # off its default, a field still takes a round value
                     rounder.append(z3.Or(at_default, z3.And(rounded)))
+        rounder += [fact for name, facts in unfit.items() if name not in done for fact in facts]
         return out + rounder
 
     def _block(self, model: z3.ModelRef) -> z3.BoolRef:

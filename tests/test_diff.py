@@ -660,6 +660,32 @@ def test_a_param_one_version_leaves_open_takes_the_others_default():
     _confirm(raised)
 
 
+def test_a_duration_whose_default_is_in_days_is_searched_in_days():
+    """`grace` defaults to 30 days and is only added to a date: it was encoded in months
+    (date arithmetic in calendar months: not searched), and its default preferred as 30
+    months. Its default's unit is the encoding's now."""
+    old = _edited(("    start_date: date = 2024-01-01",
+                   "    start_date: date = 2024-01-01\n    grace:      duration = 30 days"),
+                  ("  limit term_cap", "  rule on_time: start_date + grace <= 2024-06-01\n"
+                                       "  limit term_cap"))
+    result = diff(api.load_source(old, "old.pol"),
+                  api.load_source(old.replace("2024-06-01", "2024-05-01"), "new.pol"),
+                  witnesses=1)
+    [witness] = result.witnesses
+    assert witness.about == "rule on_time" and "grace" not in witness.case  # at its default
+    assert not any("calendar months" in note for note in result.notes)
+    _confirm(result)
+    # A default of 1 month became 30 days: the case, which must state `grace` (its
+    # default changed), prefers the old default, not 30 months.
+    old = _edited(("    start_date: date = 2024-01-01",
+                   "    start_date: date = 2024-01-01\n    grace:      duration = 1 month"))
+    new = old.replace("= 1 month", "= 30 days").replace("500万", "800万")
+    result = diff(api.load_source(old, "old.pol"), api.load_source(new, "new.pol"), witnesses=1)
+    [witness] = result.witnesses
+    assert witness.case["grace"] == "1 month"
+    _confirm(result)
+
+
 def test_a_search_without_witnesses_says_whether_it_ruled_them_out():
     """`none_differ` (the solver ruled every difference out), `none_found` (something was
     not searched) and `not_searched` (none asked for) are told apart; only a search that
