@@ -7,7 +7,7 @@ rounding written in SQL) and every arithmetic operator, numeric cast and compari
 an application-defined function (`PL_ADD`, `PL_MUL`, `PL_CMP`, …) that computes exactly on
 decimal text (`register(connection)` defines them; the emitted text says so in its header).
 Values in the `cases` table: numbers as decimal text (or INTEGER), dates as ISO text, bools
-as 0/1, enums as text, durations as `P<months>M<days>D`.
+as 0/1, enums as text, durations as `P<months>M<days>D` (`CELL_FORMS`).
 
 A Python function's exception reaches sqlite3's caller only as "user-defined function
 raised exception", so the query reads each numeric input through `PL_CELL_ERROR` first and
@@ -355,6 +355,20 @@ def register(connection) -> None:
     """Define the PL_ functions on a sqlite3 connection (all deterministic)."""
     for name, (arity, function) in FUNCTIONS.items():
         connection.create_function(name, arity, function, deterministic=True)
+
+
+# What `cell` writes, and what a `cases` table of one's own must hold, per input type (the
+# README's cases table shows it; tests/test_readme.py keeps the two equal). Columns are
+# declared without a type or TEXT: one declared NUMERIC or REAL makes `0.5` a float.
+CELL_FORMS = {
+    ir.Kind.MONEY: "TEXT decimal (`5000000`, `1234.5`) or INTEGER",
+    ir.Kind.PERCENT: "TEXT decimal fraction (`0.0345` for 3.45%) or INTEGER",
+    ir.Kind.NUMBER: "TEXT decimal (`1.5`) or INTEGER",
+    ir.Kind.DURATION: "TEXT `P<months>M<days>D` (18 months: `P18M0D`)",
+    ir.Kind.DATE: "TEXT `YYYY-MM-DD`",
+    ir.Kind.BOOL: "INTEGER `1` or `0`",
+    ir.Kind.ENUM: "TEXT: the member's name",
+}
 
 
 def cell(value: ir.Value, type_: ir.Type) -> object:
