@@ -1,7 +1,8 @@
 """Witnesses for `policylang diff`: concrete cases whose decision differs between versions.
 
 Both versions are encoded (`smt.Encoding`) over one set of case variables, with every
-param pinned to its own version's default (a param without a default is shared). A
+param pinned to its own version's default (a param either version leaves without one is
+one value in both, the other's default if it has one). A
 *target* is a formula saying "this differs": a rule's or limit's outcome, eligibility, a
 let's value (by at least a fen for money), an allocation part. Targets come one per
 changed declaration first, in the order of the changes, then "any difference"; the
@@ -61,7 +62,7 @@ def find_witnesses(old: ir.Policy, new: ir.Policy, changes: tuple[Change, ...],
     if search.solver.check() == z3.unsat:  # no case within both versions' domains
         return [], notes, WitnessSearch(
             "no_shared_case", "no case is valid under both versions: the values each "
-            "allows for its inputs (and its params' defaults) exclude each other")
+            "allows for its inputs exclude each other")
     targets = search.targets(changes)
     changed = {change.item for change in changes}
     notes = [note for item, note in search.notes() if item in changed] + notes
