@@ -79,7 +79,7 @@ def _emit(text: str, output: Path | None) -> int:
 
 def _choose(format_: str, choices: tuple[str, ...]) -> None:
     if format_ not in choices:
-        err.print(f"unknown format {format_!r}; choose from {', '.join(choices)}")
+        err.print(f"--format {format_}: unknown format; choose from {', '.join(choices)}")
         raise Exit(2)
 
 
