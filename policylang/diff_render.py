@@ -9,7 +9,6 @@ witnesses were asked for and none is given, all three say why (`Diff.search`).
 
 from __future__ import annotations
 
-import html
 import json
 
 from policylang.diff import Change, Diff, summary
@@ -90,15 +89,7 @@ def render_html(result: Diff) -> str:
     template = resources.files("policylang").joinpath("templates/diff.html.j2").read_text(
         encoding="utf-8")
     environment = jinja2.Environment(autoescape=True)
-    page = environment.from_string(template).render(
+    return environment.from_string(template).render(
         diff=result, groups=groups(result.changes), summary=summary(result.changes),
-        citation=citation, dumps=lambda value: json.dumps(value, ensure_ascii=False))
-    if not _without_witness(result):
-        return page
-    # The template has no place for the reason, so it goes where the witnesses would
-    # be: before the notes, else at the end of the body.
-    section = ('<h2>Example cases whose decision changes</h2>\n'
-               f'<p id="no-witness" class="no-witness" data-status="{result.search.status}">'
-               f'No witness: {html.escape(result.search.reason or "")}</p>\n')
-    marker = "<h2>Notes</h2>" if "<h2>Notes</h2>" in page else "</body>"
-    return page.replace(marker, section + marker, 1)
+        citation=citation, dumps=lambda value: json.dumps(value, ensure_ascii=False),
+        without_witness=_without_witness(result))
