@@ -93,10 +93,12 @@ def find_witnesses(old: ir.Policy, new: ir.Policy, changes: tuple[Change, ...],
     defaults = [c.item for c in changes if c.item.startswith("input ") and c.aspect == "default"]
     notes += [f"{item}: a changed default shows only in a case that leaves the field out, "
               "which the shared case cannot: not searched" for item in defaults]
-    return found, notes, _outcome(search, found, defaults)
+    renamed = [f"{b.name} is {a.name} renamed" for a, b in shared if a.name != b.name]
+    return found, notes, _outcome(search, found, defaults, renamed)
 
 
-def _outcome(search: _Search, found: list[Witness], defaults: list[str]) -> WitnessSearch:
+def _outcome(search: _Search, found: list[Witness], defaults: list[str],
+             renamed: list[str]) -> WitnessSearch:
     """`found`, or why not: ruled out by the solver, or something was left unsearched."""
     if found:
         return WitnessSearch("found")
@@ -116,8 +118,10 @@ def _outcome(search: _Search, found: list[Witness], defaults: list[str]) -> Witn
     if skipped:
         return WitnessSearch("none_found", "none found, but the search was not complete ("
                              + "; ".join(skipped) + ")")
+    # A rename is the search's assumption, not a fact: the claim holds only under it.
+    assuming = f", if input {' and input '.join(renamed)}" if renamed else ""
     return WitnessSearch("none_differ", "no behavioural change: no case valid under both "
-                         "versions decides differently")
+                         f"versions decides differently{assuming}")
 
 
 def _no_shared_case(conflicts: list[tuple[str, str]]) -> WitnessSearch:

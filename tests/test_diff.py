@@ -568,6 +568,8 @@ def test_a_renamed_input_alone_changes_no_decision():
     assert result.witnesses == ()
     assert result.search.status == "none_differ"
     assert "\nno witness: no behavioural change: " in render_text(result)
+    # the claim rests on the rename, and says so
+    assert result.search.reason.endswith(", if input principal is amount renamed")
     assert any("input amount → principal" in note and "renamed" in note
                for note in result.notes)
 
