@@ -3,6 +3,7 @@
     from policylang import api
     policy = api.load("policies/chongqing/zhubaodai.pol")
     decision = api.decide(policy, {"loan_amount": "300万", ...}, {"benchmark_rate": "4.35%"})
+    tree, error = api.explain(policy, {"loan_amount": "300万", ...})  # why, as a tree
 
 Every user mistake raises `PolicyError` (with `.diagnostics`, each with a stable code),
 including a call with an argument of the wrong type: each public function checks its
@@ -22,12 +23,14 @@ from policylang import ir
 from policylang.cases import parse_case, parse_params
 from policylang.checker import check
 from policylang.diagnostics import PolicyError
-from policylang.interpret import evaluate
+from policylang.explain import Node, explain_failure
+from policylang.explain import explain as explain_case
+from policylang.interpret import EvaluationError, evaluate
 from policylang.parser import parse
 from policylang.testing import TestResult, run_test
 
-__all__ = ["PolicyError", "load", "load_source", "decide", "interpreter_backend", "run_tests",
-           "policy_files", "read_case", "read_source"]
+__all__ = ["PolicyError", "load", "load_source", "decide", "explain", "interpreter_backend",
+           "run_tests", "policy_files", "read_case", "read_source"]
 
 
 # How a missing param is given through this API (E606's hint); the command line's `run`
@@ -110,6 +113,24 @@ def decide(policy: ir.Policy, case: Mapping[str, object],
            params_name: str = "params") -> dict:
     """The decision JSON (DESIGN.md §4) for one case given as JSON-like values; an input
     error names the case and the params as `case_name` and `params_name` say."""
+    return evaluate(policy, *_read_inputs(policy, case, params, case_name, params_name))
+
+
+def explain(policy: ir.Policy, case: Mapping[str, object],
+            params: Mapping[str, object] | None = None, *, case_name: str = "case",
+            params_name: str = "params") -> tuple[Node, EvaluationError | None]:
+    """Why `case` is decided as it is: (its tree, None). A case with no decision (E610,
+    E611) gives the tree of what could be computed and the error that stopped it. Input
+    errors raise, as in `decide`."""
+    values, bound = _read_inputs(policy, case, params, case_name, params_name)
+    try:
+        return explain_case(policy, values, bound), None
+    except EvaluationError as error:
+        return explain_failure(policy, values, bound, error), error
+
+
+def _read_inputs(policy: ir.Policy, case: Mapping[str, object],
+                 params: Mapping[str, object] | None, case_name: str, params_name: str):
     _policy(policy)
     _text(case_name, "case_name")
     _text(params_name, "params_name")
@@ -120,8 +141,8 @@ def decide(policy: ir.Policy, case: Mapping[str, object],
             raise _misuse(params_name, "a mapping of param names to values (a dict)", params)
         _keyed_by_names(params, params_name, "param")
     how = None if params_name.startswith("--") else _PARAMS_HOW
-    return evaluate(policy, parse_case(policy, case, where=case_name),
-                    parse_params(policy, params or {}, where=params_name, how=how))
+    return (parse_case(policy, case, where=case_name),
+            parse_params(policy, params or {}, where=params_name, how=how))
 
 
 def interpreter_backend(policy: ir.Policy):

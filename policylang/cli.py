@@ -241,10 +241,13 @@ def run(file: Path,
             _write_report(report, summary.report)
             return 0
         assert case is not None
-        decision = api.decide(policy, api.read_case(case), options, case_name=str(case),
+        values = api.read_case(case)
+        decision = api.decide(policy, values, options, case_name=str(case),
                               params_name="--param")
         if explain_:
-            decision["explain"] = _explanation(policy, case, options)[0].to_json()
+            tree, _ = api.explain(policy, values, options, case_name=str(case),
+                                  params_name="--param")
+            decision["explain"] = tree.to_json()
         sys.stdout.write(json.dumps(decision, ensure_ascii=False, indent=2) + "\n")
         return 0
 
@@ -279,25 +282,6 @@ def _run_on_spark(file: Path, case: Path | None, book: Path | None, out: Path | 
     return 0
 
 
-def _explanation(policy: ir.Policy, case: Path, options: dict[str, str], *,
-                 partial: bool = False):
-    """The case's tree; with `partial`, a case without a decision gives the tree of what
-    could be computed and its error, to report once the tree is out."""
-    from policylang.cases import parse_case, parse_params
-    from policylang.explain import explain as explain_case
-    from policylang.explain import explain_failure
-    from policylang.interpret import EvaluationError
-
-    values = parse_case(policy, api.read_case(case), where=str(case))
-    params = parse_params(policy, options)
-    try:
-        return explain_case(policy, values, params), None
-    except EvaluationError as error:
-        if not partial:
-            raise
-        return explain_failure(policy, values, params, error), error
-
-
 @app.command()
 def explain(file: Path,
             case: Annotated[Path, typer.Option("--case", help="a case JSON file")],
@@ -313,8 +297,8 @@ def explain(file: Path,
         _choose(format_, ("text", "json", "html"))
         check_apart({"the policy": file, "the case": case}, {"-o": output})
         policy = api.load(file)
-        root, error = _explanation(policy, case, parse_param_options(param or []),
-                                   partial=True)
+        root, error = api.explain(policy, api.read_case(case), parse_param_options(
+            param or []), case_name=str(case), params_name="--param")
         if format_ == "text":
             text = views.explanation_text(root, terminal=sys.stdout.isatty())
         elif format_ == "json":

@@ -158,6 +158,9 @@ CALLS = {
     ("decide", "params_name"): (lambda bad: api.decide(POLICY, {"loan": "5元"},
                                                        {"cap": "1元"}, params_name=bad),
                                 {"text"}),
+    ("explain", "policy"): (lambda bad: api.explain(bad, {"loan": "5元"}), set()),
+    ("explain", "case"): (lambda bad: api.explain(POLICY, bad, {"cap": "1元"}), set()),
+    ("explain", "params"): (lambda bad: api.explain(POLICY, {"loan": "5元"}, bad), {"none"}),
     ("interpreter_backend", "policy"): (lambda bad: api.interpreter_backend(bad), set()),
     ("run_tests", "policy"): (lambda bad: api.run_tests(bad), set()),
     ("run_tests", "backends"): (lambda bad: api.run_tests(POLICY, bad), {"none"}),
@@ -216,3 +219,17 @@ def test_a_missing_param_says_how_to_give_it_on_the_command_line(tmp_path: Path)
     assert ("error[E606]: --param: param `cap` (money) has no default; give it with --param "
             "cap=VALUE") in result.output
     assert "params=" not in result.output
+
+
+def test_explain_gives_the_tree_and_for_a_case_without_a_decision_its_error() -> None:
+    tree, error = api.explain(POLICY, {"loan": "5元"}, {"cap": "1元"})
+    assert error is None
+    assert (tree.kind, tree.value, tree.children[0].status) == ("eligibility", False, "fails")
+    divides = api.load_source('policy d "t" {\n  input { a: money\n n: number }\n'
+                              '  let each: money = a / n cite "x"\n'
+                              '  limit l: each <= 5元 cite "x"\n}\n', "d.pol")
+    tree, error = api.explain(divides, {"a": "5元", "n": 0})
+    assert error is not None and error.code == "E610"
+    assert (tree.status, tree.children[0].status) == ("error", "error")
+    with pytest.raises(PolicyError, match="E603"):  # an input error raises, as in decide
+        api.explain(divides, {"a": "lots", "n": 0})
