@@ -627,7 +627,7 @@ class Evaluation:
             self.case.high_tech
             or self.case.tech_listed
             and self.case.owns_ip
-            and self.case.revenue_last_year > YUAN_5_000_000
+            and self.case.revenue_last_year >= YUAN_5_000_000
         ):
             return None
         return {

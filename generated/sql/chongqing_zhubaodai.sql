@@ -248,7 +248,7 @@ WITH __pl_0 AS (
           "__pl_in_tech_listed" AND "__pl_in_owns_ip"
         )
         AND (
-          "__pl_in_revenue_last_year" > CAST(5000000 AS DECIMAL(38, 10))
+          "__pl_in_revenue_last_year" >= CAST(5000000 AS DECIMAL(38, 10))
         )
       )
     ) AS "rule__tech_rule",
