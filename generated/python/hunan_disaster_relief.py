@@ -365,6 +365,8 @@ class Evaluation:
 
         重灾区企业的再担保业务免收再担保费
         """
+        if not self.let_severe_area:
+            return None
         value = self.case.reguarantee_charged
         bound = self.let_reguarantee_due
         if value <= bound:

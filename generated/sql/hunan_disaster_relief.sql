@@ -35,8 +35,7 @@ WITH __pl_0 AS (
         "__pl_in_guarantee_amount" > CAST(5000000 AS DECIMAL(38, 10))
       )
       THEN CAST(0.0075 AS DECIMAL(38, 10))
-    END AS "__pl_limit_large_fee_cap__bound",
-    "__pl_in_reguarantee_charged" AS "__pl_limit_reguarantee_waived__value"
+    END AS "__pl_limit_large_fee_cap__bound"
   FROM __pl_0
 ), __pl_2 AS (
   SELECT
@@ -45,7 +44,8 @@ WITH __pl_0 AS (
       WHEN "__pl_let_severe_area"
       THEN CAST(0 AS DECIMAL(38, 10))
       ELSE CAST(0.005 AS DECIMAL(38, 10))
-    END AS "__pl_let_reguarantee_due"
+    END AS "__pl_let_reguarantee_due",
+    CASE WHEN "__pl_let_severe_area" THEN "__pl_in_reguarantee_charged" END AS "__pl_limit_reguarantee_waived__value"
   FROM __pl_1
 ), __pl_3 AS (
   SELECT
@@ -54,7 +54,7 @@ WITH __pl_0 AS (
       CAST("__pl_in_guarantee_amount" AS DECIMAL(38, 10)) * CAST("__pl_let_reguarantee_due" AS DECIMAL(38, 10)),
       10
     ) AS DECIMAL(38, 10)) AS "__pl_let_reguarantee_fee",
-    "__pl_let_reguarantee_due" AS "__pl_limit_reguarantee_waived__bound"
+    CASE WHEN "__pl_let_severe_area" THEN "__pl_let_reguarantee_due" END AS "__pl_limit_reguarantee_waived__bound"
   FROM __pl_2
 ), __pl_checks AS (
   SELECT
@@ -81,9 +81,13 @@ WITH __pl_0 AS (
     END AS "rule__large_fee_cap",
     "__pl_limit_large_fee_cap__value" AS "rule__large_fee_cap__value",
     "__pl_limit_large_fee_cap__bound" AS "rule__large_fee_cap__bound",
-    (
-      "__pl_limit_reguarantee_waived__value" <= "__pl_limit_reguarantee_waived__bound"
-    ) AS "rule__reguarantee_waived",
+    CASE
+      WHEN "__pl_let_severe_area"
+      THEN (
+        "__pl_limit_reguarantee_waived__value" <= "__pl_limit_reguarantee_waived__bound"
+      )
+      ELSE TRUE
+    END AS "rule__reguarantee_waived",
     "__pl_limit_reguarantee_waived__value" AS "rule__reguarantee_waived__value",
     "__pl_limit_reguarantee_waived__bound" AS "rule__reguarantee_waived__bound",
     "__pl_let_severe_area" AS "severe_area",
