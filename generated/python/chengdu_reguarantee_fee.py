@@ -369,6 +369,8 @@ class Evaluation:
 
         再担保费按2024年优惠政策收取
         """
+        if not (self.let_waived or self.let_halved):
+            return None
         value = self.case.charged_rate
         bound = self.let_due_rate
         if value <= bound:

@@ -14,8 +14,7 @@ WITH __pl_0 AS (
       "__pl_in_in_chengdu" AND (
         "__pl_in_class" <> 'none'
       )
-    ) AS "__pl_let_waived",
-    "__pl_in_charged_rate" AS "__pl_limit_rate_relief__value"
+    ) AS "__pl_let_waived"
   FROM __pl_0
 ), __pl_2 AS (
   SELECT
@@ -39,7 +38,13 @@ WITH __pl_0 AS (
         THEN CAST(ROUND(CAST(0.005 AS DECIMAL(38, 10)) * CAST(0.5 AS DECIMAL(2, 1)), 10) AS DECIMAL(28, 10))
         ELSE CAST(0.005 AS DECIMAL(38, 10))
       END
-    END AS "__pl_let_due_rate"
+    END AS "__pl_let_due_rate",
+    CASE
+      WHEN (
+        "__pl_let_waived" OR "__pl_let_halved"
+      )
+      THEN "__pl_in_charged_rate"
+    END AS "__pl_limit_rate_relief__value"
   FROM __pl_2
 ), __pl_4 AS (
   SELECT
@@ -48,14 +53,22 @@ WITH __pl_0 AS (
       CAST("__pl_in_guarantee_amount" AS DECIMAL(38, 10)) * CAST("__pl_let_due_rate" AS DECIMAL(38, 10)),
       10
     ) AS DECIMAL(38, 10)) AS "__pl_let_reguarantee_fee",
-    "__pl_let_due_rate" AS "__pl_limit_rate_relief__bound"
+    CASE WHEN (
+      "__pl_let_waived" OR "__pl_let_halved"
+    ) THEN "__pl_let_due_rate" END AS "__pl_limit_rate_relief__bound"
   FROM __pl_3
 ), __pl_checks AS (
   SELECT
     *,
-    (
-      "__pl_limit_rate_relief__value" <= "__pl_limit_rate_relief__bound"
-    ) AS "rule__rate_relief",
+    CASE
+      WHEN (
+        "__pl_let_waived" OR "__pl_let_halved"
+      )
+      THEN (
+        "__pl_limit_rate_relief__value" <= "__pl_limit_rate_relief__bound"
+      )
+      ELSE TRUE
+    END AS "rule__rate_relief",
     "__pl_limit_rate_relief__value" AS "rule__rate_relief__value",
     "__pl_limit_rate_relief__bound" AS "rule__rate_relief__bound",
     "__pl_let_waived" AS "waived",
