@@ -175,6 +175,7 @@ class _Checker(Scope):
         if ref.name in self.enums:
             return ir.Type(ir.Kind.ENUM, ref.name)
         self.error("E208", f"unknown type `{ref.name}`", ref.span,
+                   *_close(ref.name, [*ir.BUILTIN_TYPES, *self.enums], _TYPE_WORDS),
                    "types are money, percent, number, duration, date, bool or a declared enum")
         return ERROR
 
@@ -192,7 +193,8 @@ class _Checker(Scope):
         if is_error(typed.type) or is_error(expected):  # already reported
             return None
         if typed.type != expected:
-            self.error("E207", f"{what} must be {expected}, not {typed.type}", expr.span)
+            self.error("E207", f"{what} must be {expected}, not {typed.type}", expr.span,
+                       *_literal_hint(expr, expected))
             return None
         return fold_constant(typed, self)
 
@@ -242,8 +244,10 @@ class _Checker(Scope):
         if node.base in self.enums:
             if node.member in {m.name for m in self.enums[node.base].members}:
                 return ir.Const(node.member, ir.Type(ir.Kind.ENUM, node.base), node.span)
+            members = [m.name for m in self.enums[node.base].members]
             self.error("E405", f"enum `{node.base}` has no member `{node.member}`",
-                       node.member_span)
+                       node.member_span, *_close(node.member, members),
+                       "its members are " + ", ".join(members))
             return ir.Const(node.member, ERROR, node.span)
         if node.base in self.allocation_parts:
             parts = self.allocation_parts[node.base]
@@ -257,12 +261,9 @@ class _Checker(Scope):
         return self.lookup(node.base, node.span)
 
     def _suggest(self, name: str) -> list[str]:
-        import difflib
-
         candidates = list(self.inputs) + list(self.params) + list(self.let_nodes) + list(
             self.members)
-        close = difflib.get_close_matches(name, candidates, n=1)
-        return [f"did you mean `{close[0]}`?"] if close else []
+        return _close(name, candidates)
 
     # ── lets and dependencies ──
     def let_type(self, name: str) -> ir.Type:
@@ -343,7 +344,9 @@ class _Checker(Scope):
     def _limit(self, decl: n.LimitDecl) -> ir.Limit:
         subject = self.typer.expr(decl.subject)
         bound = self.typer.expr(decl.bound)
-        self.typer.comparable(decl.op, subject, bound, decl.subject.span, decl.bound.span)
+        first, last = decl.subject.span, decl.bound.span  # the whole comparison
+        whole = n.Span(first.file, first.line, first.column, last.end_line, last.end_column)
+        self.typer.comparable(decl.op, subject, bound, whole, decl.bound.span)
         return ir.Limit(decl.name, subject, decl.op, bound, self._guard(decl.clauses),
                         _text(decl.clauses.cite), _text(decl.clauses.says), decl.span)
 
@@ -435,8 +438,11 @@ class _Checker(Scope):
         if is_error(typed.type):
             return None
         if typed.type != expected:
+            hint = (["the parts of a `ratio` are plain numbers (`2 : 4 : 2.5`); without "
+                     "`ratio`, shares are percents"] if _ratio_of_percents(where, typed.type)
+                    else _literal_hint(value, expected))
             self.error("E303", f"a share in {where} must be a {expected}, not {typed.type}",
-                       value.span)
+                       value.span, *hint)
             return None
         return fold_constant(typed, self)
 
@@ -480,6 +486,43 @@ def _step_parties(step: n.Step) -> list[str]:
             return [party]
         case n.SplitStep(parts=parts):
             return [p.party for p in parts]
+
+
+# Words a drafter may write for a type (Chinese, or spelt another way) → the type meant.
+_TYPE_WORDS = {"金额": "money", "货币": "money", "元": "money", "百分比": "percent",
+               "比例": "percent", "利率": "percent", "费率": "percent", "数字": "number",
+               "数值": "number", "期限": "duration", "时长": "duration", "日期": "date",
+               "布尔": "bool", "是否": "bool", "boolean": "bool", "int": "number",
+               "integer": "number", "decimal": "number", "amount": "money",
+               "rate": "percent"}
+
+
+def _close(name: str, candidates: list[str], words: dict[str, str] | None = None) -> list[str]:
+    """`did you mean …?` for a misspelt name, when a candidate is close enough."""
+    import difflib
+
+    meant = (words or {}).get(name.lower())
+    if meant is not None:
+        return [f"did you mean `{meant}`?"]
+    close = difflib.get_close_matches(name, candidates, n=1)
+    return [f"did you mean `{close[0]}`?"] if close else []
+
+
+def _literal_hint(expr: n.Expr, expected: ir.Type) -> list[str]:
+    """How to write a plain number (or a date) as the value of the expected type."""
+    if isinstance(expr, n.NumberLit):
+        text = expr.text
+        return {ir.MONEY: [f"write it with a unit: `{text}元` or `{text}万`"],
+                ir.PERCENT: [f"write it with a unit: `{text}%`"],
+                ir.DURATION: [f"write it with a unit: `{text} months` or `{text} days`"],
+                }.get(expected, [])
+    if expected == ir.DATE and isinstance(expr, n.Binary):  # 2022-6-1, 2022/06/01
+        return ["a date is written year-month-day with two-digit month and day: `2022-06-01`"]
+    return []
+
+
+def _ratio_of_percents(where: str, got: ir.Type) -> bool:
+    return where == "a ratio" and got == ir.PERCENT
 
 
 def _text(text: n.Text | None) -> str | None:

@@ -29,11 +29,15 @@ ARITHMETIC: dict[tuple[str, ir.Type, ir.Type], ir.Type] = {
     ("/", P, P): N, ("/", P, N): P, ("/", N, N): N,
 }
 
+_MONEY_UNIT = "write the number with a unit, e.g. `5万` or `0元`"
+_PERCENT_UNIT = "write the number with a unit, e.g. `1.5%` or `150bp`"
+_DURATION_UNIT = "write the number with a unit, e.g. `6 months` or `15 days`"
 _UNIT_HINTS = {
-    ("+", M, P): "a percent of money is written `amount * rate`",
-    ("-", M, P): "a percent of money is written `amount * rate`",
-    ("+", M, N): "write the number with a unit, e.g. `5万` or `0元`",
-    ("-", M, N): "write the number with a unit, e.g. `5万` or `0元`",
+    **{(op, M, P): "a percent of money is written `amount * rate`" for op in "+-"},
+    **{(op, P, M): "a percent of money is written `amount * rate`" for op in "+-"},
+    **{(op, a, b): _MONEY_UNIT for op in "+-" for a, b in ((M, N), (N, M))},
+    **{(op, a, b): _PERCENT_UNIT for op in "+-" for a, b in ((P, N), (N, P))},
+    **{(op, a, b): _DURATION_UNIT for op in "+-" for a, b in ((D, N), (N, D))},
 }
 
 _FUNCTIONS = ("min", "max", "round", "abs", "years", "months", "days", "year", "month")
@@ -88,13 +92,18 @@ class Typer:
             return False
         if left.type != right.type:
             self.scope.error("E202", f"cannot compare {left.type} with {right.type}", span,
-                             *_compare_hint(left.type, right.type))
+                             *_compare_hint(left.type, right.type, self._members(left.type)))
             return False
         if op not in ("==", "!=") and not left.type.ordered:
             self.scope.error("E209", f"{left.type} values have no order; only == and != "
                              "apply", span)
             return False
         return True
+
+    def _members(self, type_: ir.Type) -> tuple[str, ...]:
+        enum = getattr(self.scope, "enums", {}).get(type_.enum) \
+            if type_.kind is ir.Kind.ENUM else None
+        return tuple(m.name for m in enum.members) if enum else ()
 
     def _expr(self, node: n.Expr) -> ir.Expr:
         match node:
@@ -124,8 +133,9 @@ class Typer:
                 return self._binary(node)
             case n.Compare(op=op, left=left, right=right, span=span):
                 lt, rt = self._expr(left), self._expr(right)
-                self.comparable(op, lt, rt, span, right.span)
-                return ir.Compare(op, lt, rt, ir.BOOL, span)
+                if not self.comparable(op, lt, rt, span, right.span):
+                    return ir.Compare(op, lt, rt, ir.BOOL, span)
+                return self._folds(ir.Compare(op, lt, rt, ir.BOOL, span))
             case n.And(left=left, right=right, span=span):
                 return ir.And(self._bool(left, "`and`"), self._bool(right, "`and`"), ir.BOOL,
                               span)
@@ -141,8 +151,12 @@ class Typer:
                 if is_error(a.type) or is_error(b.type):
                     return ir.If(c, a, b, ERROR, span)
                 if a.type != b.type:
+                    plain = next((x for x, other in ((then, b), (otherwise, a))
+                                  if isinstance(x, n.NumberLit) and other.type.numeric), None)
                     self.scope.error("E204", f"the branches of this `if` are {a.type} and "
-                                     f"{b.type}; they must have one type", span)
+                                     f"{b.type}; they must have one type", span,
+                                     *([f"write `{plain.text}` with a unit, as the other "
+                                        "branch has one"] if plain is not None else []))
                     return ir.If(c, a, b, ERROR, span)
                 return ir.If(c, a, b, a.type, span)
             case n.Call():
@@ -171,7 +185,22 @@ class Typer:
             self.scope.error("E201", f"cannot compute {left.type} {node.op} {right.type}",
                              node.span, *([hint] if hint else []))
             return ir.Arith(node.op, left, right, ERROR, node.span)
-        return ir.Arith(node.op, left, right, result, node.span)
+        arith = ir.Arith(node.op, left, right, result, node.span)
+        if node.op == "/" and _is_constant(right) and not _is_constant(left) \
+                and _constant_value(right) == 0:
+            self.scope.error("E610", "division by zero: this divisor is always 0", node.span)
+            return ir.Arith(node.op, left, right, ERROR, node.span)
+        return self._folds(arith)
+
+    def _folds(self, expr: ir.Arith | ir.Compare) -> ir.Expr:
+        """A wholly constant operation that cannot be evaluated (`1 year + 15 days`,
+        `1万 / 0`, `1 year <= 365 days`) fails for every case: reported now (E610/E611),
+        once, as the evaluator words it; the expression then has the ERROR type."""
+        if not (_is_constant(expr.left) and _is_constant(expr.right)):
+            return expr
+        if fold_constant(expr, self.scope) is None:
+            return type(expr)(expr.op, expr.left, expr.right, ERROR, expr.span)
+        return expr
 
     def _in_set(self, operand: n.Expr, items: tuple[n.Expr, ...], negated: bool,
                 span: n.Span) -> ir.Expr:
@@ -222,10 +251,29 @@ class Typer:
                     return bad("one duration")
                 return ir.Call(func, args, N, span)
             case "year" | "month":
+                if types == [D]:
+                    self.scope.error("E205", f"`{func}` takes one date (its calendar {func}); "
+                                     f"a duration is counted in {func}s with `{func}s(…)`", span)
+                    return ir.Call(func, args, ERROR, span)
                 if types != [T]:
                     return bad("one date")
                 return ir.Call(func, args, N, span)
         raise AssertionError(func)
+
+
+def _is_constant(expr: ir.Expr) -> bool:
+    """True if `expr` refers to no input, param, let or part (its value is known now)."""
+    return not any(isinstance(node, ir.InputRef | ir.ParamRef | ir.LetRef | ir.PartRef)
+                   for node in ir.walk(expr))
+
+
+def _constant_value(expr: ir.Expr) -> ir.Value | None:
+    from policylang.interpret import EvaluationError, evaluate_constant
+
+    try:
+        return evaluate_constant(expr)
+    except EvaluationError:  # reported where that sub-expression was typed
+        return None
 
 
 def _ref_name(expr: ir.Expr) -> str:
@@ -234,9 +282,14 @@ def _ref_name(expr: ir.Expr) -> str:
     return expr.name
 
 
-def _compare_hint(left: ir.Type, right: ir.Type) -> list[str]:
+def _compare_hint(left: ir.Type, right: ir.Type, members: tuple[str, ...] = ()) -> list[str]:
     if left.numeric and right == N:
         return [f"give the number a unit to make it {left}"]
-    if left == D and right == M:
+    if left == D and right in (M, N):
         return ["a duration is compared with a duration such as `1 year`"]
+    if left == T and right == N:
+        return ["a date is written year-month-day with two-digit month and day: `2022-06-01`"]
+    if left.kind is ir.Kind.ENUM and right.kind is ir.Kind.ENUM and members:
+        return [f"that member belongs to enum `{right}`; the members of `{left}` are "
+                + ", ".join(members)]
     return []

@@ -6,7 +6,9 @@ written inline, in the style of mypy's test-data:
     limit cap: term <= 500万   # error: E202 @14
     rule r: a + 1%             # error: E201 @11, E203 @11
 
-expects a diagnostic with that code on THAT line at that (1-based) column. Where a
+expects a diagnostic with that code on THAT line at that (1-based) column. An item may
+add a quoted fragment, `# error: E207 @20 "`4.95%`"`: that diagnostic's message or one of
+its notes must then contain it (how the message words the mistake is pinned too). Where a
 trailing comment is impossible or would change the error (end of file, unterminated text,
 an error on a comment line), a line
 
@@ -37,7 +39,7 @@ BAD = Path(__file__).resolve().parent / "bad"
 BAD_FILES = sorted(BAD.glob("*.pol"))
 
 _TRAILING = re.compile(r"#\s*error:\s*(?P<items>.*)$")
-_ITEM = re.compile(r"^(?P<code>E\d{3})\s*@(?P<col>\d+)$")
+_ITEM = re.compile(r'(?P<code>E\d{3})\s*@(?P<col>\d+)(?:\s*"(?P<words>[^"]*)")?')
 _AT = re.compile(r"#\s*error-at\s+(?P<line>\d+):(?P<col>\d+):\s*(?P<codes>.*)$")
 
 # Codes that a check of one file (parse + check) never reports but running its test
@@ -67,40 +69,66 @@ NOT_CHECK_TIME: dict[str, str] = {
 
 
 def expected_diagnostics(path: Path) -> set[tuple[str, int, int]]:
-    expected: set[tuple[str, int, int]] = set()
+    return set(expected_words(path))
+
+
+def _items(text: str) -> list[re.Match[str]] | None:
+    """The `CODE @COL ["words"]` items of a trailing expectation, or None if anything else
+    stands between them (a malformed expectation)."""
+    items = list(_ITEM.finditer(text))
+    rest = _ITEM.sub("", text)
+    return items if items and not rest.replace(",", "").strip() else None
+
+
+def expected_words(path: Path) -> dict[tuple[str, int, int], list[str]]:
+    """Each expected (code, line, column), with the fragments its message must contain."""
+    expected: dict[tuple[str, int, int], list[str]] = {}
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         at = _AT.search(line)
         if at:
             codes = [c.strip() for c in at["codes"].split(",")]
             assert all(re.fullmatch(r"E\d{3}", c) for c in codes), \
                 f"{path.name}:{number}: bad expectation {at['codes']!r}"
-            expected |= {(c, int(at["line"]), int(at["col"])) for c in codes}
+            for c in codes:
+                expected.setdefault((c, int(at["line"]), int(at["col"])), [])
             continue
         trailing = _TRAILING.search(line)
         if trailing:
-            for item in trailing["items"].split(","):
-                match = _ITEM.match(item.strip())
-                assert match, f"{path.name}:{number}: bad expectation {item.strip()!r}"
-                expected.add((match["code"], number, int(match["col"])))
+            items = _items(trailing["items"])
+            assert items, f"{path.name}:{number}: bad expectation {trailing['items']!r}"
+            for match in items:
+                words = expected.setdefault((match["code"], number, int(match["col"])), [])
+                if match["words"] is not None:
+                    words.append(match["words"])
     return expected
 
 
 def reported_diagnostics(source: str, file: str) -> set[tuple[str, int, int]] | None:
     """(code, line, column) of every diagnostic of parse + check; for a file that checks,
     of running its tests (TEST_TIME); None if it checks and its tests pass."""
+    words = reported_words(source, file)
+    return None if words is None else set(words)
+
+
+def reported_words(source: str, file: str) -> dict[tuple[str, int, int], str] | None:
+    """reported_diagnostics, each with its message and notes as one text."""
     try:
         policy = api.load_source(source, file)
     except PolicyError as error:
-        return {(d.code, d.span.line, d.span.column) if d.span else (d.code, 0, 0)
-                for d in error.diagnostics}
-    found: set[tuple[str, int, int]] = set()
+        found: dict[tuple[str, int, int], str] = {}
+        for d in error.diagnostics:
+            at = (d.code, d.span.line, d.span.column) if d.span else (d.code, 0, 0)
+            found[at] = found.get(at, "") + "\n".join((d.message, *d.notes)) + "\n"
+        return found
+    found = {}
     for result in api.run_tests(policy):
         at = (result.test.span.line, result.test.span.column)
         if result.error is not None:
-            found |= {(d.code, *((d.span.line, d.span.column) if d.span else at))
-                      for d in result.error.diagnostics}
+            for d in result.error.diagnostics:
+                key = (d.code, *((d.span.line, d.span.column) if d.span else at))
+                found[key] = found.get(key, "") + "\n".join((d.message, *d.notes)) + "\n"
         elif result.failures:
-            found.add(("E506", *at))
+            found[("E506", *at)] = "a test expectation failed\n"
     return found or None
 
 
@@ -114,13 +142,19 @@ def _format(diagnostics: set[tuple[str, int, int]]) -> str:
     [pytest.param(p, id=p.name) for p in BAD_FILES],
 )
 def test_bad_program(path: Path) -> None:
-    expected = expected_diagnostics(path)
+    expected_texts = expected_words(path)
+    expected = set(expected_texts)
     assert expected, f"{path.name} states no expected diagnostic"
-    reported = reported_diagnostics(path.read_text(encoding="utf-8"), path.name)
-    assert reported is not None, f"{path.name} checks without any diagnostic"
+    texts = reported_words(path.read_text(encoding="utf-8"), path.name)
+    assert texts is not None, f"{path.name} checks without any diagnostic"
+    reported = set(texts)
     assert reported == expected, (
         f"{path.name}\nmissing:\n{_format(expected - reported)}\n"
         f"unexpected:\n{_format(reported - expected)}")
+    for at, fragments in expected_texts.items():
+        for fragment in fragments:
+            assert fragment in texts[at], (
+                f"{path.name}:{at[1]}:{at[2]} {at[0]} does not say {fragment!r}:\n{texts[at]}")
 
 
 def test_catalogue_is_large_enough() -> None:
@@ -207,6 +241,15 @@ def test_unit_error_says_which_units() -> None:
     assert diag.code == "E201"
     assert "money + percent" in diag.message
     assert any("amount * rate" in note for note in diag.notes)
+
+
+def test_a_limit_comparing_two_types_underlines_the_whole_comparison() -> None:
+    """Which side is wrong is the drafter's call: the carets run from subject to bound, as
+    under a rule's comparison, not under the subject alone."""
+    [diag] = _errors("  limit cap: loan_amount <= 10% cite \"一\"\n")
+    assert diag.code == "E202"
+    span = diag.span
+    assert (span.line, span.column, span.end_line, span.end_column) == (6, 14, 6, 32)
 
 
 def test_duplicate_names_the_first_declaration() -> None:
