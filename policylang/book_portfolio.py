@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+import re
 from decimal import Decimal
 
 from policylang import ir
@@ -77,6 +78,16 @@ class Engine:
 
     def any_true(self, expr: str) -> str:
         return f"max({expr})" if self.dialect == "sqlite" else f"bool_or({expr})"
+
+    def key(self, column: str, type_: ir.Type) -> str:
+        """A group key as windows and GROUP BY compare it. DuckDB and PostgreSQL hold a
+        duration as an INTERVAL, whose equality takes 1 month for 30 days (and 1 year for
+        360 days); the interpreter keeps them apart, so a duration groups by its text,
+        which differs wherever the months or the days do (SQLite's is text already)."""
+        if type_.kind is not ir.Kind.DURATION or self.dialect == "sqlite":
+            return column
+        text = {"duckdb": "VARCHAR", "postgres": "TEXT", "spark": "STRING"}[self.dialect]
+        return f"CAST({column} AS {text})"
 
 
 DUCKDB = Engine("duckdb", ROW)
@@ -164,6 +175,12 @@ def evaluate(connection, policy: ir.Policy, params: dict[str, ir.Value], on_erro
     return report
 
 
+def _keys(rule: ir.BookRule, keys: list[str], engine: Engine, table: str = "") -> list[str]:
+    """The rule's group-key columns of `__pl_result`, each as `engine.key` compares it."""
+    return [f"{engine.key(table + quote_identifier(k), e.type)} AS {quote_identifier(k)}"
+            for k, e in zip(keys, rule.per, strict=True)]
+
+
 def _window(keys: list[str], frame: str, row: str = ROW) -> str:
     partition = f"PARTITION BY {', '.join(map(quote_identifier, keys))} " if keys else ""
     return f"OVER ({partition}ORDER BY {row} ROWS BETWEEN UNBOUNDED PRECEDING AND {frame})"
@@ -192,7 +209,13 @@ def _running_rule(connection, policy: ir.Policy, r: int, rule: ir.BookRule, keys
     last = (f"{row} = max({row}) OVER (PARTITION BY {keyed})" if keys
             else f"{row} = max({row}) OVER ()")
     columns.append(f"{last} AS {_HIDDEN}_last")
-    _replace(connection, "cases", f"SELECT {', '.join(columns)} FROM __pl_result")
+    # The windows partition by the keys as `engine.key` compares them, so those are
+    # taken in a subquery first (a window in the same SELECT would read the raw column).
+    hidden = [quote_identifier(name) for i, a in enumerate(parts) for name, present in
+              ((_addend(r, i), a.arg is not None), (_filter(r, i), a.where is not None))
+              if present]
+    source = f"SELECT {', '.join([row] + _keys(rule, keys, engine) + hidden)} FROM __pl_result"
+    _replace(connection, "cases", f"SELECT {', '.join(columns)} FROM ({source}) t")
     stage = _stage_policy(policy, rule, parts, totals)
     query = engine.stage_query(connection, stage, params, tuple([row] + keys))
     try:
@@ -311,7 +334,8 @@ def _budget(connection, r: int, rule: ir.BookRule, keys: list[str],
     paid = engine.call("GREATEST", "0", engine.call("LEAST", "request",
                                                     engine.call("SUB", cap_sql, before)))
     _replace(connection, "__pl_stage", f"SELECT *, {paid} AS paid FROM (SELECT "
-             f"{', '.join([row] + keyed)}, {engine.decimal(request)} AS request "
+             f"{', '.join([row] + _keys(rule, keys, engine))}, "
+             f"{engine.decimal(request)} AS request "
              "FROM __pl_result) t")
     column = quote_identifier(f"budget__{rule.name}")
     _replace(connection, "__pl_next", "SELECT p.*, "
@@ -338,12 +362,35 @@ def _budget(connection, r: int, rule: ir.BookRule, keys: list[str],
 def _reported(value: object, type_: ir.Type) -> object:
     if isinstance(value, str | int) and not isinstance(value, bool) and type_.numeric:
         value = Decimal(value)  # SQLite's exact numbers are decimal text
+    if isinstance(value, str) and type_.kind is ir.Kind.DURATION:
+        return v.report(_duration(value), type_)
     if isinstance(value, Decimal):
         return v.report(value, type_)
     if isinstance(value, datetime.date):
         return value.isoformat()
     return value
 
+
+# A duration key as `Engine.key` gives it: DuckDB `1 year 6 months`, `30 days`, `00:00:00`;
+# PostgreSQL `1 year 6 mons`; Spark `{18, 0}` (months, days); SQLite `P18M0D`.
+_INTERVAL_PART = re.compile(r"(-?\d+) (year|mon|day)")
+_PAIR = re.compile(r"\{(-?\d+), (-?\d+)\}|P(-?\d+)M(-?\d+)D")
+
+
+def _duration(text: str) -> ir.Duration:
+    """A duration key's text as the interpreter's value (months or days, never both)."""
+    pair = _PAIR.fullmatch(text.strip())
+    if pair:
+        months, days = (int(x) for x in (pair.group(1, 2) if pair.group(1) is not None
+                                         else pair.group(3, 4)))
+    else:
+        months = days = 0
+        for amount, unit in _INTERVAL_PART.findall(text):
+            if unit == "day":
+                days += int(amount)
+            else:
+                months += int(amount) * (12 if unit == "year" else 1)
+    return ir.Duration(days, "day") if days or not months else ir.Duration(months, "month")
 
 
 def series(connection, policy: ir.Policy, engine: Engine = DUCKDB
@@ -356,17 +403,20 @@ def series(connection, policy: ir.Policy, engine: Engine = DUCKDB
     for r, rule in enumerate(policy.portfolio.rules):
         if rule.kind == "limit":
             continue
-        keys = [quote_identifier(_key(r, j)) for j in range(len(rule.per))]
+        names = [_key(r, j) for j in range(len(rule.per))]
+        keys = [quote_identifier(k) for k in names]
         if rule.kind == "monitor":
-            value = quote_identifier(f"monitor__{rule.name}")
+            raw, value = quote_identifier(f"monitor__{rule.name}"), "x"
         else:
-            paid = quote_identifier(f"budget__{rule.name}")
-            frame = _window([_key(r, j) for j in range(len(rule.per))], "CURRENT ROW")
-            value = f"SUM({paid}) {frame}"
+            raw = quote_identifier(f"budget__{rule.name}")
+            value = f"SUM(x) {_window(names, 'CURRENT ROW')}"
+        # The keys as `engine.key` compares them, before the budget's window partitions
+        # by them.
+        typed = (f"SELECT {', '.join(_keys(rule, names, engine, 'r.') + ['r.' + date])}, "
+                 f"r.{ROW}, {raw} AS x FROM __pl_result r JOIN __pl_portfolio p USING ({ROW})")
         rows = connection.execute(
             f"SELECT {', '.join(keys + [date])}, {last_of}(v, {ROW}) FROM (SELECT "
-            f"{', '.join(['r.' + k for k in keys] + ['r.' + date, 'r.' + ROW])}, {value} AS v "
-            f"FROM __pl_result r JOIN __pl_portfolio p USING ({ROW})) t "
+            f"{', '.join(keys + [date, ROW])}, {value} AS v FROM ({typed}) i) t "
             f"GROUP BY {', '.join(keys + [date])} ORDER BY {date}").fetchall()
         groups: dict[str, list[tuple]] = {}
         for row in rows:

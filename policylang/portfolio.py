@@ -146,7 +146,7 @@ def _evaluate_rule(rule: ir.BookRule, decisions: list[Decision],
     groups: dict[tuple, dict] = {}
     for row, decision in enumerate(decisions):
         try:
-            key = tuple(decision.value_of(k) for k in rule.per)
+            key = tuple(_group_key(decision.value_of(k)) for k in rule.per)
             contributions = [_contribution(a, decision) for a in parts]
         except EvalError as error:
             raise _RowError(row, error.code, error.message) from None
@@ -164,6 +164,14 @@ def _evaluate_rule(rule: ir.BookRule, decisions: list[Decision],
     return {"per": [key_label(k) for k in rule.per], "cite": rule.cite,
             "groups": [_group_report(rule, key, group, params, parts)
                        for key, group in groups.items()]}
+
+
+def _group_key(value: ir.Value) -> ir.Value:
+    """A zero duration has no unit (docs/semantics.md): 0 months and 0 days are one group,
+    as they are one value in every SQL engine."""
+    if isinstance(value, ir.Duration) and value.amount == 0:
+        return ir.Duration(0, "day")
+    return value
 
 
 def _contribution(aggregate: ir.Aggregate, decision: Decision) -> Decimal:

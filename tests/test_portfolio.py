@@ -545,3 +545,53 @@ def test_seed_book_tests_run_their_windows_on_sqlite_and_postgres(dialect, reque
         assert results and all(r.passed for r in results), [r for r in results if not r.passed]
     assert {name for _, name in ran} == {p.name for p in booked}
     assert {d for d, _ in ran} == {dialect}
+
+
+DURATION_KEYS = """policy terms "按期限分组" {
+  input { day: date  amount: money  term: duration }
+  portfolio order by day {
+    monitor by_term per term = count() stop when >= 2
+    budget cap per term = sum(amount) <= 1元
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "sqlite", "postgres"])
+def test_a_duration_groups_by_its_unit_on_every_engine(engine: str, tmp_path: Path,
+                                                       request) -> None:
+    """1 month and 30 days (1 year and 360 days) are two groups, as in the interpreter,
+    though DuckDB's and PostgreSQL's INTERVAL equality takes them for one; the zero
+    duration, which has no unit, is one group; every key is reported as a literal."""
+    policy = api.load_source(DURATION_KEYS, "terms.pol")
+    terms = ["1 month", "30 days", "1 year", "360 days", "12 months", "0 months", "0 days",
+             "18 months"]
+    rows = [{"day": f"2022-01-{i + 1:02d}", "amount": "1元", "term": t}
+            for i, t in enumerate(terms)]
+    expected = evaluate_book(policy, [parse_case(policy, row) for row in rows], {})
+    groups = expected.report["budgets"]["cap"]["groups"]
+    assert [(g["key"], g["cases"]) for g in groups] == [
+        (["1 month"], 1), (["30 days"], 1), (["1 year"], 2), (["360 days"], 1),
+        (["0 days"], 2), (["18 months"], 1)]
+    if engine == "duckdb":
+        book = tmp_path / "book.csv"
+        book.write_text("day,amount,term\n" + "".join(
+            f"{r['day']},{r['amount']},{r['term']}\n" for r in rows), encoding="utf-8")
+        out, charts = tmp_path / "out.csv", tmp_path / "charts"
+        summary = score_book(policy, book, {}, out, charts=charts)
+        report = summary.report
+        with out.open(encoding="utf-8") as handle:
+            columns = [{name: line[name] for name, _ in portfolio_columns(policy)}
+                       for line in csv.DictReader(handle)]
+        assert [c["budget__cap"] for c in columns] == \
+            [c["budget__cap"] for c in expected.columns]
+        assert summary.charts
+    else:
+        from policylang.book_portfolio import score_cases_on
+
+        if engine == "postgres":
+            request.getfixturevalue("postgres_server")
+        columns, report = score_cases_on(engine, policy, [parse_case(policy, row)
+                                                          for row in rows], {})
+        assert columns == expected.columns
+    assert report == expected.report
