@@ -20,6 +20,7 @@ Not in this module: the policy's book-level rules, evaluated over a whole book b
 
 import datetime
 import enum
+import operator
 import re
 from decimal import ROUND_HALF_UP, Context, Decimal, InvalidOperation
 from typing import Annotated
@@ -117,9 +118,61 @@ def _mul(a: Decimal, b: Decimal) -> Decimal:
     return result if _NEG_LIMIT < result < _LIMIT else _bounded(result)
 
 
+def _family(a: Duration, b: Duration, what: str) -> str:
+    if a.unit == b.unit or b.amount == 0:
+        return a.unit
+    if a.amount == 0:
+        return b.unit
+    raise EvaluationError(
+        "E611",
+        f"cannot {what} {_duration_text(a)} and {_duration_text(b)}: days are not "
+        "convertible to months",
+    )
+
+
+_COMPARISONS = {
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    "<=": operator.le,
+    ">": operator.gt,
+    ">=": operator.ge,
+}
+
+
+def _compare(op: str, a: object, b: object) -> bool:
+    """Comparison; durations of days and of months cannot be compared."""
+    if type(a) is Duration and type(b) is Duration:
+        if a.unit != b.unit and a.amount and b.amount:
+            _family(a, b, "compare")  # raises: days are not convertible to months
+        a, b = a.amount, b.amount
+    return _COMPARISONS[op](a, b)
+
+
 def _money_text(x: Decimal) -> str:
     fen = _exact_quantize(x, _FEN)  # exponent -2: `str` never uses scientific notation
     return str(fen) if fen else "0.00"
+
+
+def _duration_text(d: Duration) -> str:
+    texts = _DAYS_TEXTS if d.unit == "day" else _MONTHS_TEXTS
+    text = texts.get(d.amount)
+    if text is not None:
+        return text
+    if d.unit == "day" or d.amount == 0:
+        text = f"{d.amount} day" if abs(d.amount) == 1 else f"{d.amount} days"
+    elif d.amount % 12 == 0:
+        years = d.amount // 12
+        text = f"{years} year" if abs(years) == 1 else f"{years} years"
+    else:
+        text = f"{d.amount} month" if abs(d.amount) == 1 else f"{d.amount} months"
+    if len(texts) < 4096:  # durations take few values; the memo stays small
+        texts[d.amount] = text
+    return text
+
+
+_DAYS_TEXTS = {}
+_MONTHS_TEXTS = {}
 
 
 def _literal(text: str) -> tuple[str, object]:
@@ -238,6 +291,25 @@ def _percent(raw: object) -> Decimal:
     return _decimal_input("percent", raw)
 
 
+def _duration(raw: object) -> Duration:
+    if isinstance(raw, Duration):
+        return raw
+    if type(raw) is str:  # the common form `12 months`, read without the regular expression
+        count, space, word = raw.partition(" ")
+        english = space and word.isascii() and word in _DURATION_UNITS  # not `3 年`
+        if english and count.isascii() and count.isdigit() and len(count) <= 9:
+            unit, factor = _DURATION_UNITS[word]
+            if int(count) * factor < _DURATION_LIMIT:  # else the full reader says why
+                return Duration(int(count) * factor, unit)
+    if isinstance(raw, str):
+        kind, value = _literal(raw)
+        if kind == "duration":
+            return value
+    raise ValueError(
+        f"expected a duration such as '2 years', '18 months' or '3年', got {_shown(raw)}"
+    )
+
+
 def _date(raw: object) -> datetime.date:
     if isinstance(raw, datetime.date):
         return raw
@@ -274,6 +346,7 @@ def _member(enum_class: type[enum.Enum], enum_name: str, raw: object) -> enum.En
 
 MoneyField = Annotated[Decimal, pydantic.BeforeValidator(_money)]
 PercentField = Annotated[Decimal, pydantic.BeforeValidator(_percent)]
+DurationField = Annotated[Duration, pydantic.BeforeValidator(_duration)]
 DateField = Annotated[datetime.date, pydantic.BeforeValidator(_date)]
 BoolField = Annotated[bool, pydantic.BeforeValidator(_bool)]
 
@@ -333,6 +406,7 @@ YUAN_10_000_000 = Decimal(10_000_000)
 COUNTERGUARANTEE_NONE = CounterGuarantee.none
 BATCHKIND_NATIONAL_BATCH = BatchKind.national_batch
 BATCHKIND_OTHER_BATCH = BatchKind.other_batch
+DAYS_0 = Duration(0, "day")
 
 
 class Case(pydantic.BaseModel):
@@ -376,6 +450,13 @@ class Case(pydantic.BaseModel):
     )
     issue_date: DateField = pydantic.Field(
         datetime.date(2021, 10, 1), description="出具保证合同或保函的日期"
+    )
+    contract_lag: DurationField = pydantic.Field(
+        Duration(0, "day"), description="反担保合同签订晚于出具保证合同或保函的天数（不晚于为0）"
+    )
+    registration_lag: DurationField = pydantic.Field(
+        Duration(0, "day"),
+        description=("抵（质）押登记手续办妥晚于出具保证合同或保函的天数（不晚于为0）"),
     )
 
 
@@ -526,6 +607,46 @@ class Evaluation:
             "message": "抵（质）押率原则上应高于银行对同类贷款的一般规定",
         }
 
+    def limit_contract_in_time(self) -> dict | None:
+        """limit contract_in_time (第十三条).
+
+        反担保合同的签订时间原则上不得晚于出具保证合同或保函的时间
+        """
+        if self.case.measure == COUNTERGUARANTEE_NONE:
+            return None
+        value = self.case.contract_lag
+        bound = DAYS_0
+        if _compare("<=", value, bound):
+            return None
+        return {
+            "rule": "contract_in_time",
+            "kind": "limit",
+            "cite": "第十三条",
+            "message": "反担保合同的签订时间原则上不得晚于出具保证合同或保函的时间",
+            "value": _duration_text(value),
+            "bound": "0 days",
+        }
+
+    def limit_registration_in_time(self) -> dict | None:
+        """limit registration_in_time (第十二条、第十三条).
+
+        抵（质）押登记手续办妥原则上不得晚于出具保证合同或保函的时间
+        """
+        if not self.let_collateral_type:
+            return None
+        value = self.case.registration_lag
+        bound = DAYS_0
+        if _compare("<=", value, bound):
+            return None
+        return {
+            "rule": "registration_in_time",
+            "kind": "limit",
+            "cite": "第十二条、第十三条",
+            "message": ("抵（质）押登记手续办妥原则上不得晚于出具保证合同或保函的时间"),
+            "value": _duration_text(value),
+            "bound": "0 days",
+        }
+
     def decision(self) -> dict:
         # A check returns its failure or None: keep the failures, in the policy's order.
         failures = list(
@@ -538,6 +659,8 @@ class Evaluation:
                     self.rule_no_collateral_national_batch(),
                     self.rule_no_collateral_other_batch(),
                     self.rule_collateral_rate_above_bank(),
+                    self.limit_contract_in_time(),
+                    self.limit_registration_in_time(),
                 ),
             )
         )

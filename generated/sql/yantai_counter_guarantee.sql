@@ -17,6 +17,8 @@ WITH __pl_0 AS (
     CAST(COALESCE("appraisal_value", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_appraisal_value",
     CAST(COALESCE("deductions", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_deductions",
     CAST(COALESCE("issue_date", CAST('2021-10-01' AS DATE)) AS DATE) AS "__pl_in_issue_date",
+    COALESCE("contract_lag", INTERVAL '0' DAY) AS "__pl_in_contract_lag",
+    COALESCE("registration_lag", INTERVAL '0' DAY) AS "__pl_in_registration_lag",
     CAST(10000000 AS DECIMAL(38, 10)) AS "__pl_limit_scope_cap__bound"
   FROM cases
 ), __pl_1 AS (
@@ -53,7 +55,13 @@ WITH __pl_0 AS (
       CAST("__pl_in_appraisal_value" AS DECIMAL(38, 10)) * CAST("__pl_in_collateral_rate" AS DECIMAL(38, 10)),
       10
     ) AS DECIMAL(38, 10)) AS "__pl_let_pledge_cap",
-    "__pl_in_guarantee_amount" AS "__pl_limit_scope_cap__value"
+    "__pl_in_guarantee_amount" AS "__pl_limit_scope_cap__value",
+    CASE WHEN (
+      "__pl_in_measure" <> 'none'
+    ) THEN "__pl_in_contract_lag" END AS "__pl_limit_contract_in_time__value",
+    CASE WHEN (
+      "__pl_in_measure" <> 'none'
+    ) THEN INTERVAL '0' DAY END AS "__pl_limit_contract_in_time__bound"
   FROM __pl_0
 ), __pl_2 AS (
   SELECT
@@ -70,7 +78,9 @@ WITH __pl_0 AS (
         THEN "__pl_let_pledge_cap"
         ELSE CAST(0 AS DECIMAL(38, 10))
       END
-    END AS "__pl_let_maximum_secured"
+    END AS "__pl_let_maximum_secured",
+    CASE WHEN "__pl_let_collateral_type" THEN "__pl_in_registration_lag" END AS "__pl_limit_registration_in_time__value",
+    CASE WHEN "__pl_let_collateral_type" THEN INTERVAL '0' DAY END AS "__pl_limit_registration_in_time__bound"
   FROM __pl_1
 ), __pl_checks AS (
   SELECT
@@ -111,6 +121,44 @@ WITH __pl_0 AS (
       )
       ELSE TRUE
     END AS "rule__collateral_rate_above_bank",
+    CASE
+      WHEN (
+        "__pl_in_measure" <> 'none'
+      )
+      THEN CASE
+        WHEN (
+          DATEPART('year', "__pl_limit_contract_in_time__value") * 12 + DATEPART('month', "__pl_limit_contract_in_time__value") <> 0
+          AND DATEPART('day', "__pl_limit_contract_in_time__bound") <> 0
+        )
+        OR (
+          DATEPART('day', "__pl_limit_contract_in_time__value") <> 0
+          AND DATEPART('year', "__pl_limit_contract_in_time__bound") * 12 + DATEPART('month', "__pl_limit_contract_in_time__bound") <> 0
+        )
+        THEN ERROR('E611: cannot compare days and months: days are not convertible to months')
+        ELSE "__pl_limit_contract_in_time__value" <= "__pl_limit_contract_in_time__bound"
+      END
+      ELSE TRUE
+    END AS "rule__contract_in_time",
+    "__pl_limit_contract_in_time__value" AS "rule__contract_in_time__value",
+    "__pl_limit_contract_in_time__bound" AS "rule__contract_in_time__bound",
+    CASE
+      WHEN "__pl_let_collateral_type"
+      THEN CASE
+        WHEN (
+          DATEPART('year', "__pl_limit_registration_in_time__value") * 12 + DATEPART('month', "__pl_limit_registration_in_time__value") <> 0
+          AND DATEPART('day', "__pl_limit_registration_in_time__bound") <> 0
+        )
+        OR (
+          DATEPART('day', "__pl_limit_registration_in_time__value") <> 0
+          AND DATEPART('year', "__pl_limit_registration_in_time__bound") * 12 + DATEPART('month', "__pl_limit_registration_in_time__bound") <> 0
+        )
+        THEN ERROR('E611: cannot compare days and months: days are not convertible to months')
+        ELSE "__pl_limit_registration_in_time__value" <= "__pl_limit_registration_in_time__bound"
+      END
+      ELSE TRUE
+    END AS "rule__registration_in_time",
+    "__pl_limit_registration_in_time__value" AS "rule__registration_in_time__value",
+    "__pl_limit_registration_in_time__bound" AS "rule__registration_in_time__bound",
     "__pl_let_exempt" AS "exempt",
     "__pl_let_collateral_type" AS "collateral_type",
     CAST("__pl_let_mortgage_cap" AS DECIMAL(18, 2)) AS "mortgage_cap",
@@ -120,11 +168,13 @@ WITH __pl_0 AS (
 )
 SELECT
   *
-  EXCLUDE ("__pl_in_borrower", "__pl_in_guarantee_amount", "__pl_in_batch", "__pl_in_measure", "__pl_in_startup_loan", "__pl_in_newly_issued", "__pl_in_personal_startup", "__pl_in_demonstration_base", "__pl_in_city_honour", "__pl_in_credit_rated", "__pl_in_collateral_rate", "__pl_in_bank_collateral_rate", "__pl_in_appraisal_value", "__pl_in_deductions", "__pl_in_issue_date", "__pl_let_exempt", "__pl_let_collateral_type", "__pl_let_mortgage_cap", "__pl_let_pledge_cap", "__pl_let_maximum_secured", "__pl_limit_scope_cap__value", "__pl_limit_scope_cap__bound"),
+  EXCLUDE ("__pl_in_borrower", "__pl_in_guarantee_amount", "__pl_in_batch", "__pl_in_measure", "__pl_in_startup_loan", "__pl_in_newly_issued", "__pl_in_personal_startup", "__pl_in_demonstration_base", "__pl_in_city_honour", "__pl_in_credit_rated", "__pl_in_collateral_rate", "__pl_in_bank_collateral_rate", "__pl_in_appraisal_value", "__pl_in_deductions", "__pl_in_issue_date", "__pl_in_contract_lag", "__pl_in_registration_lag", "__pl_let_exempt", "__pl_let_collateral_type", "__pl_let_mortgage_cap", "__pl_let_pledge_cap", "__pl_let_maximum_secured", "__pl_limit_scope_cap__value", "__pl_limit_scope_cap__bound", "__pl_limit_contract_in_time__value", "__pl_limit_contract_in_time__bound", "__pl_limit_registration_in_time__value", "__pl_limit_registration_in_time__bound"),
   "rule__policy_scope"
   AND "rule__scope_cap"
   AND "rule__exemption_honoured"
   AND "rule__no_collateral_national_batch"
   AND "rule__no_collateral_other_batch"
-  AND "rule__collateral_rate_above_bank" AS "eligible"
+  AND "rule__collateral_rate_above_bank"
+  AND "rule__contract_in_time"
+  AND "rule__registration_in_time" AS "eligible"
 FROM __pl_checks;
