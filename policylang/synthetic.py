@@ -21,6 +21,7 @@ from policylang.interpret import evaluate_constant
 from policylang.outputs import check_writable
 
 FORMATS = {".csv": "FORMAT csv, HEADER true", ".parquet": "FORMAT parquet"}
+SEEDS = 2**32  # seeds are below this in size: DuckDB's 64-bit arithmetic holds the hashing
 
 
 def write_book(policy: ir.Policy, rows: int, path: Path, seed: int = 1) -> Path:
@@ -28,6 +29,9 @@ def write_book(policy: ir.Policy, rows: int, path: Path, seed: int = 1) -> Path:
     options = FORMATS.get(path.suffix.lower())
     if options is None:
         raise PolicyError.single("E607", f"{path}: a book is a .csv or .parquet file")
+    if not -SEEDS < seed < SEEDS:  # it is added to 64-bit row hashes inside DuckDB
+        raise PolicyError.single("E607", f"seed {seed}: a seed is a whole number from "
+                                 f"{-SEEDS + 1} to {SEEDS - 1}")
     check_writable(path)
     connection = connect()
     columns = ["i + 1 AS loan_id"]

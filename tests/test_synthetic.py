@@ -73,3 +73,17 @@ def test_money_takes_every_fen_and_percents_every_basis_point(tmp_path: Path) ->
         f"FROM read_parquet('{book}')").fetchone()
     assert 0.3 < odd_fen < 0.7 and whole_yuan < 0.1 and 0.2 < odd_basis_points < 0.8
     assert fen_given > 0.2  # an odd-fen rest after the pool: one half fen each side
+
+
+def test_a_seed_too_large_for_the_hashing_is_refused_not_a_traceback(tmp_path: Path) -> None:
+    (tmp_path / "claims.pol").write_text(CLAIMS, encoding="utf-8")
+    book = tmp_path / "book.csv"
+    for seed in (2**63 - 1, -(2**40)):
+        result = CliRunner().invoke(app, ["synth", str(tmp_path / "claims.pol"), "-n", "5",
+                                          "--seed", str(seed), "-o", str(book)])
+        assert result.exit_code == 2, result.output
+        assert "error[E607]" in result.output and f"seed {seed}" in result.output
+        assert list(tmp_path.iterdir()) == [tmp_path / "claims.pol"]
+    result = CliRunner().invoke(app, ["synth", str(tmp_path / "claims.pol"), "-n", "5",
+                                      "--seed", str(2**32 - 1), "-o", str(book)])
+    assert result.exit_code == 0, result.output
