@@ -14,6 +14,8 @@ import os
 from decimal import Decimal
 from pathlib import Path
 
+import duckdb
+
 from policylang import ir
 from policylang.diagnostics import PolicyError
 from policylang.engine import connect, quote_identifier
@@ -44,8 +46,13 @@ def write_book(policy: ir.Policy, rows: int, path: Path, seed: int = 1) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     quoted = "'" + str(temporary).replace("'", "''") + "'"
-    connection.execute(f"COPY ({query}) TO {quoted} ({options})")
-    temporary.replace(path)
+    try:  # whole or not at all: a failed or interrupted COPY leaves nothing beside `path`
+        connection.execute(f"COPY ({query}) TO {quoted} ({options})")
+        temporary.replace(path)
+    except (OSError, duckdb.IOException) as error:
+        raise PolicyError.single("E613", f"{path}: cannot be written: {error}") from None
+    finally:
+        temporary.unlink(missing_ok=True)
     return path
 
 

@@ -87,3 +87,26 @@ def test_a_seed_too_large_for_the_hashing_is_refused_not_a_traceback(tmp_path: P
     result = CliRunner().invoke(app, ["synth", str(tmp_path / "claims.pol"), "-n", "5",
                                       "--seed", str(2**32 - 1), "-o", str(book)])
     assert result.exit_code == 0, result.output
+
+
+def test_a_write_that_fails_leaves_nothing_beside_the_book(tmp_path: Path, monkeypatch) -> None:
+    """A COPY that stops part way (the disk fills, Ctrl-C) leaves no temporary file."""
+    import duckdb
+
+    from policylang import synthetic
+
+    class Interrupted:
+        def __init__(self) -> None:
+            self.connection = duckdb.connect()
+
+        def execute(self, query: str):
+            self.connection.execute(query)  # the temporary file is written ...
+            raise KeyboardInterrupt  # ... and the user stops the command
+
+    monkeypatch.setattr(synthetic, "connect", Interrupted)
+    policy = api.load_source(CLAIMS, "claims.pol")
+    try:
+        write_book(policy, 10, tmp_path / "book.csv")
+    except KeyboardInterrupt:
+        pass
+    assert list(tmp_path.iterdir()) == []
