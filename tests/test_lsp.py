@@ -7,6 +7,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -60,9 +61,12 @@ class Client:
     """A minimal LSP client: Content-Length framed JSON-RPC over a pipe."""
 
     def __init__(self) -> None:
+        # The server's log goes to a file: a pipe nobody reads fills up (64 KiB) with the
+        # tracebacks pygls logs, and then the server blocks in the middle of a reply.
+        self.log = tempfile.TemporaryFile()
         self.process = subprocess.Popen([sys.executable, "-m", "policylang", "lsp"],
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                        stderr=subprocess.PIPE)
+                                        stderr=self.log)
         self.next_id = 0
         self.notifications: list[dict] = []
 
@@ -89,7 +93,9 @@ class Client:
 
     def _stderr(self) -> str:
         self.process.kill()
-        return self.process.stderr.read().decode(errors="replace") if self.process.stderr else ""
+        self.process.wait()
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")
 
     def request(self, method: str, params: dict) -> object:
         self.next_id += 1
@@ -144,6 +150,7 @@ class Client:
         self.request("shutdown", None)  # type: ignore[arg-type]
         self.notify("exit", None)  # type: ignore[arg-type]
         self.process.wait(timeout=10)
+        self.log.close()
 
 
 @pytest.fixture(scope="module")
