@@ -26,6 +26,7 @@ from policylang.values import literal
 UNIT_WORDS = {ir.Kind.MONEY: "元", ir.Kind.PERCENT: "%", ir.Kind.DURATION: "months / days",
               ir.Kind.NUMBER: "—", ir.Kind.DATE: "date", ir.Kind.BOOL: "yes / no"}
 _LIMIT_WORDS = {"<=": "at most", "<": "less than", ">=": "at least", ">": "more than"}
+_BOOK_KINDS = {"monitor": "monitor", "budget": "budget", "limit": "book limit"}
 _COMPARE_WORDS = {"==": "is", "!=": "is not", "<=": "is at most", "<": "is less than",
                   ">=": "is at least", ">": "is more than"}
 
@@ -46,6 +47,11 @@ class Entry:
     terms: tuple[tuple[str, str], ...] = ()  # (input or param it reads, its description)
 
     @property
+    def anchor(self) -> str:
+        """The section's id: a book rule may share a name with a per-case one."""
+        return f"{'book' if self.kind in _BOOK_KINDS.values() else 'rule'}-{self.name}"
+
+    @property
     def formula_html(self) -> str:
         """The formula highlighted (Pygments escapes the text)."""
         return highlight_inline(self.formula)
@@ -64,12 +70,17 @@ def render_doc(policy: ir.Policy, source: str, seed_text: str | None = None) -> 
     entries = [_with_terms(_entry(item, articles), item, described) for item in ast.items
                if isinstance(item, n.RuleDecl | n.LimitDecl | n.LetDecl | n.SharesDecl
                              | n.WaterfallDecl)]
+    portfolio = next((item for item in ast.items if isinstance(item, n.PortfolioDecl)), None)
+    book_entries = [_with_terms(_book_entry(rule, articles), rule, described)
+                    for rule in (portfolio.rules if portfolio else ())]
     template_text = resources.files("policylang").joinpath("templates/doc.html.j2").read_text(
         "utf-8")
     environment = jinja2.Environment(autoescape=True, trim_blocks=True, lstrip_blocks=True)
     template = environment.from_string(template_text)
     return template.render(
         policy=policy, meta=_meta_rows(policy.meta), entries=entries,
+        book_entries=book_entries,
+        order_by=policy.portfolio.order_by if policy.portfolio else None,
         inputs=[_field_row(f) for f in policy.inputs],
         params=[_field_row(f) for f in policy.params],
         enums=[(e.name, [(m.name, m.label or "") for m in e.members]) for e in policy.enums],
@@ -128,6 +139,31 @@ def _entry(item: n.RuleDecl | n.LimitDecl | n.LetDecl | n.SharesDecl | n.Waterfa
     sources = tuple(articles.lookup(cite)) if articles and cite else ()
     return Entry(kind, item.name, words, formula, cite,
                  clauses.says.value if clauses.says else None, guard, parts, sources)
+
+
+def _book_entry(rule: n.BookRuleDecl, articles: SeedArticles | None) -> Entry:
+    """A portfolio rule (monitor, budget, book limit): what it does to a book in words."""
+    value, bound, op = format_expr(rule.value), format_expr(rule.bound), rule.op
+    per = ", ".join(format_expr(key) for key in rule.per)
+    groups = f"Per {per}" if per else "Over the whole book"
+    if rule.kind == "monitor":
+        formula = f"{value} stop when {op} {bound}"
+        words = (f"{groups}, {value} is recomputed after each case; the first case at which "
+                 f"it is {_LIMIT_WORDS[op]} {bound} trips the monitor, and the group's later "
+                 "cases are suspended.")
+    elif rule.kind == "budget":
+        formula = f"{value} {op} {bound}"
+        words = (f"{groups}, {value} is paid out up to {bound}: the case that crosses it is "
+                 "paid what is left, and the group's later cases nothing.")
+    else:
+        formula = f"{value} {op} {bound}"
+        over = f"Per {per}, {value} over each group's cases" if per else \
+            f"{value} over the whole book"
+        words = f"{over} must be {_LIMIT_WORDS[op]} {bound}."
+    cite = rule.clauses.cite.value if rule.clauses.cite else None
+    sources = tuple(articles.lookup(cite)) if articles and cite else ()
+    return Entry(_BOOK_KINDS[rule.kind], rule.name, words, formula, cite,
+                 rule.clauses.says.value if rule.clauses.says else None, None, (), sources)
 
 
 def _with_terms(entry: Entry, item: n.Decl, described: dict[str, str]) -> Entry:

@@ -239,6 +239,8 @@ def test_every_seed_policy_has_a_page(path):
     page = render_doc(policy, api.read_source(path))
     for check in policy.checks:
         assert f'id="rule-{check.name}"' in page
+    for rule in policy.portfolio.rules if policy.portfolio else ():  # 佛山's 6000万 cap, …
+        assert f'id="book-{rule.name}"' in page
     assert page.count('class="example"') == len(policy.tests)
     assert 'class="badge fail"' not in page  # the seed policies' tests all pass
 
@@ -251,3 +253,45 @@ def test_the_command_writes_html_only_to_an_html_path(tmp_path):
                           check=False)
     assert done.returncode == 2 and "doc writes an HTML page" in done.stderr
     assert not (tmp_path / "demo.pdf").exists()
+
+
+BOOK_DEMO = """\
+policy book_demo "赔付台账" {
+  enum insurer_kind { a "甲保险"  b "乙保险" }
+  input {
+    insurer:     insurer_kind
+    claim_date:  date
+    principal:   money "在保本金"
+    compensated: money = 0元
+  }
+  limit cap: principal <= 1000万 cite "第五条"
+  portfolio order by claim_date {
+    monitor rate per insurer, year(claim_date) = sum(compensated) / sum(principal)
+        stop when > 5% cite "第八条（二）" says "暂停与该合作保险公司合作"
+    budget annual per year(claim_date) = sum(compensated) <= 6000万 cite "第十条"
+    limit cap = sum(principal where compensated > 0元) / sum(principal) <= 10%
+  }
+}
+"""
+
+
+def test_portfolio_rules_are_on_the_page_beside_their_citations():
+    """A regulator reads the stop-loss monitor and the annual cap as well as the per-case
+    rules: each book rule in words, as a formula, with its citation and the cited item."""
+    page = render_doc(api.load_source(BOOK_DEMO, "book.pol"), BOOK_DEMO, SEED)
+    assert "taken in order of claim_date" in _text(page)
+    monitor = _text(_section(page, "book-rate"))
+    for fragment in ("monitor rate", "暂停与该合作保险公司合作",
+                     "Per insurer, year(claim_date), sum(compensated) / sum(principal) is "
+                     "recomputed after each case; the first case at which it is more than 5% "
+                     "trips the monitor", "stop when > 5%", "第八条（二） 企业不超过1000万元。",
+                     "principal 在保本金"):
+        assert fragment in monitor
+    budget = _text(_section(page, "book-annual"))
+    assert "Per year(claim_date), sum(compensated) is paid out up to 6000万" in budget
+    assert "sum ( compensated ) <= 6000万" in budget and "(this citation is not found" in budget
+    limit = _text(_section(page, "book-cap"))  # beside the per-case limit of the same name
+    assert "book limit cap" in limit and "no citation" in limit
+    assert "sum(principal where compensated > 0元) / sum(principal) over the whole book must " \
+        "be at most 10%." in limit
+    assert "limit cap" in _text(_section(page, "rule-cap"))
