@@ -13,6 +13,11 @@ test now is), then, once the test blocks have run on the new text, the same list
 their fresh results, if those differ. Opening a file publishes once, with the test
 results. Each document keeps an `IncrementalParser`, so an edit re-parses only the
 declarations it touched.
+
+Requests about a file the client has not opened are answered from the file on disk (see
+`PolicyServer.lookup`). A request that cannot be answered (params pygls cannot read, a
+document neither open nor on disk) gets error -32602 (InvalidParams), not silence or a
+traceback.
 """
 
 from __future__ import annotations
@@ -23,11 +28,13 @@ import logging
 import re
 import time
 from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import unquote
 
 import cattrs
 from cattrs.v import format_exception
 from lsprotocol import types as lsp
-from pygls.exceptions import FeatureNotificationError, JsonRpcException
+from pygls.exceptions import FeatureNotificationError, JsonRpcException, JsonRpcInvalidParams
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path
@@ -125,6 +132,31 @@ class PolicyServer(LanguageServer):
         self.testing: dict[str, asyncio.Task] = {}  # test blocks still to run on a version
         self.failing: dict[str, list[tuple[str, Diagnostic]]] = {}  # the last test results
         self.published: dict[str, tuple[str, list[Diagnostic]]] = {}  # text, all diagnostics
+        self.unopened: dict[str, tuple[str, Analysis]] = {}  # read from disk: text, analysis
+
+    def document(self, uri: str) -> TextDocument:
+        """The open document, else the file on disk (InvalidParams if there is none)."""
+        opened = self.workspace.text_documents.get(unquote(uri))  # pygls's keys are unquoted
+        return opened if opened is not None else _from_disk(uri, self.workspace)
+
+    def lookup(self, uri: str) -> tuple[TextDocument, Analysis]:
+        """The document a request is about, and its analysis.
+
+        Clients ask about files they have not opened (a definition shown in a peek, a
+        symbol search over the workspace). Such a file is read at each request, so that a
+        change on disk is seen, and analysed again when its text changed; its diagnostics
+        are not published (no editor shows it), and only the analyses of the last
+        _UNOPENED_KEPT such files are kept."""
+        document = self.document(uri)
+        if document.version is not None:  # opened: didOpen gives a version, disk none
+            return document, self.analysis(uri)
+        known = self.unopened.pop(uri, None)
+        if known is None or known[0] != document.source:
+            known = (document.source, analyze(document.source, document.path, run_tests=False))
+        self.unopened[uri] = known  # the last asked about last: the oldest goes first
+        while len(self.unopened) > _UNOPENED_KEPT:
+            del self.unopened[next(iter(self.unopened))]
+        return document, known[1]
 
     def analysis(self, uri: str) -> Analysis:
         """The current analysis, or the last one that parsed when the text does not."""
@@ -236,6 +268,26 @@ class PolicyServer(LanguageServer):
         self.pending[uri] = asyncio.get_running_loop().create_task(later())
 
 
+_UNOPENED_KEPT = 16  # analyses of unopened files kept for the next request about them
+
+
+def _from_disk(uri: str, workspace) -> TextDocument:
+    """A file the client has not opened, read as `policylang check` reads it."""
+    path = to_fs_path(uri)
+    if path is None:  # pygls would read an `untitled:x` URI as the file x in the cwd
+        raise JsonRpcInvalidParams(f"{uri} is not open, and not a file to read")
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise JsonRpcInvalidParams(f"{uri} is not open, and there is no such file") from None
+    except UnicodeDecodeError:
+        raise JsonRpcInvalidParams(f"{uri} is not open, and the file is not UTF-8") from None
+    except OSError as error:
+        raise JsonRpcInvalidParams(
+            f"{uri} is not open, and the file cannot be read: {error.strerror}") from None
+    return TextDocument(uri, text, position_codec=workspace.position_codec)
+
+
 server = PolicyServer()
 
 
@@ -265,6 +317,7 @@ def _diagnostic(document: TextDocument, d) -> lsp.Diagnostic:
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
 def did_open(ls: PolicyServer, params: lsp.DidOpenTextDocumentParams) -> None:
+    ls.unopened.pop(params.text_document.uri, None)
     ls.refresh(params.text_document.uri, with_tests=True)
 
 
@@ -293,8 +346,7 @@ def did_close(ls: PolicyServer, params: lsp.DidCloseTextDocumentParams) -> None:
 
 @server.feature(lsp.TEXT_DOCUMENT_HOVER)
 def hover(ls: PolicyServer, params: lsp.HoverParams) -> lsp.Hover | None:
-    document = ls.workspace.get_text_document(params.text_document.uri)
-    found = ls.analysis(params.text_document.uri)
+    document, found = ls.lookup(params.text_document.uri)
     line, column = _cursor(document, params.position)
     key = found.at(line, column)
     if key is None or key not in found.definitions:
@@ -309,8 +361,7 @@ def hover(ls: PolicyServer, params: lsp.HoverParams) -> lsp.Hover | None:
 @server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
 def definition(ls: PolicyServer, params: lsp.DefinitionParams) -> lsp.Location | None:
     uri = params.text_document.uri
-    document = ls.workspace.get_text_document(uri)
-    found = ls.analysis(uri)
+    document, found = ls.lookup(uri)
     key = found.at(*_cursor(document, params.position))
     if key is None or key not in found.definitions:
         return None
@@ -320,8 +371,7 @@ def definition(ls: PolicyServer, params: lsp.DefinitionParams) -> lsp.Location |
 @server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
 def references(ls: PolicyServer, params: lsp.ReferenceParams) -> list[lsp.Location]:
     uri = params.text_document.uri
-    document = ls.workspace.get_text_document(uri)
-    found = ls.analysis(uri)
+    document, found = ls.lookup(uri)
     key = found.at(*_cursor(document, params.position))
     if key is None:
         return []
@@ -335,8 +385,7 @@ def references(ls: PolicyServer, params: lsp.ReferenceParams) -> list[lsp.Locati
                 lsp.CompletionOptions(trigger_characters=["."]))
 def completion(ls: PolicyServer, params: lsp.CompletionParams) -> lsp.CompletionList:
     uri = params.text_document.uri
-    document = ls.workspace.get_text_document(uri)
-    found = ls.analysis(uri)
+    document, found = ls.lookup(uri)
     line, column = _cursor(document, params.position)
     text = document.lines[line][:column] if line < len(document.lines) else ""
     qualified = re.search(r"(\w+)\.\w*$", text)
@@ -366,8 +415,7 @@ def completion(ls: PolicyServer, params: lsp.CompletionParams) -> lsp.Completion
 def document_symbols(ls: PolicyServer, params: lsp.DocumentSymbolParams
                      ) -> list[lsp.DocumentSymbol]:
     uri = params.text_document.uri
-    document = ls.workspace.get_text_document(uri)
-    found = ls.analysis(uri)
+    document, found = ls.lookup(uri)
     if found.ast is None:
         return []
     top: list[lsp.DocumentSymbol] = []
@@ -394,7 +442,7 @@ def by_lf(text: str) -> str:
 
 @server.feature(lsp.TEXT_DOCUMENT_FORMATTING)
 def formatting(ls: PolicyServer, params: lsp.DocumentFormattingParams) -> list[lsp.TextEdit]:
-    document = ls.workspace.get_text_document(params.text_document.uri)
+    document = ls.document(params.text_document.uri)
     try:
         formatted = format_source(by_lf(document.source), document.path or document.uri)
     except PolicyError as error:  # a file that does not parse is left alone

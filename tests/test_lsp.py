@@ -570,9 +570,11 @@ def test_lines_broken_by_cr_are_lines(client, newline):
      "Position.character should be in range"),
     ("textDocument/hover", {"position": {"line": 0, "character": 0}},
      "required field missing @ $.params.textDocument"),
-    ("textDocument/references", {"textDocument": {"uri": URI}, "position": {"line": 0, "character": 0}},
+    ("textDocument/references",
+     {"textDocument": {"uri": URI}, "position": {"line": 0, "character": 0}},
      "required field missing @ $.params.context"),
-    ("textDocument/hover", {"textDocument": {"uri": URI}, "position": {"line": "one", "character": 0}},
+    ("textDocument/hover",
+     {"textDocument": {"uri": URI}, "position": {"line": "one", "character": 0}},
      "$.params.position"),
     ("textDocument/documentSymbol", None, "$.params"),
     ("textDocument/formatting", [URI], "$.params"),
@@ -589,3 +591,54 @@ def test_a_request_with_invalid_params_gets_an_invalid_params_error(client, meth
     shown = [m for m in client.notifications if m["method"] == "window/showMessage"]
     assert shown == []
 
+
+
+# ── requests on documents the client never opened ──
+
+_ASKED_OF_ANY_DOCUMENT = [
+    ("textDocument/hover", {"position": {"line": 0, "character": 1}}),
+    ("textDocument/definition", {"position": {"line": 0, "character": 1}}),
+    ("textDocument/references", {"position": {"line": 0, "character": 1},
+                                 "context": {"includeDeclaration": True}}),
+    ("textDocument/completion", {"position": {"line": 0, "character": 1}}),
+    ("textDocument/documentSymbol", {}),
+    ("textDocument/formatting", {"options": {"tabSize": 2, "insertSpaces": True}}),
+]
+
+
+def test_a_file_never_opened_is_read_from_disk(client, tmp_path):
+    """Clients ask about files they have not opened (e.g. one shown in a peek)."""
+    path = tmp_path / "unopened.pol"
+    path.write_text(GOOD, encoding="utf-8")
+    uri = path.as_uri()
+    published = len(client.notifications)
+    hover = client.request("textDocument/hover", {
+        "textDocument": {"uri": uri}, "position": _position(GOOD, "premium", 1, 1)})
+    assert "**let** `premium`" in hover["contents"]["value"]
+    definition = client.request("textDocument/definition", {
+        "textDocument": {"uri": uri}, "position": _position(GOOD, "lpr", 1, 1)})
+    assert definition["range"]["start"] == _position(GOOD, "lpr:")
+    outline = client.request("textDocument/documentSymbol", {"textDocument": {"uri": uri}})
+    assert "premium" in {symbol["name"] for symbol in outline}
+    # Read again at each request: a file changed on disk is not answered from its old text.
+    path.write_text(GOOD.replace("premium", "fee"), encoding="utf-8")
+    outline = client.request("textDocument/documentSymbol", {"textDocument": {"uri": uri}})
+    assert "fee" in {symbol["name"] for symbol in outline}
+    assert "premium" not in {symbol["name"] for symbol in outline}
+    # The client did not open it: no diagnostics are published for it.
+    assert [m for m in client.notifications[published:]
+            if m["params"].get("uri") == uri] == []
+
+
+@pytest.mark.parametrize("uri", ["file:///tmp/policylang-lsp-test/no-such-file.pol",
+                                 "untitled:Untitled-1", "file:///tmp"],
+                         ids=["missing file", "untitled", "a directory"])
+@pytest.mark.parametrize(("method", "params"), _ASKED_OF_ANY_DOCUMENT,
+                         ids=[method for method, _ in _ASKED_OF_ANY_DOCUMENT])
+def test_a_document_neither_open_nor_on_disk_is_an_invalid_params_error(client, uri, method,
+                                                                        params):
+    """It was error -32603 with the server's Python traceback in `data`."""
+    reply = client.reply(method, {"textDocument": {"uri": uri}, **params})
+    assert reply.get("error", {}).get("code") == -32602, reply
+    assert set(reply["error"]) <= {"code", "message"}  # no `data`: no traceback
+    assert uri in reply["error"]["message"] and "Traceback" not in reply["error"]["message"]
