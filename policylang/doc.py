@@ -241,6 +241,7 @@ class Example:
     eligible: bool | None
     values: tuple[tuple[str, str], ...]  # lets and parts the interpreter computed
     cases: int  # a book test's number of cases (0 for a one-case test)
+    book: tuple[tuple[tuple[str, str], ...], ...] = ()  # a book test's cases, each as given
 
 
 def worked_examples(policy: ir.Policy, ast: n.Policy | None = None) -> list[Example]:
@@ -258,6 +259,8 @@ def worked_examples(policy: ir.Policy, ast: n.Policy | None = None) -> list[Exam
         if result.error is not None:
             failures.append(result.error.diagnostics[0].message)
         eligible, values = None, ()
+        if test.book is not None and result.error is None:
+            values = _book_values(policy, test)
         if test.book is None and result.error is None:
             try:
                 decision = evaluate(policy, *test_case(policy, test))
@@ -270,10 +273,16 @@ def worked_examples(policy: ir.Policy, ast: n.Policy | None = None) -> list[Exam
                     for alloc, amounts in decision["allocations"].items()
                     for party, amount in amounts.items())
         types = {f.name: f.type for f in (*policy.inputs, *policy.params)}
+        declared = next((item for item in (ast.items if ast else ())
+                         if isinstance(item, n.TestDecl) and item.name.value == test.name),
+                        None)
         written = {binding.name: format_expr(binding.value)
-                   for item in (ast.items if ast else ()) if isinstance(item, n.TestDecl)
-                   and item.name.value == test.name
-                   for binding in (*item.given, *(item.params or ()))}
+                   for binding in ((*declared.given, *(declared.params or ()))
+                                   if declared else ())}
+        book = tuple(
+            tuple((b.name, format_expr(b.value)) for b in case) for case in declared.book
+        ) if declared is not None and declared.book is not None else tuple(
+            tuple((k, _shown(v, types.get(k))) for k, v in case) for case in test.book or ())
         examples.append(Example(
             name=test.name,
             given=tuple((k, written.get(k) or _shown(v, types.get(k))) for k, v in test.given),
@@ -281,8 +290,40 @@ def worked_examples(policy: ir.Policy, ast: n.Policy | None = None) -> list[Exam
                          for k, v in test.params),
             expectations=tuple(_expectation_text(x) for x in test.expectations),
             passed=result.passed, failures=tuple(failures), eligible=eligible,
-            values=tuple((k, str(v)) for k, v in values), cases=len(test.book or ())))
+            values=tuple((k, str(v)) for k, v in values), cases=len(test.book or ()),
+            book=book))
     return examples
+
+
+def _book_values(policy: ir.Policy, test: ir.Test) -> tuple[tuple[str, str], ...]:
+    """A book test's portfolio columns, case by case, as the interpreter computes them."""
+    from policylang.portfolio import evaluate_book
+    from policylang.testing import test_case
+
+    try:
+        _, params = test_case(policy, test)
+        cases = [{f.name: dict(given).get(f.name, f.default) for f in policy.inputs}
+                 for given in test.book or ()]
+        result = evaluate_book(policy, cases, params)
+    except PolicyError:
+        return ()
+    columns, shown = result.columns, []
+    for index, case in enumerate(columns, 1):
+        for rule in policy.portfolio.rules if policy.portfolio else ():
+            if rule.kind == "monitor":
+                state = (" (trips)" if case[f"monitor__{rule.name}__tripped"] else
+                         " (suspended)" if case[f"suspended__{rule.name}"] else "")
+                shown.append((f"case {index}: monitor.{rule.name}",
+                              f"{case[f'monitor__{rule.name}']}{state}"))
+            elif rule.kind == "budget":
+                shown.append((f"case {index}: budget.{rule.name}",
+                              str(case[f"budget__{rule.name}"])))
+    for name, section in result.report["limits"].items():
+        for group in section["groups"]:
+            key = f" ({', '.join(map(str, group['key']))})" if group["key"] else ""
+            shown.append((f"book limit {name}{key}", f"{group['value']} against "
+                           f"{group['bound']}: {'holds' if group['holds'] else 'fails'}"))
+    return tuple(shown)
 
 
 def _shown(value: ir.Value, type_: ir.Type | None) -> str:

@@ -271,6 +271,15 @@ policy book_demo "赔付台账" {
     budget annual per year(claim_date) = sum(compensated) <= 6000万 cite "第十条"
     limit cap = sum(principal where compensated > 0元) / sum(principal) <= 10%
   }
+  test "第二笔赔付后暂停" {
+    book {
+      given { insurer: a  claim_date: 2022-01-05  principal: 100万  compensated: 2万 }
+      given { insurer: a  claim_date: 2022-02-05  principal: 100万  compensated: 9万 }
+      given { insurer: a  claim_date: 2022-03-05  principal: 100万 }
+    }
+    expect case 2 trips rate
+    expect fails cap
+  }
 }
 """
 
@@ -295,3 +304,14 @@ def test_portfolio_rules_are_on_the_page_beside_their_citations():
     assert "sum(principal where compensated > 0元) / sum(principal) over the whole book must " \
         "be at most 10%." in limit
     assert "limit cap" in _text(_section(page, "rule-cap"))
+
+
+def test_a_book_test_shows_its_cases_and_what_the_portfolio_rules_made_of_them():
+    page = render_doc(api.load_source(BOOK_DEMO, "book.pol"), BOOK_DEMO)
+    example = _text(_section(page, "test-1"))
+    for fragment in ("a book of 3 cases", "case 1 insurer a claim_date 2022-01-05 principal "
+                     "100万 compensated 2万", "case 3 insurer a claim_date 2022-03-05",
+                     "case 2: monitor.rate 0.055 (trips)", "case 3: monitor.rate "
+                     "0.0366666667 (suspended)", "case 2: budget.annual 90000.00",
+                     "book limit cap 0.6666666667 against 0.1: fails"):
+        assert fragment in example
