@@ -255,7 +255,8 @@ def _judge(policy: ir.Policy, case: dict[str, ir.Value], params: dict[str, ir.Va
             if (rule not in failed) != passes:
                 failures.append(
                     f"expected {rule} to {'pass' if passes else 'fail'}, but it "
-                    + (f"fails: {_describe_failure(failed[rule])}" if passes else "holds"))
+                    + (f"fails: {_describe_failure(failed[rule])}" if passes
+                       else _why_not_failing(policy, evaluator, rule)))
         case ir.ExpectExpr(expr=expr, source=source):
             try:
                 holds = evaluator.expr(expr)
@@ -270,6 +271,23 @@ def _judge(policy: ir.Policy, case: dict[str, ir.Value], params: dict[str, ir.Va
         case _:
             assert_never(expectation)
     return failures
+
+
+def _why_not_failing(policy: ir.Policy, evaluator: Evaluator, name: str) -> str:
+    """A rule expected to fail that does not: it holds, or its guard keeps it from applying
+    (a drafter who wrote `expect fails` for a guarded-off rule needs to know which)."""
+    from policylang.diff import expression_text  # .pol text of an IR expression
+
+    check = next((c for c in policy.checks if c.name == name), None)
+    if check is not None and check.guard is not None:
+        try:
+            applies = evaluator.expr(check.guard)
+        except PolicyError:
+            applies = True
+        if not applies:
+            return (f"does not apply: its guard `when {expression_text(check.guard)}` is false "
+                    "for this case")
+    return "holds"
 
 
 def _decision_evaluator(policy: ir.Policy, case, params, decision: dict) -> Evaluator:
