@@ -293,7 +293,9 @@ server = PolicyServer()
 
 def _to_client(document: TextDocument, r: Range) -> lsp.Range:
     lines = document.lines
-    last = max(len(lines) - 1, 0)
+    # A text that ends with a line break ends on the empty line after it: where the parser
+    # and `policylang check` put an unexpected end of file (E103), and a position's last line.
+    last = len(lines) if lines and lines[-1].endswith(("\n", "\r")) else max(len(lines) - 1, 0)
     start = lsp.Position(line=min(r.line, last), character=r.column)
     end = lsp.Position(line=min(r.end_line, last), character=r.end_column)
     return document.range_to_client_units(lsp.Range(start=start, end=end))

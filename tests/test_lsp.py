@@ -4,6 +4,7 @@ its stdin/stdout, exactly as an editor talks to it."""
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import subprocess
 import sys
@@ -642,3 +643,44 @@ def test_a_document_neither_open_nor_on_disk_is_an_invalid_params_error(client, 
     assert reply.get("error", {}).get("code") == -32602, reply
     assert set(reply["error"]) <= {"code", "message"}  # no `data`: no traceback
     assert uri in reply["error"]["message"] and "Traceback" not in reply["error"]["message"]
+
+
+# ── the same positions as `policylang check` ──
+
+_TRUNCATED = {
+    "no closing brace": GOOD[:GOOD.rindex("}")],
+    "no closing brace, CRLF": GOOD[:GOOD.rindex("}")].replace("\n", "\r\n"),
+    "blank lines at the end": GOOD[:GOOD.rindex("}")] + "\n\n",
+    "only the header": 'policy p "政策" {\n',
+    "only comments": "# 注释\n# 另一行\n",
+    "cut mid-line": GOOD[:GOOD.index("rule rate_rule") + len("rule rate")],
+    "spaces after the last newline": 'policy p "" {\n  input { x: money }\n   ',
+    "empty": "",
+}
+
+
+def test_end_of_file_errors_are_where_check_puts_them(client, tmp_path):
+    """E103 was on the last line break's line, one line above `policylang check`'s."""
+    from typer.testing import CliRunner
+
+    from policylang.cli import app
+
+    files = []
+    for k, text in enumerate(_TRUNCATED.values()):
+        files.append(tmp_path / f"t{k}.pol")
+        files[-1].write_bytes(text.encode("utf-8"))  # as is: CRLF stays CRLF
+    output = CliRunner().invoke(app, ["check", *map(str, files)]).output
+    at = {Path(file).name: {"line": int(line) - 1, "character": int(column) - 1}
+          for file, line, column in re.findall(r"^(.*?):(\d+):(\d+): error\[E103\]",
+                                               output, re.M)}
+    assert len(at) == len(files), output
+    expected, found = {}, {}
+    for k, (name, text) in enumerate(_TRUNCATED.items()):
+        version = 7000 + k
+        client.notify("textDocument/didOpen", {"textDocument": {
+            "uri": files[k].as_uri(), "languageId": "policylang", "version": version,
+            "text": text}})
+        (diagnostic,) = client.diagnostics(version)
+        assert diagnostic["code"] == "E103"
+        expected[name], found[name] = at[files[k].name], diagnostic["range"]["start"]
+    assert found == expected
