@@ -18,6 +18,7 @@ from policylang.cases import read_reported
 from policylang.diagnostics import PolicyError
 from policylang.formatter import format_expr
 from policylang.interpret import Evaluator
+from policylang.portfolio import check_order
 from policylang.values import literal, report
 
 Backend = Callable[[dict[str, ir.Value], dict[str, ir.Value]], dict]
@@ -186,6 +187,9 @@ def run_book_test(policy: ir.Policy, test: ir.Test, backend_name: str,
         _, params = test_case(policy, test)
         cases = [{f.name: dict(given).get(f.name, f.default) for f in policy.inputs}
                  for given in test.book or ()]
+        # A book out of date order is the test's mistake, not a backend's: said once, the
+        # same way, whichever backend runs it (each would name the book its own way).
+        check_order(policy, cases, "test book")
         decisions, columns, report = backend(cases, params)
     except PolicyError as error:
         result.error = error

@@ -31,3 +31,35 @@ def test_expecting_a_guarded_off_rule_to_fail_says_it_does_not_apply() -> None:
             "expected individual_cap to fail, but it does not apply: its guard "
             "`when borrower == individual` is false for this case",
             "expected any_cap to fail, but it holds"], result.backend
+
+
+UNSORTED = """policy unsorted "赔付台账" {
+  input { claim_date: date  compensated: money }
+  portfolio order by claim_date {
+    budget annual per year(claim_date) = sum(compensated) <= 10万
+  }
+  test "日期倒序" {
+    book {
+      given { claim_date: 2022-03-01  compensated: 1万 }
+      given { claim_date: 2022-01-01  compensated: 1万 }
+    }
+    expect case 2 budget.annual == 1万
+  }
+}
+"""
+
+
+def test_a_book_test_out_of_date_order_is_one_error_on_every_backend() -> None:
+    """The book is the test's, so its E609 reads the same on every backend (DuckDB named a
+    temporary file, SQLite "book")."""
+    policy = api.load_source(UNSORTED, "unsorted.pol")
+    backends = {name: make(policy) for name, make in available().items()
+                if name in ("interp", "python", "sql", "sql-narrow", "sqlite")}
+    results = api.run_tests(policy, backends)
+    assert len(results) == 5
+    for result in results:
+        assert result.error is not None, result.backend
+        assert [(d.code, d.message) for d in result.error.diagnostics] == [
+            ("E609", "test book: row 2: claim_date 2022-01-01 comes before row 1's "
+                     "2022-03-01; sort the book by claim_date (ties keep their order)")], \
+            result.backend
