@@ -234,8 +234,9 @@ class PolicyServer(LanguageServer):
             task.cancel()
 
     def publish(self, document: TextDocument, diagnostics: list[Diagnostic]) -> None:
+        text = _Text(document)
         self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
-            uri=document.uri, diagnostics=[_diagnostic(document, d) for d in diagnostics],
+            uri=document.uri, diagnostics=[_diagnostic(text, d) for d in diagnostics],
             version=document.version))
 
     def schedule(self, uri: str) -> None:
@@ -291,27 +292,52 @@ def _from_disk(uri: str, workspace) -> TextDocument:
 server = PolicyServer()
 
 
-def _to_client(document: TextDocument, r: Range) -> lsp.Range:
-    lines = document.lines
-    # A text that ends with a line break ends on the empty line after it: where the parser
-    # and `policylang check` put an unexpected end of file (E103), and a position's last line.
-    last = len(lines) if lines and lines[-1].endswith(("\n", "\r")) else max(len(lines) - 1, 0)
-    start = lsp.Position(line=min(r.line, last), character=r.column)
-    end = lsp.Position(line=min(r.end_line, last), character=r.end_column)
-    return document.range_to_client_units(lsp.Range(start=start, end=end))
+class _Text:
+    """A document's lines as the parser and LSP count them, and positions converted on them.
+
+    Lines break at `\n`, `\r\n` and `\r` only (`by_lf`). pygls's `document.lines` breaks
+    them at a form feed, \x85, \u2028 ... too (str.splitlines), and its conversions read a
+    position's column on its line there: after a page break copied from a PDF into a
+    comment, every position was read on the wrong line. Columns are code points here and
+    the units the client negotiated (UTF-16 by default) in the protocol."""
+
+    def __init__(self, document: TextDocument) -> None:
+        self.lines = by_lf(document.source).split("\n")
+        self.units = document.position_codec.client_num_units
+
+    def position(self, line: int, column: int) -> lsp.Position:
+        if line >= len(self.lines):  # past the end: the end (the parser's spans never are)
+            line, column = len(self.lines) - 1, len(self.lines[-1])
+        return lsp.Position(line=line, character=self.units(self.lines[line][:column]))
+
+    def range(self, r: Range) -> lsp.Range:
+        """A range of the index for the client; a text that ends with a line break ends on
+        the empty line after it, where the parser and `policylang check` put an E103."""
+        return lsp.Range(start=self.position(r.line, r.column),
+                         end=self.position(r.end_line, r.end_column))
+
+    def end(self) -> lsp.Position:
+        return self.position(len(self.lines) - 1, len(self.lines[-1]))
+
+    def cursor(self, position: lsp.Position) -> tuple[int, int]:
+        """The client's position as a line and a code-point column. A character past the
+        end of its line is the line's end (as LSP says), a line past the last the end."""
+        if position.line >= len(self.lines):
+            return len(self.lines) - 1, len(self.lines[-1])
+        text, units = self.lines[position.line], 0
+        for column, char in enumerate(text):
+            if units >= position.character:
+                return position.line, column
+            units += self.units(char)
+        return position.line, len(text)
 
 
-def _cursor(document: TextDocument, position: lsp.Position) -> tuple[int, int]:
-    at = document.position_from_client_units(position)
-    return at.line, at.character
-
-
-def _diagnostic(document: TextDocument, d) -> lsp.Diagnostic:
+def _diagnostic(text: _Text, d) -> lsp.Diagnostic:
     from policylang.lsp_index import to_range
 
     message = d.message + "".join(f"\nnote: {note}" for note in d.notes)
     return lsp.Diagnostic(
-        range=_to_client(document, to_range(d.span)), message=message, code=d.code,
+        range=text.range(to_range(d.span)), message=message, code=d.code,
         source="policylang", severity=lsp.DiagnosticSeverity.Error if d.severity == "error"
         else lsp.DiagnosticSeverity.Warning,
         code_description=None, data={"title": title(d.code)})
@@ -349,7 +375,8 @@ def did_close(ls: PolicyServer, params: lsp.DidCloseTextDocumentParams) -> None:
 @server.feature(lsp.TEXT_DOCUMENT_HOVER)
 def hover(ls: PolicyServer, params: lsp.HoverParams) -> lsp.Hover | None:
     document, found = ls.lookup(params.text_document.uri)
-    line, column = _cursor(document, params.position)
+    text = _Text(document)
+    line, column = text.cursor(params.position)
     key = found.at(line, column)
     if key is None or key not in found.definitions:
         return None
@@ -357,30 +384,32 @@ def hover(ls: PolicyServer, params: lsp.HoverParams) -> lsp.Hover | None:
                  found.definitions[key].range)
     return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown,
                                                 value=found.definitions[key].hover),
-                     range=_to_client(document, under))
+                     range=text.range(under))
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
 def definition(ls: PolicyServer, params: lsp.DefinitionParams) -> lsp.Location | None:
     uri = params.text_document.uri
     document, found = ls.lookup(uri)
-    key = found.at(*_cursor(document, params.position))
+    text = _Text(document)
+    key = found.at(*text.cursor(params.position))
     if key is None or key not in found.definitions:
         return None
-    return lsp.Location(uri=uri, range=_to_client(document, found.definitions[key].range))
+    return lsp.Location(uri=uri, range=text.range(found.definitions[key].range))
 
 
 @server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
 def references(ls: PolicyServer, params: lsp.ReferenceParams) -> list[lsp.Location]:
     uri = params.text_document.uri
     document, found = ls.lookup(uri)
-    key = found.at(*_cursor(document, params.position))
+    text = _Text(document)
+    key = found.at(*text.cursor(params.position))
     if key is None:
         return []
     ranges = found.uses(key)
     if params.context.include_declaration and key in found.definitions:
         ranges = [found.definitions[key].range, *ranges]
-    return [lsp.Location(uri=uri, range=_to_client(document, r)) for r in ranges]
+    return [lsp.Location(uri=uri, range=text.range(r)) for r in ranges]
 
 
 @server.feature(lsp.TEXT_DOCUMENT_COMPLETION,
@@ -388,9 +417,9 @@ def references(ls: PolicyServer, params: lsp.ReferenceParams) -> list[lsp.Locati
 def completion(ls: PolicyServer, params: lsp.CompletionParams) -> lsp.CompletionList:
     uri = params.text_document.uri
     document, found = ls.lookup(uri)
-    line, column = _cursor(document, params.position)
-    text = document.lines[line][:column] if line < len(document.lines) else ""
-    qualified = re.search(r"(\w+)\.\w*$", text)
+    text = _Text(document)
+    line, column = text.cursor(params.position)
+    qualified = re.search(r"(\w+)\.\w*$", text.lines[line][:column])
     items: list[lsp.CompletionItem] = []
     if qualified:  # `overdue.` → its parts; `borrower_kind.` → its members
         base = qualified.group(1)
@@ -420,13 +449,13 @@ def document_symbols(ls: PolicyServer, params: lsp.DocumentSymbolParams
     document, found = ls.lookup(uri)
     if found.ast is None:
         return []
+    text = _Text(document)
     top: list[lsp.DocumentSymbol] = []
     children: dict[tuple[str, ...], list[lsp.DocumentSymbol]] = {}
     for d in found.definitions.values():
         symbol = lsp.DocumentSymbol(
             name=d.name, detail=d.kind, kind=_SYMBOL_KINDS[d.kind],
-            range=_to_client(document, d.full_range),
-            selection_range=_to_client(document, d.range), children=[])
+            range=text.range(d.full_range), selection_range=text.range(d.range), children=[])
         if d.kind in ("member", "part"):
             children.setdefault(("name", d.key[1]), []).append(symbol)
         else:
@@ -454,7 +483,7 @@ def formatting(ls: PolicyServer, params: lsp.DocumentFormattingParams) -> list[l
         return []
     if formatted == document.source:
         return []
-    end = lsp.Position(line=len(document.lines), character=0)
+    end = _Text(document).end()
     return [lsp.TextEdit(range=lsp.Range(start=lsp.Position(line=0, character=0), end=end),
                          new_text=formatted)]
 

@@ -684,3 +684,31 @@ def test_end_of_file_errors_are_where_check_puts_them(client, tmp_path):
         assert diagnostic["code"] == "E103"
         expected[name], found[name] = at[files[k].name], diagnostic["range"]["start"]
     assert found == expected
+
+
+@pytest.mark.parametrize("separator", ["\f", "\u2028", "\x85"],
+                         ids=["form feed", "line separator", "next line"])
+def test_only_cr_and_lf_break_lines(client, separator):
+    """LSP's lines break at `\\n`, `\\r\\n` and `\\r`, as the parser's; the server cut them
+    at a form feed (a page break copied from a PDF) or a Unicode line separator too, and
+    every column after one was read on the wrong line."""
+    text = (BAD.replace("  param lpr", f"  # 第一页{separator}第二页\n  param lpr")
+            .replace('"同期LPR"', f'"同期{separator}LPR"'))
+    uri = URI.replace("demo.pol", f"separator{ord(separator)}.pol")
+    version = 9100 + ord(separator) % 100
+    client.notify("textDocument/didOpen", {"textDocument": {
+        "uri": uri, "languageId": "policylang", "version": version, "text": text}})
+    found = client.diagnostics(version)
+    assert sorted((d["code"], d["range"]["start"], d["range"]["end"]) for d in found) == sorted([
+        ("E402", _position(text, "loan_amont"), _position(text, "loan_amont", offset=10)),
+        ("E202", _position(text, "lpr < 5万"), _position(text, "lpr < 5万", offset=8))])
+    hover = client.request("textDocument/hover", {
+        "textDocument": {"uri": uri}, "position": _position(text, "lpr <", offset=1)})
+    assert "**param** `lpr`" in hover["contents"]["value"]
+    outline = client.request("textDocument/documentSymbol", {"textDocument": {"uri": uri}})
+    (rule,) = [symbol for symbol in outline if symbol["name"] == "rate_rule"]
+    assert rule["selectionRange"]["start"] == _position(text, "rate_rule")
+    completion = client.request("textDocument/completion", {
+        "textDocument": {"uri": uri}, "position": _position(text, "first_loan_loss.insurer",
+                                                            offset=len("first_loan_loss."))})
+    assert {item["label"] for item in completion["items"]} == {"bank", "insurer"}
