@@ -52,7 +52,7 @@ def _query(table: str, carry: bool = False) -> str:
     fen = ", ".join(f"{_fen(m)} AS f_{m}" for m in _MONEY_INPUTS)
     verdicts = f"""
       in_zone AS rule__in_zone_rule, sme AS rule__sme_rule,
-      high_tech OR (tech_listed AND owns_ip AND revenue_last_year > 5000000) AS rule__tech_rule,
+      high_tech OR (tech_listed AND owns_ip AND revenue_last_year >= 5000000) AS rule__tech_rule,
       working_capital AS rule__purpose_rule,
       kind <> 'increase' OR loan_amount > previous_amount AS rule__increase_rule,
       above_normal_approved OR loan_amount <= 5000000 AS rule__normal_cap,
@@ -60,7 +60,8 @@ def _query(table: str, carry: bool = False) -> str:
       months <= 12 AS rule__term_cap,
       interest_rate <= {_RATE_CAP} AS rule__rate_cap,
       notice_days <= 5 AS rule__notice_deadline,
-      overdue_amount <= 0 OR compensation_days <= 15 AS rule__compensation_deadline"""
+      overdue_amount <= 0 OR pool_balance < overdue_amount OR compensation_days <= 15
+        AS rule__compensation_deadline"""
     base = f"SELECT *, {verdicts}, {fen} FROM {table}"
     deposits = """CASE kind WHEN 'new_loan' THEN f_loan_amount
                        WHEN 'increase' THEN greatest(f_loan_amount - f_previous_amount, 0)
@@ -129,7 +130,7 @@ def _every_output(durations: str, limit_values: bool = True) -> str:
     (which keep `months`, `notice_days`, `compensation_days` and the typed inputs);
     durations as `interval`s (the query's own type) or as `text` (the output file's);
     without the limits' values and bounds unless `limit_values`."""
-    guarded = "overdue_amount > 0"
+    guarded = "overdue_amount > 0 AND pool_balance >= overdue_amount"
     if durations == "text":
         term = common._months_text("months")
         notice, compensation = _days_text("notice_days"), _days_text("compensation_days")
@@ -230,10 +231,11 @@ def decide(in_zone, sme, high_tech, tech_listed, owns_ip, revenue, working_capit
            risk_fund_balance, compensation_days, recovered, costs, bank_loss,
            risk_fund_paid) -> tuple:
     """The 22 outputs of one case, exactly (booleans and integer fen)."""
-    rules = (in_zone, sme, high_tech or (tech_listed and owns_ip and revenue > 5_000_000),
+    rules = (in_zone, sme, high_tech or (tech_listed and owns_ip and revenue >= 5_000_000),
              working_capital, kind != "increase" or loan > previous,
              above_normal or loan <= 5_000_000, loan <= 10_000_000, months <= 12,
-             rate <= _RATE_CAP, notice_days <= 5, overdue <= 0 or compensation_days <= 15)
+             rate <= _RATE_CAP, notice_days <= 5,
+             overdue <= 0 or pool_balance < overdue or compensation_days <= 15)
     base = loan if kind == "new_loan" else max(loan - previous, _ZERO) \
         if kind == "increase" else _ZERO
     deposit = common._mul(base, _DEPOSIT_RATE)

@@ -24,7 +24,7 @@ _TO_FUND = (f"({_RECOVERED} - {_TO_BANK} < risk_fund_paid ? {_RECOVERED} - {_TO_
 EXPRESSION = f"""{{
   "rule__in_zone_rule": in_zone,
   "rule__sme_rule": sme,
-  "rule__tech_rule": high_tech || (tech_listed && owns_ip && revenue_last_year > 5000000.0),
+  "rule__tech_rule": high_tech || (tech_listed && owns_ip && revenue_last_year >= 5000000.0),
   "rule__purpose_rule": working_capital,
   "rule__increase_rule": kind != "increase" || loan_amount > previous_amount,
   "rule__normal_cap": above_normal_approved || loan_amount <= 5000000.0,
@@ -32,7 +32,8 @@ EXPRESSION = f"""{{
   "rule__term_cap": term_months <= 12,
   "rule__rate_cap": interest_rate <= {RATE_CAP},
   "rule__notice_deadline": notice_days <= 5,
-  "rule__compensation_deadline": overdue_amount <= 0.0 || compensation_days <= 15,
+  "rule__compensation_deadline": overdue_amount <= 0.0 || pool_balance < overdue_amount
+    || compensation_days <= 15,
   "deposit_base": {_BASE},
   "guarantee_deposit": {_BASE} * 0.025,
   "refundable_deposit": 0.0,

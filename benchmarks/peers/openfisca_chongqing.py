@@ -58,7 +58,7 @@ def _formulas() -> list[type]:
         "rule__sme_rule": lambda loan, p: loan("sme", p),
         "rule__tech_rule": lambda loan, p: loan("high_tech", p) + (
             loan("tech_listed", p) * loan("owns_ip", p)
-            * (loan("revenue_last_year", p) > 5_000_000)),
+            * (loan("revenue_last_year", p) >= 5_000_000)),
         "rule__purpose_rule": lambda loan, p: loan("working_capital", p),
         "rule__increase_rule": lambda loan, p: (loan("kind", p) != 1)
         + (loan("loan_amount", p) > loan("previous_amount", p)),
@@ -69,6 +69,7 @@ def _formulas() -> list[type]:
         "rule__rate_cap": lambda loan, p: loan("interest_rate", p) <= RATE_CAP,
         "rule__notice_deadline": lambda loan, p: loan("notice_days", p) <= 5,
         "rule__compensation_deadline": lambda loan, p: (loan("overdue_amount", p) <= 0)
+        + (loan("pool_balance", p) < loan("overdue_amount", p))
         + (loan("compensation_days", p) <= 15),
     }
     variables = rule_variables(rules)

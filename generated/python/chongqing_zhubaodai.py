@@ -752,7 +752,9 @@ class Evaluation:
 
     def limit_compensation_deadline(self) -> dict | None:
         """limit compensation_deadline (第十七条)."""
-        if not self.case.overdue_amount > ZERO:
+        if not (
+            self.case.overdue_amount > ZERO and self.case.pool_balance >= self.case.overdue_amount
+        ):
             return None
         value = self.case.compensation_delay
         bound = DAYS_15

@@ -80,13 +80,23 @@ WITH __pl_0 AS (
     "__pl_in_bank_notice_delay" AS "__pl_limit_notice_deadline__value",
     CASE
       WHEN (
-        "__pl_in_overdue_amount" > CAST(0 AS DECIMAL(38, 10))
+        (
+          "__pl_in_overdue_amount" > CAST(0 AS DECIMAL(38, 10))
+        )
+        AND (
+          "__pl_in_pool_balance" >= "__pl_in_overdue_amount"
+        )
       )
       THEN "__pl_in_compensation_delay"
     END AS "__pl_limit_compensation_deadline__value",
     CASE
       WHEN (
-        "__pl_in_overdue_amount" > CAST(0 AS DECIMAL(38, 10))
+        (
+          "__pl_in_overdue_amount" > CAST(0 AS DECIMAL(38, 10))
+        )
+        AND (
+          "__pl_in_pool_balance" >= "__pl_in_overdue_amount"
+        )
       )
       THEN INTERVAL '15' DAY
     END AS "__pl_limit_compensation_deadline__bound"
@@ -313,7 +323,12 @@ WITH __pl_0 AS (
     "__pl_limit_notice_deadline__bound" AS "rule__notice_deadline__bound",
     CASE
       WHEN (
-        "__pl_in_overdue_amount" > CAST(0 AS DECIMAL(38, 10))
+        (
+          "__pl_in_overdue_amount" > CAST(0 AS DECIMAL(38, 10))
+        )
+        AND (
+          "__pl_in_pool_balance" >= "__pl_in_overdue_amount"
+        )
       )
       THEN CASE
         WHEN (
