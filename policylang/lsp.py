@@ -319,11 +319,12 @@ class _Text:
     def end(self) -> lsp.Position:
         return self.position(len(self.lines) - 1, len(self.lines[-1]))
 
-    def cursor(self, position: lsp.Position) -> tuple[int, int]:
+    def cursor(self, position: lsp.Position) -> tuple[int, int] | None:
         """The client's position as a line and a code-point column. A character past the
-        end of its line is the line's end (as LSP says), a line past the last the end."""
+        end of its line is the line's end (as LSP says); a line past the last is None, no
+        place in the text the server has (pygls made it the end of the text)."""
         if position.line >= len(self.lines):
-            return len(self.lines) - 1, len(self.lines[-1])
+            return None
         text, units = self.lines[position.line], 0
         for column, char in enumerate(text):
             if units >= position.character:
@@ -376,10 +377,11 @@ def did_close(ls: PolicyServer, params: lsp.DidCloseTextDocumentParams) -> None:
 def hover(ls: PolicyServer, params: lsp.HoverParams) -> lsp.Hover | None:
     document, found = ls.lookup(params.text_document.uri)
     text = _Text(document)
-    line, column = text.cursor(params.position)
-    key = found.at(line, column)
+    cursor = text.cursor(params.position)
+    key = found.at(*cursor) if cursor is not None else None
     if key is None or key not in found.definitions:
         return None
+    line, column = cursor
     under = next((r.range for r in found.references if r.range.contains(line, column)),
                  found.definitions[key].range)
     return lsp.Hover(contents=lsp.MarkupContent(kind=lsp.MarkupKind.Markdown,
@@ -392,7 +394,8 @@ def definition(ls: PolicyServer, params: lsp.DefinitionParams) -> lsp.Location |
     uri = params.text_document.uri
     document, found = ls.lookup(uri)
     text = _Text(document)
-    key = found.at(*text.cursor(params.position))
+    cursor = text.cursor(params.position)
+    key = found.at(*cursor) if cursor is not None else None
     if key is None or key not in found.definitions:
         return None
     return lsp.Location(uri=uri, range=text.range(found.definitions[key].range))
@@ -403,7 +406,8 @@ def references(ls: PolicyServer, params: lsp.ReferenceParams) -> list[lsp.Locati
     uri = params.text_document.uri
     document, found = ls.lookup(uri)
     text = _Text(document)
-    key = found.at(*text.cursor(params.position))
+    cursor = text.cursor(params.position)
+    key = found.at(*cursor) if cursor is not None else None
     if key is None:
         return []
     ranges = found.uses(key)
@@ -418,9 +422,12 @@ def completion(ls: PolicyServer, params: lsp.CompletionParams) -> lsp.Completion
     uri = params.text_document.uri
     document, found = ls.lookup(uri)
     text = _Text(document)
-    line, column = text.cursor(params.position)
-    qualified = re.search(r"(\w+)\.\w*$", text.lines[line][:column])
+    cursor = text.cursor(params.position)
     items: list[lsp.CompletionItem] = []
+    if cursor is None:
+        return lsp.CompletionList(is_incomplete=False, items=items)
+    line, column = cursor
+    qualified = re.search(r"(\w+)\.\w*$", text.lines[line][:column])
     if qualified:  # `overdue.` → its parts; `borrower_kind.` → its members
         base = qualified.group(1)
         for d in found.definitions.values():

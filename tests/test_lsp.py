@@ -712,3 +712,63 @@ def test_only_cr_and_lf_break_lines(client, separator):
         "textDocument": {"uri": uri}, "position": _position(text, "first_loan_loss.insurer",
                                                             offset=len("first_loan_loss."))})
     assert {item["label"] for item in completion["items"]} == {"bank", "insurer"}
+
+
+# ── odd documents and positions: every handler answers, and sensibly ──
+
+_ODD_DOCUMENTS = {
+    "empty": "",
+    "only comments": "# 注释\n# 另一行\n",
+    "only the header": 'policy p "政策" {\n',
+    "blank lines": "\n\n  \n",
+    "no final line break": GOOD.rstrip("\n"),
+    "a dot at the very end": GOOD[:GOOD.rindex("}")] + "  let z = first_loan_loss.",
+}
+
+
+def _odd_positions(text: str) -> dict[str, dict]:
+    lines = text.split("\n")
+    return {"start": {"line": 0, "character": 0},
+            "past the end of the first line": {"line": 0, "character": 10**6},
+            "past the end of the last line": {"line": len(lines) - 1, "character": 10**6},
+            "past the last line": {"line": len(lines) + 5, "character": 0}}
+
+
+@pytest.mark.parametrize(("method", "params"), _ASKED_OF_ANY_DOCUMENT,
+                         ids=[method for method, _ in _ASKED_OF_ANY_DOCUMENT])
+@pytest.mark.parametrize("name", _ODD_DOCUMENTS)
+def test_every_handler_answers_odd_documents_and_positions(client, name, method, params):
+    text = _ODD_DOCUMENTS[name]
+    uri = URI.replace("demo.pol", f"odd-{list(_ODD_DOCUMENTS).index(name)}-{method[13:]}.pol")
+    client.notify("textDocument/didOpen", {"textDocument": {
+        "uri": uri, "languageId": "policylang", "version": 1, "text": text}})
+    client.diagnostics(1)
+    positions = _odd_positions(text) if "position" in params else {"": None}
+    for where, position in positions.items():
+        asked = {**params, "textDocument": {"uri": uri}}
+        if position is not None:
+            asked["position"] = position
+        reply = client.reply(method, asked)
+        assert "error" not in reply, (where, reply)
+        result = reply["result"]
+        if where == "past the last line":  # not in the document the server has
+            assert result in (None, [], {"isIncomplete": False, "items": []}), where
+        elif method == "textDocument/completion":
+            assert isinstance(result["items"], list), where
+    client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
+
+
+def test_completion_past_the_end_of_the_last_line_completes_what_is_before_it(client):
+    """LSP: a character past the end of a line is its end; pygls took the last line's
+    end one character short, before the `.`, and offered every name instead of parts."""
+    text = _ODD_DOCUMENTS["a dot at the very end"]
+    uri = URI.replace("demo.pol", "dot-at-the-end.pol")
+    client.notify("textDocument/didOpen", {"textDocument": {
+        "uri": uri, "languageId": "policylang", "version": 1, "text": GOOD}})
+    client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2},
+                                             "contentChanges": [{"text": text}]})
+    client.diagnostics(2)
+    result = client.request("textDocument/completion", {
+        "textDocument": {"uri": uri},
+        "position": {"line": text.count("\n"), "character": 10**6}})
+    assert {item["label"] for item in result["items"]} == {"bank", "insurer"}
