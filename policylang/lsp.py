@@ -17,12 +17,13 @@ declarations it touched.
 Requests about a file the client has not opened are answered from the file on disk (see
 `PolicyServer.lookup`). A request that cannot be answered (params pygls cannot read, a
 document neither open nor on disk) gets error -32602 (InvalidParams), not silence or a
-traceback.
+traceback; a bug in a handler error -32603 with one line (see `_answers`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 import gc
 import logging
 import re
@@ -34,7 +35,12 @@ from urllib.parse import unquote
 import cattrs
 from cattrs.v import format_exception
 from lsprotocol import types as lsp
-from pygls.exceptions import FeatureNotificationError, JsonRpcException, JsonRpcInvalidParams
+from pygls.exceptions import (
+    FeatureNotificationError,
+    JsonRpcException,
+    JsonRpcInternalError,
+    JsonRpcInvalidParams,
+)
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 from pygls.uris import to_fs_path
@@ -333,6 +339,28 @@ class _Text:
         return position.line, len(text)
 
 
+def _answers(handler):
+    """A request handler whose exceptions, bugs all, are error -32603 in one line.
+
+    pygls replies to a handler's exception with its Python traceback in the error's
+    `data`, which clients show to the user; the traceback goes to the server's log
+    (stderr, the editor's output panel) instead."""
+
+    @functools.wraps(handler)
+    def answer(ls: PolicyServer, params):
+        try:
+            return handler(ls, params)
+        except JsonRpcException:  # already an error reply (InvalidParams, cancelled, ...)
+            raise
+        except Exception as error:
+            logging.getLogger(__name__).exception("%s failed", handler.__name__)
+            raise JsonRpcInternalError(
+                f"policylang: {handler.__name__} failed: {type(error).__name__}: {error} "
+                "(the traceback is in the server's log)") from None
+
+    return answer
+
+
 def _diagnostic(text: _Text, d) -> lsp.Diagnostic:
     from policylang.lsp_index import to_range
 
@@ -374,6 +402,7 @@ def did_close(ls: PolicyServer, params: lsp.DidCloseTextDocumentParams) -> None:
 
 
 @server.feature(lsp.TEXT_DOCUMENT_HOVER)
+@_answers
 def hover(ls: PolicyServer, params: lsp.HoverParams) -> lsp.Hover | None:
     document, found = ls.lookup(params.text_document.uri)
     text = _Text(document)
@@ -390,6 +419,7 @@ def hover(ls: PolicyServer, params: lsp.HoverParams) -> lsp.Hover | None:
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DEFINITION)
+@_answers
 def definition(ls: PolicyServer, params: lsp.DefinitionParams) -> lsp.Location | None:
     uri = params.text_document.uri
     document, found = ls.lookup(uri)
@@ -402,6 +432,7 @@ def definition(ls: PolicyServer, params: lsp.DefinitionParams) -> lsp.Location |
 
 
 @server.feature(lsp.TEXT_DOCUMENT_REFERENCES)
+@_answers
 def references(ls: PolicyServer, params: lsp.ReferenceParams) -> list[lsp.Location]:
     uri = params.text_document.uri
     document, found = ls.lookup(uri)
@@ -418,6 +449,7 @@ def references(ls: PolicyServer, params: lsp.ReferenceParams) -> list[lsp.Locati
 
 @server.feature(lsp.TEXT_DOCUMENT_COMPLETION,
                 lsp.CompletionOptions(trigger_characters=["."]))
+@_answers
 def completion(ls: PolicyServer, params: lsp.CompletionParams) -> lsp.CompletionList:
     uri = params.text_document.uri
     document, found = ls.lookup(uri)
@@ -450,6 +482,7 @@ def completion(ls: PolicyServer, params: lsp.CompletionParams) -> lsp.Completion
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DOCUMENT_SYMBOL)
+@_answers
 def document_symbols(ls: PolicyServer, params: lsp.DocumentSymbolParams
                      ) -> list[lsp.DocumentSymbol]:
     uri = params.text_document.uri
@@ -479,6 +512,7 @@ def by_lf(text: str) -> str:
 
 
 @server.feature(lsp.TEXT_DOCUMENT_FORMATTING)
+@_answers
 def formatting(ls: PolicyServer, params: lsp.DocumentFormattingParams) -> list[lsp.TextEdit]:
     document = ls.document(params.text_document.uri)
     try:

@@ -772,3 +772,35 @@ def test_completion_past_the_end_of_the_last_line_completes_what_is_before_it(cl
         "textDocument": {"uri": uri},
         "position": {"line": text.count("\n"), "character": 10**6}})
     assert {item["label"] for item in result["items"]} == {"bank", "insurer"}
+
+
+def test_a_bug_in_a_handler_is_a_short_error_without_a_traceback():
+    """What pygls replies to a handler's exception is -32603 with the traceback in `data`;
+    the client shows it to the user. The traceback goes to the server's log instead."""
+    from lsprotocol import types as lsp
+    from pygls.exceptions import JsonRpcInternalError
+
+    from policylang import lsp as server
+
+    class Broken:  # a server whose every lookup fails as a bug would
+        def lookup(self, uri: str):
+            raise KeyError(uri)
+
+        document = lookup
+
+    where = {"text_document": lsp.TextDocumentIdentifier(uri=URI),
+             "position": lsp.Position(line=0, character=0)}
+    for handler, params in [
+            (server.hover, lsp.HoverParams(**where)),
+            (server.definition, lsp.DefinitionParams(**where)),
+            (server.references, lsp.ReferenceParams(
+                **where, context=lsp.ReferenceContext(include_declaration=True))),
+            (server.completion, lsp.CompletionParams(**where)),
+            (server.document_symbols, lsp.DocumentSymbolParams(where["text_document"])),
+            (server.formatting, lsp.DocumentFormattingParams(
+                where["text_document"], lsp.FormattingOptions(tab_size=2, insert_spaces=True)))]:
+        with pytest.raises(JsonRpcInternalError) as caught:
+            handler(Broken(), params)
+        assert caught.value.data is None
+        assert caught.value.message == (f"policylang: {handler.__name__} failed: KeyError: "
+                                        f"'{URI}' (the traceback is in the server's log)")
