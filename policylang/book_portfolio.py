@@ -166,7 +166,8 @@ def evaluate(connection, policy: ir.Policy, params: dict[str, ir.Value], on_erro
         if rule.kind == "budget":
             groups = _budget(connection, r, rule, keys, params, engine)
         else:
-            groups = _running_rule(connection, policy, r, rule, keys, params, on_error, engine)
+            groups = _running_rule(connection, policy, r, rule, keys, params,
+                                   _naming(rule, on_error), engine)
             bound = v.report(_constant(rule.bound, params), rule.bound.type)
             for group in groups:
                 group["bound"] = bound
@@ -179,6 +180,18 @@ def _keys(rule: ir.BookRule, keys: list[str], engine: Engine, table: str = "") -
     """The rule's group-key columns of `__pl_result`, each as `engine.key` compares it."""
     return [f"{engine.key(table + quote_identifier(k), e.type)} AS {quote_identifier(k)}"
             for k, e in zip(keys, rule.per, strict=True)]
+
+
+def _naming(rule: ir.BookRule, on_error):
+    """`on_error` whose message names the rule after the row, as the interpreter's does
+    (`book: row 3: limit collateral_share: division by zero`)."""
+    def failed(query: str, error: Exception) -> PolicyError:
+        diagnostic = on_error(query, error).diagnostics[0]
+        row, message = re.fullmatch(r"(.*?: row \d+: )?(.*)", diagnostic.message,
+                                    re.S).groups()
+        return PolicyError.single(diagnostic.code, f"{row or ''}{rule.kind} {rule.name}: "
+                                  f"{message}", diagnostic.span, diagnostic.notes)
+    return failed
 
 
 def _window(keys: list[str], frame: str, row: str = ROW) -> str:

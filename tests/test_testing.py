@@ -63,3 +63,46 @@ def test_a_book_test_out_of_date_order_is_one_error_on_every_backend() -> None:
             ("E609", "test book: row 2: claim_date 2022-01-01 comes before row 1's "
                      "2022-03-01; sort the book by claim_date (ties keep their order)")], \
             result.backend
+
+
+ZERO = """policy zero "抵押占比" {
+  input { day: date  principal: money  collateral: bool = false }
+  portfolio order by day {
+    limit share = sum(principal where collateral) / sum(principal where collateral) <= 10%
+  }
+  test "无抵押" {
+    book {
+      given { day: 2022-01-01  principal: 1万 }
+      given { day: 2022-01-02  principal: 1万 }
+    }
+    expect passes share
+  }
+}
+"""
+
+
+def test_a_book_rule_that_cannot_be_evaluated_is_named_on_every_backend() -> None:
+    """A zero denominator in a book rule: the interpreter named the rule, DuckDB and SQLite
+    only the division."""
+    policy = api.load_source(ZERO, "zero.pol")
+    backends = {name: make(policy) for name, make in available().items()
+                if name in ("interp", "sql", "sqlite")}
+    for result in api.run_tests(policy, backends):
+        (diagnostic,) = result.error.diagnostics
+        assert diagnostic.code == "E610"
+        assert diagnostic.message.endswith("limit share: division by zero"), result.backend
+
+
+def test_a_test_name_used_twice_names_the_line_of_the_first() -> None:
+    import pytest
+
+    from policylang.diagnostics import PolicyError
+
+    twice = GUARDED.replace('  limit any_cap', '  test "企业不受个体限额约束" {\n'
+                            '    given { borrower: enterprise  amount: 1万 }\n'
+                            '    expect eligible\n  }\n  limit any_cap')
+    with pytest.raises(PolicyError) as raised:
+        api.load_source(twice, "twice.pol")
+    (diagnostic,) = raised.value.diagnostics
+    assert (diagnostic.code, diagnostic.span.line) == ("E504", 10)
+    assert diagnostic.message == "a test named '企业不受个体限额约束' already exists (line 5)"
