@@ -27,12 +27,12 @@ Backend = Callable[[dict[str, ir.Value], dict[str, ir.Value]], dict]
 def check_tests(checker, tests: list[n.TestDecl], check_names: set[str]) -> tuple[ir.Test, ...]:
     """Check test blocks against the policy's names and types (E5xx)."""
     checked: list[ir.Test] = []
-    seen: set[str] = set()
+    seen: dict[str, n.Span] = {}
     for test in tests:
         if test.name.value in seen:
-            checker.error("E504", f"a test named {test.name.value!r} already exists",
-                          test.name.span)
-        seen.add(test.name.value)
+            checker.error("E504", f"a test named {test.name.value!r} already exists (line "
+                          f"{seen[test.name.value].line})", test.name.span)
+        seen.setdefault(test.name.value, test.name.span)
         cases = test.book if test.book is not None else (test.given,)
         checked_cases = tuple(_case(checker, test, case, index if test.book else None)
                               for index, case in enumerate(cases, 1))
