@@ -43,6 +43,7 @@ from pygls.exceptions import (
 )
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.json_rpc import RPCRequest
 from pygls.uris import to_fs_path
 from pygls.workspace import TextDocument
 
@@ -91,7 +92,8 @@ class _Protocol(LanguageServerProtocol):
     fails (a position on line -1 or 2**31, no textDocument, params null, ...) the error
     escapes the decoding, before any handler: pygls showed "Invalid Params" in a window and
     sent no reply, so a client waiting for that request's id waited forever. Such a request
-    is decoded as an `_Unreadable` instead and answered with error -32602 (InvalidParams)."""
+    is decoded as an `_Unreadable` instead and answered with error -32602 (InvalidParams).
+    A request after `shutdown`, which pygls dropped too, is answered with -32600."""
 
     def structure_message(self, data: dict):
         try:
@@ -106,6 +108,13 @@ class _Protocol(LanguageServerProtocol):
             self._send_response(message.id, error=lsp.ResponseError(
                 code=lsp.ErrorCodes.InvalidParams,
                 message=f"{message.method}: invalid params: {message.reason}"))
+            return
+        if self._shutdown and isinstance(message, RPCRequest):
+            # LSP: a request after `shutdown` "should error with InvalidRequest"; pygls
+            # dropped it without a reply.
+            self._send_response(message.id, error=lsp.ResponseError(
+                code=lsp.ErrorCodes.InvalidRequest,
+                message=f"{message.method}: the server is shutting down"))
             return
         super().handle_message(message)
 

@@ -804,3 +804,25 @@ def test_a_bug_in_a_handler_is_a_short_error_without_a_traceback():
         assert caught.value.data is None
         assert caught.value.message == (f"policylang: {handler.__name__} failed: KeyError: "
                                         f"'{URI}' (the traceback is in the server's log)")
+
+
+def test_a_request_after_shutdown_is_an_invalid_request_error():
+    """LSP: requests after `shutdown` "should error with InvalidRequest"; pygls dropped them
+    (a client with a hover in flight waited for it until it gave up on the server)."""
+    import threading
+
+    c = Client()
+    c.request("initialize", {"processId": None, "rootUri": None, "capabilities": {}})
+    c.notify("initialized", {})
+    c.request("shutdown", None)  # type: ignore[arg-type]
+    hung = threading.Timer(20, c.process.kill)  # no reply: fail, not hang
+    hung.start()
+    try:
+        reply = c.reply("textDocument/hover", {
+            "textDocument": {"uri": URI}, "position": {"line": 0, "character": 0}})
+    finally:
+        hung.cancel()
+    assert reply["error"]["code"] == -32600 and "shut" in reply["error"]["message"]
+    c.notify("exit", None)  # type: ignore[arg-type]
+    assert c.process.wait(timeout=10) == 0
+    c.log.close()
