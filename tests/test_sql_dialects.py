@@ -168,3 +168,79 @@ def test_errors_keep_their_code_on_every_database(dialect: str) -> None:
     assert isinstance(result, PolicyError) and result.code == "E610"
     (result,) = run_many(policy, [{"a": Decimal(2), "b": Decimal(3)}], {}, dialect=dialect)
     assert result["values"]["q"] == "0.6666666667"
+
+
+# ── the printed query over a `cases` table a developer makes from README's table ──
+# disaster_relief's inputs, and a loan id the policy does not read (README: "other columns
+# are carried through").
+_CASES_DDL = {
+    "duckdb": "CREATE TABLE cases (loan_id BIGINT, guarantee_amount DECIMAL(38,10), "
+              "guarantee_fee_rate DECIMAL(38,10), enterprise_area VARCHAR, "
+              "reguarantee_charged DECIMAL(38,10), branch VARCHAR)",
+    "sqlite": "CREATE TABLE cases (loan_id INTEGER, guarantee_amount TEXT, "
+              "guarantee_fee_rate TEXT, enterprise_area TEXT, reguarantee_charged TEXT, "
+              "branch TEXT)",
+    "postgres": "CREATE TEMP TABLE cases (loan_id BIGINT, guarantee_amount DECIMAL(38,10), "
+                "guarantee_fee_rate DECIMAL(38,10), enterprise_area TEXT, "
+                "reguarantee_charged DECIMAL(38,10), branch TEXT)",
+}
+
+
+def _by_hand(dialect: str, rows: list[tuple], request) -> tuple[list[str], list[tuple]]:
+    """The compiled text of disaster_relief run by the plain driver over `rows`."""
+    policy = POLICIES["policies/hunan/disaster_relief.pol"]
+    query = emit_sql(policy, dialect)
+    if dialect == "duckdb":
+        import duckdb
+
+        connection = duckdb.connect()
+        marks = "?"
+    elif dialect == "sqlite":
+        import sqlite3
+
+        from policylang.emit.sql_sqlite import register
+
+        connection = sqlite3.connect(":memory:")
+        register(connection)
+        marks = "?"
+    else:
+        import psycopg
+
+        connection = psycopg.connect(request.getfixturevalue("postgres_server"),
+                                     autocommit=True)
+        marks = "%s"
+    try:
+        connection.execute(_CASES_DDL[dialect])
+        cursor = connection.cursor()
+        cursor.executemany(f"INSERT INTO cases VALUES ({', '.join([marks] * 6)})", rows)
+        cursor.execute(query)
+        names = [d[0] for d in cursor.description]
+        return names, cursor.fetchall()
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "sqlite", "postgres"])
+def test_compiled_text_carries_the_other_columns_through(dialect: str, request) -> None:
+    """A loan id and a branch come back beside the outputs, so a bank can join the
+    decisions to its loans (SQLite and PostgreSQL returned the inputs and outputs alone,
+    in no promised order)."""
+    rows = [(7, "600", "0.004", None, "0", "north"),
+            (3, "6000000", "0.008", "xiangtan_county", None, "south")]
+    names, got = _by_hand(dialect, rows, request)
+    assert names[:6] == ["loan_id", "guarantee_amount", "guarantee_fee_rate",
+                         "enterprise_area", "reguarantee_charged", "branch"]
+    assert names[6:] == [c for c in names[6:] if not c.startswith("__pl_")]
+    decided = {row[0]: (row[5], bool(row[names.index("eligible")])) for row in got}
+    assert decided == {7: ("north", True), 3: ("south", False)}
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "sqlite", "postgres"])
+def test_compiled_text_refuses_a_null_input_without_default(dialect: str, request) -> None:
+    """A NULL amount is E602, as a case without it and a book's empty cell are: it made
+    each guarded limit's condition NULL, the limit `ELSE TRUE`, and the loan eligible."""
+    with pytest.raises(Exception, match="E602: cases column `guarantee_amount`"):
+        _by_hand(dialect, [(1, None, "0.004", None, None, "north")], request)
+    # A NULL where the input has a default takes the default.
+    names, (row,) = _by_hand(dialect, [(1, "600", "0.004", None, None, "north")], request)
+    assert bool(row[names.index("eligible")]) is True

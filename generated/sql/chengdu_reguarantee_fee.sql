@@ -1,9 +1,19 @@
 WITH __pl_0 AS (
   SELECT
     *,
-    CAST("guarantee_amount" AS DECIMAL(38, 10)) AS "__pl_in_guarantee_amount",
+    CASE
+      WHEN "guarantee_amount" IS NULL
+      THEN ERROR(
+        'E602: cases column `guarantee_amount`: no value, and the field (money) has no default'
+      )
+      ELSE CAST("guarantee_amount" AS DECIMAL(38, 10))
+    END AS "__pl_in_guarantee_amount",
     COALESCE("in_chengdu", TRUE) AS "__pl_in_in_chengdu",
-    "private" AS "__pl_in_private",
+    CASE
+      WHEN "private" IS NULL
+      THEN ERROR('E602: cases column `private`: no value, and the field (bool) has no default')
+      ELSE "private"
+    END AS "__pl_in_private",
     COALESCE("class", 'none') AS "__pl_in_class",
     CAST(COALESCE("charged_rate", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_charged_rate"
   FROM cases

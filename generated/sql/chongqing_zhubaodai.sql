@@ -3,19 +3,63 @@
 WITH __pl_0 AS (
   SELECT
     *,
-    "in_zone" AS "__pl_in_in_zone",
-    "sme" AS "__pl_in_sme",
-    "high_tech" AS "__pl_in_high_tech",
-    "tech_listed" AS "__pl_in_tech_listed",
-    "owns_ip" AS "__pl_in_owns_ip",
-    CAST("revenue_last_year" AS DECIMAL(38, 10)) AS "__pl_in_revenue_last_year",
+    CASE
+      WHEN "in_zone" IS NULL
+      THEN ERROR('E602: cases column `in_zone`: no value, and the field (bool) has no default')
+      ELSE "in_zone"
+    END AS "__pl_in_in_zone",
+    CASE
+      WHEN "sme" IS NULL
+      THEN ERROR('E602: cases column `sme`: no value, and the field (bool) has no default')
+      ELSE "sme"
+    END AS "__pl_in_sme",
+    CASE
+      WHEN "high_tech" IS NULL
+      THEN ERROR('E602: cases column `high_tech`: no value, and the field (bool) has no default')
+      ELSE "high_tech"
+    END AS "__pl_in_high_tech",
+    CASE
+      WHEN "tech_listed" IS NULL
+      THEN ERROR(
+        'E602: cases column `tech_listed`: no value, and the field (bool) has no default'
+      )
+      ELSE "tech_listed"
+    END AS "__pl_in_tech_listed",
+    CASE
+      WHEN "owns_ip" IS NULL
+      THEN ERROR('E602: cases column `owns_ip`: no value, and the field (bool) has no default')
+      ELSE "owns_ip"
+    END AS "__pl_in_owns_ip",
+    CASE
+      WHEN "revenue_last_year" IS NULL
+      THEN ERROR(
+        'E602: cases column `revenue_last_year`: no value, and the field (money) has no default'
+      )
+      ELSE CAST("revenue_last_year" AS DECIMAL(38, 10))
+    END AS "__pl_in_revenue_last_year",
     COALESCE("working_capital", TRUE) AS "__pl_in_working_capital",
     COALESCE("kind", 'new_loan') AS "__pl_in_kind",
     CAST(COALESCE("previous_amount", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_previous_amount",
-    CAST("loan_amount" AS DECIMAL(38, 10)) AS "__pl_in_loan_amount",
+    CASE
+      WHEN "loan_amount" IS NULL
+      THEN ERROR(
+        'E602: cases column `loan_amount`: no value, and the field (money) has no default'
+      )
+      ELSE CAST("loan_amount" AS DECIMAL(38, 10))
+    END AS "__pl_in_loan_amount",
     COALESCE("above_normal_approved", FALSE) AS "__pl_in_above_normal_approved",
-    "term" AS "__pl_in_term",
-    CAST("interest_rate" AS DECIMAL(38, 10)) AS "__pl_in_interest_rate",
+    CASE
+      WHEN "term" IS NULL
+      THEN ERROR('E602: cases column `term`: no value, and the field (duration) has no default')
+      ELSE "term"
+    END AS "__pl_in_term",
+    CASE
+      WHEN "interest_rate" IS NULL
+      THEN ERROR(
+        'E602: cases column `interest_rate`: no value, and the field (percent) has no default'
+      )
+      ELSE CAST("interest_rate" AS DECIMAL(38, 10))
+    END AS "__pl_in_interest_rate",
     CAST(COALESCE("loan_date", CAST('2021-03-01' AS DATE)) AS DATE) AS "__pl_in_loan_date",
     COALESCE("bank_notice_delay", INTERVAL '0' DAY) AS "__pl_in_bank_notice_delay",
     CAST(COALESCE("overdue_amount", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_overdue_amount",

@@ -3,12 +3,34 @@
 WITH __pl_0 AS (
   SELECT
     *,
-    "borrower" AS "__pl_in_borrower",
+    CASE
+      WHEN "borrower" IS NULL
+      THEN ERROR(
+        'E602: cases column `borrower`: no value, and the field (borrower_kind) has no default'
+      )
+      ELSE "borrower"
+    END AS "__pl_in_borrower",
     COALESCE("first_loan", FALSE) AS "__pl_in_first_loan",
     COALESCE("purpose", 'production') AS "__pl_in_purpose",
-    CAST("loan_amount" AS DECIMAL(38, 10)) AS "__pl_in_loan_amount",
-    "term" AS "__pl_in_term",
-    CAST("interest_rate" AS DECIMAL(38, 10)) AS "__pl_in_interest_rate",
+    CASE
+      WHEN "loan_amount" IS NULL
+      THEN ERROR(
+        'E602: cases column `loan_amount`: no value, and the field (money) has no default'
+      )
+      ELSE CAST("loan_amount" AS DECIMAL(38, 10))
+    END AS "__pl_in_loan_amount",
+    CASE
+      WHEN "term" IS NULL
+      THEN ERROR('E602: cases column `term`: no value, and the field (duration) has no default')
+      ELSE "term"
+    END AS "__pl_in_term",
+    CASE
+      WHEN "interest_rate" IS NULL
+      THEN ERROR(
+        'E602: cases column `interest_rate`: no value, and the field (percent) has no default'
+      )
+      ELSE CAST("interest_rate" AS DECIMAL(38, 10))
+    END AS "__pl_in_interest_rate",
     CAST(COALESCE("premium_rate", CAST(0.01 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_premium_rate",
     CAST(COALESCE("premium_paid", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_premium_paid",
     CAST(COALESCE("principal_loss", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_principal_loss",

@@ -1,8 +1,20 @@
 WITH __pl_0 AS (
   SELECT
     *,
-    CAST("guarantee_amount" AS DECIMAL(38, 10)) AS "__pl_in_guarantee_amount",
-    CAST("guarantee_fee_rate" AS DECIMAL(38, 10)) AS "__pl_in_guarantee_fee_rate",
+    CASE
+      WHEN "guarantee_amount" IS NULL
+      THEN ERROR(
+        'E602: cases column `guarantee_amount`: no value, and the field (money) has no default'
+      )
+      ELSE CAST("guarantee_amount" AS DECIMAL(38, 10))
+    END AS "__pl_in_guarantee_amount",
+    CASE
+      WHEN "guarantee_fee_rate" IS NULL
+      THEN ERROR(
+        'E602: cases column `guarantee_fee_rate`: no value, and the field (percent) has no default'
+      )
+      ELSE CAST("guarantee_fee_rate" AS DECIMAL(38, 10))
+    END AS "__pl_in_guarantee_fee_rate",
     COALESCE("enterprise_area", 'other_area') AS "__pl_in_enterprise_area",
     CAST(COALESCE("reguarantee_charged", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_reguarantee_charged"
   FROM cases

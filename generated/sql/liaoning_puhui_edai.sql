@@ -1,11 +1,27 @@
 WITH __pl_0 AS (
   SELECT
     *,
-    CAST("credit_line" AS DECIMAL(38, 10)) AS "__pl_in_credit_line",
+    CASE
+      WHEN "credit_line" IS NULL
+      THEN ERROR(
+        'E602: cases column `credit_line`: no value, and the field (money) has no default'
+      )
+      ELSE CAST("credit_line" AS DECIMAL(38, 10))
+    END AS "__pl_in_credit_line",
     COALESCE("measure", 'credit') AS "__pl_in_measure",
     CAST(COALESCE("fee_rate", CAST(0.01 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_fee_rate",
-    CAST("loan_amount" AS DECIMAL(38, 10)) AS "__pl_in_loan_amount",
-    "term" AS "__pl_in_term",
+    CASE
+      WHEN "loan_amount" IS NULL
+      THEN ERROR(
+        'E602: cases column `loan_amount`: no value, and the field (money) has no default'
+      )
+      ELSE CAST("loan_amount" AS DECIMAL(38, 10))
+    END AS "__pl_in_loan_amount",
+    CASE
+      WHEN "term" IS NULL
+      THEN ERROR('E602: cases column `term`: no value, and the field (duration) has no default')
+      ELSE "term"
+    END AS "__pl_in_term",
     CAST(5000000 AS DECIMAL(38, 10)) AS "__pl_limit_line_cap__bound",
     CAST(0.01 AS DECIMAL(38, 10)) AS "__pl_limit_fee_cap__bound"
   FROM cases

@@ -4,7 +4,13 @@ WITH __pl_0 AS (
   SELECT
     *,
     COALESCE("class", 'general') AS "__pl_in_class",
-    CAST("guarantee_amount" AS DECIMAL(38, 10)) AS "__pl_in_guarantee_amount",
+    CASE
+      WHEN "guarantee_amount" IS NULL
+      THEN ERROR(
+        'E602: cases column `guarantee_amount`: no value, and the field (money) has no default'
+      )
+      ELSE CAST("guarantee_amount" AS DECIMAL(38, 10))
+    END AS "__pl_in_guarantee_amount",
     CAST(COALESCE("bank_share", CAST(0.2 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_bank_share",
     CAST(COALESCE("other_fees", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_other_fees",
     CAST(COALESCE("loss", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_loss",

@@ -1,7 +1,13 @@
 WITH __pl_0 AS (
   SELECT
     *,
-    CAST("outstanding_balance" AS DECIMAL(38, 10)) AS "__pl_in_outstanding_balance",
+    CASE
+      WHEN "outstanding_balance" IS NULL
+      THEN ERROR(
+        'E602: cases column `outstanding_balance`: no value, and the field (money) has no default'
+      )
+      ELSE CAST("outstanding_balance" AS DECIMAL(38, 10))
+    END AS "__pl_in_outstanding_balance",
     CAST(20000000 AS DECIMAL(38, 10)) AS "__pl_limit_balance_cap__bound"
   FROM cases
 ), __pl_1 AS (

@@ -2,7 +2,13 @@
 WITH __pl_0 AS (
   SELECT
     *,
-    CAST("guarantee_amount" AS DECIMAL(38, 10)) AS "__pl_in_guarantee_amount",
+    CASE
+      WHEN "guarantee_amount" IS NULL
+      THEN ERROR(
+        'E602: cases column `guarantee_amount`: no value, and the field (money) has no default'
+      )
+      ELSE CAST("guarantee_amount" AS DECIMAL(38, 10))
+    END AS "__pl_in_guarantee_amount",
     CAST(COALESCE("defaulted", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_defaulted",
     CAST(COALESCE("guarantee_fee", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_guarantee_fee",
     CAST(COALESCE("guarantee_date", CAST('2017-06-01' AS DATE)) AS DATE) AS "__pl_in_guarantee_date",

@@ -2,10 +2,28 @@
 WITH __pl_0 AS (
   SELECT
     *,
-    "borrower" AS "__pl_in_borrower",
-    CAST("guarantee_amount" AS DECIMAL(38, 10)) AS "__pl_in_guarantee_amount",
+    CASE
+      WHEN "borrower" IS NULL
+      THEN ERROR(
+        'E602: cases column `borrower`: no value, and the field (borrower_kind) has no default'
+      )
+      ELSE "borrower"
+    END AS "__pl_in_borrower",
+    CASE
+      WHEN "guarantee_amount" IS NULL
+      THEN ERROR(
+        'E602: cases column `guarantee_amount`: no value, and the field (money) has no default'
+      )
+      ELSE CAST("guarantee_amount" AS DECIMAL(38, 10))
+    END AS "__pl_in_guarantee_amount",
     COALESCE("batch", 'single') AS "__pl_in_batch",
-    "measure" AS "__pl_in_measure",
+    CASE
+      WHEN "measure" IS NULL
+      THEN ERROR(
+        'E602: cases column `measure`: no value, and the field (counter_guarantee) has no default'
+      )
+      ELSE "measure"
+    END AS "__pl_in_measure",
     COALESCE("startup_loan", FALSE) AS "__pl_in_startup_loan",
     COALESCE("newly_issued", FALSE) AS "__pl_in_newly_issued",
     COALESCE("personal_startup", FALSE) AS "__pl_in_personal_startup",

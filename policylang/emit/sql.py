@@ -169,7 +169,7 @@ class QueryBuilder(AllocationColumns):
     def build(self) -> exp.Select:
         policy = self.policy
         for f in policy.inputs:
-            self.add(input_column(f.name), self._input(f))
+            self.add(input_column(f.name), self._required(f, self._input(f)))
         for kind, name in policy.order:
             if kind == "let":
                 let = policy.let(name)
@@ -213,6 +213,10 @@ class QueryBuilder(AllocationColumns):
         # 11% on 100k; 13% and 6% off 佛山's. A query that gives the inputs back keeps
         # one readable CTE per layer.
         for_book = not self.star_except and not self.carry_inputs
+        # Without `* EXCEPT` the result still gives back every column of `cases` (a loan
+        # id, a branch: the README's "other columns are carried through"), by a handle on
+        # the row that the first layer keeps and the final SELECT expands.
+        whole_row = not self.star_except and self.carry_inputs
         first_star = tuple(col(name) for name in self.carry) if for_book else (exp.Star(),)
         source: str | exp.Expression = "cases"  # what the next layer reads
         ctes: list[tuple[str, exp.Select]] = []
@@ -235,6 +239,8 @@ class QueryBuilder(AllocationColumns):
                 continue
             kept = first_star if isinstance(source, str) and source == "cases" else (
                 exp.Star(),)
+            if whole_row and isinstance(source, str) and source == "cases":
+                kept = (*kept, self.row_handle())
             # Each layer's expressions are used here once: not copied (by default each
             # `alias_` and `from_` deep-copies, which was half of building a large policy's
             # query).
@@ -249,18 +255,33 @@ class QueryBuilder(AllocationColumns):
             carried: list[exp.Expression] = [
                 exp.Star(except_=[col(name) for name in self.internal]) if self.internal
                 else exp.Star()]
+        elif whole_row:
+            return self.row_back(source, eligible, ctes)
         else:
             carried = [col(name) for name in self.carry]
-            if self.carry_inputs:
-                carried += [col(f.name) for f in self.policy.inputs]
             carried += [col(name) for name in self.reported]
         final = exp.select(*carried, exp.alias_(eligible, "eligible", quoted=True)
                            ).from_(source)
         # In place: by default each `with_` deep-copies the query built so far, which made
         # building a query quadratic in its layers (0.1 s for 重庆's 23).
+        return self._with(final, ctes)
+
+    @staticmethod
+    def _with(final: exp.Select, ctes: list[tuple[str, exp.Select]]) -> exp.Select:
         for name, select in ctes:
             final = final.with_(name, as_=select, copy=False)
         return final
+
+    def row_handle(self) -> exp.Expression:
+        """What the first layer keeps of each `cases` row for `row_back` (a dialect
+        without `* EXCEPT`)."""
+        raise NotImplementedError
+
+    def row_back(self, source: str | exp.Expression, eligible: exp.Expression,
+                 ctes: list[tuple[str, exp.Select]]) -> exp.Select:
+        """The final SELECT of a dialect without `* EXCEPT`: every column of `cases`, then
+        the outputs and `eligible`."""
+        raise NotImplementedError
 
     @staticmethod
     def report(value: exp.Expression, type_: ir.Type) -> exp.Expression:
@@ -270,6 +291,17 @@ class QueryBuilder(AllocationColumns):
         return value
 
     # ── inputs, checks, allocations ──
+    def _required(self, f: ir.Field, read: exp.Expression) -> exp.Expression:
+        """An input without default read so that a NULL cell raises E602, as a case
+        without the field and a book's empty cell do: a NULL left to flow on made a
+        guard's comparison NULL, its check `ELSE TRUE`, and a loan with no amount eligible.
+        A book's query (`run --book`) is not checked here: its reader refuses the cell."""
+        if f.default is not None or (not self.star_except and not self.carry_inputs):
+            return read
+        return case((exp.Is(this=col(f.name), expression=exp.null()),
+                     fail("E602", f"cases column `{f.name}`: no value, and the field "
+                          f"({f.type}) has no default")), otherwise=read)
+
     def _input(self, f: ir.Field) -> exp.Expression:
         raw: exp.Expression = col(f.name)
         if f.default is not None:

@@ -179,6 +179,21 @@ class PostgresBuilder(QueryBuilder):
     def finish(tree: exp.Expression) -> exp.Expression:
         return errors_as_conditions(bottom_up(tree, _postgres_node), "postgres")
 
+    # Every column of `cases` comes back through the row's own value (`cases AS r`, a
+    # composite), expanded by `(r).*` in the final SELECT, whatever `cases` holds.
+    def row_handle(self) -> exp.Expression:
+        return exp.alias_(exp.column("cases"), ROW, quoted=True)
+
+    def row_back(self, source: str | exp.Expression, eligible: exp.Expression,
+                 ctes: list[tuple[str, exp.Select]]) -> exp.Select:
+        row = exp.Dot(this=exp.Paren(this=exp.column(ROW, quoted=True)), expression=exp.Star())
+        final = exp.select(row, *[exp.column(name, quoted=True) for name in self.reported],
+                           exp.alias_(eligible, "eligible", quoted=True)).from_(source)
+        return self._with(final, ctes)
+
+
+ROW = "__pl_row"
+
 
 def _postgres_node(node: exp.Expression) -> exp.Expression:
     if isinstance(node, exp.DataType) and node.this == exp.DataType.Type.INT128:

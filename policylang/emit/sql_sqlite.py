@@ -26,7 +26,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from sqlglot import exp
 
 from policylang import ir
-from policylang.emit.sql import NUMERIC, QueryBuilder, case, fail, number
+from policylang.emit.sql import NUMERIC, PREFIX, QueryBuilder, case, fail, number
 from policylang.emit.sql_dialects import (
     SqlDialect,
     bottom_up,
@@ -37,6 +37,7 @@ from policylang.emit.sql_dialects import register as register_dialect
 from policylang.literals import shorten
 from policylang.values import EXACT, INPUT_DIGITS, MAGNITUDE_LIMIT, SCALE_PLACES, format_decimal
 
+ROWID = "__pl_rowid"  # the first layer's copy of each `cases` row's rowid
 HEADER = ("-- SQLite: arithmetic and comparisons call policylang's exact decimal functions\n"
           "-- (PL_ADD, PL_MUL, PL_CMP, ...); define them on the connection first with\n"
           "-- policylang.emit.sql_sqlite.register(connection).\n")
@@ -64,7 +65,12 @@ class SqliteBuilder(QueryBuilder):
     star_except = False
 
     def build(self) -> exp.Select:
-        return self.finish(super().build())
+        tree = self.finish(super().build())
+        if self.carry_inputs:  # `row_back`'s join, after `finish`: a plain rowid equality
+            on = exp.EQ(this=exp.column("rowid", table="cases"),
+                        expression=exp.column(ROWID, table=f"{PREFIX}checks", quoted=True))
+            tree = tree.join("cases", on=on, copy=False)
+        return tree
 
     def _input(self, f: ir.Field) -> exp.Expression:
         """A numeric input as the DuckDB query reads it (PL_NUM, after `finish`), behind a
@@ -98,6 +104,31 @@ class SqliteBuilder(QueryBuilder):
     @staticmethod
     def finish(tree: exp.Expression) -> exp.Expression:
         return errors_as_conditions(bottom_up(tree, _sqlite_node), "sqlite")
+
+    # SQLite has no `* EXCEPT` and no row values: the outputs join back to the `cases` row
+    # they were computed from by its rowid, so `cases.*` gives back every column of it. A
+    # view has no rowid (NULL), which would lose every row in the join: E608 says so.
+    def row_handle(self) -> exp.Expression:
+        rowid = exp.column("rowid")
+        return exp.alias_(case((exp.Is(this=rowid.copy(), expression=exp.null()),
+                                fail("E608", "cases has no rowid: the SQLite query joins "
+                                     "its outputs back to each row of cases by rowid, so "
+                                     "cases must be a table, not a view")),
+                               otherwise=rowid), ROWID, quoted=True)
+
+    def row_back(self, source: str | exp.Expression, eligible: exp.Expression,
+                 ctes: list[tuple[str, exp.Select]]) -> exp.Select:
+        assert isinstance(source, str)  # a query for reading: every layer is a CTE
+
+        def out(name: str) -> exp.Column:
+            return exp.column(name, table=source, quoted=True)
+
+        qualified = eligible.transform(
+            lambda node: out(node.name) if isinstance(node, exp.Column) else node)
+        final = exp.select(exp.Column(this=exp.Star(), table=exp.to_identifier("cases")),
+                           *[exp.alias_(out(name), name, quoted=True) for name in self.reported],
+                           exp.alias_(qualified, "eligible", quoted=True)).from_(source)
+        return self._with(final, ctes)
 
     @staticmethod
     def report(value: exp.Expression, type_: ir.Type) -> exp.Expression:
