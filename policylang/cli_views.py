@@ -70,20 +70,31 @@ def portfolio_tables(report: dict) -> list[Table]:
 
 
 def test_failure(file: Path, policy: ir.Policy, result) -> list[Text]:
-    """`test`'s lines for one failed test: where it is and on which backend, the case it
-    gives, then the error or each output that differed."""
+    """`test`'s lines for one failed test: where it is and on which backend, the case (or a
+    book test's cases) and params it gives, then the error, or each output that differed
+    at the line of its expectation."""
     from policylang.values import literal
 
     shown = [Text.assemble(("FAIL", "bold red"),
                            f" {file}:{result.test.span.line}: test {result.test.name!r} "
                            f"[{result.backend}]")]
-    types = {f.name: f.type for f in policy.inputs}
-    given = ", ".join(f"{name}: {literal(value, types[name])}" for name, value in result.test.given)
-    if given:
-        shown.append(Text(f"     case: {given}"))
+    types = {f.name: f.type for f in (*policy.inputs, *policy.params)}
+
+    def written(pairs) -> str:
+        return ", ".join(f"{name}: {literal(value, types[name])}" for name, value in pairs)
+
+    if result.test.book is not None:
+        shown += [Text(f"     case {index}: {written(case)}")
+                  for index, case in enumerate(result.test.book, start=1)]
+    elif result.test.given:
+        shown.append(Text(f"     case: {written(result.test.given)}"))
+    if result.test.params:
+        shown.append(Text(f"     params: {written(result.test.params)}"))
     if result.error is not None:
         shown.extend(Text(f"     error[{d.code}]: {d.message}") for d in result.error.diagnostics)
-    shown.extend(Text(f"     error[E506]: {failure}") for failure in result.failures)
+    lines = result.failure_lines or [result.test.span.line] * len(result.failures)
+    shown.extend(Text(f"     {file}:{line}: error[E506]: {failure}")
+                 for failure, line in zip(result.failures, lines, strict=True))
     return shown
 
 

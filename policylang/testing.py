@@ -143,6 +143,13 @@ class TestResult:
     backend: str
     failures: list[str] = field(default_factory=list)
     error: PolicyError | None = None
+    # The line of the expectation each of `failures` is about, in the same order: where a
+    # drafter goes to mend it (the test's own line is the `test "…"` header).
+    failure_lines: list[int] = field(default_factory=list)
+
+    def failed(self, expectation: ir.Expectation, failures: list[str]) -> None:
+        self.failures += failures
+        self.failure_lines += [expectation.span.line] * len(failures)
 
     @property
     def passed(self) -> bool:
@@ -171,7 +178,7 @@ def run_test(policy: ir.Policy, test: ir.Test, backend_name: str, backend: Backe
         result.error = error
         return result
     for expectation in test.expectations:
-        result.failures += _judge(policy, case, params, decision, expectation)
+        result.failed(expectation, _judge(policy, case, params, decision, expectation))
     return result
 
 
@@ -196,7 +203,7 @@ def run_book_test(policy: ir.Policy, test: ir.Test, backend_name: str,
         return result
     for expectation in test.expectations:
         if expectation.case is None:
-            result.failures += _judge_book(expectation, report)
+            result.failed(expectation, _judge_book(expectation, report))
             continue
         index = expectation.case - 1
         if isinstance(expectation, ir.ExpectMonitor):
@@ -205,13 +212,14 @@ def run_book_test(policy: ir.Policy, test: ir.Test, backend_name: str,
             if not columns[index][key]:
                 verb = "trip" if expectation.state == "trips" else "be suspended by"
                 value = columns[index].get(f"monitor__{expectation.monitor}")
-                result.failures.append(f"case {expectation.case}: expected it to {verb} "
-                                       f"{expectation.monitor}, but it does not (value {value})")
+                result.failed(expectation, [f"case {expectation.case}: expected it to {verb} "
+                                            f"{expectation.monitor}, but it does not (value "
+                                            f"{value})"])
             continue
         case = dict(cases[index]) | {name: _book_value(policy, name, value)
                                      for name, value in columns[index].items()}
-        result.failures += [f"case {expectation.case}: {failure}" for failure in
-                            _judge(policy, case, params, decisions[index], expectation)]
+        result.failed(expectation, [f"case {expectation.case}: {failure}" for failure in
+                                    _judge(policy, case, params, decisions[index], expectation)])
     return result
 
 

@@ -63,5 +63,47 @@ def test_a_failed_test_shows_where_the_case_and_what_differed_as_written() -> No
     assert _shown(lines).splitlines() == [
         "FAIL tests[1].pol:4: test '[bold]t[/bold]' [interp]",
         "     case: a: 200元",
-        "     error[E506]: expected eligible, but it is not eligible: cap (value 200.00, bound "
-        "100.00)"]
+        "     tests[1].pol:4: error[E506]: expected eligible, but it is not eligible: cap (value "
+        "200.00, bound 100.00)"]
+
+
+def test_a_failed_test_shows_its_params_book_cases_and_the_line_of_each_expectation() -> None:
+    source = """policy p "p" {
+  input {
+    a: money
+    day: date
+  }
+  param cap: money = 100元 "c"
+  limit l: a <= cap cite "x"
+  portfolio order by day {
+    limit total = sum(a) <= 250元 cite "y"
+  }
+  test "params" {
+    given { a: 150元 day: 2024-01-01 }
+    params { cap: 120元 }
+    expect eligible
+  }
+  test "book" {
+    book {
+      given { a: 90元 day: 2024-01-01 }
+      given { a: 95元 day: 2024-01-02 }
+    }
+    expect case 2 eligible
+    expect passes total
+    expect case 1 fails l
+  }
+}
+"""
+    policy = api.load_source(source, "p.pol")
+    params_test, book_test = api.run_tests(policy)
+    params_lines = _shown(cli_views.test_failure(Path("p.pol"), policy, params_test))
+    assert params_lines.splitlines()[1:] == [
+        "     case: a: 150元, day: 2024-01-01",
+        "     params: cap: 120元",
+        "     p.pol:14: error[E506]: expected eligible, but it is not eligible: l (value 150.00, "
+        "bound 120.00)"]
+    book_lines = _shown(cli_views.test_failure(Path("p.pol"), policy, book_test))
+    assert book_lines.splitlines()[1:3] == ["     case 1: a: 90元, day: 2024-01-01",
+                                            "     case 2: a: 95元, day: 2024-01-02"]
+    assert book_lines.splitlines()[3].startswith("     p.pol:23: error[E506]: case 1: "
+                                                 "expected l to fail"), book_lines
