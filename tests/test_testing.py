@@ -91,6 +91,10 @@ def test_a_book_rule_that_cannot_be_evaluated_is_named_on_every_backend() -> Non
         (diagnostic,) = result.error.diagnostics
         assert diagnostic.code == "E610"
         assert diagnostic.message.endswith("limit share: division by zero"), result.backend
+        # the row of the test's book, never the temporary file a backend wrote it to
+        assert "policylang-book-" not in diagnostic.message, diagnostic.message
+        if result.backend != "sqlite":  # SQLite's window does not know the row
+            assert diagnostic.message.startswith("test book: row "), diagnostic.message
 
 
 def test_a_test_name_used_twice_names_the_line_of_the_first() -> None:
