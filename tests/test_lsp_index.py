@@ -1,0 +1,27 @@
+"""lsp_index: the index the language server answers from, on every state a half-typed
+file passes through (in process; tests/test_lsp.py drives the server itself)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+SEED_POLICY = Path(__file__).resolve().parent.parent / "policies" / "chongqing" / "zhubaodai.pol"
+
+
+@pytest.mark.parametrize("cut", range(0, SEED_POLICY.stat().st_size, 211))
+def test_half_typed_files_never_break_the_index(cut):
+    from policylang.lsp_index import analyze
+
+    text = SEED_POLICY.read_text(encoding="utf-8")
+    text = text[:cut] + text[cut:].split("\n", 1)[0]  # typing stopped mid-line
+    found = analyze(text, "zhubaodai.pol", run_tests=False)
+    assert found.diagnostics or found.policy is not None
+    for diagnostic in found.diagnostics:
+        assert diagnostic.span is not None and diagnostic.code[0] == "E"
+    for definition in found.definitions.values():
+        under = found.at(definition.range.line, definition.range.column)
+        assert found.definitions[under].range == definition.range
+    for reference in found.references:
+        assert reference.key in found.definitions or reference.key[0] == "name"
