@@ -150,7 +150,8 @@ class _Checker(Scope):
         for kind, name, span, node in _declarations(items):
             if name in self.names:
                 first = self.names[name]
-                self.error("E403", f"`{name}` is already declared as a {first.kind} "
+                article = "an" if first.kind[0] in "aeiou" else "a"
+                self.error("E403", f"`{name}` is already declared as {article} {first.kind} "
                            f"(line {first.span.line})", span)
                 continue
             self.names[name] = _Declared(kind, node, span)

@@ -28,6 +28,7 @@ from lark.exceptions import (
 
 from policylang import literals
 from policylang import nodes as n
+from policylang import syntax_words as sw
 from policylang.diagnostics import Diagnostic, PolicyError
 from policylang.literals import DURATION_UNITS, SourceError, plain_value
 from policylang.syntax_words import KNOWN_MISTAKES, TOKEN_WORDS
@@ -209,39 +210,35 @@ def _syntax_error(error: UnexpectedInput, source: str, file: str) -> PolicyError
         if char == '"':
             return PolicyError.single(
                 "E104", "text is not closed: a '\"' is missing on this line", span)
-        return PolicyError.single("E101", f"unexpected character {char!r}", span)
+        return PolicyError.single("E101", f"unexpected character {char!r}", span,
+                                  sw.character_notes(char))
     if isinstance(error, UnexpectedEOF) or (
         isinstance(error, UnexpectedToken) and error.token.type == "$END"
     ):
         last_line = source.count("\n") + 1
         last_col = len(source.rsplit("\n", 1)[-1]) + 1
         expected = _expected_words(getattr(error, "expected", None) or error.accepts or [])
+        brace = sw.unclosed_brace(source)
         return PolicyError.single(
-            "E103", f"the file ends too early; expected {expected}",
+            "E103", f"the file ends too early; expected {sw.join_words(expected)}",
             n.Span(file, last_line, last_col, last_line, last_col),
-        )
+            [f"the '{{' on line {brace} is not closed: a '}}' is missing"] if brace else [])
     assert isinstance(error, UnexpectedToken)
     token = error.token
     span = _token_span(token, file)
     if set(error.accepts or error.expected) == {"$END"}:
         return PolicyError.single(
-            "E106", f"unexpected {_describe_token(token)} after the end of the policy; "
-            "a file holds exactly one policy", span)
-    known = _known_mistake(error)
-    found = _describe_token(token)
+            "E106", f"unexpected {sw.describe_token(token.type, str(token))} after the end of "
+            "the policy; a file holds exactly one policy", span)
+    known, found = _known_mistake(error), sw.describe_token(token.type, str(token))
     expected = _expected_words(error.accepts or error.expected)
-    message = f"{known}; found {found}" if known else f"unexpected {found}; expected {expected}"
-    return PolicyError.single("E102", message, span)
+    message = (f"{known}; found {found}" if known
+               else f"unexpected {found}; expected {sw.join_words(expected)}")
+    return PolicyError.single("E102", message, span, sw.token_notes(
+        source, token.start_pos, token.type, str(token), expected, known is not None))
 
 
-def _describe_token(token: Token) -> str:
-    if token.type in ("NAME", "TEXT", "NUMBER", "MONEY", "PERCENT", "DATE"):
-        words = TOKEN_WORDS.get(token.type, token.type.lower())
-        return f"{words.removeprefix('a ')} {str(token)!r}"  # "unexpected name 'x'"
-    return f"{str(token)!r}"
-
-
-def _expected_words(terminals) -> str:
+def _expected_words(terminals) -> list[str]:
     words = []
     for name in sorted(terminals):
         if name in TOKEN_WORDS:
@@ -249,10 +246,7 @@ def _expected_words(terminals) -> str:
         else:
             pattern = _lark().get_terminal(name).pattern
             words.append(f"'{pattern.value}'" if pattern.type == "str" else name.lower())
-    words = sorted(set(words))
-    if len(words) > 8:
-        return ", ".join(words[:8]) + f" or one of {len(words) - 8} more"
-    return " or ".join(words) if len(words) <= 2 else ", ".join(words[:-1]) + " or " + words[-1]
+    return words
 
 
 def _token_span(token: Token, file: str) -> n.Span:

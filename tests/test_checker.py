@@ -12,7 +12,7 @@ its notes must then contain it (how the message words the mistake is pinned too)
 trailing comment is impossible or would change the error (end of file, unterminated text,
 an error on a comment line), a line
 
-    # error-at 12:5: E103
+    # error-at 12:5: E103 "a '}' is missing"
 
 anywhere in the file expects the diagnostic at line 12, column 5. The test asserts that
 the SET of (code, line, column) reported by parse + check equals the expected set
@@ -40,6 +40,7 @@ BAD_FILES = sorted(BAD.glob("*.pol"))
 
 _TRAILING = re.compile(r"#\s*error:\s*(?P<items>.*)$")
 _ITEM = re.compile(r'(?P<code>E\d{3})\s*@(?P<col>\d+)(?:\s*"(?P<words>[^"]*)")?')
+_CODE = re.compile(r'(?P<code>E\d{3})(?:\s*"(?P<words>[^"]*)")?')
 _AT = re.compile(r"#\s*error-at\s+(?P<line>\d+):(?P<col>\d+):\s*(?P<codes>.*)$")
 
 # Codes that a check of one file (parse + check) never reports but running its test
@@ -80,17 +81,25 @@ def _items(text: str) -> list[re.Match[str]] | None:
     return items if items and not rest.replace(",", "").strip() else None
 
 
+def _codes(text: str) -> list[re.Match[str]] | None:
+    """The `CODE ["words"]` items of an `error-at` expectation, or None if malformed."""
+    items = list(_CODE.finditer(text))
+    rest = _CODE.sub("", text)
+    return items if items and not rest.replace(",", "").strip() else None
+
+
 def expected_words(path: Path) -> dict[tuple[str, int, int], list[str]]:
     """Each expected (code, line, column), with the fragments its message must contain."""
     expected: dict[tuple[str, int, int], list[str]] = {}
     for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
         at = _AT.search(line)
         if at:
-            codes = [c.strip() for c in at["codes"].split(",")]
-            assert all(re.fullmatch(r"E\d{3}", c) for c in codes), \
-                f"{path.name}:{number}: bad expectation {at['codes']!r}"
-            for c in codes:
-                expected.setdefault((c, int(at["line"]), int(at["col"])), [])
+            codes = _codes(at["codes"])
+            assert codes, f"{path.name}:{number}: bad expectation {at['codes']!r}"
+            for match in codes:
+                words = expected.setdefault((match["code"], int(at["line"]), int(at["col"])), [])
+                if match["words"] is not None:
+                    words.append(match["words"])
             continue
         trailing = _TRAILING.search(line)
         if trailing:

@@ -418,6 +418,45 @@ def test_known_mistakes_are_explained_after_other_declarations(body: str, words:
     assert words in error.diagnostics[0].message
 
 
+# A drafter's slip the parser cannot read, and the note that says how to write it.
+@pytest.mark.parametrize("body, code, note", [
+    ("  limit cap: loan_amount <= 1000万 cite “三(二)”\n", "E101",
+     'a text is written between ASCII double quotes: "…"'),
+    ("  limit cap: loan_amount <= 1000万 cite '三(二)'\n", "E101", "ASCII double quotes"),
+    ("  shares s { bank: 10%，fund: 90% }\n", "E101", "type the ASCII ','"),
+    ("  shares s { bank： 10%  fund: 90% }\n", "E101", "type the ASCII ':'"),
+    ("  let x = min（loan_amount, 1万）\n", "E101", "type the ASCII '('"),
+    ("  limit cap: loan_amount <= １０００万\n", "E101", "type the ASCII '1'"),
+    ("  limit cap: loan_amount <= 10％ * 1亿\n", "E101", "type the ASCII '%'"),
+    ("  limit cap: loan_amount <= 1000。5万\n", "E101", "a decimal point is the ASCII '.'"),
+    ("  limit cap: loan_amount ≤ 1000万\n", "E101", "write '<='"),
+    ("  rule r: loan_amount > 0元 && loan_amount < 1万\n", "E101", "write `and`"),
+    ("  rule r: loan_amount > 0元 且 loan_amount < 1万\n", "E102", "write `and`"),
+    ("  limit cap: loan_amount <= 1000 万元\n", "E102", "no space: `1000万元`"),
+    ('  test "t" { given { loan_amount: 1000 万 } expect eligible }\n', "E102",
+     "no space: `1000万`"),
+    ('  test "t" { given { loan_amount: 1万  term: 1 年 } expect eligible }\n', "E102",
+     "no space: `1年`"),
+    ('  test "t" { given { loan_amount: 1万  term: 12月 } expect eligible }\n', "E102",
+     "`12个月` or `12 months`"),
+    ("  limit cap: loan_amount <= 10,000,000元\n", "E102", "without thousands separators"),
+    ("  input { start: date = 2022年6月1日 }\n", "E102", "`2022-06-01`"),
+    ('  test "t" { given { loan_amount: 1万 } expect loan_amount = 1万 }\n', "E102",
+     "write `==`"),
+    ("  rul r: loan_amount > 0元\n", "E102", "did you mean `rule`?"),
+    ("  limti cap: loan_amount > 0元\n", "E102", "did you mean `limit`?"),
+    ("  waterfall w(loan_amount) {\n    rest bank\n  rule r: loan_amount > 0元\n", "E102",
+     "is a '}' missing before this `rule`?"),
+    ("  rule r: loan_amount > 0元\n", "E103", "the '{' on line 1 is not closed"),
+])
+def test_syntax_errors_say_how_to_fix_them(body: str, code: str, note: str) -> None:
+    source = HEAD + body + ("" if code == "E103" else "}\n")
+    error = _syntax_error(source)
+    [diag] = error.diagnostics
+    assert diag.code == code
+    assert any(note in text for text in (diag.message, *diag.notes)), (diag.message, diag.notes)
+
+
 def test_expected_tokens_are_listed_in_words() -> None:
     error = _syntax_error(HEAD + "  shares s { bank 50% }\n}\n")
     message = error.diagnostics[0].message
