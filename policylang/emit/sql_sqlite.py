@@ -103,7 +103,7 @@ class SqliteBuilder(QueryBuilder):
 
     @staticmethod
     def finish(tree: exp.Expression) -> exp.Expression:
-        return errors_as_conditions(bottom_up(tree, _sqlite_node), "sqlite")
+        return _materialized(errors_as_conditions(bottom_up(tree, _sqlite_node), "sqlite"))
 
     # SQLite has no `* EXCEPT` and no row values: the outputs join back to the `cases` row
     # they were computed from by its rowid, so `cases.*` gives back every column of it. A
@@ -137,6 +137,17 @@ class SqliteBuilder(QueryBuilder):
         if type_.kind is ir.Kind.MONEY:
             return _call("PL_ROUND", value, exp.Literal.string("2"))
         return value
+
+
+def _materialized(tree: exp.Expression) -> exp.Expression:
+    """Every layer `AS MATERIALIZED`: SQLite otherwise flattens a CTE into the query that
+    reads it and computes each column again wherever a later layer names it, so a let read
+    by five columns of the next layer ran its exact-decimal functions five times, and the
+    calls grew with the depth (重庆: 811,240 calls for 200 cases, 47,067 materialized;
+    16× the time)."""
+    for cte in tree.find_all(exp.CTE):
+        cte.set("materialized", True)
+    return tree
 
 
 def _sqlite_node(node: exp.Expression) -> exp.Expression:
