@@ -176,7 +176,7 @@ class _Checker(Scope):
         if ref.name in self.enums:
             return ir.Type(ir.Kind.ENUM, ref.name)
         self.error("E208", f"unknown type `{ref.name}`", ref.span,
-                   *_close(ref.name, [*ir.BUILTIN_TYPES, *self.enums], _TYPE_WORDS),
+                   *did_you_mean(ref.name, [*ir.BUILTIN_TYPES, *self.enums], _TYPE_WORDS),
                    "types are money, percent, number, duration, date, bool or a declared enum")
         return ERROR
 
@@ -247,7 +247,7 @@ class _Checker(Scope):
                 return ir.Const(node.member, ir.Type(ir.Kind.ENUM, node.base), node.span)
             members = [m.name for m in self.enums[node.base].members]
             self.error("E405", f"enum `{node.base}` has no member `{node.member}`",
-                       node.member_span, *_close(node.member, members),
+                       node.member_span, *did_you_mean(node.member, members),
                        "its members are " + ", ".join(members))
             return ir.Const(node.member, ERROR, node.span)
         if node.base in self.allocation_parts:
@@ -264,7 +264,7 @@ class _Checker(Scope):
     def _suggest(self, name: str) -> list[str]:
         candidates = list(self.inputs) + list(self.params) + list(self.let_nodes) + list(
             self.members)
-        return _close(name, candidates)
+        return did_you_mean(name, candidates)
 
     # ── lets and dependencies ──
     def let_type(self, name: str) -> ir.Type:
@@ -498,7 +498,7 @@ _TYPE_WORDS = {"金额": "money", "货币": "money", "元": "money", "百分比"
                "rate": "percent"}
 
 
-def _close(name: str, candidates: list[str], words: dict[str, str] | None = None) -> list[str]:
+def did_you_mean(name: str, candidates: list[str], words: dict[str, str] | None = None) -> list[str]:
     """`did you mean …?` for a misspelt name, when a candidate is close enough."""
     import difflib
 

@@ -15,6 +15,7 @@ from typing import assert_never
 from policylang import ir
 from policylang import nodes as n
 from policylang.cases import read_reported
+from policylang.checker import did_you_mean
 from policylang.diagnostics import PolicyError
 from policylang.formatter import format_expr
 from policylang.interpret import Evaluator
@@ -81,13 +82,15 @@ def _expectation(checker, test: n.TestDecl, expectation: n.Expectation,
             known = check_names | (set(book_rules) if case is None and book else set())
             if rule not in known:
                 checker.error("E503", f"no rule or limit is named `{rule}`",
-                              expectation.rule_span)
+                              expectation.rule_span, *_what_it_is(checker, rule, known))
             return ir.ExpectOutcome(passes, rule, span, case)
         case n.ExpectMonitor(state=state, monitor=monitor, span=span):
             rule = book_rules.get(monitor)
             if rule is None or rule.kind != "monitor":
                 checker.error("E503", f"no monitor is named `{monitor}`",
-                              expectation.monitor_span)
+                              expectation.monitor_span, *did_you_mean(
+                                  monitor, [r.name for r in book_rules.values()
+                                            if r.kind == "monitor"]))
             return ir.ExpectMonitor(state, monitor, case or 0, span)
         case n.ExpectExpr(expr=expr, span=span):
             checker.book_columns = _book_columns(portfolio) if book is not None else {}
@@ -101,6 +104,16 @@ def _expectation(checker, test: n.TestDecl, expectation: n.Expectation,
             return ir.ExpectExpr(typed, format_expr(expr), span, case)
         case _:
             assert_never(expectation)
+
+
+def _what_it_is(checker, name: str, checks: set[str]) -> list[str]:
+    """Why `expect passes NAME` names no rule: NAME is a let or a part (which an `expect`
+    compares instead), or a rule misspelt."""
+    if name in checker.lets:
+        return [f"`{name}` is a let: compare its value, e.g. `expect {name} == …`"]
+    if name in checker.inputs:
+        return [f"`{name}` is an input: compare its value, e.g. `expect {name} == …`"]
+    return did_you_mean(name, sorted(checks))
 
 
 def _book_columns(portfolio: ir.Portfolio | None) -> dict[tuple[str, str], tuple[str, ir.Type]]:
@@ -120,7 +133,8 @@ def _bindings(checker, bindings, declared: dict[str, ir.Field], code: str,
     seen: set[str] = set()
     for binding in bindings:
         if binding.name not in declared:
-            checker.error(code, f"no {what} is named `{binding.name}`", binding.span)
+            checker.error(code, f"no {what} is named `{binding.name}`", binding.span,
+                          *did_you_mean(binding.name, list(declared)))
             continue
         if binding.name in seen:
             checker.error("E403", f"`{binding.name}` is given twice", binding.span)
