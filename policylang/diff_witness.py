@@ -24,7 +24,6 @@ How a search that found nothing ended (ruled out, or not fully searched) is told
 
 from __future__ import annotations
 
-import dataclasses
 import datetime
 from collections.abc import Callable
 from typing import assert_never
@@ -35,6 +34,7 @@ from policylang import ir, smt
 from policylang.cases import parse_case, parse_params
 from policylang.diagnostics import PolicyError
 from policylang.diff import Change, Witness, WitnessSearch, renamed_inputs, value_text
+from policylang.diff_units import duration_needs, duration_units
 from policylang.interpret import evaluate
 
 _TIMEOUT_MS = 4000
@@ -143,7 +143,7 @@ def _shared_inputs(old: ir.Policy, new: ir.Policy) -> list[tuple[ir.Field, ir.Fi
 def _conflicts(old: ir.Policy, new: ir.Policy, shared: list[tuple[ir.Field, ir.Field]]
                ) -> list[tuple[str, str]]:
     """(input, why) for each shared input that no one value is valid for in both."""
-    needs = _duration_needs(old), _duration_needs(new)
+    needs = duration_needs(old), duration_needs(new)
     out = []
     for a, b in shared:
         what = f"input `{b.name}`" if a.name == b.name \
@@ -167,110 +167,13 @@ def _conflicts(old: ir.Policy, new: ir.Policy, shared: list[tuple[ir.Field, ir.F
     return out
 
 
-def _duration_units(old: ir.Policy, new: ir.Policy, shared: list[tuple[ir.Field, ir.Field]]
-                    ) -> dict[str, str]:
-    """The unit each duration input is encoded in: one a version needs for every case,
-    else one it needs for some, else its default's; the old version's first; a renamed
-    input's two names in one unit. Without it, the first version encoded would fix
-    months, and the other's uses in days (or a default in days) would go unsearched."""
-    needs = [_duration_needs(policy) for policy in (old, new)]
-    for policy, need in zip((old, new), needs, strict=True):
-        for field in policy.inputs:
-            if isinstance(field.default, ir.Duration) and field.default.amount:
-                need.setdefault(field.name, {field.default.unit: False})
-    twin = {a.name: b.name for a, b in shared} | {b.name: a.name for a, b in shared}
-    out: dict[str, str] = {}
-    for always in (True, False):
-        for need in needs:
-            for name, units in need.items():
-                for unit, every in units.items():
-                    if (every or not always) and name not in out:
-                        out[name] = out[twin.get(name, name)] = unit
-    return out
-
-
-def _duration_needs(policy: ir.Policy) -> dict[str, dict[str, bool]]:
-    """Duration input → {unit it is used in: whether every case evaluates that use}.
-    A use is an input compared with, added to or bounded by a constant of a unit, or
-    given to days()/months()/years() (the interpreter's E611 otherwise). What an `if`
-    branch, the right side of `and`/`or`, a guarded check's condition or an allocation
-    evaluates is not evaluated for every case."""
-    found: dict[str, dict[str, bool]] = {}
-
-    def use(name: str, unit: str, always: bool) -> None:
-        units = found.setdefault(name, {})
-        units[unit] = units.get(unit, False) or always
-
-    def pair(ref: object, other: object, always: bool) -> None:
-        if (isinstance(ref, ir.InputRef) and ref.type.kind is ir.Kind.DURATION
-                and isinstance(other, ir.Const) and isinstance(other.value, ir.Duration)
-                and other.value.amount != 0):
-            use(ref.name, other.value.unit, always)
-
-    def visit(node: object, always: bool) -> None:
-        match node:
-            case ir.Call(func=func, args=(ir.InputRef(name=name),)) \
-                    if func in ("days", "months", "years"):
-                use(name, "day" if func == "days" else "month", always)
-            case ir.Compare(left=left, right=right) | ir.Arith(left=left, right=right):
-                pair(left, right, always)
-                pair(right, left, always)
-            case ir.If(cond=cond, then=then, otherwise=otherwise):
-                visit(cond, always)
-                visit(then, False)
-                visit(otherwise, False)
-                return
-            case ir.And(left=left, right=right) | ir.Or(left=left, right=right):
-                visit(left, always)
-                visit(right, False)
-                return
-            case ir.InSet(operand=operand, items=items):  # stops at the first match
-                visit(operand, always)
-                for index, item in enumerate(items):
-                    pair(operand, item, always and index == 0)
-                    visit(item, always and index == 0)
-                return
-        for child in _children(node):
-            visit(child, always)
-
-    for let in policy.lets:
-        visit(let.expr, True)
-    for check in policy.checks:
-        always = check.guard is None
-        if check.guard is not None:
-            visit(check.guard, True)
-        if isinstance(check, ir.Limit):
-            pair(check.subject, check.bound, always)
-            pair(check.bound, check.subject, always)
-            visit(check.subject, always)
-            visit(check.bound, always)
-        else:
-            visit(check.cond, always)
-    for allocation in policy.allocations:
-        visit(allocation, False)
-    return found
-
-
-def _children(node: object) -> list[object]:
-    """The IR nodes directly inside `node` (not its type or span)."""
-    if not dataclasses.is_dataclass(node):
-        return []
-    out = []
-    for field in dataclasses.fields(node):
-        value = getattr(node, field.name)
-        for item in value if isinstance(value, tuple) else (value,):
-            if dataclasses.is_dataclass(item) and not isinstance(item, ir.Type | ir.Span):
-                out.append(item)
-    return out
-
-
 class _Search:
     def __init__(self, old: ir.Policy, new: ir.Policy,
                  shared: list[tuple[ir.Field, ir.Field]]) -> None:
         self.policies = (old, new)
         self.shared = shared
         variables = smt.Variables(ctx=z3.Context())  # same answers, whatever ran before
-        variables.units.update(_duration_units(old, new, shared))
+        variables.units.update(duration_units(old, new, shared))
         self.ctx = variables.ctx
         self.old = smt.Encoding(old, variables, "old")
         self.new = smt.Encoding(new, variables, "new")
