@@ -25,6 +25,7 @@ How a search that found nothing ended (ruled out, or not fully searched) is told
 from __future__ import annotations
 
 import datetime
+import re
 from collections.abc import Callable
 from typing import assert_never
 
@@ -34,6 +35,7 @@ from policylang import ir, smt
 from policylang.cases import parse_case, parse_params
 from policylang.diagnostics import PolicyError
 from policylang.diff import Change, Witness, WitnessSearch, renamed_inputs, value_text
+from policylang.diff import keyword as declaration_keyword
 from policylang.diff_units import duration_needs, duration_units
 from policylang.interpret import evaluate
 
@@ -41,16 +43,21 @@ _TIMEOUT_MS = 4000
 _ATTEMPTS = 3  # candidates tried per target and round before moving on
 _ANY = "any difference"
 _RECENT = datetime.date(2020, 1, 1).toordinal()
+_BOOK_KEYWORDS = ("monitor", "budget", "book limit", "portfolio")
 _CASE_KEYWORDS = ("rule", "limit", "let", "shares", "waterfall", "input", "param")
 
 
 def find_witnesses(old: ir.Policy, new: ir.Policy, changes: tuple[Change, ...],
                    wanted: int) -> tuple[list[Witness], list[str], WitnessSearch]:
     notes = []
-    if any(c.keyword in ("monitor", "budget", "book limit", "portfolio") for c in changes):
+    if any(c.keyword in _BOOK_KEYWORDS for c in changes):
         notes.append("portfolio rules decide over a book of cases, not one case: "
                      "no witnesses are searched for their changes")
     shared = _shared_inputs(old, new)
+    book = _book_changes(old, new, changes, {a.name: b.name for a, b in shared})
+    notes += [f"{item} is read by portfolio rules ({', '.join(rules)}), which decide over a "
+              "book of cases: its change there is not searched for witnesses"
+              for item, rules in book.items() if rules]
     conflicts = _conflicts(old, new, shared)
     if conflicts:
         return [], notes, _no_shared_case(conflicts)
@@ -94,11 +101,39 @@ def find_witnesses(old: ir.Policy, new: ir.Policy, changes: tuple[Change, ...],
     notes += [f"{item}: a changed default shows only in a case that leaves the field out, "
               "which the shared case cannot: not searched" for item in defaults]
     renamed = [f"{b.name} is {a.name} renamed" for a, b in shared if a.name != b.name]
-    return found, notes, _outcome(search, found, defaults, renamed)
+    return found, notes, _outcome(search, found, defaults, renamed, list(book))
+
+
+def _book_changes(old: ir.Policy, new: ir.Policy, changes: tuple[Change, ...],
+                  renamed: dict[str, str]) -> dict[str, list[str]]:
+    """The changes that can change how a book is judged but no one case's decision: a
+    portfolio rule's (→ []), unless it only reads a renamed input by its new name, and a
+    param's default or type where portfolio rules read it (→ those rules)."""
+    def renaming(text: str) -> str:
+        return re.sub(r"\b\w+\b", lambda m: renamed.get(m.group(), m.group()), text)
+
+    readers: dict[str, list[str]] = {}
+    for policy in (old, new):
+        for rule in policy.portfolio.rules if policy.portfolio else ():
+            for node in ir.walk((rule.value, rule.bound, rule.per)):
+                if isinstance(node, ir.ParamRef):
+                    names = readers.setdefault(node.name, [])
+                    item = f"{declaration_keyword(rule)} {rule.name}"
+                    if item not in names:
+                        names.append(item)
+    out: dict[str, list[str]] = {}
+    for change in changes:
+        if change.keyword in _BOOK_KEYWORDS:
+            if None in (change.old, change.new) or renaming(change.old) != change.new:
+                out.setdefault(change.item, [])
+        elif (change.keyword == "param" and change.aspect in ("default", "type")
+              and change.name in readers):  # an added or removed one: its readers changed
+            out.setdefault(change.item, readers[change.name])
+    return out
 
 
 def _outcome(search: _Search, found: list[Witness], defaults: list[str],
-             renamed: list[str]) -> WitnessSearch:
+             renamed: list[str], book: list[str]) -> WitnessSearch:
     """`found`, or why not: ruled out by the solver, or something was left unsearched."""
     if found:
         return WitnessSearch("found")
@@ -115,6 +150,8 @@ def _outcome(search: _Search, found: list[Witness], defaults: list[str],
                        + ", ".join(dict.fromkeys(search.unconfirmed)))
     if defaults:
         skipped.append("a changed default: " + ", ".join(defaults))
+    if book:  # a book's monitors, budgets and limits are not one case's decision
+        skipped.append("judged over a book of cases, not one case: " + ", ".join(book))
     if skipped:
         return WitnessSearch("none_found", "none found, but the search was not complete ("
                              + "; ".join(skipped) + ")")

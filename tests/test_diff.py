@@ -910,3 +910,26 @@ def test_text_of_a_change_without_a_name():
     old = api.load_source(BASE, "old.pol")
     new = api.load_source(_edited(*PAIRS["the portfolio's order"][0]), "new.pol")
     assert "\nportfolio\n  ~ order by: start_date → end_date\n" in render_text(diff(old, new))
+
+
+def test_a_change_only_a_book_can_show_is_not_called_no_behavioural_change():
+    """A budget's cap raised, or a param's default changed that only portfolio rules read:
+    no one case decides differently, but a book does. It was "no behavioural change"
+    (`none_differ`); the search is incomplete, and says what it left to books."""
+    old = api.load_source(BASE, "old.pol")
+    budget = diff(old, api.load_source(_edited(("<= 1000万", "<= 2000万")), "new.pol"),
+                  witnesses=2)
+    assert budget.witnesses == () and budget.search.status == "none_found"
+    assert budget.search.reason.endswith(
+        "(judged over a book of cases, not one case: budget payouts)")
+    assert "no behavioural change" not in render_text(budget)
+    funded = _edited(('param lpr: percent = 3.45% "LPR"',
+                      'param lpr: percent = 3.45% "LPR"\n  param fund: money = 1000万'),
+                     ("<= 1000万", "<= fund"))
+    result = diff(api.load_source(funded, "old.pol"),
+                  api.load_source(funded.replace("= 1000万", "= 2000万"), "new.pol"), witnesses=2)
+    assert [(c.item, c.aspect) for c in result.changes] == [("param fund", "default")]
+    assert result.witnesses == () and result.search.status == "none_found"
+    assert "judged over a book of cases, not one case: param fund" in result.search.reason
+    assert "param fund is read by portfolio rules (budget payouts), which decide over a book " \
+        "of cases: its change there is not searched for witnesses" in result.notes
