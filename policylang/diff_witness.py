@@ -101,7 +101,11 @@ def find_witnesses(old: ir.Policy, new: ir.Policy, changes: tuple[Change, ...],
     notes += [f"{item}: a changed default shows only in a case that leaves the field out, "
               "which the shared case cannot: not searched" for item in defaults]
     renamed = [f"{b.name} is {a.name} renamed" for a, b in shared if a.name != b.name]
-    return found, notes, _outcome(search, found, defaults, renamed, list(book))
+    one_sided = _one_sided_members(old, new, shared)
+    if found:  # else the reason says it
+        notes += [f"{member}: its cases are valid under one version only, and not compared"
+                  for member in one_sided]
+    return found, notes, _outcome(search, found, defaults, renamed, list(book), one_sided)
 
 
 def _book_changes(old: ir.Policy, new: ir.Policy, changes: tuple[Change, ...],
@@ -132,11 +136,31 @@ def _book_changes(old: ir.Policy, new: ir.Policy, changes: tuple[Change, ...],
     return out
 
 
+def _one_sided_members(old: ir.Policy, new: ir.Policy,
+                       shared: list[tuple[ir.Field, ir.Field]]) -> list[str]:
+    """`input kind = extension (new version only)` for each member of a shared enum input
+    that only one version has: a case with it is valid under that version alone."""
+    out = []
+    for a, b in shared:
+        if a.type.kind is ir.Kind.ENUM and b.type.kind is ir.Kind.ENUM:
+            members = [[m.name for m in policy.enum(field.type.enum).members]
+                       for policy, field in ((old, a), (new, b))]
+            out += [f"input {b.name} = {m} (new version only)"
+                    for m in members[1] if m not in members[0]]
+            out += [f"input {a.name} = {m} (old version only)"
+                    for m in members[0] if m not in members[1]]
+    return out
+
+
 def _outcome(search: _Search, found: list[Witness], defaults: list[str],
-             renamed: list[str], book: list[str]) -> WitnessSearch:
-    """`found`, or why not: ruled out by the solver, or something was left unsearched."""
+             renamed: list[str], book: list[str], one_sided: list[str]) -> WitnessSearch:
+    """`found`, or why not: ruled out by the solver, or something was left unsearched.
+    A member only one version has is never compared: the reason says so."""
     if found:
         return WitnessSearch("found")
+    unshared = "" if not one_sided else (
+        "; a case with " + ", or ".join(one_sided)
+        + " is valid under one version only, and not compared")
     skipped = []
     outside = sorted({what for encoding in (search.old, search.new)
                       for what in encoding.unsupported})
@@ -154,11 +178,13 @@ def _outcome(search: _Search, found: list[Witness], defaults: list[str],
         skipped.append("judged over a book of cases, not one case: " + ", ".join(book))
     if skipped:
         return WitnessSearch("none_found", "none found, but the search was not complete ("
-                             + "; ".join(skipped) + ")")
+                             + "; ".join(skipped) + ")" + unshared)
     # A rename is the search's assumption, not a fact: the claim holds only under it.
     assuming = f", if input {' and input '.join(renamed)}" if renamed else ""
-    return WitnessSearch("none_differ", "no behavioural change: no case valid under both "
-                         f"versions decides differently{assuming}")
+    # A member one version lacks is a change no shared case shows: not "no change".
+    claim = "" if one_sided else "no behavioural change: "
+    return WitnessSearch("none_differ", f"{claim}no case valid under both versions decides "
+                         f"differently{assuming}{unshared}")
 
 
 def _no_shared_case(conflicts: list[tuple[str, str]]) -> WitnessSearch:

@@ -933,3 +933,27 @@ def test_a_change_only_a_book_can_show_is_not_called_no_behavioural_change():
     assert "judged over a book of cases, not one case: param fund" in result.search.reason
     assert "param fund is read by portfolio rules (budget payouts), which decide over a book " \
         "of cases: its change there is not searched for witnesses" in result.notes
+
+
+def test_a_member_only_one_version_has_is_not_called_no_behavioural_change():
+    """A new class `c` added to the enum and admitted by the rule: a case with k = c is
+    invalid under the old version, so no shared case differs, but the change is real. It
+    was "no behavioural change"; the reason now names the member left uncompared."""
+    old = api.load_source(BASE, "old.pol")
+    new = api.load_source(_edited(('    b "B"\n', '    b "B"\n    c "C"\n'),
+                                  ("rule kind_rule: k == a", "rule kind_rule: k in {a, c}")),
+                          "new.pol")
+    assert [(c.item, c.aspect) for c in diff(old, new).changes] == [
+        ("enum kind", "member c"), ("rule kind_rule", "condition")]
+    result = diff(old, new, witnesses=2)
+    assert result.witnesses == () and result.search.status == "none_differ"
+    assert "no behavioural change" not in result.search.reason
+    assert result.search.reason == (
+        "no case valid under both versions decides differently; a case with input k = c "
+        "(new version only) is valid under one version only, and not compared")
+    assert "no behavioural change" not in render_text(result)
+    # with a witness found, a note says it instead
+    raised = diff(old, api.load_source(_edited(('    b "B"\n', '    b "B"\n    c "C"\n'),
+                                               ("500万", "800万")), "new.pol"), witnesses=1)
+    assert raised.witnesses and "input k = c (new version only): its cases are valid under " \
+        "one version only, and not compared" in raised.notes
