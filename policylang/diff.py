@@ -369,11 +369,30 @@ def _step_key(step: ir.Step) -> tuple:
             assert_never(step)
 
 
+def _step_label(step: ir.Step) -> str:
+    match step:
+        case ir.Take(party=party) | ir.Rest(party=party):
+            return f"{'take' if isinstance(step, ir.Take) else 'rest'} {party}"
+        case ir.Split(parts=parts):
+            return "split {" + ", ".join(p.party for p in parts) + "}"
+        case _:
+            assert_never(step)
+
+
 def _step_aspects(old: tuple[ir.Step, ...], new: tuple[ir.Step, ...]) -> list[tuple]:
     """Steps aligned by kind and party; a matched step whose cap or shares changed is one
-    change; unmatched steps are added or removed (numbered from 1 in their version)."""
-    matcher = difflib.SequenceMatcher(a=[_step_key(s) for s in old],
-                                      b=[_step_key(s) for s in new], autojunk=False)
+    change; unmatched steps are added or removed (numbered from 1 in their version). The
+    same steps in another order are one change, `order`, then each step's own."""
+    keys_old, keys_new = [_step_key(s) for s in old], [_step_key(s) for s in new]
+    if (keys_old != keys_new and len(set(keys_old)) == len(keys_old)
+            and set(keys_old) == set(keys_new) and len(keys_old) == len(keys_new)):
+        out = _compare("order", "; ".join(_step_label(s) for s in old),
+                       "; ".join(_step_label(s) for s in new))
+        at = {key: index for index, key in enumerate(keys_old)}
+        for j, key in enumerate(keys_new):
+            out += _compare(f"step {j + 1}", step_text(old[at[key]]), step_text(new[j]))
+        return out
+    matcher = difflib.SequenceMatcher(a=keys_old, b=keys_new, autojunk=False)
     out: list[tuple] = []
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal" or (tag == "replace" and i2 - i1 == j2 - j1):

@@ -173,6 +173,12 @@ PAIRS = {
         [("take pool up to 10万", "take pool up to 20万"), ("    rest z\n", "")],
         [("changed", "waterfall w", "step 1", "take pool up to 10万", "take pool up to 20万"),
          ("changed", "waterfall w", "step 3", "rest z", None)]),
+    "waterfall steps reordered: one change, not a step added and one removed": (
+        [("    take pool up to 10万\n    split {\n      x: 50%\n      y: 50%\n    }\n",
+          "    split {\n      x: 50%\n      y: 50%\n    }\n    take pool up to 20万\n")],
+        [("changed", "waterfall w", "order", "take pool; split {x, y}; rest z",
+          "split {x, y}; take pool; rest z"),
+         ("changed", "waterfall w", "step 2", "take pool up to 10万", "take pool up to 20万")]),
     "a waterfall step added": (
         [("    rest z\n", "    take extra up to 1万\n    rest z\n")],
         [("changed", "waterfall w", "step 3", None, "take extra up to 1万")]),
@@ -301,7 +307,7 @@ REPORTABLE = {
               "guard": ALL, **_CLAUSES},
     "let": {None: WHOLE, "expression": CHANGED, **_CLAUSES},
     "shares": {None: WHOLE, "form": CHANGED, "amount": ALL, "party": ALL, **_CLAUSES},
-    "waterfall": {None: WHOLE, "amount": CHANGED, "step": ALL, **_CLAUSES},
+    "waterfall": {None: WHOLE, "amount": CHANGED, "step": ALL, "order": CHANGED, **_CLAUSES},
     "monitor": _BOOK_RULE,
     "budget": {a: e for a, e in _BOOK_RULE.items() if a != "operator"},  # always <= (E215)
     "book limit": _BOOK_RULE,
