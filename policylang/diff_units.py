@@ -109,3 +109,33 @@ def _children(node: object) -> list[object]:
             if dataclasses.is_dataclass(item) and not isinstance(item, ir.Type | ir.Span):
                 out.append(item)
     return out
+
+
+def unit_splits(old: ir.Policy, new: ir.Policy, shared: list[tuple[ir.Field, ir.Field]],
+                unsupported: dict[str, str]) -> dict[str, str]:
+    """Declaration → why no case where it applies is valid under both versions, for each
+    one skipped as "months compared with days" that reads a duration input one version
+    uses only in days and the other only in months, but not for every case (else no case
+    at all is shared: `diff_witness._conflicts`). Where it does not apply, the input is
+    free and the declaration decides nothing, so there is nothing left to search."""
+    needs = duration_needs(old), duration_needs(new)
+    split: dict[str, str] = {}
+    for a, b in shared:
+        units = [set(n.get(f.name, {})) for n, f in zip(needs, (a, b), strict=True)]
+        if len(units[0]) == 1 and len(units[1]) == 1 and units[0] != units[1]:
+            new_name = "" if a.name == b.name else f" `{b.name}`"
+            split[a.name] = split[b.name] = (
+                f"the old version reads `{a.name}` in {units[0].pop()}s and the new"
+                f"{new_name} in {units[1].pop()}s")
+    out: dict[str, str] = {}
+    for item, reason in unsupported.items():
+        keyword, _, name = item.rpartition(" ")
+        if reason != "months compared with days" or keyword not in ("rule", "limit", "let"):
+            continue
+        decls = [d for policy in (old, new) for d in (*policy.checks, *policy.lets)
+                 if d.name == name]
+        read = {node.name for node in ir.walk(tuple(decls)) if isinstance(node, ir.InputRef)}
+        whys = [split[n] for n in sorted(read) if n in split]
+        if whys:
+            out[item] = "; ".join(dict.fromkeys(whys))
+    return out

@@ -36,7 +36,7 @@ from policylang.cases import parse_case, parse_params
 from policylang.diagnostics import PolicyError
 from policylang.diff import Change, Witness, WitnessSearch, renamed_inputs, value_text
 from policylang.diff import keyword as declaration_keyword
-from policylang.diff_units import duration_needs, duration_units
+from policylang.diff_units import duration_needs, duration_units, unit_splits
 from policylang.interpret import evaluate
 
 _TIMEOUT_MS = 4000
@@ -72,7 +72,11 @@ def find_witnesses(old: ir.Policy, new: ir.Policy, changes: tuple[Change, ...],
             "allows for its inputs exclude each other")
     targets = search.targets(changes)
     changed = {change.item for change in changes}
-    notes = [note for item, note in search.notes() if item in changed] + notes
+    # A check one version reads a duration in days and the other in months: unsearchable,
+    # but because no case where it applies is valid under both, not for want of a solver.
+    split = unit_splits(old, new, shared, search.old.unsupported | search.new.unsupported)
+    notes = [note for item, note in search.notes() if item in changed and item not in split
+             ] + notes
     found: list[Witness] = []
     exhausted: set[str] = set()
     while len(found) < wanted and len(exhausted) < len(targets):
@@ -105,7 +109,11 @@ def find_witnesses(old: ir.Policy, new: ir.Policy, changes: tuple[Change, ...],
     if found:  # else the reason says it
         notes += [f"{member}: its cases are valid under one version only, and not compared"
                   for member in one_sided]
-    return found, notes, _outcome(search, found, defaults, renamed, list(book), one_sided)
+        notes += [f"{item}: where it applies, {why}, which do not convert: no case there is "
+                  "valid under both versions, and none is compared"
+                  for item, why in split.items()]
+    return found, notes, _outcome(search, found, defaults, renamed, list(book), one_sided,
+                                  split)
 
 
 def _book_changes(old: ir.Policy, new: ir.Policy, changes: tuple[Change, ...],
@@ -153,17 +161,22 @@ def _one_sided_members(old: ir.Policy, new: ir.Policy,
 
 
 def _outcome(search: _Search, found: list[Witness], defaults: list[str],
-             renamed: list[str], book: list[str], one_sided: list[str]) -> WitnessSearch:
+             renamed: list[str], book: list[str], one_sided: list[str],
+             split: dict[str, str]) -> WitnessSearch:
     """`found`, or why not: ruled out by the solver, or something was left unsearched.
-    A member only one version has is never compared: the reason says so."""
+    A member only one version has, or a check where it applies one version reads a
+    duration in days and the other in months (`split`), is never compared: the reason
+    says so."""
     if found:
         return WitnessSearch("found")
     unshared = "" if not one_sided else (
         "; a case with " + ", or ".join(one_sided)
         + " is valid under one version only, and not compared")
+    unshared += "".join(f"; where {item} applies, {why}: no case there is valid under both "
+                        "versions, and none is compared" for item, why in split.items())
     skipped = []
     outside = sorted({what for encoding in (search.old, search.new)
-                      for what in encoding.unsupported})
+                      for what in encoding.unsupported} - set(split))
     if outside:
         skipped.append("outside the linear fragment: " + ", ".join(outside))
     if search.gave_up or search.failed:
@@ -182,7 +195,7 @@ def _outcome(search: _Search, found: list[Witness], defaults: list[str],
     # A rename is the search's assumption, not a fact: the claim holds only under it.
     assuming = f", if input {' and input '.join(renamed)}" if renamed else ""
     # A member one version lacks is a change no shared case shows: not "no change".
-    claim = "" if one_sided else "no behavioural change: "
+    claim = "" if unshared else "no behavioural change: "
     return WitnessSearch("none_differ", f"{claim}no case valid under both versions decides "
                          f"differently{assuming}{unshared}")
 

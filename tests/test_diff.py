@@ -963,3 +963,32 @@ def test_a_member_only_one_version_has_is_not_called_no_behavioural_change():
                                                ("500万", "800万")), "new.pol"), witnesses=1)
     assert raised.witnesses and "input k = c (new version only): its cases are valid under " \
         "one version only, and not compared" in raised.notes
+
+
+def test_a_guarded_deadline_from_days_to_a_month_says_no_case_there_is_shared():
+    """15 days → 1 month on a limit that applies only when there is a loss: where it
+    applies, the old version needs the delay in days and the new in months (E611 else),
+    so no case there is valid under both. It said "none found, but the search was not
+    complete (outside the linear fragment …)" as if the solver had fallen short."""
+    old = _edited(("    start_date: date = 2024-01-01",
+                   "    start_date: date = 2024-01-01\n    delay:      duration = 0 days"),
+                  ("  limit term_cap", "  limit deadline: delay <= 15 days when loss > 0元\n"
+                                       "  limit term_cap"))
+    new = old.replace("delay <= 15 days", "delay <= 1 month")
+    result = diff(api.load_source(old, "old.pol"), api.load_source(new, "new.pol"),
+                  witnesses=2)
+    assert [(c.item, c.aspect) for c in result.changes] == [("limit deadline", "bound")]
+    assert result.witnesses == () and result.search.status == "none_differ"
+    assert result.search.reason == (
+        "no case valid under both versions decides differently; where limit deadline "
+        "applies, the old version reads `delay` in days and the new in months: no case "
+        "there is valid under both versions, and none is compared")
+    assert not any("outside the linear fragment" in note for note in result.notes)
+    # with another change found, a note says it
+    both = diff(api.load_source(old, "old.pol"),
+                api.load_source(new.replace("500万", "800万"), "new.pol"), witnesses=1)
+    assert [w.about for w in both.witnesses] == ["limit cap"]
+    assert "limit deadline: where it applies, the old version reads `delay` in days and the " \
+        "new in months, which do not convert: no case there is valid under both versions, " \
+        "and none is compared" in both.notes
+    _confirm(both)
