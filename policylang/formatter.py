@@ -5,7 +5,8 @@ run of consecutive declarations of one kind the colons' right-hand sides are ali
 clauses follow on the same line unless it would pass 100 columns. Comments are kept: a
 comment on its own line stays before the next thing printed, a comment at the end of a
 line stays at the end of the thing printed from that line. A single blank line between
-declarations is kept. `format_source(format_source(x)) == format_source(x)`.
+declarations is kept, and one on either side of a comment between them. A quoted text is
+printed as written, byte for byte. `format_source(format_source(x)) == format_source(x)`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import dataclasses
 from typing import assert_never
 
+from policylang import literals
 from policylang import nodes as n
 from policylang.parser import keywords, parse
 
@@ -91,25 +93,48 @@ def format_policy(policy: n.Policy, source: str) -> str:
 class _Printer:
     def __init__(self, policy: n.Policy, source: str):
         self.policy = policy
-        self.source_lines = source.splitlines()
+        # Split at "\n" only, as the parser counts lines (`splitlines` also splits at
+        # U+2028, \x0c, … which a text or comment may hold, and would shift every line).
+        self.source_lines = source.split("\n")
         self.comments = sorted(policy.comments, key=lambda c: (c.span.line, c.span.column))
         self.out: list[str] = []
 
     def run(self) -> str:
         p = self.policy
         self._leading(p.span.line, "")
-        self._emit(f"policy {p.name} {quote(p.title.value)} {{", "", p.name_span.line)
+        self._emit(f"policy {p.name} {self._quote(p.title)} {{", "", p.name_span.line)
         previous: n.Decl | None = None
         for group in self._groups(p.items):
             for item in group:
-                if previous is not None and self._blank_between(previous.span, item.span):
-                    self.out.append("")
+                if previous is not None:
+                    self._between(previous.span.end_line, item.span.line)
                 self._item(item, group)
                 previous = item
         self._leading(p.span.end_line, INDENT)
         self._emit("}", "", p.span.end_line)
         self._leading(10**9, "")
         return "\n".join(self.out) + "\n"
+
+    def _quote(self, text: n.Text) -> str:
+        """A text as written, byte for byte (a tab stays a tab, `\\t` stays `\\t`); one
+        without a source position (or not found there) is quoted afresh."""
+        span = text.span
+        if span.line == span.end_line and 0 < span.line <= len(self.source_lines):
+            written = self.source_lines[span.line - 1][span.column - 1:span.end_column - 1]
+            if len(written) >= 2 and written[0] == written[-1] == '"' and \
+                    _unescaped(written) == text.value:
+                return written
+        return quote(text.value)
+
+    def _clause_texts(self, clauses: n.Clauses) -> list[str]:
+        out = []
+        if clauses.when is not None:
+            out.append(f"when {format_expr(clauses.when)}")
+        if clauses.cite is not None:
+            out.append(f"cite {self._quote(clauses.cite)}")
+        if clauses.says is not None:
+            out.append(f"says {self._quote(clauses.says)}")
+        return out
 
     # ── comments, blank lines, emitting ──
     def _leading(self, line: int, indent: str) -> None:
@@ -140,10 +165,27 @@ class _Printer:
             else:
                 self.out.append(f"{indent}{comment.text.rstrip()}")
 
-    def _blank_between(self, before: n.Span, after: n.Span) -> bool:
-        return any(not self.source_lines[i - 1].strip()
-                   for i in range(before.end_line + 1, after.line)
+    def _between(self, after: int, before: int) -> None:
+        """The comments between two declarations (lines `after` and `before`), each blank
+        line of the source around them kept as one: a blank after a comment keeps it
+        apart from the declaration below (a section heading; an allow that is not
+        directly above, and so allows nothing, does not start to)."""
+        while self.comments and self.comments[0].span.line < before:
+            comment = self.comments.pop(0)
+            if self._blank(after, comment.span.line):
+                self.out.append("")
+            self.out.append(f"{INDENT}{comment.text.rstrip()}")
+            after = comment.span.line
+        if self._blank(after, before):
+            self.out.append("")
+
+    def _blank(self, after: int, before: int) -> bool:
+        """Whether a blank line stands between source lines `after` and `before`."""
+        return any(not self.source_lines[i - 1].strip() for i in range(after + 1, before)
                    if 0 < i <= len(self.source_lines))
+
+    def _blank_between(self, before: n.Span, after: n.Span) -> bool:
+        return self._blank(before.end_line, after.line)
 
     def _groups(self, items: tuple[n.Decl, ...]) -> list[list[n.Decl]]:
         """Runs of consecutive declarations of one kind, not broken by a blank line."""
@@ -166,13 +208,14 @@ class _Printer:
         match item:
             case n.Meta(key=key, value=value):
                 width = max(len(m.key) for m in group) + 1
-                shown = quote(value) if key not in ("effective", "supersedes") else value
+                shown = (self._quote(n.Text(value, item.value_span))
+                         if key not in ("effective", "supersedes") else value)
                 self._line(item.span, f"{key.ljust(width)}{shown}")
             case n.EnumDecl(name=name, members=members):
                 self._block_open(item.span, f"enum {name} {{", first_inside=_first(members))
                 width = max(len(m.name) for m in members) + 1 if members else 0
                 for m, next_m in _with_next(members):
-                    label = f"{m.name.ljust(width)}{quote(m.label.value)}" if m.label else m.name
+                    label = f"{m.name.ljust(width)}{self._quote(m.label)}" if m.label else m.name
                     self._line(m.span, label + _separator(next_m and next_m.name), INDENT * 2)
                 self._block_close(item.span)
             case n.InputBlock(fields=fields):
@@ -227,7 +270,7 @@ class _Printer:
             if only is not None and f is not only:
                 continue
             if f.description is not None:
-                text = text.ljust(col) + quote(f.description.value)
+                text = text.ljust(col) + self._quote(f.description)
             if not keyword:  # a brace list (`input { … }`), not `param` declarations
                 text += _separator(next_f and next_f.name)
             self._line(f.span, keyword + text, indent)
@@ -239,7 +282,7 @@ class _Printer:
             text = f"{head}:".ljust(width + 1) + " " + body
         else:
             text = head.ljust(width) + sep + body
-        self._with_clauses(item.span, text, _clause_texts(clauses), INDENT)
+        self._with_clauses(item.span, text, self._clause_texts(clauses), INDENT)
 
     def _with_clauses(self, span: n.Span, text: str, clauses: list[str], indent: str) -> None:
         one_line = " ".join([text, *clauses])
@@ -257,7 +300,7 @@ class _Printer:
         head = f"shares {item.name}" + (" ratio" if item.ratio else "")
         if item.amount is not None:
             head += f" of {format_expr(item.amount)}"
-        head = " ".join([head, *_clause_texts(item.clauses)])
+        head = " ".join([head, *self._clause_texts(item.clauses)])
         self._block_open(item.span, head + " {", first_inside=_first(item.parts))
         width = max((len(p.party) for p in item.parts), default=0) + 2
         for part, next_part in _with_next(item.parts):
@@ -267,14 +310,14 @@ class _Printer:
 
     def _waterfall(self, item: n.WaterfallDecl) -> None:
         head = " ".join([f"waterfall {item.name}({format_expr(item.amount)})",
-                         *_clause_texts(item.clauses)])
+                         *self._clause_texts(item.clauses)])
         self._block_open(item.span, head + " {", first_inside=_first(item.steps))
         inner = INDENT * 2
         for step in item.steps:
             match step:
                 case n.TakeStep(party=party, cap=cap, clauses=clauses):
                     self._with_clauses(step.span, f"take {party} up to {format_expr(cap)}",
-                                       _clause_texts(clauses), inner)
+                                       self._clause_texts(clauses), inner)
                 case n.SplitStep(parts=parts, clauses=clauses):
                     self._block_open(step.span, "split {", inner, _first(parts))
                     width = max((len(p.party) for p in parts), default=0) + 2
@@ -284,11 +327,11 @@ class _Printer:
                             text += f" up to {format_expr(part.cap)}"
                         text += _separator(next_part and next_part.party)
                         self._line(part.span, text, inner + INDENT)
-                    closing = " ".join(["}", *_clause_texts(clauses)])
+                    closing = " ".join(["}", *self._clause_texts(clauses)])
                     self._leading(step.span.end_line, inner + INDENT)
                     self._emit(closing, inner, step.span.end_line)
                 case n.RestStep(party=party, clauses=clauses):
-                    self._with_clauses(step.span, f"rest {party}", _clause_texts(clauses),
+                    self._with_clauses(step.span, f"rest {party}", self._clause_texts(clauses),
                                        inner)
                 case _:
                     assert_never(step)
@@ -306,7 +349,7 @@ class _Printer:
             body = (f"{value} stop when {rule.op} {bound}" if rule.kind == "monitor"
                     else f"{value} {rule.op} {bound}")
             indent = INDENT * 2
-            clauses = _clause_texts(rule.clauses)
+            clauses = self._clause_texts(rule.clauses)
             if len(indent) + len(" ".join([head, "=", body, *clauses])) <= WIDTH:
                 self._line(rule.span, " ".join([head, "=", body, *clauses]), indent)
                 continue
@@ -322,7 +365,7 @@ class _Printer:
     def _test(self, item: n.TestDecl) -> None:
         inside = [s for s in (*item.given_spans, item.book_span, item.params_span,
                               *(e.span for e in item.expectations)) if s is not None]
-        self._block_open(item.span, f"test {quote(item.name.value)} {{",
+        self._block_open(item.span, f"test {self._quote(item.name)} {{",
                          first_inside=min(inside, key=lambda s: (s.line, s.column), default=None))
         inner = INDENT * 2
         spans = iter(item.given_spans)
@@ -382,6 +425,13 @@ class _Printer:
             self._emit(text, indent, span.end_line)
 
 
+def _unescaped(written: str) -> str | None:
+    try:
+        return literals.unescape(written, n.Span("", 0, 0, 0, 0))
+    except literals.SourceError:
+        return None
+
+
 def _first(items) -> n.Span | None:
     """The span of a block's first item, if it has one."""
     return items[0].span if items else None
@@ -408,14 +458,3 @@ def _head_of(item: n.Decl) -> str:
         case n.LimitDecl(name=name):
             return f"limit {name}"
     return ""
-
-
-def _clause_texts(clauses: n.Clauses) -> list[str]:
-    out = []
-    if clauses.when is not None:
-        out.append(f"when {format_expr(clauses.when)}")
-    if clauses.cite is not None:
-        out.append(f"cite {quote(clauses.cite.value)}")
-    if clauses.says is not None:
-        out.append(f"says {quote(clauses.says.value)}")
-    return out

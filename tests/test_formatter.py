@@ -13,14 +13,18 @@ expected positions are those of the formatted files.
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
+from policylang import api
+from policylang import nodes as n
 from policylang.cli import app
 from policylang.diagnostics import PolicyError
 from policylang.formatter import format_source
+from policylang.nodes import Span
 from policylang.parser import parse
 from tests.test_checker import expected_diagnostics
 
@@ -240,3 +244,226 @@ def test_a_lint_allow_on_a_continuation_line_still_allows_after_formatting() -> 
         result = lint.lint(api.load_source(text, "c.pol"), text)
         assert [w.code for w in result.warnings] == [], (text, result.warnings)
         assert [w.code for w in result.allowed] == ["W106"]
+
+
+# ── comments at every place: the formatter's properties, exhaustively ─────────────────
+
+def _meaning(value: object) -> object:
+    """A checked policy (or any part of it) without its source positions."""
+    if isinstance(value, Span):
+        return None
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return (type(value).__name__, *((f.name, _meaning(getattr(value, f.name)))
+                                        for f in dataclasses.fields(value)
+                                        if f.name != "file" and not f.name.endswith("span")))
+    if isinstance(value, tuple | list):
+        return tuple(_meaning(item) for item in value)
+    return value
+
+
+def _places(policy: n.Policy) -> list[Span]:
+    """Every declaration and every item of a block (members, fields, parts, steps,
+    portfolio rules, a test's given/params/book blocks, bindings and expectations), in
+    source order: what a comment can belong to."""
+    out: list[Span] = []
+
+    def visit(node: object) -> None:
+        if isinstance(node, tuple):
+            for item in node:
+                visit(item)
+        elif dataclasses.is_dataclass(node) and not isinstance(
+                node, n.Expr | n.Text | n.TypeRef | n.Clauses | Span):
+            out.append(node.span)
+            if isinstance(node, n.TestDecl):
+                out.extend(s for s in (*node.given_spans, node.book_span, node.params_span)
+                           if s is not None)
+            for item in dataclasses.fields(node):
+                visit(getattr(node, item.name))
+
+    visit(policy.items)
+    return out
+
+
+def _owners(source: str) -> dict[str, list[int]]:
+    """Each comment → the places it belongs to, as `lint: allow` reads it: those whose
+    lines hold it, counting the comment lines directly above a place that starts its
+    line as its own."""
+    policy = parse(source, "c.pol")
+    lines = source.split("\n")
+    regions = []
+    for span in _places(policy):
+        first = span.line
+        starts_line = not lines[first - 1][: span.column - 1].strip()
+        while starts_line and first > 1 and lines[first - 2].lstrip().startswith("#"):
+            first -= 1
+        regions.append((first, span.end_line))
+    return {c.text.rstrip(): [i for i, (first, last) in enumerate(regions)
+                              if first <= c.span.line <= last] for c in policy.comments}
+
+
+def _assert_formats_well(source: str, meaning: object) -> None:
+    formatted = format_source(source, "c.pol")
+    assert format_source(formatted, "c.pol") == formatted, "fmt is not idempotent"
+    assert _meaning(api.load_source(formatted, "c.pol")) == meaning, "fmt changed the meaning"
+    before, after = _owners(source), _owners(formatted)
+    assert sorted(after) == sorted(before), "fmt lost or changed a comment"
+    moved = {text: (before[text], after[text]) for text in before
+             if before[text] != after[text]}
+    assert not moved, f"fmt moved comments to other declarations: {moved}\n{formatted}"
+
+
+def _with_comment(lines: list[str], index: int, trailing: bool) -> str | None:
+    """`lines` with a comment on its own line before line `index` (indented like it), or
+    at the end of that line; None where there is no line to end."""
+    lines = list(lines)
+    tag = f"# c{index}{'t' if trailing else 'o'} lint: allow W101 why"
+    if trailing:
+        if index >= len(lines) or not lines[index].strip():
+            return None
+        lines[index] += "  " + tag
+    else:
+        line = lines[index] if index < len(lines) else ""
+        lines.insert(index, line[: len(line) - len(line.lstrip())] + tag)
+    return "\n".join(lines) + "\n"
+
+
+# Every form a policy can take, several written over more lines than their formatted
+# layout: a multi-line limit, a block opened on the line of its first item, a long
+# portfolio rule, book and params blocks, blank lines around a comment.
+EVERY_FORM = '''policy every_form "每一种形式" {
+  document  "文件"
+  effective 2022-01-01
+
+  enum kind { a "甲"
+    b "乙"
+  }
+  input {
+    k:      kind
+    amount: money "金额"
+    d:      date
+    rate:   percent = 1%
+  }
+  param lpr: percent = 3.45% "同期LPR"
+
+  # ── checks ──
+
+  let fee = amount * rate cite "一"
+  rule r: k in {a, b} cite "二" says "必须"
+  limit long_one: amount <= 1000万
+      when k == a and rate <= lpr + 150bp and d >= 2022-01-01
+      cite "这是一个非常长的引用文字，用来让这一行超过一百列的宽度限制"
+  limit short:    amount >= 1元
+    when k == b
+  shares loss of amount cite "三" {
+    bank: 10%
+    fund: 90%
+  }
+  waterfall w(amount) {
+    take bank up to 10万
+    split {
+      fund:  50% up to 5万
+      other: 50%
+    } cite "五"
+    rest me
+  }
+  portfolio order by d {
+    budget bud = sum(amount where amount > 1元) <= 100万
+    limit total_cap
+        = sum(amount where rate >= lpr + 150bp and d >= 2022-01-01) <= 10000000万
+        cite "很长的引用"
+  }
+  test "one" {
+    given { k: a
+      amount: 1万
+      d:      2022-01-02
+    }
+    params {
+      lpr: 3%
+    }
+    expect eligible
+  }
+  test "book" {
+    book {
+      given {
+        k:      b
+        amount: 2万
+        d:      2022-01-03
+      }
+    }
+    expect case 1 eligible
+  }
+}'''
+
+
+def test_a_comment_at_every_place_of_every_form_stays_where_it_was() -> None:
+    """Exhaustive: a comment on its own line before each line, and at the end of each,
+    of a policy holding every form (and at the end of a file without a newline)."""
+    meaning = _meaning(api.load_source(EVERY_FORM, "c.pol"))
+    lines = EVERY_FORM.split("\n")
+    for index in range(len(lines) + 1):
+        for trailing in (False, True):
+            source = _with_comment(lines, index, trailing)
+            if source is not None:
+                _assert_formats_well(source, meaning)
+    _assert_formats_well(EVERY_FORM + "\n# the end, no newline", meaning)
+
+
+SEEDS = sorted((ROOT / "policies").rglob("*.pol"))
+
+
+@pytest.mark.parametrize("path", SEEDS, ids=lambda p: p.stem)
+def test_a_comment_anywhere_in_a_seed_policy_stays_where_it_was(path: Path) -> None:
+    """Hypothesis: comments at random places of each seed policy, on their own lines and
+    at line ends (CRLF line ends too), keep their declarations, the meaning, idempotence."""
+    from hypothesis import HealthCheck, given, settings
+    from hypothesis import strategies as st
+
+    source = path.read_text(encoding="utf-8")
+    meaning = _meaning(api.load_source(source, "c.pol"))
+    lines = source.rstrip("\n").split("\n")
+
+    @settings(max_examples=6, deadline=None, database=None,
+              suppress_health_check=list(HealthCheck))
+    @given(st.lists(st.tuples(st.integers(0, len(lines)), st.booleans()), min_size=1,
+                    max_size=4, unique_by=lambda place: place[0]))
+    def check(places) -> None:
+        text = lines
+        for index, trailing in sorted(places, reverse=True):
+            with_comment = _with_comment(text, index, trailing)
+            if with_comment is not None:
+                text = with_comment.rstrip("\n").split("\n")
+        _assert_formats_well("\n".join(text) + "\n", meaning)
+
+    check()
+
+
+def test_text_inside_quotes_is_kept_byte_for_byte() -> None:
+    """A tab typed inside a text stays a tab (it was printed as `\\t`), an escape stays an
+    escape, a line separator (U+2028, pasted from a document) stays."""
+    source = ('policy p "题目\t(tab)" {\n  input {\n    x: money "金额\t万元"\n  }\n'
+              '  rule r: x > 0元 cite "第一条\\t\t(二)" says "\\"必须\\"\u2028为正"\n}\n')
+    assert format_source(source, "c.pol") == source
+
+
+def test_a_line_separator_in_a_text_does_not_shift_the_blank_lines() -> None:
+    """The blank line before `tt` was looked up one line off (U+2028 counted as a line
+    end), so it was dropped and all three rules aligned as one run."""
+    source = ('policy p "t" {\n  input {\n    x: money\n  }\n'
+              '  rule r: x > 0元 cite "第\u2028一"\n  rule s: x < 1元\n\n'
+              '  rule tt: x < 2元\n}\n')
+    assert format_source(source, "c.pol") == source
+
+
+def test_blank_lines_around_a_comment_between_declarations_are_kept() -> None:
+    """A section heading keeps the blank line below it, and a comment the source kept
+    apart from the declaration below (so an allow in it allows nothing: W109) is not
+    moved up against it, where it would start to allow that declaration's warning."""
+    from policylang import lint
+
+    source = ('policy p "t" {\n  input {\n    x: money\n    y: money\n  }\n'
+              '  rule r: x > 0元\n\n  # ── caps ──\n\n  limit cap: x <= 1元\n'
+              '  # lint: allow W106 an old note, about nothing here\n\n'
+              '  limit old_cap: x <= 2元\n}\n')
+    assert format_source(source, "c.pol") == source
+    result = lint.lint(api.load_source(source, "c.pol"), source)
+    assert sorted(w.code for w in result.warnings) == ["W101", "W106", "W109"]
