@@ -137,10 +137,15 @@ def _allows(source: str) -> list[_Allow]:
 
 
 def _comment_start(line: str) -> int | None:
-    """Where the line's comment starts: the first `#` outside a quoted text."""
-    quoted = False
+    """Where the line's comment starts: the first `#` outside a quoted text (in which
+    `\\"` is a quote, not its end)."""
+    quoted, escaped = False, False
     for index, char in enumerate(line):
-        if char == '"':
+        if escaped:
+            escaped = False
+        elif quoted and char == "\\":
+            escaped = True
+        elif char == '"':
             quoted = not quoted
         elif char == "#" and not quoted:
             return index
@@ -184,7 +189,10 @@ def _apply_allows(file: str, source: str, found: list[LintWarning], complete: bo
 # ── checks that need no solver ─────────────────────────────────────────────
 
 
-# Finds a whole case: (input → member to fix, checks to leave out) → (input, literal)…
+# Finds a whole case: (input → member to fix, checks to leave out) → (input, literal)…;
+# None when it finds none; NO_CASE (a case of no inputs, which a question fixing a member
+# cannot otherwise get) when z3 proves there is none: the other checks reject it.
+NO_CASE: tuple[tuple[str, str], ...] = ()
 ExampleFinder = Callable[[dict[str, str], set[str]], tuple[tuple[str, str], ...] | None]
 
 
@@ -200,7 +208,11 @@ def _unused(policy: ir.Policy) -> list[LintWarning]:
         field_ = next(f for f in policy.inputs if f.name == name)
         out.append(warning("W101", f"input `{name}` is used by no rule, limit, let, "
                            "allocation or portfolio rule", field_.span, names=(name,)))
-    unused = set(unused_params(policy))
+    # A portfolio rule's bound may be any expression of params (`<= cap * 2`), which
+    # `deps` counts only when it is a bare param: read those here too.
+    bounds = {node.name for rule in (policy.portfolio.rules if policy.portfolio else ())
+              for node in ir.walk(rule.bound) if isinstance(node, ir.ParamRef)}
+    unused = set(unused_params(policy)) - bounds
     for param in policy.params:
         if param.name in unused:
             out.append(warning("W102", f"param `{param.name}` is used by no rule, limit, let, "
@@ -339,6 +351,11 @@ def _enum_gaps(policy: ir.Policy, examples: ExampleFinder | None) -> list[LintWa
         covered = frozenset().union(*(t[1] for t in tests))
         missing = [m.name for m in policy.enum(type_.enum).members
                    if m.name not in covered and m.name in allowed.get(name, {m.name})]
+        skip = {limit.name for limit in group}
+        # A member the other rules and limits reject in every case (`k != c and …`) is no
+        # gap: only the solver sees through a rule that tests more than the enum.
+        found = {m: examples({name: m}, skip) for m in missing} if examples else {}
+        missing = [m for m in missing if found.get(m) != NO_CASE]
         if missing:
             first = group[0]
             names = ", ".join(f"`{limit.name}`" for limit in group)
@@ -348,8 +365,7 @@ def _enum_gaps(policy: ir.Policy, examples: ExampleFinder | None) -> list[LintWa
                 first.guard.span, first.span,
                 notes=(f"add `{missing[0]}` to a guard, or a limit for it, or a rule that "
                        "excludes it",),
-                example=examples({name: missing[0]}, {limit.name for limit in group})
-                if examples else None, names=tuple(limit.name for limit in group)))
+                example=found.get(missing[0]), names=tuple(limit.name for limit in group)))
     return out
 
 

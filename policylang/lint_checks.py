@@ -18,7 +18,7 @@ from typing import assert_never
 
 from policylang import ir
 from policylang import values as v
-from policylang.lint import LintWarning, redundant, shape, warning, zero_part
+from policylang.lint import NO_CASE, LintWarning, redundant, shape, warning, zero_part
 from policylang.lint_encoding import FEN, Encoder, Unsupported, fraction, real
 
 _TIMEOUT_MS = 2000
@@ -248,7 +248,8 @@ def example_case(policy: ir.Policy, fixed: dict[str, str], skip: set[str] = froz
     and every rule and limit not in `skip` holds; checked by running it. Preferably one
     that every limit in `skip` would reject if it applied (so the example shows what gets
     through the gap), with non-negative amounts and recent dates. None when the solver
-    finds none, or none that a case can spell exactly."""
+    finds none, or none that a case can spell exactly; `lint.NO_CASE` when it proves that
+    no case has the `fixed` members while those checks hold."""
     from policylang import api
     from policylang.diagnostics import PolicyError
 
@@ -270,6 +271,8 @@ def example_case(policy: ir.Policy, fixed: dict[str, str], skip: set[str] = froz
             if f.type.numeric or f.type.kind in (ir.Kind.DURATION, ir.Kind.DATE)]
     rejected = [judge.z3.Not(c) for c in (_holds(judge, check) for check in policy.checks
                                           if check.name in skip) if c is not None]
+    if _unsat(judge, facts, list(judge.flags)):
+        return NO_CASE
     for extra in (rejected + tidy, tidy, []):  # the most telling first; fall back
         model = _model(judge, facts + extra, list(judge.flags))
         if model is None:
@@ -296,6 +299,18 @@ def _model(judge: _Judge, facts: list, assuming: list[str]):
         return solver.model() if found else None
     finally:
         solver.pop()
+
+
+def _unsat(judge: _Judge, facts: list, assuming: list[str]) -> bool:
+    """Whether z3 proves `facts` impossible where the flagged checks in `assuming` hold
+    (not merely fails to find a case: a timeout is no proof)."""
+    judge._sync()
+    judge.solver.push()
+    try:
+        judge.solver.add(*facts)
+        return judge.solver.check(*(judge.flags[name] for name in assuming)) == judge.z3.unsat
+    finally:
+        judge.solver.pop()
 
 
 def _case(policy: ir.Policy, judge: _Judge, model) -> tuple[tuple[str, str], ...] | None:

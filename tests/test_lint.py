@@ -149,6 +149,18 @@ def test_an_allow_inside_a_text_is_no_comment() -> None:
     assert (result.warnings, [w.code for w in result.allowed]) == ((), ["W101"])
 
 
+def test_an_allow_after_a_text_with_an_escaped_quote_is_read() -> None:
+    """`\\"` inside a text is a quote, not its end: it used to hide the allow after the
+    text (the warning was shown), and to expose a `# lint: allow` inside a text."""
+    source = ('policy p "t" {\n  input {\n    a: money\n'
+              '    b: money "5\\" screen"  # lint: allow W101 kept for the diff\n'
+              '    c: money "one \\" # lint: allow W101 not a comment"\n  }\n'
+              '  rule r: a > 0元\n}\n')
+    result = lint(api.load_source(source, "p.pol"), source)
+    assert [(w.code, w.span.line) for w in result.warnings] == [("W101", 5)]
+    assert [(w.code, w.span.line) for w in result.allowed] == [("W101", 4)]
+
+
 def test_cli_lint_exit_codes_and_formats(tmp_path: Path) -> None:
     runner = CliRunner()
     planted = ROOT / "tests" / "lint" / "redundant_constant.pol"
