@@ -177,6 +177,10 @@ def _apply_allows(file: str, source: str, found: list[LintWarning], complete: bo
         if not allow.codes:
             shown.append(warning("W109", "`lint: allow` names no warning code (write "
                                  "`# lint: allow W104 reason`)", span))
+        elif unknown := [code for code in allow.codes if code not in WARNINGS]:
+            shown.append(warning("W109", f"`lint: allow {', '.join(allow.codes)}`: "
+                                 f"{', '.join(unknown)} is no warning code (they are "
+                                 f"{min(WARNINGS)}–{max(WARNINGS)})", span))
         elif not allow.reason:
             shown.append(warning("W109", f"`lint: allow {', '.join(allow.codes)}` gives no "
                                  "reason; say why the exception is intended", span))

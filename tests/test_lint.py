@@ -161,6 +161,15 @@ def test_an_allow_after_a_text_with_an_escaped_quote_is_read() -> None:
     assert [(w.code, w.span.line) for w in result.allowed] == [("W101", 4)]
 
 
+def test_an_allow_naming_an_unknown_code_says_so() -> None:
+    """`W910` for `W101`: "matches no warning here; remove it" sent the reader the wrong way."""
+    source = ('policy p "t" {\n  input {\n    a: money\n'
+              '    b: money  # lint: allow W910 kept for the diff\n  }\n  rule r: a > 0元\n}\n')
+    result = lint(api.load_source(source, "p.pol"), source)
+    assert [(w.code, w.message) for w in result.warnings if w.code == "W109"] == [
+        ("W109", "`lint: allow W910`: W910 is no warning code (they are W101–W109)")]
+
+
 def test_cli_lint_exit_codes_and_formats(tmp_path: Path) -> None:
     runner = CliRunner()
     planted = ROOT / "tests" / "lint" / "redundant_constant.pol"
