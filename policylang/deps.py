@@ -68,13 +68,9 @@ class _Finder:
         return self._ordered(set().union(*(self._leaves(e) for e in exprs if e is not None)))
 
     def of_book_rule(self, rule: ir.BookRule, order_by: str) -> Dependencies:
-        from policylang.portfolio import aggregates
-
-        exprs: list[ir.Expr] = list(rule.per)
-        for aggregate in aggregates(rule.value):
-            exprs += [e for e in (aggregate.arg, aggregate.where) if e is not None]
-        if isinstance(rule.bound, ir.ParamRef):
-            exprs.append(rule.bound)
+        # The whole value and bound, not only the aggregates' arguments and a bare param
+        # bound: `sum(x) * rate <= cap * 2` reads `rate` and `cap` too.
+        exprs = [*rule.per, rule.value, rule.bound]
         found = set().union(*(self._leaves(e) for e in exprs)) | {("input", order_by)}
         return self._ordered(found)
 

@@ -212,11 +212,7 @@ def _unused(policy: ir.Policy) -> list[LintWarning]:
         field_ = next(f for f in policy.inputs if f.name == name)
         out.append(warning("W101", f"input `{name}` is used by no rule, limit, let, "
                            "allocation or portfolio rule", field_.span, names=(name,)))
-    # A portfolio rule's bound may be any expression of params (`<= cap * 2`), which
-    # `deps` counts only when it is a bare param: read those here too.
-    bounds = {node.name for rule in (policy.portfolio.rules if policy.portfolio else ())
-              for node in ir.walk(rule.bound) if isinstance(node, ir.ParamRef)}
-    unused = set(unused_params(policy)) - bounds
+    unused = set(unused_params(policy))
     for param in policy.params:
         if param.name in unused:
             out.append(warning("W102", f"param `{param.name}` is used by no rule, limit, let, "

@@ -234,3 +234,17 @@ def test_a_case_without_a_decision_still_explains_up_to_its_fault(tmp_path: Path
     html = runner.invoke(app, ["explain", str(source), "--case", str(case_file),
                                "--format", "html"]).stdout
     assert '<span class="error">error</span>' in html
+
+
+def test_deps_of_a_book_rule_read_its_whole_value_and_bound() -> None:
+    """`sum(amount) * rate <= cap * 2`: both params count, not only a bare param bound."""
+    from policylang.deps import dependencies, unused_params
+
+    policy = api.load_source(
+        'policy dp "dp" {\n  input {\n    amount: money\n    day: date\n  }\n'
+        '  param cap: money = 100元 "c"\n  param rate: percent = 50% "r"\n'
+        '  limit each: amount <= 1万 cite "x"\n'
+        '  portfolio order by day {\n'
+        '    limit total = sum(amount) * rate <= cap * 2 cite "y"\n  }\n}\n', "dp.pol")
+    assert dependencies(policy)["limit total"].params == ("cap", "rate")
+    assert unused_params(policy) == []
