@@ -515,6 +515,9 @@ def render_text(linted: Linted, color: bool = False) -> str:
         summary += f" ({count.allowed} allowed by `# lint: allow`)"
     if any(not result.solver for result in linted.results):
         summary += "; z3 is not installed, so only the checks without a solver ran"
+    if count.warnings:
+        summary += ("\nwhere one is intended, say why on its declaration (or the comment "
+                    "line above): `# lint: allow CODE reason`")
     return "\n".join([*blocks, summary]) + "\n"
 
 

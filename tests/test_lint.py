@@ -179,6 +179,7 @@ def test_cli_lint_exit_codes_and_formats(tmp_path: Path) -> None:
     assert f"{planted}:{line}:{column}: warning[W106]: limit `old_cap` is redundant" \
         in result.output
     assert "1 warning in 1 file" in result.output
+    assert "`# lint: allow CODE reason`" in result.output  # how to keep one on purpose
     assert runner.invoke(app, ["lint", "--strict", str(planted)]).exit_code == 1
     clean = ROOT / "tests" / "lint" / "enum_gap_excluded_by_rule.pol"
     assert runner.invoke(app, ["lint", "--strict", str(clean)]).exit_code == 0
