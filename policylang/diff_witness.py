@@ -27,11 +27,13 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Callable
+from decimal import Decimal
 from typing import assert_never
 
 import z3
 
 from policylang import ir, smt
+from policylang import values as v
 from policylang.cases import parse_case, parse_params
 from policylang.diagnostics import PolicyError
 from policylang.diff import Change, Witness, WitnessSearch, renamed_inputs, value_text
@@ -458,7 +460,7 @@ class _Search:
                                           parse_params(policy, given)))
             except PolicyError:
                 return None
-        differences = _differences(*decisions)
+        differences = _differences(*decisions, _types(*self.policies))
         if not differences:
             return None
         return Witness(cases[1], params[1], decisions[0], decisions[1], about,
@@ -541,7 +543,24 @@ def _allocations(old: ir.Policy, new: ir.Policy) -> list[tuple[str, str]]:
     return list(seen.items())
 
 
-def _differences(a: dict, b: dict) -> list[str]:
+def _types(*policies: ir.Policy) -> dict[str, ir.Type]:
+    """The type of each limit's subject and each let, by name, the newer version's first."""
+    types: dict[str, ir.Type] = {}
+    for policy in reversed(policies):
+        types |= {let.name: let.type for let in policy.lets}
+        types |= {c.name: c.subject.type for c in policy.checks if isinstance(c, ir.Limit)}
+    return types
+
+
+def _readable(text: object, type_: ir.Type | None) -> object:
+    """A reported value as a reader of the diff writes it: a percent as `4.79%`, not the
+    fraction `0.0479` the decision JSON carries."""
+    if isinstance(text, str) and type_ is not None and type_.kind is ir.Kind.PERCENT:
+        return v.literal(Decimal(text), type_)
+    return text
+
+
+def _differences(a: dict, b: dict, types: dict[str, ir.Type]) -> list[str]:
     """What differs between two decisions, in words; empty when nothing does."""
     out: list[str] = []
     word: Callable[[bool], str] = lambda flag: "eligible" if flag else "not eligible"  # noqa: E731
@@ -553,13 +572,16 @@ def _differences(a: dict, b: dict) -> list[str]:
         if (name in failed_a) != (name in failed_b):
             failure = failed_b.get(name) or failed_a[name]
             version = "new" if name in failed_b else "old"
-            where = f" (value {failure['value']}, {version} bound {failure['bound']})" \
+            shown = {key: _readable(failure.get(key), types.get(name))
+                     for key in ("value", "bound")}
+            where = f" (value {shown['value']}, {version} bound {shown['bound']})" \
                 if failure["kind"] == "limit" else ""
             out.append(f"{failure['kind']} {name}: "
                        + ("holds → fails" if name in failed_b else "fails → holds") + where)
     for name, value in b["values"].items():
         if name in a["values"] and a["values"][name] != value:
-            out.append(f"let {name}: {a['values'][name]} → {value}")
+            out.append(f"let {name}: {_readable(a['values'][name], types.get(name))} → "
+                       f"{_readable(value, types.get(name))}")
     for name in [*b["allocations"], *(n for n in a["allocations"] if n not in b["allocations"])]:
         parts_a, parts_b = a["allocations"].get(name, {}), b["allocations"].get(name, {})
         for party in [*parts_b, *(p for p in parts_a if p not in parts_b)]:
