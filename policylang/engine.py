@@ -295,7 +295,10 @@ def translate_error(error: Exception) -> PolicyError:
     text = _QUOTED_QUERY.split(str(error), maxsplit=1)[0]
     match = _CODE.search(text)
     if match:
-        return PolicyError.single(match.group(1), match.group(2).strip().rstrip("'\"").strip())
+        message = match.group(2).strip().rstrip("'\"").strip()
+        if type(error).__module__ == "sqlite3":  # its JSON path error quotes with %q: '' is '
+            message = message.replace("''", "'")
+        return PolicyError.single(match.group(1), message)
     if any(marker in text for marker in _OUT_OF_CALENDAR):
         return PolicyError.single("E611", "a date is outside the calendar (0001-01-01 to "
                                   "9999-12-31)")

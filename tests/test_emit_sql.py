@@ -351,6 +351,7 @@ def test_sqlite_reads_a_number_cell_as_duckdb_and_the_interpreter_do(text: str) 
 @pytest.mark.parametrize(("cell", "shown"), [
     ("5E+6", '"5E+6"'), ("1,000", '"1,000"'), ("+5", '"+5"'), ("１２", '"１２"'),
     ("12.345678901234", '"12.345678901234"'), ("abc", '"abc"'), (0.5, "REAL 0.5"),
+    ("1'000", '"1\'000"'),
     (10**16, "10000000000000000")])
 def test_sqlite_names_a_number_cell_it_cannot_read(cell: object, shown: str) -> None:
     """A cell the case reader refuses is E603 naming the column and the value, not SQLite's
