@@ -356,7 +356,6 @@ def _cell_error(x: object) -> str | None:
     if -value.as_tuple().exponent > SCALE_PLACES:
         return f"{shown} has more than {SCALE_PLACES} decimal places"
     if value and value.adjusted() >= INPUT_DIGITS:
-        # No apostrophe in these messages: SQLite doubles it in the error it raises.
         return f"{shown} is out of range (inputs stay below 10^{INPUT_DIGITS} in magnitude)"
     return None
 
