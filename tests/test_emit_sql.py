@@ -402,3 +402,36 @@ def test_sqlite_computes_each_layer_once(tmp_path: Path) -> None:
     rows = connection.execute(emit_sql(policy, "sqlite", per_case=True)).fetchall()
     assert len(rows) == 50
     assert calls[0] < 600 * 50, calls[0]
+
+
+BOOLS = api.load_source('policy flags "flags" {\n  input {\n    sme: bool\n  }\n'
+                        '  rule only_sme: sme cite "x"\n}\n', "flags.pol")
+
+
+@pytest.mark.parametrize(("cell", "eligible"), [
+    (1, True), (0, False), ("true", '"true" is not a bool'), ("1", '"1" is not a bool'),
+    (2, "2 is not a bool"), (0.0, "0.0 is not a bool")])
+def test_sqlite_reads_a_bool_cell_as_1_or_0_and_refuses_anything_else(
+        cell: object, eligible: object) -> None:
+    """SQLite reads the text 'true' as false where a bool is expected: a silent wrong answer,
+    so any cell other than 1 or 0 is E603 naming the column and the value."""
+    import sqlite3
+
+    from policylang.emit.sql_sqlite import register
+    from policylang.engine import decision_from_row, translate_error
+
+    connection = sqlite3.connect(":memory:")
+    register(connection)
+    connection.execute("CREATE TABLE cases (sme)")
+    connection.execute("INSERT INTO cases VALUES (?)", [cell])
+    try:
+        cursor = connection.execute(emit_sql(BOOLS, "sqlite"))
+        names = [d[0] for d in cursor.description]
+        decision = decision_from_row(BOOLS, dict(zip(names, cursor.fetchone(), strict=True)))
+    except sqlite3.Error as error:
+        refused = translate_error(error)
+        assert isinstance(eligible, str), refused
+        assert str(refused).startswith(f"error[E603]: cases column `sme`: {eligible}: "
+                                       "expected the INTEGER 1 (true) or 0 (false)"), refused
+        return
+    assert decision["eligible"] is eligible

@@ -13,7 +13,8 @@ A Python function's exception reaches sqlite3's caller only as "user-defined fun
 raised exception", so the query reads each numeric input through `PL_CELL_ERROR` first and
 raises E603 itself, naming the column and the value, for a cell the case reader would
 refuse (`5E+6`, `1,000`, a binary floating-point REAL); surrounding blanks are read as the
-case reader and DuckDB's cast read them.
+case reader and DuckDB's cast read them. A bool cell other than 1 or 0 (the text 'true',
+which SQLite would read as false) is E603 the same way (`PL_BOOL_CELL_ERROR`).
 """
 
 from __future__ import annotations
@@ -75,12 +76,17 @@ class SqliteBuilder(QueryBuilder):
     def _input(self, f: ir.Field) -> exp.Expression:
         """A numeric input as the DuckDB query reads it (PL_NUM, after `finish`), behind a
         check that raises E603 naming the column and the cell where the cell is no number:
-        PL_NUM's own exception would reach the caller without a word of why."""
+        PL_NUM's own exception would reach the caller without a word of why. A bool input
+        behind a check that it is 1 or 0."""
         read = super()._input(f)
-        if not f.type.numeric:
+        if f.type.numeric:
+            raw, check = read.this, "PL_CELL_ERROR"  # the cell, or COALESCE(cell, default)
+        elif f.type.kind is ir.Kind.BOOL:
+            # SQLite reads any text as false where a bool is expected: 'true' would be false
+            raw, check = read, "PL_BOOL_CELL_ERROR"
+        else:
             return read
-        raw = read.this  # the cell, or COALESCE(cell, default)
-        why = _call("PL_CELL_ERROR", raw.copy())
+        why = _call(check, raw.copy())
         message = exp.DPipe(this=exp.Literal.string(f"E603: cases column `{f.name}`: "),
                             expression=why.copy())
         return case((exp.Not(this=exp.Is(this=why, expression=exp.null())),
@@ -360,6 +366,16 @@ def _cell_error(x: object) -> str | None:
     return None
 
 
+def _bool_cell_error(x: object) -> str | None:
+    """Why a bool input's cell cannot be read (None: it can): SQLite holds a bool as the
+    INTEGER 1 or 0, and would read any other value, the text 'true' included, as false."""
+    if x is None or (isinstance(x, int) and x in (0, 1)):
+        return None
+    shown = json.dumps(shorten(x), ensure_ascii=False) if isinstance(x, str) else (
+        f"the BLOB of {len(x)} bytes" if isinstance(x, bytes) else shorten(repr(x)))
+    return f"{shown} is not a bool: expected the INTEGER 1 (true) or 0 (false)"
+
+
 def _num(x: object) -> object:
     """PL_NUM: a number's canonical text; an input cell's blanks around it dropped (its
     column was checked by PL_CELL_ERROR first)."""
@@ -368,6 +384,7 @@ def _num(x: object) -> object:
 
 FUNCTIONS = {
     "PL_CELL_ERROR": (1, _cell_error),
+    "PL_BOOL_CELL_ERROR": (1, _bool_cell_error),
     "PL_NUM": (1, _num),
     "PL_ADD": (2, _nulls(_add)),
     "PL_SUB": (2, _nulls(_sub)),
