@@ -43,6 +43,9 @@ class Change:
     new: str | None
     cite_old: str | None = None
     cite_new: str | None = None
+    # The declaration's item in the old version where it differs from `item`: a limit
+    # turned into a rule of the same name is one change `rule x` / `kind`, old `limit x`.
+    item_old: str | None = None
 
     @property
     def keyword(self) -> str:
@@ -59,8 +62,10 @@ class Change:
         return self.item.rsplit(" ", 1)[1] if " " in self.item else ""
 
     def to_json(self) -> dict:
+        item_old = None if self.kind == "added" else self.item_old or self.item
         return {"kind": self.kind, "item": self.item, "aspect": self.aspect, "old": self.old,
-                "new": self.new, "cite_old": self.cite_old, "cite_new": self.cite_new}
+                "new": self.new, "cite_old": self.cite_old, "cite_new": self.cite_new,
+                "item_old": item_old}
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,7 +148,8 @@ def structural_changes(old: ir.Policy, new: ir.Policy) -> list[Change]:
     out += _matched(old.enums, new.enums, "enum", _enum_text, _enum_aspects)
     out += _matched(old.inputs, new.inputs, "input", _field_text, _field_aspects)
     out += _matched(old.params, new.params, "param", _field_text, _field_aspects)
-    out += _matched(old.checks, new.checks, None, _check_text, _check_aspects)
+    out += _kind_changed(_matched(old.checks, new.checks, None, _check_text, _check_aspects),
+                         old, new)
     out += _matched(old.lets, new.lets, "let", _let_text, _let_aspects)
     out += _matched(old.allocations, new.allocations, None, _allocation_text,
                     _allocation_aspects)
@@ -277,6 +283,29 @@ def _check_text(check: ir.Check) -> str:
                     + _guard_text(guard))
         case _:
             assert_never(check)
+
+
+def _kind_changed(changes: list[Change], old: ir.Policy, new: ir.Policy) -> list[Change]:
+    """A limit removed and a rule of the same name added (or the other way round) as one
+    change of kind, `rule x` / `kind`, where the added one stood; its `cite` and `says`
+    are compared as for any rule."""
+    removed = {c.name: c for c in changes if c.effect == "removed" and c.aspect is None}
+    olds, news = {c.name: c for c in old.checks}, {c.name: c for c in new.checks}
+    merged: set[str] = set()
+    out: list[Change] = []
+    for change in changes:
+        twin = removed.get(change.name)
+        if change.effect != "added" or change.aspect is not None or twin is None:
+            out.append(change)
+            continue
+        a, b = olds[change.name], news[change.name]
+        merged.add(change.name)
+        out += [Change("changed", change.item, aspect, x, y, a.cite, b.cite, twin.item)
+                for _, aspect, x, y in [
+                    ("changed", "kind", f"{twin.keyword} {twin.old}",
+                     f"{change.keyword} {change.new}"), *_texts(a, b, "cite", "says")]]
+    return [c for c in out if not (c.name in merged and c.effect == "removed"
+                                   and c.aspect is None)]
 
 
 def _optional(expr: ir.Expr | None) -> str | None:

@@ -113,6 +113,17 @@ PAIRS = {
          ("changed", "rule kind_rule", "guard", None, "amount > 0元"),
          ("changed", "rule kind_rule", "cite", "一", "一(1)"),
          ("changed", "rule kind_rule", "says", "只支持 a", "a 或 b")]),
+    "a limit turned into a rule of the same name: one change of kind": (
+        [('limit cap:      amount <= 500万 when k == a cite "二"',
+          'rule cap: amount <= 500万 when k == a cite "二(1)"')],
+        [("changed", "rule cap", "kind", "limit amount <= 500万 when k == a",
+          "rule amount <= 500万 when k == a"),
+         ("changed", "rule cap", "cite", "二", "二(1)")]),
+    "a rule turned into a limit, its says dropped": (
+        [('rule kind_rule: k == a cite "一" says "只支持 a"',
+          'limit kind_rule: amount <= 100万 cite "一"')],
+        [("changed", "limit kind_rule", "kind", "rule k == a", "limit amount <= 100万"),
+         ("changed", "limit kind_rule", "says", "只支持 a", None)]),
     "a rule removed": (
         [('  rule kind_rule: k == a cite "一" says "只支持 a"\n', "")],
         [("removed", "rule kind_rule", None, "k == a", None)]),
@@ -302,9 +313,9 @@ REPORTABLE = {
     "enum": {None: WHOLE, "member": ALL},
     "input": _FIELD,
     "param": _FIELD,
-    "rule": {None: WHOLE, "condition": CHANGED, "guard": ALL, **_CLAUSES},
-    "limit": {None: WHOLE, "subject": CHANGED, "operator": CHANGED, "bound": CHANGED,
-              "guard": ALL, **_CLAUSES},
+    "rule": {None: WHOLE, "kind": CHANGED, "condition": CHANGED, "guard": ALL, **_CLAUSES},
+    "limit": {None: WHOLE, "kind": CHANGED, "subject": CHANGED, "operator": CHANGED,
+              "bound": CHANGED, "guard": ALL, **_CLAUSES},
     "let": {None: WHOLE, "expression": CHANGED, **_CLAUSES},
     "shares": {None: WHOLE, "form": CHANGED, "amount": ALL, "party": ALL, **_CLAUSES},
     "waterfall": {None: WHOLE, "amount": CHANGED, "step": ALL, "order": CHANGED, **_CLAUSES},
@@ -910,6 +921,35 @@ def test_unrelated_policies_diff_render_and_confirm_without_error(old, new):
     for render in (render_text, render_json, render_html):
         assert render(result)
     _confirm(result)
+
+
+def test_a_limit_turned_into_a_rule_is_one_change_of_kind_in_text_json_and_html():
+    old = api.load_source(BASE, "old.pol")
+    new = api.load_source(_edited(('limit cap:      amount <= 500万 when k == a',
+                                   'rule cap: amount <= 800万 when k == a')), "new.pol")
+    result = diff(old, new, witnesses=1)
+    [change] = result.changes
+    assert "  ~ cap kind: limit amount <= 500万 when k == a → rule amount <= 800万 when k == a"\
+        "  [二]" in render_text(result)
+    data = json.loads(render_json(result))["changes"]
+    # Fields are only added: `item_old` names the declaration as the old version had it.
+    assert data == [{"kind": "changed", "item": "rule cap", "aspect": "kind",
+                     "old": "limit amount <= 500万 when k == a",
+                     "new": "rule amount <= 800万 when k == a", "cite_old": "二",
+                     "cite_new": "二", "item_old": "limit cap"}]
+    assert 'data-item="rule cap" data-aspect="kind"' in render_html(result)
+    [witness] = result.witnesses
+    assert witness.about == "rule cap" and witness.old["eligible"] != witness.new["eligible"]
+    _confirm(result)
+
+
+def test_json_item_old_is_the_item_and_null_for_an_added_declaration():
+    old = api.load_source(BASE, "old.pol")
+    new = api.load_source(_edited(("500万", "800万"), ("param lpr", "param floor: money = 0元\n"
+                                                     "  param lpr")), "new.pol")
+    data = json.loads(render_json(diff(old, new)))["changes"]
+    assert [(c["item"], c["item_old"]) for c in data] == [("param floor", None),
+                                                         ("limit cap", "limit cap")]
 
 
 def test_text_of_a_change_without_a_name():
