@@ -24,11 +24,9 @@ How a search that found nothing ended (ruled out, or not fully searched) is told
 
 from __future__ import annotations
 
-import datetime
 import re
 from collections.abc import Callable
 from decimal import Decimal
-from typing import assert_never
 
 import z3
 
@@ -38,13 +36,13 @@ from policylang.cases import parse_case, parse_params
 from policylang.diagnostics import PolicyError
 from policylang.diff import Change, Witness, WitnessSearch, renamed_inputs, value_text
 from policylang.diff import keyword as declaration_keyword
+from policylang.diff_plain import preferences
 from policylang.diff_units import duration_needs, duration_units, unit_splits
 from policylang.interpret import evaluate
 
 _TIMEOUT_MS = 4000
 _ATTEMPTS = 3  # candidates tried per target and round before moving on
 _ANY = "any difference"
-_RECENT = datetime.date(2020, 1, 1).toordinal()
 _BOOK_KEYWORDS = ("monitor", "budget", "book limit", "portfolio")
 _CASE_KEYWORDS = ("rule", "limit", "let", "shares", "waterfall", "input", "param")
 
@@ -289,17 +287,17 @@ class _Search:
             term_old, term_new = self.old.inputs[a.name], self.new.inputs[b.name]
             if not smt.plain(term_old).eq(smt.plain(term_new)):
                 self.solver.add(smt.same(term_old, term_new))
-        # Preferences are assumptions: a flag each, implying its preference, added once.
-        self.flags = []
-        for index, preference in enumerate(self._preferences()):
-            flag = z3.Bool(f"prefer:{index}", self.ctx)
-            self.solver.add(z3.Implies(flag, preference))
-            self.flags.append(flag)
+        # Preferences are assumptions: a flag each, implying its preference, added once
+        # (`diff_plain` gives their order of importance).
+        self.flags = [self._flag(f"prefer:{index}", preference) for index, preference
+                      in enumerate(preferences(self.new, self.old, shared))]
+        eligible = self.old.eligible_or_none(), self.new.eligible_or_none()
+        self.flip = None if None in eligible else self._flag("prefer:flip", z3.Xor(*eligible))
         self.case_terms = list({smt.plain(term).get_id(): smt.plain(term)
                                 for encoding in (self.old, self.new)
                                 for term in encoding.inputs.values()}.values())
         self.seen: list[z3.BoolRef] = []  # "differs from an earlier case", one per witness
-        self.holds: dict[str, z3.BoolRef] = {}  # check item → it holds in both versions
+        self.holds: dict[str, z3.BoolRef] = {}  # check item → flag: it holds in both versions
         self.gave_up: list[str] = []  # targets where the solver answered `unknown`
         self.failed: list[str] = []  # targets where z3 raised
         self.unconfirmed: list[str] = []  # targets whose candidates the interpreter refuted
@@ -316,7 +314,7 @@ class _Search:
             if a is not None and b is not None:
                 item = _check_item(checks_new.get(name) or checks_old[name])
                 pieces[item] = z3.Xor(a, b)
-                self.holds[item] = z3.And(a, b)
+                self.holds[item] = self._flag(f"prefer:holds:{item}", z3.And(a, b))
         lets_old = {let.name: let for let in old.policy.lets}
         for let in new.policy.lets:
             if let.name in lets_old and lets_old[let.name].type == let.type:
@@ -371,11 +369,8 @@ class _Search:
 
     # ── one witness ──
     def witness(self, about: str, target: z3.BoolRef) -> Witness | None:
-        # Preferably every other rule and limit holds in both versions, so that the case
-        # shows this change alone.
-        focus = z3.And([h for item, h in self.holds.items() if item != about], self.ctx)
         for _ in range(_ATTEMPTS):
-            model = self._solve(target, focus)
+            model = self._solve(target, self._preferred(about))
             if model is None:
                 return None
             if isinstance(model, z3.CheckSatResult):  # the solver gave up
@@ -388,60 +383,44 @@ class _Search:
         self.unconfirmed.append(about)
         return None
 
-    def _solve(self, target: z3.BoolRef, focus: z3.BoolRef
+    def _flag(self, name: str, preference: z3.BoolRef) -> z3.BoolRef:
+        flag = z3.Bool(name, self.ctx)
+        self.solver.add(z3.Implies(flag, preference))
+        return flag
+
+    def _preferred(self, about: str) -> list[z3.BoolRef]:
+        """The preferences for a witness of `about`, most important first (`diff_plain`):
+        eligibility differs (not for a let or an allocation: a case shows its value best
+        where both versions decide alike), each other rule and limit holds in both
+        versions, then the inputs' plausible, default and round values."""
+        flip = [] if self.flip is None or about.startswith(
+            ("let ", "shares ", "waterfall ")) else [self.flip]
+        return [*flip, *(flag for item, flag in self.holds.items() if item != about),
+                *self.flags]
+
+    def _solve(self, target: z3.BoolRef, flags: list[z3.BoolRef]
                ) -> z3.ModelRef | z3.CheckSatResult | None:
-        """A model of the target (as many preferences kept as z3 allows), None when there
-        is none, `z3.unknown` when the solver gave up."""
+        """A model of the target, None when there is none, `z3.unknown` when the solver
+        gave up. Preferences (`flags`, most important first) that cannot all hold are
+        dropped one at a time, the least important in the conflict first: one is dropped
+        only when it cannot hold with every more important one kept."""
         solver = self.solver
         solver.push()
         try:
             solver.add(target, *self.seen)
-            focused = z3.Bool("prefer:focus", self.ctx)
-            solver.add(z3.Implies(focused, focus))
-            flags = [focused, *self.flags]
             while True:
                 result = solver.check(*flags)
                 if result == z3.sat:
                     return solver.model()
                 if result == z3.unknown:
                     return z3.unknown
-                core = solver.unsat_core()
-                if len(core) == 0:
+                core = {c.get_id() for c in solver.unsat_core()}
+                if not core:
                     return None
-                flags = [f for f in flags if not any(f.eq(c) for c in core)]
+                last = max(i for i, f in enumerate(flags) if f.get_id() in core)
+                flags = flags[:last] + flags[last + 1:]
         finally:
             solver.pop()
-
-    def _preferences(self) -> list[z3.BoolRef]:
-        """What makes a case read like a real application, in order: each input at its
-        default (the new version's where both have one), else a round, positive value."""
-        out = []
-        rounder: list[z3.BoolRef] = []
-        done = {a.name for a, b in self.shared if a.name != b.name}  # one field: the new one
-        unfit: dict[str, list[z3.BoolRef]] = {}  # a default in another unit than the term
-        for encoding in (self.new, self.old):
-            for field in encoding.policy.inputs:
-                if field.name in done:
-                    continue
-                term = encoding.inputs[field.name]
-                default = None if field.default is None \
-                    else encoding.constant(field.default, field.type)
-                if default is not None and getattr(default, "unit", None) not in (
-                        getattr(term, "unit", None), "any"):
-                    # 30 days is not 30 months: the other version's default, if it fits
-                    unfit[field.name] = _round_value(field.type, term)
-                    continue
-                done.add(field.name)
-                if default is None:
-                    rounder += _round_value(field.type, term)
-                    continue
-                at_default = smt.same(term, default)
-                out.append(at_default)
-                rounded = _round_value(field.type, term)
-                if rounded:  # off its default, a field still takes a round value
-                    rounder.append(z3.Or(at_default, z3.And(rounded)))
-        rounder += [fact for name, facts in unfit.items() if name not in done for fact in facts]
-        return out + rounder
 
     def _block(self, model: z3.ModelRef) -> z3.BoolRef:
         """The next case must differ from this one in some input."""
@@ -501,26 +480,6 @@ def _constants(fact: z3.ExprRef) -> set[int]:
 
 def _json(value: ir.Value, type_: ir.Type) -> object:
     return value if isinstance(value, bool) else value_text(value, type_)
-
-
-def _round_value(type_: ir.Type, term) -> list[z3.BoolRef]:
-    """Preferences for a required input: a plausible, round value."""
-    match type_.kind:
-        case ir.Kind.MONEY:  # at least 1万, in whole 万
-            return [term >= 10000, z3.IsInt(term / 10000)]
-        case ir.Kind.PERCENT:  # a positive rate in whole basis points
-            return [term >= smt.real("0.01", term.ctx), z3.IsInt(term * 10000)]
-        case ir.Kind.NUMBER:
-            return [term >= 1, z3.IsInt(term)]
-        case ir.Kind.DURATION:  # whole years
-            count = smt.plain(term)
-            return [count >= 1, count % 12 == 0] if term.unit == "month" else [count >= 1]
-        case ir.Kind.DATE:
-            return [term >= _RECENT]
-        case ir.Kind.BOOL | ir.Kind.ENUM | ir.Kind.ERROR:
-            return []
-        case _:
-            assert_never(type_.kind)
 
 
 def _differs(type_: ir.Type, a, b) -> z3.BoolRef:

@@ -952,6 +952,34 @@ def test_json_item_old_is_the_item_and_null_for_an_added_declaration():
                                                          ("limit cap", "limit cap")]
 
 
+LIAONING = (ROOT / "policies/liaoning/puhui_edai.pol").read_text(encoding="utf-8")
+
+
+def _liaoning(*edits: tuple[str, str]) -> str:
+    source = LIAONING
+    for old, new in edits:
+        assert old in source, old
+        source = source.replace(old, new)
+    return source
+
+
+def test_a_witness_flips_eligibility_wherever_a_case_can():
+    """辽宁 widens `credit_only` to guaranteed loans; its fee rate's default (1.2%) is above
+    the fee cap. Every case that flips eligibility has the fee rate off its default: the
+    solver used to drop the preference that the other rules hold together with the
+    default, and gave a borrower ineligible in both versions (fee rate 1.01%)."""
+    old = _liaoning(("percent = 1% ", "percent = 1.2%"))
+    new = old.replace("rule credit_only: measure == credit",
+                      "rule credit_only: measure != collateral")
+    result = diff(api.load_source(old, "old.pol"), api.load_source(new, "new.pol"), 3)
+    assert result.witnesses
+    for witness in result.witnesses:
+        assert witness.old["eligible"] is False and witness.new["eligible"] is True, witness
+        assert witness.differences[0] == "not eligible → eligible"
+        assert witness.case["measure"] == "surety" and witness.case["fee_rate"] == "1%"
+    _confirm(result)
+
+
 def test_text_of_a_change_without_a_name():
     old = api.load_source(BASE, "old.pol")
     new = api.load_source(_edited(*PAIRS["the portfolio's order"][0]), "new.pol")
