@@ -36,7 +36,7 @@ from policylang.cases import parse_case, parse_params
 from policylang.diagnostics import PolicyError
 from policylang.diff import Change, Witness, WitnessSearch, renamed_inputs, value_text
 from policylang.diff import keyword as declaration_keyword
-from policylang.diff_plain import preferences
+from policylang.diff_plain import declaration, params_read, preferences
 from policylang.diff_units import duration_needs, duration_units, unit_splits
 from policylang.interpret import evaluate
 
@@ -333,6 +333,14 @@ class _Search:
         for change in changes:
             if change.item in pieces and change.item not in targets:
                 targets[change.item] = pieces[change.item]
+            elif (change.keyword == "param" and change.aspect == "default"
+                  and None not in (change.old, change.new) and change.item not in targets):
+                # A param's new default: where a declaration reading it decides otherwise.
+                readers = [item for item in pieces if any(
+                    change.name in params_read(e.policy, d) for e in (old, new)
+                    if (d := declaration(e.policy, item)) is not None)]
+                if readers:
+                    targets[change.item] = z3.Or([pieces[r] for r in readers])
         if anything:
             targets[_ANY] = z3.Or(anything)
         return targets

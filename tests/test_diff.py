@@ -980,6 +980,30 @@ def test_a_witness_flips_eligibility_wherever_a_case_can():
     _confirm(result)
 
 
+def test_a_changed_param_default_has_its_own_target():
+    """LPR 3.45% → 3.1%: witnesses are searched for `param lpr` (the rules that read it,
+    directly or through a let), not only for any difference."""
+    old = api.load_source(BASE, "old.pol")
+    new = api.load_source(_edited(('lpr: percent = 3.45%', 'lpr: percent = 3.1%')), "new.pol")
+    result = diff(old, new, witnesses=1)
+    [witness] = result.witnesses
+    assert witness.about == "param lpr"
+    assert witness.differences[0] == "eligible → not eligible"
+    assert "limit rate_cap: holds → fails" in witness.differences[1]
+    assert witness.params == {"lpr": "3.1%"} and witness.params_old == {"lpr": "3.45%"}
+    assert "  1. for param lpr: eligible → not eligible" in render_text(result)
+    _confirm(result)
+    through_a_let = [("let fee = amount * 1%", "let fee = amount * 1%\n  let ceiling = lpr + 1%"),
+                     ("rate <= lpr + 150bp", "rate <= ceiling")]
+    old = api.load_source(_edited(*through_a_let), "old.pol")
+    new = api.load_source(_edited(*through_a_let, ('lpr: percent = 3.45%', 'lpr: percent = 4%')),
+                          "new.pol")
+    result = diff(old, new, witnesses=1)
+    assert [w.about for w in result.witnesses] == ["param lpr"]
+    assert result.witnesses[0].differences[0] == "not eligible → eligible"
+    _confirm(result)
+
+
 def test_text_of_a_change_without_a_name():
     old = api.load_source(BASE, "old.pol")
     new = api.load_source(_edited(*PAIRS["the portfolio's order"][0]), "new.pol")
