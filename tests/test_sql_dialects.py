@@ -244,3 +244,15 @@ def test_compiled_text_refuses_a_null_input_without_default(dialect: str, reques
     # A NULL where the input has a default takes the default.
     names, (row,) = _by_hand(dialect, [(1, "600", "0.004", None, None, "north")], request)
     assert bool(row[names.index("eligible")]) is True
+
+
+@pytest.mark.parametrize("dialect", ["duckdb", "sqlite", "postgres"])
+def test_compiled_text_refuses_an_enum_cell_naming_no_member(dialect: str, request) -> None:
+    """An area no member names is E604, as in a case file: it made every `==` on it false,
+    so each limit guarded by an area did not apply and the loan was decided without it."""
+    with pytest.raises(Exception, match="E604: cases column `enterprise_area`: a value that "
+                                        "is not a member of enum"):
+        _by_hand(dialect, [(1, "600", "0.004", "Xiangtan", None, "north")], request)
+    names, (row,) = _by_hand(dialect, [(1, "600", "0.004", "xiangtan_county", None, "north")],
+                             request)
+    assert names.index("eligible") > 5

@@ -14,7 +14,23 @@ WITH __pl_0 AS (
       THEN ERROR('E602: cases column `private`: no value, and the field (bool) has no default')
       ELSE "private"
     END AS "__pl_in_private",
-    COALESCE("class", 'none') AS "__pl_in_class",
+    CASE
+      WHEN NOT "class" IN (
+        'smart_digital',
+        'equipment_renewal',
+        'tech_sme',
+        'innovative_sme',
+        'high_tech',
+        'specialised',
+        'technology_centre',
+        'single_champion',
+        'none'
+      )
+      THEN ERROR(
+        'E604: cases column `class`: a value that is not a member of enum `waived_class` (members: smart_digital, equipment_renewal, tech_sme, innovative_sme, high_tech, specialised, technology_centre, single_champion, none)'
+      )
+      ELSE COALESCE("class", 'none')
+    END AS "__pl_in_class",
     CAST(COALESCE("charged_rate", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_charged_rate"
   FROM cases
 ), __pl_1 AS (

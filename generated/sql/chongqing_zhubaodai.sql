@@ -38,7 +38,13 @@ WITH __pl_0 AS (
       ELSE CAST("revenue_last_year" AS DECIMAL(38, 10))
     END AS "__pl_in_revenue_last_year",
     COALESCE("working_capital", TRUE) AS "__pl_in_working_capital",
-    COALESCE("kind", 'new_loan') AS "__pl_in_kind",
+    CASE
+      WHEN NOT "kind" IN ('new_loan', 'increase', 'renewal')
+      THEN ERROR(
+        'E604: cases column `kind`: a value that is not a member of enum `application` (members: new_loan, increase, renewal)'
+      )
+      ELSE COALESCE("kind", 'new_loan')
+    END AS "__pl_in_kind",
     CAST(COALESCE("previous_amount", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_previous_amount",
     CASE
       WHEN "loan_amount" IS NULL

@@ -8,10 +8,20 @@ WITH __pl_0 AS (
       THEN ERROR(
         'E602: cases column `borrower`: no value, and the field (borrower_kind) has no default'
       )
+      WHEN NOT "borrower" IN ('enterprise', 'individual_business', 'micro_owner')
+      THEN ERROR(
+        'E604: cases column `borrower`: a value that is not a member of enum `borrower_kind` (members: enterprise, individual_business, micro_owner)'
+      )
       ELSE "borrower"
     END AS "__pl_in_borrower",
     COALESCE("first_loan", FALSE) AS "__pl_in_first_loan",
-    COALESCE("purpose", 'production') AS "__pl_in_purpose",
+    CASE
+      WHEN NOT "purpose" IN ('production', 'no_principal_renewal', 'repay_special_fund', 'other')
+      THEN ERROR(
+        'E604: cases column `purpose`: a value that is not a member of enum `loan_purpose` (members: production, no_principal_renewal, repay_special_fund, other)'
+      )
+      ELSE COALESCE("purpose", 'production')
+    END AS "__pl_in_purpose",
     CASE
       WHEN "loan_amount" IS NULL
       THEN ERROR(
@@ -34,8 +44,20 @@ WITH __pl_0 AS (
     CAST(COALESCE("premium_rate", CAST(0.01 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_premium_rate",
     CAST(COALESCE("premium_paid", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_premium_paid",
     CAST(COALESCE("principal_loss", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_principal_loss",
-    COALESCE("insurer", 'insurer_a') AS "__pl_in_insurer",
-    COALESCE("bank", 'bank_a') AS "__pl_in_bank",
+    CASE
+      WHEN NOT "insurer" IN ('insurer_a', 'insurer_b', 'insurer_c')
+      THEN ERROR(
+        'E604: cases column `insurer`: a value that is not a member of enum `insurer_name` (members: insurer_a, insurer_b, insurer_c)'
+      )
+      ELSE COALESCE("insurer", 'insurer_a')
+    END AS "__pl_in_insurer",
+    CASE
+      WHEN NOT "bank" IN ('bank_a', 'bank_b')
+      THEN ERROR(
+        'E604: cases column `bank`: a value that is not a member of enum `bank_name` (members: bank_a, bank_b)'
+      )
+      ELSE COALESCE("bank", 'bank_a')
+    END AS "__pl_in_bank",
     CAST(COALESCE("loan_date", CAST('2021-06-01' AS DATE)) AS DATE) AS "__pl_in_loan_date",
     CAST(COALESCE("compensated", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_compensated",
     CAST(COALESCE("non_performing", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_non_performing",

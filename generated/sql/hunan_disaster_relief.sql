@@ -15,7 +15,19 @@ WITH __pl_0 AS (
       )
       ELSE CAST("guarantee_fee_rate" AS DECIMAL(38, 10))
     END AS "__pl_in_guarantee_fee_rate",
-    COALESCE("enterprise_area", 'other_area') AS "__pl_in_enterprise_area",
+    CASE
+      WHEN NOT "enterprise_area" IN (
+        'hengyang_nanyue',
+        'yueyang_pingjiang',
+        'chenzhou_zixing',
+        'xiangtan_county',
+        'other_area'
+      )
+      THEN ERROR(
+        'E604: cases column `enterprise_area`: a value that is not a member of enum `area` (members: hengyang_nanyue, yueyang_pingjiang, chenzhou_zixing, xiangtan_county, other_area)'
+      )
+      ELSE COALESCE("enterprise_area", 'other_area')
+    END AS "__pl_in_enterprise_area",
     CAST(COALESCE("reguarantee_charged", CAST(0 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_reguarantee_charged"
   FROM cases
 ), __pl_1 AS (

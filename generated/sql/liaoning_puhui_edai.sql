@@ -8,7 +8,13 @@ WITH __pl_0 AS (
       )
       ELSE CAST("credit_line" AS DECIMAL(38, 10))
     END AS "__pl_in_credit_line",
-    COALESCE("measure", 'credit') AS "__pl_in_measure",
+    CASE
+      WHEN NOT "measure" IN ('credit', 'surety', 'collateral')
+      THEN ERROR(
+        'E604: cases column `measure`: a value that is not a member of enum `counter_guarantee` (members: credit, surety, collateral)'
+      )
+      ELSE COALESCE("measure", 'credit')
+    END AS "__pl_in_measure",
     CAST(COALESCE("fee_rate", CAST(0.01 AS DECIMAL(38, 10))) AS DECIMAL(38, 10)) AS "__pl_in_fee_rate",
     CASE
       WHEN "loan_amount" IS NULL

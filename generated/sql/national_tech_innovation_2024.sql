@@ -3,7 +3,13 @@
 WITH __pl_0 AS (
   SELECT
     *,
-    COALESCE("class", 'general') AS "__pl_in_class",
+    CASE
+      WHEN NOT "class" IN ('tech_sme', 'innovative_sme', 'little_giant', 'other_tech', 'general')
+      THEN ERROR(
+        'E604: cases column `class`: a value that is not a member of enum `enterprise_class` (members: tech_sme, innovative_sme, little_giant, other_tech, general)'
+      )
+      ELSE COALESCE("class", 'general')
+    END AS "__pl_in_class",
     CASE
       WHEN "guarantee_amount" IS NULL
       THEN ERROR(

@@ -7,6 +7,18 @@ WITH __pl_0 AS (
       THEN ERROR(
         'E602: cases column `borrower`: no value, and the field (borrower_kind) has no default'
       )
+      WHEN NOT "borrower" IN (
+        'small_micro',
+        'individual',
+        'farmer',
+        'new_agri',
+        'startup',
+        'emerging',
+        'other'
+      )
+      THEN ERROR(
+        'E604: cases column `borrower`: a value that is not a member of enum `borrower_kind` (members: small_micro, individual, farmer, new_agri, startup, emerging, other)'
+      )
       ELSE "borrower"
     END AS "__pl_in_borrower",
     CASE
@@ -16,11 +28,21 @@ WITH __pl_0 AS (
       )
       ELSE CAST("guarantee_amount" AS DECIMAL(38, 10))
     END AS "__pl_in_guarantee_amount",
-    COALESCE("batch", 'single') AS "__pl_in_batch",
+    CASE
+      WHEN NOT "batch" IN ('single', 'national_batch', 'other_batch')
+      THEN ERROR(
+        'E604: cases column `batch`: a value that is not a member of enum `batch_kind` (members: single, national_batch, other_batch)'
+      )
+      ELSE COALESCE("batch", 'single')
+    END AS "__pl_in_batch",
     CASE
       WHEN "measure" IS NULL
       THEN ERROR(
         'E602: cases column `measure`: no value, and the field (counter_guarantee) has no default'
+      )
+      WHEN NOT "measure" IN ('none', 'credit', 'surety', 'mortgage', 'pledge')
+      THEN ERROR(
+        'E604: cases column `measure`: a value that is not a member of enum `counter_guarantee` (members: none, credit, surety, mortgage, pledge)'
       )
       ELSE "measure"
     END AS "__pl_in_measure",

@@ -169,7 +169,7 @@ class QueryBuilder(AllocationColumns):
     def build(self) -> exp.Select:
         policy = self.policy
         for f in policy.inputs:
-            self.add(input_column(f.name), self._required(f, self._input(f)))
+            self.add(input_column(f.name), self._checked(f, self._input(f)))
         for kind, name in policy.order:
             if kind == "let":
                 let = policy.let(name)
@@ -291,16 +291,26 @@ class QueryBuilder(AllocationColumns):
         return value
 
     # ── inputs, checks, allocations ──
-    def _required(self, f: ir.Field, read: exp.Expression) -> exp.Expression:
-        """An input without default read so that a NULL cell raises E602, as a case
-        without the field and a book's empty cell do: a NULL left to flow on made a
-        guard's comparison NULL, its check `ELSE TRUE`, and a loan with no amount eligible.
-        A book's query (`run --book`) is not checked here: its reader refuses the cell."""
-        if f.default is not None or (not self.star_except and not self.carry_inputs):
+    def _checked(self, f: ir.Field, read: exp.Expression) -> exp.Expression:
+        """An input read so that a cell a case file could not hold raises, as the case
+        reader and a book's reader do: a NULL without default is E602 (left to flow on, it
+        made a guard's comparison NULL, its check `ELSE TRUE`, and a loan with no amount
+        eligible), an enum cell naming no member E604 (it made every `==` false). A book's
+        query (`run --book`) is not checked here: its reader refuses such cells."""
+        if not self.star_except and not self.carry_inputs:
             return read
-        return case((exp.Is(this=col(f.name), expression=exp.null()),
-                     fail("E602", f"cases column `{f.name}`: no value, and the field "
-                          f"({f.type}) has no default")), otherwise=read)
+        branches = []
+        if f.default is None:
+            branches.append((exp.Is(this=col(f.name), expression=exp.null()),
+                             fail("E602", f"cases column `{f.name}`: no value, and the field "
+                                  f"({f.type}) has no default")))
+        if f.type.kind is ir.Kind.ENUM:
+            members = [m.name for m in self.policy.enum(f.type.enum).members]
+            branches.append((exp.Not(this=exp.In(this=col(f.name), expressions=[
+                exp.Literal.string(m) for m in members])),
+                fail("E604", f"cases column `{f.name}`: a value that is not a member of "
+                     f"enum `{f.type.enum}` (members: {', '.join(members)})")))
+        return case(*branches, otherwise=read) if branches else read
 
     def _input(self, f: ir.Field) -> exp.Expression:
         raw: exp.Expression = col(f.name)
