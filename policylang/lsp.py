@@ -52,7 +52,7 @@ from policylang.diagnostics import Diagnostic, PolicyError
 from policylang.formatter import format_source
 from policylang.highlight import BUILTIN_FUNCTIONS, KEYWORDS
 from policylang.lsp_incremental import IncrementalParser
-from policylang.lsp_index import Analysis, Range, analyze, failing_tests, moved_to
+from policylang.lsp_index import Analysis, Failing, Range, analyze, failing_tests, moved_to
 from policylang.messages import title
 
 DEBOUNCE_SECONDS = 0.03
@@ -145,7 +145,7 @@ class PolicyServer(LanguageServer):
         self.last_done: dict[str, float] = {}  # when the latest analysis ended
         self.parsers: dict[str, IncrementalParser] = {}
         self.testing: dict[str, asyncio.Task] = {}  # test blocks still to run on a version
-        self.failing: dict[str, list[tuple[str, Diagnostic]]] = {}  # the last test results
+        self.failing: dict[str, Failing] = {}  # the last test results
         self.published: dict[str, tuple[str, list[Diagnostic]]] = {}  # text, all diagnostics
         self.unopened: dict[str, tuple[str, Analysis]] = {}  # read from disk: text, analysis
 
@@ -228,7 +228,7 @@ class PolicyServer(LanguageServer):
         self.last_done[uri] = time.monotonic()
 
     def finish(self, uri: str, document: TextDocument, source: str,
-               diagnostics: list[Diagnostic], failing: list[tuple[str, Diagnostic]] | None,
+               diagnostics: list[Diagnostic], failing: Failing | None,
                shown: list[Diagnostic] | None = None) -> None:
         """Publish the complete diagnostics of `source` (unless already `shown`)."""
         if failing is not None:

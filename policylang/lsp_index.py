@@ -135,34 +135,53 @@ def analyze(source: str, file: str, run_tests: bool = True,
 
 
 def test_diagnostics(policy: ir.Policy) -> list[Diagnostic]:
-    """Each failing test block as an E506 diagnostic on its `test` line."""
+    """Each failed expectation as an E506 diagnostic on its line (a test that cannot run:
+    E507 on its `test` line)."""
     return [diagnostic for _, diagnostic in failing_tests(policy)]
 
 
-def failing_tests(policy: ir.Policy) -> list[tuple[str, Diagnostic]]:
-    """Each failing test block's name and its diagnostic (E506; E507 if it cannot run)."""
+# A failing test's diagnostic, keyed by the test's name and how many lines below the test's
+# `test` line it sits: where `moved_to` puts it again once the text above has moved.
+Failing = list[tuple[tuple[str, int], Diagnostic]]
+
+
+def failing_tests(policy: ir.Policy) -> Failing:
+    """Each failing test block's diagnostics: E506 at each failed expectation, E507 at the
+    test if it cannot run."""
     from policylang.api import run_tests
 
-    found = []
+    found: Failing = []
     for result in run_tests(policy):
+        test = result.test
         if result.error is not None:
             first = result.error.diagnostics[0]
-            found.append((result.test.name, Diagnostic(
-                "E507", f"test “{result.test.name}”: {first.message}", result.test.span)))
-        elif result.failures:
-            found.append((result.test.name, Diagnostic(
-                "E506", f"test “{result.test.name}” fails: " + "; ".join(result.failures),
-                result.test.span)))
+            found.append(((test.name, 0), Diagnostic(
+                "E507", f"test “{test.name}”: {first.message}", test.span)))
+            continue
+        spans = {e.span.line: e.span for e in test.expectations}
+        lines = result.failure_lines or [test.span.line] * len(result.failures)
+        for failure, line in zip(result.failures, lines, strict=True):
+            span = spans.get(line, test.span)
+            found.append(((test.name, span.line - test.span.line), Diagnostic(
+                "E506", f"test “{test.name}” fails: {failure}", span)))
     return found
 
 
-def moved_to(failing: list[tuple[str, Diagnostic]], policy: ir.Policy) -> list[Diagnostic]:
-    """Earlier test results on the tests of the same name in `policy`, wherever they are now.
+def moved_to(failing: Failing, policy: ir.Policy) -> list[Diagnostic]:
+    """Earlier test results on the tests of the same name in `policy`, wherever they are now
+    (each as far below its test's line as it was).
 
     What the server shows for failing tests until they have run again on the new text."""
     spans = {test.name: test.span for test in policy.tests}
-    return [dataclasses.replace(diagnostic, span=spans[name])
-            for name, diagnostic in failing if name in spans]
+    moved = []
+    for (name, below), diagnostic in failing:
+        if name not in spans or diagnostic.span is None:
+            continue
+        line = spans[name].line + below
+        old = diagnostic.span
+        moved.append(dataclasses.replace(diagnostic, span=dataclasses.replace(
+            old, file=spans[name].file, line=line, end_line=line + old.end_line - old.line)))
+    return moved
 
 
 # ── the index ──────────────────────────────────────────────────────────────

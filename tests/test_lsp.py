@@ -193,7 +193,7 @@ def test_fixing_the_file_clears_the_diagnostics(client):
     assert client.fixed_diagnostics == []
 
 
-def test_a_failing_test_block_is_a_diagnostic_on_its_line():
+def test_a_failed_expectation_is_a_diagnostic_on_its_line():
     c = Client()
     try:
         c.request("initialize", {"processId": None, "rootUri": None, "capabilities": {}})
@@ -203,7 +203,7 @@ def test_a_failing_test_block_is_a_diagnostic_on_its_line():
             "uri": URI, "languageId": "policylang", "version": 1, "text": failing}})
         (diagnostic,) = c.diagnostics(1)
         assert diagnostic["code"] == "E506"
-        assert diagnostic["range"]["start"] == _position(failing, 'test "')
+        assert diagnostic["range"]["start"] == _position(failing, "expect premium")
         assert "premium" in diagnostic["message"] and "100000" in diagnostic["message"]
     finally:
         c.close()
@@ -405,14 +405,14 @@ def test_check_diagnostics_come_first_and_test_results_after():
         assert c.diagnostics(2) == []
         (result,) = c.diagnostics(2)
         assert result["code"] == "E506" and "premium" in result["message"]
-        assert result["range"]["start"] == _position(failing, 'test "')
+        assert result["range"]["start"] == _position(failing, "expect premium")
 
         # An edit above it: the failure is shown at once where the test now is, and, the
         # fresh result being the same, not published a second time.
         change(3, moved)
         (carried,) = c.diagnostics(3)
         assert carried["message"] == result["message"]
-        assert carried["range"]["start"] == _position(moved, 'test "')
+        assert carried["range"]["start"] == _position(moved, "expect premium")
 
         # A check error: the test blocks do not run on a policy that does not check, and
         # their results are not shown (as before the two publications).
