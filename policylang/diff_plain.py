@@ -21,13 +21,16 @@ together with the hard facts and every more important preference kept):
    durations in whole years (or the field at its default): dropped first, so a boundary
    case may read 5000000.01元 rather than leave a rule failing or a field off its default.
 
-*Aspects*, what a witness is about: the outcome of each comparison in the changed
-declarations (both versions', through the lets they read), the value of each enum input
-they read, and for an allocation whether each part differs. A later witness for a target
-must differ from every earlier witness in one of them, so that it shows another way the
-change decides (the other side of a boundary, another member), not the same borrower
-with an unrelated field changed (501万 vs 502万); when there is none, the search for that
-target ends.
+*Aspects*, what a witness is about: for a changed declaration, the outcome of each
+comparison in it (both versions', through the lets it reads; a limit's `subject op bound`
+and guard too) and the value of each enum and bool input it reads; for a param, those of
+the declarations reading it; for "any difference", which rules and limits newly hold and
+which newly fail (not whether an allocation part differs: a loss of 0.02元 would count as
+another case by the fen's rounding). A later witness for a target must differ in one of
+them from every earlier witness that shows the target's difference, so that it shows
+another way the change decides (the other side of a boundary, another member), not the
+same borrower with an unrelated field changed (501万 vs 502万); when there is none, the
+search for that target ends.
 """
 
 from __future__ import annotations
@@ -146,14 +149,18 @@ def aspects(encoding: smt.Encoding, decl: object) -> list[z3.ExprRef]:
             except smt.Unsupported:
                 pass
     for node in _nodes(encoding.policy, decl):
-        atom = isinstance(node, ir.Compare | ir.InSet) or (
-            isinstance(node, ir.InputRef) and node.type.kind in (ir.Kind.ENUM, ir.Kind.BOOL))
-        if atom:
+        if isinstance(node, ir.Compare | ir.InSet):
             try:
-                out.append(smt.plain(encoding.term(node)))
+                out.append(encoding.formula(node))
             except smt.Unsupported:
                 pass
-    return out
+    return out + inputs_read(encoding, decl)
+
+
+def inputs_read(encoding: smt.Encoding, decl: object) -> list[z3.ExprRef]:
+    """The enum and bool inputs a declaration reads, itself or through its lets."""
+    return [encoding.inputs[node.name] for node in _nodes(encoding.policy, decl)
+            if isinstance(node, ir.InputRef) and node.type.kind in (ir.Kind.ENUM, ir.Kind.BOOL)]
 
 
 def unique(terms: list[z3.ExprRef]) -> list[z3.ExprRef]:

@@ -5,13 +5,17 @@ param pinned to its own version's default (a param either version leaves without
 one value in both, the other's default if it has one). A
 *target* is a formula saying "this differs": a rule's or limit's outcome, eligibility, a
 let's value (by at least a fen for money), an allocation part. Targets come one per
-changed declaration first, in the order of the changes, then "any difference"; the
-search goes round them, each new case differing from the earlier ones, until N are
-confirmed. A candidate is kept only if the interpreter, run on the case under both
-versions, reports a different eligibility, failed rule, let value or allocation part.
+changed declaration first, in the order of the changes (a param whose default changed:
+where a declaration reading it decides otherwise), then "any difference"; the search goes
+round them until N are confirmed or none is left. A candidate is kept only if the
+interpreter, run on the case under both versions, reports a different eligibility, failed
+rule, let value or allocation part.
 
-Cases read like a user's: fields left at their default are left out where the solver
-allows (defaults are preferred, dropped only when they stand in the way).
+`diff_plain` makes each case show its change plainly: the preferences (eligibility
+differs, the other rules hold, plausible amounts, defaults, round values) are dropped one
+at a time, least important first; a later case for a target differs from the earlier ones
+showing it in what the target turns on, not in an unrelated field. When the targets run
+out before N, a note says so.
 
 A witness is one borrower: an input both versions read takes one value in both cases,
 and so does an input taken as renamed (`diff.renamed_inputs`), so that the decisions
@@ -25,18 +29,17 @@ How a search that found nothing ended (ruled out, or not fully searched) is told
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from decimal import Decimal
 
 import z3
 
 from policylang import ir, smt
-from policylang import values as v
 from policylang.cases import parse_case, parse_params
 from policylang.diagnostics import PolicyError
 from policylang.diff import Change, Witness, WitnessSearch, renamed_inputs, value_text
 from policylang.diff import keyword as declaration_keyword
-from policylang.diff_plain import declaration, params_read, preferences
+from policylang.diff_outcome import differences as outcome_differences
+from policylang.diff_outcome import types as outcome_types
+from policylang.diff_plain import aspects, declaration, params_read, preferences, unique
 from policylang.diff_units import duration_needs, duration_units, unit_splits
 from policylang.interpret import evaluate
 
@@ -101,6 +104,12 @@ def find_witnesses(old: ir.Policy, new: ir.Policy, changes: tuple[Change, ...],
             break
     notes += [f"the solver ran out of time ({_TIMEOUT_MS} ms) searching for {about}"
               for about in search.gave_up]
+    if found and len(found) < wanted and not (search.gave_up or search.failed
+                                              or search.unconfirmed):
+        notes.append(f"{len(found)} of {wanted} witnesses: every other case decided "
+                     "differently repeats a witness shown in what the changes turn on (the "
+                     "outcome of each changed comparison, the enum and bool inputs read), "
+                     "differing only in other inputs, and is left out")
     defaults = [c.item for c in changes if c.item.startswith("input ") and c.aspect == "default"]
     notes += [f"{item}: a changed default shows only in a case that leaves the field out, "
               "which the shared case cannot: not searched" for item in defaults]
@@ -297,7 +306,9 @@ class _Search:
                                 for encoding in (self.old, self.new)
                                 for term in encoding.inputs.values()}.values())
         self.seen: list[z3.BoolRef] = []  # "differs from an earlier case", one per witness
+        self.models: list[z3.ModelRef] = []  # of the witnesses found, in order
         self.holds: dict[str, z3.BoolRef] = {}  # check item → flag: it holds in both versions
+        self.aspects: dict[str, list[z3.ExprRef]] = {}  # target → what a witness is about
         self.gave_up: list[str] = []  # targets where the solver answered `unknown`
         self.failed: list[str] = []  # targets where z3 raised
         self.unconfirmed: list[str] = []  # targets whose candidates the interpreter refuted
@@ -306,6 +317,7 @@ class _Search:
     def targets(self, changes: tuple[Change, ...]) -> dict[str, z3.BoolRef]:
         old, new = self.old, self.new
         pieces: dict[str, z3.BoolRef] = {}
+        outcomes: list[z3.BoolRef] = []  # each rule and limit: newly holds, newly fails
         checks_old = {c.name: c for c in old.policy.checks}
         checks_new = {c.name: c for c in new.policy.checks}
         for name in [*checks_new, *(n for n in checks_old if n not in checks_new)]:
@@ -314,6 +326,7 @@ class _Search:
             if a is not None and b is not None:
                 item = _check_item(checks_new.get(name) or checks_old[name])
                 pieces[item] = z3.Xor(a, b)
+                outcomes += [z3.And(z3.Not(a), b), z3.And(a, z3.Not(b))]
                 self.holds[item] = self._flag(f"prefer:holds:{item}", z3.And(a, b))
         lets_old = {let.name: let for let in old.policy.lets}
         for let in new.policy.lets:
@@ -329,6 +342,9 @@ class _Search:
         anything = list(pieces.values())
         if eligible_old is not None and eligible_new is not None:
             anything.append(z3.Xor(eligible_old, eligible_new))
+        for item in pieces:
+            self.aspects[item] = unique([a for e in (old, new) if (d := declaration(
+                e.policy, item)) is not None for a in aspects(e, d)])
         targets: dict[str, z3.BoolRef] = {}
         for change in changes:
             if change.item in pieces and change.item not in targets:
@@ -341,7 +357,10 @@ class _Search:
                     if (d := declaration(e.policy, item)) is not None)]
                 if readers:
                     targets[change.item] = z3.Or([pieces[r] for r in readers])
+                    self.aspects[change.item] = unique(
+                        [a for r in readers for a in self.aspects[r]])
         if anything:
+            self.aspects[_ANY] = unique(outcomes)
             targets[_ANY] = z3.Or(anything)
         return targets
 
@@ -377,8 +396,14 @@ class _Search:
 
     # ── one witness ──
     def witness(self, about: str, target: z3.BoolRef) -> Witness | None:
+        # Unlike every earlier witness that shows this target's difference in what the
+        # target is about (`diff_plain`): the other side of a boundary, another member;
+        # not an unrelated field changed.
+        terms = self.aspects.get(about, [])
+        new = [z3.Or([t != m.eval(t, model_completion=True) for t in terms], self.ctx)
+               for m in self.models if z3.is_true(m.eval(target, model_completion=True))]
         for _ in range(_ATTEMPTS):
-            model = self._solve(target, self._preferred(about))
+            model = self._solve(z3.And(target, *new), self._preferred(about))
             if model is None:
                 return None
             if isinstance(model, z3.CheckSatResult):  # the solver gave up
@@ -387,6 +412,7 @@ class _Search:
             witness = self._confirm(model, about)
             self.seen.append(self._block(model))
             if witness is not None:
+                self.models.append(model)
                 return witness
         self.unconfirmed.append(about)
         return None
@@ -416,13 +442,19 @@ class _Search:
         solver.push()
         try:
             solver.add(target, *self.seen)
+            possible = False  # known to have a model without preferences
             while True:
-                result = solver.check(*flags)
+                result = _check(solver, flags)
                 if result == z3.sat:
                     return solver.model()
                 if result == z3.unknown:
                     return z3.unknown
                 core = {c.get_id() for c in solver.unsat_core()}
+                if not possible and core:  # none at all: no preference to drop one by one
+                    result = solver.check()
+                    if result != z3.sat:
+                        return z3.unknown if result == z3.unknown else None
+                    possible = True
                 if not core:
                     return None
                 last = max(i for i, f in enumerate(flags) if f.get_id() in core)
@@ -447,7 +479,7 @@ class _Search:
                                           parse_params(policy, given)))
             except PolicyError:
                 return None
-        differences = _differences(*decisions, _types(*self.policies))
+        differences = outcome_differences(*decisions, outcome_types(*self.policies))
         if not differences:
             return None
         return Witness(cases[1], params[1], decisions[0], decisions[1], about,
@@ -472,6 +504,14 @@ class _Search:
             if any(d is None or d != value for d in defaults[field.name]):
                 out[field.name] = _json(value, field.type)
         return out
+
+
+def _check(solver: z3.Solver, flags: list[z3.BoolRef]) -> z3.CheckSatResult:
+    """`solver.check(*flags)` without z3py's cast of each flag to Bool (they are Bool
+    constants already): with a flag per rule, the cast took most of a search's time."""
+    assumptions = (z3.Ast * len(flags))(*(flag.as_ast() for flag in flags))
+    return z3.CheckSatResult(z3.Z3_solver_check_assumptions(
+        solver.ctx.ref(), solver.solver, len(flags), assumptions))
 
 
 def _constants(fact: z3.ExprRef) -> set[int]:
@@ -508,51 +548,3 @@ def _allocations(old: ir.Policy, new: ir.Policy) -> list[tuple[str, str]]:
     for alloc in (*new.allocations, *old.allocations):
         seen.setdefault(alloc.name, "shares" if isinstance(alloc, ir.Shares) else "waterfall")
     return list(seen.items())
-
-
-def _types(*policies: ir.Policy) -> dict[str, ir.Type]:
-    """The type of each limit's subject and each let, by name, the newer version's first."""
-    types: dict[str, ir.Type] = {}
-    for policy in reversed(policies):
-        types |= {let.name: let.type for let in policy.lets}
-        types |= {c.name: c.subject.type for c in policy.checks if isinstance(c, ir.Limit)}
-    return types
-
-
-def _readable(text: object, type_: ir.Type | None) -> object:
-    """A reported value as a reader of the diff writes it: a percent as `4.79%`, not the
-    fraction `0.0479` the decision JSON carries."""
-    if isinstance(text, str) and type_ is not None and type_.kind is ir.Kind.PERCENT:
-        return v.literal(Decimal(text), type_)
-    return text
-
-
-def _differences(a: dict, b: dict, types: dict[str, ir.Type]) -> list[str]:
-    """What differs between two decisions, in words; empty when nothing does."""
-    out: list[str] = []
-    word: Callable[[bool], str] = lambda flag: "eligible" if flag else "not eligible"  # noqa: E731
-    if a["eligible"] != b["eligible"]:
-        out.append(f"{word(a['eligible'])} → {word(b['eligible'])}")
-    failed_a = {f["rule"]: f for f in a["failures"]}
-    failed_b = {f["rule"]: f for f in b["failures"]}
-    for name in [*failed_b, *(n for n in failed_a if n not in failed_b)]:
-        if (name in failed_a) != (name in failed_b):
-            failure = failed_b.get(name) or failed_a[name]
-            version = "new" if name in failed_b else "old"
-            shown = {key: _readable(failure.get(key), types.get(name))
-                     for key in ("value", "bound")}
-            where = f" (value {shown['value']}, {version} bound {shown['bound']})" \
-                if failure["kind"] == "limit" else ""
-            out.append(f"{failure['kind']} {name}: "
-                       + ("holds → fails" if name in failed_b else "fails → holds") + where)
-    for name, value in b["values"].items():
-        if name in a["values"] and a["values"][name] != value:
-            out.append(f"let {name}: {_readable(a['values'][name], types.get(name))} → "
-                       f"{_readable(value, types.get(name))}")
-    for name in [*b["allocations"], *(n for n in a["allocations"] if n not in b["allocations"])]:
-        parts_a, parts_b = a["allocations"].get(name, {}), b["allocations"].get(name, {})
-        for party in [*parts_b, *(p for p in parts_a if p not in parts_b)]:
-            before, after = parts_a.get(party, "0.00"), parts_b.get(party, "0.00")
-            if before != after:
-                out.append(f"{name}.{party}: {before} → {after}")
-    return out

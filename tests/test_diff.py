@@ -1004,6 +1004,44 @@ def test_a_changed_param_default_has_its_own_target():
     _confirm(result)
 
 
+def _gist(witness) -> tuple:
+    """What a witness shows, without the amounts: its differences with a limit's value
+    left out, and the enum and bool values of its case."""
+    shown = tuple(d.split(" (value ")[0] for d in witness.differences)
+    return shown, {k: v for k, v in witness.case.items()
+                   if isinstance(v, bool) or v.replace("_", "").isalpha()}
+
+
+def test_later_witnesses_differ_in_what_the_change_is_about_or_are_not_listed():
+    """辽宁 widens `credit_only` to guaranteed loans: one kind of borrower gains
+    eligibility, and the other 3 witnesses asked for used to be the same borrower with
+    another amount or term (2万 vs 1万). They are left out, and a note says so."""
+    new = _liaoning(("rule credit_only: measure == credit",
+                     "rule credit_only: measure != collateral"))
+    result = diff(api.load_source(LIAONING, "old.pol"), api.load_source(new, "new.pol"), 4)
+    [witness] = result.witnesses
+    assert witness.case["measure"] == "surety"
+    assert "1 of 4 witnesses: every other case decided differently repeats a witness shown " \
+        "in what the changes turn on" in render_text(result)
+    assert result.search.status == "found"
+    # Both sides of a change: `k == a` → `k == b` loses a and gains b, one witness each.
+    old = api.load_source(BASE, "old.pol")
+    result = diff(old, api.load_source(_edited(("kind_rule: k == a", "kind_rule: k == b")),
+                                       "new.pol"), 4)
+    assert sorted((w.case["k"], w.differences[0]) for w in result.witnesses) == [
+        ("a", "eligible → not eligible"), ("b", "not eligible → eligible")]
+    _confirm(result)
+
+
+def test_no_two_witnesses_of_the_foshan_revision_show_the_same_thing():
+    result = diff(api.load(FOSHAN[0]), api.load(FOSHAN[1]), witnesses=12)
+    gists = [(w.about, _gist(w)) for w in result.witnesses]
+    assert len(gists) == 12 and len({repr(g) for g in gists}) == 12, gists
+    purposes = [w.case["purpose"] for w in result.witnesses if w.about == "rule purpose_rule"]
+    assert len(purposes) == len(set(purposes)) == 2  # another purpose the revision allows
+    _confirm(result)
+
+
 def test_text_of_a_change_without_a_name():
     old = api.load_source(BASE, "old.pol")
     new = api.load_source(_edited(*PAIRS["the portfolio's order"][0]), "new.pol")
