@@ -4,9 +4,10 @@ A regulator reads a witness to see whom a revision affects, so each one should s
 change and nothing else. Two parts:
 
 *Preferences*, soft facts the solver keeps as many of as it can, in order of importance;
-when they cannot all hold, the least important one in the conflict is dropped, one at a
-time (a greedy lexicographic order: a preference is dropped only when it cannot hold
-together with the hard facts and every more important preference kept):
+when they cannot all hold, the least important one in the conflict z3 reports (its unsat
+core) is dropped, one at a time, and the solver asked again; so a preference goes only
+when it conflicts with more important ones still kept (z3's cores are not minimal, so now
+and then one goes that a different choice would have kept):
 
 1. eligibility differs between the versions (for a rule, a limit, a param and "any
    difference": the reader's first question is who gains or loses eligibility);
