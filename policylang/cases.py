@@ -165,17 +165,26 @@ def _json_number(raw: int | float | Decimal, what: str) -> Decimal:
 
 
 def _scaled(value: Decimal, what: str) -> Decimal:
-    # Tested without arithmetic: in the exact context a value of a thousand digits overflows.
-    shown = shorten(str(value))
-    if not value.is_finite():
-        raise PolicyError.single("E603", f"{what}: {shown} is not a finite number")
-    if -value.as_tuple().exponent > SCALE_PLACES:
-        raise PolicyError.single("E603", f"{what}: {shown} has more than {SCALE_PLACES} "
-                                 "decimal places")
-    if value and value.adjusted() >= INPUT_DIGITS:
-        raise PolicyError.single("E603", f"{what}: {shown} is out of range (an input's "
-                                 f"magnitude must stay below 10^{INPUT_DIGITS})")
+    problem = scale_problem(value)
+    if problem is not None:
+        raise PolicyError.single("E603", f"{what}: {problem}")
     return value
+
+
+def scale_problem(value: Decimal, shown: str | None = None) -> str | None:
+    """Why a number cannot be an input's value (None: it can), naming it as `shown` (by
+    default its digits, cut short): not finite, more than SCALE_PLACES places, or a
+    magnitude of 10^INPUT_DIGITS or more. Tested without arithmetic: in the exact context a
+    value of a thousand digits overflows."""
+    shown = shorten(str(value)) if shown is None else shown
+    if not value.is_finite():
+        return f"{shown} is not a finite number"
+    if -value.as_tuple().exponent > SCALE_PLACES:
+        return f"{shown} has more than {SCALE_PLACES} decimal places"
+    if value and value.adjusted() >= INPUT_DIGITS:
+        return (f"{shown} is out of range (an input's magnitude must stay below "
+                f"10^{INPUT_DIGITS})")
+    return None
 
 
 def _wrong(what: str, type_: ir.Type, raw: object) -> PolicyError:

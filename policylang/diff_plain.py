@@ -133,11 +133,6 @@ def _nodes(policy: ir.Policy, decl: object) -> list[object]:
     return out
 
 
-def params_read(policy: ir.Policy, decl: object) -> set[str]:
-    """The params a declaration reads, itself or through its lets."""
-    return {node.name for node in _nodes(policy, decl) if isinstance(node, ir.ParamRef)}
-
-
 def aspects(encoding: smt.Encoding, decl: object) -> list[z3.ExprRef]:
     """The terms a witness for this declaration is told apart by: each comparison's
     outcome (a limit's own `subject op bound` and guard too), each enum input's value and

@@ -34,12 +34,13 @@ import z3
 
 from policylang import ir, smt
 from policylang.cases import parse_case, parse_params
+from policylang.deps import dependencies
 from policylang.diagnostics import PolicyError
 from policylang.diff import Change, Witness, WitnessSearch, renamed_inputs, value_text
 from policylang.diff import keyword as declaration_keyword
 from policylang.diff_outcome import differences as outcome_differences
 from policylang.diff_outcome import types as outcome_types
-from policylang.diff_plain import aspects, declaration, params_read, preferences, unique
+from policylang.diff_plain import aspects, declaration, preferences, unique
 from policylang.diff_units import duration_needs, duration_units, unit_splits
 from policylang.interpret import evaluate
 
@@ -256,6 +257,7 @@ class _Search:
     def __init__(self, old: ir.Policy, new: ir.Policy,
                  shared: list[tuple[ir.Field, ir.Field]]) -> None:
         self.policies = (old, new)
+        self.types = outcome_types(old, new)  # how a witness's differences show values
         self.shared = shared
         variables = smt.Variables(ctx=z3.Context())  # same answers, whatever ran before
         variables.units.update(duration_units(old, new, shared))
@@ -346,6 +348,7 @@ class _Search:
             self.aspects[item] = unique([a for e in (old, new) if (d := declaration(
                 e.policy, item)) is not None for a in aspects(e, d)])
         targets: dict[str, z3.BoolRef] = {}
+        read_by = [dependencies(old.policy), dependencies(new.policy)]
         for change in changes:
             if change.item in pieces and change.item not in targets:
                 targets[change.item] = pieces[change.item]
@@ -353,8 +356,8 @@ class _Search:
                   and None not in (change.old, change.new) and change.item not in targets):
                 # A param's new default: where a declaration reading it decides otherwise.
                 readers = [item for item in pieces if any(
-                    change.name in params_read(e.policy, d) for e in (old, new)
-                    if (d := declaration(e.policy, item)) is not None)]
+                    change.name in found[item].params
+                    for found in read_by if item in found)]
                 if readers:
                     targets[change.item] = z3.Or([pieces[r] for r in readers])
                     self.aspects[change.item] = unique(
@@ -479,7 +482,7 @@ class _Search:
                                           parse_params(policy, given)))
             except PolicyError:
                 return None
-        differences = outcome_differences(*decisions, outcome_types(*self.policies))
+        differences = outcome_differences(*decisions, self.types)
         if not differences:
             return None
         return Witness(cases[1], params[1], decisions[0], decisions[1], about,

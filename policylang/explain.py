@@ -99,10 +99,10 @@ class _Explainer:
             # What the failed attempt expanded was thrown away with it: expand it again.
             self.shown = shown
             node.status, node.detail = "error", _fault(error)
-            node.children = self._uses(check.guard) if check.guard is not None else []
-            node.children += self._uses(check.cond if isinstance(check, ir.Rule) else
-                                        check.subject) + (
-                self._uses(check.bound) if isinstance(check, ir.Limit) else [])
+            operands = (check.guard, *((check.cond,) if isinstance(check, ir.Rule)
+                                       else (check.subject, check.bound)))
+            node.children = [used for expr in operands if expr is not None
+                             for used in self._uses(expr)]
             return node
 
     def _checked(self, check: ir.Check, node: Node) -> Node:

@@ -27,6 +27,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from sqlglot import exp
 
 from policylang import ir
+from policylang.cases import scale_problem
 from policylang.emit.sql import NUMERIC, PREFIX, QueryBuilder, case, fail, number
 from policylang.emit.sql_dialects import (
     SqlDialect,
@@ -36,7 +37,7 @@ from policylang.emit.sql_dialects import (
 )
 from policylang.emit.sql_dialects import register as register_dialect
 from policylang.literals import shorten
-from policylang.values import EXACT, INPUT_DIGITS, MAGNITUDE_LIMIT, SCALE_PLACES, format_decimal
+from policylang.values import EXACT, MAGNITUDE_LIMIT, format_decimal
 
 ROWID = "__pl_rowid"  # the first layer's copy of each `cases` row's rowid
 HEADER = ("-- SQLite: arithmetic and comparisons call policylang's exact decimal functions\n"
@@ -359,11 +360,7 @@ def _cell_error(x: object) -> str | None:
                     "leading - and decimal point, such as 5000000 or 0.0345 (no exponent, "
                     "+ sign or separators)")
         value = Decimal(text)
-    if -value.as_tuple().exponent > SCALE_PLACES:
-        return f"{shown} has more than {SCALE_PLACES} decimal places"
-    if value and value.adjusted() >= INPUT_DIGITS:
-        return f"{shown} is out of range (inputs stay below 10^{INPUT_DIGITS} in magnitude)"
-    return None
+    return scale_problem(value, shown)
 
 
 def _bool_cell_error(x: object) -> str | None:
