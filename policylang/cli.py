@@ -36,6 +36,10 @@ err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 _USAGE_CODES = ("E6",)
 _EVALUATION_CODES = ("E610", "E611")
 
+# Usage lines name arguments as README's command table does (typer's default is `{file}`).
+PolicyFile = Annotated[Path, typer.Argument(metavar="FILE", help="a policy (.pol)")]
+Paths = Annotated[list[Path], typer.Argument(metavar="PATHS", help="files or directories")]
+
 
 class Exit(Exception):
     def __init__(self, code: int):
@@ -118,7 +122,7 @@ def _options(context: typer.Context, version: Annotated[bool, typer.Option(
 
 
 @app.command()
-def check(paths: Annotated[list[Path], typer.Argument(help="files or directories")]) -> None:
+def check(paths: Paths) -> None:
     """Parse and type-check policies; print every diagnostic."""
 
     def action() -> int:
@@ -140,7 +144,7 @@ def check(paths: Annotated[list[Path], typer.Argument(help="files or directories
 
 
 @app.command()
-def fmt(paths: Annotated[list[Path], typer.Argument(help="files or directories")],
+def fmt(paths: Paths,
         check: Annotated[bool, typer.Option("--check", help="only report files that would "
                                             "change")] = False) -> None:
     """Format policies canonically (in place, or report with --check)."""
@@ -178,7 +182,7 @@ def fmt(paths: Annotated[list[Path], typer.Argument(help="files or directories")
 
 
 @app.command()
-def run(file: Path,
+def run(file: PolicyFile,
         case: Annotated[Path | None, typer.Option("--case", help="a case JSON file")] = None,
         book: Annotated[Path | None, typer.Option(
             "--book", help="a book of cases: .csv or .parquet, one column per input")] = None,
@@ -283,7 +287,7 @@ def _run_on_spark(file: Path, case: Path | None, book: Path | None, out: Path | 
 
 
 @app.command()
-def explain(file: Path,
+def explain(file: PolicyFile,
             case: Annotated[Path, typer.Option("--case", help="a case JSON file")],
             param: Annotated[list[str] | None, typer.Option("--param", help="NAME=VALUE")]
             = None,
@@ -316,7 +320,7 @@ def explain(file: Path,
 
 
 @app.command()
-def deps(file: Path,
+def deps(file: PolicyFile,
          format_: Annotated[str, typer.Option("--format", help="text or json")] = "text") -> None:
     """Which inputs and params each rule, limit, let and allocation can depend on."""
     from policylang.deps import dependencies, unused_inputs, unused_params
@@ -349,7 +353,7 @@ def deps(file: Path,
 
 
 @app.command()
-def lint(paths: Annotated[list[Path], typer.Argument(help="files or directories")],
+def lint(paths: Paths,
          strict: Annotated[bool, typer.Option("--strict", help="exit 1 on any warning")]
          = False,
          format_: Annotated[str, typer.Option("--format", help="text or json")] = "text"
@@ -373,7 +377,7 @@ def lint(paths: Annotated[list[Path], typer.Argument(help="files or directories"
 
 
 @app.command()
-def synth(file: Path,
+def synth(file: PolicyFile,
           output: Annotated[Path, typer.Option("-o", "--output", help="BOOK.csv or .parquet")],
           rows: Annotated[int, typer.Option("--rows", "-n", min=0)] = 10_000,
           seed: Annotated[int, typer.Option(help="the same seed gives the same book")] = 1,
@@ -398,7 +402,7 @@ def _progress(message: str) -> None:
 
 
 @app.command()
-def test(paths: Annotated[list[Path], typer.Argument(help="files or directories")],
+def test(paths: Paths,
          backend: Annotated[str, typer.Option(
              help="comma-separated backends: interp, python, sql, sql-narrow, sqlite, "
                   "postgres (with POLICYLANG_POSTGRES), spark (pyspark and Java; slow)")
@@ -452,7 +456,7 @@ def _backends(policy: ir.Policy, names: list[str]) -> dict:
 
 
 @app.command(name="compile")
-def compile_(file: Path,
+def compile_(file: PolicyFile,
              target: Annotated[str, typer.Option(help="python or sql")] = "python",
              dialect: Annotated[str | None, typer.Option(
                  help="with --target sql: duckdb (the default), postgres, sqlite or spark")
@@ -488,7 +492,7 @@ def compile_(file: Path,
 
 
 @app.command()
-def build(directory: Annotated[Path, typer.Argument()] = Path("policies"),
+def build(directory: Annotated[Path, typer.Argument(metavar="DIRECTORY")] = Path("policies"),
           output: Annotated[Path, typer.Option("-o", "--output")] = Path("generated")) -> None:
     """Check, format-check, test and compile every policy: the project's main job."""
     from policylang.build import build_all
@@ -525,7 +529,8 @@ def build(directory: Annotated[Path, typer.Argument()] = Path("policies"),
 
 
 @app.command()
-def diff(old: Path, new: Path,
+def diff(old: Annotated[Path, typer.Argument(metavar="OLD")],
+         new: Annotated[Path, typer.Argument(metavar="NEW")],
          format_: Annotated[str, typer.Option("--format", help="text, json or html")] = "text",
          witnesses: Annotated[int, typer.Option("--witnesses", min=0, help="up to N example "
                                                 "cases whose decision changes")] = 0,
@@ -566,7 +571,7 @@ def lsp() -> None:
 
 
 @app.command()
-def doc(file: Path,
+def doc(file: PolicyFile,
         output: Annotated[Path | None, typer.Option("-o", "--output", help="OUT.html "
                                                     "(default: stdout)")] = None,
         source: Annotated[Path | None, typer.Option("--source", help="the seed text the "

@@ -267,3 +267,13 @@ def test_a_case_error_names_the_case_file(example: Path, tmp_path: Path) -> None
         result = runner.invoke(app, [*command, str(example), "--case", str(case)])
         assert result.exit_code == 2, result.output
         assert f"error[E603]: {case}: field `loan_amount`" in result.output
+
+
+@pytest.mark.parametrize(("command", "arguments"), [
+    ("run", "{FILE}"), ("compile", "{FILE}"), ("check", "{PATHS}..."),
+    ("diff", "{OLD} {NEW}"), ("build", "[DIRECTORY]")])
+def test_usage_lines_name_arguments_as_the_readme_does(command: str, arguments: str) -> None:
+    result = _run(command, "--help")
+    assert result.exit_code == 0
+    usage = next(line for line in result.output.splitlines() if "Usage:" in line)
+    assert f"[OPTIONS] {arguments}" in usage
