@@ -50,15 +50,7 @@ def _report(error: PolicyError, sources: dict[str, str] | None = None) -> int:
     """Print every diagnostic with its source line; return the exit code it calls for."""
     color = sys.stderr.isatty()
     for diagnostic in error.diagnostics:
-        source = None
-        if diagnostic.span is not None:
-            file = diagnostic.span.file
-            source = (sources or {}).get(file)
-            if source is None and Path(file).is_file():
-                try:
-                    source = Path(file).read_text(encoding="utf-8")
-                except (OSError, UnicodeDecodeError):
-                    source = None
+        source = views.source_of(diagnostic, sources or {})
         sys.stderr.write(render(diagnostic, source, color) + "\n")
     code = error.code
     if code.startswith(_USAGE_CODES) and code not in _EVALUATION_CODES:

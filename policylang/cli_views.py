@@ -18,6 +18,20 @@ from rich.text import Text
 from policylang import ir
 
 
+def source_of(diagnostic, sources: dict[str, str]) -> str | None:
+    """The text of the file a diagnostic points into (for its source line): from `sources`,
+    else read from disk; None when it has no span or the file cannot be read."""
+    if diagnostic.span is None:
+        return None
+    file = diagnostic.span.file
+    if file in sources:
+        return sources[file]
+    try:
+        return Path(file).read_text(encoding="utf-8") if Path(file).is_file() else None
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def book_summary(policy: ir.Policy, book: Path, summary) -> list[Text | Table]:
     """`run --book`'s summary: the counts, failures by rule, allocation totals, the
     portfolio rules' groups, and the files drawn and written."""
