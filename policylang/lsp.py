@@ -15,7 +15,8 @@ results. Each document keeps an `IncrementalParser`, so an edit re-parses only t
 declarations it touched.
 
 Requests about a file the client has not opened are answered from the file on disk (see
-`PolicyServer.lookup`). A request that cannot be answered (params pygls cannot read, a
+`PolicyServer.lookup`); a didChange or didSave about one is logged and ignored (see
+`PolicyServer.is_open`). A request that cannot be answered (params pygls cannot read, a
 document neither open nor on disk) gets error -32602 (InvalidParams), not silence or a
 traceback; a bug in a handler error -32603 with one line (see `_answers`).
 """
@@ -43,13 +44,14 @@ from pygls.exceptions import (
 )
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
+from pygls.protocol.language_server import lsp_method
 from pygls.protocol.json_rpc import RPCRequest
 from pygls.uris import to_fs_path
 from pygls.workspace import TextDocument
 
 from policylang import __version__
 from policylang.diagnostics import Diagnostic, PolicyError
-from policylang.formatter import format_source
+from policylang.formatter import by_lf, format_source
 from policylang.highlight import BUILTIN_FUNCTIONS, KEYWORDS
 from policylang.lsp_incremental import IncrementalParser
 from policylang.lsp_index import Analysis, Failing, Range, analyze, failing_tests, moved_to
@@ -118,6 +120,13 @@ class _Protocol(LanguageServerProtocol):
             return
         super().handle_message(message)
 
+    @lsp_method(lsp.TEXT_DOCUMENT_DID_CHANGE)
+    def lsp_text_document__did_change(self, params: lsp.DidChangeTextDocumentParams):
+        """pygls's, except for a document the client has not opened (see `is_open`): pygls
+        failed with a KeyError, which the client showed the drafter in an error window."""
+        if self._server.is_open(params.text_document.uri, lsp.TEXT_DOCUMENT_DID_CHANGE):
+            yield from super().lsp_text_document__did_change(params)
+
 
 def _what_is_wrong(error: JsonRpcException) -> str:
     """E.g. "required field missing @ $.params.textDocument", from the decoding's error."""
@@ -153,6 +162,19 @@ class PolicyServer(LanguageServer):
         """The open document, else the file on disk (InvalidParams if there is none)."""
         opened = self.workspace.text_documents.get(unquote(uri))  # pygls's keys are unquoted
         return opened if opened is not None else _from_disk(uri, self.workspace)
+
+    def is_open(self, uri: str, method: str) -> bool:
+        """Whether the client has opened `uri`. LSP sends didChange and didSave only for
+        open documents; one about another document is the client's mistake, which the
+        drafter can do nothing about: it goes to the client's log (window/logMessage) and
+        is otherwise ignored. Requests about the document read it from disk, as before."""
+        if unquote(uri) in self.workspace.text_documents:  # pygls's keys are unquoted
+            return True
+        self.window_log_message(lsp.LogMessageParams(
+            type=lsp.MessageType.Warning,
+            message=f"policylang: {method} for {uri}, which is not open (no didOpen, or "
+                    "closed since): ignored"))
+        return False
 
     def lookup(self, uri: str) -> tuple[TextDocument, Analysis]:
         """The document a request is about, and its analysis.
@@ -394,7 +416,8 @@ def did_change(ls: PolicyServer, params: lsp.DidChangeTextDocumentParams) -> Non
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_SAVE)
 def did_save(ls: PolicyServer, params: lsp.DidSaveTextDocumentParams) -> None:
-    ls.schedule(params.text_document.uri)
+    if ls.is_open(params.text_document.uri, lsp.TEXT_DOCUMENT_DID_SAVE):
+        ls.schedule(params.text_document.uri)
 
 
 @server.feature(lsp.TEXT_DOCUMENT_DID_CLOSE)
@@ -513,19 +536,12 @@ def document_symbols(ls: PolicyServer, params: lsp.DocumentSymbolParams
     return top
 
 
-def by_lf(text: str) -> str:
-    """The document with every line break a `\n`: LSP positions count `\r\n`, `\n` and a
-    lone `\r` as line breaks, the parser's spans `\n` only (the CLI's reading of a file
-    makes the same change); no line's characters move."""
-    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
-
-
 @server.feature(lsp.TEXT_DOCUMENT_FORMATTING)
 @_answers
 def formatting(ls: PolicyServer, params: lsp.DocumentFormattingParams) -> list[lsp.TextEdit]:
     document = ls.document(params.text_document.uri)
-    try:
-        formatted = format_source(by_lf(document.source), document.path or document.uri)
+    try:  # the document's line breaks kept: a CRLF file stays CRLF
+        formatted = format_source(document.source, document.path or document.uri)
     except PolicyError as error:  # a file that does not parse is left alone
         ls.window_show_message(lsp.ShowMessageParams(
             type=lsp.MessageType.Warning,

@@ -295,6 +295,30 @@ def test_formatting_goes_through_the_formatter(client):
     assert edits[0]["range"]["start"] == {"line": 0, "character": 0}
 
 
+@pytest.mark.parametrize("newline", ["\r\n", "\r"], ids=["CRLF", "lone CR"])
+def test_formatting_keeps_the_documents_line_breaks(client, newline):
+    """A CRLF document was formatted into `\n` line breaks: every line of the file changed
+    for version control. Formatted, it keeps its own; once formatted, nothing to do."""
+    uri = URI.replace("demo.pol", f"format-cr{len(newline)}.pol")
+    messy = GOOD.replace("  rule rate_rule: lpr < 5%", "rule   rate_rule :lpr<5%")
+    client.notify("textDocument/didOpen", {"textDocument": {
+        "uri": uri, "languageId": "policylang", "version": 1,
+        "text": messy.replace("\n", newline)}})
+    options = {"tabSize": 2, "insertSpaces": True}
+    (edit,) = client.request("textDocument/formatting",
+                             {"textDocument": {"uri": uri}, "options": options})
+    assert edit["newText"] == format_source(messy).replace("\n", newline)
+    client.notify("textDocument/didChange", {"textDocument": {"uri": uri, "version": 2},
+                                             "contentChanges": [{"text": edit["newText"]}]})
+    assert client.request("textDocument/formatting",
+                          {"textDocument": {"uri": uri}, "options": options}) == []
+    client.notify("textDocument/didClose", {"textDocument": {"uri": uri}})
+    client.request("textDocument/hover", {"textDocument": {"uri": URI},
+                                          "position": {"line": 0, "character": 0}})
+    client.notifications[:] = [m for m in client.notifications
+                               if m.get("params", {}).get("uri") != uri]
+
+
 def test_diagnostics_are_debounced(client):
     """A burst of edits: the first is analysed at once, the rest only as the last text."""
     time.sleep(0.2)  # a quiet spell before the burst
@@ -538,6 +562,33 @@ def test_a_file_never_opened_is_read_from_disk(client, tmp_path):
     # The client did not open it: no diagnostics are published for it.
     assert [m for m in client.notifications[published:]
             if m["params"].get("uri") == uri] == []
+
+
+@pytest.mark.parametrize("method", ["textDocument/didChange", "textDocument/didSave"])
+def test_a_change_to_a_document_never_opened_is_logged_not_shown(client, tmp_path, method):
+    """LSP sends didChange and didSave for open documents only; pygls failed on one for
+    another document with a KeyError (a FileNotFoundError for a save), and the client
+    showed "Error in server" in a window. Now it is a line in the client's log; the change
+    is ignored, and requests about the file still read it from disk."""
+    path = tmp_path / "never-opened.pol"
+    path.write_text(GOOD, encoding="utf-8")
+    seen = len(client.notifications)
+    for uri in (path.as_uri(), "file:///tmp/policylang-lsp-test/no-such-file.pol"):
+        params = {"textDocument": {"uri": uri, "version": 7}, "contentChanges": [
+            {"range": {"start": {"line": 0, "character": 0},
+                       "end": {"line": 0, "character": 0}}, "text": "x"},
+            {"text": BAD}]}
+        client.notify(method, params if method.endswith("didChange")
+                      else {"textDocument": {"uri": uri}})
+    outline = client.request("textDocument/documentSymbol",
+                             {"textDocument": {"uri": path.as_uri()}})
+    assert "premium" in {symbol["name"] for symbol in outline}  # GOOD, from disk
+    after = client.notifications[seen:]
+    assert [m for m in after if m["method"] == "window/showMessage"] == []
+    assert [m for m in after if m["method"] == "textDocument/publishDiagnostics"] == []
+    logged = [m["params"] for m in after if m["method"] == "window/logMessage"]
+    assert len(logged) == 2 and all(f"{method} for " in m["message"] and "not open" in
+                                    m["message"] and m["type"] == 2 for m in logged)
 
 
 @pytest.mark.parametrize("uri", ["file:///tmp/policylang-lsp-test/no-such-file.pol",
