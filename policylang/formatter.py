@@ -1,10 +1,12 @@
 """Canonical formatting: AST (+ the source, for comments and blank lines) → text.
 
 The layout: two-space indentation; one declaration per line; inside a block and across a
-run of consecutive declarations of one kind the colons' right-hand sides are aligned;
-clauses follow on the same line unless it would pass 100 columns. Comments are kept: a
-comment on its own line stays before the next thing printed, a comment at the end of a
-line stays at the end of the thing printed from that line. A single blank line between
+run of consecutive declarations of one kind the colons' right-hand sides are aligned (by
+characters); clauses follow on the same line unless it would pass 100 columns, counted as
+a terminal or an editor's monospace font shows them: a Chinese character (East Asian Width
+W or F) takes two (`display_width`). Comments are kept: a comment on its own line stays
+before the next thing printed, a comment at the end of a line stays at the end of the
+thing printed from that line. A single blank line between
 declarations is kept, and one on either side of a comment between them. A quoted text is
 printed as written, byte for byte. `format_source(format_source(x)) == format_source(x)`.
 """
@@ -12,6 +14,9 @@ printed as written, byte for byte. `format_source(format_source(x)) == format_so
 from __future__ import annotations
 
 import dataclasses
+import re
+import unicodedata
+from functools import lru_cache
 from typing import assert_never
 
 from policylang import literals
@@ -26,7 +31,38 @@ _IF, _OR, _AND, _NOT, _CMP, _SUM, _TERM, _NEG, _ATOM = range(1, 10)
 
 
 def format_source(source: str, file: str = "<string>") -> str:
-    return format_policy(parse(source, file), source)
+    """The canonical layout of `source`, its lines broken as the source's are: a text whose
+    first line break is `\r\n` (or a lone `\r`) comes back with that break throughout."""
+    newline, source = line_break(source), by_lf(source)
+    formatted = format_policy(parse(source, file), source)
+    return formatted if newline == "\n" else formatted.replace("\n", newline)
+
+
+def line_break(text: str) -> str:
+    """The line break a text uses: its first one (`\r\n`, `\r` or `\n`); `\n` when it
+    has none."""
+    found = re.search(r"\r\n?|\n", text)
+    return found.group() if found else "\n"
+
+
+def by_lf(text: str) -> str:
+    """The text with every line break a `\n`: `\r\n`, `\n` and a lone `\r` are line
+    breaks (LSP counts them so, and the CLI's reading of a file makes the same change), the
+    parser's spans count `\n` only; no line's characters move."""
+    return text.replace("\r\n", "\n").replace("\r", "\n") if "\r" in text else text
+
+
+def display_width(text: str) -> int:
+    """The columns `text` takes on screen: two for a wide or full-width character (East
+    Asian Width W or F: 中, 万, （, ：), one for any other."""
+    if text.isascii():
+        return len(text)
+    return sum(_char_width(c) for c in text)
+
+
+@lru_cache(maxsize=4096)
+def _char_width(char: str) -> int:
+    return 2 if unicodedata.east_asian_width(char) in "WF" else 1
 
 
 def quote(text: str) -> str:
@@ -286,7 +322,7 @@ class _Printer:
 
     def _with_clauses(self, span: n.Span, text: str, clauses: list[str], indent: str) -> None:
         one_line = " ".join([text, *clauses])
-        if len(indent) + len(one_line) <= WIDTH or not clauses:
+        if len(indent) + display_width(one_line) <= WIDTH or not clauses:
             self._line(span, one_line, indent)
             return
         self._leading(span.line, indent)
@@ -350,7 +386,7 @@ class _Printer:
                     else f"{value} {rule.op} {bound}")
             indent = INDENT * 2
             clauses = self._clause_texts(rule.clauses)
-            if len(indent) + len(" ".join([head, "=", body, *clauses])) <= WIDTH:
+            if len(indent) + display_width(" ".join([head, "=", body, *clauses])) <= WIDTH:
                 self._line(rule.span, " ".join([head, "=", body, *clauses]), indent)
                 continue
             self._leading(rule.span.line, indent)
