@@ -72,9 +72,12 @@ def _keyed_by_names(value: Mapping, argument: str, what: str) -> None:
                                      f"{type(key).__name__} {key!r}")
 
 
-def read_source(path: str | Path) -> str:
+def read_source(path: str | Path, keep_line_breaks: bool = False) -> str:
+    """A UTF-8 text file; its CRLF and CR line breaks read as `\\n` unless `keep_line_breaks`
+    (the formatter keeps a file's own)."""
     try:
-        return _path(path).read_text(encoding="utf-8")
+        with _path(path).open(encoding="utf-8", newline="" if keep_line_breaks else None) as f:
+            return f.read()
     except (OSError, UnicodeDecodeError) as error:
         reason = error.strerror if isinstance(error, OSError) else "it is not UTF-8 text"
         raise PolicyError.single("E607", f"{path}: cannot read the file: {reason}") from None

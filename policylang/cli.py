@@ -146,7 +146,7 @@ def fmt(paths: Paths,
         worst, broken = 0, 0
         for file in _files(paths):
             try:
-                source = api.read_source(file)
+                source = api.read_source(file, keep_line_breaks=True)
                 formatted = format_source(source, str(file))
             except PolicyError as error:
                 worst, broken = max(worst, _report(error)), broken + 1

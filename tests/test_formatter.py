@@ -528,8 +528,6 @@ def test_a_mixed_source_takes_its_first_line_break() -> None:
     assert format_source(source, "c.pol") == source.replace("\r\n", "\n").replace("\n", "\r\n")
 
 
-@pytest.mark.xfail(strict=True, reason="cli.fmt reads the file with universal newlines "
-                   "(api.read_source) and writes `\\n`; cli.py is not the formatter's to change")
 def test_fmt_keeps_a_crlf_file_crlf(tmp_path: Path) -> None:
     messy = 'policy p "题目" {\n  input { x: money }\n  rule   r :x>0元\n}\n'
     path = tmp_path / "p.pol"
