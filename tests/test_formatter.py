@@ -473,7 +473,8 @@ def test_blank_lines_around_a_comment_between_declarations_are_kept() -> None:
 
 
 def _rule_with_cite(citation: str) -> str:
-    return f'policy p "t" {{\n  input {{\n    x: money\n  }}\n  rule r: x > 0元 cite "{citation}"\n}}\n'
+    return ('policy p "t" {\n  input {\n    x: money\n  }\n'
+            f'  rule r: x > 0元 cite "{citation}"\n}}\n')
 
 
 def test_line_width_counts_display_columns_not_characters() -> None:
