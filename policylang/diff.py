@@ -74,7 +74,7 @@ class Witness:
     params: dict
     old: dict  # the decisions (DESIGN.md §4)
     new: dict
-    about: str  # the change it was searched for, or "any difference"
+    about: str  # the change it shows (`diff_cause`), or "any difference"
     differences: tuple[str, ...]
     case_old: dict | None = None  # when the old version takes other fields
     params_old: dict | None = None

@@ -4,10 +4,9 @@ A regulator reads a witness to see whom a revision affects, so each one should s
 change and nothing else. Two parts:
 
 *Preferences*, soft facts the solver keeps as many of as it can, in order of importance;
-when they cannot all hold, the least important one in the conflict z3 reports (its unsat
-core) is dropped, one at a time, and the solver asked again; so a preference goes only
-when it conflicts with more important ones still kept (z3's cores are not minimal, so now
-and then one goes that a different choice would have kept):
+when they cannot all hold, one is dropped at a time and the solver asked again, and a
+preference goes only when it conflicts with the more important ones still kept (`solve`:
+z3's unsat core, which is not minimal, is narrowed to the first preferences that conflict):
 
 1. eligibility differs between the versions (for a rule, a limit, a param and "any
    difference": the reader's first question is who gains or loses eligibility);
@@ -85,6 +84,59 @@ def preferences(new: smt.Encoding, old: smt.Encoding,
     # The first inputs declared (the borrower, the amount) leave their defaults first: a
     # reader expects a case to state them; the later ones (a fee rate, a date) refine it.
     return plausible + at_defaults[::-1] + round_
+
+
+def solve(solver: z3.Solver, flags: list[z3.BoolRef]
+          ) -> z3.ModelRef | z3.CheckSatResult | None:
+    """A model of what `solver` holds, keeping the preferences (`flags`, most important
+    first) as above: None when there is none, `z3.unknown` when the solver gave up.
+
+    A preference is dropped only when it cannot hold with every more important one still
+    kept: of a conflict, the one dropped is the last of the shortest run of `flags` from
+    the first that conflicts. z3's unsat core names a conflict, but not a minimal one, and
+    its least important member may hold with all the more important ones (a changed
+    limit's guard: the core of "eligibility flips", which no case could, named the
+    preferences that two other limits hold too, and they went first); so the flags before
+    it are asked again, and a conflict among them moves the search there, until they hold
+    together: one more check per preference dropped, where the core was right."""
+    possible = False  # known to have a model without preferences
+    while True:
+        result = _check(solver, flags)
+        if result == z3.sat:
+            return solver.model()
+        if result == z3.unknown:
+            return z3.unknown
+        last = _last(flags, solver)
+        if last is not None and not possible:  # none at all: nothing to drop one by one
+            result = solver.check()
+            if result != z3.sat:
+                return z3.unknown if result == z3.unknown else None
+            possible = True
+        if last is None:
+            return None
+        while last > 0:
+            result = _check(solver, flags[:last])
+            if result == z3.sat:
+                break
+            if result == z3.unknown:
+                return z3.unknown
+            last = _last(flags[:last], solver)
+            assert last is not None, "no preference at all has a model"
+        flags = flags[:last] + flags[last + 1:]
+
+
+def _last(flags: list[z3.BoolRef], solver: z3.Solver) -> int | None:
+    """The index of the least important flag in the solver's unsat core, None for none."""
+    core = {c.get_id() for c in solver.unsat_core()}
+    return max((i for i, f in enumerate(flags) if f.get_id() in core), default=None)
+
+
+def _check(solver: z3.Solver, flags: list[z3.BoolRef]) -> z3.CheckSatResult:
+    """`solver.check(*flags)` without z3py's cast of each flag to Bool (they are Bool
+    constants already): with a flag per rule, the cast took most of a search's time."""
+    assumptions = (z3.Ast * len(flags))(*(flag.as_ast() for flag in flags))
+    return z3.CheckSatResult(z3.Z3_solver_check_assumptions(
+        solver.ctx.ref(), solver.solver, len(flags), assumptions))
 
 
 def _round_value(type_: ir.Type, term) -> tuple[list[z3.BoolRef], list[z3.BoolRef]]:

@@ -9,7 +9,8 @@ changed declaration first, in the order of the changes (a param whose default ch
 where a declaration reading it decides otherwise), then "any difference"; the search goes
 round them until N are confirmed or none is left. A candidate is kept only if the
 interpreter, run on the case under both versions, reports a different eligibility, failed
-rule, let value or allocation part.
+rule, let value or allocation part. A case found for any difference that one change alone
+explains (`diff_cause`) is listed under that change.
 
 `diff_plain` makes each case show its change plainly: the preferences (eligibility
 differs, the other rules hold, plausible amounts, defaults, round values) are dropped one
@@ -28,6 +29,7 @@ How a search that found nothing ended (ruled out, or not fully searched) is told
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import z3
@@ -38,9 +40,10 @@ from policylang.deps import dependencies
 from policylang.diagnostics import PolicyError
 from policylang.diff import Change, Witness, WitnessSearch, renamed_inputs, value_text
 from policylang.diff import keyword as declaration_keyword
+from policylang.diff_cause import cause
 from policylang.diff_outcome import differences as outcome_differences
 from policylang.diff_outcome import types as outcome_types
-from policylang.diff_plain import aspects, declaration, preferences, unique
+from policylang.diff_plain import aspects, declaration, preferences, solve, unique
 from policylang.diff_units import duration_needs, duration_units, unit_splits
 from policylang.interpret import evaluate
 
@@ -103,6 +106,9 @@ def find_witnesses(old: ir.Policy, new: ir.Policy, changes: tuple[Change, ...],
                 progress = True
         if not progress:
             break
+    # A case found for any difference that one change alone explains is listed under it.
+    found = [w if w.about != _ANY or (item := cause(old, new, changes, w)) is None
+             else dataclasses.replace(w, about=item) for w in found]
     notes += [f"the solver ran out of time ({_TIMEOUT_MS} ms) searching for {about}"
               for about in search.gave_up]
     if found and len(found) < wanted and not (search.gave_up or search.failed
@@ -438,30 +444,13 @@ class _Search:
     def _solve(self, target: z3.BoolRef, flags: list[z3.BoolRef]
                ) -> z3.ModelRef | z3.CheckSatResult | None:
         """A model of the target, None when there is none, `z3.unknown` when the solver
-        gave up. Preferences (`flags`, most important first) that cannot all hold are
-        dropped one at a time, the least important in the conflict first: one is dropped
-        only when it cannot hold with every more important one kept."""
+        gave up; as many preferences (`flags`, most important first) kept as
+        `diff_plain.solve` can."""
         solver = self.solver
         solver.push()
         try:
             solver.add(target, *self.seen)
-            possible = False  # known to have a model without preferences
-            while True:
-                result = _check(solver, flags)
-                if result == z3.sat:
-                    return solver.model()
-                if result == z3.unknown:
-                    return z3.unknown
-                core = {c.get_id() for c in solver.unsat_core()}
-                if not possible and core:  # none at all: no preference to drop one by one
-                    result = solver.check()
-                    if result != z3.sat:
-                        return z3.unknown if result == z3.unknown else None
-                    possible = True
-                if not core:
-                    return None
-                last = max(i for i, f in enumerate(flags) if f.get_id() in core)
-                flags = flags[:last] + flags[last + 1:]
+            return solve(solver, flags)
         finally:
             solver.pop()
 
@@ -507,14 +496,6 @@ class _Search:
             if any(d is None or d != value for d in defaults[field.name]):
                 out[field.name] = _json(value, field.type)
         return out
-
-
-def _check(solver: z3.Solver, flags: list[z3.BoolRef]) -> z3.CheckSatResult:
-    """`solver.check(*flags)` without z3py's cast of each flag to Bool (they are Bool
-    constants already): with a flag per rule, the cast took most of a search's time."""
-    assumptions = (z3.Ast * len(flags))(*(flag.as_ast() for flag in flags))
-    return z3.CheckSatResult(z3.Z3_solver_check_assumptions(
-        solver.ctx.ref(), solver.solver, len(flags), assumptions))
 
 
 def _constants(fact: z3.ExprRef) -> set[int]:

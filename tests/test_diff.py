@@ -10,10 +10,12 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
+import z3
 from typer.testing import CliRunner
 
 from policylang import api
 from policylang import diff as diff_module
+from policylang import diff_plain
 from policylang.cli import app
 from policylang.diff import Change, WitnessSearch, diff, summary
 from policylang.diff_render import render_html, render_json, render_text
@@ -1122,3 +1124,77 @@ def test_a_guarded_deadline_from_days_to_a_month_says_no_case_there_is_shared():
         "new in months, which do not convert: no case there is valid under both versions, " \
         "and none is compared" in both.notes
     _confirm(both)
+
+
+def test_a_preference_is_dropped_only_when_it_conflicts_with_more_important_ones_kept():
+    """diff_plain.solve drops, of a conflict, the least important preference, one at a
+    time; it used to drop every preference in z3's core at once (so the most important
+    went with the rest). Alone, on a bare solver: x = 13 conflicts with x <= 5 and with
+    x = 0, less important both; x = 13 is kept. Through the diff: a rule turned into a
+    limit (amount <= 100万), and the case for any difference that newly fails it flips
+    eligibility (dropping the whole core gave term 2 years, ineligible in both)."""
+    x = z3.Real("x")
+    solver = z3.Solver()
+    flags = [z3.Bool(name) for name in ("thirteen", "small", "zero")]
+    for flag, fact in zip(flags, (x == 13, x <= 5, x == 0), strict=True):
+        solver.add(z3.Implies(flag, fact))
+    model = diff_plain.solve(solver, flags)
+    assert model is not None and model.eval(x).as_long() == 13
+    solver.add(x > 100)  # every preference goes, but there is a case
+    assert diff_plain.solve(solver, flags).eval(x).as_long() > 100
+    solver.add(x < 0)  # no case at all
+    assert diff_plain.solve(solver, flags) is None
+    old = api.load_source(BASE, "old.pol")
+    new = api.load_source(_edited(*PAIRS["a rule turned into a limit, its says dropped"][0]),
+                          "new.pol")
+    result = diff(old, new, witnesses=2)
+    assert [w.differences[0] for w in result.witnesses] == [
+        "not eligible → eligible", "eligible → not eligible"]
+    assert result.witnesses[1].case["amount"] == "101万"
+    _confirm(result)
+
+
+def test_a_preference_no_conflict_needs_is_kept_though_z3s_core_names_it():
+    """The limit `cap` gets a new subject, operator, bound and guard (k == a → k == b).
+    A case that newly fails it has k = b, which `kind_rule` rejects in both versions, so
+    eligibility cannot flip; z3's core for that conflict also named the preferences that
+    term_cap and rate_cap hold, and they went, one by one, before the flip did: the case
+    had a term of 2 years and a rate of 1.01%, failing term_cap in both versions."""
+    old = api.load_source(BASE, "old.pol")
+    new = api.load_source(
+        _edited(*PAIRS["limit subject, operator, bound, guard separately"][0]), "new.pol")
+    result = diff(old, new, witnesses=4)
+    [newly_fails] = [w for w in result.witnesses if w.case["k"] == "b"]
+    assert newly_fails.case == {"k": "b", "amount": "1000万", "term": "1 year"}
+    assert newly_fails.differences == (
+        "limit cap: holds → fails (value 10000000.00, new bound 10000000.00)",)
+    assert {f["rule"] for f in newly_fails.old["failures"]} == {"kind_rule"}
+    _confirm(result)
+
+
+def test_a_case_for_any_difference_one_change_explains_is_listed_under_it():
+    """A let's formula changes (fee 1% → 1.2% of the amount) and a limit reads the let.
+    The let's own search shows its value (5000 → 6000); the search for any difference
+    finds the borrower the limit now turns away. Only the let changed: the case is
+    listed under it, not under "any difference". Two changes that each play a part (the
+    佛山 revision: 101万 for 2 years needs both caps raised) stay "any difference"."""
+    old = _edited(('  let fee = amount * 1% cite "四"',
+                   '  let fee = amount * 1% cite "四"\n  limit fee_cap: fee <= 5万 cite "四"'))
+    new = old.replace("amount * 1% cite", "amount * 1.2% cite")
+    result = diff(api.load_source(old, "old.pol"), api.load_source(new, "new.pol"), 3)
+    assert [w.about for w in result.witnesses] == ["let fee", "let fee"]
+    turned_away = result.witnesses[1]
+    assert turned_away.differences[:2] == (
+        "eligible → not eligible",
+        "limit fee_cap: holds → fails (value 50040.00, new bound 50000.00)")
+    assert "  2. for let fee: eligible → not eligible" in render_text(result)
+    assert json.loads(render_json(result))["witnesses"][1]["about"] == "let fee"
+    _confirm(result)
+    foshan = diff(api.load(FOSHAN[0]), api.load(FOSHAN[1]), witnesses=12)
+    joint = [w for w in foshan.witnesses if w.about == "any difference"]
+    assert joint and all(sum(d.endswith(("fails → holds", ")")) and ": " in d
+                             for d in w.differences[1:]) >= 2 for w in joint)
+    # the case is run on each hybrid: 2 changes at once is not one change
+    from policylang.diff_cause import cause
+    assert all(cause(foshan.old, foshan.new, foshan.changes, w) is None for w in joint)
+    _confirm(foshan)
