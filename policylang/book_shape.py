@@ -17,6 +17,7 @@ from typing import NamedTuple
 
 from policylang.book_cells import sql_string
 from policylang.diagnostics import PolicyError
+from policylang.literals import shorten
 
 
 class Dialect(NamedTuple):
@@ -42,6 +43,9 @@ def check_columns(connection, book: Path, kind: str, names: list[str]) -> None:
     names are not its first line's fields; a Parquet file's schema is read only when a
     name ends in `_N`, as DuckDB's renaming of a second column of one name does."""
     if kind == "csv":
+        utf16 = _utf16(book)
+        if utf16 is not None:  # DuckDB reads UTF-16 without a BOM, NULs in every name
+            raise utf16
         if names != _header(book, _likely(book)):
             from policylang.book_stream import csv_reader  # it checks the sniffed header
 
@@ -79,7 +83,14 @@ def check_header(book: Path, names: list[str], dialect: Dialect, skip: int) -> N
     """Refuse a CSV whose sniffed header (`names`) is not its first line, by its first
     row of another width (`misshapen`): one column where the first line splits into
     several (the sniffer gave up on the delimiter), or lines skipped though the first is
-    a record (it took a wider row for the header). Then two columns of one name."""
+    a record (it took a wider row for the header). Then two columns of one name. First,
+    a book DuckDB reads without an error though it is no CSV of UTF-8 text: UTF-16 (its
+    names hold NUL bytes), or blank lines only (one column, `column0`)."""
+    utf16 = _utf16(book)
+    if utf16 is not None:
+        raise utf16
+    if len(names) == 1 and not _header(book, dialect):
+        raise _empty(book)
     suspect = None
     if len(names) == 1:
         suspect = _likely(book)
@@ -121,6 +132,9 @@ def misshapen(book: Path, dialect: Dialect | None = None) -> PolicyError | None:
     another number of fields than the header, as an E607; None if none, or the file
     cannot be split so (`dialect` None: by the delimiter that splits the first line into
     the most fields). Reads the whole file: for a book DuckDB cannot read, or misread."""
+    utf16 = _utf16(book)
+    if utf16 is not None:
+        return utf16
     dialect = dialect or _likely(book)
     header: list[str] | None = None
     row = 0
@@ -130,7 +144,8 @@ def misshapen(book: Path, dialect: Dialect | None = None) -> PolicyError | None:
             if header is None and bad is not None:
                 return PolicyError.single(
                     "E607", f"{book}: the file is not UTF-8 (byte 0x{bad[1]:02X} in the "
-                    f"header's column {bad[0] + 1}); a book must be UTF-8", notes=[_REENCODE])
+                    f"header's column {bad[0] + 1}); a book must be UTF-8",
+                    notes=_reencode(book, record[bad[0]]))
             if header is None:
                 header = record
                 continue
@@ -140,7 +155,8 @@ def misshapen(book: Path, dialect: Dialect | None = None) -> PolicyError | None:
                           else f"field {bad[0] + 1}")
                 return PolicyError.single(
                     "E607", f"{book}: row {row}, {column}: the file is not UTF-8 (byte "
-                    f"0x{bad[1]:02X} here); a book must be UTF-8", notes=[_REENCODE])
+                    f"0x{bad[1]:02X} here); a book must be UTF-8",
+                    notes=_reencode(book, record[bad[0]]))
             if len(record) != len(header):
                 shown = dialect.delimiter.join(record).replace("\r", "\\r")
                 shown = shown.replace("\n", "\\n")
@@ -151,7 +167,63 @@ def misshapen(book: Path, dialect: Dialect | None = None) -> PolicyError | None:
                     notes=[f"row {row}: {shown}"])
     except (csv.Error, TypeError, OSError):  # TypeError: a delimiter `csv` cannot take
         return None
-    return None
+    return _empty(book) if header is None else None
+
+
+def _empty(book: Path) -> PolicyError:
+    return PolicyError.single("E607", f"{book}: the file is empty; a book's first line is its "
+                              "header, naming its columns")
+
+
+def _reencode(book: Path, cell: str) -> list[str]:
+    """How to make `book` UTF-8, given a cell holding bytes that are not: an export from a
+    Chinese Windows (Excel's "CSV", a core-banking system) is GBK, whose superset GB18030
+    reads it; the cell is shown as GB18030 reads it, for the user to judge."""
+    raw = cell.encode("utf-8", "surrogateescape")
+    converted = book.with_name(f"{book.stem}-utf8{book.suffix}")
+    try:
+        text = raw.decode("gb18030")
+    except UnicodeDecodeError:
+        return [_REENCODE]
+    if not any(_gb2312(char) for char in text):
+        return [_REENCODE]  # Latin-1 `é` before a letter reads as some rare character
+    return [f"it looks like GBK (GB18030), the encoding of Excel's \"CSV\" on a Chinese "
+            f"Windows: read so, this cell is `{shorten(text)}`",
+            f"convert it with `iconv -f GB18030 -t UTF-8 {book} > {converted}`, or save it "
+            "from Excel as \"CSV UTF-8 (逗号分隔)\""]
+
+
+def _gb2312(char: str) -> bool:
+    """A character of GB2312, the common Chinese core of GBK: two bytes, both 0xA1 or
+    above (a Latin-1 letter before an ASCII one never makes such a pair)."""
+    if char.isascii():
+        return False
+    encoded = char.encode("gb18030")
+    return len(encoded) == 2 and min(encoded) >= 0xA1
+
+
+def _utf16(book: Path) -> PolicyError | None:
+    """E607 for a UTF-16 file (Excel's "Unicode Text"): a byte-order mark, or NUL bytes
+    in its first line (every ASCII character of it written in two bytes)."""
+    try:
+        with book.open("rb") as file:
+            start = file.read(4096)
+    except OSError:
+        return None
+    first_line = start.split(b"\n", 1)[0]
+    if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        encoding = "UTF-16"
+    elif b"\x00" in first_line:  # no mark: where its ASCII characters' NUL bytes are
+        encoding = "UTF-16LE" if first_line[1::2].count(0) > first_line[::2].count(0) \
+            else "UTF-16BE"
+    else:
+        return None
+    converted = book.with_name(f"{book.stem}-utf8{book.suffix}")
+    return PolicyError.single(
+        "E607", f"{book}: the file is UTF-16 (as Excel saves \"Unicode Text\"), not UTF-8; "
+        "a book must be UTF-8 text",
+        notes=[f"convert it with `iconv -f {encoding} -t UTF-8 {book} > {converted}`, or save "
+               "it from Excel as \"CSV UTF-8 (逗号分隔)\""])
 
 
 def _not_utf8(record: list[str]) -> tuple[int, int] | None:

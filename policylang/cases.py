@@ -9,6 +9,8 @@ Also reads the reported forms of a decision back into values (`read_reported`).
 from __future__ import annotations
 
 import datetime
+import re
+import unicodedata
 from collections.abc import Mapping
 from decimal import Decimal, InvalidOperation
 
@@ -21,6 +23,9 @@ from policylang.values import INPUT_DIGITS, SCALE_PLACES, in_exact_context
 
 # The units a number of each kind may carry in a case (a bare number is in base units).
 _NUMBER_UNITS = {ir.Kind.MONEY: MONEY_UNITS, ir.Kind.PERCENT: PERCENT_UNITS, ir.Kind.NUMBER: {}}
+# What the grammar reads around a literal but a value never holds: the generated Python
+# module and the book cells' patterns refuse them too.
+_NOT_IN_VALUES = (("(", "parentheses"), (")", "parentheses"), ("#", "comment"))
 _EXAMPLES = {
     ir.Kind.MONEY: '"500万", "375000元" or 5000000',
     ir.Kind.PERCENT: '"3.45%", "150bp" or 0.0345',
@@ -91,7 +96,21 @@ def parse_param_options(options: list[str]) -> dict[str, str]:
 
 
 def convert(raw: object, type_: ir.Type, policy: ir.Policy, what: str) -> ir.Value:
-    """One JSON or text value → a run-time value of `type_`."""
+    """One JSON or text value → a run-time value of `type_`. A refused text gets a note
+    saying how to write it where it looks like a spreadsheet's or a core-banking export's
+    form of a value (`1,000,000.00`, `2024/6/1`, `TRUE`, `NULL`; `value_hints`)."""
+    try:
+        return _convert(raw, type_, policy, what)
+    except PolicyError as error:
+        notes = value_hints(raw, type_, policy) if isinstance(raw, str) else []
+        if not notes:
+            raise
+        refused = error.diagnostics[0]
+        raise PolicyError.single(refused.code, refused.message,
+                                 notes=[*refused.notes, *notes]) from None
+
+
+def _convert(raw: object, type_: ir.Type, policy: ir.Policy, what: str) -> ir.Value:
     if type_.kind is ir.Kind.BOOL:
         if isinstance(raw, bool):
             return raw
@@ -113,6 +132,13 @@ def convert(raw: object, type_: ir.Type, policy: ir.Policy, what: str) -> ir.Val
         plain = plain_number(raw, units)
         if plain is not None:
             return _scaled(plain, what)
+    extra = next((said for mark, said in _NOT_IN_VALUES if mark in raw), None)
+    if extra is not None:
+        # The grammar reads `(500.00)` as 500.00, where a spreadsheet means -500.00, and
+        # `5万 # to check` as 5万: a value is one literal, as every other reader takes it.
+        raise PolicyError.single("E603", f"{what}: {_repr(raw)} is not a value (a value "
+                                 f"has no {extra}); expected {type_} such as "
+                                 f"{_EXAMPLES[type_.kind]}")
     try:
         node = parse_value(raw.strip())
     except PolicyError as error:
@@ -126,6 +152,8 @@ def convert(raw: object, type_: ir.Type, policy: ir.Policy, what: str) -> ir.Val
 
 def _literal(node: n.Expr, type_: ir.Type) -> ir.Value | None:
     match node, type_.kind:
+        case n.Neg(operand=n.Neg()), _:
+            return None  # `--5`: one sign at most, as every other reader of values takes
         case n.Neg(operand=inner), _:
             value = _literal(inner, type_)
             if isinstance(value, Decimal):
@@ -152,8 +180,23 @@ def _enum_member(text: str, enum: ir.EnumDef, what: str) -> str:
     members = [m.name for m in enum.members]
     if name not in members:
         raise PolicyError.single("E604", f"{what}: `{text}` is not a member of enum "
-                                 f"`{enum.name}`", notes=["members: " + ", ".join(members)])
+                                 f"`{enum.name}`",
+                                 notes=[*_member_hint(name, enum), "members: " + ", ".join(members)])
     return name
+
+
+def _member_hint(name: str, enum: ir.EnumDef) -> list[str]:
+    """`did you mean …?` for a member written in other case, by its label (`企业` for
+    `enterprise "企业"`) or misspelt."""
+    import difflib
+
+    for member in enum.members:
+        if name.lower() == member.name.lower():
+            return [f"did you mean `{member.name}`? (members are written as declared)"]
+        if member.label is not None and name == member.label.strip():
+            return [f"`{name}` is the label of member `{member.name}`; write `{member.name}`"]
+    close = difflib.get_close_matches(name, [m.name for m in enum.members], n=1)
+    return [f"did you mean `{close[0]}`?"] if close else []
 
 
 def _json_number(raw: int | float | Decimal, what: str) -> Decimal:
@@ -220,3 +263,131 @@ def _repr(raw: object) -> str:
         return shorten(repr(raw))
     except ValueError:  # Python writes at most 4,300 digits of a whole number
         return "a whole number of more than 4,300 digits"
+
+
+# ── how to write a refused value: the forms spreadsheets and exports use ──
+
+# Words a spreadsheet or an export writes for "no value", which a case or book reads as text.
+_NO_VALUE = {"null", "na", "n/a", "#n/a", "none", "nan", "nil", "-", "--", "—", "－", "无", "空"}
+_BOOL_WORDS = {"true": True, "false": False, "t": True, "f": False, "yes": True, "no": False,
+               "y": True, "n": False, "1": True, "0": False, "是": True, "否": False}
+_CURRENCY = re.compile(r"^(?:¥|￥|RMB|CNY|人民币)\s*")
+_PARENTHESES = re.compile(r"^\((.*)\)$")
+_THOUSANDS = re.compile(r"^(-?)([0-9]{1,3}(?:,[0-9]{3})+)(\.[0-9]+)?(\S*)$")
+_SCIENTIFIC = re.compile(r"^-?[0-9]+(?:\.[0-9]+)?[eE][+-]?[0-9]{1,2}$")
+_SPACED_UNIT = re.compile(r"^(-?[0-9.]+)\s+(万元|亿元|万|亿|元|%|bp)$")
+_TIME_OF_DAY = re.compile(r"^(\S+)[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]*)?)?$")
+_DATE_PARTS = re.compile(r"^([0-9]{4})(?:[/.\-年]([0-9]{1,2})[/.\-月]([0-9]{1,2})日?"
+                         r"|([0-9]{2})([0-9]{2}))$")
+_EXCEL_EPOCH = datetime.date(1899, 12, 30)  # Excel's serial 1 is 1900-01-01 (after 1900-02-28)
+_MONTHS = re.compile(r"^(-?[0-9]+)\s*月$")
+_YEARS_MONTHS = re.compile(r"^([0-9]+)\s*年\s*(?:零\s*)?([0-9]+)\s*个?月$")
+_SPACED_CJK = re.compile(r"^(-?[0-9]+)\s+(个月|年|天|日)$")
+
+
+def value_hints(text: str, type_: ir.Type, policy: ir.Policy) -> list[str]:
+    """Notes saying how to write `text`, refused as a value of `type_`, when it is a form
+    spreadsheets and exports write: a suggested rewriting is given only if it is read."""
+    shown = text.strip()
+    if shown.lower() in _NO_VALUE:
+        return [f"`{shown}` is text, not a missing value: leave the cell empty (or the field "
+                "out of a case) where there is no value"]
+    kind = type_.kind
+    if kind is ir.Kind.BOOL:
+        meant = _BOOL_WORDS.get(unicodedata.normalize("NFKC", shown).lower())
+        return [] if meant is None else [
+            f"write `{str(meant).lower()}`: a bool is `true` or `false`, in lower case"]
+    if kind is ir.Kind.ENUM:
+        return []  # `_enum_member` says which members are close
+    rewritten, reasons = unicodedata.normalize("NFKC", shown), []
+    if rewritten != shown:
+        reasons.append("in ASCII characters, not full-width ones")
+    steps = (_number_steps if type_.numeric else _date_steps if kind is ir.Kind.DATE
+             else _duration_steps if kind is ir.Kind.DURATION else ())
+    for step in steps:
+        changed = step(rewritten)
+        if changed is not None:
+            rewritten, reason = changed
+            reasons.append(reason)
+    if kind is ir.Kind.DURATION and re.fullmatch(r"-?[0-9]+", rewritten):
+        return [f"a duration needs its unit: `{rewritten} months` (`{rewritten}个月`), "
+                f"`{rewritten} years` (`{rewritten}年`) or `{rewritten} days`"]
+    if not reasons or rewritten == shown:
+        return []
+    try:
+        _convert(rewritten, type_, policy, "")
+    except PolicyError:
+        return []
+    return [f"write `{rewritten}`: " + ", ".join(reasons)]
+
+
+def _currency(text: str) -> tuple[str, str] | None:
+    bare = _CURRENCY.sub("", text)
+    return (bare, "without the currency sign") if bare != text else None
+
+
+def _parenthesised(text: str) -> tuple[str, str] | None:
+    found = _PARENTHESES.match(text)
+    if found is None or found.group(1).strip().startswith("-"):
+        return None
+    return ("-" + found.group(1).strip(),
+            "a spreadsheet's parentheses mark a negative number")
+
+
+def _thousands(text: str) -> tuple[str, str] | None:
+    found = _THOUSANDS.match(text)
+    if found is None:
+        return None
+    sign, digits, fraction, unit = found.groups()
+    return (sign + digits.replace(",", "") + (fraction or "") + unit,
+            "without thousands separators")
+
+
+def _scientific(text: str) -> tuple[str, str] | None:
+    if _SCIENTIFIC.match(text) is None:
+        return None
+    return format(Decimal(text), "f"), "written out, not in scientific notation"
+
+
+def _spaced_unit(text: str) -> tuple[str, str] | None:
+    found = _SPACED_UNIT.match(text) or _SPACED_CJK.match(text)
+    return (found.group(1) + found.group(2), "with no space before the unit") if found else None
+
+
+_number_steps = (_currency, _parenthesised, _thousands, _scientific, _spaced_unit)
+
+
+def _time_of_day(text: str) -> tuple[str, str] | None:
+    found = _TIME_OF_DAY.match(text)
+    return (found.group(1), "the date alone, without a time of day") if found else None
+
+
+def _date_form(text: str) -> tuple[str, str] | None:
+    found = _DATE_PARTS.match(text)
+    if found is not None:
+        year, month, day = found.group(1), found.group(2) or found.group(4), \
+            found.group(3) or found.group(5)
+        written = f"{year}-{int(month):02d}-{int(day):02d}"
+        return (written, "as YYYY-MM-DD") if written != text else None
+    if re.fullmatch(r"[1-9][0-9]{4}", text):
+        day = _EXCEL_EPOCH + datetime.timedelta(days=int(text))
+        return (day.isoformat(), f"`{text}` looks like an Excel date serial number; format "
+                "the column as dates (yyyy-mm-dd) before saving")
+    return None
+
+
+_date_steps = (_time_of_day, _date_form)
+
+
+def _months(text: str) -> tuple[str, str] | None:
+    found = _MONTHS.match(text)
+    if found is not None:
+        return f"{found.group(1)}个月", "`月` alone is no unit; months are `个月`"
+    found = _YEARS_MONTHS.match(text)
+    if found is not None:
+        months = int(found.group(1)) * 12 + int(found.group(2))
+        return f"{months}个月", "a duration has one unit"
+    return None
+
+
+_duration_steps = (_months, _spaced_unit)

@@ -262,6 +262,11 @@ def test_parquet_in_and_out_with_typed_columns(demo: Path, tmp_path: Path) -> No
     ("borrower,amount,term\nenterprise,1万,1.5 years\n", "E603", "row 1, column `term`"),
     ("borrower,amount\nenterprise,1000000000000000\n", "E603", "10^15"),
     ("borrower,amount,eligible\nenterprise,1万,yes\n", "E608", "`eligible`"),
+    # A spreadsheet's negative: read as 500.00 before, by the grammar's parentheses.
+    ("borrower,amount\nenterprise,5万\nenterprise,(500.00)\n", "E603",
+     "row 2, column `amount`: '(500.00)' is not a value"),
+    ("borrower,amount\nenterprise,\"1,000,000.00\"\n", "E603",
+     "write `1000000.00`: without thousands separators"),
 ])
 def test_bad_books_name_row_and_column(demo: Path, tmp_path: Path, content: str, code: str,
                                        words: str) -> None:

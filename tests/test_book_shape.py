@@ -128,3 +128,50 @@ def test_a_parquet_book_with_two_columns_of_one_name_is_refused(
     assert _scored(out)[:4] == ["borrower", "amount", "amoun_", "amount_1"]
 
 
+
+
+UTF16_NOTE = "iconv -f {} -t UTF-8 {} > {}"
+
+
+@pytest.mark.parametrize(("content", "says", "notes"), [
+    # Excel's "CSV" on a Chinese Windows, and core-banking exports: GBK.
+    pytest.param(HEADER + _rows(3) + GBK, "row 4, column `borrower`: the file is not UTF-8",
+                 ["it looks like GBK (GB18030)", "read so, this cell is `个体`",
+                  "iconv -f GB18030 -t UTF-8 {book} > {stem}-utf8.csv",
+                  "save it from Excel as \"CSV UTF-8 (逗号分隔)\""], id="gbk"),
+    pytest.param("借款人,amount,term\n".encode("gb18030") + _rows(3),
+                 "the file is not UTF-8 (byte 0xBD in the header's column 1)",
+                 ["GBK (GB18030)", "read so, this cell is `借款人`"], id="gbk-header"),
+    # Latin-1 is not taken for GBK: the generic advice, no reading of the cell.
+    pytest.param(HEADER + _rows(3) + LATIN1, "row 4, column `term`: the file is not UTF-8",
+                 ["convert it first"], id="latin-1"),
+    # Excel's "Unicode Text": UTF-16 with a byte-order mark, or without one.
+    pytest.param("\ufeffborrower,amount,term\n个体,5万,2 years\n".encode("utf-16-le"),
+                 "the file is UTF-16 (as Excel saves \"Unicode Text\"), not UTF-8",
+                 ["iconv -f UTF-16 -t UTF-8 {book} > {stem}-utf8.csv"], id="utf-16"),
+    pytest.param("borrower,amount,term\n个体,5万,2 years\n".encode("utf-16-le"),
+                 "the file is UTF-16", ["iconv -f UTF-16LE -t UTF-8"], id="utf-16le"),
+    pytest.param("borrower,amount,term\n个体,5万,2 years\n".encode("utf-16-be"),
+                 "the file is UTF-16", ["iconv -f UTF-16BE -t UTF-8"], id="utf-16be"),
+    pytest.param(b"", "the file is empty; a book's first line is its header", [], id="empty"),
+    pytest.param(b"\n\n", "the file is empty", [], id="blank-lines"),
+])
+@pytest.mark.parametrize("scorer", ["fast", "careful"])
+def test_a_book_in_another_encoding_says_which_and_how_to_convert_it(
+        demo: Path, tmp_path: Path, scorer: str, content: bytes, says: str,
+        notes: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    if scorer == "careful":
+        monkeypatch.setattr(book_stream, "score", _refuse)
+    book = tmp_path / "book.csv"
+    book.write_bytes(content)
+    out = tmp_path / "out.csv"
+    result = _run(demo, "--book", book, "--out", out)
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())  # rich wraps long lines
+    assert f"error[E607]: {book}: {says}" in said, result.output
+    for note in notes:
+        assert note.format(book=book, stem=tmp_path / "book") in said, result.output
+    if "GBK" not in " ".join(notes):
+        assert "GBK (GB18030)" not in said
+    assert "Traceback" not in result.output
+    assert sorted(tmp_path.iterdir()) == sorted([demo, book])  # nothing written

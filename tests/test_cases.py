@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 from decimal import Decimal
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -83,8 +84,8 @@ def test_fast_path_takes_the_common_forms() -> None:
 
 def test_declined_forms_still_read_by_grammar() -> None:
     policy = api.load_source('policy p "p" { input { a: money  d: duration } }', "p.pol")
-    decision_input = {"a": "(5万)", "d": "2  years"}
-    assert plain_value("(5万)") is None
+    decision_input = {"a": "5万 ", "d": "2  years"}
+    assert plain_value("5万 ") is None
     assert api.decide(policy, decision_input)["eligible"] is True
     try:
         api.decide(policy, {"a": "1.00000000001万", "d": "1 year"})
@@ -92,3 +93,78 @@ def test_declined_forms_still_read_by_grammar() -> None:
         assert error.code == "E603" and "decimal places" in error.diagnostics[0].message
     else:
         raise AssertionError("an 11-place mantissa must be refused")
+
+
+HINTED = api.load_source('''policy hinted "hinted" {
+  enum kind { enterprise "企业"  individual "个体工商户" }
+  input { amount: money  rate: percent  term: duration  start: date  first: bool
+          borrower: kind }
+}''', "hinted.pol")
+
+
+@pytest.mark.parametrize(("field", "text", "note"), [
+    # Excel's and core-banking exports' forms of a number.
+    ("amount", "(500.00)", "write `-500.00`: a spreadsheet's parentheses mark a negative"),
+    ("amount", "1,000,000.00", "write `1000000.00`: without thousands separators"),
+    ("amount", "1,200万", "write `1200万`: without thousands separators"),
+    ("amount", "3.00E+06", "write `3000000`: written out, not in scientific notation"),
+    ("amount", "３００万", "write `300万`: in ASCII characters, not full-width ones"),
+    ("amount", "¥300000", "write `300000`: without the currency sign"),
+    ("amount", "300 万元", "write `300万元`: with no space before the unit"),
+    ("amount", "NULL", "`NULL` is text, not a missing value: leave the cell empty"),
+    ("amount", "-", "`-` is text, not a missing value"),
+    ("rate", "4.35 %", "write `4.35%`: with no space before the unit"),
+    ("rate", "4.35％", "write `4.35%`: in ASCII characters"),
+    # Dates as spreadsheets show them.
+    ("start", "2024/6/1", "write `2024-06-01`: as YYYY-MM-DD"),
+    ("start", "2024年6月1日", "write `2024-06-01`: as YYYY-MM-DD"),
+    ("start", "20240601", "write `2024-06-01`: as YYYY-MM-DD"),
+    ("start", "2024-06-01 00:00:00", "write `2024-06-01`: the date alone, without a time"),
+    ("start", "2024/6/1 9:30", "write `2024-06-01`: the date alone, without a time of day, "
+     "as YYYY-MM-DD"),
+    ("start", "45444", "write `2024-06-01`: `45444` looks like an Excel date serial number"),
+    # Durations without their unit, or in a unit no reader takes.
+    ("term", "12", "a duration needs its unit: `12 months` (`12个月`)"),
+    ("term", "12月", "write `12个月`: `月` alone is no unit"),
+    ("term", "1年6个月", "write `18个月`: a duration has one unit"),
+    ("term", "12 个月", "write `12个月`: with no space before the unit"),
+    # Bools and enum members as exports write them.
+    ("first", "TRUE", "write `true`: a bool is `true` or `false`, in lower case"),
+    ("first", "否", "write `false`"),
+    ("borrower", "企业", "`企业` is the label of member `enterprise`; write `enterprise`"),
+    ("borrower", "Enterprise", "did you mean `enterprise`?"),
+    ("borrower", "enterprize", "did you mean `enterprise`?"),
+])
+def test_a_refused_value_in_an_exports_form_says_how_to_write_it(field: str, text: str,
+                                                                note: str) -> None:
+    case = {"amount": "1万", "rate": "4%", "term": "1 year", "start": "2024-01-01",
+            "first": "true", "borrower": "enterprise", field: text}
+    with pytest.raises(PolicyError) as caught:
+        api.decide(HINTED, case)
+    assert caught.value.code in ("E603", "E604")
+    notes = caught.value.diagnostics[0].notes
+    assert any(note in said for said in notes), notes
+    assert f"field `{field}`" in caught.value.diagnostics[0].message
+
+
+@pytest.mark.parametrize(("field", "text"), [
+    ("amount", "abc"), ("amount", "1e20"), ("start", "2024/2/30"), ("start", "99"),
+    ("rate", "1,2%"), ("borrower", "bank"), ("first", "maybe")])
+def test_no_note_suggests_a_value_that_would_not_be_read(field: str, text: str) -> None:
+    case = {"amount": "1万", "rate": "4%", "term": "1 year", "start": "2024-01-01",
+            "first": "true", "borrower": "enterprise", field: text}
+    with pytest.raises(PolicyError) as caught:
+        api.decide(HINTED, case)
+    assert not [note for note in caught.value.diagnostics[0].notes
+                if note.startswith(("write", "did you mean"))], caught.value.diagnostics
+
+
+@pytest.mark.parametrize("text", ["(500.00)", "(5万)", "-(5万)", "--5", "- -5", "5万 # 待核实"])
+def test_a_value_is_one_literal_not_an_expression(text: str) -> None:
+    """The grammar reads `(500.00)` as 500.00 (a spreadsheet's -500.00), `--5` as 5 and
+    `5万 # …` as 5万; the generated module and the book cells' patterns refuse them, and
+    so does the case reader."""
+    with pytest.raises(PolicyError) as caught:
+        api.decide(HINTED, {"amount": text, "rate": "4%", "term": "1 year",
+                            "start": "2024-01-01", "first": "true", "borrower": "enterprise"})
+    assert caught.value.code == "E603", caught.value
