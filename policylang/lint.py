@@ -109,8 +109,10 @@ def _in_order(found: list[LintWarning]) -> list[LintWarning]:
 
 # ── allow comments ─────────────────────────────────────────────────────────
 
-_ALLOW = re.compile(r"#\s*lint:\s*allow\b(?P<rest>.*)$")  # matched at a comment's start
-_CODES = re.compile(r"\s*(?P<codes>W\d{3}(?:\s*,\s*W\d{3})*)(?P<reason>.*)$")
+# Matched at a comment's start. In any case: `# Lint: allow w102 …` is what it looks like
+# (it was no allow at all, or one that "names no warning code").
+_ALLOW = re.compile(r"#\s*lint:\s*allow\b(?P<rest>.*)$", re.IGNORECASE)
+_CODES = re.compile(r"\s*(?P<codes>W\d{3}(?:\s*,\s*W\d{3})*)(?P<reason>.*)$", re.IGNORECASE)
 
 
 @dataclass
@@ -131,7 +133,8 @@ def _allows(source: str) -> list[_Allow]:
             continue
         codes = _CODES.match(found["rest"])
         out.append(_Allow(number, start + 1,
-                          tuple(re.split(r"\s*,\s*", codes["codes"])) if codes else (),
+                          tuple(re.split(r"\s*,\s*", codes["codes"].upper())) if codes
+                          else (),
                           (codes["reason"] if codes else found["rest"]).strip()))
     return out
 
@@ -208,16 +211,27 @@ def structural_warnings(policy: ir.Policy, examples: ExampleFinder | None = None
 
 def _unused(policy: ir.Policy) -> list[LintWarning]:
     out = []
+    given = {name for test in policy.tests
+             for case in (test.given, *(test.book or ())) for name, _ in case}
     for name in unused_inputs(policy):
         field_ = next(f for f in policy.inputs if f.name == name)
+        tests = " and from the tests' `given` that set it" if name in given else ""
         out.append(warning("W101", f"input `{name}` is used by no rule, limit, let, "
-                           "allocation or portfolio rule", field_.span, names=(name,)))
+                           "allocation or portfolio rule", field_.span, names=(name,),
+                           notes=(f"use `{name}` in the rule, limit or let it was meant for, "
+                                  f"or delete it from `input {{ … }}`{tests}",)))
     unused = set(unused_params(policy))
+    set_in_tests = {name for test in policy.tests for name, _ in test.params}
     for param in policy.params:
         if param.name in unused:
+            tests = (" and from the tests' `params` that set it"
+                     if param.name in set_in_tests else "")
             out.append(warning("W102", f"param `{param.name}` is used by no rule, limit, let, "
                                "allocation or portfolio rule", param.span,
-                               names=(param.name,)))
+                               names=(param.name,),
+                               notes=(f"write `{param.name}` where the policy means it (in "
+                                      "place of the constant it stands for?), or delete "
+                                      f"`param {param.name}`{tests}",)))
     return out
 
 
@@ -334,7 +348,9 @@ def redundant(limit: ir.Limit, other: ir.Limit) -> LintWarning:
     where = "wherever it applies, " if limit.guard is not None else ""
     return warning("W106", f"limit `{limit.name}` is redundant: {where}limit `{other.name}` "
                    f"(line {other.span.line}) on the same subject is at least as tight",
-                   limit.span, names=(limit.name, other.name))
+                   limit.span, names=(limit.name, other.name),
+                   notes=(f"delete `limit {limit.name}` (`{other.name}` already enforces "
+                          f"it); if its bound is the one meant, correct `{other.name}` instead",))
 
 
 def _enum_gaps(policy: ir.Policy, examples: ExampleFinder | None) -> list[LintWarning]:
@@ -443,7 +459,22 @@ def zero_part(alloc: ir.Allocation, party: str, span: Span, reason: str,
     what = "parts" if ", " in party else "part"
     return warning("W108", f"{kind} `{alloc.name}`: {what} {party} always 0元: {reason}",
                    span, alloc.span, example=example,
-                   names=(alloc.name, *party.split(", ")))
+                   names=(alloc.name, *party.split(", ")),
+                   notes=(_zero_part_hint(kind, alloc.name, party, reason),))
+
+
+def _zero_part_hint(kind: str, name: str, party: str, reason: str) -> str:
+    """How to fix a part that is always zero, for each reason `zero_part` is given."""
+    if reason == "its amount is never positive":
+        return (f"correct the amount `{kind} {name}` divides (it is never above 0元), or "
+                "delete the allocation")
+    if reason == "its cap is never positive":
+        return f"give `{party}` a cap above 0元, or delete its step"
+    if reason.startswith("the uncapped split"):
+        return (f"move `{party}`'s step before that split, or give the split's parts caps "
+                "(`up to …`), or delete the step")
+    return (f"the steps before `{party}` always take the whole amount: lower their caps, "
+            f"move `{party}`'s step before them, or delete it")
 
 
 @dataclass

@@ -116,7 +116,9 @@ def solver_warnings(policy: ir.Policy, found: list[LintWarning]) -> list[LintWar
         if check.guard is not None and judge.impossible(guard) is not None:
             out.append(warning("W103", f"the guard of {_kind(check)} `{check.name}` can never "
                                "hold, so it never applies", check.guard.span, check.span,
-                               names=(check.name,)))
+                               names=(check.name,),
+                               notes=(f"correct the `when` so that some case meets it "
+                                      f"{_MISTAKE}, or delete `{_kind(check)} {check.name}`",)))
             judged.add(check.name)
             continue
         if check.name in judged:
@@ -128,7 +130,11 @@ def solver_warnings(policy: ir.Policy, found: list[LintWarning]) -> list[LintWar
             out.append(warning("W103", f"the guard of {_kind(check)} `{check.name}` can never "
                                f"hold once {_names(policy, excluded)} "
                                f"hold{'s' if len(excluded) == 1 else ''}, so it never matters",
-                               check.guard.span, check.span, names=(check.name, *excluded)))
+                               check.guard.span, check.span, names=(check.name, *excluded),
+                               notes=(f"delete `{_kind(check)} {check.name}`, whose cases "
+                                      f"{_plain(policy, excluded)} already reject{_s(excluded)}; "
+                                      "or, if those cases should be eligible, correct "
+                                      f"{_plain(policy, excluded)}",)))
             judged.add(check.name)
             continue
         if cond is None:
@@ -161,6 +167,24 @@ def _kind(check: ir.Check) -> str:
     return "limit" if isinstance(check, ir.Limit) else "rule"
 
 
+def _plain(policy: ir.Policy, names: list[str]) -> str:
+    """`a`, `b` and `c`: the checks named in a hint (their lines are in the message)."""
+    quoted = [f"`{c.name}`" for c in policy.checks if c.name in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+_MISTAKE = "(a wrong figure, or a comparison the wrong way round?)"  # in a hint
+
+
+def _what(check: ir.Check) -> str:
+    """What decides whether a check holds: a rule's condition, a limit's bound."""
+    return "bound" if isinstance(check, ir.Limit) else "condition"
+
+
+def _s(names: list[str]) -> str:
+    return "s" if len(names) == 1 else ""
+
+
 def _names(policy: ir.Policy, names: list[str]) -> str:
     checks = [c for c in policy.checks if c.name in names]
     return ", ".join(f"{_kind(c)} `{c.name}` (line {c.span.line})" for c in checks)
@@ -168,27 +192,38 @@ def _names(policy: ir.Policy, names: list[str]) -> str:
 
 def _never_fails(policy: ir.Policy, check: ir.Check, core: list[str]) -> LintWarning:
     where = " wherever it applies" if check.guard is not None else ""
+    declared = f"{_kind(check)} {check.name}"
     if not core:
         return warning("W104", f"{_kind(check)} `{check.name}` can never fail{where}: it holds "
-                       "for every value its inputs can take", check.span, names=(check.name,))
+                       "for every value its inputs can take", check.span, names=(check.name,),
+                       notes=(f"correct its {_what(check)} if it was meant to reject some "
+                              f"cases {_MISTAKE}, or delete `{declared}`",))
     if isinstance(check, ir.Limit) and len(core) == 1:
         other = policy_check(policy, core[0])
         if isinstance(other, ir.Limit) and shape(other.subject) == shape(check.subject):
             return redundant(check, other)
     return warning("W104", f"{_kind(check)} `{check.name}` can never fail{where} once "
                    f"{_names(policy, core)} hold{'s' if len(core) == 1 else ''}: it adds "
-                   "nothing", check.span, names=(check.name, *core))
+                   "nothing", check.span, names=(check.name, *core),
+                   notes=(f"delete `{declared}` ({_plain(policy, core)} already "
+                          f"ensure{_s(core)} it), or tighten it if it was meant to reject more",))
 
 
 def _never_passes(policy: ir.Policy, check: ir.Check, core: list[str]) -> LintWarning:
     if not core:
         where = ("every case its guard admits fails it" if check.guard is not None
                  else "no case is eligible")
+        which = " or its `when`" if check.guard is not None else ""
         return warning("W105", f"{_kind(check)} `{check.name}` can never pass: {where}",
-                       check.span, names=(check.name,))
+                       check.span, names=(check.name,),
+                       notes=(f"correct `{check.name}`'s {_what(check)}{which} so that some "
+                              f"case passes {_MISTAKE}",))
     return warning("W105", f"{_kind(check)} `{check.name}` can never pass together with "
                    f"{_names(policy, core)}: no case where it applies is eligible",
-                   check.span, names=(check.name, *core))
+                   check.span, names=(check.name, *core),
+                   notes=(f"`{check.name}` contradicts {_plain(policy, core)}: correct the "
+                          "bound of one of them, or add a `when` so that they do not apply to "
+                          "the same cases",))
 
 
 def policy_check(policy: ir.Policy, name: str) -> ir.Check:

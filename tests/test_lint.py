@@ -29,6 +29,7 @@ from typer.testing import CliRunner
 from policylang import api
 from policylang.cases import parse_case
 from policylang.cli import app
+from policylang.diagnostics import render
 from policylang.formatter import format_source
 from policylang.lint import lint, lint_files
 from policylang.messages import WARNINGS, warnings_table
@@ -168,6 +169,62 @@ def test_an_allow_naming_an_unknown_code_says_so() -> None:
     result = lint(api.load_source(source, "p.pol"), source)
     assert [(w.code, w.message) for w in result.warnings if w.code == "W109"] == [
         ("W109", "`lint: allow W910`: W910 is no warning code (they are W101–W109)")]
+
+
+def test_an_allow_in_any_case_allows() -> None:
+    """`# lint: allow w101 …` was W109 "names no warning code" and left the warning shown;
+    `# LINT: Allow W102 …` was no allow at all. A code is a code in any case."""
+    source = (ROOT / "tests" / "lint" / "allow_any_case.pol").read_text("utf-8")
+    result = lint(api.load_source(source, "p.pol"), source)
+    assert result.warnings == ()
+    assert [w.code for w in result.allowed] == ["W101", "W102"]
+    unknown = source.replace("allow w101", "allow w910")
+    assert [w.message for w in lint(api.load_source(unknown, "p.pol"), unknown).warnings
+            if w.code == "W109"] == [
+        "`lint: allow W910`: W910 is no warning code (they are W101–W109)"]
+
+
+def _hints(item) -> list[str]:
+    return [note for note in item.notes if not note.startswith("example case: ")]
+
+
+@pytest.mark.parametrize("path", CATALOGUE, ids=[p.stem for p in CATALOGUE])
+def test_every_warning_says_how_to_fix_it(path: Path) -> None:
+    """A note with the fix, in one line, as W107's (W109 says it in its message: `remove
+    it`, `say why…`); the other warnings said what was wrong and left the reader there."""
+    source = path.read_text(encoding="utf-8")
+    result = lint(api.load_source(source, str(path)), source)
+    for item in (*result.warnings, *result.allowed):
+        if item.code == "W109":
+            assert re.search(r"remove it|say why|write `|they are W", item.message), item
+            continue
+        [hint] = _hints(item)
+        assert "\n" not in hint and len(hint) < 200, hint
+        # Specific: it names what to change (W107's names the member or the gap).
+        assert item.code == "W107" or any(re.search(rf"\b{name}\b", hint) for name in item.names), \
+            (item.headline(), hint)
+
+
+@pytest.mark.parametrize(("file", "hint"), [
+    ("unused_input_only_in_tests.pol", "use `first_loan` in the rule, limit or let it was "
+     "meant for, or delete it from `input { … }` and from the tests' `given` that set it"),
+    ("unused_param.pol", "write `lpr` where the policy means it (in place of the constant it "
+     "stands for?), or delete `param lpr`"),
+    ("redundant_constant.pol", "delete `limit old_cap` (`cap` already enforces it); if its "
+     "bound is the one meant, correct `cap` instead"),
+    ("rule_never_passes.pol", "correct `band`'s condition so that some case passes (a wrong "
+     "figure, or a comparison the wrong way round?)"),
+    ("zero_take_cap.pol", "give `pool` a cap above 0元, or delete its step"),
+])
+def test_a_hint_names_what_to_change(file: str, hint: str) -> None:
+    source = (ROOT / "tests" / "lint" / file).read_text(encoding="utf-8")
+    [item] = lint(api.load_source(source, file), source).warnings
+    assert _hints(item) == [hint]
+    rendered = render(item, source)
+    assert rendered.splitlines()[-1] == f"     = note: {hint}"
+    [shown] = json.loads(CliRunner().invoke(app, ["lint", "--format", "json", str(
+        ROOT / "tests" / "lint" / file)]).output)["files"][0]["warnings"]
+    assert shown["notes"] == [hint]
 
 
 def test_cli_lint_exit_codes_and_formats(tmp_path: Path) -> None:
