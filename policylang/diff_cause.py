@@ -140,3 +140,36 @@ def _cyclic(reads: dict[str, set[str]]) -> bool:
         return cyclic
 
     return any(visit(name) for name in list(reads))
+
+
+def reached(old: ir.Policy, new: ir.Policy, changes: tuple[Change, ...]) -> set[str]:
+    """The rules, limits, lets and allocations (`let fee`) whose value a change can reach:
+    each one changed, and each one reading, in either version, through lets and
+    allocations, one changed or a param whose default or type changed. Any other one reads
+    the same in both versions and decides every case both take alike: where it is outside
+    the linear fragment, nothing goes unsearched."""
+    changed = {c.item for c in changes if c.keyword in _FIELDS or (
+        c.keyword == "param" and c.aspect in ("default", "type", None))}
+    out = set()
+    for policy in (old, new):
+        keyword = {a.name: "shares" if isinstance(a, ir.Shares) else "waterfall"
+                   for a in policy.allocations}
+        direct: dict[str, set[str]] = {}
+        for decl in (*policy.checks, *policy.lets, *policy.allocations):
+            item = (f"let {decl.name}" if isinstance(decl, ir.Let) else
+                    f"limit {decl.name}" if isinstance(decl, ir.Limit) else
+                    f"rule {decl.name}" if isinstance(decl, ir.Rule) else
+                    f"{keyword[decl.name]} {decl.name}")
+            direct[item] = {f"let {n.name}" if isinstance(n, ir.LetRef) else
+                            f"param {n.name}" if isinstance(n, ir.ParamRef) else
+                            f"{keyword.get(n.allocation, 'shares')} {n.allocation}"
+                            for n in ir.walk(decl)
+                            if isinstance(n, ir.LetRef | ir.ParamRef | ir.PartRef)}
+        hit = {i for i, read in direct.items() if i in changed or read & changed}
+        while True:  # readers of a reached let or allocation are reached
+            more = {i for i, read in direct.items() if read & hit} - hit
+            if not more:
+                break
+            hit |= more
+        out |= hit
+    return out

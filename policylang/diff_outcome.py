@@ -3,8 +3,8 @@
 `differences(old_decision, new_decision, types)` lists eligibility, each rule or limit that
 holds in one version and fails in the other (a limit with its value and the bound of the
 version it fails in), each let value and each allocation part that differs; `types(old,
-new)` gives the types that make a percent read as the policy writes it (`4.79%`, not the
-decision JSON's fraction `0.0479`). Empty when the decisions agree.
+new)` gives the types that make a value read as the policy writes it (`4.79%`, not the
+decision JSON's fraction `0.0479`; `501万`, not `5010000.00`). Empty when the decisions agree.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from decimal import Decimal
 
 from policylang import ir
 from policylang import values as v
+from policylang.diff_text import value_text
 
 
 def types(*policies: ir.Policy) -> dict[str, ir.Type]:
@@ -26,10 +27,13 @@ def types(*policies: ir.Policy) -> dict[str, ir.Type]:
 
 
 def _readable(text: object, type_: ir.Type | None) -> object:
-    """A reported value as a reader of the diff writes it: a percent as `4.79%`, not the
-    fraction `0.0479` the decision JSON carries."""
+    """A reported value as the policy and the witness's case write it: a percent as
+    `4.79%`, not the fraction `0.0479` the decision JSON carries; money in 万 or 亿 where
+    that is exact (`501万`, not `5010000.00`), else in 元 (`5000000.01元`)."""
     if isinstance(text, str) and type_ is not None and type_.kind is ir.Kind.PERCENT:
         return v.literal(Decimal(text), type_)
+    if isinstance(text, str) and type_ is not None and type_.kind is ir.Kind.MONEY:
+        return value_text(Decimal(text), type_)
     return text
 
 
@@ -60,5 +64,6 @@ def differences(a: dict, b: dict, types: dict[str, ir.Type]) -> list[str]:
         for party in [*parts_b, *(p for p in parts_a if p not in parts_b)]:
             before, after = parts_a.get(party, "0.00"), parts_b.get(party, "0.00")
             if before != after:
-                out.append(f"{name}.{party}: {before} → {after}")
+                out.append(f"{name}.{party}: {_readable(before, ir.MONEY)} → "
+                           f"{_readable(after, ir.MONEY)}")
     return out

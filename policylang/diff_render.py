@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 
-from policylang.diff import Change, Diff, summary
+from policylang.diff import Change, Diff, Witness, summary
 
 _MARK = {"added": "+", "removed": "-", "changed": "~"}
 _COLOUR = {"added": "\x1b[32m", "removed": "\x1b[31m", "changed": "\x1b[33m"}
@@ -64,7 +64,8 @@ def render_text(result: Diff, color: bool = False) -> str:
         lines += ["", paint(_BOLD, f"witnesses ({len(result.witnesses)} confirmed by the "
                                    "interpreter)")]
         for number, witness in enumerate(result.witnesses, 1):
-            lines.append(f"  {number}. for {witness.about}: " + "; ".join(witness.differences))
+            lines.append(f"  {number}. for {witness.about}: " + "; ".join(
+                (*witness.differences, *_alike(witness))))
             lines.append("     case: " + json.dumps(witness.case, ensure_ascii=False))
             if witness.case_old is not None:
                 lines.append("     case (old version): "
@@ -74,6 +75,20 @@ def render_text(result: Diff, color: bool = False) -> str:
     for note in result.notes:
         lines.append(paint(_DIM, f"note: {note}"))
     return "\n".join(lines) + "\n"
+
+
+def _alike(witness: Witness) -> tuple[str, ...]:
+    """`eligible in both versions` (or not, and what fails in both), when that is not what
+    differs: a limit that newly fails a borrower another rule turns away in both versions
+    costs the borrower nothing."""
+    if witness.old["eligible"] != witness.new["eligible"]:
+        return ()
+    if witness.new["eligible"]:
+        return ("eligible in both versions",)
+    failed = {f["rule"] for f in witness.old["failures"]}
+    both = [f"{f['kind']} {f['rule']}" for f in witness.new["failures"] if f["rule"] in failed]
+    return ("not eligible in either version"
+            + (f" ({', '.join(both)} failing in both)" if both else ""),)
 
 
 def _without_witness(result: Diff) -> bool:

@@ -40,7 +40,7 @@ from policylang.deps import dependencies
 from policylang.diagnostics import PolicyError
 from policylang.diff import Change, Witness, WitnessSearch, renamed_inputs, value_text
 from policylang.diff import keyword as declaration_keyword
-from policylang.diff_cause import cause
+from policylang.diff_cause import cause, reached
 from policylang.diff_outcome import differences as outcome_differences
 from policylang.diff_outcome import types as outcome_types
 from policylang.diff_plain import aspects, declaration, preferences, solve, unique
@@ -78,11 +78,12 @@ def find_witnesses(old: ir.Policy, new: ir.Policy, changes: tuple[Change, ...],
             "no_shared_case", "no case is valid under both versions: the values each "
             "allows for its inputs exclude each other")
     targets = search.targets(changes)
-    changed = {change.item for change in changes}
     # A check one version reads a duration in days and the other in months: unsearchable,
     # but because no case where it applies is valid under both, not for want of a solver.
     split = unit_splits(old, new, shared, search.old.unsupported | search.new.unsupported)
-    notes = [note for item, note in search.notes() if item in changed and item not in split
+    # Outside the linear fragment but read the same by both versions: nothing unsearched.
+    reach = reached(old, new, changes)
+    notes = [note for item, note in search.notes() if item in reach and item not in split
              ] + notes
     found: list[Witness] = []
     exhausted: set[str] = set()
@@ -129,7 +130,7 @@ def find_witnesses(old: ir.Policy, new: ir.Policy, changes: tuple[Change, ...],
                   "valid under both versions, and none is compared"
                   for item, why in split.items()]
     return found, notes, _outcome(search, found, defaults, renamed, list(book), one_sided,
-                                  split)
+                                  split, reach)
 
 
 def _book_changes(old: ir.Policy, new: ir.Policy, changes: tuple[Change, ...],
@@ -178,8 +179,9 @@ def _one_sided_members(old: ir.Policy, new: ir.Policy,
 
 def _outcome(search: _Search, found: list[Witness], defaults: list[str],
              renamed: list[str], book: list[str], one_sided: list[str],
-             split: dict[str, str]) -> WitnessSearch:
-    """`found`, or why not: ruled out by the solver, or something was left unsearched.
+             split: dict[str, str], reach: set[str]) -> WitnessSearch:
+    """`found`, or why not: ruled out by the solver, or something was left unsearched
+    (a part outside the linear fragment that a change can reach: `diff_cause.reached`).
     A member only one version has, or a check where it applies one version reads a
     duration in days and the other in months (`split`), is never compared: the reason
     says so."""
@@ -192,7 +194,7 @@ def _outcome(search: _Search, found: list[Witness], defaults: list[str],
                         "versions, and none is compared" for item, why in split.items())
     skipped = []
     outside = sorted({what for encoding in (search.old, search.new)
-                      for what in encoding.unsupported} - set(split))
+                      for what in encoding.unsupported} & reach - set(split))
     if outside:
         skipped.append("outside the linear fragment: " + ", ".join(outside))
     if search.gave_up or search.failed:
