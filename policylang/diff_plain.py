@@ -100,13 +100,15 @@ def solve(solver: z3.Solver, flags: list[z3.BoolRef]
     it are asked again, and a conflict among them moves the search there, until they hold
     together: one more check per preference dropped, where the core was right."""
     possible = False  # known to have a model without preferences
+    ids = [flag.get_id() for flag in flags]
     while True:
         result = _check(solver, flags)
         if result == z3.sat:
             return solver.model()
         if result == z3.unknown:
             return z3.unknown
-        last = _last(flags, solver)
+        core = {c.get_id() for c in solver.unsat_core()}
+        last = _last(ids, core)
         if last is not None and not possible:  # none at all: nothing to drop one by one
             result = solver.check()
             if result != z3.sat:
@@ -114,21 +116,23 @@ def solve(solver: z3.Solver, flags: list[z3.BoolRef]
             possible = True
         if last is None:
             return None
-        while last > 0:
+        # (a preference that conflicts alone goes whatever else is kept: no need to ask)
+        while last > 0 and len(core) > 1:
             result = _check(solver, flags[:last])
             if result == z3.sat:
                 break
             if result == z3.unknown:
                 return z3.unknown
-            last = _last(flags[:last], solver)
+            core = {c.get_id() for c in solver.unsat_core()}
+            last = _last(ids[:last], core)
             assert last is not None, "no preference at all has a model"
-        flags = flags[:last] + flags[last + 1:]
+        flags, ids = flags[:last] + flags[last + 1:], ids[:last] + ids[last + 1:]
 
 
-def _last(flags: list[z3.BoolRef], solver: z3.Solver) -> int | None:
-    """The index of the least important flag in the solver's unsat core, None for none."""
-    core = {c.get_id() for c in solver.unsat_core()}
-    return max((i for i, f in enumerate(flags) if f.get_id() in core), default=None)
+def _last(ids: list[int], core: set[int]) -> int | None:
+    """The index of the least important flag (of those with these ids) in an unsat core
+    (of ids), None for none."""
+    return max((i for i, flag in enumerate(ids) if flag in core), default=None)
 
 
 def _check(solver: z3.Solver, flags: list[z3.BoolRef]) -> z3.CheckSatResult:
