@@ -98,7 +98,8 @@ def solve(solver: z3.Solver, flags: list[z3.BoolRef]
     limit's guard: the core of "eligibility flips", which no case could, named the
     preferences that two other limits hold too, and they went first); so the flags before
     it are asked again, and a conflict among them moves the search there, until they hold
-    together: one more check per preference dropped, where the core was right."""
+    together: one more check per preference dropped where the core was right, none where
+    the core is one preference (it goes whatever else is kept)."""
     possible = False  # known to have a model without preferences
     ids = [flag.get_id() for flag in flags]
     while True:
@@ -116,7 +117,6 @@ def solve(solver: z3.Solver, flags: list[z3.BoolRef]
             possible = True
         if last is None:
             return None
-        # (a preference that conflicts alone goes whatever else is kept: no need to ask)
         while last > 0 and len(core) > 1:
             result = _check(solver, flags[:last])
             if result == z3.sat:
