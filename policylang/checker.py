@@ -17,6 +17,7 @@ from policylang import nodes as n
 from policylang.diagnostics import Diagnostic, PolicyError
 from policylang.portfolio_check import check_portfolio
 from policylang.typing_rules import ERROR, Scope, Typer, fold_constant, is_error
+from policylang.values import format_decimal
 
 
 def check(policy: n.Policy, source: str | None = None) -> ir.Policy:
@@ -185,6 +186,17 @@ class _Checker(Scope):
         default = None
         if field.default is not None and not is_error(type_):
             default = self.constant(field.default, type_, f"the default of `{field.name}`")
+            if type_.numeric and isinstance(default, Decimal):
+                # A default is a value as a case or `--param` gives it, and holds to the
+                # same range: the generated module refused 1532851900亿 with pydantic's
+                # ValidationError while the interpreter and SQL used it.
+                from policylang.cases import scale_problem
+
+                problem = scale_problem(default, format_decimal(default))
+                if problem is not None:
+                    self.error("E207", f"the default of `{field.name}`: {problem}",
+                               field.default.span)
+                    default = None
         return ir.Field(field.name, type_, default,
                         field.description.value if field.description else None, field.span)
 
