@@ -39,7 +39,7 @@ WITH __pl_0 AS (
           THEN CAST(1 AS INT128)
           ELSE CAST(0 AS INT128)
         END
-      ) AS DECIMAL(38, 10)) * CAST(1000000 AS DECIMAL(38, 10)) AS DECIMAL(38, 10))
+      ) AS DECIMAL(38, 10)) * CAST(1000000 AS DECIMAL(38, 10)) AS DECIMAL(28, 10))
     END AS "__pl_let_compensated_loans",
     CAST(CAST(SIGN(
       CAST(CAST(CAST(SIGN(CAST(CAST(223000000 AS DECIMAL(38, 10)) * 10000000000 AS INT128)) * (
@@ -84,7 +84,7 @@ WITH __pl_0 AS (
           THEN CAST(1 AS INT128)
           ELSE CAST(0 AS INT128)
         END
-      ) AS DECIMAL(38, 10)) * CAST(1000000000 AS DECIMAL(38, 10)) AS DECIMAL(38, 10))
+      ) AS DECIMAL(38, 10)) * CAST(1000000000 AS DECIMAL(38, 10)) AS DECIMAL(28, 10))
     END AS "__pl_let_leverage",
     CASE
       WHEN "__pl_in_defaulted" <= CAST(-0.005 AS DECIMAL(38, 10))

@@ -147,6 +147,10 @@ class QueryBuilder(AllocationColumns):
         # decisions alone leaves them out (they are a third of 重庆's columns, and a
         # duration's INTERVAL is slow to store).
         self.limit_values = True
+        # Where a value the SQL of one operation reads several times may become a column
+        # of its own (`shared`): IR node id → the conditions it is evaluated under.
+        self.contexts = evaluation_contexts(self.policy)
+        self.shared_count = 0
 
     @staticmethod
     def finish(tree: exp.Expression) -> exp.Expression:
@@ -282,6 +286,28 @@ class QueryBuilder(AllocationColumns):
         """The final SELECT of a dialect without `* EXCEPT`: every column of `cases`, then
         the outputs and `eligible`."""
         raise NotImplementedError
+
+    def shared(self, value: exp.Expression, node: ir.Expr) -> exp.Expression:
+        """`value`, the SQL of IR `node`, as an operation that reads it several times
+        should read it: a column of its own where that is safe, else the expression.
+
+        The SQL of a duration or date operation repeats its operands (the family test
+        reads each side's months and days, `max` of durations compares each argument
+        with the best so far), so nested operations grew exponentially: `max(d1 * n,
+        d2 * 3, d1 + d2)` was 150 kB of SQLite, beyond its parser's stack. A column is
+        computed on every row, so `node` becomes one only under the conditions the
+        interpreter evaluates it under (`evaluation_contexts`: guards, `if` branches,
+        the right side of `and`/`or`), as a CASE that is NULL elsewhere; where those are
+        not known (an `in` set's later items), the expression stays inline."""
+        context = self.contexts.get(id(node))
+        if context is None or sum(1 for _ in value.walk()) <= 4:
+            return value
+        for cond, holds in reversed(context[1]):
+            test = self.expr(cond)
+            value = case((test if holds else exp.Not(this=paren(test)), value),
+                         otherwise=exp.null())
+        self.shared_count += 1
+        return self.add(f"{PREFIX}shared_{self.shared_count}", value)
 
     @staticmethod
     def report(value: exp.Expression, type_: ir.Type) -> exp.Expression:
@@ -468,7 +494,7 @@ class QueryBuilder(AllocationColumns):
     def _temporal(self, e: ir.Arith) -> exp.Expression:
         from policylang.emit.sql_temporal import temporal_arith
 
-        return temporal_arith(e, self.expr(e.left), self.expr(e.right))
+        return temporal_arith(e, self.expr(e.left), self.expr(e.right), self.shared)
 
     def visit_Compare(self, e: ir.Compare) -> exp.Expression:
         return self._compare(e.op, e.left, e.right)
@@ -476,7 +502,10 @@ class QueryBuilder(AllocationColumns):
     def _compare(self, op: str, left: ir.Expr, right: ir.Expr) -> exp.Expression:
         from policylang.emit.sql_temporal import compare
 
-        return compare(op, self.expr(left), self.expr(right), left.type)
+        a, b = self.expr(left), self.expr(right)
+        if left.type.kind is ir.Kind.DURATION:  # the family test reads both sides again
+            a, b = self.shared(a, left), self.shared(b, right)
+        return compare(op, a, b, left.type)
 
     def visit_And(self, e: ir.And) -> exp.Expression:
         a, b = self.expr(e.left), self.expr(e.right)
@@ -550,6 +579,76 @@ def _div_by_constant(a: exp.Expression, divisor: Decimal) -> exp.Expression:
     value = exp.Mul(this=exp.cast(signed, exp.DataType.build("DECIMAL(38,0)")),
                     expression=narrow(Decimal("0.0000000001")))
     return exp.cast(exp.cast(value, BOUNDED), NUMERIC)  # |x| ≥ 10^18: out of range (E611)
+
+
+Context = tuple[tuple[ir.Expr, bool], ...]
+
+
+def evaluation_contexts(policy: ir.Policy) -> dict[int, tuple[ir.Expr, Context]]:
+    """Each expression node of the per-case declarations → (the node, the conditions
+    under which the interpreter evaluates it, outermost first: a check's guard, an `if`'s
+    condition (True for its `then`, False for its `else`), the left side of an `and`
+    (True) or an `or` (False)). Every let, allocation and check is evaluated on every
+    case, so a node with no condition is evaluated wherever its declaration is. A node
+    the IR shares between places evaluated under different conditions, or inside an `in`
+    set's later items (evaluated only until one matches), is left out."""
+    found: dict[int, tuple[ir.Expr, Context]] = {}
+    unknown: set[int] = set()
+
+    def visit(e: ir.Expr | None, context: Context | None) -> None:
+        if e is None:
+            return
+        if context is None:
+            unknown.add(id(e))
+        else:
+            seen = found.get(id(e))
+            if seen is not None and seen[1] != context:
+                if not context:  # also evaluated unconditionally: that place wins
+                    found[id(e)] = (e, context)
+                elif seen[1]:
+                    unknown.add(id(e))
+            elif seen is None:
+                found[id(e)] = (e, context)
+        match e:
+            case ir.If(cond=cond, then=then, otherwise=otherwise):
+                visit(cond, context)
+                visit(then, None if context is None else (*context, (cond, True)))
+                visit(otherwise, None if context is None else (*context, (cond, False)))
+            case ir.And(left=left, right=right) | ir.Or(left=left, right=right):
+                visit(left, context)
+                visit(right, None if context is None
+                      else (*context, (left, isinstance(e, ir.And))))
+            case ir.InSet(operand=operand, items=items):
+                visit(operand, context)
+                for k, item in enumerate(items):
+                    visit(item, context if k == 0 else None)
+            case ir.Arith(left=left, right=right) | ir.Compare(left=left, right=right):
+                visit(left, context)
+                visit(right, context)
+            case ir.Call(args=args):
+                for arg in args:
+                    visit(arg, context)
+            case ir.Neg(operand=operand) | ir.Not(operand=operand):
+                visit(operand, context)
+
+    for let in policy.lets:
+        visit(let.expr, ())
+    for alloc in policy.allocations:
+        visit(alloc.amount, ())
+        for step in getattr(alloc, "steps", ()):
+            if isinstance(step, ir.Take):
+                visit(step.cap, ())
+            elif isinstance(step, ir.Split):
+                for part in step.parts:
+                    visit(part.cap, ())
+    for check in policy.checks:
+        visit(check.guard, ())
+        context: Context = () if check.guard is None else ((check.guard, True),)
+        for operand in ((check.cond,) if isinstance(check, ir.Rule)
+                        else (check.subject, check.bound)):
+            visit(operand, context)
+    return {key: value for key, value in found.items()
+            if key not in unknown or not value[1]}
 
 
 def may_fail(e: ir.Expr) -> bool:

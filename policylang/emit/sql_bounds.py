@@ -17,7 +17,7 @@ query does.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 
 from policylang import ir
 from policylang.values import EXACT, MAGNITUDE_LIMIT, SCALE_PLACES, div
@@ -95,8 +95,12 @@ def rounded_product(a: Bounds, b: Bounds) -> Bounds:
 
 
 def quotient(a: Bounds, divisor: Decimal) -> Bounds:
-    """`a / d` for a nonzero constant d, rounded to 10 places."""
-    ends = [div(a.lo, divisor), div(a.hi, divisor)]
+    """`a / d` for a nonzero constant d, rounded to 10 places. An end may pass the
+    magnitude limit (`m / 1bp` over a book of 10^15元 loans): it is a bound all the same
+    (`precision()` then leaves the expression to the run-time check), where `values.div`
+    would raise E611 and the query could not be built."""
+    ends = [EXACT.divide(end, divisor).quantize(ULP, rounding=ROUND_HALF_UP, context=EXACT)
+            for end in (a.lo, a.hi)]
     return Bounds(min(ends), max(ends), SCALE_PLACES).widened(ULP, SCALE_PLACES)
 
 

@@ -36,6 +36,7 @@ from policylang.emit.sql_dialects import (
     portfolio_refusals,
 )
 from policylang.emit.sql_dialects import register as register_dialect
+from policylang.emit.sql_tree import MONEY_OUT
 from policylang.literals import shorten
 from policylang.values import EXACT, MAGNITUDE_LIMIT, format_decimal
 
@@ -55,6 +56,7 @@ _FUNCTIONS = {"ROUND": "PL_ROUND", "TRUNC": "PL_TRUNC", "ABS": "PL_ABS", "SIGN":
               "TO_DAYS": "PL_TO_DAYS", "TO_MONTHS": "PL_TO_MONTHS", "YEAR": "PL_YEAR",
               "MONTH": "PL_MONTH"}
 _PASSED_THROUGH = {"DATE", "BOOLEAN", "VARCHAR", "TEXT", "INTERVAL"}
+MONEY_OUT_LIMIT = Decimal(10) ** 16  # DECIMAL(18,2)
 
 
 def _call(name: str, *args: exp.Expression) -> exp.Expression:
@@ -142,7 +144,7 @@ class SqliteBuilder(QueryBuilder):
         """Money to the fen, half-up, as DuckDB's DECIMAL(18,2) column: a cast here would
         only make canonical text, and a query run by hand returned 6172.83945."""
         if type_.kind is ir.Kind.MONEY:
-            return _call("PL_ROUND", value, exp.Literal.string("2"))
+            return _call("PL_MONEY", value)
         return value
 
 
@@ -169,6 +171,8 @@ def _sqlite_node(node: exp.Expression) -> exp.Expression:
                                                                   exp.Neg)):
         return node.this  # SQLite's parser has a small stack: no needless nesting
     if isinstance(node, exp.Cast):
+        if node.to == MONEY_OUT:  # an allocation part as reported: DECIMAL(18,2)'s range
+            return _call("PL_MONEY", node.this)
         if node.to.this.name in _PASSED_THROUGH or _canonical(node.this):
             return node.this
         return _call("PL_NUM", node.this)
@@ -297,17 +301,35 @@ def _exact_div(a, b):
     quotient, remainder = divmod(abs(scaled_a) * 10**10, abs(scaled_b))
     quotient += 2 * remainder >= abs(scaled_b)
     sign = -1 if (scaled_a < 0) != (scaled_b < 0) else 1
-    return Decimal(sign * quotient).scaleb(-10)
+    return _in_range(Decimal(sign * quotient).scaleb(-10))
+
+
+def _in_range(x: Decimal) -> Decimal:
+    """A quotient or a rounded value of 10^18 or more is out of range (E611), as in the
+    interpreter (it was returned, and `m / 1bp` of a 10^15元 loan decided a case)."""
+    if abs(x) >= MAGNITUDE_LIMIT:
+        raise ArithmeticError("value out of range")
+    return x
 
 
 def _round_step(x, step):
     count, remainder = divmod(abs(x), step)
     count += 2 * remainder >= step
-    return EXACT.multiply(Decimal(count if x >= 0 else -count), step)
+    return _in_range(EXACT.multiply(Decimal(count if x >= 0 else -count), step))
 
 
 def _round(x, places):
     return x.quantize(Decimal(1).scaleb(-int(places)), rounding=ROUND_HALF_UP, context=EXACT)
+
+
+def _money(x):
+    """Money as an output column holds it: to the fen, half-up, below 10^16 yuan (DESIGN
+    §5's DECIMAL(18,2), where DuckDB and PostgreSQL raise E611); SQLite's text held any
+    amount, so it decided cases they refuse."""
+    fen = _round(x, 2)
+    if abs(fen) >= MONEY_OUT_LIMIT:
+        raise ArithmeticError("value out of range")
+    return fen
 
 
 def _mul(a, b):
@@ -391,6 +413,7 @@ FUNCTIONS = {
     "PL_NEG": (1, _nulls(lambda a: (-a[0], -a[1]) if isinstance(a, tuple) else -a)),
     "PL_CMP": (2, _nulls(_cmp)),
     "PL_ROUND": (2, _nulls(_round)),
+    "PL_MONEY": (1, _nulls(_money)),
     "PL_DIV": (2, _nulls(_exact_div)),
     "PL_ROUND_STEP": (2, _nulls(_round_step)),
     "PL_TRUNC": (-1, _nulls(_trunc)),  # TRUNC(x) (a duration's scaling) or TRUNC(x, n)

@@ -11,6 +11,7 @@ from sqlglot import exp
 
 from policylang import ir
 from policylang.emit.sql import (
+    BOUNDED,
     HUGEINT,
     NUMERIC,
     case,
@@ -20,6 +21,7 @@ from policylang.emit.sql import (
     number,
     paren,
 )
+from policylang.literals import DURATION_LIMIT
 
 DATE = exp.DataType.build("DATE")
 INT = exp.DataType.build("INTEGER")
@@ -58,20 +60,29 @@ def compare(op: str, a: exp.Expression, b: exp.Expression, type_: ir.Type) -> ex
     return paren(result)
 
 
-def temporal_arith(e: ir.Arith, a: exp.Expression, b: exp.Expression) -> exp.Expression:
+def _inline(value: exp.Expression, node: ir.Expr) -> exp.Expression:
+    return value
+
+
+def temporal_arith(e: ir.Arith, a: exp.Expression, b: exp.Expression,
+                   share=_inline) -> exp.Expression:
+    """`share(sql, node)`: the builder's `QueryBuilder.shared`, for a value read more
+    than once (else nested operations grow exponentially)."""
     left, right = e.left.type.kind, e.right.type.kind
     D, T = ir.Kind.DURATION, ir.Kind.DATE
     if left is T and right is T:
         return fn("TO_DAYS", exp.cast(exp.Sub(this=a, expression=b), INT))
     if left is T:
         moved = exp.Add(this=a, expression=b) if e.op == "+" else exp.Sub(this=a, expression=b)
-        return in_calendar(exp.cast(moved, DATE))
+        return in_calendar(share(exp.cast(moved, DATE), e))
     if right is T:
-        return in_calendar(exp.cast(exp.Add(this=b, expression=a), DATE))
+        return in_calendar(share(exp.cast(exp.Add(this=b, expression=a), DATE), e))
+    a, b = share(a, e.left), share(b, e.right)
     if left is D and right is D:
-        combined = exp.Add(this=a, expression=b) if e.op == "+" else exp.Sub(this=a,
-                                                                              expression=b)
-        return _same_family(a, b, paren(combined), "add" if e.op == "+" else "subtract")
+        combined = share(paren(exp.Add(this=a, expression=b) if e.op == "+" else exp.Sub(
+            this=a, expression=b)), e)
+        return _same_family(a, b, in_duration_range(combined),
+                            "add" if e.op == "+" else "subtract")
     duration, factor = (a, b) if left is D else (b, a)
     return _scale(duration, factor)
 
@@ -87,11 +98,25 @@ def in_calendar(date: exp.Expression) -> exp.Expression:
                                        "9999-12-31)")), otherwise=date)
 
 
+def in_duration_range(duration: exp.Expression) -> exp.Expression:
+    """The duration, or E611 where it holds 10^8 months or days or more: the range of a
+    literal or an input (docs/semantics.md), far inside INTERVAL's 32-bit fields (a
+    duration past them made DuckDB's query fail with its own conversion error)."""
+    amount = fn("ABS", exp.Add(this=months_of(duration), expression=days_of(duration)))
+    return case((exp.GTE(this=amount, expression=exp.Literal.number(DURATION_LIMIT)),
+                 fail("E611", "a duration is out of range (it must stay below "
+                      f"{DURATION_LIMIT:,} months or days)")), otherwise=duration)
+
+
 def _scale(duration: exp.Expression, factor: exp.Expression) -> exp.Expression:
     def scaled(amount: exp.Expression, make: str, unit: str) -> exp.Expression:
         product = exp.Mul(this=exp.cast(amount, NUMERIC), expression=exp.cast(factor, NUMERIC))
         return case((exp.NEQ(this=product, expression=fn("TRUNC", product)),
                      fail("E611", f"a duration times a number must be a whole number of {unit}")),
+                    (exp.GTE(this=fn("ABS", product), expression=exp.Literal.number(
+                        DURATION_LIMIT)),
+                     fail("E611", "a duration is out of range (it must stay below "
+                          f"{DURATION_LIMIT:,} months or days)")),
                     otherwise=fn(make, exp.cast(product, INT)))
 
     return case((_nonzero(days_of(duration)), scaled(days_of(duration), "TO_DAYS", "days")),
@@ -99,13 +124,18 @@ def _scale(duration: exp.Expression, factor: exp.Expression) -> exp.Expression:
 
 
 def call(e: ir.Call, args: list[exp.Expression], builder) -> exp.Expression:
+    if e.func in ("years", "months", "days"):  # the family test reads it again
+        args = [builder.shared(args[0], e.args[0])]
     match e.func:
         case "min" | "max":
             if e.args[0].type.kind is ir.Kind.DURATION:
+                # Each step reads the best so far five times: a column of its own.
+                args = [builder.shared(arg, node) for arg, node in zip(args, e.args,
+                                                                       strict=True)]
                 best = args[0]
                 for arg in args[1:]:
                     better = compare("<" if e.func == "min" else ">", arg, best, e.args[0].type)
-                    best = case((better, arg), otherwise=best)
+                    best = builder.shared(case((better, arg), otherwise=best), e)
                 return best
             return fn("LEAST" if e.func == "min" else "GREATEST", *args)
         case "round":
@@ -140,7 +170,9 @@ def _round(x: exp.Expression, step: exp.Expression) -> exp.Expression:
                                                                    expression=scaled_step)),
                  expression=scaled_step), integer(1)), otherwise=integer(0)))
     signed = exp.Mul(this=fn("SIGN", scaled_x), expression=paren(count))
-    value = exp.cast(exp.Mul(this=exp.cast(signed, NUMERIC), expression=exp.cast(step, NUMERIC)),
-                     NUMERIC)
+    # Through DECIMAL(28,10): a rounded value of 10^18 or more is out of range (E611), as
+    # in the interpreter; DECIMAL(38,10) held it (the narrowed query decided such a case).
+    value = exp.cast(exp.cast(exp.Mul(this=exp.cast(signed, NUMERIC),
+                                      expression=exp.cast(step, NUMERIC)), BOUNDED), NUMERIC)
     return case((exp.LTE(this=exp.cast(step, NUMERIC), expression=number(0)),
                  fail("E611", "round() needs a positive step")), otherwise=value)

@@ -21,6 +21,7 @@ from policylang.emit.sql_temporal import days_of, months_of
 from policylang.values import SCALE_PLACES
 
 INT64_SAFE = 9 * 10**18  # below 2^63 − 1
+DECIMAL18_LIMIT = 10**18  # what a DECIMAL(18, s) holds, as a whole number of 10^-s
 BIGINT = exp.DataType.build("BIGINT")
 
 
@@ -111,8 +112,11 @@ class WholeNumbers:
             return Whole(a, bounds)
         if bounds.places == 0:
             return Whole(cast_to(a, BIGINT), bounds)
-        if Whole(a, bounds).limit * 10 ** bounds.places >= INT64_SAFE:
-            return None  # DuckDB holds a·10^s as A·10^s, in 64 bits
+        if Whole(a, bounds).limit * 10 ** bounds.places >= DECIMAL18_LIMIT:
+            # DuckDB multiplies a·10^s as A·10^s in a DECIMAL(18, s), and refuses a result
+            # of 10^18 or more (its 18 digits), not only one past 64 bits: 561.84 held in
+            # DECIMAL(11,8), times 10^8, failed "Overflow in multiplication of DECIMAL(18)".
+            return None
         # a·10^s is a whole number: the cast to BIGINT is exact.
         return Whole(cast_to(exp.Mul(this=a, expression=narrow(Decimal(10) ** bounds.places)),
                            BIGINT), bounds)
