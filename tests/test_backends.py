@@ -1,0 +1,210 @@
+"""Random *policies*, every backend (policylang/backends.py) agreeing exactly.
+
+The differential tests of test_emit_python.py and test_emit_sql.py draw random cases for
+the seed policies, whose operators are few. Here hypothesis draws the policies too
+(tests/policy_strategies.py: nested if/min/max/round/abs, `*` and `/` chains mixing money,
+percents and numbers, durations and dates, enums and `in` sets, guards, lets reading lets,
+shares and waterfalls with caps, literals from 10^-10 to near 10^18), then cases for each
+(values at and beside every constant of the policy), and compares the decision JSON of the
+interpreter with the generated Python module's, DuckDB's (compiled, and narrowed to the
+cases' bounds as `run --book` runs it) and SQLite's: every field, keys in order.
+
+Errors must agree too. A case the interpreter rejects (E610/E611) must be rejected by every
+backend; where several declarations fail, which one a backend reports may differ (DESIGN:
+evaluation order does not matter; README, SQL dialects), so a backend's code must be one
+of the codes the failing declarations give when each is evaluated on its own. Two range
+rules the SQL backends keep and the interpreter does not yet (`known_range_errors`) hold
+SQL to E611 alone.
+
+POLICYLANG_FUZZ_POLICIES sets the number of policies (default 140: about 30 s on two shared
+cores, inside the suite's budget of 40 s for this file), POLICYLANG_FUZZ_CASES the cases
+per policy (default 12), and POLICYLANG_FUZZ_SEED a seed for a long run that is not
+derandomized (a different sample each seed):
+
+    POLICYLANG_FUZZ_POLICIES=5000 POLICYLANG_FUZZ_SEED=7 python -m pytest -n0 tests/test_backends.py
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from decimal import Decimal
+
+from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import strategies as st
+
+from policylang import api, backends, ir
+from policylang.diagnostics import PolicyError
+from policylang.engine import open_database, run_many
+from policylang.interpret import Evaluator
+from policylang.literals import DURATION_LIMIT
+from policylang.values import in_exact_context, to_fen
+from tests.policy_strategies import cases, policies
+
+POLICIES = int(os.environ.get("POLICYLANG_FUZZ_POLICIES", "140"))
+CASES = int(os.environ.get("POLICYLANG_FUZZ_CASES", "12"))
+SEED = os.environ.get("POLICYLANG_FUZZ_SEED")
+DIALECTS = ("duckdb", "duckdb-narrow", "sqlite")
+# Each case a query rejects is run alone (one error aborts a whole query): a few per policy.
+ERRORS_PER_POLICY = 3
+
+
+@functools.cache
+def database(dialect: str):
+    return open_database(dialect)
+
+
+def _params(policy: ir.Policy) -> dict[str, ir.Value]:
+    return {p.name: p.default for p in policy.params}
+
+
+def _outcome(decide, case, params) -> dict | PolicyError:
+    try:
+        return decide(case, params)
+    except PolicyError as error:
+        return error
+
+
+@in_exact_context
+def possible_errors(policy: ir.Policy, case: dict[str, ir.Value],
+                    params: dict[str, ir.Value]) -> set[str]:
+    """The codes of the declarations that fail on this case, each evaluated on its own:
+    any of them is a right answer for a backend (which one comes first is not defined)."""
+    codes: set[str] = set()
+    items = [("check", check) for check in policy.checks] + list(policy.order)
+    for kind, item in items:
+        evaluator = Evaluator(policy, case, params)
+        try:
+            match kind:
+                case "check":
+                    evaluator.check(item)
+                case "let":
+                    evaluator.let(item)
+                case _:
+                    evaluator.allocation(item)
+        except PolicyError as error:
+            codes.update(d.code for d in error.diagnostics)
+    return codes
+
+
+MONEY_COLUMN_LIMIT = Decimal(10) ** 16  # DESIGN §5: money columns are DECIMAL(18,2)
+
+
+@in_exact_context
+def known_range_errors(policy: ir.Policy, case: dict[str, ir.Value],
+                       params: dict[str, ir.Value]) -> bool:
+    """Whether the case meets one of two range rules the SQL backends keep and the
+    interpreter (interpret.py, values.py and the generated Python: the lead's files, not
+    this test's to change) does not yet. KNOWN DISAGREEMENTS, reported to be fixed there;
+    until then these cases hold the SQL backends to E611 only:
+
+    - a money value the query writes to a DECIMAL(18,2) column (DESIGN §5: a money let,
+      an allocation part, an applicable limit's value or bound) of 10^16 or more;
+    - a duration of 10^8 months or days or more (the range of a literal or an input,
+      docs/semantics.md), computed anywhere (`d * n`, `d + d`)."""
+    evaluator = Evaluator(policy, case, params)
+
+    def value(run):
+        try:
+            return run()
+        except PolicyError:
+            return None
+
+    money: list = [value(lambda let=let: evaluator.let(let.name)) for let in policy.lets
+                   if let.type.kind is ir.Kind.MONEY]
+    for alloc in policy.allocations:
+        if not (isinstance(alloc, ir.Shares) and alloc.amount is None):
+            money += list((value(lambda a=alloc: evaluator.allocation(a.name)) or {}).values())
+    exprs = [let.expr for let in policy.lets] + [a.amount for a in policy.allocations
+                                                  if a.amount is not None]
+    for check in policy.checks:
+        exprs += [check.cond] if isinstance(check, ir.Rule) else [check.subject, check.bound]
+        exprs += [check.guard] if check.guard is not None else []
+        if isinstance(check, ir.Limit) and check.subject.type.kind is ir.Kind.MONEY and (
+                check.guard is None or value(lambda c=check: evaluator.expr(c.guard))):
+            money += [value(lambda c=check: evaluator.expr(c.subject)),
+                      value(lambda c=check: evaluator.expr(c.bound))]
+    if any(x is not None and abs(to_fen(x)) >= MONEY_COLUMN_LIMIT for x in money):
+        return True
+    for expr in exprs:
+        for node in ir.walk(expr):
+            if node.type.kind is ir.Kind.DURATION:
+                found = value(lambda n=node: evaluator.expr(n))
+                if found is not None and abs(found.amount) >= DURATION_LIMIT:
+                    return True
+    return False
+
+
+def _text(outcome: dict | PolicyError) -> str:
+    if isinstance(outcome, PolicyError):
+        return f"error {[d.code for d in outcome.diagnostics]}: {outcome}"
+    return json.dumps(outcome, ensure_ascii=False)  # keys in order: order is compared too
+
+
+def disagreements(policy: ir.Policy, drawn: list[dict[str, ir.Value]],
+                  params: dict[str, ir.Value] | None = None) -> list[str]:
+    """Every backend's outcome of every case against the interpreter's: the differences,
+    each described with its case."""
+    params = _params(policy) if params is None else params
+    interp = backends.interpreter(policy)
+    python = backends.python(policy)
+    expected = [_outcome(interp, case, params) for case in drawn]
+    got: dict[str, list[dict | PolicyError]] = {
+        "python": [_outcome(python, case, params) for case in drawn]}
+    good = [i for i, e in enumerate(expected) if not isinstance(e, PolicyError)]
+    bad = [i for i, e in enumerate(expected) if isinstance(e, PolicyError)][:ERRORS_PER_POLICY]
+    for dialect in DIALECTS:
+        found: dict[int, dict | PolicyError] = {}
+        decided = run_many(policy, [drawn[i] for i in good], params, database=database(dialect))
+        found.update(zip(good, decided, strict=True))
+        for i in bad:
+            found[i] = run_many(policy, [drawn[i]], params, database=database(dialect))[0]
+        got[dialect] = [found.get(i) for i in range(len(drawn))]
+    problems = []
+    for i, (case, want) in enumerate(zip(drawn, expected, strict=True)):
+        allowed = None
+        for backend, outcomes in got.items():
+            actual = outcomes[i]
+            if actual is None:  # an error case beyond ERRORS_PER_POLICY: not run here
+                continue
+            if isinstance(want, PolicyError) and isinstance(actual, PolicyError):
+                if allowed is None:
+                    allowed = possible_errors(policy, case, params) | {
+                        d.code for d in want.diagnostics}
+                if {d.code for d in actual.diagnostics} & allowed:
+                    continue
+            elif not isinstance(want, PolicyError) and not isinstance(actual, PolicyError) \
+                    and _text(want) == _text(actual):
+                continue
+            elif backend in DIALECTS and isinstance(actual, PolicyError) and \
+                    [d.code for d in actual.diagnostics] == ["E611"] and \
+                    known_range_errors(policy, case, params):
+                continue  # see known_range_errors
+            problems.append(f"{backend} differs on case {case!r}:\n  interp  {_text(want)}\n"
+                            f"  {backend:7} {_text(actual)}")
+    return problems
+
+
+def _settings(test):
+    kept = settings(max_examples=POLICIES, deadline=None, database=None,
+                    derandomize=SEED is None, suppress_health_check=list(HealthCheck),
+                    print_blob=False)(test)
+    return seed(int(SEED))(kept) if SEED is not None else kept
+
+
+@_settings
+@given(generated=policies(), data=st.data())
+def test_every_backend_agrees_on_random_policies(generated, data) -> None:
+    try:
+        policy = api.load_source(generated.source, "fuzzed.pol")
+    except PolicyError as error:
+        # A well-typed policy may still hold a constant operation that always fails
+        # (`1 year + 15 days`, a constant division by zero): check reports it (E610/E611).
+        codes = {d.code for d in error.diagnostics}
+        assert codes <= {"E610", "E611"}, f"{error}\n{generated.source}"
+        return
+    drawn = data.draw(st.lists(cases(policy, generated.units), min_size=CASES,
+                               max_size=CASES), label="cases")
+    problems = disagreements(policy, drawn)
+    assert not problems, "\n".join(problems[:3])
