@@ -66,13 +66,14 @@ def _forms(value: ir.Value, type_: ir.Type) -> st.SearchStrategy[str]:
             if value == value.quantize(Decimal("0.01")) and value >= 0:
                 forms.append(f"{format_decimal(value.scaleb(-4))}万")
                 forms.append(f"{format_decimal(value.scaleb(-8))}亿元")
-            forms += [f" {text} ", f"({text})"] + ([f"- {text[1:]}"] if text[0] == "-" else [])
+            # No `({text})`: a spreadsheet's parentheses mark a negative, so no reader takes them.
+            forms += [f" {text} "] + ([f"- {text[1:]}"] if text[0] == "-" else [])
         case ir.Kind.PERCENT:
             forms += [format_decimal(value)]
             if -value.scaleb(4).as_tuple().exponent <= 6:
                 forms.append(f"{format_decimal(value.scaleb(4))}bp")
         case ir.Kind.NUMBER:
-            forms += [f"({text})"]
+            forms += [f" {text}"]
         case ir.Kind.DURATION:
             unit = {"month": "个月", "day": "天"}[value.unit]
             forms += [f"{value.amount}{unit}" if value.amount >= 0 else text,
