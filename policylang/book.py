@@ -179,11 +179,14 @@ def _stop_if_interrupted(error: Exception) -> None:
 def score_book(policy: ir.Policy, book: Path, params: dict[str, ir.Value],
                out: Path | None = None,
                progress: Progress | Callable[[str], None] | None = None,
-               charts: Path | None = None, limit_values: bool = True) -> BookSummary:
+               charts: Path | None = None, limit_values: bool = True,
+               where: str | None = None) -> BookSummary:
     """Score every row of `book`; write `out` (CSV or Parquet) only if all of it succeeds,
     with each limit's value and bound columns unless `limit_values` is false.
-    `progress` is told the stages (a callable gets each stage as a message)."""
+    `progress` is told the stages (a callable gets each stage as a message). A mistake in
+    the book is named by `where` (by default the book's path) and its row and column."""
     started = time.perf_counter()
+    where = str(book) if where is None else where
     tracker = (Progress() if progress is None else progress if hasattr(progress, "stage")
                else Messages(progress))
     output = Output(out, _format(out, "output") if out is not None else None, limit_values)
@@ -197,12 +200,12 @@ def score_book(policy: ir.Policy, book: Path, params: dict[str, ir.Value],
         if policy.portfolio is None:
             try:
                 summary = book_stream.score(connection, poller, tracker, policy, book, params,
-                                            output)
+                                            output, where)
             except book_stream.NotClean:
                 summary = None  # the careful path scores it, or says what is wrong
         if summary is None:
             summary = _score(connection, poller, tracker, policy, book, params, output,
-                             charts)
+                             charts, where)
     tracker.finish()
     return dataclasses.replace(summary, seconds=time.perf_counter() - started)
 
@@ -212,25 +215,26 @@ def load_cases(connection, policy: ir.Policy, book: Path) -> list[str]:
     (without a progress display); the book's columns. For timing a policy's query alone."""
     tracker = Progress()
     with _Poller(connection, tracker) as poller:
-        columns = _read(connection, book, poller)
+        columns = _read(connection, book, poller, str(book))
         rows = connection.execute("SELECT count(*) FROM __pl_book").fetchone()[0]
-        _create_cases(connection, policy, book, columns, tracker, poller, rows)
+        _create_cases(connection, policy, str(book), columns, tracker, poller, rows)
     return columns
 
 
 def _score(connection, poller: _Poller, tracker: Progress, policy: ir.Policy, book: Path,
-           params: dict[str, ir.Value], output: Output, charts: Path | None) -> BookSummary:
+           params: dict[str, ir.Value], output: Output, charts: Path | None,
+           where: str) -> BookSummary:
     tracker.stage(f"reading {book}", measured=True)
-    columns = _read(connection, book, poller)
+    columns = _read(connection, book, poller, where)
     rows = connection.execute("SELECT count(*) FROM __pl_book").fetchone()[0]
     outputs = output_columns(policy) + portfolio_columns(policy)
     clashes = sorted(set(columns) & {name for name, _ in outputs})
     if clashes:
-        raise PolicyError.single("E608", f"{book}: column `{clashes[0]}` has the name of an "
+        raise PolicyError.single("E608", f"{where}: column `{clashes[0]}` has the name of an "
                                  "output column of the policy; rename it in the book")
-    _create_cases(connection, policy, book, columns, tracker, poller, rows)
+    _create_cases(connection, policy, where, columns, tracker, poller, rows)
     if policy.portfolio is not None:
-        book_portfolio.check_order(connection, policy, str(book))
+        book_portfolio.check_order(connection, policy, where)
     tracker.stage(f"scoring {rows:,} rows", measured=True)
     # The result keeps the row number (the output joins the book back by it) and the
     # portfolio's ordering input (its charts read it), not the other inputs.
@@ -243,7 +247,7 @@ def _score(connection, poller: _Poller, tracker: Progress, policy: ir.Policy, bo
     except Exception as error:
         _stop_if_interrupted(error)
         tracker.stage("finding the first row that fails")
-        raise _first_failing_row(connection, query, book, rows, error) from None
+        raise _first_failing_row(connection, query, where, rows, error) from None
     report: dict = {}
     if policy.portfolio is not None:
         # Several statements of unknown number: a stage without a percentage.
@@ -251,7 +255,7 @@ def _score(connection, poller: _Poller, tracker: Progress, policy: ir.Policy, bo
         connection.execute("ALTER TABLE cases RENAME TO __pl_book_cases")
         report = book_portfolio.evaluate(
             connection, policy, params,
-            lambda failing, error: _first_failing_row(connection, failing, book, rows, error))
+            lambda failing, error: _first_failing_row(connection, failing, where, rows, error))
     drawn: list[Path] = []
     if charts is not None and policy.portfolio is not None:
         from policylang.charts import write_charts
@@ -274,12 +278,12 @@ def _format(path: Path, what: str) -> str:
     return kind
 
 
-def _read(connection, book: Path, poller: _Poller) -> list[str]:
+def _read(connection, book: Path, poller: _Poller, where: str) -> list[str]:
     kind = _format(book, "book")
     if not book.is_file():
         what = ("is a folder; give one .csv or .parquet file" if book.is_dir()
                 else "no such file")
-        raise PolicyError.single("E607", f"{book}: {what}")
+        raise PolicyError.single("E607", f"{where}: {what}")
     reader = (f"read_csv({sql_string(str(book))}, all_varchar = true, header = true, "
               "auto_detect = true)" if kind == "csv"
               else f"read_parquet({sql_string(str(book))})")
@@ -289,20 +293,20 @@ def _read(connection, book: Path, poller: _Poller) -> list[str]:
             connection.execute(f"CREATE TEMP TABLE __pl_book AS SELECT * FROM {reader}")
     except Exception as error:
         _stop_if_interrupted(error)
-        raise _unreadable(book, kind, error) from None
+        raise _unreadable(book, kind, error, where) from None
     columns = [row[0] for row in connection.execute("DESCRIBE __pl_book").fetchall()]
-    book_shape.check_columns(connection, book, kind, columns)
+    book_shape.check_columns(connection, book, kind, columns, where)
     return columns
 
 
-def _unreadable(book: Path, kind: str, error: Exception) -> PolicyError:
-    """Why DuckDB cannot read `book`: a CSV's first row that is not UTF-8 or has another
-    number of fields than the header (DuckDB counts file lines, and may not say which),
-    or else DuckDB's own first line."""
-    found = book_shape.misshapen(book) if kind == "csv" else None
+def _unreadable(book: Path, kind: str, error: Exception, where: str) -> PolicyError:
+    """Why DuckDB cannot read `book` (named `where`): a CSV's first row that is not UTF-8
+    or has another number of fields than the header (DuckDB counts file lines, and may
+    not say which), or else DuckDB's own first line."""
+    found = book_shape.misshapen(book, where=where) if kind == "csv" else None
     if found is not None:
         return found
-    return PolicyError.single("E607", f"{book}: cannot read the {kind} file: "
+    return PolicyError.single("E607", f"{where}: cannot read the {kind} file: "
                               f"{first_line(error)}")
 
 
@@ -310,9 +314,10 @@ def _column_types(connection) -> dict[str, str]:
     return {row[0]: row[1] for row in connection.execute("DESCRIBE __pl_book").fetchall()}
 
 
-def _create_cases(connection, policy: ir.Policy, book: Path, columns: list[str],
+def _create_cases(connection, policy: ir.Policy, where: str, columns: list[str],
                   tracker: Progress, poller: _Poller, rows: int) -> None:
-    """The typed `cases` table the policy's query reads, one row per book row."""
+    """The typed `cases` table the policy's query reads, one row per book row (a mistake
+    named by `where`, its row and column)."""
     tracker.stage(f"checking the cells of {len(policy.inputs)} input columns", measured=True)
     sql_types = _column_types(connection)
     selects = [f"__pl_book.rowid AS {ROW}"]
@@ -321,15 +326,15 @@ def _create_cases(connection, policy: ir.Policy, book: Path, columns: list[str],
         if f.name not in sql_types:
             if f.default is None:
                 raise PolicyError.single(
-                    "E602", f"{book}: no column `{f.name}` ({f.type}), which the policy "
+                    "E602", f"{where}: no column `{f.name}` ({f.type}), which the policy "
                     "requires", notes=["columns: " + ", ".join(columns)])
             selects.append(f"{default_sql(f)} AS {quote_identifier(f.name)}")
             continue
         raw = f"__pl_book.{quote_identifier(f.name)}"
-        fast = cell_expression(raw, f, sql_types[f.name], book, policy)
+        fast = cell_expression(raw, f, sql_types[f.name], where, policy)
         if f.default is None:
-            _reject_missing(connection, raw, f, book)
-        mapping = _slow_values(connection, raw, fast, f, book, policy, index)
+            _reject_missing(connection, raw, f, where)
+        mapping = _slow_values(connection, raw, fast, f, where, policy, index)
         if mapping is not None:
             joins.append(f"LEFT JOIN {mapping} ON {mapping}.raw = CAST({raw} AS VARCHAR)")
             fast = f"COALESCE({fast}, {mapping}.value)"
@@ -345,14 +350,14 @@ def _create_cases(connection, policy: ir.Policy, book: Path, columns: list[str],
                            f"FROM __pl_book {' '.join(joins)}")
 
 
-def _reject_missing(connection, raw: str, f: ir.Field, book: Path) -> None:
+def _reject_missing(connection, raw: str, f: ir.Field, where: str) -> None:
     row = connection.execute(f"SELECT min(rowid) FROM __pl_book WHERE {raw} IS NULL").fetchone()[0]
     if row is not None:
-        raise PolicyError.single("E602", f"{book}: row {row + 1}, column `{f.name}`: no value, "
+        raise PolicyError.single("E602", f"{where}: row {row + 1}, column `{f.name}`: no value, "
                                  f"and the field ({f.type}) has no default")
 
 
-def _slow_values(connection, raw: str, fast: str, f: ir.Field, book: Path,
+def _slow_values(connection, raw: str, fast: str, f: ir.Field, where: str,
                  policy: ir.Policy, index: int) -> str | None:
     """Cells the SQL pattern does not take, read by the case reader; a mapping table."""
     pending = connection.execute(
@@ -364,7 +369,7 @@ def _slow_values(connection, raw: str, fast: str, f: ir.Field, book: Path,
     for text, first in pending:
         try:
             values.append((text, convert(text, f.type, policy,
-                                         f"{book}: row {first + 1}, column `{f.name}`")))
+                                         f"{where}: row {first + 1}, column `{f.name}`")))
         except PolicyError as error:
             raise error from None
     table = f"__pl_map_{index}"
@@ -382,7 +387,7 @@ def _placeholder(type_: ir.Type) -> str:
     return "CAST(? AS INTERVAL)" if type_.kind is ir.Kind.DURATION else "?"
 
 
-def _first_failing_row(connection, query: str, book: Path, rows: int,
+def _first_failing_row(connection, query: str, where: str, rows: int,
                        error: Exception) -> PolicyError:
     """The evaluation error of the first row that fails, found by halving the book."""
     first = translate_error(error)
@@ -402,7 +407,7 @@ def _first_failing_row(connection, query: str, book: Path, rows: int,
     finally:
         connection.execute("DROP VIEW IF EXISTS cases")
     diagnostic = first.diagnostics[0]
-    return PolicyError.single(diagnostic.code, f"{book}: row {low + 1}: {diagnostic.message}")
+    return PolicyError.single(diagnostic.code, f"{where}: row {low + 1}: {diagnostic.message}")
 
 
 def _summarise(connection, policy: ir.Policy, source: str = "__pl_result",
@@ -508,9 +513,12 @@ def _duration_text(column: str) -> str:
 
 
 def score_cases(policy: ir.Policy, cases: list[dict[str, ir.Value]],
-                params: dict[str, ir.Value]) -> tuple[list[dict], list[dict], dict]:
+                params: dict[str, ir.Value], where: str = "test book"
+                ) -> tuple[list[dict], list[dict], dict]:
     """A small book of checked values through the DuckDB path (for book tests): each
-    case's decision JSON, its portfolio columns (reported) and the portfolio report."""
+    case's decision JSON, its portfolio columns (reported) and the portfolio report. A
+    mistake is named by `where`, as the other book-test backends name it, not by the
+    temporary file the cases are written to."""
     import csv
     import tempfile
 
@@ -523,13 +531,7 @@ def score_cases(policy: ir.Policy, cases: list[dict[str, ir.Value]],
             writer.writerow([f.name for f in policy.inputs] or ["__pl_empty"])
             for case in cases:
                 writer.writerow([_cell(case[f.name], f.type) for f in policy.inputs] or [0])
-        try:
-            summary = score_book(policy, book, params, out)
-        except PolicyError as error:
-            # The temporary file means nothing to a drafter: the book is the test's, as the
-            # other book-test backends name it.
-            raise type(error)([dataclasses.replace(d, message=d.message.replace(
-                str(book), "test book")) for d in error.diagnostics]) from None
+        summary = score_book(policy, book, params, out, where=where)
         cursor = duckdb.connect().execute(f"SELECT * FROM read_parquet({sql_string(str(out))})")
         names = [d[0] for d in cursor.description]
         rows = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

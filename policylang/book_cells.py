@@ -20,7 +20,6 @@ DuckDB's INTERVAL cast (`plain_duration`).
 from __future__ import annotations
 
 from decimal import Decimal
-from pathlib import Path
 
 from policylang import ir
 from policylang.diagnostics import PolicyError
@@ -62,9 +61,10 @@ def default_sql(f: ir.Field) -> str:
     return f"CAST({sql_string(text)} AS DECIMAL({min(digits + places, 38)},{places}))"
 
 
-def cell_expression(raw: str, f: ir.Field, sql_type: str, book: Path,
+def cell_expression(raw: str, f: ir.Field, sql_type: str, where: str,
                     policy: ir.Policy) -> str:
-    """The cell's typed value where the strict pattern takes it, else NULL."""
+    """The cell's typed value where the strict pattern takes it, else NULL. A column of
+    a type that cannot hold the input is an E608 naming the book as `where`."""
     kind = f.type.kind
     base = sql_type.split("(")[0].upper()
     if base == "VARCHAR":
@@ -82,7 +82,7 @@ def cell_expression(raw: str, f: ir.Field, sql_type: str, book: Path,
         return raw
     hint = (" exact values need DECIMAL or text columns, never binary floating point"
             if base in ("FLOAT", "DOUBLE", "REAL") else "")
-    raise PolicyError.single("E608", f"{book}: column `{f.name}` has type {sql_type}, which "
+    raise PolicyError.single("E608", f"{where}: column `{f.name}` has type {sql_type}, which "
                              f"cannot hold {f.type} values;{hint or ' use a text column'}")
 
 

@@ -136,7 +136,9 @@ def _filter(r: int, i: int) -> str:
     return f"{_HIDDEN}_{r}_filter_{i}"
 
 
-def check_order(connection, policy: ir.Policy, book: str, engine: Engine = DUCKDB) -> None:
+def check_order(connection, policy: ir.Policy, where: str, engine: Engine = DUCKDB) -> None:
+    """E609 at the first case of `cases` dated before the row above it, naming the book
+    as `where`."""
     q, row = quote_identifier(policy.portfolio.order_by), engine.row
     pairs = f"SELECT {row}, {q}, lag({q}) OVER (ORDER BY {row}) AS previous FROM cases"
     if engine.dialect == "spark":  # a window over the whole book would be one partition;
@@ -150,7 +152,7 @@ def check_order(connection, policy: ir.Policy, book: str, engine: Engine = DUCKD
         row, current, before = found
         name = policy.portfolio.order_by
         raise PolicyError.single(
-            "E609", f"{book}: row {row + 1}: {name} {_reported(current, ir.DATE)} comes before "
+            "E609", f"{where}: row {row + 1}: {name} {_reported(current, ir.DATE)} comes before "
             f"row {row}'s {_reported(before, ir.DATE)}; sort the book by {name} (ties keep "
             "their order)")
 
@@ -467,11 +469,13 @@ class _ExactSum:
 
 
 def score_cases_on(dialect: str, policy: ir.Policy, cases: list[dict[str, ir.Value]],
-                   params: dict[str, ir.Value]) -> tuple[list[dict[str, object]], dict]:
+                   params: dict[str, ir.Value], where: str = "book"
+                   ) -> tuple[list[dict[str, object]], dict]:
     """A book of checked cases through another database's SQL (PostgreSQL, SQLite): the
     per-case query of `dialect` with the hidden lets, then the same window functions. Returns each
     case's portfolio columns (reported) and the report, as `portfolio.evaluate_book` does.
-    Errors carry their code; the row is named only by the interpreter and DuckDB paths."""
+    Errors carry their code; the row is named only by the interpreter and DuckDB paths
+    (and a case's or the order's mistake, naming the book as `where`)."""
     from policylang.emit.sql import build_query
     from policylang.engine import open_database, translate_error
     from policylang.portfolio import check_cases, portfolio_columns
@@ -480,7 +484,7 @@ def score_cases_on(dialect: str, policy: ir.Policy, cases: list[dict[str, ir.Val
     if engine is None or dialect == "duckdb":
         raise PolicyError.single("E612", f"no portfolio engine for {dialect!r}: DuckDB runs "
                                  "books with `run --book`; here postgres or sqlite")
-    check_cases(policy, cases, "book")
+    check_cases(policy, cases, where)
     database = open_database(dialect)
     if dialect == "sqlite":
         database.connection.create_window_function("PL_WSUM", 1, _ExactSum)
@@ -492,7 +496,7 @@ def score_cases_on(dialect: str, policy: ir.Policy, cases: list[dict[str, ir.Val
         connection.execute(f"DROP TABLE IF EXISTS {table}")
     database.load_cases(policy, cases)
     if policy.portfolio is not None:
-        check_order(connection, policy, "book", engine)
+        check_order(connection, policy, where, engine)
     query = build_query(with_hidden_lets(policy), params, dialect, per_case=True,
                         carry=(engine.row,)).sql(dialect=dialect)
 

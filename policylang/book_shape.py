@@ -37,19 +37,22 @@ _REENCODE = ("convert it first (e.g. `iconv -f GBK -t UTF-8`), or save it from E
              "\"CSV UTF-8\"")
 
 
-def check_columns(connection, book: Path, kind: str, names: list[str]) -> None:
+def check_columns(connection, book: Path, kind: str, names: list[str],
+                  where: str | None = None) -> None:
     """Check the columns DuckDB read from `book` (`names`) as `csv_reader` checks a
     sniffed CSV. A CSV read by `auto_detect` is sniffed again for that only when its
     names are not its first line's fields; a Parquet file's schema is read only when a
-    name ends in `_N`, as DuckDB's renaming of a second column of one name does."""
+    name ends in `_N`, as DuckDB's renaming of a second column of one name does.
+    Messages name the book as `where` (by default its path), as do all here."""
+    where = str(book) if where is None else where
     if kind == "csv":
-        utf16 = _utf16(book)
+        utf16 = _utf16(book, where)
         if utf16 is not None:  # DuckDB reads UTF-16 without a BOM, NULs in every name
             raise utf16
         if names != _header(book, _likely(book)):
             from policylang.book_stream import csv_reader  # it checks the sniffed header
 
-            csv_reader(connection, book)
+            csv_reader(connection, book, where)
         return
     if not any(_RENAMED.search(name) for name in names):
         return
@@ -66,7 +69,7 @@ def check_columns(connection, book: Path, kind: str, names: list[str]) -> None:
     while index < len(schema):
         written.append(schema[index][0])
         index = after(index)
-    _refuse_duplicates(book, written, names)
+    _refuse_duplicates(where, written, names)
 
 
 def repeated_name(book: Path) -> PolicyError | None:
@@ -79,39 +82,41 @@ def repeated_name(book: Path) -> PolicyError | None:
     return None
 
 
-def check_header(book: Path, names: list[str], dialect: Dialect, skip: int) -> None:
+def check_header(book: Path, names: list[str], dialect: Dialect, skip: int,
+                 where: str | None = None) -> None:
     """Refuse a CSV whose sniffed header (`names`) is not its first line, by its first
     row of another width (`misshapen`): one column where the first line splits into
     several (the sniffer gave up on the delimiter), or lines skipped though the first is
     a record (it took a wider row for the header). Then two columns of one name. First,
     a book DuckDB reads without an error though it is no CSV of UTF-8 text: UTF-16 (its
     names hold NUL bytes), or blank lines only (one column, `column0`)."""
-    utf16 = _utf16(book)
+    where = str(book) if where is None else where
+    utf16 = _utf16(book, where)
     if utf16 is not None:
         raise utf16
     if len(names) == 1 and not _header(book, dialect):
-        raise _empty(book)
+        raise _empty(where)
     suspect = None
     if len(names) == 1:
         suspect = _likely(book)
         suspect = suspect if len(_header(book, suspect)) > 1 else None
     elif skip and len(_header(book, dialect)) > 1:
         suspect = dialect
-    found = misshapen(book, suspect) if suspect is not None else None
+    found = misshapen(book, suspect, where) if suspect is not None else None
     if found is not None:
         raise found
     if any(_RENAMED.search(name) for name in names):
-        _refuse_duplicates(book, _header(book, dialect, skip), names)
+        _refuse_duplicates(where, _header(book, dialect, skip), names)
 
 
-def _refuse_duplicates(book: Path, written: list[str], names: list[str]) -> None:
+def _refuse_duplicates(where: str, written: list[str], names: list[str]) -> None:
     """E608 for the first column DuckDB renamed (`names`, as read) because an earlier one
     of `written` (the header as written) has its name; DuckDB ignores case in names."""
     if len(written) != len(names):
         return
     for index, (name, read) in enumerate(zip(written, names, strict=True)):
         if name != read and (said := _repeat(written, index)) is not None:
-            raise PolicyError.single("E608", f"{book}: {said}; rename or remove one")
+            raise PolicyError.single("E608", f"{where}: {said}; rename or remove one")
 
 
 def _repeat(written: list[str], index: int) -> str | None:
@@ -127,12 +132,15 @@ def _repeat(written: list[str], index: int) -> str | None:
             "names ignore case)")
 
 
-def misshapen(book: Path, dialect: Dialect | None = None) -> PolicyError | None:
+def misshapen(book: Path, dialect: Dialect | None = None,
+              where: str | None = None) -> PolicyError | None:
     """The first row (from 1 after the header, the first line) that is not UTF-8 or has
     another number of fields than the header, as an E607; None if none, or the file
     cannot be split so (`dialect` None: by the delimiter that splits the first line into
-    the most fields). Reads the whole file: for a book DuckDB cannot read, or misread."""
-    utf16 = _utf16(book)
+    the most fields). Reads the whole file: for a book DuckDB cannot read, or misread.
+    Messages name the book as `where` (by default its path)."""
+    where = str(book) if where is None else where
+    utf16 = _utf16(book, where)
     if utf16 is not None:
         return utf16
     dialect = dialect or _likely(book)
@@ -143,7 +151,7 @@ def misshapen(book: Path, dialect: Dialect | None = None) -> PolicyError | None:
             bad = _not_utf8(record)
             if header is None and bad is not None:
                 return PolicyError.single(
-                    "E607", f"{book}: the file is not UTF-8 (byte 0x{bad[1]:02X} in the "
+                    "E607", f"{where}: the file is not UTF-8 (byte 0x{bad[1]:02X} in the "
                     f"header's column {bad[0] + 1}); a book must be UTF-8",
                     notes=_reencode(book, record[bad[0]]))
             if header is None:
@@ -154,7 +162,7 @@ def misshapen(book: Path, dialect: Dialect | None = None) -> PolicyError | None:
                 column = (f"column `{header[bad[0]]}`" if bad[0] < len(header)
                           else f"field {bad[0] + 1}")
                 return PolicyError.single(
-                    "E607", f"{book}: row {row}, {column}: the file is not UTF-8 (byte "
+                    "E607", f"{where}: row {row}, {column}: the file is not UTF-8 (byte "
                     f"0x{bad[1]:02X} here); a book must be UTF-8",
                     notes=_reencode(book, record[bad[0]]))
             if len(record) != len(header):
@@ -162,16 +170,16 @@ def misshapen(book: Path, dialect: Dialect | None = None) -> PolicyError | None:
                 shown = shown.replace("\n", "\\n")
                 shown = shown if len(shown) <= 80 else shown[:77] + "..."
                 return PolicyError.single(
-                    "E607", f"{book}: row {row} has {len(record)} field"
+                    "E607", f"{where}: row {row} has {len(record)} field"
                     f"{'s' if len(record) != 1 else ''}, where the header has {len(header)}",
                     notes=[f"row {row}: {shown}"])
     except (csv.Error, TypeError, OSError):  # TypeError: a delimiter `csv` cannot take
         return None
-    return _empty(book) if header is None else None
+    return _empty(where) if header is None else None
 
 
-def _empty(book: Path) -> PolicyError:
-    return PolicyError.single("E607", f"{book}: the file is empty; a book's first line is its "
+def _empty(where: str) -> PolicyError:
+    return PolicyError.single("E607", f"{where}: the file is empty; a book's first line is its "
                               "header, naming its columns")
 
 
@@ -202,7 +210,7 @@ def _gb2312(char: str) -> bool:
     return len(encoded) == 2 and min(encoded) >= 0xA1
 
 
-def _utf16(book: Path) -> PolicyError | None:
+def _utf16(book: Path, where: str) -> PolicyError | None:
     """E607 for a UTF-16 file (Excel's "Unicode Text"): a byte-order mark, or NUL bytes
     in its first line (every ASCII character of it written in two bytes)."""
     try:
@@ -220,7 +228,7 @@ def _utf16(book: Path) -> PolicyError | None:
         return None
     converted = book.with_name(f"{book.stem}-utf8{book.suffix}")
     return PolicyError.single(
-        "E607", f"{book}: the file is UTF-16 (as Excel saves \"Unicode Text\"), not UTF-8; "
+        "E607", f"{where}: the file is UTF-16 (as Excel saves \"Unicode Text\"), not UTF-8; "
         "a book must be UTF-8 text",
         notes=[f"convert it with `iconv -f {encoding} -t UTF-8 {book} > {converted}`, or save "
                "it from Excel as \"CSV UTF-8 (逗号分隔)\""])

@@ -76,8 +76,9 @@ class NotClean(Exception):
 
 
 def score(connection, poller, tracker, policy: ir.Policy, book: Path,
-          params: dict[str, ir.Value], output: Output):
-    """The BookSummary of a clean book, its output written; NotClean otherwise."""
+          params: dict[str, ir.Value], output: Output, where: str):
+    """The BookSummary of a clean book, its output written; NotClean otherwise (or a
+    PolicyError naming the book as `where`, for a misshapen one)."""
     from policylang import book as careful
 
     kind = careful._format(book, "book")
@@ -85,7 +86,7 @@ def score(connection, poller, tracker, policy: ir.Policy, book: Path,
         raise NotClean
     tracker.stage(f"reading {book}", measured=True)
     try:
-        reader = (csv_reader(connection, book) if kind == "csv"
+        reader = (csv_reader(connection, book, where) if kind == "csv"
                   else f"read_parquet({sql_string(str(book))})")
         described = connection.execute(f"DESCRIBE SELECT * FROM {reader}").fetchall()
     except PolicyError:
@@ -96,10 +97,10 @@ def score(connection, poller, tracker, policy: ir.Policy, book: Path,
     types = {row[0]: row[1] for row in described}
     columns = [row[0] for row in described]
     if kind == "parquet":
-        check_columns(connection, book, kind, columns)
+        check_columns(connection, book, kind, columns, where)
     if set(columns) & {name for name, _ in output_columns(policy)}:
         raise NotClean
-    source = _Source(policy, book, reader, columns, types)
+    source = _Source(policy, book, where, reader, columns, types)
     if source.text_numbers or source.text_durations:
         try:
             return _plain_score(connection, poller, tracker, source, params, output)
@@ -118,11 +119,13 @@ def score(connection, poller, tracker, policy: ir.Policy, book: Path,
         raise NotClean from None
 
 
-def csv_reader(connection, book: Path) -> str:
+def csv_reader(connection, book: Path, where: str | None = None) -> str:
     """`read_csv` of `book` with the dialect DuckDB's sniffer finds (every column as
     text), spelled out: the statements that read the book again skip sniffing it, and
     read it exactly as the careful path's `auto_detect` does. PolicyError for a
-    misshapen book (`misshapen`) or one with two columns of one name."""
+    misshapen book (`misshapen`) or one with two columns of one name, naming the book as
+    `where` (by default its path)."""
+    where = str(book) if where is None else where
     from policylang import book as careful
 
     try:
@@ -132,13 +135,14 @@ def csv_reader(connection, book: Path) -> str:
         ).fetchone()
     except Exception as error:
         careful._stop_if_interrupted(error)
-        raise careful._unreadable(book, "csv", error) from None
+        raise careful._unreadable(book, "csv", error, where) from None
 
     def option(value: str) -> str:
         return "" if value == "(empty)" else value
 
     names = [column["name"] for column in columns]
-    check_header(book, names, Dialect(*map(option, (delimiter, quote, escape))), int(skip))
+    check_header(book, names, Dialect(*map(option, (delimiter, quote, escape))), int(skip),
+                 where)
     typed = ", ".join(f"{sql_string(name)}: 'VARCHAR'" for name in names)
     options = {"delim": delimiter, "quote": quote, "escape": escape, "new_line": new_line,
                "comment": comment}
@@ -156,6 +160,7 @@ class _NotPlain(NotClean):
 class _Source:
     policy: ir.Policy
     book: Path
+    where: str  # what messages call the book
     reader: str  # the SQL table function that reads the book
     columns: list[str]
     types: dict[str, str]
@@ -360,7 +365,7 @@ def _cases(source: _Source, readings: dict[str, str]) -> str:
         raw = quote_identifier(f.name)
         try:
             fast = readings.get(f.name) or cell_expression(
-                raw, f, source.types[f.name], source.book, policy)
+                raw, f, source.types[f.name], source.where, policy)
         except PolicyError:
             raise NotClean from None
         if f.default is not None:

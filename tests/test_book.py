@@ -415,6 +415,38 @@ def test_bad_run_usage_exits_2(demo: Path, tmp_path: Path, args: list[str],
     assert result.exit_code == 2, result.output
 
 
+@pytest.mark.parametrize("scorer", ["fast", "careful"])
+@pytest.mark.parametrize(("content", "words"), [
+    ("borrower,amount\nenterprise,5万\nenterprise,five\n", "row 2, column `amount`"),
+    ("borrower,amount\nenterprise,\n", "row 1, column `amount`: no value"),
+    ("borrower\nenterprise\n", "no column `amount`"),
+    ("borrower,amount,amount\nenterprise,5万,6万\n", "column `amount` appears twice"),
+    ("borrower,amount\nenterprise,5万\nenterprise\n", "row 2 has 1 field"),
+    ("borrower,amount,eligible\nenterprise,1万,yes\n", "column `eligible` has the name"),
+])
+def test_a_book_is_named_by_where_in_every_message(tmp_path: Path, scorer: str, content: str,
+                                                   words: str, monkeypatch) -> None:
+    """`score_book(..., where=)` names the book in its messages instead of the path (a
+    book test's temporary file is "test book"), on both paths."""
+    from policylang import book_stream
+
+    if scorer == "careful":
+        monkeypatch.setattr(book_stream, "score", _refuse_stream)
+    policy = api.load_source(DEMO, "demo.pol")
+    book = _book(tmp_path, content)
+    with pytest.raises(PolicyError) as raised:
+        score_book(policy, book, {}, tmp_path / "out.csv", where="the ledger")
+    message = raised.value.diagnostics[0].message
+    assert message.startswith(f"the ledger: {words}"), message
+    assert str(book) not in message and not (tmp_path / "out.csv").exists()
+
+
+def _refuse_stream(*_args, **_kwargs):
+    from policylang import book_stream
+
+    raise book_stream.NotClean
+
+
 def test_a_missing_book_and_a_folder_are_named_as_such(demo: Path, tmp_path: Path) -> None:
     (tmp_path / "parts.parquet").mkdir()
     for book, says in (("missing.csv", "no such file"),

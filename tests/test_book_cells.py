@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from pathlib import Path
 
 import duckdb
 import pytest
@@ -61,7 +60,7 @@ TEXTS = {
 @pytest.mark.parametrize("name", list(TEXTS))
 def test_a_pattern_gives_the_case_readers_value_or_declines(name: str) -> None:
     f = FIELDS[name]
-    expression = cell_expression("cell", f, "VARCHAR", Path("book.csv"), POLICY)
+    expression = cell_expression("cell", f, "VARCHAR", "book.csv", POLICY)
     if f.type.kind is ir.Kind.DURATION:
         # By parts: a timedelta would make a month 30 days.
         expression = (f"CASE WHEN ({expression}) IS NOT NULL THEN [datepart('year', "
@@ -150,7 +149,7 @@ def test_the_loose_duration_cast_gives_the_patterns_value_or_nothing() -> None:
     NULL, which sends the book to the patterns); the plain reading takes exactly the
     untrimmed English-unit forms."""
     f = FIELDS["term"]
-    strict = _parts(cell_expression("cell", f, "VARCHAR", Path("book.csv"), POLICY))
+    strict = _parts(cell_expression("cell", f, "VARCHAR", "book.csv", POLICY))
     loose = _parts(loose_duration("cell"))
     plain = _parts(plain_duration("cell"))
     connection = duckdb.connect()
