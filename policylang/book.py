@@ -271,10 +271,19 @@ def _score(connection, poller: _Poller, tracker: Progress, policy: ir.Policy, bo
                        report, tuple(drawn))
 
 
+# A workbook saved by Excel or WPS, given as the book: the sheet must be saved as CSV.
+_WORKBOOKS = (".xlsx", ".xls", ".xlsm", ".xlsb", ".et", ".ods")
+
+
 def _format(path: Path, what: str) -> str:
     kind = FORMATS.get(path.suffix.lower())
     if kind is None:
-        raise PolicyError.single("E607", f"{path}: the {what} must be a .csv or .parquet file")
+        if what == "book" and path.is_dir():
+            raise PolicyError.single("E607", f"{path}: is a folder; give one .csv or .parquet "
+                                     "file")
+        notes = [book_shape.SAVE_AS_CSV] if path.suffix.lower() in _WORKBOOKS else []
+        raise PolicyError.single("E607", f"{path}: the {what} must be a .csv or .parquet file",
+                                 notes=notes)
     return kind
 
 
@@ -303,11 +312,45 @@ def _unreadable(book: Path, kind: str, error: Exception, where: str) -> PolicyEr
     """Why DuckDB cannot read `book` (named `where`): a CSV's first row that is not UTF-8
     or has another number of fields than the header (DuckDB counts file lines, and may
     not say which), or else DuckDB's own first line."""
-    found = book_shape.misshapen(book, where=where) if kind == "csv" else None
+    found = _not_a(book, kind, where)
+    if found is None and kind == "csv":
+        found = book_shape.misshapen(book, where=where)
     if found is not None:
         return found
     return PolicyError.single("E607", f"{where}: cannot read the {kind} file: "
                               f"{first_line(error)}")
+
+
+_PARQUET = book_shape.PARQUET
+
+
+def _not_a(book: Path, kind: str, where: str) -> PolicyError | None:
+    """E607 for a Parquet book that is not one, by its first and last bytes: empty, cut
+    short (no footer), or no Parquet file at all; a CSV's are book_shape's to judge.
+    None when the bytes do not tell."""
+    try:
+        size = book.stat().st_size
+        with book.open("rb") as file:
+            head = file.read(8)
+            file.seek(max(size - 4, 0))
+            tail = file.read(4)
+    except OSError:
+        return None
+    said, notes = None, []
+    if kind != "parquet":
+        return None
+    if size == 0:
+        said = "the file is empty (0 bytes)"
+    elif head.startswith(_PARQUET) and tail != _PARQUET:
+        said = (f"the Parquet file is cut short: it has no footer ({size:,} bytes, not "
+                "ending in `PAR1`); copy or write it again, whole")
+    elif not head.startswith(_PARQUET):
+        said = "the file is not a Parquet file (one starts with `PAR1`)"
+        if book_shape.looks_like_text(book):
+            notes = ["it looks like text: a CSV book's name ends in .csv"]
+    if said is None:
+        return None
+    return PolicyError.single("E607", f"{where}: {said}", notes=notes)
 
 
 def _column_types(connection) -> dict[str, str]:
@@ -468,11 +511,23 @@ def _write(connection, policy: ir.Policy, columns: list[str], output: Output,
         temporary.replace(out)
     except Exception as error:
         _stop_if_interrupted(error)
-        raise PolicyError.single("E607", f"{out}: cannot write the output: {error}") from None
+        raise (unwritable(out, temporary, error) or PolicyError.single(
+            "E607", f"{out}: cannot write the output: {first_line(error)}")) from None
     finally:
         # Also on an interrupt (Ctrl-C): `out` appears whole or not at all, and no part of
         # it is left beside it.
         temporary.unlink(missing_ok=True)
+
+
+def unwritable(out: Path, temporary: Path, error: Exception) -> PolicyError | None:
+    """E613 for a COPY that could not write `temporary`, the file beside `out` that
+    becomes it (no permission, a full disk, a read-only file system: what `check_writable`
+    cannot foresee, as for root), with the system's reason; None for any other error."""
+    said = first_line(error)
+    if str(temporary) not in said:
+        return None
+    return PolicyError.single("E613", f"{out}: cannot be written: "
+                              f"{said.rsplit(': ', 1)[-1]}")
 
 
 def shown_output(policy: ir.Policy, name: str, type_: ir.Type, column: str) -> str:

@@ -46,9 +46,9 @@ def check_columns(connection, book: Path, kind: str, names: list[str],
     Messages name the book as `where` (by default its path), as do all here."""
     where = str(book) if where is None else where
     if kind == "csv":
-        utf16 = _utf16(book, where)
-        if utf16 is not None:  # DuckDB reads UTF-16 without a BOM, NULs in every name
-            raise utf16
+        foreign = _foreign(book, where)
+        if foreign is not None:  # DuckDB reads UTF-16 without a BOM, NULs in every name
+            raise foreign
         if names != _header(book, _likely(book)):
             from policylang.book_stream import csv_reader  # it checks the sniffed header
 
@@ -91,9 +91,9 @@ def check_header(book: Path, names: list[str], dialect: Dialect, skip: int,
     a book DuckDB reads without an error though it is no CSV of UTF-8 text: UTF-16 (its
     names hold NUL bytes), or blank lines only (one column, `column0`)."""
     where = str(book) if where is None else where
-    utf16 = _utf16(book, where)
-    if utf16 is not None:
-        raise utf16
+    foreign = _foreign(book, where)
+    if foreign is not None:
+        raise foreign
     if len(names) == 1 and not _header(book, dialect):
         raise _empty(where)
     suspect = None
@@ -140,9 +140,9 @@ def misshapen(book: Path, dialect: Dialect | None = None,
     the most fields). Reads the whole file: for a book DuckDB cannot read, or misread.
     Messages name the book as `where` (by default its path)."""
     where = str(book) if where is None else where
-    utf16 = _utf16(book, where)
-    if utf16 is not None:
-        return utf16
+    foreign = _foreign(book, where)
+    if foreign is not None:
+        return foreign
     dialect = dialect or _likely(book)
     header: list[str] | None = None
     row = 0
@@ -210,14 +210,26 @@ def _gb2312(char: str) -> bool:
     return len(encoded) == 2 and min(encoded) >= 0xA1
 
 
-def _utf16(book: Path, where: str) -> PolicyError | None:
-    """E607 for a UTF-16 file (Excel's "Unicode Text"): a byte-order mark, or NUL bytes
-    in its first line (every ASCII character of it written in two bytes)."""
+PARQUET = b"PAR1"  # a Parquet file's first (and last) four bytes
+SAVE_AS_CSV = "save the sheet from Excel as \"CSV UTF-8 (逗号分隔)\" and give that file"
+
+
+def _foreign(book: Path, where: str) -> PolicyError | None:
+    """E607 for a CSV book that is another kind of file, which DuckDB may read without an
+    error, as text of another encoding or as columns of binary: a workbook (Excel's .xlsx
+    is a zip, .xls an OLE file), a Parquet file, or UTF-16 (Excel's "Unicode Text": a
+    byte-order mark, or NUL bytes in its first line, every ASCII character in two bytes)."""
     try:
         with book.open("rb") as file:
             start = file.read(4096)
     except OSError:
         return None
+    if start.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        return PolicyError.single("E607", f"{where}: the file is a workbook (Excel or WPS), "
+                                  "not a CSV", notes=[SAVE_AS_CSV])
+    if start.startswith(PARQUET):
+        return PolicyError.single("E607", f"{where}: the file is a Parquet file, not a CSV; "
+                                  "name it .parquet")
     first_line = start.split(b"\n", 1)[0]
     if start.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         encoding = "UTF-16"
@@ -232,6 +244,22 @@ def _utf16(book: Path, where: str) -> PolicyError | None:
         "a book must be UTF-8 text",
         notes=[f"convert it with `iconv -f {encoding} -t UTF-8 {book} > {converted}`, or save "
                "it from Excel as \"CSV UTF-8 (逗号分隔)\""])
+
+
+def looks_like_text(book: Path) -> bool:
+    """Whether the file's first 4 KB are text (UTF-8, or GB18030), with no NUL byte."""
+    with book.open("rb") as file:
+        start = file.read(4096)
+    if b"\x00" in start:
+        return False
+    for encoding in ("utf-8", "gb18030"):
+        try:
+            start.decode(encoding)
+            return True
+        except UnicodeDecodeError as error:
+            if error.start >= len(start) - 4:  # a character cut by the 4 KB
+                return True
+    return False
 
 
 def _not_utf8(record: list[str]) -> tuple[int, int] | None:

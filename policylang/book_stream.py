@@ -338,7 +338,8 @@ def _run(connection, poller, tracker, source: _Source, cases: str, bounds: tuple
                                    f"({options})")
         except Exception as error:
             careful._stop_if_interrupted(error)
-            raise _refusal(error) from None
+            # An output that cannot be written: the careful path would only fail there too.
+            raise careful.unwritable(out, temporary, error) or _refusal(error) from None
         written = (f"read_parquet({sql_string(str(temporary))})" if out_format ==
                    "parquet" else f"read_csv({sql_string(str(temporary))}, "
                    "all_varchar = true, header = true)")

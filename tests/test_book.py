@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from rich.console import Console
 from typer.testing import CliRunner
 
-from policylang import api, cli_views, ir
+from policylang import api, book_stream, cli_views, ir
 from policylang.book import Progress, _Poller, score_book
 from policylang.cases import parse_case
 from policylang.cli import app
@@ -428,8 +428,6 @@ def test_a_book_is_named_by_where_in_every_message(tmp_path: Path, scorer: str, 
                                                    words: str, monkeypatch) -> None:
     """`score_book(..., where=)` names the book in its messages instead of the path (a
     book test's temporary file is "test book"), on both paths."""
-    from policylang import book_stream
-
     if scorer == "careful":
         monkeypatch.setattr(book_stream, "score", _refuse_stream)
     policy = api.load_source(DEMO, "demo.pol")
@@ -442,9 +440,77 @@ def test_a_book_is_named_by_where_in_every_message(tmp_path: Path, scorer: str, 
 
 
 def _refuse_stream(*_args, **_kwargs):
-    from policylang import book_stream
-
     raise book_stream.NotClean
+
+
+def _parquet_bytes(tmp_path: Path) -> bytes:
+    written = tmp_path / "written.parquet"
+    duckdb.sql("SELECT 'enterprise' AS borrower, '5万' AS amount").write_parquet(str(written))
+    data = written.read_bytes()
+    written.unlink()
+    return data
+
+
+@pytest.mark.parametrize("scorer", ["fast", "careful"])
+@pytest.mark.parametrize(("name", "content", "says", "note"), [
+    ("book.parquet", b"", "the file is empty (0 bytes)", None),
+    ("book.parquet", "cut", "the Parquet file is cut short: it has no footer", None),
+    ("book.parquet", b"borrower,amount\nenterprise,5\n",
+     "the file is not a Parquet file (one starts with `PAR1`)", "it looks like text"),
+    ("book.csv", "whole", "the file is a Parquet file, not a CSV; name it .parquet", None),
+    ("book.csv", b"PK\x03\x04" + bytes(60), "the file is a workbook (Excel or WPS), not a CSV",
+     "save the sheet from Excel as \"CSV UTF-8 (逗号分隔)\""),
+    ("book.xlsx", b"PK\x03\x04", "the book must be a .csv or .parquet file",
+     "save the sheet from Excel as \"CSV UTF-8 (逗号分隔)\""),
+])
+def test_a_book_that_is_not_the_file_its_name_says_is_named_so(
+        demo: Path, tmp_path: Path, scorer: str, name: str, content, says: str,
+        note: str | None, monkeypatch) -> None:
+    """DuckDB said `No magic bytes found at end of file` for a Parquet file cut short, a
+    text file or an empty one, and `Error when sniffing file` for a Parquet file named .csv."""
+    if scorer == "careful":
+        monkeypatch.setattr(book_stream, "score", _refuse_stream)
+    if isinstance(content, str):
+        data = _parquet_bytes(tmp_path)
+        content = data if content == "whole" else data[:len(data) // 2]
+    book = tmp_path / name
+    book.write_bytes(content)
+    out = tmp_path / "out.csv"
+    result = _run(demo, "--book", book, "--out", out)
+    assert result.exit_code == 2, result.output
+    assert f"error[E607]: {book}: {says}" in result.output, result.output
+    assert note is None or note in result.output, result.output
+    assert "Traceback" not in result.output and not out.exists()
+
+
+@pytest.mark.parametrize("scorer", ["fast", "careful"])
+def test_an_output_the_system_refuses_is_e613_naming_it_not_its_temporary_file(
+        demo: Path, tmp_path: Path, scorer: str, monkeypatch) -> None:
+    """`check_writable` cannot foresee every refusal (root may write anywhere it checks;
+    /sys refuses even root): the COPY's failure is E613 with the system's reason, as
+    `check_writable` words it, not DuckDB's message naming `.out.csv.1234.tmp`."""
+    from policylang import outputs
+
+    if scorer == "careful":
+        monkeypatch.setattr(book_stream, "score", _refuse_stream)
+    monkeypatch.setattr(outputs, "os", _AllWritable())
+    book = _book(tmp_path, "borrower,amount\nenterprise,5万\n")
+    out = Path("/sys/policylang-test-out.csv")
+    result = _run(demo, "--book", book, "--out", out)
+    assert result.exit_code == 2, result.output
+    assert f"error[E613]: {out}: cannot be written: " in result.output, result.output
+    assert ".tmp" not in result.output and "Traceback" not in result.output
+
+
+class _AllWritable:
+    """`os` for outputs.check_writable, saying every folder is writable (as it is to root)."""
+
+    def __getattr__(self, name: str):
+        return getattr(os, name)
+
+    @staticmethod
+    def access(_path, _mode) -> bool:
+        return True
 
 
 def test_a_missing_book_and_a_folder_are_named_as_such(demo: Path, tmp_path: Path) -> None:
