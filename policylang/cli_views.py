@@ -87,7 +87,7 @@ def test_failure(file: Path, policy: ir.Policy, result) -> list[Text]:
     """`test`'s lines for one failed test: where it is and on which backend, the case (or a
     book test's cases) and params it gives, then the error, or each output that differed
     at the line of its expectation."""
-    from policylang.values import literal
+    from policylang.values import readable_literal
 
     shown = [Text.assemble(("FAIL", "bold red"),
                            f" {file}:{result.test.span.line}: test {result.test.name!r} "
@@ -95,7 +95,7 @@ def test_failure(file: Path, policy: ir.Policy, result) -> list[Text]:
     types = {f.name: f.type for f in (*policy.inputs, *policy.params)}
 
     def written(pairs) -> str:
-        return ", ".join(f"{name}: {literal(value, types[name])}" for name, value in pairs)
+        return ", ".join(f"{name}: {readable_literal(value, types[name])}" for name, value in pairs)
 
     if result.test.book is not None:
         shown += [Text(f"     case {index}: {written(case)}")

@@ -121,8 +121,8 @@ class _Explainer:
                 node.children += self._uses(cond)
             case ir.Limit(subject=subject, bound=bound, op=op):
                 value, limit = self.evaluator.expr(subject), self.evaluator.expr(bound)
-                node.detail = (f"{v.literal(value, subject.type)} {op} "
-                               f"{v.literal(limit, bound.type)}")
+                node.detail = (f"{v.readable_literal(value, subject.type)} {op} "
+                               f"{v.readable_literal(limit, bound.type)}")
                 node.children += self._uses(subject) + self._uses(bound)
             case _:
                 assert_never(check)
@@ -242,7 +242,7 @@ def _fault(error: EvaluationError) -> str:
 
 def _valued(kind: str, name: str, value: ir.Value, type_: ir.Type, **more) -> Node:
     text = (str(value).lower() if type_.kind is ir.Kind.BOOL else
-            value if type_.kind is ir.Kind.ENUM else v.literal(value, type_))
+            value if type_.kind is ir.Kind.ENUM else v.readable_literal(value, type_))
     return Node(kind, name, v.report(value, type_), text=text, **more)
 
 

@@ -20,7 +20,7 @@ from policylang.diagnostics import PolicyError
 from policylang.formatter import format_expr
 from policylang.interpret import Evaluator
 from policylang.portfolio import check_order
-from policylang.values import literal, report
+from policylang.values import readable_literal, report
 
 Backend = Callable[[dict[str, ir.Value], dict[str, ir.Value]], dict]
 
@@ -342,7 +342,7 @@ def _actual_values(evaluator: Evaluator, expr: ir.Expr) -> str:
         for label, side in (("the left side", expr.left), ("the right side", expr.right)):
             if not isinstance(side, ir.Const):
                 try:
-                    value = literal(evaluator.expr(side), side.type)
+                    value = readable_literal(evaluator.expr(side), side.type)
                 except PolicyError:
                     continue
                 parts.append(f"{_describe(side, label)} is {value}")

@@ -230,6 +230,18 @@ def report(value: Value, type_: Type) -> str | bool:
     raise AssertionError(type_)
 
 
+def readable_literal(value: Value, type_: Type) -> str:
+    """`literal`, with money of 10万 or more in 万 or 亿 where that is exact to two places
+    (`900万`, `123.45万`, not `9000000元`): as documents and drafters write amounts, for
+    messages people read. Smaller amounts and fees stay in 元 (`40500元`, not `4.05万`)."""
+    if type_.kind is Kind.MONEY and abs(value) >= 100_000:
+        for unit, scale in (("亿", 8), ("万", 4)):
+            scaled = value.scaleb(-scale)
+            if abs(scaled) >= 1 and -scaled.normalize().as_tuple().exponent <= 2:
+                return f"{format_decimal(scaled)}{unit}"
+    return literal(value, type_)
+
+
 def literal(value: Value, type_: Type) -> str:
     """A value written as a .pol literal (for witnesses, formatted tests, messages)."""
     match type_.kind:

@@ -128,7 +128,7 @@ def test_cli_explain_and_run_explain(policy, tmp_path: Path) -> None:
     runner = CliRunner()
     text = runner.invoke(app, ["explain", str(source), "--case", str(case)])
     assert text.exit_code == 0, text.output
-    assert "amount_cap fails 12000000元 <= 10000000元 第十条" in text.output
+    assert "amount_cap fails 1200万 <= 1000万 第十条" in text.output
     decided = runner.invoke(app, ["run", str(source), "--case", str(case), "--explain"])
     assert json.loads(decided.output)["explain"]["children"][3]["status"] == "fails"
     bad = tmp_path / "bad.json"

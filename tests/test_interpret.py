@@ -157,3 +157,14 @@ def test_limit_failure_reports_value_and_bound() -> None:
         "rule": "rate_cap", "kind": "limit", "cite": "三(四)", "message": "too high",
         "value": "0.05", "bound": "0.0495"}]
     assert api.decide(policy, {"rate": "4.95%"})["eligible"] is True
+
+
+@pytest.mark.parametrize(("amount", "written"), [
+    ("9000000", "900万"), ("1234500", "123.45万"), ("150000000", "1.5亿"),
+    ("100000", "10万"), ("-2000000", "-200万"), ("40500", "40500元"), ("99999.99", "99999.99元"),
+    ("1234567.8", "1234567.8元"), ("0", "0元")])
+def test_messages_write_large_amounts_in_wan_where_exact(amount: str, written: str) -> None:
+    """Amounts of 10万 or more read as documents write them, where two places of 万 or 亿
+    are exact; fees and other small amounts stay in 元."""
+    assert v.readable_literal(Decimal(amount), ir.MONEY) == written
+    assert v.readable_literal(Decimal("0.05"), ir.PERCENT) == "5%"
