@@ -111,13 +111,18 @@ def requested(text: str) -> list[str]:
     known = on_request()
     names = [name.strip() for name in text.split(",") if name.strip()]
     unknown = [name for name in names if name not in known]
-    if unknown == ["postgres"]:  # known by name, offered only with a server to run on
+    # postgres is known by name, offered only with a server to run on; a list naming it
+    # and a misspelt one is told about the misspelling first, then about the server.
+    misspelt = [name for name in unknown if name != "postgres"]
+    if misspelt or not names:
+        server = "" if "postgres" in known else (
+            ", and postgres with a server named by POLICYLANG_POSTGRES")
+        raise BackendUnavailable(f"unknown backend {misspelt[0] if misspelt else text!r}; "
+                                 f"choose from {', '.join(known)}{server}")
+    if unknown:
         raise BackendUnavailable("backend postgres needs a PostgreSQL server: set "
                                  "POLICYLANG_POSTGRES to its connection string (host=… port=… "
                                  "dbname=…)")
-    if unknown or not names:
-        raise BackendUnavailable(f"unknown backend {unknown[0] if unknown else text!r}; "
-                                 f"choose from {', '.join(known)}")
     return names
 
 

@@ -185,9 +185,16 @@ def test_test_command_reports_failures(tmp_path: Path) -> None:
     assert "0 passed, 1 failed" in result.output
 
 
-def test_unknown_backend_is_usage_error(example: Path) -> None:
+def test_unknown_backend_is_usage_error(example: Path, monkeypatch) -> None:
+    monkeypatch.delenv("POLICYLANG_POSTGRES", raising=False)
     result = _run("test", example, "--backend", "cobol")
-    assert result.exit_code == 2 and "unknown backend" in result.output
+    assert result.exit_code == 2 and "unknown backend 'cobol'" in result.output
+    assert "and postgres with a server named by POLICYLANG_POSTGRES" in result.output
+    # A misspelling is named before postgres's missing server, whatever the order.
+    result = _run("test", example, "--backend", "interp,postgres,foo")
+    assert result.exit_code == 2 and "unknown backend 'foo'" in result.output
+    result = _run("test", example, "--backend", "interp,postgres")
+    assert result.exit_code == 2 and "needs a PostgreSQL server" in result.output
 
 
 def test_paths_and_flags_are_printed_as_written_never_as_markup(tmp_path: Path) -> None:
