@@ -557,7 +557,9 @@ def to_json(linted: Linted) -> dict:
     or check: its diagnostics, and nothing linted), `warnings` and `allowed`; a tool reading
     the JSON sees the files that failed as well as the warnings, not only the exit code."""
     def entry(file: str, errors=(), warnings=(), allowed=()) -> dict:
-        return {"file": file, "errors": [item.to_json() for item in errors],
+        # An error without a place (a file that cannot be read) is still in its file.
+        return {"file": file, "errors": [item.to_json() | ({"file": file} if item.span is None
+                                                           else {}) for item in errors],
                 "warnings": [item.to_json() for item in warnings],
                 "allowed": [item.to_json() for item in allowed]}
 

@@ -280,6 +280,15 @@ def test_lint_json_lists_the_files_that_did_not_parse_with_their_errors(tmp_path
     assert (data["warnings"], data["errors"]) == (1, 2)
     assert "error[E402]" in result.stderr  # still shown to a person too
 
+
+def test_lint_json_puts_an_unreadable_files_error_in_that_file(tmp_path: Path) -> None:
+    latin = tmp_path / "latin.pol"
+    latin.write_bytes('policy p "caf\u00e9" { }\n'.encode("latin-1"))
+    result = CliRunner().invoke(app, ["lint", "--format", "json", str(latin)])
+    [entry] = json.loads(result.stdout)["files"]
+    [error] = entry["errors"]
+    assert (error["code"], error["file"], error["line"]) == ("E607", str(latin), None)
+
 def test_seed_policies_are_lint_clean_with_commented_allows() -> None:
     linted = lint_files(api.policy_files([ROOT / "policies"]))
     assert not linted.errors
