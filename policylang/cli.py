@@ -404,13 +404,12 @@ def test(paths: Paths,
 
     def action() -> int:
         backends = _backend_names(backend)
-        failed = total = 0
-        worst = 0
+        failed = total = worst = broken = 0
         for file in _files(paths):
             try:
                 policy = api.load(file)
             except PolicyError as error:
-                worst = max(worst, _report(error))
+                worst, broken = max(worst, _report(error)), broken + 1
                 continue
             for result in api.run_tests(policy, _backends(policy, backends)):
                 total += 1
@@ -418,7 +417,9 @@ def test(paths: Paths,
                     failed += 1
                     for line in views.test_failure(file, policy, result):
                         err.print(line)
-        err.print(f"{total - failed} passed, {failed} failed")
+        err.print(f"{total - failed} passed, {failed} failed" + (
+            f"; {broken} file{'s' if broken != 1 else ''} did not check, so "
+            f"{'their' if broken != 1 else 'its'} tests did not run" if broken else ""))
         return 1 if failed or worst else 0
 
     _run(action)

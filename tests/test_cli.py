@@ -284,3 +284,11 @@ def test_usage_lines_name_arguments_as_the_readme_does(command: str, arguments: 
     assert result.exit_code == 0
     usage = next(line for line in result.output.splitlines() if "Usage:" in line)
     assert f"[OPTIONS] {arguments}" in usage
+
+
+def test_test_says_a_file_that_did_not_check_ran_no_tests(example: Path, tmp_path: Path) -> None:
+    broken = tmp_path / "broken.pol"
+    broken.write_text('policy p "t" {\n  rule r: nope\n}\n', encoding="utf-8")
+    result = _run("test", broken, example)
+    assert result.exit_code == 1 and "error[E402]" in result.output
+    assert "passed, 0 failed; 1 file did not check, so its tests did not run" in result.output
