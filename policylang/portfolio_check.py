@@ -51,9 +51,10 @@ def _implied_order(rules: list[ir.BookRule], scope: Scope, inputs: dict[str, ir.
     found = (f"its rules group by {', '.join(f'`{d}`' for d in grouped)}" if grouped
              else f"the policy has {len(dates)} date inputs" if dates
              else "the policy has no date input")
-    scope.error("E214", "a portfolio without `order by` is taken in the order of the one "
-                f"date its rules group by, but {found}; write `portfolio order by DATE_INPUT {{`",
-                keyword)
+    rule = ("of the one date its rules group by" if grouped else
+            "of the policy's one date input (its rules group by no date)")
+    scope.error("E214", f"a portfolio without `order by` is taken in the order {rule}, but "
+                f"{found}; write `portfolio order by DATE_INPUT {{`", keyword)
     return grouped[0] if grouped else dates[0] if dates else ""
 
 
