@@ -25,7 +25,7 @@ from policylang import ir
 from policylang.diagnostics import PolicyError
 from policylang.emit.sql_bounds import Bounds, DurationBounds
 from policylang.literals import DURATION_UNITS, MONEY_UNITS
-from policylang.values import format_decimal
+from policylang.values import SCALE_PLACES, format_decimal
 
 INTEGER_SQL = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
                "USMALLINT", "UINTEGER", "UBIGINT")
@@ -71,19 +71,46 @@ def cell_expression(raw: str, f: ir.Field, sql_type: str, where: str,
         return _from_text(raw, f, policy)
     if f.type.numeric and base in NUMERIC_SQL:
         scale = int(sql_type.split(",")[1].rstrip(")")) if base == "DECIMAL" else 0
-        if scale > 10:
-            # More places than policylang keeps: let the case reader judge each value.
-            return "NULL"
+        if scale > SCALE_PLACES:
+            # More places than policylang keeps (Spark writes DECIMAL(38,18)), but exact: a
+            # value with no digit beyond the tenth place is taken at 10 places; any other
+            # goes to the case reader, which refuses it naming its row.
+            precision = int(sql_type.split("(")[1].split(",")[0])
+            narrowed = (f"TRY_CAST({raw} AS DECIMAL({precision - scale + SCALE_PLACES},"
+                        f"{SCALE_PLACES}))")
+            return (f"CASE WHEN {narrowed} = {raw} AND abs({raw}) < 1000000000000000 "
+                    f"THEN {narrowed} END")
         # The column keeps its own exact type: the query is narrowed to it (sql_narrow.py).
         return f"CASE WHEN abs({raw}) < 1000000000000000 THEN {raw} END"
     if kind is ir.Kind.DATE and base == "DATE":
         return raw
+    if kind is ir.Kind.DATE and base in TIMESTAMP_SQL:
+        # pandas writes a date column as TIMESTAMP: at midnight it is that date; a time of
+        # day goes to the case reader, which refuses it naming its row.
+        return f"CASE WHEN CAST({raw} AS DATE) = {raw} THEN CAST({raw} AS DATE) END"
     if kind is ir.Kind.BOOL and base == "BOOLEAN":
         return raw
-    hint = (" exact values need DECIMAL or text columns, never binary floating point"
-            if base in ("FLOAT", "DOUBLE", "REAL") else "")
     raise PolicyError.single("E608", f"{where}: column `{f.name}` has type {sql_type}, which "
-                             f"cannot hold {f.type} values;{hint or ' use a text column'}")
+                             f"cannot hold {f.type} values; {_column_hint(kind, sql_type)}")
+
+
+# Timestamps without a time zone, as Parquet files hold them at each precision.
+TIMESTAMP_SQL = ("TIMESTAMP", "TIMESTAMP_NS", "TIMESTAMP_MS", "TIMESTAMP_S", "DATETIME")
+
+
+def _column_hint(kind: ir.Kind, sql_type: str) -> str:
+    """What column an input of `kind` needs, for one of `sql_type`."""
+    base = sql_type.split("(")[0].upper()
+    if base in ("FLOAT", "DOUBLE", "REAL"):
+        return ("exact values need DECIMAL or text columns, never binary floating point "
+                "(pandas: write Decimal objects or strings, not float64)")
+    if kind is ir.Kind.DATE and base.startswith("TIMESTAMP"):
+        return ("a moment in a time zone is no date: write the column as DATE, the dates "
+                "where the loans were made")
+    return {ir.Kind.DATE: "use a DATE column, or text such as `2024-06-01`",
+            ir.Kind.BOOL: "use a BOOLEAN column, or text `true` / `false`",
+            ir.Kind.DURATION: "use a text column, such as `12 months` or `1年`"}.get(
+                kind, "use a text column")
 
 
 def _matches(text: str, pattern: str) -> str:

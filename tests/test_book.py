@@ -399,6 +399,73 @@ def test_float_columns_are_refused(demo: Path, tmp_path: Path) -> None:
     assert "error[E608]" in result.output and "floating point" in result.output
 
 
+DATED = """policy dated "dated" {
+  input { amount: money  start: date }
+  let fee = amount * 1% cite "f"
+  rule recent: start >= 2022-01-01 cite "r"
+}
+"""
+
+
+def _written(out: Path) -> list[tuple]:
+    return duckdb.connect().execute(f"SELECT amount::VARCHAR, start::VARCHAR, fee, rule__recent "
+                                    f"FROM '{out}'").fetchall()
+
+
+@pytest.mark.parametrize("scorer", ["fast", "careful"])
+def test_typed_parquet_columns_as_pandas_and_spark_write_them(tmp_path: Path, scorer: str,
+                                                               monkeypatch) -> None:
+    """Spark writes decimals as DECIMAL(38,18) and pandas dates as TIMESTAMP: a value
+    with no digit beyond the tenth place, a timestamp at midnight, is read exactly; each
+    was refused, every row of the column, before (E603 "more than 10 decimal places";
+    E608 "use a text column")."""
+    if scorer == "careful":
+        monkeypatch.setattr(book_stream, "score", _refuse_stream)
+    policy = tmp_path / "dated.pol"
+    policy.write_text(DATED, encoding="utf-8")
+    rows = ("(1234567.89, '2022-03-01'), (0.0000000001, '2021-12-31'), (NULL, NULL)")
+    plain = tmp_path / "plain.parquet"
+    duckdb.sql(f"SELECT CAST(a AS DECIMAL(18,10)) AS amount, CAST(d AS DATE) AS start "
+               f"FROM (VALUES {rows}) t(a, d) LIMIT 2").write_parquet(str(plain))
+    wide = tmp_path / "wide.parquet"
+    duckdb.sql(f"SELECT CAST(a AS DECIMAL(38,18)) AS amount, CAST(d AS TIMESTAMP) AS start "
+               f"FROM (VALUES {rows}) t(a, d) LIMIT 2").write_parquet(str(wide))
+    for book in (plain, wide):
+        result = _run(policy, "--book", book, "--out", tmp_path / f"{book.stem}.out.parquet")
+        assert result.exit_code == 0, result.output
+    expected = _written(tmp_path / "plain.out.parquet")
+    assert [row[2:] for row in _written(tmp_path / "wide.out.parquet")] == \
+        [row[2:] for row in expected]
+    assert [row[2:] for row in expected] == [(Decimal("12345.68"), True),
+                                             (Decimal("0.00"), False)]
+
+
+@pytest.mark.parametrize("scorer", ["fast", "careful"])
+@pytest.mark.parametrize(("select", "words"), [
+    ("SELECT CAST(a AS DECIMAL(38,18)) AS amount, DATE '2022-01-05' AS start FROM "
+     "(VALUES (1.5), (1.00000000001)) t(a)",
+     "row 2, column `amount`: '1.000000000010000000' has more than 10 decimal places"),
+    ("SELECT 1.5 AS amount, CAST(d AS TIMESTAMP) AS start FROM "
+     "(VALUES ('2022-01-05'), ('2022-01-05 09:30:00')) t(d)",
+     "row 2, column `start`: '2022-01-05 09:30:00' is not a value"),
+    ("SELECT 1.5 AS amount, CAST('2022-01-05' AS TIMESTAMPTZ) AS start",
+     "column `start` has type TIMESTAMP WITH TIME ZONE, which cannot hold date values; a "
+     "moment in a time zone is no date"),
+])
+def test_a_typed_parquet_value_beyond_what_an_input_holds_names_its_row(
+        tmp_path: Path, scorer: str, select: str, words: str, monkeypatch) -> None:
+    if scorer == "careful":
+        monkeypatch.setattr(book_stream, "score", _refuse_stream)
+    policy = tmp_path / "dated.pol"
+    policy.write_text(DATED, encoding="utf-8")
+    book = tmp_path / "book.parquet"
+    duckdb.sql(select).write_parquet(str(book))
+    result = _run(policy, "--book", book, "--out", tmp_path / "out.csv")
+    assert result.exit_code == 2, result.output
+    assert words in " ".join(result.output.split()), result.output
+    assert not (tmp_path / "out.csv").exists()
+
+
 @pytest.mark.parametrize("args", [
     ["--book", "missing.csv"],
     ["--book", "book.txt"],
