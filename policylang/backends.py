@@ -136,7 +136,7 @@ def made(policy: ir.Policy, names: list[str]) -> dict[str, Backend]:
     try:
         return {name: makers[name](policy) for name in names}
     except EngineUnavailable as error:
-        raise BackendUnavailable(f"error: --backend spark: {error}") from None
+        raise BackendUnavailable(f"--backend spark: {error}") from None
 
 
 def available() -> dict[str, Callable[[ir.Policy], Backend]]:

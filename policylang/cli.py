@@ -73,10 +73,16 @@ def _emit(text: str, output: Path | None) -> int:
     return 0
 
 
+def _usage(message: str) -> int:
+    """A flag or argument that cannot be taken: one `error:` line, and exit code 2."""
+    err.print(f"error: {message}")
+    return 2
+
+
 def _choose(format_: str, choices: tuple[str, ...]) -> None:
     if format_ not in choices:
-        err.print(f"--format {format_}: unknown format; choose from {', '.join(choices)}")
-        raise Exit(2)
+        raise Exit(_usage(f"--format {format_}: unknown format; choose from "
+                          f"{', '.join(choices)}"))
 
 
 def _files(paths: list[Path]) -> list[Path]:
@@ -204,19 +210,15 @@ def run(file: PolicyFile,
 
     def action() -> int:
         if (case is None) == (book is None):
-            err.print("give exactly one of --case CASE.json or --book BOOK.csv")
-            return 2
+            return _usage("give exactly one of --case CASE.json or --book BOOK.csv")
         if (out is not None or report is not None or charts is not None
                 or not limit_values) and book is None:
-            err.print("--out, --report, --charts and --no-limit-values go with --book")
-            return 2
+            return _usage("--out, --report, --charts and --no-limit-values go with --book")
         if explain_ and book is not None:
-            err.print("--explain goes with --case (for a row of a book, write that row as a "
-                      "case and run `policylang explain`)")
-            return 2
+            return _usage("--explain goes with --case (for a row of a book, write that row "
+                          "as a case and run `policylang explain`)")
         if engine not in ("duckdb", "spark"):
-            err.print(f"unknown engine {engine!r}; choose from duckdb, spark")
-            return 2
+            return _usage(f"unknown engine {engine!r}; choose from duckdb, spark")
         check_apart({"the policy": file, "the case": case, "the book": book},
                     {"--out": out, "--report": report, "--charts": charts})
         if report is not None:  # found before the book is scored, not after
@@ -263,16 +265,14 @@ def _run_on_spark(file: Path, case: Path | None, book: Path | None, out: Path | 
     from policylang.spark_engine import EngineUnavailable, score_book
 
     if book is None:
-        err.print("--engine spark goes with --book")
-        return 2
+        return _usage("--engine spark goes with --book")
     policy = api.load(file)
     try:
         summary = score_book(policy, book, parse_params(policy, parse_param_options(param)),
                              out, master, progress=_progress, charts=charts,
                              limit_values=limit_values)
     except EngineUnavailable as error:
-        err.print(str(error))
-        return 2
+        return _usage(f"--engine spark: {error}")
     _print_all(views.book_summary(policy, book, summary))
     _write_report(report, summary.report)
     return 0
@@ -431,8 +431,7 @@ def _backend_names(text: str) -> list[str]:
     try:
         return backends.requested(text)
     except backends.BackendUnavailable as error:
-        err.print(str(error))
-        raise Exit(2) from None
+        raise Exit(_usage(str(error))) from None
 
 
 def _backends(policy: ir.Policy, names: list[str]) -> dict:
@@ -441,8 +440,7 @@ def _backends(policy: ir.Policy, names: list[str]) -> dict:
     try:
         return backends.made(policy, names)
     except backends.BackendUnavailable as error:
-        err.print(str(error))
-        raise Exit(2) from None
+        raise Exit(_usage(str(error))) from None
 
 
 # ── compile, build ─────────────────────────────────────────────────────────
@@ -469,12 +467,10 @@ def compile_(file: PolicyFile,
 
         targets = emit.targets()  # a target whose emitter is absent is not offered
         if target not in targets:
-            err.print(f"unknown target {target!r}; choose from {', '.join(targets)}")
-            return 2
+            return _usage(f"unknown target {target!r}; choose from {', '.join(targets)}")
         if target != "sql" and (dialect is not None or param or per_case):
-            err.print("--dialect, --param and --per-case go with --target sql (a Python "
-                      "module takes its params when called: evaluate(case, **params))")
-            return 2
+            return _usage("--dialect, --param and --per-case go with --target sql (a Python "
+                          "module takes its params when called: evaluate(case, **params))")
         check_apart({"the policy": file}, {"-o": output})
         policy = api.load(file)
         code = targets[target](policy, dialect=dialect or "duckdb",
@@ -578,8 +574,7 @@ def doc(file: PolicyFile,
         if output is not None:
             check_writable(output)  # E613 first: where it cannot write outranks its name
         if output is not None and output.suffix.lower() not in (".html", ".htm"):
-            err.print(f"-o {output}: doc writes an HTML page; name it OUT.html")
-            return 2
+            return _usage(f"-o {output}: doc writes an HTML page; name it OUT.html")
         policy = api.load(file)
         seed = api.read_source(source) if source is not None else None
         html = render_doc(policy, api.read_source(file), seed)

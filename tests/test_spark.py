@@ -340,8 +340,26 @@ def test_backend_spark_without_spark_is_a_usage_error(tmp_path: Path, monkeypatc
     source.write_text(TINY_POLICY, encoding="utf-8")
     result = CliRunner().invoke(app, ["test", str(source), "--backend", "spark"])
     assert result.exit_code == 2, result.output
-    assert "--backend spark: the Spark engine needs pyspark" in result.output
+    assert "error: --backend spark: the Spark engine needs pyspark" in result.output
     assert "Traceback" not in result.output
+
+
+def test_engine_spark_without_spark_says_so_as_backend_spark_does(tmp_path: Path,
+                                                                     monkeypatch) -> None:
+    from policylang import spark_engine
+    from policylang.cli import app
+
+    def unavailable(*args, **kwargs):
+        raise spark_engine.EngineUnavailable("the Spark engine needs pyspark: pip install x")
+
+    monkeypatch.setattr(spark_engine, "score_book", unavailable)
+    source, book = tmp_path / "tiny.pol", tmp_path / "book.csv"
+    source.write_text(TINY_POLICY, encoding="utf-8")
+    book.write_text("x\n1\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["run", str(source), "--book", str(book),
+                                      "--engine", "spark"])
+    assert result.exit_code == 2, result.output
+    assert "error: --engine spark: the Spark engine needs pyspark" in result.output
 
 
 # ── portfolio rules ──────────────────────────────────────────────────────────
