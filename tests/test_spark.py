@@ -355,7 +355,7 @@ def test_engine_spark_without_spark_says_so_as_backend_spark_does(tmp_path: Path
     monkeypatch.setattr(spark_engine, "score_book", unavailable)
     source, book = tmp_path / "tiny.pol", tmp_path / "book.csv"
     source.write_text(TINY_POLICY, encoding="utf-8")
-    book.write_text("x\n1\n", encoding="utf-8")
+    book.write_text("a\n1元\n", encoding="utf-8")
     result = CliRunner().invoke(app, ["run", str(source), "--book", str(book),
                                       "--engine", "spark"])
     assert result.exit_code == 2, result.output
