@@ -397,7 +397,27 @@ def _reject_missing(connection, raw: str, f: ir.Field, where: str) -> None:
     row = connection.execute(f"SELECT min(rowid) FROM __pl_book WHERE {raw} IS NULL").fetchone()[0]
     if row is not None:
         raise PolicyError.single("E602", f"{where}: row {row + 1}, column `{f.name}`: no value, "
-                                 f"and the field ({f.type}) has no default")
+                                 f"and the field ({f.type}) has no default",
+                                 notes=_blank_rows(connection, row))
+
+
+def _blank_rows(connection, row: int) -> list[str]:
+    """A note when book row `row` (from 0) is blank in every column, as the rows a
+    spreadsheet keeps below its data (`,,,,` lines) are: it, or all of them, to delete."""
+    names = [quote_identifier(c[0]) for c in connection.execute("DESCRIBE __pl_book").fetchall()]
+    blank = " AND ".join(f"({name} IS NULL OR trim(CAST({name} AS VARCHAR)) = '')"
+                         for name in names)
+    if not connection.execute(f"SELECT {blank} FROM __pl_book WHERE rowid = {row}").fetchone()[0]:
+        return []
+    total, last = connection.execute(
+        f"SELECT count(*), max(rowid) FILTER (WHERE NOT ({blank})) FROM __pl_book").fetchone()
+    if last is not None and last > row:
+        return [f"row {row + 1} is blank in every column: delete it"]
+    if total > row + 1:
+        return [f"rows {row + 1}–{total} are blank in every column (a spreadsheet's empty "
+                "rows below its data, saved as `,,,`): delete them"]
+    return [f"row {row + 1} is blank in every column (a spreadsheet's empty row below its "
+            "data, saved as `,,,`): delete it"]
 
 
 def _slow_values(connection, raw: str, fast: str, f: ir.Field, where: str,

@@ -175,3 +175,25 @@ def test_a_book_in_another_encoding_says_which_and_how_to_convert_it(
         assert "GBK (GB18030)" not in said
     assert "Traceback" not in result.output
     assert sorted(tmp_path.iterdir()) == sorted([demo, book])  # nothing written
+
+
+@pytest.mark.parametrize(("content", "note"), [
+    (HEADER + _rows(3) + b",,\n", "row 4 is blank in every column (a spreadsheet's empty row "
+     "below its data, saved as `,,,`): delete it"),
+    (HEADER + _rows(3) + b",,\r\n, ,\r\n,,\r\n", "rows 4–6 are blank in every column"),
+    (HEADER + _rows(1) + b",,\n" + _rows(1, 2), "row 2 is blank in every column: delete it"),
+])
+@pytest.mark.parametrize("scorer", ["fast", "careful"])
+def test_a_blank_row_is_named_blank(demo: Path, tmp_path: Path, scorer: str, content: bytes,
+                                    note: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Excel saves the formatted but empty rows below a sheet's data as `,,,` lines: their
+    E602 (no value for a field without default) says the row is blank, to delete."""
+    if scorer == "careful":
+        monkeypatch.setattr(book_stream, "score", _refuse)
+    book = tmp_path / "book.csv"
+    book.write_bytes(content)
+    result = _run(demo, "--book", book, "--out", tmp_path / "out.csv")
+    assert result.exit_code == 2, result.output
+    said = " ".join(result.output.split())
+    assert "error[E602]" in said and note in said, result.output
+    assert not (tmp_path / "out.csv").exists()
