@@ -181,7 +181,8 @@ def _enum_member(text: str, enum: ir.EnumDef, what: str) -> str:
     if name not in members:
         raise PolicyError.single("E604", f"{what}: `{text}` is not a member of enum "
                                  f"`{enum.name}`",
-                                 notes=[*_member_hint(name, enum), "members: " + ", ".join(members)])
+                                 notes=[*_member_hint(name, enum),
+                                        "members: " + ", ".join(members)])
     return name
 
 
