@@ -297,8 +297,8 @@ class QueryBuilder(AllocationColumns):
         d2 * 3, d1 + d2)` was 150 kB of SQLite, beyond its parser's stack. A column is
         computed on every row, so `node` becomes one only under the conditions the
         interpreter evaluates it under (`evaluation_contexts`: guards, `if` branches,
-        the right side of `and`/`or`), as a CASE that is NULL elsewhere; where those are
-        not known (an `in` set's later items), the expression stays inline."""
+        the right side of `and`/`or`, an `in` set's later items), as a CASE that is NULL
+        elsewhere; where those are not known, the expression stays inline."""
         context = self.contexts.get(id(node))
         if context is None or sum(1 for _ in value.walk()) <= 4:
             return value
@@ -524,11 +524,16 @@ class QueryBuilder(AllocationColumns):
 
     def visit_InSet(self, e: ir.InSet) -> exp.Expression:
         if e.operand.type.kind is ir.Kind.DURATION:
-            tests = [self._compare("==", e.operand, item) for item in e.items]
-            found = tests[0]
-            for t in tests[1:]:
-                found = exp.Or(this=found, expression=t)
-            found = paren(found)
+            # Each test may fail (days against months): one CASE branch per item, so an
+            # item is compared only while no earlier one matched, as in the interpreter
+            # (DuckDB evaluates both sides of an OR).
+            found = case(*[(self._compare("==", e.operand, item), exp.true())
+                           for item in e.items], otherwise=exp.false())
+        elif any(may_fail(item) for item in e.items[1:]):
+            # `n in {0, 1 / n}` holds for n = 0: DuckDB's IN evaluates every item first.
+            value = self.shared(self.expr(e.operand), e.operand)
+            found = case(*[(exp.EQ(this=value, expression=self.expr(item)), exp.true())
+                           for item in e.items], otherwise=exp.false())
         else:
             found = exp.In(this=self.expr(e.operand),
                            expressions=[self.expr(item) for item in e.items])
@@ -588,10 +593,10 @@ def evaluation_contexts(policy: ir.Policy) -> dict[int, tuple[ir.Expr, Context]]
     """Each expression node of the per-case declarations → (the node, the conditions
     under which the interpreter evaluates it, outermost first: a check's guard, an `if`'s
     condition (True for its `then`, False for its `else`), the left side of an `and`
-    (True) or an `or` (False)). Every let, allocation and check is evaluated on every
+    (True) or an `or` (False), for an `in` set's later items that no earlier one equals
+    the value tested (False)). Every let, allocation and check is evaluated on every
     case, so a node with no condition is evaluated wherever its declaration is. A node
-    the IR shares between places evaluated under different conditions, or inside an `in`
-    set's later items (evaluated only until one matches), is left out."""
+    the IR shares between places evaluated under different conditions is left out."""
     found: dict[int, tuple[ir.Expr, Context]] = {}
     unknown: set[int] = set()
 
@@ -620,8 +625,10 @@ def evaluation_contexts(policy: ir.Policy) -> dict[int, tuple[ir.Expr, Context]]
                       else (*context, (left, isinstance(e, ir.And))))
             case ir.InSet(operand=operand, items=items):
                 visit(operand, context)
-                for k, item in enumerate(items):
-                    visit(item, context if k == 0 else None)
+                for k, item in enumerate(items):  # evaluated while no earlier item matched
+                    visit(item, None if context is None else (*context, *(
+                        (ir.Compare("==", operand, earlier, ir.BOOL, earlier.span), False)
+                        for earlier in items[:k])))
             case ir.Arith(left=left, right=right) | ir.Compare(left=left, right=right):
                 visit(left, context)
                 visit(right, context)
