@@ -136,8 +136,21 @@ def _from_text(raw: str, f: ir.Field, policy: ir.Policy) -> str:
         return (f"CASE WHEN {_matches(raw, pattern)} THEN TRY_CAST({raw} AS DATE) "
                 f"ELSE {_text_forms(f'trim({raw})', f, policy)} END")
     # A plain number, untrimmed: its value is the cast's.
-    return (f"CASE WHEN {_matches(raw, _PLAIN)} THEN CAST({raw} AS DECIMAL(38,10)) "
+    return (f"CASE {_plain_branch(raw, f)} "
             f"ELSE {_text_forms(f'trim({raw})', f, policy)} END")
+
+
+# A percent without `%` or `bp` is a fraction the case reader takes only within ±1.
+_PLAIN_FRACTION = "-?[01](\\.[0-9]{1,10})?"
+
+
+def _plain_branch(text: str, f: ir.Field) -> str:
+    """The WHEN taking a plain decimal `text` as is: any for money and numbers, a fraction
+    within ±1 for a percent (beyond, the case reader refuses it: `4.35` would be 435%)."""
+    if f.type.kind is ir.Kind.PERCENT:
+        return (f"WHEN {_matches(text, _PLAIN_FRACTION)} AND abs(CAST({text} AS "
+                f"DECIMAL(11,10))) <= 1 THEN CAST({text} AS DECIMAL(38,10))")
+    return f"WHEN {_matches(text, _PLAIN)} THEN CAST({text} AS DECIMAL(38,10))"
 
 
 def _duration_branches(text: str) -> str:
@@ -177,7 +190,7 @@ def _text_forms(text: str, f: ir.Field, policy: ir.Policy) -> str:
                         sorted(MONEY_UNITS.items(), key=lambda item: -len(item[0]))]
             return f"CASE {scaled('', 15, 10, 0)} " + " ".join(branches) + " END"
         case ir.Kind.PERCENT:
-            return (f"CASE {scaled('', 15, 10, 0)} {scaled('%', 15, 8, 2)} "
+            return (f"CASE {_plain_branch(text, f)} {scaled('%', 15, 8, 2)} "
                     f"{scaled('bp', 15, 6, 4)} END")
         case ir.Kind.NUMBER:
             return f"CASE {scaled('', 15, 10, 0)} END"

@@ -303,6 +303,13 @@ def _plain(connection, poller, source: _Source, rows: int | None,
         bounds[f.name] = bucketed(low, high, places)
         if places > SCALE_PLACES or bounds[f.name].magnitude >= _CEILING:
             raise _NotPlain
+        if f.type.kind is ir.Kind.PERCENT:
+            # Text without `%` is a fraction within ±1 (`4.35` would be 435%): a cell
+            # beyond is no plain reading, and the careful path's case reader refuses it.
+            if f.default is not None and abs(f.default) > 1:
+                raise _NotPlain
+            bounds[f.name] = Bounds(max(bounds[f.name].lo, Decimal(-1)),
+                                    min(bounds[f.name].hi, Decimal(1)), places)
         plain[f.name] = plain_number(cell, bounds[f.name])
     return _cases(source, plain), tuple(bounds.items()), whole
 

@@ -19,7 +19,7 @@ from policylang import nodes as n
 from policylang.diagnostics import PolicyError
 from policylang.literals import MONEY_UNITS, PERCENT_UNITS, plain_number, shorten
 from policylang.parser import parse_value
-from policylang.values import INPUT_DIGITS, SCALE_PLACES, in_exact_context
+from policylang.values import EXACT, INPUT_DIGITS, SCALE_PLACES, format_decimal, in_exact_context
 
 # The units a number of each kind may carry in a case (a bare number is in base units).
 _NUMBER_UNITS = {ir.Kind.MONEY: MONEY_UNITS, ir.Kind.PERCENT: PERCENT_UNITS, ir.Kind.NUMBER: {}}
@@ -131,7 +131,7 @@ def _convert(raw: object, type_: ir.Type, policy: ir.Policy, what: str) -> ir.Va
     if units is not None:
         plain = plain_number(raw, units)
         if plain is not None:
-            return _scaled(plain, what)
+            return _plain_fraction(_scaled(plain, what), raw, type_, what)
     extra = next((said for mark, said in _NOT_IN_VALUES if mark in raw), None)
     if extra is not None:
         # The grammar reads `(500.00)` as 500.00, where a spreadsheet means -500.00, and
@@ -147,7 +147,24 @@ def _convert(raw: object, type_: ir.Type, policy: ir.Policy, what: str) -> ir.Va
     value = _literal(node, type_)
     if value is None:
         raise _wrong(what, type_, raw)
-    return _scaled(value, what) if isinstance(value, Decimal) else value
+    if not isinstance(value, Decimal):
+        return value
+    return _plain_fraction(_scaled(value, what), raw, type_, what)
+
+
+def _plain_fraction(value: Decimal, raw: str, type_: ir.Type, what: str) -> Decimal:
+    """A percent written as text without `%` or `bp` is a fraction (`0.0435`), as a JSON
+    number is; beyond ±1 it is refused: `4.35` would be 435%, where an export or a
+    `--param lpr=3.45` nearly always means 4.35% (a JSON number stays as DESIGN.md reads it)."""
+    if type_.kind is not ir.Kind.PERCENT or abs(value) <= 1 or \
+            raw.strip().endswith(tuple(PERCENT_UNITS)):
+        return value
+    written = raw.strip()
+    raise PolicyError.single(
+        "E603", f"{what}: {_repr(raw)} without `%` is a fraction, so it would be "
+        f"{format_decimal(value.scaleb(2, EXACT))}%; a percent above 100% is written with its `%`",
+        notes=[f"for {written}%, write `{written}%` (or the fraction "
+               f"`{format_decimal(value.scaleb(-2, EXACT))}`)"])
 
 
 def _literal(node: n.Expr, type_: ir.Type) -> ir.Value | None:

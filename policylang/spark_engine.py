@@ -471,8 +471,12 @@ def _from_text(q: str, f: ir.Field, policy: ir.Policy) -> str:
                         sorted(MONEY_UNITS.items(), key=lambda item: -len(item[0]))]
             return "CASE " + " ".join(branches) + f" {scaled('', 15, 10, 0)} END"
         case ir.Kind.PERCENT:
-            return (f"CASE {scaled('%', 15, 8, 2)} {scaled('bp', 15, 6, 4)} "
-                    f"{scaled('', 15, 10, 0)} END")
+            # Without `%` or `bp`, a fraction within ±1 (`4.35` would be 435%: the case
+            # reader refuses it).
+            fraction = (f"WHEN {matches('-?[01]([.][0-9]{1,10})?')} AND "
+                        f"abs(CAST({text} AS DECIMAL(11,10))) <= 1 "
+                        f"THEN CAST({text} AS DECIMAL(38,10))")
+            return f"CASE {scaled('%', 15, 8, 2)} {scaled('bp', 15, 6, 4)} {fraction} END"
         case ir.Kind.NUMBER:
             return f"CASE {scaled('', 15, 10, 0)} END"
         case ir.Kind.DURATION:

@@ -435,3 +435,31 @@ def test_an_evaluation_error_goes_to_the_careful_path_without_a_second_reading(
         _score(policy, source, tmp_path / "out.csv")
     assert raised.value.code == "E610" and "row 2" in str(raised.value)
     assert len(attempts) == 1
+
+
+PERCENT_POLICY = ('policy p "p" {\n  input {\n    rate: percent\n  }\n'
+                  '  limit cap: rate <= 5%\n}\n')
+
+
+@pytest.mark.parametrize("rows", ["0.0435\n4.35\n", "0.0435\n 4.35 \n", "4.35%\n4.35\n",
+                                  "0.05\n-1.5\n"])
+def test_a_percent_cell_without_its_sign_beyond_one_is_refused_both_ways(
+        rows: str, tmp_path: Path, monkeypatch) -> None:
+    """`4.35` in a percent column would be 435%: refused by row and column on the streamed
+    (plain) path and the careful one alike, as the case reader refuses it."""
+    policy = api.load_source(PERCENT_POLICY, "p.pol")
+    source = tmp_path / "book.csv"
+    source.write_text("rate\n" + rows, encoding="utf-8")
+    [streamed, careful] = _both_ways(policy, source, monkeypatch)
+    assert streamed == careful
+    code, message = streamed
+    assert code == "E603" and "row 2, column `rate`" in message
+    assert "without `%` is a fraction, so it would be" in message
+
+
+def test_fractions_within_one_are_read_plain(tmp_path: Path, routes: list) -> None:
+    policy = api.load_source(PERCENT_POLICY, "p.pol")
+    source = tmp_path / "book.csv"
+    source.write_text("rate\n0.0435\n1\n-1\n0.06\n", encoding="utf-8")
+    summary = _score(policy, source, None)
+    assert routes == ["plain"] and (summary.cases, summary.eligible) == (4, 2)

@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 
 from policylang import api, ir
 from policylang import nodes as n
-from policylang.cases import _NUMBER_UNITS, _literal
+from policylang.cases import _NUMBER_UNITS, _literal, parse_case
 from policylang.diagnostics import PolicyError
 from policylang.literals import plain_number, plain_value
 from policylang.parser import _lark, _ToAst, parse_value
@@ -168,3 +168,24 @@ def test_a_value_is_one_literal_not_an_expression(text: str) -> None:
         api.decide(HINTED, {"amount": text, "rate": "4%", "term": "1 year",
                             "start": "2024-01-01", "first": "true", "borrower": "enterprise"})
     assert caught.value.code == "E603", caught.value
+
+
+@pytest.mark.parametrize(("raw", "percent", "fraction"), [
+    ("4.35", "435", "0.0435"), ("1.5", "150", "0.015"), (" -2 ", "-200", "-0.02")])
+def test_a_percent_as_text_without_its_sign_beyond_one_is_refused(raw: str, percent: str,
+                                                                   fraction: str) -> None:
+    """`4.35` in a percent field would be 435%: an export's or a `--param`'s rate nearly
+    always means 4.35%, so text without `%` is taken as a fraction only within ±1."""
+    policy = api.load_source('policy p "p" {\n  input { rate: percent }\n}\n', "p.pol")
+    with pytest.raises(PolicyError) as refused:
+        parse_case(policy, {"rate": raw})
+    [diagnostic] = refused.value.diagnostics
+    assert diagnostic.code == "E603"
+    assert f"would be {percent}%; a percent above 100% is written with its `%`" in \
+        diagnostic.message
+    assert diagnostic.notes[0] == (f"for {raw.strip()}%, write `{raw.strip()}%` "
+                                   f"(or the fraction `{fraction}`)")
+    for taken, value in (("0.0435", "0.0435"), ("1", "1"), ("-1", "-1"), ("150%", "1.5"),
+                         ("4.35%", "0.0435"), ("15000bp", "1.5")):
+        assert parse_case(policy, {"rate": taken})["rate"] == Decimal(value)
+    assert parse_case(policy, {"rate": Decimal("4.35")})["rate"] == Decimal("4.35")  # JSON

@@ -8,7 +8,10 @@ import re
 from decimal import Decimal
 from pathlib import Path
 
+import pytest
+
 from policylang import api
+from policylang.diagnostics import PolicyError
 from policylang.formatter import format_source
 from policylang.messages import markdown_table
 
@@ -127,8 +130,8 @@ def _check_python_block(block: str, namespace: dict) -> None:
 
 
 def test_the_small_policy_runs_as_shown() -> None:
-    """A small policy's case.json gives the decision JSON printed below it, and a number
-    without a unit is in base units in a string too (`"4.95"` is 495%), as the text says."""
+    """A small policy's case.json gives the decision JSON printed below it; a percent
+    written as text without `%` is a fraction, refused beyond ±1, as the text says."""
     import json
 
     section = _section("## A small policy")
@@ -137,10 +140,15 @@ def test_the_small_policy_runs_as_shown() -> None:
     case = json.loads(case_text, parse_float=Decimal)
     assert json.dumps(api.decide(policy, case), ensure_ascii=False, indent=2) + "\n" \
         == decision_text
-    assert '`"4.95"` (or\n`4.95`) is 495%' in section
-    failure = api.decide(policy, {**case, "rate": "4.95"})["failures"][0]
+    assert '`"4.95"` would be 495%' in section
+    with pytest.raises(PolicyError) as refused:
+        api.decide(policy, {**case, "rate": "4.95"})
+    assert refused.value.code == "E603" and "write `4.95%`" in refused.value.diagnostics[0].notes[0]
+    with pytest.raises(PolicyError, match="345%"):
+        api.decide(policy, case, {"lpr": "3.45"})
+    assert api.decide(policy, {**case, "rate": "0.0495"})["eligible"]
+    failure = api.decide(policy, {**case, "rate": 4.95})["failures"][0]  # a JSON number
     assert (failure["rule"], failure["value"]) == ("rate_cap", "4.95")
-    assert api.decide(policy, {**case, "rate": "4.95%"}, {"lpr": "3.45"})["eligible"]  # 345%
 
 
 def test_python_api_and_backend_snippets_run_as_written(tmp_path, monkeypatch) -> None:

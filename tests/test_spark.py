@@ -240,6 +240,22 @@ def test_a_bad_cell_names_its_row_and_column(tmp_path: Path, spark_engine) -> No
     assert "row 2, column `amount`" in str(raised.value.diagnostics[0].message)
 
 
+def test_a_percent_cell_without_its_sign_beyond_one_is_refused(tmp_path: Path,
+                                                                spark_engine) -> None:
+    """As on DuckDB: `4.35` would be 435%; fractions within ±1 are read as they are."""
+    policy = api.load_source('policy p "p" {\n input { rate: percent }\n'
+                             ' limit cap: rate <= 5%\n}\n', "p.pol")
+    book = tmp_path / "book.csv"
+    book.write_text("rate\n0.0435\n-1\n1\n4.35\n", encoding="utf-8")
+    with pytest.raises(PolicyError) as raised:
+        spark_engine.score_book(policy, book, {}, master="local[2]")
+    assert raised.value.code == "E603"
+    assert "row 4, column `rate`" in raised.value.diagnostics[0].message
+    book.write_text("rate\n0.0435\n-1\n1\n4.35%\n", encoding="utf-8")
+    summary = spark_engine.score_book(policy, book, {}, master="local[2]")
+    assert (summary.cases, summary.eligible) == (4, 3)
+
+
 def test_an_evaluation_error_names_the_first_failing_row(tmp_path: Path,
                                                          spark_engine) -> None:
     policy = api.load_source('policy p "p" {\n input { a: money  b: money }\n'

@@ -254,6 +254,8 @@ def _decimal_input(kind: str, raw: object) -> Decimal:
             plain = _plain_decimal(raw[:-1], 2)
         else:
             plain = _plain_decimal(raw, 0)
+            if plain is not None and kind == "percent":
+                return _plain_fraction(plain, raw)
         if plain is not None:
             return plain
     if isinstance(raw, bool):
@@ -270,7 +272,23 @@ def _decimal_input(kind: str, raw: object) -> Decimal:
         raise ValueError(f"{_shown(raw)} is not a value") from None
     if found != kind and found != "number":
         raise ValueError(f"expected {kind}, got {_shown(raw)}")
+    if kind == "percent" and found == "number":
+        return _plain_fraction(_checked_decimal(value), raw)
     return _checked_decimal(value)
+
+
+def _plain_fraction(value: Decimal, raw: str) -> Decimal:
+    """A percent written as text without `%` or `bp` is a fraction; beyond ±1 it is
+    refused (`4.35` would be 435%, where an export nearly always means 4.35%)."""
+    if abs(value) <= 1:
+        return value
+    written = raw.strip()
+    percent = _decimal_text(value.scaleb(2, _EXACT))
+    raise ValueError(
+        f"{_shown(raw)} without `%` is a fraction, so it would be {percent}%; "
+        f"a percent above 100% is written with its `%` (for {written}%, "
+        f"write `{written}%`)"
+    )
 
 
 def _money(raw: object) -> Decimal:

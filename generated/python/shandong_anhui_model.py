@@ -23,6 +23,7 @@ import pydantic
 
 _EXACT = Context(prec=80, rounding=ROUND_HALF_UP, Emax=999, Emin=-999)
 _exact_quantize = _EXACT.quantize
+_exact_normalize = _EXACT.normalize
 _FEN = Decimal("0.01")
 _INPUT_LIMIT = Decimal(10**15)
 _DURATION_LIMIT = 10**8
@@ -60,6 +61,13 @@ class Duration:
 
     def __repr__(self) -> str:
         return f"Duration({self.amount}, {self.unit!r})"
+
+
+def _decimal_text(x: Decimal) -> str:
+    text = str(_exact_normalize(x))
+    if "E" in text:  # `str` is plain (as the "f" format) unless it chose an exponent
+        text = format(_exact_normalize(x), "f")
+    return "0" if text in ("-0", "0") else text
 
 
 def _money_text(x: Decimal) -> str:
@@ -148,6 +156,8 @@ def _decimal_input(kind: str, raw: object) -> Decimal:
             plain = _plain_decimal(raw[:-1], 2)
         else:
             plain = _plain_decimal(raw, 0)
+            if plain is not None and kind == "percent":
+                return _plain_fraction(plain, raw)
         if plain is not None:
             return plain
     if isinstance(raw, bool):
@@ -164,7 +174,23 @@ def _decimal_input(kind: str, raw: object) -> Decimal:
         raise ValueError(f"{_shown(raw)} is not a value") from None
     if found != kind and found != "number":
         raise ValueError(f"expected {kind}, got {_shown(raw)}")
+    if kind == "percent" and found == "number":
+        return _plain_fraction(_checked_decimal(value), raw)
     return _checked_decimal(value)
+
+
+def _plain_fraction(value: Decimal, raw: str) -> Decimal:
+    """A percent written as text without `%` or `bp` is a fraction; beyond ±1 it is
+    refused (`4.35` would be 435%, where an export nearly always means 4.35%)."""
+    if abs(value) <= 1:
+        return value
+    written = raw.strip()
+    percent = _decimal_text(value.scaleb(2, _EXACT))
+    raise ValueError(
+        f"{_shown(raw)} without `%` is a fraction, so it would be {percent}%; "
+        f"a percent above 100% is written with its `%` (for {written}%, "
+        f"write `{written}%`)"
+    )
 
 
 def _money(raw: object) -> Decimal:

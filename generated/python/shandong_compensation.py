@@ -32,6 +32,7 @@ _exact_add = _EXACT.add
 _exact_sub = _EXACT.subtract
 _exact_mul = _EXACT.multiply
 _exact_quantize = _EXACT.quantize
+_exact_normalize = _EXACT.normalize
 _truncate = _TRUNCATE.quantize
 _SCALE = Decimal("1E-10")
 _FEN = Decimal("0.01")
@@ -228,6 +229,13 @@ def _split_fen(total: Decimal, split: _FenSplit) -> tuple:
     return tuple([_exact_mul(whole * numerator + extra, _FEN) for numerator, extra in parts])
 
 
+def _decimal_text(x: Decimal) -> str:
+    text = str(_exact_normalize(x))
+    if "E" in text:  # `str` is plain (as the "f" format) unless it chose an exponent
+        text = format(_exact_normalize(x), "f")
+    return "0" if text in ("-0", "0") else text
+
+
 def _money_text(x: Decimal) -> str:
     fen = _exact_quantize(x, _FEN)  # exponent -2: `str` never uses scientific notation
     return str(fen) if fen else "0.00"
@@ -319,6 +327,8 @@ def _decimal_input(kind: str, raw: object) -> Decimal:
             plain = _plain_decimal(raw[:-1], 2)
         else:
             plain = _plain_decimal(raw, 0)
+            if plain is not None and kind == "percent":
+                return _plain_fraction(plain, raw)
         if plain is not None:
             return plain
     if isinstance(raw, bool):
@@ -335,7 +345,23 @@ def _decimal_input(kind: str, raw: object) -> Decimal:
         raise ValueError(f"{_shown(raw)} is not a value") from None
     if found != kind and found != "number":
         raise ValueError(f"expected {kind}, got {_shown(raw)}")
+    if kind == "percent" and found == "number":
+        return _plain_fraction(_checked_decimal(value), raw)
     return _checked_decimal(value)
+
+
+def _plain_fraction(value: Decimal, raw: str) -> Decimal:
+    """A percent written as text without `%` or `bp` is a fraction; beyond ±1 it is
+    refused (`4.35` would be 435%, where an export nearly always means 4.35%)."""
+    if abs(value) <= 1:
+        return value
+    written = raw.strip()
+    percent = _decimal_text(value.scaleb(2, _EXACT))
+    raise ValueError(
+        f"{_shown(raw)} without `%` is a fraction, so it would be {percent}%; "
+        f"a percent above 100% is written with its `%` (for {written}%, "
+        f"write `{written}%`)"
+    )
 
 
 def _money(raw: object) -> Decimal:
