@@ -46,7 +46,7 @@ def parse_case(policy: ir.Policy, raw: object, where: str = "case") -> dict[str,
     unknown = [key for key in raw if key not in fields]
     if unknown:
         raise PolicyError.single("E601", f"{where}: unknown input field `{unknown[0]}`",
-                                 notes=[_known(fields)])
+                                 notes=[*_close(unknown[0], fields), _known(fields)])
     values: dict[str, ir.Value] = {}
     for name, field in fields.items():
         if name in raw and raw[name] is not None:
@@ -69,7 +69,7 @@ def parse_params(policy: ir.Policy, raw: Mapping[str, object], where: str = "--p
     for key in raw:
         if key not in params:
             raise PolicyError.single("E605", f"{where}: unknown param `{key}`",
-                                     notes=[_known(params, "params")])
+                                     notes=[*_close(key, params), _known(params, "params")])
     values: dict[str, ir.Value] = {}
     for name, param in params.items():
         if name in raw:
@@ -253,6 +253,13 @@ def _wrong(what: str, type_: ir.Type, raw: object) -> PolicyError:
     expected = (f"a member of enum `{type_.enum}`" if type_.kind is ir.Kind.ENUM
                 else f"{type_} such as {_EXAMPLES[type_.kind]}")
     return PolicyError.single("E603", f"{what}: expected {expected}, got {shown}")
+
+
+def _close(name: object, names: Mapping[str, object]) -> list[str]:
+    """`did you mean …?` for a misspelt field or param name (`loan_amout`)."""
+    from policylang.checker import did_you_mean
+
+    return did_you_mean(name, list(names)) if isinstance(name, str) else []
 
 
 def _known(fields: Mapping[str, object], what: str = "input fields") -> str:

@@ -510,7 +510,8 @@ _TYPE_WORDS = {"金额": "money", "货币": "money", "元": "money", "百分比"
                "rate": "percent"}
 
 
-def did_you_mean(name: str, candidates: list[str], words: dict[str, str] | None = None) -> list[str]:
+def did_you_mean(name: str, candidates: list[str],
+                 words: dict[str, str] | None = None) -> list[str]:
     """`did you mean …?` for a misspelt name, when a candidate is close enough."""
     import difflib
 

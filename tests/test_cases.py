@@ -189,3 +189,20 @@ def test_a_percent_as_text_without_its_sign_beyond_one_is_refused(raw: str, perc
                          ("4.35%", "0.0435"), ("15000bp", "1.5")):
         assert parse_case(policy, {"rate": taken})["rate"] == Decimal(value)
     assert parse_case(policy, {"rate": Decimal("4.35")})["rate"] == Decimal("4.35")  # JSON
+
+
+def test_a_misspelt_field_or_param_gets_a_did_you_mean() -> None:
+    from policylang.cases import parse_params
+
+    policy = api.load_source('policy p "p" {\n  input { loan_amount: money }\n'
+                             '  param lpr: percent = 3.45%\n}\n', "p.pol")
+    with pytest.raises(PolicyError) as refused:
+        parse_case(policy, {"loan_amout": "1万"})
+    assert list(refused.value.diagnostics[0].notes) == ["did you mean `loan_amount`?",
+                                                  "input fields: loan_amount"]
+    with pytest.raises(PolicyError) as refused:
+        parse_params(policy, {"lp": "3%"})
+    assert list(refused.value.diagnostics[0].notes) == ["did you mean `lpr`?", "params: lpr"]
+    with pytest.raises(PolicyError) as refused:
+        parse_params(policy, {"zzz": "3%"})
+    assert list(refused.value.diagnostics[0].notes) == ["params: lpr"]

@@ -371,9 +371,8 @@ def test_sqlite_computes_each_layer_once(tmp_path: Path) -> None:
     """SQLite flattens a CTE into its reader and recomputes a column wherever a later layer
     names it; the query's layers are MATERIALIZED, so 重庆's exact-decimal functions run a
     few hundred times a case, not thousands (811,240 calls for 200 cases before)."""
-    import sqlite3
-
     import csv
+    import sqlite3
 
     from policylang.cases import parse_case
     from policylang.emit.sql_sqlite import FUNCTIONS, cell
