@@ -130,7 +130,7 @@ def known_range_errors(policy: ir.Policy, case: dict[str, ir.Value],
         return True
     for expr in exprs:
         for node in ir.walk(expr):
-            if node.type.kind is ir.Kind.DURATION:
+            if isinstance(node, ir.Expr) and node.type.kind is ir.Kind.DURATION:
                 found = value(lambda n=node: evaluator.expr(n))
                 if found is not None and abs(found.amount) >= DURATION_LIMIT:
                     return True

@@ -133,11 +133,15 @@ WITH __pl_0 AS (
       THEN CAST(10000000 AS DECIMAL(38, 10))
     END AS "__pl_limit_enterprise_cap__bound",
     CASE
-      WHEN "__pl_in_borrower" IN ('individual_business', 'micro_owner')
+      WHEN (
+        "__pl_in_borrower"
+      ) IN ('individual_business', 'micro_owner')
       THEN "__pl_in_loan_amount"
     END AS "__pl_limit_individual_cap__value",
     CASE
-      WHEN "__pl_in_borrower" IN ('individual_business', 'micro_owner')
+      WHEN (
+        "__pl_in_borrower"
+      ) IN ('individual_business', 'micro_owner')
       THEN CAST(3000000 AS DECIMAL(38, 10))
     END AS "__pl_limit_individual_cap__bound",
     "__pl_in_term" AS "__pl_limit_term_cap__value",
@@ -267,7 +271,9 @@ WITH __pl_0 AS (
     CAST("__pl_limit_enterprise_cap__value" AS DECIMAL(18, 2)) AS "rule__enterprise_cap__value",
     CAST("__pl_limit_enterprise_cap__bound" AS DECIMAL(18, 2)) AS "rule__enterprise_cap__bound",
     CASE
-      WHEN "__pl_in_borrower" IN ('individual_business', 'micro_owner')
+      WHEN (
+        "__pl_in_borrower"
+      ) IN ('individual_business', 'micro_owner')
       THEN (
         "__pl_limit_individual_cap__value" <= "__pl_limit_individual_cap__bound"
       )

@@ -84,7 +84,9 @@ WITH __pl_0 AS (
         OR "__pl_in_credit_rated"
       )
     ) AS "__pl_let_exempt",
-    "__pl_in_measure" IN ('mortgage', 'pledge') AS "__pl_let_collateral_type",
+    (
+      "__pl_in_measure"
+    ) IN ('mortgage', 'pledge') AS "__pl_let_collateral_type",
     CAST(ROUND(
       CAST(GREATEST((
         "__pl_in_appraisal_value" - "__pl_in_deductions"

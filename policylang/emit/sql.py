@@ -507,15 +507,19 @@ class QueryBuilder(AllocationColumns):
             a, b = self.shared(a, left), self.shared(b, right)
         return compare(op, a, b, left.type)
 
+    # `and` / `or` evaluate their left side first and the right only if needed: a CASE
+    # where either side may fail. DuckDB's optimizer folds `x OR TRUE` to TRUE and `x AND
+    # FALSE` to FALSE, dropping x and the error it raises (`(d < 3 years) or 2017-07-26 <
+    # 2023-02-28` decided a case of 257 days), and may test the cheap side first.
     def visit_And(self, e: ir.And) -> exp.Expression:
         a, b = self.expr(e.left), self.expr(e.right)
-        if may_fail(e.right):
+        if may_fail(e.right) or may_fail(e.left):
             return case((a, b), otherwise=exp.false())
         return paren(exp.And(this=a, expression=b))
 
     def visit_Or(self, e: ir.Or) -> exp.Expression:
         a, b = self.expr(e.left), self.expr(e.right)
-        if may_fail(e.right):
+        if may_fail(e.right) or may_fail(e.left):
             return case((a, exp.true()), otherwise=b)
         return paren(exp.Or(this=a, expression=b))
 
@@ -531,11 +535,13 @@ class QueryBuilder(AllocationColumns):
                            for item in e.items], otherwise=exp.false())
         elif any(may_fail(item) for item in e.items[1:]):
             # `n in {0, 1 / n}` holds for n = 0: DuckDB's IN evaluates every item first.
-            value = self.shared(self.expr(e.operand), e.operand)
-            found = case(*[(exp.EQ(this=value, expression=self.expr(item)), exp.true())
+            value = paren(self.shared(self.expr(e.operand), e.operand))
+            found = case(*[(exp.EQ(this=value, expression=paren(self.expr(item))), exp.true())
                            for item in e.items], otherwise=exp.false())
         else:
-            found = exp.In(this=self.expr(e.operand),
+            # In parentheses: `NOT x IN (…)` is NOT (x IN (…)), and `(not b) in {…}` was
+            # read so (a rule held where the interpreter failed it).
+            found = exp.In(this=paren(self.expr(e.operand)),
                            expressions=[self.expr(item) for item in e.items])
         return exp.Not(this=paren(found)) if e.negated else found
 

@@ -54,6 +54,8 @@ def _same_family(a: exp.Expression, b: exp.Expression, value: exp.Expression,
 
 
 def compare(op: str, a: exp.Expression, b: exp.Expression, type_: ir.Type) -> exp.Expression:
+    # A NOT operand in parentheses: `NOT x = y` is NOT (x = y) in SQL.
+    a, b = (paren(x) if isinstance(x, exp.Not) else x for x in (a, b))
     result = _COMPARE[op](this=a, expression=b)
     if type_.kind is ir.Kind.DURATION:
         return _same_family(a, b, result, "compare")
