@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, InvalidOperation
 
 from policylang import nodes as n
-from policylang.values import EXACT, MAGNITUDE_DIGITS
+from policylang.values import DURATION_LIMIT, EXACT, MAGNITUDE_DIGITS
 
 MAX_SCALE = 10  # decimal places a literal may carry (docs/semantics.md)
 # Every reader of literals (the grammar, this fast path, the book cells' SQL patterns, the
@@ -43,9 +43,6 @@ _SHIFT = MONEY_UNITS | PERCENT_UNITS
 # Shifting a literal by its unit's power of ten is exact at any length here; in EXACT, a
 # thousand-digit literal would overflow before any range check could word the error.
 _UNBOUNDED = Context(prec=MAX_PREC, Emax=MAX_EMAX, Emin=MIN_EMIN)
-# A duration's count of months or days beyond this is no period of any calendar (dates run
-# to 9999-12-31, 3,652,059 days from 0001-01-01), and beyond 2^31 no SQL INTERVAL holds it.
-DURATION_LIMIT = 10**8
 _UNITS_LONGEST_FIRST = sorted(_SHIFT, key=len, reverse=True)  # `万元` before `元`
 
 

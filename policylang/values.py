@@ -124,9 +124,22 @@ def _same_family(a: Duration, b: Duration, what: str) -> str:
     )
 
 
+# A duration's count of months or days beyond this is no period of any calendar (dates run
+# to 9999-12-31, 3,652,059 days from 0001-01-01), and beyond 2^31 no SQL INTERVAL holds it:
+# a literal or input beyond it is refused when read, a computed one when evaluated (E611).
+DURATION_LIMIT = 10**8
+
+
+def _duration_in_range(amount: int, unit: str) -> Duration:
+    if abs(amount) >= DURATION_LIMIT:
+        raise EvalError("E611", f"a duration of {amount:,} {unit}s is out of range (a "
+                        f"duration must stay below {DURATION_LIMIT:,} months or days)")
+    return Duration(amount, unit)
+
+
 def duration_add(a: Duration, b: Duration, sign: int = 1) -> Duration:
     unit = _same_family(a, b, "add" if sign > 0 else "subtract")
-    return Duration(a.amount + sign * b.amount, unit)
+    return _duration_in_range(a.amount + sign * b.amount, unit)
 
 
 def duration_scale(d: Duration, factor: Decimal) -> Duration:
@@ -134,7 +147,7 @@ def duration_scale(d: Duration, factor: Decimal) -> Duration:
     if amount != amount.to_integral_value():
         raise EvalError("E611", f"{format_duration(d)} × {factor:f} is not a whole number of "
                         f"{d.unit}s")
-    return Duration(int(amount), d.unit)
+    return _duration_in_range(int(amount), d.unit)
 
 
 def duration_compare_key(a: Duration, b: Duration) -> tuple[int, int]:

@@ -385,6 +385,12 @@ class _Module(ParamsOnce, AllocationLines, Emitter):
 
     def visit_InSet(self, node: ir.InSet) -> str:
         operand = self._operand(node.operand, _ATOM)
+        if _lazy_set(node):
+            # An item that computes may fault: evaluated only until one matches, as the
+            # interpreter does (Python's tuple would evaluate every item first).
+            items = ", ".join(f"lambda: {self._operand(i, _OR)}" for i in node.items)
+            found = f"_in_lazily({self.visit(node.operand)}, {items})"
+            return f"not {found}" if node.negated else found
         items = ", ".join(self.visit(i) for i in node.items)
         items += "," if len(node.items) == 1 else ""
         if node.operand.type.kind is ir.Kind.DURATION:
@@ -415,6 +421,11 @@ class _Module(ParamsOnce, AllocationLines, Emitter):
         raise AssertionError(node.func)
 
 
+def _lazy_set(node: ir.InSet) -> bool:
+    """An `in` set with an item that computes (and so may fault): `_in_lazily`."""
+    return not all(isinstance(i, ir.Const | ir.InputRef | ir.ParamRef) for i in node.items)
+
+
 def _precedence(node: ir.Expr) -> int:
     """How tightly the rendering of `node` binds (see the visit methods)."""
     match node:
@@ -432,8 +443,8 @@ def _precedence(node: ir.Expr) -> int:
             return _precedence(compare)
         case ir.Not():
             return _NOT
-        case ir.InSet(operand=operand, negated=negated):
-            if operand.type.kind is ir.Kind.DURATION:
+        case ir.InSet(operand=operand, negated=negated) as inset:
+            if operand.type.kind is ir.Kind.DURATION or _lazy_set(inset):
                 return _NOT if negated else _ATOM
             return _COMPARE
         case ir.Compare(left=left):

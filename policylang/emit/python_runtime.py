@@ -239,9 +239,18 @@ def _family(a: Duration, b: Duration, what: str) -> str:
     )
 
 
+def _duration_in_range(amount: int, unit: str) -> Duration:
+    if abs(amount) >= _DURATION_LIMIT:
+        raise EvaluationError(
+            "E611", f"a duration of {amount:,} {unit}s is out of range (a duration must "
+            f"stay below {_DURATION_LIMIT:,} months or days)"
+        )
+    return Duration(amount, unit)
+
+
 def _duration_add(a: Duration, b: Duration, sign: int) -> Duration:
     unit = _family(a, b, "add" if sign > 0 else "subtract")
-    return Duration(a.amount + sign * b.amount, unit)
+    return _duration_in_range(a.amount + sign * b.amount, unit)
 
 
 def _duration_negate(d: Duration) -> Duration:
@@ -254,7 +263,7 @@ def _duration_scale(d: Duration, factor: Decimal) -> Duration:
         raise EvaluationError(
             "E611", f"{_duration_text(d)} × {factor:f} is not a whole number of {d.unit}s"
         )
-    return Duration(int(amount), d.unit)
+    return _duration_in_range(int(amount), d.unit)
 
 
 def _duration_in(d: Duration, unit: str) -> Decimal:
@@ -323,6 +332,15 @@ def _compare(op: str, a: object, b: object) -> bool:
             _family(a, b, "compare")  # raises: days are not convertible to months
         a, b = a.amount, b.amount
     return _COMPARISONS[op](a, b)
+
+
+def _in_lazily(value: object, *items: object) -> bool:
+    """`value in {…}` as the interpreter decides it: each item (a function) is evaluated
+    only until one equals `value`, so a later item's fault (`1 / n`) never arises."""
+    for item in items:
+        if _compare("==", value, item()):
+            return True
+    return False
 
 
 def _least(*values: object) -> object:
