@@ -7,8 +7,8 @@ exactly as the interpreter does. The jinja2 template owns the file skeleton; exp
 are rendered here with Python's precedence, every name through a `Namespace` and every
 text through `repr` (or, in docstrings and comments, an escaped form), so nothing from a
 policy is pasted into code unescaped. The run-time support is copied from
-`python_runtime.py` (only what the module uses), and the result is formatted with the
-pinned ruff, so the same policy always gives the same bytes.
+`python_runtime.py` and `python_readers.py` (only what the module uses), and the result is
+formatted with the pinned ruff, so the same policy always gives the same bytes.
 """
 
 from __future__ import annotations
@@ -516,22 +516,26 @@ def _template() -> jinja2.Template:
     return environment.from_string(source.read_text(encoding="utf-8"))
 
 
+# The run-time support, in the order a module holds it (the readers import the rest).
+_RUNTIME_FILES = ("emit/python_runtime.py", "emit/python_readers.py")
+
+
 @cache
 def _runtime() -> tuple[dict[str, str], dict[str, set[str]]]:
     """The runtime's top-level definitions by name, in file order, and what each uses."""
-    source = resources.files("policylang").joinpath("emit/python_runtime.py").read_text(
-        encoding="utf-8")
     definitions: dict[str, str] = {}
     uses: dict[str, set[str]] = {}
-    for node in ast.parse(source).body:
-        if isinstance(node, ast.FunctionDef | ast.ClassDef):
-            name = node.name
-        elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
-            name = node.targets[0].id
-        else:
-            continue
-        definitions[name] = ast.get_source_segment(source, node)
-        uses[name] = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
+    for file in _RUNTIME_FILES:
+        source = resources.files("policylang").joinpath(file).read_text(encoding="utf-8")
+        for node in ast.parse(source).body:
+            if isinstance(node, ast.FunctionDef | ast.ClassDef):
+                name = node.name
+            elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
+                name = node.targets[0].id
+            else:
+                continue  # the docstring and the imports
+            definitions[name] = ast.get_source_segment(source, node)
+            uses[name] = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
     return definitions, uses
 
 
