@@ -78,6 +78,12 @@ def session(master: str = "local[*]"):
                        else "200")
                .config("spark.driver.extraJavaOptions",
                        f"-Dlog4j2.configurationFile=file:{log_config}"))
+    # Spark's SQL parser (ANTLR) caches what it learnt from every query it parsed and never
+    # lets go: a session scoring many policies' deeply nested CASEs filled a 4 GB heap with
+    # it (the GC then took most of the time, and a broadcast join ran out of memory).
+    # Spark 4 can flush the cache past a share of the driver's memory.
+    builder = (builder.config("spark.sql.parser.manageParserCaches", "true")
+               .config("spark.sql.parser.parserDfaCacheFlushRatio", "10"))
     if master.startswith("local"):
         builder = builder.config("spark.driver.memory",
                                  os.environ.get("POLICYLANG_SPARK_MEMORY", "4g"))

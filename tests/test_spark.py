@@ -39,16 +39,6 @@ POLICIES = all_policies()
 CASES_PER_POLICY = int(os.environ.get("POLICYLANG_SPARK_EXAMPLES", "200"))
 BOOKS = int(os.environ.get("POLICYLANG_SPARK_BOOKS", "200"))
 CONFORMANCE = load_cases(Path(__file__).parent / "conformance")
-# Conformance titles the Spark engine may skip, each with why.
-SKIPS: dict[str, str] = {
-    "an or whose right side is constant still evaluates its left side first":
-        "Spark's optimizer folds `CASE WHEN a THEN TRUE ELSE TRUE` to TRUE, dropping a's "
-        "E611 (a constant side only a fuzzer writes; DuckDB, SQLite, PostgreSQL pass it)",
-    "a sum of durations reaching 10^8 months is out of range":
-        "Spark's duration sums have no range check yet: one that repeats the sum grows the "
-        "query past the JVM's heap on the nested-duration cases (it needs the shared "
-        "operands DuckDB's builder has)",
-}
 # One test process runs every Spark test: one JVM (4 GB) for the suite, not one each.
 pytestmark = pytest.mark.xdist_group("spark")
 
@@ -128,8 +118,6 @@ def test_conformance_suite_on_spark(spark_engine) -> None:
             continue  # check-time errors never reach a backend
         deciding: dict[str, list] = {}
         for case in group:
-            if case.title in SKIPS:
-                continue
             try:
                 values = parse_case(policy, case.case)
                 params = parse_params(policy, case.params)
@@ -161,12 +149,6 @@ def test_conformance_suite_on_spark(spark_engine) -> None:
                           for key, expected in case.expect.items() if outcome[key] != expected]
     assert not wrong, "\n".join(wrong)
     assert ran >= 100
-
-
-def test_every_skip_says_why_and_names_a_conformance_case() -> None:
-    titles = {case.title for case in CONFORMANCE}
-    assert set(SKIPS) <= titles and all(len(why) > 40 for why in SKIPS.values())
-    assert len(SKIPS) <= 2  # known gaps, listed in the README's Spark section
 
 
 def test_run_book_on_spark_matches_duckdb(tmp_path: Path, spark_engine) -> None:

@@ -33,12 +33,13 @@ from policylang.emit.sql import (
     case,
     fail,
     fn,
+    may_fail,
     number,
     paren,
 )
 from policylang.emit.sql_dialects import bottom_up
 from policylang.emit.sql_temporal import in_calendar
-from policylang.values import MAGNITUDE_LIMIT
+from policylang.values import DURATION_LIMIT, MAGNITUDE_LIMIT
 
 DIALECT = "spark"
 INT = exp.DataType.build("INT")
@@ -140,6 +141,16 @@ def _magnitude_checked(value: exp.Expression) -> exp.Expression:
                  fail("E611", "value out of range")), otherwise=value)
 
 
+_OUT_OF_RANGE = f"a duration is out of range (it must stay below {DURATION_LIMIT:,} months or days)"
+
+
+def _in_duration_range(d: exp.Expression) -> exp.Expression:
+    """The duration, or E611 where it holds 10^8 months or days or more (as every
+    backend: docs/semantics.md)."""
+    return case((exp.GTE(this=fn("ABS", _amount(d)), expression=number(DURATION_LIMIT)),
+                 fail("E611", _OUT_OF_RANGE)), otherwise=d)
+
+
 def _negative(e: exp.Expression) -> exp.Expression:
     return paren(exp.LT(this=e, expression=number(0)))
 
@@ -164,7 +175,7 @@ class _SparkBuilder(_QueryBuilder):
     def visit_Neg(self, e: ir.Neg) -> exp.Expression:
         if e.operand.type.kind is not ir.Kind.DURATION:
             return super().visit_Neg(e)
-        value = self.expr(e.operand)
+        value = self.shared(self.expr(e.operand), e.operand)
         return duration(exp.Neg(this=paren(months_of(value))),
                         exp.Neg(this=paren(days_of(value))))
 
@@ -174,7 +185,11 @@ class _SparkBuilder(_QueryBuilder):
         return bound(a, b, _long_division)
 
     def _temporal(self, e: ir.Arith) -> exp.Expression:
-        a, b = self.expr(e.left), self.expr(e.right)
+        # Every operand below is read more than once: `shared` makes it a column of its
+        # own where that is safe, else nested duration operations grow exponentially (a
+        # min of maxes of sums and products was 1.9 MB of SQL and 200 s of Spark's parser).
+        a = self.shared(self.expr(e.left), e.left)
+        b = self.shared(self.expr(e.right), e.right)
         left, right = e.left.type.kind, e.right.type.kind
         D, T = ir.Kind.DURATION, ir.Kind.DATE
         if left is T and right is T:
@@ -186,14 +201,15 @@ class _SparkBuilder(_QueryBuilder):
             def signed(amount: exp.Expression) -> exp.Expression:
                 return exp.Neg(this=paren(amount)) if sign < 0 else amount
 
-            return in_calendar(case((_nonzero(days_of(moved)),
-                                     fn("DATE_ADD", date, signed(days_of(moved)))),
-                                    otherwise=fn("ADD_MONTHS", date, signed(months_of(moved)))))
+            return in_calendar(self.shared(case(
+                (_nonzero(days_of(moved)), fn("DATE_ADD", date, signed(days_of(moved)))),
+                otherwise=fn("ADD_MONTHS", date, signed(months_of(moved)))), e))
         if left is D and right is D:
             combine = exp.Add if e.op == "+" else exp.Sub
-            total = duration(combine(this=months_of(a), expression=months_of(b)),
-                             combine(this=days_of(a), expression=days_of(b)))
-            return _same_family(a, b, total, "add" if e.op == "+" else "subtract")
+            total = self.shared(duration(combine(this=months_of(a), expression=months_of(b)),
+                                         combine(this=days_of(a), expression=days_of(b))), e)
+            return _same_family(a, b, _in_duration_range(total),
+                                "add" if e.op == "+" else "subtract")
         span, factor = (a, b) if left is D else (b, a)
         return self._scale(span, factor)
 
@@ -208,13 +224,34 @@ class _SparkBuilder(_QueryBuilder):
             zero = exp.Literal.number(0)
             made = duration(count, zero) if unit == "months" else duration(zero, count)
             return case((whole, fail("E611", f"a duration times a number must be a whole "
-                                             f"number of {unit}")), otherwise=made)
+                                             f"number of {unit}")),
+                        (exp.GTE(this=fn("ABS", product), expression=number(DURATION_LIMIT)),
+                         fail("E611", _OUT_OF_RANGE)),
+                        otherwise=made)
 
         return case((_nonzero(days_of(span)), scaled(days_of(span), "days")),
                     otherwise=scaled(months_of(span), "months"))
 
+    # Spark folds `CASE WHEN a THEN TRUE ELSE TRUE END` to TRUE, dropping the error a
+    # raises (`(d < 3 years) or 2017-07-26 < 2023-02-28` decided a case of 257 days).
+    # Where only the left side can fail, GREATEST / LEAST read it always and are not
+    # folded; the right side is read always too, which it cannot fail (values are never
+    # NULL, so they are `or` / `and`).
+    def visit_Or(self, e: ir.Or) -> exp.Expression:
+        if may_fail(e.left) and not may_fail(e.right):
+            return fn("GREATEST", self.expr(e.left), self.expr(e.right))
+        return super().visit_Or(e)
+
+    def visit_And(self, e: ir.And) -> exp.Expression:
+        if may_fail(e.left) and not may_fail(e.right):
+            return fn("LEAST", self.expr(e.left), self.expr(e.right))
+        return super().visit_And(e)
+
     def _compare(self, op: str, left: ir.Expr, right: ir.Expr) -> exp.Expression:
-        return compare(op, self.expr(left), self.expr(right), left.type)
+        a, b = self.expr(left), self.expr(right)
+        if left.type.kind is ir.Kind.DURATION:  # the family test reads both sides again
+            a, b = self.shared(a, left), self.shared(b, right)
+        return compare(op, a, b, left.type)
 
     def _check(self, check: ir.Check) -> exp.Expression:
         if not isinstance(check, ir.Limit):
@@ -227,14 +264,19 @@ class _SparkBuilder(_QueryBuilder):
 
     def visit_Call(self, e: ir.Call) -> exp.Expression:
         args = [self.expr(a) for a in e.args]
+        if e.func in ("years", "months", "days"):  # the family test reads it again
+            args = [self.shared(args[0], e.args[0])]
         match e.func:
             case "min" | "max":
                 if e.args[0].type.kind is ir.Kind.DURATION:
+                    # Each step reads the best so far five times: a column of its own.
+                    args = [self.shared(arg, node) for arg, node in zip(args, e.args,
+                                                                        strict=True)]
                     best = args[0]
                     for arg in args[1:]:
                         better = compare("<" if e.func == "min" else ">", arg, best,
                                          e.args[0].type)
-                        best = case((better, arg), otherwise=best)
+                        best = self.shared(case((better, arg), otherwise=best), e)
                     return best
                 return fn("LEAST" if e.func == "min" else "GREATEST", *args)
             case "round":
