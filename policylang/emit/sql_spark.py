@@ -33,11 +33,11 @@ from policylang.emit.sql import (
     case,
     fail,
     fn,
-    may_fail,
     number,
     paren,
 )
 from policylang.emit.sql_dialects import bottom_up
+from policylang.emit.sql_evaluation import may_fail
 from policylang.emit.sql_temporal import in_calendar
 from policylang.values import DURATION_LIMIT, MAGNITUDE_LIMIT
 
