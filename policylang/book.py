@@ -45,7 +45,6 @@ from policylang.outputs import check_writable
 from policylang.portfolio import portfolio_columns
 from policylang.values import format_duration
 
-FORMATS = {".csv": "csv", ".parquet": "parquet"}
 ROW = "__pl_book_row"
 
 
@@ -189,7 +188,8 @@ def score_book(policy: ir.Policy, book: Path, params: dict[str, ir.Value],
     where = str(book) if where is None else where
     tracker = (Progress() if progress is None else progress if hasattr(progress, "stage")
                else Messages(progress))
-    output = Output(out, _format(out, "output") if out is not None else None, limit_values)
+    output = Output(out, None if out is None else book_shape.file_format(out, "output"),
+                    limit_values)
     if out is not None:
         check_writable(out)
     if charts is not None:
@@ -271,24 +271,8 @@ def _score(connection, poller: _Poller, tracker: Progress, policy: ir.Policy, bo
                        report, tuple(drawn))
 
 
-# A workbook saved by Excel or WPS, given as the book: the sheet must be saved as CSV.
-_WORKBOOKS = (".xlsx", ".xls", ".xlsm", ".xlsb", ".et", ".ods")
-
-
-def _format(path: Path, what: str) -> str:
-    kind = FORMATS.get(path.suffix.lower())
-    if kind is None:
-        if what == "book" and path.is_dir():
-            raise PolicyError.single("E607", f"{path}: is a folder; give one .csv or .parquet "
-                                     "file")
-        notes = [book_shape.SAVE_AS_CSV] if path.suffix.lower() in _WORKBOOKS else []
-        raise PolicyError.single("E607", f"{path}: the {what} must be a .csv or .parquet file",
-                                 notes=notes)
-    return kind
-
-
 def _read(connection, book: Path, poller: _Poller, where: str) -> list[str]:
-    kind = _format(book, "book")
+    kind = book_shape.file_format(book, "book")
     if not book.is_file():
         what = ("is a folder; give one .csv or .parquet file" if book.is_dir()
                 else "no such file")
@@ -302,55 +286,10 @@ def _read(connection, book: Path, poller: _Poller, where: str) -> list[str]:
             connection.execute(f"CREATE TEMP TABLE __pl_book AS SELECT * FROM {reader}")
     except Exception as error:
         _stop_if_interrupted(error)
-        raise _unreadable(book, kind, error, where) from None
+        raise book_shape.unreadable(book, kind, error, where) from None
     columns = [row[0] for row in connection.execute("DESCRIBE __pl_book").fetchall()]
     book_shape.check_columns(connection, book, kind, columns, where)
     return columns
-
-
-def _unreadable(book: Path, kind: str, error: Exception, where: str) -> PolicyError:
-    """Why DuckDB cannot read `book` (named `where`): a CSV's first row that is not UTF-8
-    or has another number of fields than the header (DuckDB counts file lines, and may
-    not say which), or else DuckDB's own first line."""
-    found = _not_a(book, kind, where)
-    if found is None and kind == "csv":
-        found = book_shape.misshapen(book, where=where)
-    if found is not None:
-        return found
-    return PolicyError.single("E607", f"{where}: cannot read the {kind} file: "
-                              f"{first_line(error)}")
-
-
-_PARQUET = book_shape.PARQUET
-
-
-def _not_a(book: Path, kind: str, where: str) -> PolicyError | None:
-    """E607 for a Parquet book that is not one, by its first and last bytes: empty, cut
-    short (no footer), or no Parquet file at all; a CSV's are book_shape's to judge.
-    None when the bytes do not tell."""
-    try:
-        size = book.stat().st_size
-        with book.open("rb") as file:
-            head = file.read(8)
-            file.seek(max(size - 4, 0))
-            tail = file.read(4)
-    except OSError:
-        return None
-    said, notes = None, []
-    if kind != "parquet":
-        return None
-    if size == 0:
-        said = "the file is empty (0 bytes)"
-    elif head.startswith(_PARQUET) and tail != _PARQUET:
-        said = (f"the Parquet file is cut short: it has no footer ({size:,} bytes, not "
-                "ending in `PAR1`); copy or write it again, whole")
-    elif not head.startswith(_PARQUET):
-        said = "the file is not a Parquet file (one starts with `PAR1`)"
-        if book_shape.looks_like_text(book):
-            notes = ["it looks like text: a CSV book's name ends in .csv"]
-    if said is None:
-        return None
-    return PolicyError.single("E607", f"{where}: {said}", notes=notes)
 
 
 def _column_types(connection) -> dict[str, str]:

@@ -1,6 +1,8 @@
-"""A book's shape, checked before it is scored, on either path: a CSV row with another
-number of fields than the header, bytes that are not UTF-8 (DuckDB words these by file
-line, or not at all) and two columns of one name (DuckDB renames the second, `x_1`).
+"""A book's shape, checked before it is scored, on either path: its kind by name (.csv or
+.parquet, not a workbook or a folder), a Parquet file that is not one (empty, cut short),
+a CSV row with another number of fields than the header, bytes that are not UTF-8
+(DuckDB words these by file line, or not at all) and two columns of one name (DuckDB
+renames the second, `x_1`).
 
 A good book costs a look at its column names; the file is read in Python only when they
 look wrong or DuckDB cannot read it, to name the row (from 1 after the header) and column.
@@ -16,7 +18,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from policylang.book_cells import sql_string
-from policylang.diagnostics import PolicyError
+from policylang.diagnostics import PolicyError, first_line
 from policylang.literals import shorten
 
 
@@ -311,3 +313,66 @@ def _records(lines: Iterator[str], dialect: Dialect) -> Iterator[list[str]]:
         {"quotechar": dialect.quote, "escapechar": dialect.escape, "doublequote": False})
     return (record for record in csv.reader(lines, delimiter=dialect.delimiter, **options)
             if record)
+
+
+# ── what kind of file a book is ──
+
+FORMATS = {".csv": "csv", ".parquet": "parquet"}
+# A workbook saved by Excel or WPS, given as the book: the sheet must be saved as CSV.
+_WORKBOOKS = (".xlsx", ".xls", ".xlsm", ".xlsb", ".et", ".ods")
+
+
+def file_format(path: Path, what: str) -> str:
+    """csv or parquet, by `path`'s suffix; E607 for a folder, a workbook or any other
+    file (`what`: the book or the output)."""
+    kind = FORMATS.get(path.suffix.lower())
+    if kind is None:
+        if what == "book" and path.is_dir():
+            raise PolicyError.single("E607", f"{path}: is a folder; give one .csv or .parquet "
+                                     "file")
+        notes = [SAVE_AS_CSV] if path.suffix.lower() in _WORKBOOKS else []
+        raise PolicyError.single("E607", f"{path}: the {what} must be a .csv or .parquet file",
+                                 notes=notes)
+    return kind
+
+
+def unreadable(book: Path, kind: str, error: Exception, where: str) -> PolicyError:
+    """Why DuckDB cannot read `book` (named `where`): a CSV's first row that is not UTF-8
+    or has another number of fields than the header (DuckDB counts file lines, and may
+    not say which), or else DuckDB's own first line."""
+    found = not_a_parquet(book, kind, where)
+    if found is None and kind == "csv":
+        found = misshapen(book, where=where)
+    if found is not None:
+        return found
+    return PolicyError.single("E607", f"{where}: cannot read the {kind} file: "
+                              f"{first_line(error)}")
+
+
+def not_a_parquet(book: Path, kind: str, where: str) -> PolicyError | None:
+    """E607 for a Parquet book that is not one, by its first and last bytes: empty, cut
+    short (no footer), or no Parquet file at all; a CSV's are book_shape's to judge.
+    None when the bytes do not tell."""
+    try:
+        size = book.stat().st_size
+        with book.open("rb") as file:
+            head = file.read(8)
+            file.seek(max(size - 4, 0))
+            tail = file.read(4)
+    except OSError:
+        return None
+    said, notes = None, []
+    if kind != "parquet":
+        return None
+    if size == 0:
+        said = "the file is empty (0 bytes)"
+    elif head.startswith(PARQUET) and tail != PARQUET:
+        said = (f"the Parquet file is cut short: it has no footer ({size:,} bytes, not "
+                "ending in `PAR1`); copy or write it again, whole")
+    elif not head.startswith(PARQUET):
+        said = "the file is not a Parquet file (one starts with `PAR1`)"
+        if looks_like_text(book):
+            notes = ["it looks like text: a CSV book's name ends in .csv"]
+    if said is None:
+        return None
+    return PolicyError.single("E607", f"{where}: {said}", notes=notes)

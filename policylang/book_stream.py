@@ -38,7 +38,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from policylang import ir
+from policylang import book_shape, ir
 from policylang.book_cells import (
     INTEGER_SQL,
     cell_expression,
@@ -81,7 +81,7 @@ def score(connection, poller, tracker, policy: ir.Policy, book: Path,
     PolicyError naming the book as `where`, for a misshapen one)."""
     from policylang import book as careful
 
-    kind = careful._format(book, "book")
+    kind = book_shape.file_format(book, "book")
     if not book.is_file():
         raise NotClean
     tracker.stage(f"reading {book}", measured=True)
@@ -135,7 +135,7 @@ def csv_reader(connection, book: Path, where: str | None = None) -> str:
         ).fetchone()
     except Exception as error:
         careful._stop_if_interrupted(error)
-        raise careful._unreadable(book, "csv", error, where) from None
+        raise book_shape.unreadable(book, "csv", error, where) from None
 
     def option(value: str) -> str:
         return "" if value == "(empty)" else value
