@@ -206,15 +206,12 @@ def _enum_member(text: str, enum: ir.EnumDef, what: str) -> str:
 def _member_hint(name: str, enum: ir.EnumDef) -> list[str]:
     """`did you mean …?` for a member written in other case, by its label (`企业` for
     `enterprise "企业"`) or misspelt."""
-    import difflib
-
     for member in enum.members:
         if name.lower() == member.name.lower():
             return [f"did you mean `{member.name}`? (members are written as declared)"]
         if member.label is not None and name == member.label.strip():
             return [f"`{name}` is the label of member `{member.name}`; write `{member.name}`"]
-    close = difflib.get_close_matches(name, [m.name for m in enum.members], n=1)
-    return [f"did you mean `{close[0]}`?"] if close else []
+    return _close(name, {m.name: m for m in enum.members})
 
 
 def _json_number(raw: int | float | Decimal, what: str) -> Decimal:
