@@ -13,7 +13,6 @@ formatted with the pinned ruff, so the same policy always gives the same bytes.
 
 from __future__ import annotations
 
-import ast
 import dataclasses
 import subprocess
 from decimal import Decimal
@@ -31,6 +30,7 @@ from policylang.emit.base import Emitter, Namespace, camel, identifier
 from policylang.emit.python_allocations import AllocationLines
 from policylang.emit.python_params import ParamsOnce
 from policylang.emit.python_params import returns as _returns
+from policylang.emit.python_support import runtime, with_runtime
 from policylang.emit.python_text import comment as _comment
 from policylang.emit.python_text import docstring as _docstring
 from policylang.emit.python_text import text as _text
@@ -75,7 +75,7 @@ def _field_namespace(shadowed: frozenset[str]) -> Namespace:
 class _Module(ParamsOnce, AllocationLines, Emitter):
     def __init__(self, policy: ir.Policy):
         self.policy = policy
-        classes = Namespace(_TEMPLATE_NAMES | set(_runtime()[0]),
+        classes = Namespace(_TEMPLATE_NAMES | set(runtime()[0]),
                             lambda name: f"E{name}" if name[0] == "_" else name)
         self.enum_classes = {e.name: classes[camel(e.name)] for e in policy.enums}
         # Module-level constants (built once, not on every case), after the enum classes
@@ -129,7 +129,7 @@ class _Module(ParamsOnce, AllocationLines, Emitter):
                         for rule in (policy.portfolio.rules if policy.portfolio else ())],
             computed_names=", ".join(_text(c["name"]) for c in self.computed.values())
             + "," * (len(self.computed) == 1))
-        return _with_runtime(body)
+        return with_runtime(body)
 
     def _enums(self) -> list[dict]:
         return [{"name": self.enum_classes[e.name], "title": e.name, "text": _text(e.name),
@@ -514,50 +514,6 @@ def _template() -> jinja2.Template:
                                      trim_blocks=True, lstrip_blocks=True,
                                      undefined=jinja2.StrictUndefined)
     return environment.from_string(source.read_text(encoding="utf-8"))
-
-
-# The run-time support, in the order a module holds it (the readers import the rest).
-_RUNTIME_FILES = ("emit/python_runtime.py", "emit/python_readers.py")
-
-
-@cache
-def _runtime() -> tuple[dict[str, str], dict[str, set[str]]]:
-    """The runtime's top-level definitions by name, in file order, and what each uses."""
-    definitions: dict[str, str] = {}
-    uses: dict[str, set[str]] = {}
-    for file in _RUNTIME_FILES:
-        source = resources.files("policylang").joinpath(file).read_text(encoding="utf-8")
-        for node in ast.parse(source).body:
-            if isinstance(node, ast.FunctionDef | ast.ClassDef):
-                name = node.name
-            elif isinstance(node, ast.Assign) and isinstance(node.targets[0], ast.Name):
-                name = node.targets[0].id
-            else:
-                continue  # the docstring and the imports
-            definitions[name] = ast.get_source_segment(source, node)
-            uses[name] = {n.id for n in ast.walk(node) if isinstance(n, ast.Name)}
-    return definitions, uses
-
-
-def _with_runtime(body: str) -> str:
-    """The module with the run-time definitions it needs (transitively) in place of the
-    marker, in the runtime's order (consecutive constants without blank lines)."""
-    definitions, uses = _runtime()
-    wanted = {n.id for n in ast.walk(ast.parse(body)) if isinstance(n, ast.Name)}
-    wanted &= set(definitions)
-    queue = list(wanted)
-    while queue:
-        for name in uses[queue.pop()] & set(definitions):
-            if name not in wanted:
-                wanted.add(name)
-                queue.append(name)
-    pieces = [(text, text.startswith(("def ", "class "))) for name, text in definitions.items()
-              if name in wanted]
-    runtime = pieces[0][0]
-    for (text, block), (_, after_block) in zip(pieces[1:], pieces, strict=False):
-        runtime += ("\n\n\n" if block or after_block else "\n") + text
-    return body.replace("# ── run-time support ──\n", "# ── run-time support ──\n\n"
-                        + runtime + "\n", 1)
 
 
 def _format(code: str) -> str:
