@@ -151,7 +151,11 @@ class Evaluator:
     # ── declarations ──
     def let(self, name: str) -> ir.Value:
         if name not in self.lets:
-            self.lets[name] = self.expr(self.layout.lets[name].expr)
+            let = self.layout.lets[name]
+            value = self.expr(let.expr)
+            if let.type.kind is ir.Kind.MONEY:  # a DECIMAL(18,2) column in SQL
+                _money_in_range(value, f"let {name}", let.expr.span)
+            self.lets[name] = value
         return self.lets[name]
 
     def allocation(self, name: str) -> dict[str, Decimal]:
@@ -160,13 +164,17 @@ class Evaluator:
             try:
                 match alloc:
                     case ir.Shares():
-                        self.allocations[name] = self._shares(alloc)
+                        parts = self._shares(alloc)
                     case ir.Waterfall():
-                        self.allocations[name] = self._waterfall(alloc)
+                        parts = self._waterfall(alloc)
                     case _:
                         assert_never(alloc)
+                if not (isinstance(alloc, ir.Shares) and alloc.amount is None):
+                    for party, part in parts.items():  # each a DECIMAL(18,2) column in SQL
+                        v.money_in_range(part, f"part {party} of {name}")
             except EvalError as error:  # a part out of range: at the allocation
                 raise EvaluationError.single(error.code, error.message, alloc.span) from None
+            self.allocations[name] = parts
         return self.allocations[name]
 
     def check(self, check: ir.Check) -> tuple[bool, dict | None]:
@@ -180,6 +188,9 @@ class Evaluator:
                                "message": check.says or ""}
             case ir.Limit():
                 subject, bound = self.expr(check.subject), self.expr(check.bound)
+                if check.subject.type.kind is ir.Kind.MONEY:  # both DECIMAL(18,2) in SQL
+                    _money_in_range(subject, f"limit {check.name}'s value", check.subject.span)
+                    _money_in_range(bound, f"limit {check.name}'s bound", check.bound.span)
                 try:
                     holds = v.compare(check.op, subject, bound)
                 except EvalError as error:  # days against months: located at the subject
@@ -292,6 +303,14 @@ class Evaluator:
                     assert_never(e)
         except EvalError as error:
             raise EvaluationError.single(error.code, error.message, e.span) from None
+
+
+def _money_in_range(value: Decimal, what: str, span: ir.Span) -> None:
+    """`values.money_in_range`, its fault located at `span`."""
+    try:
+        v.money_in_range(value, what)
+    except EvalError as error:
+        raise EvaluationError.single(error.code, error.message, span) from None
 
 
 def _arith(op: str, a: ir.Value, b: ir.Value) -> ir.Value:

@@ -109,6 +109,23 @@ def truncate_fen(x: Decimal) -> Decimal:
     return x.quantize(FEN, rounding=ROUND_DOWN, context=EXACT)
 
 
+# The money a decision holds (a money let, an allocation's part, an applicable limit's
+# value and bound) is a DECIMAL(18,2) column in SQL (DESIGN §5): to the fen, below 10^16
+# yuan. Beyond it, every backend refuses the case (E611); money computed along the way
+# (an operand, an allocated amount) need only stay below 10^18, as every value.
+MONEY_LIMIT = Decimal(10) ** 16
+
+
+def money_in_range(value: Decimal, what: str) -> Decimal:
+    """`value` (`what`: `let premium`, `part bank of s`, `limit cap's value`), or E611 where
+    it reaches 10^16 yuan once rounded to the fen (from 9999999999999999.995 on)."""
+    fen = to_fen(value)
+    if abs(fen) >= MONEY_LIMIT:
+        raise EvalError("E611", f"{what}: {fen:,f}元 is out of range (a money let, part, or "
+                        f"limit's value or bound must stay below {MONEY_LIMIT:,f}元)")
+    return value
+
+
 # ── durations and dates ────────────────────────────────────────────────────
 
 

@@ -12,9 +12,8 @@ cases' bounds as `run --book` runs it) and SQLite's: every field, keys in order.
 Errors must agree too. A case the interpreter rejects (E610/E611) must be rejected by every
 backend; where several declarations fail, which one a backend reports may differ (DESIGN:
 evaluation order does not matter; README, SQL dialects), so a backend's code must be one
-of the codes the failing declarations give when each is evaluated on its own. Two range
-rule the SQL backends keep and the interpreter does not yet (`known_range_errors`) holds
-SQL to E611 alone.
+of the codes the failing declarations give when each is evaluated on its own. One known
+disagreement of SQLite's (`sqlite_reports_a_huge_part`) is not held against it.
 
 POLICYLANG_FUZZ_POLICIES sets the number of policies (default 120: 21-25 s on two shared
 cores, inside the suite's budget of 40 s for this file), POLICYLANG_FUZZ_CASES the cases
@@ -36,11 +35,13 @@ from hypothesis import HealthCheck, given, seed, settings
 from hypothesis import strategies as st
 
 from policylang import api, backends, ir
+from policylang.cases import parse_case
 from policylang.diagnostics import PolicyError
 from policylang.engine import open_database, run_many
 from policylang.interpret import Evaluator
-from policylang.values import in_exact_context, to_fen
+from policylang.values import MONEY_LIMIT, in_exact_context
 from tests.policy_strategies import cases, policies
+from tests.test_interpret import MONEY_COLUMNS, MONEY_INPUTS
 
 POLICIES = int(os.environ.get("POLICYLANG_FUZZ_POLICIES", "120"))
 CASES = int(os.environ.get("POLICYLANG_FUZZ_CASES", "12"))
@@ -88,37 +89,19 @@ def possible_errors(policy: ir.Policy, case: dict[str, ir.Value],
     return codes
 
 
-MONEY_COLUMN_LIMIT = Decimal(10) ** 16  # DESIGN §5: money columns are DECIMAL(18,2)
+def sqlite_reports_a_huge_part(actual: dict | PolicyError) -> bool:
+    """Whether SQLite's decision reports an allocation's part of 10^16 yuan or more.
 
-
-@in_exact_context
-def known_range_errors(policy: ir.Policy, case: dict[str, ir.Value],
-                       params: dict[str, ir.Value]) -> bool:
-    """Whether the case meets a range rule the SQL backends keep and the interpreter and
-    the generated Python do not yet. KNOWN DISAGREEMENT: a money value the query writes to
-    a DECIMAL(18,2) column (DESIGN §5: a money let, an allocation part, an applicable
-    limit's value or bound) of 10^16 or more is E611 in SQL and reported by the others;
-    until they refuse it too, these cases hold the SQL backends to E611 only. (A computed
-    duration of 10^8 months or days is E611 on every backend: values.duration_add/scale.)"""
-    evaluator = Evaluator(policy, case, params)
-
-    def value(run):
-        try:
-            return run()
-        except PolicyError:
-            return None
-
-    money: list = [value(lambda let=let: evaluator.let(let.name)) for let in policy.lets
-                   if let.type.kind is ir.Kind.MONEY]
-    for alloc in policy.allocations:
-        if not (isinstance(alloc, ir.Shares) and alloc.amount is None):
-            money += list((value(lambda a=alloc: evaluator.allocation(a.name)) or {}).values())
-    for check in policy.checks:
-        if isinstance(check, ir.Limit) and check.subject.type.kind is ir.Kind.MONEY and (
-                check.guard is None or value(lambda c=check: evaluator.expr(c.guard))):
-            money += [value(lambda c=check: evaluator.expr(c.subject)),
-                      value(lambda c=check: evaluator.expr(c.bound))]
-    return any(x is not None and abs(to_fen(x)) >= MONEY_COLUMN_LIMIT for x in money)
+    KNOWN DISAGREEMENT (policylang/emit/sql_sqlite.py, not this test's to change): a part
+    is a DECIMAL(18,2) column (DESIGN §5), so DuckDB, PostgreSQL, the interpreter and the
+    generated Python refuse such a case (E611). SQLite's `_sqlite_node` means to send a
+    cast to DECIMAL(18,2) to PL_MONEY, which refuses it, but it tests the cast's type
+    after the type's own literals were rewritten to text (DECIMAL('18', '2')), so no part
+    reaches PL_MONEY (a let and a limit's sides are reported through PL_MONEY directly, and
+    agree). Until it is fixed there, such an answer of SQLite's is not held against it."""
+    return isinstance(actual, dict) and any(
+        abs(Decimal(part)) >= MONEY_LIMIT
+        for parts in actual["allocations"].values() for part in parts.values())
 
 
 def _text(outcome: dict | PolicyError) -> str:
@@ -162,10 +145,9 @@ def disagreements(policy: ir.Policy, drawn: list[dict[str, ir.Value]],
             elif not isinstance(want, PolicyError) and not isinstance(actual, PolicyError) \
                     and _text(want) == _text(actual):
                 continue
-            elif backend in DIALECTS and isinstance(actual, PolicyError) and \
-                    [d.code for d in actual.diagnostics] == ["E611"] and \
-                    known_range_errors(policy, case, params):
-                continue  # see known_range_errors
+            elif backend == "sqlite" and isinstance(want, PolicyError) and \
+                    sqlite_reports_a_huge_part(actual):
+                continue  # see sqlite_reports_a_huge_part
             problems.append(f"{backend} differs on case {case!r}:\n  interp  {_text(want)}\n"
                             f"  {backend:7} {_text(actual)}")
     return problems
@@ -213,3 +195,22 @@ def test_an_in_sets_later_items_are_evaluated_only_until_one_matches(dialect: st
     assert [e["eligible"] for e in expected] == [True, False, False]
     assert [e["values"]["off"] for e in expected] == [False, False, True]
     assert run_many(policy, drawn, params, database=database(dialect)) == expected
+
+
+@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize(("declaration", "what", "below", "at"), MONEY_COLUMNS)
+def test_money_of_10_to_the_16_is_refused_by_sql_as_by_the_interpreter(
+        dialect: str, declaration: str, what: str, below: str, at: str,
+        request: pytest.FixtureRequest) -> None:
+    """A money let, part, or limit's value or bound is a DECIMAL(18,2) column: the query
+    refuses one of 10^16 yuan at the fen (E611) where the interpreter does, and no other
+    (tests/test_interpret.py holds the interpreter to the rule)."""
+    if dialect == "sqlite" and what.startswith("part"):
+        request.applymarker(pytest.mark.xfail(strict=True, reason="sqlite_reports_a_huge_part"))
+    policy = api.load_source(f'policy p "p" {{\n{MONEY_INPUTS}{declaration}\n}}\n', "p.pol")
+    drawn = [parse_case(policy, {"a": a}) for a in (below, at)]
+    params = _params(policy)
+    want = [_outcome(backends.interpreter(policy), case, params) for case in drawn]
+    got = [run_many(policy, [case], params, database=database(dialect))[0] for case in drawn]
+    assert isinstance(want[1], PolicyError) and want[0] == got[0]
+    assert isinstance(got[1], PolicyError) and [d.code for d in got[1].diagnostics] == ["E611"]

@@ -45,6 +45,7 @@ from policylang.emit.python import emit_python
 from policylang.interpret import evaluate
 from tests.policies import ROOT, all_policies
 from tests.strategies import boundaries, cases, default_params
+from tests.test_interpret import MONEY_COLUMNS, MONEY_INPUTS
 
 POLICIES = all_policies()
 CASES_PER_POLICY = int(os.environ.get("POLICYLANG_DIFF_EXAMPLES", "500"))
@@ -673,3 +674,52 @@ def test_a_module_names_the_book_level_rules_it_leaves_out() -> None:
         line.removeprefix("- ") for line in leaves_out.splitlines() if line.startswith("- ")]
     assert "Not in this module" not in backends.load_python_module(
         POLICIES["design_example"]).__doc__
+
+
+@pytest.mark.parametrize(("declaration", "what", "below", "at"), MONEY_COLUMNS)
+def test_module_refuses_money_of_10_to_the_16_as_the_interpreter(declaration: str, what: str,
+                                                                  below: str, at: str) -> None:
+    """A money let, part, or limit's value or bound (a DECIMAL(18,2) column in SQL) of
+    10^16 yuan or more at the fen is E611, with the interpreter's message; not where a
+    limit does not apply (tests/test_interpret.py holds the interpreter to it)."""
+    from policylang.cases import parse_case
+
+    policy = api.load_source(f'policy p "p" {{\n{MONEY_INPUTS}{declaration}\n}}\n', "p.pol")
+    module = backends.load_python_module(policy)
+    for case in ({"a": below}, {"a": at}, {"a": f"-{at}"}, {"a": at, "b": "false"}):
+        if case["a"].startswith("-") and "limit" not in what:
+            continue  # an allocated amount is never negative
+        want = interpret(policy, parse_case(policy, case), {})
+        try:
+            got = module.evaluate(case)
+        except module.EvaluationError as error:
+            assert isinstance(want, PolicyError), f"{case}: {error}"
+            assert (error.code, error.message) == (want.code, want.diagnostics[0].message)
+        else:
+            assert got == want, case
+    with pytest.raises(module.EvaluationError, match=f"^E611: {what}: 10,000,000"):
+        module.evaluate({"a": at})
+
+
+def test_module_tests_only_money_that_may_reach_10_to_the_16() -> None:
+    """What the policy alone bounds below needs no test: an input or a given param (below
+    10^15), a let or a part (tested where computed), a constant, and sums, products and
+    quotients by constants, min, max, abs and `if` of those (emit/python_money.py)."""
+    policy = api.load_source(
+        'policy p "p" {\n  input { a: money  c: money  n: number }\n  param k: money = 10万\n'
+        "  let plain = max(a, -c, abs(k), if n > 0 then 1亿 else plain_too)\n"
+        "  let plain_too = a\n  let fee = a * 2.5% + c / 3 - k\n  let product = a * n\n"
+        "  shares s of a { x: 60%  y: 40% }\n  waterfall w(product) { take x up to a  rest y }\n"
+        "  waterfall v(a * n * 2) { take x up to a  rest y }\n"
+        "  limit c1: a * n <= s.x\n  limit c2: a * 11 <= 9999999999999999.99元\n"
+        "  limit c3: a <= 10000000000000000元\n}\n", "p.pol")
+    text = emit_python(policy)
+    methods = text[text.index("class Evaluation:"):]
+    tested = [line.strip() for line in methods.splitlines() if "_in_range(" in line]
+    assert tested == [  # `a * n` is read as the let `product` (emit/reuse.py)
+        'return _money_in_range(_mul(self.case.a, self.case.n), "let product")',
+        # v's two returns: its amount may reach 2 × 10^16 (w's is the let's)
+        'return _parts_in_range((fen_x, fen_y), amount, "v", ("x", "y"))',
+        "return _parts_in_range(",
+        "value = _money_in_range(_mul(self.case.a, NUMBER_11), \"limit c2's value\")",
+        "bound = _money_in_range(YUAN_10_000_000_000_000_000, \"limit c3's bound\")"], text

@@ -5,6 +5,7 @@ conformance suite; this file holds the properties that need many random inputs."
 from __future__ import annotations
 
 import datetime
+import json
 from decimal import Decimal
 
 import pytest
@@ -168,3 +169,72 @@ def test_messages_write_large_amounts_in_wan_where_exact(amount: str, written: s
     are exact; fees and other small amounts stay in 元."""
     assert v.readable_literal(Decimal(amount), ir.MONEY) == written
     assert v.readable_literal(Decimal("0.05"), ir.PERCENT) == "5%"
+
+
+# A money let, part, or limit's value or bound is a DECIMAL(18,2) column in SQL: each,
+# rounded to the fen, stays below 10^16 yuan (E611). `a` is the one input changed: times
+# n = 10, 999999999999999.9994 is 9999999999999999.994 (…99.99 at the fen) and
+# 999999999999999.9995 reaches 10^16.
+MONEY_COLUMNS = [
+    # (declaration, what the error names, `a` just below, `a` at 10^16)
+    ("let total = a * n", "let total", "999999999999999.9994", "999999999999999.9995"),
+    ("shares s of a * n { x: 100% }", "part x of s",
+     "999999999999999.9994", "999999999999999.9995"),
+    # 19999999999999999.98 halves to two parts below; .99 to …99.995 each, and the
+    # missing fen takes x to 10^16
+    ("waterfall w(a * n * 2) { split { x: 50%  y: 50% } }", "part x of w",
+     "999999999999999.999", "999999999999999.9995"),
+    # a limit's sides where it applies, whether it holds or fails
+    ("limit c: a * n >= 0元 when b", "limit c's value",
+     "999999999999999.9994", "999999999999999.9995"),
+    ("limit c: 0元 >= a * n when b", "limit c's bound",
+     "999999999999999.9994", "999999999999999.9995"),
+]
+MONEY_INPUTS = "input { a: money  n: number = 10  b: bool = true }\n"
+
+
+@pytest.mark.parametrize(("declaration", "what", "below", "at"), MONEY_COLUMNS)
+def test_money_a_decision_holds_stays_below_10_to_the_16(declaration: str, what: str,
+                                                          below: str, at: str) -> None:
+    policy = _policy(MONEY_INPUTS + declaration)
+    decision = api.decide(policy, {"a": below})
+    if what == "limit c's value":  # holds, reporting nothing
+        assert decision["eligible"] is True
+    else:
+        assert "9999999999999999.99" in json.dumps(decision)
+    for sign in ("", "-"):
+        if sign and "limit" not in what:  # an allocated amount is never negative
+            continue
+        with pytest.raises(PolicyError) as error:
+            api.decide(policy, {"a": sign + at})
+        diagnostic = error.value.diagnostics[0]
+        assert diagnostic.code == "E611"
+        assert diagnostic.message == (
+            f"{what}: {sign}10,000,000,000,000,000.00元 is out of range (a money let, part, "
+            "or limit's value or bound must stay below 10,000,000,000,000,000元)")
+    if what.startswith("limit"):  # not where the limit does not apply
+        assert api.decide(policy, {"a": at, "b": "false"})["eligible"] is True
+
+
+def test_money_out_of_range_is_located_at_what_holds_it() -> None:
+    policy = _policy(MONEY_INPUTS + "let total = a * n\nlimit c: a <= a * n")
+    with pytest.raises(PolicyError) as error:
+        api.decide(policy, {"a": "999999999999999.9995"})
+    spans = [(d.span.line, d.span.column) for d in error.value.diagnostics]
+    assert spans == [(4, 15)]  # the limit's bound, evaluated before the let
+    policy = _policy(MONEY_INPUTS + "let total = a * n")
+    with pytest.raises(PolicyError) as error:
+        api.decide(policy, {"a": "999999999999999.9995"})
+    assert [(d.span.line, d.span.column) for d in error.value.diagnostics] == [(3, 13)]
+
+
+def test_money_computed_along_the_way_may_pass_10_to_the_16() -> None:
+    """Only what SQL writes to a DECIMAL(18,2) column is held below 10^16: an operand, an
+    allocated amount and a percent are held below 10^18 only, as every value."""
+    policy = _policy(MONEY_INPUTS + "let back = a * n / n\nshares s of a * n { x: 50%  y: 50% }\n"
+                     "limit share: a * n / 1元 * 1% <= 1%")
+    decision = api.decide(policy, {"a": "999999999999999", "n": "15"})  # a * n: 1.5 × 10^16
+    assert decision["values"] == {"back": "999999999999999.00"}
+    assert decision["allocations"]["s"] == {"x": "7499999999999992.50",
+                                            "y": "7499999999999992.50"}
+    assert decision["failures"][0]["value"] == "149999999999999.85"

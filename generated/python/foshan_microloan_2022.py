@@ -40,6 +40,9 @@ _NO_FEN = Decimal("0.00")
 _LIMIT = Decimal(10**18)
 _NEG_LIMIT = Decimal(-(10**18))
 _INPUT_LIMIT = Decimal(10**15)
+_MONEY_LIMIT = Decimal(10**16)
+_MONEY_HIGH = Decimal("9999999999999999.995")
+_NEG_MONEY_HIGH = Decimal("-9999999999999999.995")
 _DURATION_LIMIT = 10**8
 _LITERAL = re.compile(
     r"(?P<minus>-[ \t\f\r\n]*)?(?:"
@@ -125,6 +128,18 @@ def _allocated(amount: Decimal, name: str) -> Decimal:
     if amount < 0:
         raise EvaluationError("E611", f"the allocated amount of {name} is negative")
     return amount
+
+
+def _money_in_range(value: Decimal, what: str) -> Decimal:
+    """`value`, or E611 where it reaches 10^16 yuan rounded to the fen (`what` is the let,
+    part or limit side it is)."""
+    if _NEG_MONEY_HIGH < value < _MONEY_HIGH:
+        return value
+    raise EvaluationError(
+        "E611",
+        f"{what}: {_exact_quantize(value, _FEN):,f}元 is out of range (a money let, "
+        f"part, or limit's value or bound must stay below {_MONEY_LIMIT:,f}元)",
+    )
 
 
 class _FenSplit:
@@ -573,7 +588,10 @@ class Evaluation:
     @_cached
     def let_insurer_subsidy(self) -> Decimal:
         """let insurer_subsidy (三(五))."""
-        return _mul(_mul(self.case.loan_amount, _duration_in(self.case.term, "year")), PERCENT_1)
+        return _money_in_range(
+            _mul(_mul(self.case.loan_amount, _duration_in(self.case.term, "year")), PERCENT_1),
+            "let insurer_subsidy",
+        )
 
     def let_borrower_subsidy(self) -> Decimal:
         """let borrower_subsidy (三(五))."""

@@ -31,6 +31,9 @@ _FEN = Decimal("0.01")
 _LIMIT = Decimal(10**18)
 _NEG_LIMIT = Decimal(-(10**18))
 _INPUT_LIMIT = Decimal(10**15)
+_MONEY_LIMIT = Decimal(10**16)
+_MONEY_HIGH = Decimal("9999999999999999.995")
+_NEG_MONEY_HIGH = Decimal("-9999999999999999.995")
 _DURATION_LIMIT = 10**8
 _LITERAL = re.compile(
     r"(?P<minus>-[ \t\f\r\n]*)?(?:"
@@ -88,6 +91,18 @@ def _bounded(value: Decimal) -> Decimal:
 def _mul(a: Decimal, b: Decimal) -> Decimal:
     result = _exact_quantize(_exact_mul(a, b), _SCALE)
     return result if _NEG_LIMIT < result < _LIMIT else _bounded(result)
+
+
+def _money_in_range(value: Decimal, what: str) -> Decimal:
+    """`value`, or E611 where it reaches 10^16 yuan rounded to the fen (`what` is the let,
+    part or limit side it is)."""
+    if _NEG_MONEY_HIGH < value < _MONEY_HIGH:
+        return value
+    raise EvaluationError(
+        "E611",
+        f"{what}: {_exact_quantize(value, _FEN):,f}元 is out of range (a money let, "
+        f"part, or limit's value or bound must stay below {_MONEY_LIMIT:,f}元)",
+    )
 
 
 def _duration_in(d: Duration, unit: str) -> Decimal:
@@ -380,8 +395,12 @@ class Evaluation:
 
     def let_guarantee_fee(self) -> Decimal:
         """let guarantee_fee (第9条：担保费率为1%/年)."""
-        return _mul(
-            _mul(self.case.loan_amount, self.case.fee_rate), _duration_in(self.case.term, "year")
+        return _money_in_range(
+            _mul(
+                _mul(self.case.loan_amount, self.case.fee_rate),
+                _duration_in(self.case.term, "year"),
+            ),
+            "let guarantee_fee",
         )
 
     def rule_credit_only(self) -> dict | None:

@@ -41,6 +41,9 @@ _NO_FEN = Decimal("0.00")
 _LIMIT = Decimal(10**18)
 _NEG_LIMIT = Decimal(-(10**18))
 _INPUT_LIMIT = Decimal(10**15)
+_MONEY_LIMIT = Decimal(10**16)
+_MONEY_HIGH = Decimal("9999999999999999.995")
+_NEG_MONEY_HIGH = Decimal("-9999999999999999.995")
 _DURATION_LIMIT = 10**8
 _LITERAL = re.compile(
     r"(?P<minus>-[ \t\f\r\n]*)?(?:"
@@ -157,6 +160,18 @@ def _allocated(amount: Decimal, name: str) -> Decimal:
     if amount < 0:
         raise EvaluationError("E611", f"the allocated amount of {name} is negative")
     return amount
+
+
+def _money_in_range(value: Decimal, what: str) -> Decimal:
+    """`value`, or E611 where it reaches 10^16 yuan rounded to the fen (`what` is the let,
+    part or limit side it is)."""
+    if _NEG_MONEY_HIGH < value < _MONEY_HIGH:
+        return value
+    raise EvaluationError(
+        "E611",
+        f"{what}: {_exact_quantize(value, _FEN):,f}元 is out of range (a money let, "
+        f"part, or limit's value or bound must stay below {_MONEY_LIMIT:,f}元)",
+    )
 
 
 def _allocate_missing(
@@ -519,27 +534,28 @@ class Evaluation:
 
     def let_guarantor_net(self) -> Decimal:
         """let guarantor_net (“代偿补偿机制”段：担保机构最终承担40%)."""
-        return _sub(
-            _sub(self.let_guarantor_advance, self.let_reguarantee_claim), self.let_fund_claim
+        return _money_in_range(
+            _sub(_sub(self.let_guarantor_advance, self.let_reguarantee_claim), self.let_fund_claim),
+            "let guarantor_net",
         )
 
     @_cached
     def let_compensated_loans(self) -> Decimal:
         """let compensated_loans (“四两拨千斤”段)."""
-        return self.params.let_compensated_loans
+        return _money_in_range(self.params.let_compensated_loans, "let compensated_loans")
 
     def let_loans_landed(self) -> Decimal:
         """let loans_landed (“四两拨千斤”段)."""
-        return self.params.let_loans_landed
+        return _money_in_range(self.params.let_loans_landed, "let loans_landed")
 
     @_cached
     def let_leverage_exact(self) -> Decimal:
         """let leverage_exact (“四两拨千斤”段)."""
-        return self.params.let_leverage_exact
+        return _money_in_range(self.params.let_leverage_exact, "let leverage_exact")
 
     def let_leverage(self) -> Decimal:
         """let leverage (“四两拨千斤”段)."""
-        return self.params.let_leverage
+        return _money_in_range(self.params.let_leverage, "let leverage")
 
     def allocation_compensation(self) -> tuple[Decimal, ...]:
         """shares compensation (“代偿补偿机制”段：25%、20%、40%、15%).

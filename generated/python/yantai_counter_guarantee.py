@@ -39,6 +39,9 @@ _FEN = Decimal("0.01")
 _LIMIT = Decimal(10**18)
 _NEG_LIMIT = Decimal(-(10**18))
 _INPUT_LIMIT = Decimal(10**15)
+_MONEY_LIMIT = Decimal(10**16)
+_MONEY_HIGH = Decimal("9999999999999999.995")
+_NEG_MONEY_HIGH = Decimal("-9999999999999999.995")
 _DURATION_LIMIT = 10**8
 _LITERAL = re.compile(
     r"(?P<minus>-[ \t\f\r\n]*)?(?:"
@@ -117,6 +120,18 @@ def _sub(a: Decimal, b: Decimal) -> Decimal:
 def _mul(a: Decimal, b: Decimal) -> Decimal:
     result = _exact_quantize(_exact_mul(a, b), _SCALE)
     return result if _NEG_LIMIT < result < _LIMIT else _bounded(result)
+
+
+def _money_in_range(value: Decimal, what: str) -> Decimal:
+    """`value`, or E611 where it reaches 10^16 yuan rounded to the fen (`what` is the let,
+    part or limit side it is)."""
+    if _NEG_MONEY_HIGH < value < _MONEY_HIGH:
+        return value
+    raise EvaluationError(
+        "E611",
+        f"{what}: {_exact_quantize(value, _FEN):,f}元 is out of range (a money let, "
+        f"part, or limit's value or bound must stay below {_MONEY_LIMIT:,f}元)",
+    )
 
 
 def _family(a: Duration, b: Duration, what: str) -> str:
@@ -522,15 +537,20 @@ class Evaluation:
     @_cached
     def let_mortgage_cap(self) -> Decimal:
         """let mortgage_cap (第二十条)."""
-        return _mul(
-            max(_sub(self.case.appraisal_value, self.case.deductions), ZERO),
-            self.case.collateral_rate,
+        return _money_in_range(
+            _mul(
+                max(_sub(self.case.appraisal_value, self.case.deductions), ZERO),
+                self.case.collateral_rate,
+            ),
+            "let mortgage_cap",
         )
 
     @_cached
     def let_pledge_cap(self) -> Decimal:
         """let pledge_cap (第二十条)."""
-        return _mul(self.case.appraisal_value, self.case.collateral_rate)
+        return _money_in_range(
+            _mul(self.case.appraisal_value, self.case.collateral_rate), "let pledge_cap"
+        )
 
     def let_maximum_secured(self) -> Decimal:
         """let maximum_secured (第二十条)."""

@@ -28,6 +28,7 @@ from policylang import ir
 from policylang.deps import unused_inputs, unused_params
 from policylang.emit.base import Emitter, Namespace, camel, identifier
 from policylang.emit.python_allocations import AllocationLines
+from policylang.emit.python_money import MoneyRange
 from policylang.emit.python_params import ParamsOnce
 from policylang.emit.python_params import returns as _returns
 from policylang.emit.python_support import runtime, with_runtime
@@ -72,7 +73,7 @@ def _field_namespace(shadowed: frozenset[str]) -> Namespace:
     return Namespace(shape=shape)
 
 
-class _Module(ParamsOnce, AllocationLines, Emitter):
+class _Module(ParamsOnce, AllocationLines, MoneyRange, Emitter):
     def __init__(self, policy: ir.Policy):
         self.policy = policy
         classes = Namespace(_TEMPLATE_NAMES | set(runtime()[0]),
@@ -164,6 +165,8 @@ class _Module(ParamsOnce, AllocationLines, Emitter):
             ref = ir.LetRef(let.name, let.type, let.span)  # a param-only let: its property
             value = (f"self.params.{self._computed(ref)}" if self._param_only(let.expr)
                      else self.visit(let.expr))
+            if let.type.kind is ir.Kind.MONEY:  # a DECIMAL(18,2) column in SQL
+                value = self._money_in_range(let.expr, value, f"let {let.name}")
             methods.append({"name": self.lets[let.name], "returns": _returns(let.type),
                             "doc": _doc(f"let {let.name}", let.cite, let.says),
                             "lines": [f"return {value}"],
@@ -198,8 +201,13 @@ class _Module(ParamsOnce, AllocationLines, Emitter):
             case ir.Rule(cond=cond):
                 lines.append(f"if {self._visit_at(cond, 'holds')}:")
             case ir.Limit(subject=subject, bound=bound, op=op):
-                lines += [f"value = {self._visit_at(subject, 'value')}",
-                          f"bound = {self._visit_at(bound, 'bound')}"]
+                sides = {"value": self._visit_at(subject, "value"),
+                         "bound": self._visit_at(bound, "bound")}
+                if subject.type.kind is ir.Kind.MONEY:  # both DECIMAL(18,2) columns in SQL
+                    for (side, text), node in zip(sides.items(), (subject, bound), strict=True):
+                        sides[side] = self._money_in_range(node, text,
+                                                           f"limit {check.name}'s {side}")
+                lines += [f"{side} = {text}" for side, text in sides.items()]
                 match bound:
                     case ir.Const(value=ir.Duration(amount=amount, unit=unit)) if amount:
                         # A constant bound of one family: `_compare`'s test, written out.

@@ -2,7 +2,8 @@
 
 A mixin of the module emitter (python.py), which gives it `visit`, `_constant` and
 `_zero`. An allocation's method returns its parts as a tuple, in the order of its
-parties. Constant shares of whole fen are split in integers (`_split_fen`); other shares
+parties (each tested to stay below 10^16 yuan, `_parts_in_range`, where the amount may
+reach it). Constant shares of whole fen are split in integers (`_split_fen`); other shares
 and every waterfall keep each party's exact share in a local of its own (`to_pool`) and
 round them together to the fen (largest remainder): truncated in place, and only when the
 truncated parts fall short of the amount is the rest left to `_allocate_missing`. A
@@ -30,6 +31,7 @@ class AllocationLines:
 
     fen_splits: set[str]  # allocations computed by `_split_fen` (their parts are whole fen)
     _module_constant: Callable[[object, str, Callable[[], str]], str]
+    _money_bounded: Callable[[ir.Expr], bool]  # known below 10^16 yuan at the fen
 
     def _allocation(self, alloc: ir.Allocation) -> list[str]:
         match alloc:
@@ -48,7 +50,7 @@ class AllocationLines:
                     "SHARES_" + "_".join(map(str, numerators)) + f"_OF_{scale}",
                     lambda: f"_FenSplit({_listed(list(map(str, numerators)))}, {scale})")
                 return [f"amount = _allocated({self.visit(amount)}, {_text(alloc.name)})",
-                        f"return _split_fen(amount, {split})"]
+                        f"return {self._parts(alloc, f'_split_fen(amount, {split})')}"]
             case ir.Shares(amount=amount, parts=parts, ratio=ratio):
                 total = self._constant(alloc.total_weight, ir.NUMBER) if ratio else None
                 parties = Namespace(shape=lambda name: f"to_{name}")
@@ -57,7 +59,8 @@ class AllocationLines:
                     share = (f"_div(_mul(amount, {self._constant(p.weight, ir.NUMBER)}), {total})"
                              if ratio else f"_mul(amount, {self._constant(p.weight, ir.PERCENT)})")
                     lines.append(f"{parties[p.party]} = {share}")
-                return lines + _rounded([parties[p.party] for p in parts])
+                return lines + _rounded([parties[p.party] for p in parts],
+                                        lambda found: self._parts(alloc, found))
             case ir.Waterfall(amount=amount, steps=steps):
                 # Each party's exact share is a local (`to_pool`): a party's first share is
                 # assigned, later ones added. The parts are rounded together, in the order
@@ -71,9 +74,18 @@ class AllocationLines:
                 if ir.UNALLOCATED in alloc.parties:
                     lines.append(_give(parties[ir.UNALLOCATED], "remaining", ir.UNALLOCATED,
                                        seen))
-                return lines + _rounded([parties[party] for party in alloc.parties])
+                return lines + _rounded([parties[party] for party in alloc.parties],
+                                        lambda found: self._parts(alloc, found))
             case _:
                 assert_never(alloc)
+
+    def _parts(self, alloc: ir.Allocation, parts: str) -> str:
+        """`parts`, the rounded parts of `alloc`, each tested to stay below 10^16 yuan
+        (DECIMAL(18,2) columns in SQL), unless its amount is known to (no part is more)."""
+        if self._money_bounded(alloc.amount):
+            return parts
+        parties = _listed([_text(party) for party in alloc.parties])
+        return f"_parts_in_range({parts}, amount, {_text(alloc.name)}, {parties})"
 
     def _step(self, step: ir.Step, seen: set[str], parties: Namespace) -> list[str]:
         # min(remaining, max(cap, 0)) written out: the builtins cost more than the
@@ -133,21 +145,22 @@ def _give(name: str, amount: str, party: str, seen: set[str]) -> str:
     return f"{name} = {amount}"
 
 
-def _rounded(exact: list[str]) -> list[str]:
+def _rounded(exact: list[str], returned: Callable[[str], str]) -> list[str]:
     """The lines returning the parts held in the locals `exact` (`to_pool`), rounded
-    together to the fen. Each is truncated to the fen (`fen_pool`); most often these
-    already sum to the amount, and the rest (largest remainder) is left to
-    `_allocate_missing`. Written out because the call and its tuple cost more than the
-    truncations."""
+    together to the fen, each as `returned` gives it. Each is truncated to the fen
+    (`fen_pool`); most often these already sum to the amount, and the rest (largest
+    remainder) is left to `_allocate_missing`. Written out because the call and its tuple
+    cost more than the truncations."""
     truncated = ["fen_" + name.removeprefix("to_") for name in exact]
     lines = [f"{fen} = _truncate({name}, _FEN)" for fen, name in zip(truncated, exact,
                                                                      strict=True)]
     lines.append(f"truncated_sum = {truncated[0]}")
     lines += [f"truncated_sum = _exact_add(truncated_sum, {fen})" for fen in truncated[1:]]
+    missing = (f"_allocate_missing(amount, {_listed(exact)}, [{', '.join(truncated)}], "
+               "truncated_sum)")
     return lines + ["if truncated_sum == amount:  # the common case",
-                    f"    return {_listed(truncated)}",
-                    f"return _allocate_missing(amount, {_listed(exact)}, "
-                    f"[{', '.join(truncated)}], truncated_sum)"]
+                    f"    return {returned(_listed(truncated))}",
+                    f"return {returned(missing)}"]
 
 
 def _listed(items: list[str]) -> str:

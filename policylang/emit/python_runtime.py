@@ -31,6 +31,11 @@ _NO_FEN = Decimal("0.00")
 _LIMIT = Decimal(10**18)
 _NEG_LIMIT = Decimal(-(10**18))
 _INPUT_LIMIT = Decimal(10**15)
+# A money let, part, or limit's value or bound: below 10^16 yuan at the fen (SQL's
+# DECIMAL(18,2)), so below 9999999999999999.995, which rounds half-up to 10^16.
+_MONEY_LIMIT = Decimal(10**16)
+_MONEY_HIGH = Decimal("9999999999999999.995")
+_NEG_MONEY_HIGH = Decimal("-9999999999999999.995")
 _DURATION_LIMIT = 10**8  # months or days: far past the calendar, and inside SQL's INTERVAL
 _LITERAL = re.compile(
     r"(?P<minus>-[ \t\f\r\n]*)?(?:"
@@ -151,6 +156,27 @@ def _allocated(amount: Decimal, name: str) -> Decimal:
     if amount < 0:
         raise EvaluationError("E611", f"the allocated amount of {name} is negative")
     return amount
+
+
+def _money_in_range(value: Decimal, what: str) -> Decimal:
+    """`value`, or E611 where it reaches 10^16 yuan rounded to the fen (`what` is the let,
+    part or limit side it is)."""
+    if _NEG_MONEY_HIGH < value < _MONEY_HIGH:
+        return value
+    raise EvaluationError(
+        "E611", f"{what}: {_exact_quantize(value, _FEN):,f}元 is out of range (a money let, "
+        f"part, or limit's value or bound must stay below {_MONEY_LIMIT:,f}元)"
+    )
+
+
+def _parts_in_range(parts: tuple, amount: Decimal, name: str, parties: tuple) -> tuple:
+    """The parts of allocation `name`, each `_money_in_range`: none is more than the
+    amount (rounded), so only an amount of 10^16 yuan or more needs the test."""
+    if amount < _MONEY_LIMIT:
+        return parts
+    for party, part in zip(parties, parts, strict=True):
+        _money_in_range(part, f"part {party} of {name}")
+    return parts
 
 
 def _allocate_missing(

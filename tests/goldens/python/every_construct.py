@@ -38,6 +38,9 @@ _NO_FEN = Decimal("0.00")
 _LIMIT = Decimal(10**18)
 _NEG_LIMIT = Decimal(-(10**18))
 _INPUT_LIMIT = Decimal(10**15)
+_MONEY_LIMIT = Decimal(10**16)
+_MONEY_HIGH = Decimal("9999999999999999.995")
+_NEG_MONEY_HIGH = Decimal("-9999999999999999.995")
 _DURATION_LIMIT = 10**8
 _LITERAL = re.compile(
     r"(?P<minus>-[ \t\f\r\n]*)?(?:"
@@ -154,6 +157,18 @@ def _allocated(amount: Decimal, name: str) -> Decimal:
     if amount < 0:
         raise EvaluationError("E611", f"the allocated amount of {name} is negative")
     return amount
+
+
+def _money_in_range(value: Decimal, what: str) -> Decimal:
+    """`value`, or E611 where it reaches 10^16 yuan rounded to the fen (`what` is the let,
+    part or limit side it is)."""
+    if _NEG_MONEY_HIGH < value < _MONEY_HIGH:
+        return value
+    raise EvaluationError(
+        "E611",
+        f"{what}: {_exact_quantize(value, _FEN):,f}元 is out of range (a money let, "
+        f"part, or limit's value or bound must stay below {_MONEY_LIMIT:,f}元)",
+    )
 
 
 def _allocate_missing(
@@ -650,9 +665,12 @@ class Evaluation:
     @_cached
     def let_subsidy(self) -> Decimal:
         """let subsidy (三(1))."""
-        return _round_step(
-            _mul(_mul(self.case.amount, _duration_in(self.case.term, "year")), PERCENT_1),
-            YUAN_0_POINT_01,
+        return _money_in_range(
+            _round_step(
+                _mul(_mul(self.case.amount, _duration_in(self.case.term, "year")), PERCENT_1),
+                YUAN_0_POINT_01,
+            ),
+            "let subsidy",
         )
 
     def let_extra(self) -> Decimal:
@@ -665,7 +683,10 @@ class Evaluation:
 
     def let_headroom(self) -> Decimal:
         """let headroom (三(3))."""
-        return _div(max(_sub(YUAN_10_000_000, self.case.amount), ZERO), self.params.factor)
+        return _money_in_range(
+            _div(max(_sub(YUAN_10_000_000, self.case.amount), ZERO), self.params.factor),
+            "let headroom",
+        )
 
     def let_share_of_cap(self) -> Decimal:
         """let share_of_cap (三(4))."""
