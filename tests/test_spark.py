@@ -222,43 +222,36 @@ def test_cli_engine_spark_writes_the_report_and_charts(tmp_path: Path, spark_eng
     assert reports["spark"] == reports["duckdb"] and reports["duckdb"]
 
 
-def test_a_bad_cell_names_its_row_and_column(tmp_path: Path, spark_engine) -> None:
-    policy = api.load_source('policy p "p" {\n input { amount: money }\n'
-                             ' limit cap: amount <= 100万\n}\n', "p.pol")
+@pytest.mark.parametrize("declarations, content, code, row", [
+    pytest.param(" input { amount: money }\n limit cap: amount <= 100万\n",
+                 "amount\n5万\n12 apples\n", "E603", "row 2, column `amount`", id="bad cell"),
+    # As on DuckDB: `4.35` would be 435%; fractions within ±1 are read as they are.
+    pytest.param(" input { rate: percent }\n limit cap: rate <= 5%\n",
+                 "rate\n0.0435\n-1\n1\n4.35\n", "E603", "row 4, column `rate`",
+                 id="percent beyond one without its sign"),
+    pytest.param(" input { a: money  b: money }\n let r = a / b\n",
+                 "a,b\n1元,2元\n3元,4元\n5元,0元\n7元,0元\n", "E610", "row 3",
+                 id="first failing row"),
+])
+def test_a_refused_book_names_its_row(declarations: str, content: str, code: str, row: str,
+                                      tmp_path: Path, spark_engine) -> None:
+    policy = api.load_source(f'policy p "p" {{\n{declarations}}}\n', "p.pol")
     book = tmp_path / "book.csv"
-    book.write_text("amount\n5万\n12 apples\n", encoding="utf-8")
+    book.write_text(content, encoding="utf-8")
     with pytest.raises(PolicyError) as raised:
         spark_engine.score_book(policy, book, {}, master="local[2]")
-    assert raised.value.code == "E603"
-    assert "row 2, column `amount`" in str(raised.value.diagnostics[0].message)
+    assert raised.value.code == code
+    assert row in raised.value.diagnostics[0].message
 
 
-def test_a_percent_cell_without_its_sign_beyond_one_is_refused(tmp_path: Path,
-                                                                spark_engine) -> None:
-    """As on DuckDB: `4.35` would be 435%; fractions within ±1 are read as they are."""
+def test_percent_cells_within_one_or_with_their_sign_are_read(tmp_path: Path,
+                                                             spark_engine) -> None:
     policy = api.load_source('policy p "p" {\n input { rate: percent }\n'
                              ' limit cap: rate <= 5%\n}\n', "p.pol")
     book = tmp_path / "book.csv"
-    book.write_text("rate\n0.0435\n-1\n1\n4.35\n", encoding="utf-8")
-    with pytest.raises(PolicyError) as raised:
-        spark_engine.score_book(policy, book, {}, master="local[2]")
-    assert raised.value.code == "E603"
-    assert "row 4, column `rate`" in raised.value.diagnostics[0].message
     book.write_text("rate\n0.0435\n-1\n1\n4.35%\n", encoding="utf-8")
     summary = spark_engine.score_book(policy, book, {}, master="local[2]")
     assert (summary.cases, summary.eligible) == (4, 3)
-
-
-def test_an_evaluation_error_names_the_first_failing_row(tmp_path: Path,
-                                                         spark_engine) -> None:
-    policy = api.load_source('policy p "p" {\n input { a: money  b: money }\n'
-                             ' let r = a / b\n}\n', "p.pol")
-    book = tmp_path / "book.csv"
-    book.write_text("a,b\n1元,2元\n3元,4元\n5元,0元\n7元,0元\n", encoding="utf-8")
-    with pytest.raises(PolicyError) as raised:
-        spark_engine.score_book(policy, book, {}, master="local[2]")
-    assert raised.value.code == "E610"
-    assert "row 3" in raised.value.diagnostics[0].message
 
 
 def test_missing_pyspark_is_a_clear_message(monkeypatch) -> None:
