@@ -12,8 +12,7 @@ cases' bounds as `run --book` runs it) and SQLite's: every field, keys in order.
 Errors must agree too. A case the interpreter rejects (E610/E611) must be rejected by every
 backend; where several declarations fail, which one a backend reports may differ (DESIGN:
 evaluation order does not matter; README, SQL dialects), so a backend's code must be one
-of the codes the failing declarations give when each is evaluated on its own. One known
-disagreement of SQLite's (`sqlite_reports_a_huge_part`) is not held against it.
+of the codes the failing declarations give when each is evaluated on its own.
 
 POLICYLANG_FUZZ_POLICIES sets the number of policies (default 120: 21-25 s on two shared
 cores, inside the suite's budget of 40 s for this file), POLICYLANG_FUZZ_CASES the cases
@@ -39,7 +38,7 @@ from policylang.cases import parse_case
 from policylang.diagnostics import PolicyError
 from policylang.engine import open_database, run_many
 from policylang.interpret import Evaluator
-from policylang.values import MONEY_LIMIT, in_exact_context
+from policylang.values import in_exact_context
 from tests.policy_strategies import cases, policies
 from tests.test_interpret import MONEY_COLUMNS, MONEY_INPUTS
 
@@ -89,21 +88,6 @@ def possible_errors(policy: ir.Policy, case: dict[str, ir.Value],
     return codes
 
 
-def sqlite_reports_a_huge_part(actual: dict | PolicyError) -> bool:
-    """Whether SQLite's decision reports an allocation's part of 10^16 yuan or more.
-
-    KNOWN DISAGREEMENT (policylang/emit/sql_sqlite.py, not this test's to change): a part
-    is a DECIMAL(18,2) column (DESIGN §5), so DuckDB, PostgreSQL, the interpreter and the
-    generated Python refuse such a case (E611). SQLite's `_sqlite_node` means to send a
-    cast to DECIMAL(18,2) to PL_MONEY, which refuses it, but it tests the cast's type
-    after the type's own literals were rewritten to text (DECIMAL('18', '2')), so no part
-    reaches PL_MONEY (a let and a limit's sides are reported through PL_MONEY directly, and
-    agree). Until it is fixed there, such an answer of SQLite's is not held against it."""
-    return isinstance(actual, dict) and any(
-        abs(Decimal(part)) >= MONEY_LIMIT
-        for parts in actual["allocations"].values() for part in parts.values())
-
-
 def _text(outcome: dict | PolicyError) -> str:
     if isinstance(outcome, PolicyError):
         return f"error {[d.code for d in outcome.diagnostics]}: {outcome}"
@@ -145,9 +129,6 @@ def disagreements(policy: ir.Policy, drawn: list[dict[str, ir.Value]],
             elif not isinstance(want, PolicyError) and not isinstance(actual, PolicyError) \
                     and _text(want) == _text(actual):
                 continue
-            elif backend == "sqlite" and isinstance(want, PolicyError) and \
-                    sqlite_reports_a_huge_part(actual):
-                continue  # see sqlite_reports_a_huge_part
             problems.append(f"{backend} differs on case {case!r}:\n  interp  {_text(want)}\n"
                             f"  {backend:7} {_text(actual)}")
     return problems
@@ -200,13 +181,10 @@ def test_an_in_sets_later_items_are_evaluated_only_until_one_matches(dialect: st
 @pytest.mark.parametrize("dialect", DIALECTS)
 @pytest.mark.parametrize(("declaration", "what", "below", "at"), MONEY_COLUMNS)
 def test_money_of_10_to_the_16_is_refused_by_sql_as_by_the_interpreter(
-        dialect: str, declaration: str, what: str, below: str, at: str,
-        request: pytest.FixtureRequest) -> None:
+        dialect: str, declaration: str, what: str, below: str, at: str) -> None:
     """A money let, part, or limit's value or bound is a DECIMAL(18,2) column: the query
     refuses one of 10^16 yuan at the fen (E611) where the interpreter does, and no other
     (tests/test_interpret.py holds the interpreter to the rule)."""
-    if dialect == "sqlite" and what.startswith("part"):
-        request.applymarker(pytest.mark.xfail(strict=True, reason="sqlite_reports_a_huge_part"))
     policy = api.load_source(f'policy p "p" {{\n{MONEY_INPUTS}{declaration}\n}}\n', "p.pol")
     drawn = [parse_case(policy, {"a": a}) for a in (below, at)]
     params = _params(policy)

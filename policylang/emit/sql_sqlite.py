@@ -160,7 +160,10 @@ def _materialized(tree: exp.Expression) -> exp.Expression:
 
 
 def _sqlite_node(node: exp.Expression) -> exp.Expression:
-    if isinstance(node, exp.Literal) and not node.is_string:
+    # A type's own numbers (the 18 and 2 of DECIMAL(18,2)) stay numbers: the cast test
+    # below reads them, and a part then reached PL_MONEY (SQLite reported parts of 10^16).
+    if isinstance(node, exp.Literal) and not node.is_string and not isinstance(
+            node.parent, exp.DataTypeParam):
         return exp.Literal.string(node.this)  # SQLite would read 0.01 as binary floating point
     if isinstance(node, exp.Interval):
         months = node.unit.name.upper().startswith("MONTH")
