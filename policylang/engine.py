@@ -16,7 +16,7 @@ from policylang import ir
 from policylang.book_cells import INTEGER_SQL
 from policylang.diagnostics import PolicyError, first_line
 from policylang.emit.sql import build_query
-from policylang.values import format_decimal, format_duration, format_money
+from policylang.values import MONEY_LIMIT, format_decimal, format_duration, format_money
 
 SQL_TYPES = {
     ir.Kind.MONEY: "DECIMAL(38,10)",
@@ -306,9 +306,21 @@ def translate_error(error: Exception) -> PolicyError:
         return PolicyError.single("E611", "value out of range (a number's magnitude of "
                                   "10^18 or more, or a date outside the calendar)")
     if any(marker in text for marker in _OUT_OF_RANGE):
-        return PolicyError.single("E611", "value out of range (magnitude must stay below "
-                                  "10^18)")
+        return PolicyError.single("E611", out_of_range(text))
     raise error
+
+
+# How each engine names the DECIMAL(18,2) column a money let, part or limit side is
+# written to (DuckDB's cast, PostgreSQL's field, Spark's cast): what failed is that rule.
+_MONEY_COLUMN = re.compile(r"DECIMAL\(18, ?2\)|precision 18, scale 2", re.IGNORECASE)
+
+
+def out_of_range(text: str) -> str:
+    """E611's message for an engine's overflow `text` (its message, without the query)."""
+    if _MONEY_COLUMN.search(text):
+        return (f"value out of range (a money let, part, or limit's value or bound must stay "
+                f"below {MONEY_LIMIT:,f}元)")
+    return "value out of range (magnitude must stay below 10^18)"
 
 
 def sql_backend(policy: ir.Policy, dialect: str = "duckdb"):

@@ -28,7 +28,7 @@ from policylang.book import BookSummary
 from policylang.cases import convert
 from policylang.diagnostics import PolicyError, first_line
 from policylang.emit.sql_spark import build_spark_query, literal_sql, session_conf
-from policylang.engine import decision_from_row, output_columns
+from policylang.engine import decision_from_row, out_of_range, output_columns
 from policylang.literals import DURATION_UNITS, MONEY_UNITS
 from policylang.outputs import check_writable
 from policylang.portfolio import portfolio_columns
@@ -133,8 +133,8 @@ def translate_error(error: Exception) -> PolicyError:
     if match:
         return PolicyError.single(match.group(1), match.group(2).strip())
     if _is_evaluation_error(error):
-        return PolicyError.single("E611", "value out of range (magnitude must stay below "
-                                  "10^18)")
+        # Not what follows `== SQL`: Spark quotes the query around the failing spot there.
+        return PolicyError.single("E611", out_of_range(text.split("== SQL", 1)[0]))
     raise error
 
 

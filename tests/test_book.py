@@ -390,6 +390,36 @@ def test_an_out_of_range_quotient_is_e611_not_a_code_quoted_from_the_query(
     assert raised.value.code == "E611"
 
 
+def test_money_of_10_to_the_16_in_a_book_names_the_money_columns_rule(tmp_path: Path) -> None:
+    """A money let of 10^16 yuan fails the cast to its DECIMAL(18,2) column: the message
+    says what the interpreter's does (money below 10^16 yuan), not the 10^18 of values."""
+    policy = tmp_path / "big.pol"
+    policy.write_text('policy big "大额" {\n  input {\n    a: money\n    n: number\n  }\n'
+                      '  let total = a * n\n}\n', encoding="utf-8")
+    book = _book(tmp_path, "a,n\n1元,2\n999999999999999.9995元,10\n")
+    result = _run(policy, "--book", book)
+    assert result.exit_code == 1, result.output
+    assert "error[E611]" in result.output and "row 2" in result.output, result.output
+    assert "must stay below 10,000,000,000,000,000元" in result.output, result.output
+
+
+@pytest.mark.parametrize("engine_text, money", [
+    ('Conversion Error: Casting value "9999999999999999.995" to type DECIMAL(18,2) failed: '
+     'value is out of range!', True),
+    ("numeric field overflow\nDETAIL:  A field with precision 18, scale 2 must round to an "
+     "absolute value less than 10^16.", True),
+    ("[NUMERIC_VALUE_OUT_OF_RANGE.WITH_SUGGESTION]  9999999999999999.9950000000 cannot be "
+     "represented as Decimal(18, 2).", True),
+    ('Conversion Error: Casting value "1e19" to type DECIMAL(38,10) failed: value is out of '
+     'range!', False),
+])
+def test_an_engines_overflow_names_the_rule_it_broke(engine_text: str, money: bool) -> None:
+    from policylang.engine import out_of_range
+
+    assert ("10,000,000,000,000,000元" in out_of_range(engine_text)) is money
+    assert ("10^18" in out_of_range(engine_text)) is not money
+
+
 def test_float_columns_are_refused(demo: Path, tmp_path: Path) -> None:
     book = tmp_path / "book.parquet"
     duckdb.sql("SELECT 'enterprise' AS borrower, 5000.5::DOUBLE AS amount").write_parquet(
