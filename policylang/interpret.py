@@ -153,7 +153,8 @@ class Evaluator:
         if name not in self.lets:
             let = self.layout.lets[name]
             value = self.expr(let.expr)
-            if let.type.kind is ir.Kind.MONEY:  # a DECIMAL(18,2) column in SQL
+            if let.type.kind is ir.Kind.MONEY and not (  # a DECIMAL(18,2) column in SQL
+                    v.NEG_MONEY_EDGE < value < v.MONEY_EDGE):
                 _money_in_range(value, f"let {name}", let.expr.span)
             self.lets[name] = value
         return self.lets[name]
@@ -171,7 +172,8 @@ class Evaluator:
                         assert_never(alloc)
                 if not (isinstance(alloc, ir.Shares) and alloc.amount is None):
                     for party, part in parts.items():  # each a DECIMAL(18,2) column in SQL
-                        v.money_in_range(part, f"part {party} of {name}")
+                        if not v.NEG_MONEY_EDGE < part < v.MONEY_EDGE:
+                            v.money_in_range(part, f"part {party} of {name}")
             except EvalError as error:  # a part out of range: at the allocation
                 raise EvaluationError.single(error.code, error.message, alloc.span) from None
             self.allocations[name] = parts
@@ -188,7 +190,10 @@ class Evaluator:
                                "message": check.says or ""}
             case ir.Limit():
                 subject, bound = self.expr(check.subject), self.expr(check.bound)
-                if check.subject.type.kind is ir.Kind.MONEY:  # both DECIMAL(18,2) in SQL
+                if check.subject.type.kind is ir.Kind.MONEY and not (  # DECIMAL(18,2) in SQL
+                        v.NEG_MONEY_EDGE < subject < v.MONEY_EDGE
+                        and v.NEG_MONEY_EDGE < bound < v.MONEY_EDGE):
+                    # The messages are written only for a value out of range.
                     _money_in_range(subject, f"limit {check.name}'s value", check.subject.span)
                     _money_in_range(bound, f"limit {check.name}'s bound", check.bound.span)
                 try:

@@ -114,14 +114,14 @@ def truncate_fen(x: Decimal) -> Decimal:
 # yuan. Beyond it, every backend refuses the case (E611); money computed along the way
 # (an operand, an allocated amount) need only stay below 10^18, as every value.
 MONEY_LIMIT = Decimal(10) ** 16
-_MONEY_EDGE = MONEY_LIMIT - Decimal("0.005")  # the least that rounds half-up to it
-_NEG_MONEY_EDGE = -_MONEY_EDGE  # negated once here, not in a caller's decimal context
+MONEY_EDGE = MONEY_LIMIT - Decimal("0.005")  # the least that rounds half-up to it
+NEG_MONEY_EDGE = -MONEY_EDGE  # negated once here, not in a caller's decimal context
 
 
 def money_in_range(value: Decimal, what: str) -> Decimal:
     """`value` (`what`: `let premium`, `part bank of s`, `limit cap's value`), or E611 where
     it reaches 10^16 yuan once rounded to the fen (from 9999999999999999.995 on)."""
-    if _NEG_MONEY_EDGE < value < _MONEY_EDGE:  # `to_fen` only for the message: 6% of a case
+    if NEG_MONEY_EDGE < value < MONEY_EDGE:  # `to_fen` only for the message: 6% of a case
         return value
     raise EvalError("E611", f"{what}: {to_fen(value):,f}元 is out of range (a money let, part, "
                     f"or limit's value or bound must stay below {MONEY_LIMIT:,f}元)")
