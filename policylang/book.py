@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import os
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -41,7 +40,7 @@ from policylang.engine import (
     quote_identifier,
     translate_error,
 )
-from policylang.outputs import check_writable
+from policylang.outputs import check_writable, put_in_place, replaced
 from policylang.portfolio import portfolio_columns
 from policylang.values import format_duration
 
@@ -461,13 +460,13 @@ def _write(connection, policy: ir.Policy, columns: list[str], output: Output,
         joins += f" JOIN __pl_portfolio ON __pl_book.rowid = __pl_portfolio.{ROW}"
     query = (f"SELECT {', '.join(selected)} FROM __pl_book {joins} "
              "ORDER BY __pl_book.rowid")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    target, temporary = replaced(out)
+    target.parent.mkdir(parents=True, exist_ok=True)
     options = "FORMAT csv, HEADER true" if kind == "csv" else "FORMAT parquet"
     try:
         with poller.measure():
             connection.execute(f"COPY ({query}) TO {sql_string(str(temporary))} ({options})")
-        temporary.replace(out)
+        put_in_place(temporary, target)
     except Exception as error:
         _stop_if_interrupted(error)
         raise (unwritable(out, temporary, error) or PolicyError.single(

@@ -32,7 +32,6 @@ statements after read it with that dialect spelled out, rather than each sniffin
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -62,6 +61,7 @@ from policylang.engine import (
     quote_identifier,
     scan_bounds,
 )
+from policylang.outputs import put_in_place, replaced
 
 if TYPE_CHECKING:
     from policylang.book import Output
@@ -335,8 +335,8 @@ def _run(connection, poller, tracker, source: _Source, cases: str, bounds: tuple
                   measured=True)
     if out is None or out_format is None:
         return _summary(connection, policy, columns, f"({query})", output, poller)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    target, temporary = replaced(out)
+    target.parent.mkdir(parents=True, exist_ok=True)
     options = "FORMAT csv, HEADER true" if out_format == "csv" else "FORMAT parquet"
     try:
         try:
@@ -351,7 +351,7 @@ def _run(connection, poller, tracker, source: _Source, cases: str, bounds: tuple
                    "parquet" else f"read_csv({sql_string(str(temporary))}, "
                    "all_varchar = true, header = true)")
         summary = _summary(connection, policy, columns, written, output, poller)
-        temporary.replace(out)
+        put_in_place(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
     return summary

@@ -56,18 +56,30 @@ def write_text(path: Path, text: str) -> None:
     one, and a failure leaves the old one whole and nothing beside it. A file replaced
     keeps its permissions, and a symbolic link keeps pointing at the file written."""
     check_writable(path)
-    target = path.resolve() if path.is_symlink() else path
-    temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+    target, temporary = replaced(path)
     try:
         target.parent.mkdir(parents=True, exist_ok=True)
         temporary.write_text(text, encoding="utf-8")
-        if target.exists():
-            os.chmod(temporary, stat.S_IMODE(target.stat().st_mode))
-        temporary.replace(target)
+        put_in_place(temporary, target)
     except OSError as error:
         raise _refused(path, f"cannot be written: {error.strerror or error}") from None
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def replaced(path: Path) -> tuple[Path, Path]:
+    """The file a write to `path` replaces (a symbolic link's target: the link keeps
+    pointing at the file written) and the temporary file beside it that becomes it."""
+    target = path.resolve() if path.is_symlink() else path
+    return target, target.with_name(f".{target.name}.{os.getpid()}.tmp")
+
+
+def put_in_place(temporary: Path, target: Path) -> None:
+    """Rename the finished `temporary` onto `target`, keeping the permissions of a file
+    it replaces."""
+    if target.exists():
+        os.chmod(temporary, stat.S_IMODE(target.stat().st_mode))
+    temporary.replace(target)
 
 
 def _refused(path: Path, reason: str) -> PolicyError:

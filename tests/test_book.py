@@ -313,6 +313,30 @@ def _scored(path: Path) -> tuple[list[str], list[tuple]]:
 
 
 @pytest.mark.parametrize("scorer", ["fast", "careful"])
+def test_an_output_through_a_symbolic_link_keeps_the_link_and_its_permissions(
+        demo: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scorer: str) -> None:
+    from policylang import book_stream
+
+    if scorer == "careful":
+        def refuse(*_args, **_kwargs):
+            raise book_stream.NotClean
+
+        monkeypatch.setattr(book_stream, "score", refuse)
+    book = _book(tmp_path, "id,borrower,amount,term,branch\n1,enterprise,500万,2 years,渝北\n")
+    real = tmp_path / "results" / "scored.csv"
+    real.parent.mkdir()
+    real.write_text("old\n", encoding="utf-8")
+    os.chmod(real, 0o640)
+    link = tmp_path / "scored.csv"
+    link.symlink_to(real)
+    result = _run(demo, "--book", book, "--out", link)
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink() and real.read_text(encoding="utf-8").startswith("id,borrower")
+    assert oct(real.stat().st_mode & 0o777) == oct(0o640)
+    assert sorted(p.name for p in real.parent.iterdir()) == ["scored.csv"]
+
+
+@pytest.mark.parametrize("scorer", ["fast", "careful"])
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])
 def test_no_limit_values_leaves_out_each_limits_value_and_bound_and_nothing_else(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scorer: str, suffix: str) -> None:
