@@ -189,7 +189,7 @@ def book_backend(name: str, policy: ir.Policy, case_backend: Backend):
         from policylang.book_portfolio import score_cases_on
 
         def on_database(cases, params):
-            columns, report = score_cases_on(name, policy, cases, params)
+            columns, report = score_cases_on(name, policy, cases, params, where="test book")
             return [case_backend(case, params) for case in cases], columns, report
 
         return on_database
