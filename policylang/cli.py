@@ -185,7 +185,8 @@ def run(file: PolicyFile,
         book: Annotated[Path | None, typer.Option(
             "--book", help="a book of cases: .csv or .parquet, one column per input")] = None,
         out: Annotated[Path | None, typer.Option(
-            "--out", help="write every row's decision columns: .csv or .parquet")] = None,
+            "-o", "--out", help="write every row's decision columns: .csv or .parquet")
+        ] = None,
         report: Annotated[Path | None, typer.Option(
             "--report", help="write the portfolio rules' findings as JSON")] = None,
         charts: Annotated[Path | None, typer.Option(

@@ -148,6 +148,19 @@ def test_explain_with_a_book_is_refused(example: Path, tmp_path: Path) -> None:
     assert _run("run", example, "--book", book).exit_code == 0
 
 
+def test_run_book_writes_its_output_with_o_as_the_other_commands_do(tmp_path: Path) -> None:
+    policy = tmp_path / "e.pol"
+    policy.write_text(ENUM_POLICY, encoding="utf-8")
+    book = tmp_path / "book.csv"
+    book.write_text("borrower,amount,term,start\nenterprise,500万,2 years,2024-06-01\n",
+                    encoding="utf-8")
+    short, long = tmp_path / "short.csv", tmp_path / "long.csv"
+    assert _run("run", policy, "--book", book, "-o", short).exit_code == 0
+    assert _run("run", policy, "--book", book, "--out", long).exit_code == 0
+    assert short.read_text(encoding="utf-8") == long.read_text(encoding="utf-8")
+    assert "2500000.00" in short.read_text(encoding="utf-8")
+
+
 def test_missing_param_without_default(tmp_path: Path) -> None:
     policy = tmp_path / "p.pol"
     policy.write_text('policy p "p" {\n input { r: percent }\n param lpr: percent\n'
