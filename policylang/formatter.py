@@ -61,6 +61,12 @@ def display_width(text: str) -> int:
 
 
 @lru_cache(maxsize=4096)
+def _pad(text: str, width: int) -> str:
+    """`text` with spaces after it to fill `width` columns on screen (`str.ljust` counts
+    characters: a column after `保费:` stood two short of one after `premium:`)."""
+    return text + " " * (width - display_width(text))
+
+
 def _char_width(char: str) -> int:
     return 2 if unicodedata.east_asian_width(char) in "WF" else 1
 
@@ -243,15 +249,16 @@ class _Printer:
     def _item(self, item: n.Decl, group: list[n.Decl]) -> None:
         match item:
             case n.Meta(key=key, value=value):
-                width = max(len(m.key) for m in group) + 1
+                width = max(display_width(m.key) for m in group) + 1
                 shown = (self._quote(n.Text(value, item.value_span))
                          if key not in ("effective", "supersedes") else value)
-                self._line(item.span, f"{key.ljust(width)}{shown}")
+                self._line(item.span, f"{_pad(key, width)}{shown}")
             case n.EnumDecl(name=name, members=members):
                 self._block_open(item.span, f"enum {name} {{", first_inside=_first(members))
-                width = max(len(m.name) for m in members) + 1 if members else 0
+                width = max(display_width(m.name) for m in members) + 1 if members else 0
                 for m, next_m in _with_next(members):
-                    label = f"{m.name.ljust(width)}{self._quote(m.label)}" if m.label else m.name
+                    label = (f"{_pad(m.name, width)}{self._quote(m.label)}" if m.label
+                             else m.name)
                     self._line(m.span, label + _separator(next_m and next_m.name), INDENT * 2)
                 self._block_close(item.span)
             case n.InputBlock(fields=fields):
@@ -296,28 +303,28 @@ class _Printer:
     def _fields(self, fields, indent: str, keyword: str, only: n.Field | None = None) -> None:
         if not fields:  # `input { }`
             return
-        width = max(len(f.name) for f in fields) + 2
+        width = max(display_width(f.name) for f in fields) + 2
         # Positional, not keyed by name: a field declared twice keeps both declarations.
-        heads = [f"{f.name}:".ljust(width) + f.type.name
+        heads = [_pad(f"{f.name}:", width) + f.type.name
                  + (f" = {format_expr(f.default)}" if f.default is not None else "")
                  for f in fields]
-        col = max(len(h) for h in heads) + 1
+        col = max(display_width(h) for h in heads) + 1
         for (f, next_f), text in zip(_with_next(fields), heads, strict=True):
             if only is not None and f is not only:
                 continue
             if f.description is not None:
-                text = text.ljust(col) + self._quote(f.description)
+                text = _pad(text, col) + self._quote(f.description)
             if not keyword:  # a brace list (`input { … }`), not `param` declarations
                 text += _separator(next_f and next_f.name)
             self._line(f.span, keyword + text, indent)
 
     def _declaration(self, item, group, head: str, sep: str, body: str,
                      clauses: n.Clauses) -> None:
-        width = max(len(_head_of(g)) for g in group)
+        width = max(display_width(_head_of(g)) for g in group)
         if sep == ": ":
-            text = f"{head}:".ljust(width + 1) + " " + body
+            text = _pad(f"{head}:", width + 1) + " " + body
         else:
-            text = head.ljust(width) + sep + body
+            text = _pad(head, width) + sep + body
         self._with_clauses(item.span, text, self._clause_texts(clauses), INDENT)
 
     def _with_clauses(self, span: n.Span, text: str, clauses: list[str], indent: str) -> None:
@@ -338,9 +345,9 @@ class _Printer:
             head += f" of {format_expr(item.amount)}"
         head = " ".join([head, *self._clause_texts(item.clauses)])
         self._block_open(item.span, head + " {", first_inside=_first(item.parts))
-        width = max((len(p.party) for p in item.parts), default=0) + 2
+        width = max((display_width(p.party) for p in item.parts), default=0) + 2
         for part, next_part in _with_next(item.parts):
-            text = f"{part.party}:".ljust(width) + format_expr(part.value)
+            text = _pad(f"{part.party}:", width) + format_expr(part.value)
             self._line(part.span, text + _separator(next_part and next_part.party), INDENT * 2)
         self._block_close(item.span)
 
@@ -356,9 +363,9 @@ class _Printer:
                                        self._clause_texts(clauses), inner)
                 case n.SplitStep(parts=parts, clauses=clauses):
                     self._block_open(step.span, "split {", inner, _first(parts))
-                    width = max((len(p.party) for p in parts), default=0) + 2
+                    width = max((display_width(p.party) for p in parts), default=0) + 2
                     for part, next_part in _with_next(parts):
-                        text = f"{part.party}:".ljust(width) + format_expr(part.share)
+                        text = _pad(f"{part.party}:", width) + format_expr(part.share)
                         if part.cap is not None:
                             text += f" up to {format_expr(part.cap)}"
                         text += _separator(next_part and next_part.party)

@@ -494,6 +494,27 @@ def test_line_width_counts_display_columns_not_characters() -> None:
     assert format_source(ascii_only, "c.pol") == ascii_only
 
 
+def test_columns_line_up_on_screen_beside_chinese_names() -> None:
+    """Names may be Chinese (NAME is any word): the colons' right-hand sides of a group
+    line up in display columns, a Chinese character counting two."""
+    from policylang.formatter import display_width
+
+    source = ('policy p "t" {\n  input {\n    保费: money\n    amount: money\n  }\n'
+              '  let 担保费 = 保费\n  let total = amount\n'
+              '  shares 分担 of amount { 银行: 20%  guarantor: 80% }\n}\n')
+    formatted = format_source(source, "c.pol")
+    lines = formatted.split("\n")
+
+    def column_after(prefix: str, mark: str) -> int:
+        (line,) = [x for x in lines if x.strip().startswith(prefix)]
+        return display_width(line[:line.index(mark, len(line) - len(line.lstrip()))])
+
+    assert column_after("保费:", "money") == column_after("amount:", "money")
+    assert column_after("let 担保费", "=") == column_after("let total", "=")
+    assert column_after("银行:", "20%") == column_after("guarantor:", "80%")
+    assert format_source(formatted, "c.pol") == formatted
+
+
 def test_no_seed_line_with_clauses_passes_100_columns_on_screen() -> None:
     """What the formatter can wrap (a declaration's clauses) it wraps at 100 display
     columns in every seed policy; a line it cannot break (an input with its description,
