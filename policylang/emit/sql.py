@@ -437,6 +437,11 @@ class QueryBuilder(AllocationColumns):
             case "*":
                 return self._mul(a, b)
             case "/":
+                if may_fail(left) and constant_of(b) is None:
+                    # The dividend's own fault comes first, as in the interpreter: as a
+                    # column of its own it is computed before the zero test reads the
+                    # divisor (`round(q, 0元) / 0` was E610 here, E611 there).
+                    a = self.shared(a, left)
                 return self._div(a, b)
         raise AssertionError(e.op)
 
