@@ -533,9 +533,9 @@ def test_seed_book_tests_run_their_windows_on_sqlite_and_postgres(dialect, reque
     ran = []
     original = book_portfolio.score_cases_on
 
-    def recorded(name, policy, cases, params):
+    def recorded(name, policy, cases, params, **options):
         ran.append((name, policy.name))
-        return original(name, policy, cases, params)
+        return original(name, policy, cases, params, **options)
 
     monkeypatch.setattr(book_portfolio, "score_cases_on", recorded)
     booked = [p for p in all_policies().values() if any(t.book for t in p.tests)]
