@@ -38,7 +38,7 @@ from policylang.emit.sql import (
 )
 from policylang.emit.sql_dialects import bottom_up
 from policylang.emit.sql_evaluation import may_fail
-from policylang.emit.sql_temporal import in_calendar
+from policylang.emit.sql_temporal import DURATION_OUT_OF_RANGE, in_calendar
 from policylang.values import DURATION_LIMIT, MAGNITUDE_LIMIT
 
 DIALECT = "spark"
@@ -141,14 +141,11 @@ def _magnitude_checked(value: exp.Expression) -> exp.Expression:
                  fail("E611", "value out of range")), otherwise=value)
 
 
-_OUT_OF_RANGE = f"a duration is out of range (it must stay below {DURATION_LIMIT:,} months or days)"
-
-
 def _in_duration_range(d: exp.Expression) -> exp.Expression:
     """The duration, or E611 where it holds 10^8 months or days or more (as every
     backend: docs/semantics.md)."""
     return case((exp.GTE(this=fn("ABS", _amount(d)), expression=number(DURATION_LIMIT)),
-                 fail("E611", _OUT_OF_RANGE)), otherwise=d)
+                 fail("E611", DURATION_OUT_OF_RANGE)), otherwise=d)
 
 
 def _negative(e: exp.Expression) -> exp.Expression:
@@ -226,7 +223,7 @@ class _SparkBuilder(_QueryBuilder):
             return case((whole, fail("E611", f"a duration times a number must be a whole "
                                              f"number of {unit}")),
                         (exp.GTE(this=fn("ABS", product), expression=number(DURATION_LIMIT)),
-                         fail("E611", _OUT_OF_RANGE)),
+                         fail("E611", DURATION_OUT_OF_RANGE)),
                         otherwise=made)
 
         return case((_nonzero(days_of(span)), scaled(days_of(span), "days")),

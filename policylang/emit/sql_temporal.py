@@ -25,6 +25,8 @@ from policylang.literals import DURATION_LIMIT
 
 DATE = exp.DataType.build("DATE")
 INT = exp.DataType.build("INTEGER")
+DURATION_OUT_OF_RANGE = (f"a duration is out of range (it must stay below {DURATION_LIMIT:,} "
+                         "months or days)")
 _COMPARE = {"==": exp.EQ, "!=": exp.NEQ, "<": exp.LT, "<=": exp.LTE, ">": exp.GT, ">=": exp.GTE}
 
 
@@ -106,8 +108,7 @@ def in_duration_range(duration: exp.Expression) -> exp.Expression:
     duration past them made DuckDB's query fail with its own conversion error)."""
     amount = fn("ABS", exp.Add(this=months_of(duration), expression=days_of(duration)))
     return case((exp.GTE(this=amount, expression=exp.Literal.number(DURATION_LIMIT)),
-                 fail("E611", "a duration is out of range (it must stay below "
-                      f"{DURATION_LIMIT:,} months or days)")), otherwise=duration)
+                 fail("E611", DURATION_OUT_OF_RANGE)), otherwise=duration)
 
 
 def _scale(duration: exp.Expression, factor: exp.Expression) -> exp.Expression:
@@ -117,8 +118,7 @@ def _scale(duration: exp.Expression, factor: exp.Expression) -> exp.Expression:
                      fail("E611", f"a duration times a number must be a whole number of {unit}")),
                     (exp.GTE(this=fn("ABS", product), expression=exp.Literal.number(
                         DURATION_LIMIT)),
-                     fail("E611", "a duration is out of range (it must stay below "
-                          f"{DURATION_LIMIT:,} months or days)")),
+                     fail("E611", DURATION_OUT_OF_RANGE)),
                     otherwise=fn(make, exp.cast(product, INT)))
 
     return case((_nonzero(days_of(duration)), scaled(days_of(duration), "TO_DAYS", "days")),
