@@ -17,9 +17,8 @@ from decimal import Decimal
 
 from policylang import ir
 from policylang.emit.python_text import text as _text
-from policylang.values import EXACT, INPUT_LIMIT, MAGNITUDE_LIMIT, MONEY_LIMIT, SCALE
+from policylang.values import EXACT, INPUT_LIMIT, MAGNITUDE_LIMIT, MONEY_EDGE, SCALE
 
-_MONEY_HIGH = MONEY_LIMIT - Decimal("0.005")  # rounds half-up to 10^16 yuan at the fen
 _UNKNOWN = Decimal("Infinity")
 
 
@@ -37,7 +36,7 @@ class MoneyRange:
 
     def _money_bounded(self, node: ir.Expr) -> bool:
         """Whether money `node` stays below 10^16 yuan at the fen whatever the case."""
-        return self._magnitude(node) < _MONEY_HIGH
+        return self._magnitude(node) < MONEY_EDGE
 
     def _magnitude(self, node: ir.Expr) -> Decimal:
         """An upper bound on |`node`| (infinite where none is known): an input or a param
@@ -53,7 +52,7 @@ class MoneyRange:
                 default = next(p.default for p in self.policy.params if p.name == name)
                 return INPUT_LIMIT if default is None else max(INPUT_LIMIT, abs(default))
             case ir.LetRef() | ir.PartRef() if node.type.kind is ir.Kind.MONEY:
-                return EXACT.subtract(_MONEY_HIGH, SCALE)  # the most of 10 places below it
+                return EXACT.subtract(MONEY_EDGE, SCALE)  # the most of 10 places below it
             case ir.PartRef():  # a share of `shares` without an amount: at most 100%
                 return Decimal(1)
             case ir.Arith(op="+" | "-", left=left, right=right):
