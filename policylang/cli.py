@@ -421,7 +421,7 @@ def test(paths: Paths,
         err.print(f"{total - failed} passed, {failed} failed" + (
             f"; {broken} file{'s' if broken != 1 else ''} did not check, so "
             f"{'their' if broken != 1 else 'its'} tests did not run" if broken else ""))
-        return 1 if failed or worst else 0
+        return max(worst, 1 if failed else 0)  # an unreadable file: 2, as in `check`
 
     _run(action)
 
@@ -490,8 +490,7 @@ def build(directory: Annotated[Path, typer.Argument(metavar="DIRECTORY")] = Path
     def action() -> int:
         _files([directory])  # an empty or missing directory is a usage error, not "0 policies"
         report = build_all(directory, output)
-        for error in report.errors:
-            _report(error)
+        worst = max((_report(error) for error in report.errors), default=0)
         for file, result in report.test_failures:
             for line in views.test_failure(file, report.policies[file], result):
                 err.print(line)
@@ -513,7 +512,7 @@ def build(directory: Annotated[Path, typer.Argument(metavar="DIRECTORY")] = Path
             table.add_row(*map(str, row))
         out.print(table)
         out.print(report.summary())
-        return 0 if report.ok else 1
+        return max(worst, 0 if report.ok else 1)  # an unreadable file: 2, as in `check`
 
     _run(action)
 

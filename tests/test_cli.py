@@ -305,3 +305,16 @@ def test_test_says_a_file_that_did_not_check_ran_no_tests(example: Path, tmp_pat
     result = _run("test", broken, example)
     assert result.exit_code == 1 and "error[E402]" in result.output
     assert "passed, 0 failed; 1 file did not check, so its tests did not run" in result.output
+
+
+@pytest.mark.parametrize("command", ["check", "test", "build"])
+def test_an_unreadable_policy_file_is_bad_input_for_every_command(command: str,
+                                                                   tmp_path: Path) -> None:
+    # DESIGN §4: exit 2 for unreadable input, 1 for a wrong policy; `test` and `build`
+    # once folded an unreadable file into 1.
+    unreadable = tmp_path / "latin1.pol"
+    unreadable.write_bytes('policy p "Zürich" {}\n'.encode("latin-1"))
+    arguments = [unreadable, "-o", tmp_path / "out"] if command == "build" else [unreadable]
+    result = _run(command, *arguments)
+    assert result.exit_code == 2, result.output
+    assert "error[E607]" in result.output and "not UTF-8" in result.output
