@@ -17,6 +17,7 @@ import functools
 import os
 import re
 import shutil
+import stat
 import tempfile
 import time
 from collections.abc import Callable
@@ -30,7 +31,7 @@ from policylang.diagnostics import PolicyError, first_line
 from policylang.emit.sql_spark import build_spark_query, literal_sql, session_conf
 from policylang.engine import decision_from_row, out_of_range, output_columns
 from policylang.literals import DURATION_UNITS, MONEY_UNITS
-from policylang.outputs import check_writable
+from policylang.outputs import check_writable, replaced
 from policylang.portfolio import portfolio_columns
 from policylang.values import INPUT_LIMIT
 
@@ -541,19 +542,25 @@ def _duration_text(column: str) -> str:
 
 
 def _write_atomically(output, out: Path) -> None:
-    out = out.resolve()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    temporary = out.with_name(f".{out.name}.{os.getpid()}.tmp")
+    """Write `output` as Parquet files in a temporary folder beside `out` and rename it
+    into place: a failed write leaves what `out` was whole. Through a symbolic link the
+    folder it points at is replaced and the link kept, as DuckDB's engine keeps it; a
+    folder replaced keeps its permissions."""
+    # absolute: a cluster's executors do not share this process's working directory
+    target, temporary = replaced(out.absolute())
+    target.parent.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(temporary, ignore_errors=True)
     try:
         output.write.mode("overwrite").parquet(str(temporary))
     except Exception:
         shutil.rmtree(temporary, ignore_errors=True)
         raise
-    previous = out.with_name(f".{out.name}.{os.getpid()}.old")
-    if out.exists():
-        out.rename(previous)
-    temporary.rename(out)
+    if target.is_dir():  # a file's permissions would not do for a folder (no x bit)
+        os.chmod(temporary, stat.S_IMODE(target.stat().st_mode))
+    previous = target.with_name(f".{target.name}.{os.getpid()}.old")
+    if target.exists():
+        target.rename(previous)
+    temporary.rename(target)
     if previous.exists():
         shutil.rmtree(previous) if previous.is_dir() else previous.unlink()
 

@@ -182,6 +182,43 @@ def test_run_book_on_spark_matches_duckdb(tmp_path: Path, spark_engine) -> None:
     assert ours.fetchall() == theirs.fetchall()
 
 
+def test_out_through_a_symbolic_link_writes_its_target_and_keeps_the_link(
+        tmp_path: Path, spark_engine) -> None:
+    """`--out` naming a link (to the last run's folder, or to a path not yet written): the
+    folder it points at is replaced, keeping its permissions, and the link stays; a run
+    that fails leaves the folder as it was, and nothing beside it."""
+    policy = api.load_source('policy p "p" {\n input { a: money  b: money }\n'
+                             ' let r = a / b\n}\n', "p.pol")
+    book, failing = tmp_path / "book.csv", tmp_path / "failing.csv"
+    book.write_text("a,b\n1元,2元\n3元,4元\n", encoding="utf-8")
+    failing.write_text("a,b\n1元,2元\n5元,0元\n", encoding="utf-8")
+    results = tmp_path / "results"
+    real = results / "decisions"
+    real.mkdir(parents=True)
+    (real / "old.parquet").write_text("old", encoding="utf-8")
+    os.chmod(real, 0o750)
+    link = tmp_path / "decisions"
+    link.symlink_to(real)
+    fresh = tmp_path / "fresh"
+    fresh.symlink_to(results / "fresh")
+    for out in (link, fresh):
+        summary = spark_engine.score_book(policy, book, {}, out, master="local[2]")
+        assert summary.cases == 2
+        assert out.is_symlink()
+    assert os.readlink(link) == str(real) and os.readlink(fresh) == str(results / "fresh")
+    written = sorted(p.name for p in real.iterdir())
+    assert "old.parquet" not in written and any(n.endswith(".parquet") for n in written)
+    assert oct(real.stat().st_mode & 0o777) == oct(0o750)
+    assert any(p.suffix == ".parquet" for p in (results / "fresh").iterdir())
+    with pytest.raises(PolicyError) as raised:
+        spark_engine.score_book(policy, failing, {}, link, master="local[2]")
+    assert raised.value.code == "E610"
+    assert link.is_symlink() and sorted(p.name for p in real.iterdir()) == written
+    assert sorted(p.name for p in results.iterdir()) == ["decisions", "fresh"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == \
+        ["book.csv", "decisions", "failing.csv", "fresh", "results"]
+
+
 def test_cli_engine_spark(tmp_path: Path, spark_engine) -> None:
     from policylang.cli import app
     from policylang.synthetic import write_book
