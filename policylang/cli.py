@@ -7,6 +7,7 @@ evaluated; 2 bad usage or unreadable input (a bad case, book, param or flag).
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -28,13 +29,24 @@ app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_
 # Piped output (CI logs, files) gets a wide table rather than rich's 80-column default.
 # No markup unless a call asks for it: what is printed holds paths, flags and policy texts,
 # and `[bold]` in any of them is shown as written.
-out = Console(highlight=False, soft_wrap=True, markup=False,
-              width=None if sys.stdout.isatty() else 160)
-err = Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        # rich exits 1 here; `_run` gives a closed pipe its own status once the command
+        # has written its files.
+        self.quiet = True
+        raise BrokenPipeError
+
+
+out = _Console(highlight=False, soft_wrap=True, markup=False,
+               width=None if sys.stdout.isatty() else 160)
+err = _Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 # Input-data errors (bad case, param, book or flag) exit 2; policy and test errors exit 1.
 _USAGE_CODES = ("E6",)
 _EVALUATION_CODES = ("E610", "E611")
+# stdout closed by its reader (`| head`): 128 + SIGPIPE, the status a shell shows for any
+# program the closed pipe stopped; never 1, which says the policy or a test is wrong.
+CLOSED_PIPE = 141
 
 # Usage lines name arguments as README's command table does (typer's default is `{file}`).
 PolicyFile = Annotated[Path, typer.Argument(metavar="FILE", help="a policy (.pol)")]
@@ -100,6 +112,9 @@ def _run(action) -> None:
         code = _report(error)
     except Exit as exit_:
         code = exit_.code
+    except BrokenPipeError:  # the reader left (`| head`): stop quietly, as `cat` would
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing to flush to
+        code = CLOSED_PIPE
     raise typer.Exit(code or 0)
 
 
@@ -236,9 +251,7 @@ def run(file: PolicyFile,
                 summary = score_book(policy, book, parse_params(policy, options), out,
                                      progress=progress, charts=charts,
                                      limit_values=limit_values)
-            _print_all(views.book_summary(policy, book, summary))
-            _write_report(report, summary.report)
-            return 0
+            return _finish_book(policy, book, summary, report)
         assert case is not None
         values = api.read_case(case)
         decision = api.decide(policy, values, options, case_name=str(case),
@@ -253,10 +266,15 @@ def run(file: PolicyFile,
     _run(action)
 
 
-def _write_report(path: Path | None, report: dict) -> None:
-    if path is not None:
-        write_text(path, json.dumps(report, ensure_ascii=False, indent=2) + "\n")
-        sys.stdout.write(f"wrote {path}\n")  # `out` is the --out path here
+def _finish_book(policy, book: Path, summary, report: Path | None) -> int:
+    """Write the --report file, then print the summary: a reader that closes the pipe
+    early (`| head`) must not cost the file."""
+    if report is not None:
+        write_text(report, json.dumps(summary.report, ensure_ascii=False, indent=2) + "\n")
+    _print_all(views.book_summary(policy, book, summary))
+    if report is not None:
+        sys.stdout.write(f"wrote {report}\n")  # `out` is the --out path here
+    return 0
 
 
 def _run_on_spark(file: Path, case: Path | None, book: Path | None, out: Path | None,
@@ -274,9 +292,7 @@ def _run_on_spark(file: Path, case: Path | None, book: Path | None, out: Path | 
                              limit_values=limit_values)
     except EngineUnavailable as error:
         return _usage(f"--engine spark: {error}")
-    _print_all(views.book_summary(policy, book, summary))
-    _write_report(report, summary.report)
-    return 0
+    return _finish_book(policy, book, summary, report)
 
 
 @app.command()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -318,3 +320,24 @@ def test_an_unreadable_policy_file_is_bad_input_for_every_command(command: str,
     result = _run(command, *arguments)
     assert result.exit_code == 2, result.output
     assert "error[E607]" in result.output and "not UTF-8" in result.output
+
+
+def test_a_reader_closing_the_pipe_early_costs_no_file_and_is_not_exit_1(
+        example: Path, tmp_path: Path) -> None:
+    # `run --book … --report R.json | head -1`: rich exited 1 on the closed pipe before the
+    # report was written. The reader here closes the pipe before anything is printed.
+    book = tmp_path / "book.csv"
+    cells = [str(v).lower() if isinstance(v, bool) else v for v in EXAMPLE_CASE.values()]
+    book.write_text(",".join(EXAMPLE_CASE) + "\n" + ",".join(cells) + "\n", encoding="utf-8")
+    report = tmp_path / "report.json"
+    command = [sys.executable, "-m", "policylang", "run", str(example), "--book", str(book),
+               "--report", str(report)]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait() == 141, stderr
+    assert stderr == ""
+    written = report.read_text(encoding="utf-8")
+    report.unlink()
+    assert _run("run", example, "--book", book, "--report", report).exit_code == 0
+    assert written == report.read_text(encoding="utf-8")
