@@ -26,27 +26,41 @@ from policylang.outputs import check_apart, check_writable, write_text
 app = typer.Typer(add_completion=False, no_args_is_help=True, pretty_exceptions_enable=False,
                   help="policylang: check, test, run, compile and diff financing-guarantee "
                        "policies.")
-# Piped output (CI logs, files) gets a wide table rather than rich's 80-column default.
-# No markup unless a call asks for it: what is printed holds paths, flags and policy texts,
-# and `[bold]` in any of them is shown as written.
-class _Console(Console):
-    def on_broken_pipe(self) -> None:
-        # rich exits 1 here; `_run` gives a closed pipe its own status once the command
-        # has written its files.
-        self.quiet = True
-        raise BrokenPipeError
-
-
-out = _Console(highlight=False, soft_wrap=True, markup=False,
-               width=None if sys.stdout.isatty() else 160)
-err = _Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
-
 # Input-data errors (bad case, param, book or flag) exit 2; policy and test errors exit 1.
 _USAGE_CODES = ("E6",)
 _EVALUATION_CODES = ("E610", "E611")
 # stdout closed by its reader (`| head`): 128 + SIGPIPE, the status a shell shows for any
 # program the closed pipe stopped; never 1, which says the policy or a test is wrong.
 CLOSED_PIPE = 141
+
+
+class ClosedPipe(Exception):
+    """stdout's reader has gone: raised only for stdout, so a broken connection to a
+    database or a Spark worker is never taken for a reader that left."""
+
+
+class _Console(Console):
+    def on_broken_pipe(self) -> None:
+        # rich exits 1 here; `_run` gives a closed pipe its own status once the command
+        # has written its files.
+        self.quiet = True
+        raise ClosedPipe
+
+
+def _stdout(text: str) -> None:
+    try:
+        sys.stdout.write(text)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise ClosedPipe from None
+
+
+# Piped output (CI logs, files) gets a wide table rather than rich's 80-column default.
+# No markup unless a call asks for it: what is printed holds paths, flags and policy texts,
+# and `[bold]` in any of them is shown as written.
+out = _Console(highlight=False, soft_wrap=True, markup=False,
+               width=None if sys.stdout.isatty() else 160)
+err = _Console(stderr=True, highlight=False, soft_wrap=True, markup=False)
 
 # Usage lines name arguments as README's command table does (typer's default is `{file}`).
 PolicyFile = Annotated[Path, typer.Argument(metavar="FILE", help="a policy (.pol)")]
@@ -79,7 +93,7 @@ def _print_all(shown: list) -> None:
 def _emit(text: str, output: Path | None) -> int:
     """A command's product: on stdout, or written whole to `output`."""
     if output is None:
-        sys.stdout.write(text)
+        _stdout(text)
     else:
         write_text(output, text)
     return 0
@@ -112,7 +126,7 @@ def _run(action) -> None:
         code = _report(error)
     except Exit as exit_:
         code = exit_.code
-    except BrokenPipeError:  # the reader left (`| head`): stop quietly, as `cat` would
+    except ClosedPipe:  # the reader left (`| head`): stop quietly, as `cat` would
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # nothing to flush to
         code = CLOSED_PIPE
     raise typer.Exit(code or 0)
@@ -260,7 +274,7 @@ def run(file: PolicyFile,
             tree, _ = api.explain(policy, values, options, case_name=str(case),
                                   params_name="--param")
             decision["explain"] = tree.to_json()
-        sys.stdout.write(json.dumps(decision, ensure_ascii=False, indent=2) + "\n")
+        _stdout(json.dumps(decision, ensure_ascii=False, indent=2) + "\n")
         return 0
 
     _run(action)
@@ -273,7 +287,7 @@ def _finish_book(policy, book: Path, summary, report: Path | None) -> int:
         write_text(report, json.dumps(summary.report, ensure_ascii=False, indent=2) + "\n")
     _print_all(views.book_summary(policy, book, summary))
     if report is not None:
-        sys.stdout.write(f"wrote {report}\n")  # `out` is the --out path here
+        _stdout(f"wrote {report}\n")  # `out` is the --out path here
     return 0
 
 
@@ -343,7 +357,7 @@ def deps(file: PolicyFile,
             data = {"declarations": {item: {"inputs": list(d.inputs), "params": list(d.params)}
                                      for item, d in found.items()},
                     "unused_inputs": unused, "unused_params": unused_params(policy)}
-            sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+            _stdout(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
             return 0
         table = Table(title=f"dependencies of {policy.name}")
         for column in ("declaration", "inputs", "params"):
@@ -375,9 +389,9 @@ def lint(paths: Paths,
         linted = lint_files(_files(paths))
         codes = [_report(error) for error in linted.errors]
         if format_ == "json":
-            sys.stdout.write(json.dumps(to_json(linted), ensure_ascii=False, indent=2) + "\n")
+            _stdout(json.dumps(to_json(linted), ensure_ascii=False, indent=2) + "\n")
         else:
-            sys.stdout.write(render_text(linted, sys.stdout.isatty()))
+            _stdout(render_text(linted, sys.stdout.isatty()))
         if codes:
             return max(codes)
         return 1 if strict and totals(linted.results).warnings else 0
@@ -595,8 +609,12 @@ def doc(file: PolicyFile,
         seed = api.read_source(source) if source is not None else None
         html = render_doc(policy, api.read_source(file), seed)
         if output is None:  # UTF-8 whatever the locale: the page declares it
-            sys.stdout.flush()
-            sys.stdout.buffer.write(html.encode("utf-8"))
+            _stdout("")
+            try:
+                sys.stdout.buffer.write(html.encode("utf-8"))
+                sys.stdout.buffer.flush()
+            except BrokenPipeError:
+                raise ClosedPipe from None
         else:
             write_text(output, html)
             err.print(f"wrote {output}")
