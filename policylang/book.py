@@ -246,7 +246,8 @@ def _score(connection, poller: _Poller, tracker: Progress, policy: ir.Policy, bo
     except Exception as error:
         _stop_if_interrupted(error)
         tracker.stage("finding the first row that fails")
-        raise _first_failing_row(connection, query, where, rows, error) from None
+        raise book_portfolio.first_failing_row(connection, query, where, rows, translate_error,
+                                                 error) from None
     report: dict = {}
     if policy.portfolio is not None:
         # Several statements of unknown number: a stage without a percentage.
@@ -254,7 +255,8 @@ def _score(connection, poller: _Poller, tracker: Progress, policy: ir.Policy, bo
         connection.execute("ALTER TABLE cases RENAME TO __pl_book_cases")
         report = book_portfolio.evaluate(
             connection, policy, params,
-            lambda failing, error: _first_failing_row(connection, failing, where, rows, error))
+            lambda failing, error: book_portfolio.first_failing_row(
+                connection, failing, where, rows, translate_error, error))
     drawn: list[Path] = []
     if charts is not None and policy.portfolio is not None:
         from policylang.charts import write_charts
@@ -386,29 +388,6 @@ def _sql_type(type_: ir.Type) -> str:
 
 def _placeholder(type_: ir.Type) -> str:
     return "CAST(? AS INTERVAL)" if type_.kind is ir.Kind.DURATION else "?"
-
-
-def _first_failing_row(connection, query: str, where: str, rows: int,
-                       error: Exception) -> PolicyError:
-    """The evaluation error of the first row that fails, found by halving the book."""
-    first = translate_error(error)
-    low, high = 0, rows - 1
-    connection.execute("ALTER TABLE cases RENAME TO __pl_all_cases")
-    try:
-        while low < high:
-            middle = (low + high) // 2
-            connection.execute(f"CREATE OR REPLACE TEMP VIEW cases AS SELECT * FROM "
-                               f"__pl_all_cases WHERE {ROW} BETWEEN {low} AND {middle}")
-            try:
-                connection.execute(f"CREATE OR REPLACE TEMP TABLE __pl_probe AS {query}")
-                low = middle + 1
-            except Exception as probe_error:
-                first = translate_error(probe_error)
-                high = middle
-    finally:
-        connection.execute("DROP VIEW IF EXISTS cases")
-    diagnostic = first.diagnostics[0]
-    return PolicyError.single(diagnostic.code, f"{where}: row {low + 1}: {diagnostic.message}")
 
 
 def _summarise(connection, policy: ir.Policy, source: str = "__pl_result",

@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import datetime
 import re
+from collections.abc import Callable
 from decimal import Decimal
 
 from policylang import ir
@@ -155,6 +156,34 @@ def check_order(connection, policy: ir.Policy, where: str, engine: Engine = DUCK
             "E609", f"{where}: row {row + 1}: {name} {_reported(current, ir.DATE)} comes before "
             f"row {row}'s {_reported(before, ir.DATE)}; sort the book by {name} (ties keep "
             "their order)")
+
+
+def first_failing_row(connection, query: str, where: str, rows: int,
+                      translate: Callable[[Exception], PolicyError], error: Exception,
+                      engine: Engine = DUCKDB) -> PolicyError:
+    """`query`'s error (`translate`d) at the first row of `cases` that fails, found by
+    halving the book and named `{where}: row N: …`; `cases` is left as it was found (a
+    PostgreSQL connection is shared by the next book)."""
+    first = translate(error)
+    low, high = 0, rows - 1
+    connection.execute("ALTER TABLE cases RENAME TO __pl_all_cases")
+    try:
+        while low < high:
+            middle = (low + high) // 2
+            connection.execute("DROP VIEW IF EXISTS cases")
+            connection.execute(f"CREATE TEMP VIEW cases AS SELECT * FROM __pl_all_cases "
+                               f"WHERE {engine.row} BETWEEN {low} AND {middle}")
+            try:
+                _replace(connection, "__pl_probe", query)
+                low = middle + 1
+            except Exception as probe_error:
+                first = translate(probe_error)
+                high = middle
+    finally:
+        connection.execute("DROP VIEW IF EXISTS cases")
+        connection.execute("ALTER TABLE __pl_all_cases RENAME TO cases")
+    diagnostic = first.diagnostics[0]
+    return PolicyError.single(diagnostic.code, f"{where}: row {low + 1}: {diagnostic.message}")
 
 
 def evaluate(connection, policy: ir.Policy, params: dict[str, ir.Value], on_error,
@@ -474,8 +503,9 @@ def score_cases_on(dialect: str, policy: ir.Policy, cases: list[dict[str, ir.Val
     """A book of checked cases through another database's SQL (PostgreSQL, SQLite): the
     per-case query of `dialect` with the hidden lets, then the same window functions. Returns each
     case's portfolio columns (reported) and the report, as `portfolio.evaluate_book` does.
-    Errors carry their code; the row is named only by the interpreter and DuckDB paths
-    (and a case's or the order's mistake, naming the book as `where`)."""
+    Errors carry their code; a bad value, a book out of order and a book rule that cannot
+    be computed name the book as `where` and the row (a fault in a case's own decision,
+    as in the interpreter, names neither)."""
     from policylang.emit.sql import build_query
     from policylang.engine import open_database, translate_error
     from policylang.portfolio import check_cases, portfolio_columns
@@ -500,7 +530,7 @@ def score_cases_on(dialect: str, policy: ir.Policy, cases: list[dict[str, ir.Val
     query = build_query(with_hidden_lets(policy), params, dialect, per_case=True,
                         carry=(engine.row,)).sql(dialect=dialect)
 
-    def failed(_query: str, error: Exception) -> PolicyError:
+    def translated(error: Exception) -> PolicyError:
         if isinstance(error, database.errors):
             return translate_error(error)
         raise error
@@ -508,11 +538,14 @@ def score_cases_on(dialect: str, policy: ir.Policy, cases: list[dict[str, ir.Val
     try:
         _replace(connection, "__pl_result", query)
     except Exception as error:
-        raise failed(query, error) from None
+        raise translated(error) from None
     if policy.portfolio is None:
         return [{} for _ in cases], {}
     connection.execute("ALTER TABLE cases RENAME TO __pl_book_cases")
-    report = evaluate(connection, policy, params, failed, engine)
+    # A rule's window that fails is named by its row, as DuckDB's and the interpreter's
+    # are: the case its value is computed at (a limit's: its group's last case).
+    report = evaluate(connection, policy, params, lambda failing, error: first_failing_row(
+        connection, failing, where, len(cases), translated, error, engine), engine)
     names = portfolio_columns(policy)
     selected = ", ".join(quote_identifier(name) for name, _ in names) or engine.row
     rows = connection.execute(f"SELECT {selected} FROM __pl_portfolio "

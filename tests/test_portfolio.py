@@ -595,3 +595,69 @@ def test_a_duration_groups_by_its_unit_on_every_engine(engine: str, tmp_path: Pa
                                                           for row in rows], {})
         assert columns == expected.columns
     assert report == expected.report
+
+
+# A book rule that cannot be computed in a book test: (the rule, the message every engine
+# gives). The book's cases: 1 kind a with collateral, 2 kind b, 3 kind a.
+FAULTY_RULES = [
+    ("book limit", "limit share = count() / count(where principal > 1万) <= 2",
+     "test book: row 3: limit share: division by zero"),  # the book's last case
+    ("group limit", "limit share per kind = sum(principal) / sum(principal where collateral)"
+     " <= 10%", "test book: row 2: limit share: division by zero"),  # b's last case
+    ("monitor", "monitor share per kind = sum(principal) / sum(principal where collateral) "
+     "stop when > 500%", "test book: row 2: monitor share: division by zero"),
+]
+
+
+@pytest.mark.parametrize(("rule", "message"), [r[1:] for r in FAULTY_RULES],
+                         ids=[r[0] for r in FAULTY_RULES])
+def test_a_book_rule_fault_in_a_book_test_reads_the_same_on_every_engine(
+        rule: str, message: str, postgres_server) -> None:  # noqa: F811  (the fixture)
+    """A zero denominator in a book rule's window: DuckDB named the book and the row (the
+    case the value is computed at, as the interpreter does), SQLite and PostgreSQL neither
+    (`limit share: division by zero`)."""
+    from policylang.backends import available
+
+    source = f"""policy faulty "零分母" {{
+  enum kinds {{ a "甲"  b "乙" }}
+  input {{ day: date  kind: kinds  principal: money  collateral: bool = false }}
+  portfolio order by day {{
+    {rule}
+  }}
+  test "零分母" {{
+    book {{
+      given {{ day: 2022-01-01  kind: a  principal: 1万  collateral: true }}
+      given {{ day: 2022-01-02  kind: b  principal: 1万 }}
+      given {{ day: 2022-01-03  kind: a  principal: 1万 }}
+    }}
+    expect passes share
+  }}
+}}
+"""
+    policy = api.load_source(source, "faulty.pol")
+    engines = ("interp", "sql", "sqlite", "postgres")
+    backends = {name: make(policy) for name, make in available().items() if name in engines}
+    assert sorted(backends) == sorted(engines)
+    said = {result.backend: [(d.code, d.message) for d in result.error.diagnostics]
+            for result in api.run_tests(policy, backends)}
+    assert said == {name: [("E610", message)] for name in engines}
+    # the failed windows leave the shared PostgreSQL connection as they found it
+    unfaulty = api.load_source(UNFAULTY, "unfaulty.pol")
+    results = api.run_tests(unfaulty, {"postgres": available()["postgres"](unfaulty)})
+    assert results and all(r.passed for r in results)
+
+
+UNFAULTY = """policy unfaulty "有分母" {
+  input { day: date  principal: money }
+  portfolio order by day {
+    limit share = sum(principal) / sum(principal) <= 100%
+  }
+  test "有分母" {
+    book {
+      given { day: 2022-01-01  principal: 1万 }
+      given { day: 2022-01-02  principal: 2万 }
+    }
+    expect passes share
+  }
+}
+"""
