@@ -161,9 +161,14 @@ def _evaluate_rule(rule: ir.BookRule, decisions: list[Decision],
             _monitor_step(rule, group, row, params, columns[row], parts)
         elif rule.kind == "budget":
             _budget_step(rule, group, row, params, columns[row], contributions[0])
+    # A limit is computed at each group's last case, and a book's fault is its earliest
+    # failing row (docs/semantics.md): the groups are computed in the order of their last
+    # cases, and reported in the order of their first.
+    by_last_case = sorted(groups.items(), key=lambda item: item[1]["last_row"])
+    reports = {key: _group_report(rule, key, group, params, parts)
+               for key, group in by_last_case}
     return {"per": [key_label(k) for k in rule.per], "cite": rule.cite,
-            "groups": [_group_report(rule, key, group, params, parts)
-                       for key, group in groups.items()]}
+            "groups": [reports[key] for key in groups]}
 
 
 def _group_key(value: ir.Value) -> ir.Value:
