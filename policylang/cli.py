@@ -15,7 +15,6 @@ from typing import Annotated
 import typer
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from policylang import api, ir
 from policylang import cli_views as views
@@ -359,17 +358,7 @@ def deps(file: PolicyFile,
                     "unused_inputs": unused, "unused_params": unused_params(policy)}
             _stdout(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
             return 0
-        table = Table(title=f"dependencies of {policy.name}")
-        for column in ("declaration", "inputs", "params"):
-            table.add_column(column)
-        for item, d in found.items():
-            table.add_row(item, ", ".join(d.inputs) or "—", ", ".join(d.params) or "—")
-        out.print(table)
-        if unused:
-            out.print("inputs no rule, limit, let or allocation uses: " + ", ".join(unused))
-        if unused_params(policy):
-            out.print("params no rule, limit, let or allocation uses: "
-                      + ", ".join(unused_params(policy)))
+        _print_all(views.dependencies(policy, found, unused, unused_params(policy)))
         return 0
 
     _run(action)
@@ -533,15 +522,7 @@ def build(directory: Annotated[Path, typer.Argument(metavar="DIRECTORY")] = Path
         sources = {result.file: api.read_source(result.file) for result in report.lint}
         sys.stderr.write("lint: " + render_text(Linted(report.lint, sources),
                                                 sys.stderr.isatty()))
-        table = Table(title=f"policylang build {directory}")
-        for column in ("policy", "file", "rules", "limits", "lets", "allocations", "tests",
-                       "passed", "backends"):
-            table.add_column(column, justify="right" if column in (
-                "rules", "limits", "lets", "allocations", "tests", "passed") else "left")
-        for row in report.rows:
-            table.add_row(*map(str, row))
-        out.print(table)
-        out.print(report.summary())
+        _print_all([views.build_table(directory, report.rows), report.summary()])
         return max(worst, 0 if report.ok else 1)  # an unreadable file: 2, as in `check`
 
     _run(action)

@@ -149,6 +149,33 @@ def explanation_text(root, terminal: bool) -> str:
     return captured.get()
 
 
+def dependencies(policy: ir.Policy, found: dict, unused_inputs: list[str],
+                 unused_params: list[str]) -> list[Text | Table]:
+    """`deps`: each declaration's inputs and params, then what nothing uses."""
+    table = _table(f"dependencies of {policy.name}", ["declaration", "inputs", "params"])
+    for item, d in found.items():
+        _row(table, item, ", ".join(d.inputs) or "—", ", ".join(d.params) or "—")
+    shown: list[Text | Table] = [table]
+    if unused_inputs:
+        shown.append(Text("inputs no rule, limit, let or allocation uses: "
+                          + ", ".join(unused_inputs)))
+    if unused_params:
+        shown.append(Text("params no rule, limit, let or allocation uses: "
+                          + ", ".join(unused_params)))
+    return shown
+
+
+def build_table(directory: Path, rows: list[tuple]) -> Table:
+    """`build`: a row per policy."""
+    table = _table(f"policylang build {directory}",
+                   ["policy", "file", "rules", "limits", "lets", "allocations", "tests",
+                    "passed", "backends"],
+                   {"rules", "limits", "lets", "allocations", "tests", "passed"})
+    for row in rows:
+        _row(table, *map(str, row))
+    return table
+
+
 def _table(title: str, columns: list[str], right: frozenset[str] | set[str] = frozenset()
            ) -> Table:
     table = Table(title=Text(title))
