@@ -16,7 +16,8 @@ from policylang import ir
 from policylang.book_cells import INTEGER_SQL
 from policylang.diagnostics import PolicyError, first_line
 from policylang.emit.sql import build_query
-from policylang.values import MONEY_LIMIT, format_decimal, format_duration, format_money
+from policylang.emit.sql_money import MONEY_OUT_OF_RANGE
+from policylang.values import format_decimal, format_duration, format_money
 
 SQL_TYPES = {
     ir.Kind.MONEY: "DECIMAL(38,10)",
@@ -318,8 +319,7 @@ _MONEY_COLUMN = re.compile(r"DECIMAL\(18, ?2\)|precision 18, scale 2", re.IGNORE
 def out_of_range(text: str) -> str:
     """E611's message for an engine's overflow `text` (its message, without the query)."""
     if _MONEY_COLUMN.search(text):
-        return (f"value out of range (a money let, part, or limit's value or bound must stay "
-                f"below {MONEY_LIMIT:,f}元)")
+        return MONEY_OUT_OF_RANGE
     return "value out of range (magnitude must stay below 10^18)"
 
 

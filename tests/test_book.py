@@ -427,6 +427,60 @@ def test_money_of_10_to_the_16_in_a_book_names_the_money_columns_rule(tmp_path: 
     assert "must stay below 10,000,000,000,000,000元" in result.output, result.output
 
 
+BIG_LIMITS = """policy big_limits "大额限额" {
+  input {
+    a: money
+    n: number
+    m: number = 1
+    g: bool = true
+  }
+  limit cap: a * n <= 1亿 when g cite "c"
+  limit floor: a <= a * m when not g cite "f"
+}
+"""
+
+
+@pytest.mark.parametrize("scorer", ["fast", "careful"])
+@pytest.mark.parametrize("row, refused", [
+    ("999999999999999.9995元,10,,", True),  # cap's value: 9999999999999999.995
+    ("-999999999999999.9995元,10,,", True),  # cap's value, negative
+    ("999999999999999.9995元,1,-10,false", True),  # floor's bound
+    ("999999999999999.9994元,10,,", False),  # cap's value rounds to 9999999999999999.99
+    ("999999999999999.9995元,10,1,false", False),  # cap's value of 10^16 where cap applies not
+])
+def test_a_limit_side_of_10_to_the_16_is_refused_without_the_limit_columns_too(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, scorer: str, row: str,
+        refused: bool) -> None:
+    """`--no-limit-values` computes no limit's value or bound column, whose DECIMAL(18,2)
+    cast refuses a side of 10^16 yuan or more where the limit applies: the check does,
+    with the message the columns' cast gives (it scored the case instead)."""
+    if scorer == "careful":
+        def refuse(*_args, **_kwargs):
+            raise book_stream.NotClean
+
+        monkeypatch.setattr(book_stream, "score", refuse)
+    policy = tmp_path / "big_limits.pol"
+    policy.write_text(BIG_LIMITS, encoding="utf-8")
+    book = _book(tmp_path, f"a,n,m,g\n1元,2,,\n{row}\n")
+    timing = re.compile(r"\(\d+\.\d+ s, [\d,]+ cases/s\)")
+    with_values = _run(policy, "--book", book)
+    without = _run(policy, "--book", book, "--no-limit-values")
+    assert timing.sub("", without.output) == timing.sub("", with_values.output)
+    a, n, m, g = row.split(",")
+    case = {"a": a, "n": n, "m": m or "1", "g": (g or "true") == "true"}
+    loaded = api.load(policy)
+    if not refused:
+        assert without.exit_code == 0 and "2 cases" in without.output, without.output
+        evaluate(loaded, parse_case(loaded, case), {})
+        return
+    assert without.exit_code == 1, without.output
+    assert "error[E611]" in without.output and "row 2" in without.output, without.output
+    assert "must stay below 10,000,000,000,000,000元" in without.output, without.output
+    with pytest.raises(PolicyError) as raised:
+        evaluate(loaded, parse_case(loaded, case), {})
+    assert raised.value.code == "E611"
+
+
 @pytest.mark.parametrize("engine_text, money", [
     ('Conversion Error: Casting value "9999999999999999.995" to type DECIMAL(18,2) failed: '
      'value is out of range!', True),

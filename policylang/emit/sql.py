@@ -28,6 +28,7 @@ from policylang.cases import parse_params
 from policylang.diagnostics import Diagnostic, PolicyError
 from policylang.emit.sql_allocations import AllocationColumns
 from policylang.emit.sql_evaluation import evaluation_contexts, magnitude, may_fail
+from policylang.emit.sql_money import MoneyChecks
 from policylang.emit.sql_tree import (
     BOUNDED,
     HUGEINT,
@@ -127,7 +128,7 @@ class _Layer:
 NESTED_LAYERS = 16
 
 
-class QueryBuilder(AllocationColumns):
+class QueryBuilder(AllocationColumns, MoneyChecks):
     """The DuckDB query; a dialect subclasses it and overrides only what differs."""
 
     # Whether `SELECT * EXCEPT (…)` carries the `cases` columns through; else the final
@@ -182,7 +183,7 @@ class QueryBuilder(AllocationColumns):
             else:
                 self._allocation(policy.allocation(name))
         for check in policy.checks:
-            if isinstance(check, ir.Limit) and self.limit_values:
+            if isinstance(check, ir.Limit) and (self.limit_values or self.unsafe_sides(check)):
                 self._limit_operands(check)
         outputs: list[exp.Expression] = []
         for check in policy.checks:
@@ -359,10 +360,10 @@ class QueryBuilder(AllocationColumns):
             self.add(limit_column(limit.name, side), value)
 
     def limit_operand(self, limit: ir.Limit, side: str) -> exp.Expression:
-        """A limit's subject ("value") or bound as its check reads it: the column that
-        reports it, or, when no column does (`limit_values` off), the expression itself,
-        which the check's own guard keeps from running where the guard does not hold."""
-        if self.limit_values:
+        """A limit's subject ("value") or bound as its check reads it: its column, or,
+        when it has none (`limit_values` off), the expression itself, which the check's
+        own guard keeps from running where the guard does not hold."""
+        if limit_column(limit.name, side) in self.level:
             return col(limit_column(limit.name, side))
         return self.expr(limit.subject if side == "value" else limit.bound)
 
@@ -375,6 +376,7 @@ class QueryBuilder(AllocationColumns):
             case ir.Limit(op=op, subject=subject):
                 holds = compare(op, self.limit_operand(check, "value"),
                                 self.limit_operand(check, "bound"), subject.type)
+                holds = self.money_checked(check, holds)
             case _:
                 assert_never(check)
         if check.guard is None:

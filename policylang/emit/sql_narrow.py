@@ -61,7 +61,7 @@ from policylang.emit.sql_tree import (
     plus,
 )
 from policylang.emit.sql_whole import WholeNumbers, cast_to
-from policylang.values import SCALE_PLACES, format_decimal
+from policylang.values import MONEY_EDGE, SCALE_PLACES, format_decimal
 
 
 def decimal_type(bounds: Bounds) -> exp.DataType | None:
@@ -298,6 +298,12 @@ class NarrowBuilder(WholeNumbers, QueryBuilder):
         if left.type.kind is ir.Kind.DURATION and self._apart(left, right):
             return self._durations_compared(op, left, right, self.expr(left), self.expr(right))
         return super()._compare(op, left, right)
+
+    def below_money_limit(self, e: ir.Expr) -> bool:
+        """Known from the book's bounds, or else from the policy's alone."""
+        bounds = self.analysis.of(e)
+        return (bounds is not None and bounds.magnitude < MONEY_EDGE) or \
+            super().below_money_limit(e)
 
     def _check(self, check: ir.Check) -> exp.Expression:
         if isinstance(check, ir.Limit) and check.subject.type.kind is ir.Kind.DURATION and \
