@@ -394,7 +394,13 @@ def _write_atomically(output, out: Path) -> None:
     previous = target.with_name(f".{target.name}.{os.getpid()}.old")
     if target.exists():
         target.rename(previous)
-    temporary.rename(target)
+    try:
+        temporary.rename(target)
+    except OSError:  # the old output back where it was, nothing new beside it
+        if previous.exists():
+            previous.rename(target)
+        shutil.rmtree(temporary, ignore_errors=True)
+        raise
     if previous.exists():
         shutil.rmtree(previous) if previous.is_dir() else previous.unlink()
 

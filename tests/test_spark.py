@@ -694,3 +694,35 @@ def test_misshapen_csv_books_name_the_row_on_spark(content: bytes, code: str, wo
     result = _cli(tmp_path, book, *SPARK)
     assert result.exit_code == 2, result.output
     assert f"error[{code}]: {book}: {words}" in result.output, result.output
+
+
+def test_a_failed_rename_into_place_puts_the_old_output_back(tmp_path: Path,
+                                                             monkeypatch) -> None:
+    # No JVM: a stand-in for the DataFrame writes the new folder; the last rename fails.
+    from policylang import spark_engine
+
+    class Written:
+        write = property(lambda self: self)
+
+        def mode(self, _mode: str):
+            return self
+
+        def parquet(self, folder: str) -> None:
+            Path(folder).mkdir()
+            (Path(folder) / "part-0.parquet").write_text("new", encoding="utf-8")
+
+    out = tmp_path / "scored"
+    out.mkdir()
+    (out / "part-0.parquet").write_text("old", encoding="utf-8")
+    renamed = Path.rename
+
+    def rename(self: Path, target: Path) -> Path:
+        if Path(target) == out and "old" not in self.name:
+            raise OSError("disk gone")
+        return renamed(self, target)
+
+    monkeypatch.setattr(Path, "rename", rename)
+    with pytest.raises(OSError, match="disk gone"):
+        spark_engine._write_atomically(Written(), out)
+    assert (out / "part-0.parquet").read_text(encoding="utf-8") == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["scored"]
