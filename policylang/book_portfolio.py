@@ -503,9 +503,8 @@ def score_cases_on(dialect: str, policy: ir.Policy, cases: list[dict[str, ir.Val
     """A book of checked cases through another database's SQL (PostgreSQL, SQLite): the
     per-case query of `dialect` with the hidden lets, then the same window functions. Returns each
     case's portfolio columns (reported) and the report, as `portfolio.evaluate_book` does.
-    Errors carry their code; a bad value, a book out of order and a book rule that cannot
-    be computed name the book as `where` and the row (a fault in a case's own decision,
-    as in the interpreter, names neither)."""
+    Errors carry their code; a bad value, a book out of order, a case's decision and a
+    book rule that cannot be computed name the book as `where` and the row."""
     from policylang.emit.sql import build_query
     from policylang.engine import open_database, translate_error
     from policylang.portfolio import check_cases, portfolio_columns
@@ -535,17 +534,21 @@ def score_cases_on(dialect: str, policy: ir.Policy, cases: list[dict[str, ir.Val
             return translate_error(error)
         raise error
 
+    # A query that fails is named by its first failing row, as DuckDB's and the
+    # interpreter's are: a case's own decision (or its addend to a book rule) at that case,
+    # a rule's window at the case its value is computed at (a limit's: its group's last).
+    def at_first_failing_row(failing: str, error: Exception) -> PolicyError:
+        return first_failing_row(connection, failing, where, len(cases), translated, error,
+                                 engine)
+
     try:
         _replace(connection, "__pl_result", query)
     except Exception as error:
-        raise translated(error) from None
+        raise at_first_failing_row(query, error) from None
     if policy.portfolio is None:
         return [{} for _ in cases], {}
     connection.execute("ALTER TABLE cases RENAME TO __pl_book_cases")
-    # A rule's window that fails is named by its row, as DuckDB's and the interpreter's
-    # are: the case its value is computed at (a limit's: its group's last case).
-    report = evaluate(connection, policy, params, lambda failing, error: first_failing_row(
-        connection, failing, where, len(cases), translated, error, engine), engine)
+    report = evaluate(connection, policy, params, at_first_failing_row, engine)
     names = portfolio_columns(policy)
     selected = ", ".join(quote_identifier(name) for name, _ in names) or engine.row
     rows = connection.execute(f"SELECT {selected} FROM __pl_portfolio "

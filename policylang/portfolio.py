@@ -13,7 +13,9 @@ The book is taken in its given order, which must not go back in time on the orde
   truncated, later ones get 0 (`budget__NAME`);
 - a book limit compares its value over the whole group with its bound (report only;
   computed once, at the group's last case).
-Every backend reproduces these columns and the report exactly.
+Every case's own part (its decision, its keys and addends) comes first, then the rules in
+order; a fault names its first failing row (`book: row 3: …`, a rule's also the rule).
+Every backend reproduces these columns, the report and the faults exactly.
 """
 
 from __future__ import annotations
@@ -27,7 +29,7 @@ from typing import assert_never
 from policylang import ir
 from policylang import values as v
 from policylang.diagnostics import PolicyError
-from policylang.interpret import Decision, _arith
+from policylang.interpret import Decision, EvaluationError, _arith
 from policylang.values import EvalError, in_exact_context
 
 
@@ -118,16 +120,35 @@ def check_order(policy: ir.Policy, cases: list[dict[str, ir.Value]], where: str 
                 "(ties keep their order)")
 
 
+# A case's own part of a book rule: its group key and its addend to each aggregate.
+_Terms = tuple[tuple, list[Decimal]]
+
+
 @in_exact_context
 def evaluate_book(policy: ir.Policy, cases: list[dict[str, ir.Value]],
                   params: dict[str, ir.Value], where: str = "book") -> BookResult:
     check_order(policy, cases, where)
-    decisions = [Decision.of(policy, case, params) for case in cases]
+    rules = policy.portfolio.rules if policy.portfolio else ()
+    decisions: list[Decision] = []
+    terms: list[list[_Terms]] = [[] for _ in rules]  # per rule, per case
+    # Each case's own part first, book rules after, as the SQL engines compute them; a
+    # fault names the first case it occurs at (docs/semantics.md), as `run --book` does.
+    for row, case in enumerate(cases):
+        try:
+            decision = Decision.of(policy, case, params)
+            for rule, found in zip(rules, terms, strict=True):
+                found.append(_terms(rule, decision))
+        except EvaluationError as error:
+            diagnostic = error.diagnostics[0]
+            raise PolicyError.single(diagnostic.code, f"{where}: row {row + 1}: "
+                                     f"{diagnostic.message}", diagnostic.span,
+                                     diagnostic.notes) from None
+        decisions.append(decision)
     columns: list[dict[str, object]] = [{} for _ in cases]
     report: dict = {"monitors": {}, "budgets": {}, "limits": {}}
-    for rule in policy.portfolio.rules if policy.portfolio else ():
+    for rule, found in zip(rules, terms, strict=True):
         try:
-            section = _evaluate_rule(rule, decisions, params, columns)
+            section = _evaluate_rule(rule, found, params, columns)
         except _RowError as error:
             raise PolicyError.single(error.code, f"{where}: row {error.row + 1}: "
                                      f"{rule.kind} {rule.name}: {error.message}") from None
@@ -140,16 +161,16 @@ class _RowError(Exception):
         self.row, self.code, self.message = row, code, message
 
 
-def _evaluate_rule(rule: ir.BookRule, decisions: list[Decision],
+def _terms(rule: ir.BookRule, decision: Decision) -> _Terms:
+    return (tuple(_group_key(decision.value_of(k)) for k in rule.per),
+            [_contribution(a, decision) for a in aggregates(rule.value)])
+
+
+def _evaluate_rule(rule: ir.BookRule, terms: list[_Terms],
                    params: dict[str, ir.Value], columns: list[dict[str, object]]) -> dict:
     parts = aggregates(rule.value)
     groups: dict[tuple, dict] = {}
-    for row, decision in enumerate(decisions):
-        try:
-            key = tuple(_group_key(decision.value_of(k)) for k in rule.per)
-            contributions = [_contribution(a, decision) for a in parts]
-        except EvalError as error:
-            raise _RowError(row, error.code, error.message) from None
+    for row, (key, contributions) in enumerate(terms):
         group = groups.setdefault(key, {"totals": [Decimal(0)] * len(parts), "rows": 0,
                                         "last_row": row, "tripped_row": None,
                                         "requested": Decimal(0), "paid": Decimal(0),

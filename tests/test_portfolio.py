@@ -687,6 +687,43 @@ def test_a_limit_failing_in_two_groups_names_the_earliest_row_on_every_engine(
         for name in BOOK_ENGINES}
 
 
+# A fault in a case's own part of a book test: (the book's cases, each with its own
+# inputs, written into PER_CASE_FAULT's CASES). `d` divides a let, `e` the limit's addend.
+PER_CASE_FAULTS = [
+    ("a let", ["", "d: 0", ""]),
+    ("an addend", ["", "e: 0", ""]),
+    ("an addend before a later let", ["", "e: 0", "d: 0"]),
+]
+
+PER_CASE_FAULT = """policy own "个案零除" {
+  input { day: date  principal: money  d: number = 1  e: number = 1 }
+  let per_d = principal / d
+  portfolio order by day {
+    limit share = sum(principal / e) / sum(principal) <= 200%
+  }
+  test "个案" {
+    book {
+CASES
+    }
+    expect passes share
+  }
+}
+"""
+
+
+@pytest.mark.parametrize("book", [f[1] for f in PER_CASE_FAULTS],
+                         ids=[f[0] for f in PER_CASE_FAULTS])
+def test_a_case_fault_in_a_book_test_names_its_row_on_every_engine(
+        book: list[str], postgres_server) -> None:  # noqa: F811  (the fixture)
+    """A case whose own decision (a let) or whose addend to a book rule divides by zero:
+    DuckDB named the book and the row; the interpreter, SQLite and PostgreSQL neither
+    (`division by zero`). The earliest failing row is named, a let's or an addend's."""
+    cases = "\n".join(f"      given {{ day: 2022-01-0{row}  principal: 1万  {extra} }}"
+                      for row, extra in enumerate(book, 1))
+    assert _errors_on_every_engine(PER_CASE_FAULT.replace("CASES", cases)) == {
+        name: [("E610", "test book: row 2: division by zero")] for name in BOOK_ENGINES}
+
+
 UNFAULTY = """policy unfaulty "有分母" {
   input { day: date  principal: money }
   portfolio order by day {
