@@ -18,8 +18,9 @@ from decimal import Decimal
 from sqlglot import exp
 
 from policylang import ir
+from policylang.emit.money_bounds import magnitude_bound
 from policylang.emit.sql_tree import case, col, fail, fn, limit_column, narrow
-from policylang.values import EXACT, INPUT_LIMIT, MONEY_EDGE, MONEY_LIMIT, SCALE
+from policylang.values import MONEY_EDGE, MONEY_LIMIT
 
 MONEY_OUT_OF_RANGE = (f"value out of range (a money let, part, or limit's value or bound "
                       f"must stay below {MONEY_LIMIT:,f}元)")
@@ -56,39 +57,9 @@ class MoneyChecks:
 
 
 def money_bound(e: ir.Expr, params: dict[str, ir.Value]) -> Decimal | None:
-    """An upper bound on |e| from the policy and its params alone, counting 10^-10 for
-    each rounded product or quotient; None where none is known. An input is below 10^15;
-    a money let or part below 10^16 yuan at the fen, since the query refuses the case
-    where one is not (its DECIMAL(18,2) column, with the same MONEY_OUT_OF_RANGE)."""
-    def both(left: ir.Expr, right: ir.Expr) -> tuple[Decimal, Decimal] | None:
-        a, b = money_bound(left, params), money_bound(right, params)
-        return None if a is None or b is None else (a, b)
+    """money_bounds.magnitude_bound with the query's params, fixed when it is built."""
+    def param_bound(name: str) -> Decimal | None:
+        value = params.get(name)
+        return abs(value) if isinstance(value, Decimal) else None
 
-    match e:
-        case ir.Const(value=Decimal() as value):
-            return abs(value)
-        case ir.ParamRef(name=name):
-            value = params.get(name)
-            return abs(value) if isinstance(value, Decimal) else None
-        case ir.InputRef():
-            return INPUT_LIMIT
-        case ir.LetRef() | ir.PartRef() if e.type.kind is ir.Kind.MONEY:
-            return EXACT.subtract(MONEY_EDGE, SCALE)  # the most of 10 places below it
-        case ir.Neg(operand=operand) | ir.Call(func="abs", args=(operand,)):
-            return money_bound(operand, params)
-        case ir.Arith(op="+" | "-", left=left, right=right):
-            found = both(left, right)
-            return None if found is None else EXACT.add(*found)
-        case ir.Arith(op="*", left=left, right=right):
-            found = both(left, right)
-            return None if found is None else EXACT.add(EXACT.multiply(*found), SCALE)
-        case ir.Arith(op="/", left=left, right=ir.Const(value=Decimal() as by)) if by:
-            found = money_bound(left, params)
-            return None if found is None else EXACT.add(EXACT.divide(found, abs(by)), SCALE)
-        case ir.Call(func="min" | "max", args=args):
-            found = [money_bound(a, params) for a in args]
-            return None if None in found else max(found)
-        case ir.If(then=then, otherwise=otherwise):
-            found = both(then, otherwise)
-            return None if found is None else max(found)
-    return None
+    return magnitude_bound(e, param_bound)
