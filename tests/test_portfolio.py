@@ -450,7 +450,8 @@ def test_seed_portfolios_agree_on_a_synthetic_book(file: str, tmp_path: Path) ->
 def test_sqlite_and_postgres_windows_agree_with_interpreter(policy, rows, dialect: str,
                                                             request) -> None:
     """The same random books on SQLite and PostgreSQL: the dialect's per-case query, then
-    the same window functions (`book_portfolio.score_cases_on`)."""
+    the same window functions (`book_portfolio.score_cases_on`). A book that fails fails
+    with the interpreter's code and message, its book, row and rule."""
     from policylang.book_portfolio import score_cases_on
 
     if dialect == "postgres":
@@ -462,7 +463,8 @@ def test_sqlite_and_postgres_windows_agree_with_interpreter(policy, rows, dialec
     except PolicyError as error:
         with pytest.raises(PolicyError) as raised:
             score_cases_on(dialect, policy, cases, params)
-        assert raised.value.code == error.code
+        assert [(d.code, d.message) for d in raised.value.diagnostics] == \
+            [(d.code, d.message) for d in error.diagnostics]
         return
     columns, report = score_cases_on(dialect, policy, cases, params)
     assert report == expected.report
@@ -722,6 +724,83 @@ def test_a_case_fault_in_a_book_test_names_its_row_on_every_engine(
                       for row, extra in enumerate(book, 1))
     assert _errors_on_every_engine(PER_CASE_FAULT.replace("CASES", cases)) == {
         name: [("E610", "test book: row 2: division by zero")] for name in BOOK_ENGINES}
+
+
+# Random books that often fail, for the faults' differential test: a case's own let or
+# its addend to `spread` divides by a zero `share` (rarely), and a group without collateral
+# divides `spread` (at its last case) and `secured` (at its first) by zero, in several
+# groups at once.
+FAULTY = """policy faults "零除" {
+  enum insurer_kind { a "甲"  b "乙"  c "丙" }
+  input {
+    insurer: insurer_kind  claim_date: date  principal: money
+    collateral: bool = false  share: number = 1
+  }
+  let per_share = principal / share
+  portfolio order by claim_date {
+    limit spread per insurer = sum(principal / share) / sum(principal where collateral)
+        <= 5000%
+    monitor secured per insurer = count() / count(where collateral) stop when > 3
+    budget pool per insurer = sum(principal) <= 100万
+  }
+}
+"""
+FAULTY_BOOKS = int(os.environ.get("POLICYLANG_FAULTY_BOOKS", "150"))
+
+
+@st.composite
+def faulty_books(draw) -> list[dict[str, str]]:
+    day, rows = datetime.date(2022, 12, 20), []
+    for _ in range(draw(st.integers(0, 10))):
+        day += datetime.timedelta(days=draw(st.sampled_from([0, 1, 5])))
+        rows.append({"insurer": draw(st.sampled_from(["a", "b", "c"])),
+                     "claim_date": day.isoformat(),
+                     "principal": draw(st.sampled_from(["1万", "33.33元", "0元"])),
+                     "collateral": draw(st.sampled_from(["true"] * 4 + ["false"])),
+                     "share": draw(st.sampled_from(["1", "3", "0.5"] * 6 + ["0"]))})
+    return rows
+
+
+@pytest.mark.parametrize("engine", ["duckdb", "sqlite", "postgres"])
+def test_faulty_books_fail_alike_on_every_engine(engine: str, request) -> None:
+    """Random books whose cases and rules divide by zero: every engine fails where the
+    interpreter does, with its code and message (`test book: row 3: limit spread: division
+    by zero`), and scores the book when it does not. The interpreter named a limit's row
+    by its groups' first cases and a case's own fault by no row."""
+    from policylang.book import score_cases
+    from policylang.book_portfolio import score_cases_on
+
+    if engine == "postgres":
+        request.getfixturevalue("postgres_server")
+    policy = api.load_source(FAULTY, "faulty.pol")
+    failed: list[str] = []
+
+    def scored(cases: list) -> None:
+        if engine == "duckdb":
+            score_cases(policy, cases, {}, "test book")
+        else:
+            score_cases_on(engine, policy, cases, {}, "test book")
+
+    @settings(max_examples=FAULTY_BOOKS, deadline=None, derandomize=True,
+              suppress_health_check=list(HealthCheck))
+    @given(rows=faulty_books())
+    def check(rows) -> None:
+        cases = [parse_case(policy, row) for row in rows]
+        try:
+            evaluate_book(policy, cases, {}, "test book")
+        except PolicyError as error:
+            with pytest.raises(PolicyError) as raised:
+                scored(cases)
+            said = [(d.code, d.message) for d in raised.value.diagnostics]
+            assert said == [(d.code, d.message) for d in error.diagnostics]
+            failed.append(error.diagnostics[0].message)
+            return
+        scored(cases)
+
+    check()
+    # each kind of fault is met: a case's own, a limit's and a monitor's
+    for kind in (r"row \d+: division", "limit spread:", "monitor secured:"):
+        assert any(re.search(kind, message) for message in failed), kind
 
 
 UNFAULTY = """policy unfaulty "有分母" {
