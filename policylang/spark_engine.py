@@ -96,8 +96,10 @@ def session(master: str = "local[*]"):
 
 
 @functools.lru_cache(maxsize=64)
-def policy_query(policy: ir.Policy, param_items: tuple) -> str:
-    return build_spark_query(policy, dict(param_items)).sql(dialect="spark")
+def policy_query(policy: ir.Policy, param_items: tuple, limit_values: bool = True) -> str:
+    """The query text; `limit_values` false: for a reader that selects no limit's value
+    or bound column (sql_spark.build_spark_query)."""
+    return build_spark_query(policy, dict(param_items), limit_values).sql(dialect="spark")
 
 
 # ── errors ─────────────────────────────────────────────────────────────────
@@ -242,7 +244,7 @@ def score_book(policy: ir.Policy, book: Path, params: dict[str, ir.Value],
     progress(f"converted {len(policy.inputs)} input columns; scoring")
     report: dict = {}
     if policy.portfolio is None:
-        query = policy_query(policy, tuple(params.items()))
+        query = policy_query(policy, tuple(params.items()), limit_values)
         output = spark.sql(query).select(*_output_selection(policy, columns, limit_values))
     else:
         from policylang import spark_portfolio
@@ -276,8 +278,8 @@ def score_book(policy: ir.Policy, book: Path, params: dict[str, ir.Value],
             misshapen = book_shape.misshapen(book) if book.suffix.lower() == ".csv" else None
             raise misshapen or PolicyError.single("E607", f"{out or book}: Spark failed: "
                                                   f"{first_line(error)}") from None
-        raise first_failing_row(spark, policy_query(policy, tuple(params.items())),
-                                str(book), error) from None
+        raise first_failing_row(spark, policy_query(policy, tuple(params.items()),
+                                                    limit_values), str(book), error) from None
     return BookSummary(rows, eligible, failures, totals, out, time.perf_counter() - started,
                        tuple(c for c in columns if c not in {f.name for f in policy.inputs}),
                        report, tuple(drawn))

@@ -281,6 +281,79 @@ def test_a_refused_book_names_its_row(declarations: str, content: str, code: str
     assert row in raised.value.diagnostics[0].message
 
 
+BIG_LIMITS = """policy big_limits "大额限额" {
+  input {
+    a: money
+    n: number
+    m: number = 1
+    g: bool = true
+  }
+  limit cap: a * n <= 1亿 when g cite "c"
+  limit floor: a <= a * m when not g cite "f"
+}
+"""
+
+
+@pytest.mark.parametrize("row, refused", [
+    ("999999999999999.9995元,10,,", True),  # cap's value: 9999999999999999.995
+    ("-999999999999999.9995元,10,,", True),  # cap's value, negative
+    ("999999999999999.9995元,1,-10,false", True),  # floor's bound
+    ("999999999999999.9994元,10,,", False),  # cap's value rounds to 9999999999999999.99
+    ("999999999999999.9995元,10,1,false", False),  # cap's value of 10^16 where cap applies not
+])
+def test_a_limit_side_of_10_to_the_16_is_refused_without_the_limit_columns_on_spark(
+        tmp_path: Path, row: str, refused: bool, spark_engine) -> None:
+    """`run --book --engine spark --no-limit-values` refuses a limit side of 10^16 yuan or
+    more where the limit applies, with DuckDB's code, row and message (tests/test_book.py
+    runs these rows on DuckDB). Spark prunes the limits' unselected columns, and their
+    DECIMAL(18,2) casts with them: it scored these rows."""
+    from policylang.cli import app
+
+    policy = tmp_path / "big_limits.pol"
+    policy.write_text(BIG_LIMITS, encoding="utf-8")
+    book = tmp_path / "book.csv"
+    book.write_text(f"a,n,m,g\n1元,2,,\n{row}\n", encoding="utf-8")
+
+    def run(*engine: str):
+        return CliRunner().invoke(app, ["run", str(policy), "--book", str(book),
+                                        "--no-limit-values", *engine])
+
+    spark, duck = run(*SPARK), run()
+    assert not isinstance(spark.exception, Exception), spark.output
+    assert spark.exit_code == duck.exit_code == (1 if refused else 0), \
+        (spark.output, duck.output)
+    if not refused:
+        assert "2 cases" in spark.output, spark.output
+        return
+    assert spark.output == duck.output, (spark.output, duck.output)
+    assert "error[E611]" in spark.output and "row 2" in spark.output, spark.output
+    assert "must stay below 10,000,000,000,000,000元" in spark.output, spark.output
+
+
+@pytest.mark.parametrize("name", list(POLICIES))
+def test_without_the_limit_columns_a_seeds_spark_query_is_the_one_it_was(name: str) -> None:
+    """No seed's limit side may reach 10^16 yuan (tests/test_sql_money.py): its Spark query
+    for a book scored without the limits' columns has no test added (no JVM needed)."""
+    from policylang.emit.sql_spark import build_spark_query
+
+    policy = POLICIES[name]
+    params = default_params(policy)
+    if any(value is None for value in params.values()):
+        pytest.skip("a param without default")
+    slim = build_spark_query(policy, params, limit_values=False).sql(dialect="spark")
+    assert slim == build_spark_query(policy, params).sql(dialect="spark")
+
+
+def test_without_the_limit_columns_the_spark_query_tests_the_sides_near_the_edge() -> None:
+    from policylang.emit.sql_spark import build_spark_query
+
+    big = api.load_source(BIG_LIMITS, "big_limits.pol")
+    tested = build_spark_query(big, {}, limit_values=False).sql(dialect="spark")
+    test = "E611: value out of range (a money let"  # the message's quote is escaped in SQL
+    assert tested.count(test) == 2  # cap's value (a * n), floor's bound (a * m)
+    assert test not in build_spark_query(big, {}).sql(dialect="spark")
+
+
 def test_percent_cells_within_one_or_with_their_sign_are_read(tmp_path: Path,
                                                              spark_engine) -> None:
     policy = api.load_source('policy p "p" {\n input { rate: percent }\n'

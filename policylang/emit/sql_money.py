@@ -35,7 +35,11 @@ class MoneyChecks:
     def unsafe_sides(self, limit: ir.Limit) -> list[str]:
         """The sides ("value", "bound") of a money limit that may reach 10^16 yuan at the
         fen, where no DECIMAL(18,2) column of theirs (`limit_values` off) refuses them."""
-        if self.limit_values or limit.subject.type.kind is not ir.Kind.MONEY:
+        return [] if self.limit_values else self.sides_near_the_edge(limit)
+
+    def sides_near_the_edge(self, limit: ir.Limit) -> list[str]:
+        """The sides of a money limit not known to stay below 10^16 yuan at the fen."""
+        if limit.subject.type.kind is not ir.Kind.MONEY:
             return []
         return [side for side, operand in (("value", limit.subject), ("bound", limit.bound))
                 if not self.below_money_limit(operand)]
