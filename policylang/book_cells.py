@@ -1,12 +1,12 @@
 """SQL that reads a book's cells into typed inputs, exactly as case JSON is read.
 
-Owns the strict patterns (`cell_expression`): common literal forms (`500万`, `375000.50`,
-`3.45%`, `150bp`, `2 years`, `3年`, `2021-02-24`, enum members, `true`) are converted
-inside DuckDB by patterns whose accepted strings are a subset of what the reference parser
-(`cases.convert`) accepts and whose values are identical; a cell no pattern takes is NULL,
-and the caller hands its text to the case reader. Each expression first tries the cell as
-it stands (no `trim`, which copies every string) and only then the trimmed text with every
-unit, so the usual plain cell costs one pattern test.
+Owns how DuckDB reads a cell (`cell_expression`): a typed column as it stands or refused
+(E608), a text cell by the strict literal patterns (policylang/cell_patterns.py, here in
+DuckDB's dialect, `DUCKDB`), whose accepted strings are a subset of what the reference
+parser (`cases.convert`) accepts and whose values are identical; a cell no pattern takes is
+NULL, and the caller hands its text to the case reader. Each expression first tries the
+cell as it stands (no `trim`, which copies every string) and only then the trimmed text with
+every unit, so the usual plain cell costs one pattern test.
 
 Also owns the *plain* reading of text columns: a light scan reads them by DuckDB's own
 casts (`loose_number`, `loose_duration`), which take every form the patterns take for a
@@ -20,17 +20,23 @@ DuckDB's INTERVAL cast (`plain_duration`).
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import assert_never
 
 from policylang import ir
+from policylang.cell_patterns import (
+    Dialect,
+    date_branch,
+    duration_forms,
+    plain_branch,
+    text_forms,
+)
 from policylang.diagnostics import PolicyError
 from policylang.emit.sql_bounds import Bounds, DurationBounds
-from policylang.literals import DURATION_UNITS, MONEY_UNITS
 from policylang.values import SCALE_PLACES, format_decimal
 
 INTEGER_SQL = ("TINYINT", "SMALLINT", "INTEGER", "BIGINT", "HUGEINT", "UTINYINT",
                "USMALLINT", "UINTEGER", "UBIGINT")
 NUMERIC_SQL = (*INTEGER_SQL, "DECIMAL")
-_PLAIN = "-?[0-9]{1,15}(\\.[0-9]{1,10})?"  # a plain decimal the case reader takes as is
 
 
 def sql_string(text: str) -> str:
@@ -117,95 +123,50 @@ def _matches(text: str, pattern: str) -> str:
     return f"regexp_full_match({text}, {sql_string(pattern)})"
 
 
+DUCKDB = Dialect(string=sql_string, matches=_matches,
+                 cut=lambda text, n: f"{text}[1:length({text}) - {n}]", point="\\.")
+
+
 def _from_text(raw: str, f: ir.Field, policy: ir.Policy) -> str:
-    if f.type.kind is ir.Kind.BOOL:
-        # Case JSON takes exactly `true` / `false`, untrimmed; so does a book.
-        return f"CASE {raw} WHEN 'true' THEN true WHEN 'false' THEN false END"
-    if f.type.kind is ir.Kind.ENUM:
-        names = ", ".join(sql_string(member.name)
-                          for member in policy.enum(f.type.enum).members)
-        return (f"CASE WHEN {raw} IN ({names}) THEN {raw} "
-                f"ELSE {_text_forms(f'trim({raw})', f, policy)} END")
-    if f.type.kind is ir.Kind.DURATION:
-        # Each unit's test is cheap (a suffix) and its pattern strict, so the untrimmed
-        # forms can go first as they are.
-        return (f"CASE {_duration_branches(raw)} "
-                f"ELSE CASE {_duration_branches(f'trim({raw})')} END END")
-    if f.type.kind is ir.Kind.DATE:
-        pattern = "[0-9]{4}-[0-9]{2}-[0-9]{2}"
-        return (f"CASE WHEN {_matches(raw, pattern)} THEN TRY_CAST({raw} AS DATE) "
-                f"ELSE {_text_forms(f'trim({raw})', f, policy)} END")
-    # A plain number, untrimmed: its value is the cast's.
-    return (f"CASE {_plain_branch(raw, f)} "
-            f"ELSE {_text_forms(f'trim({raw})', f, policy)} END")
-
-
-# A percent without `%` or `bp` is a fraction the case reader takes only within ±1.
-_PLAIN_FRACTION = "-?[01](\\.[0-9]{1,10})?"
-
-
-def _plain_branch(text: str, f: ir.Field) -> str:
-    """The WHEN taking a plain decimal `text` as is: any for money and numbers, a fraction
-    within ±1 for a percent (beyond, the case reader refuses it: `4.35` would be 435%)."""
-    if f.type.kind is ir.Kind.PERCENT:
-        return (f"WHEN {_matches(text, _PLAIN_FRACTION)} AND abs(CAST({text} AS "
-                f"DECIMAL(11,10))) <= 1 THEN CAST({text} AS DECIMAL(38,10))")
-    return f"WHEN {_matches(text, _PLAIN)} THEN CAST({text} AS DECIMAL(38,10))"
+    kind = f.type.kind
+    match kind:
+        case ir.Kind.BOOL:
+            return text_forms(raw, f, policy, DUCKDB)
+        case ir.Kind.ENUM:
+            names = ", ".join(sql_string(member.name)
+                              for member in policy.enum(f.type.enum).members)
+            return (f"CASE WHEN {raw} IN ({names}) THEN {raw} "
+                    f"ELSE {text_forms(raw, f, policy, DUCKDB)} END")
+        case ir.Kind.DURATION:
+            # Each unit's test is cheap (a suffix) and its pattern strict, so the untrimmed
+            # forms can go first as they are.
+            return (f"CASE {_duration_branches(raw)} "
+                    f"ELSE CASE {_duration_branches(f'trim({raw})')} END END")
+        case ir.Kind.DATE:
+            return (f"CASE {date_branch(raw, DUCKDB)} "
+                    f"ELSE {text_forms(raw, f, policy, DUCKDB)} END")
+        case ir.Kind.MONEY | ir.Kind.PERCENT | ir.Kind.NUMBER:
+            # A plain number, untrimmed: its value is the cast's.
+            return (f"CASE {plain_branch(raw, kind, DUCKDB)} "
+                    f"ELSE {text_forms(raw, f, policy, DUCKDB)} END")
+        case ir.Kind.ERROR:
+            raise AssertionError("a checked policy has no ERROR-typed input")
+        case _:
+            assert_never(kind)
 
 
 def _duration_branches(text: str) -> str:
     branches = []
-    for unit, (family, factor) in sorted(DURATION_UNITS.items(), key=lambda item: -len(item[0])):
-        spacing = " ?" if unit.isascii() else ""
+    for form in duration_forms():
         # What the pattern has checked is a number before the unit (and a space, which
         # the cast allows).
-        amount = f"CAST({text}[1:length({text}) - {len(unit)}] AS INTEGER) * {factor}"
-        builder = "to_months" if family == "month" else "to_days"
+        amount = f"CAST({DUCKDB.cut(text, len(form.unit))} AS INTEGER) * {form.factor}"
+        builder = "to_months" if form.family == "month" else "to_days"
         # The unit's suffix first (a cheap test): one pattern per cell, not one per unit
         # tried before it.
-        branches.append(f"WHEN suffix({text}, {sql_string(unit)}) AND "
-                        f"{_matches(text, '-?[0-9]{1,6}' + spacing + unit)} "
-                        f"THEN {builder}({amount})")
+        branches.append(f"WHEN suffix({text}, {sql_string(form.unit)}) AND "
+                        f"{_matches(text, form.pattern)} THEN {builder}({amount})")
     return " ".join(branches)
-
-
-def _text_forms(text: str, f: ir.Field, policy: ir.Policy) -> str:
-    """Every form a pattern takes, of the (trimmed) `text`; NULL for any other."""
-
-    def scaled(suffix: str, digits: int, places: int, shift: int) -> str:
-        """`<digits>.<places><suffix>` times 10^-shift, exact: the digit counts keep every
-        value below 10^15 and within 10 decimal places, as the case reader requires."""
-        pattern = f"-?[0-9]{{1,{digits}}}(\\.[0-9]{{1,{places}}})?{suffix}"
-        cut = f"{text}[1:length({text}) - {len(suffix)}]" if suffix else text
-        # Widths 28 + 10 = 38 keep DuckDB's product in 128-bit integers (narrower operands
-        # are multiplied in 64 bits and overflow).
-        mantissa = f"CAST({cut} AS DECIMAL(28,{places}))"
-        factor = f"CAST({Decimal(1).scaleb(-shift):f} AS DECIMAL(10,{max(shift, 0)}))"
-        return f"WHEN {_matches(text, pattern)} THEN CAST({mantissa} * {factor} AS DECIMAL(38,10))"
-
-    match f.type.kind:
-        case ir.Kind.MONEY:
-            # The patterns exclude each other, so their order does not change any value.
-            branches = [scaled(unit, 15 - shift, 10, -shift) for unit, shift in
-                        sorted(MONEY_UNITS.items(), key=lambda item: -len(item[0]))]
-            return f"CASE {scaled('', 15, 10, 0)} " + " ".join(branches) + " END"
-        case ir.Kind.PERCENT:
-            return (f"CASE {_plain_branch(text, f)} {scaled('%', 15, 8, 2)} "
-                    f"{scaled('bp', 15, 6, 4)} END")
-        case ir.Kind.NUMBER:
-            return f"CASE {scaled('', 15, 10, 0)} END"
-        case ir.Kind.DATE:
-            return (f"CASE WHEN {_matches(text, '[0-9]{4}-[0-9]{2}-[0-9]{2}')} "
-                    f"THEN TRY_CAST({text} AS DATE) END")
-        case ir.Kind.ENUM:
-            enum = policy.enum(f.type.enum)
-            branches = [f"WHEN {sql_string(spelling)} THEN {sql_string(member.name)}"
-                        for member in enum.members
-                        for spelling in (member.name, f"{enum.name}.{member.name}")]
-            return f"CASE {text} " + " ".join(branches) + " END"
-        case ir.Kind.BOOL | ir.Kind.DURATION | ir.Kind.ERROR:
-            raise AssertionError(f"{f.type.kind} cells are read by _from_text")
-    raise AssertionError(f.type)
 
 
 # ── plain text columns of numbers ──

@@ -2,25 +2,25 @@
 scores, read with the DuckDB engine's rules (policylang/book_cells.py) so a book means the
 same on both engines.
 
-Owns the strict patterns in Spark SQL (`fast_expression`): a text cell in a common literal
-form (`500万`, `3.45%`, `150bp`, `2 years`, `2021-02-24`, an enum member) and a typed
-Parquet cell (DECIMAL, integer, DATE, BOOLEAN) become their value inside Spark; every other
-distinct text is read once by the case reader (`cases.convert`) and joined back in, so its
-value, or its error with the row and column, is the case JSON's. Also owns the checks a
-column fails as a whole: a required input without a column or with a missing value (E602),
-and a column whose type cannot hold the input's values (E608).
+Owns the strict patterns in Spark SQL (`fast_expression`: policylang/cell_patterns.py in
+Spark's dialect, `SPARK`): a text cell in a common literal form (`500万`, `3.45%`, `150bp`,
+`2 years`, `2021-02-24`, an enum member) and a typed Parquet cell (DECIMAL, integer, DATE,
+BOOLEAN) become their value inside Spark; every other distinct text is read once by the
+case reader (`cases.convert`) and joined back in, so its value, or its error with the row
+and column, is the case JSON's. Also owns the checks a column fails as a whole: a required
+input without a column or with a missing value (E602), and a column whose type cannot hold
+the input's values (E608).
 """
 
 from __future__ import annotations
 
-from decimal import Decimal
 from pathlib import Path
 
 from policylang import ir
 from policylang.cases import convert
+from policylang.cell_patterns import Dialect, duration_forms, text_forms
 from policylang.diagnostics import PolicyError
 from policylang.emit.sql_spark import literal_sql
-from policylang.literals import DURATION_UNITS, MONEY_UNITS
 from policylang.spark_engine import RAW, ROW, _cell, _row_number, _spark_type, quote
 from policylang.values import INPUT_LIMIT
 
@@ -136,55 +136,26 @@ def fast_expression(q: str, f: ir.Field, spark_type: str, scale: int, book: Path
                              f"cannot hold {f.type} values;{hint or ' use a text column'}")
 
 
+def _matches(text: str, pattern: str) -> str:
+    return f"({text} RLIKE {sql_string('^' + pattern + '$')})"
+
+
+SPARK = Dialect(string=sql_string, matches=_matches,
+                cut=lambda text, n: f"substring({text}, 1, length({text}) - {n})", point="[.]")
+
+
 def _from_text(q: str, f: ir.Field, policy: ir.Policy) -> str:
-    """The DuckDB engine's strict literal patterns (book.py) in Spark SQL."""
-    text = f"trim({q})"
+    """The DuckDB engine's strict literal patterns (cell_patterns.py) in Spark SQL."""
+    if f.type.kind is ir.Kind.DURATION:
+        return f"CASE {_duration_branches(f'trim({q})')} END"
+    return text_forms(q, f, policy, SPARK)
 
-    def matches(pattern: str) -> str:
-        return f"({text} RLIKE {sql_string('^' + pattern + '$')})"
 
-    def scaled(suffix: str, digits: int, places: int, shift: int) -> str:
-        pattern = f"-?[0-9]{{1,{digits}}}([.][0-9]{{1,{places}}})?{suffix}"
-        cut = f"substring({text}, 1, length({text}) - {len(suffix)})" if suffix else text
-        mantissa = f"CAST({cut} AS DECIMAL(28,{places}))"
-        factor = f"CAST({Decimal(1).scaleb(-shift):f} AS DECIMAL(10,{max(shift, 0)}))"
-        return f"WHEN {matches(pattern)} THEN CAST({mantissa} * {factor} AS DECIMAL(38,10))"
-
-    match f.type.kind:
-        case ir.Kind.MONEY:
-            branches = [scaled(unit, 15 - shift, 10, -shift) for unit, shift in
-                        sorted(MONEY_UNITS.items(), key=lambda item: -len(item[0]))]
-            return "CASE " + " ".join(branches) + f" {scaled('', 15, 10, 0)} END"
-        case ir.Kind.PERCENT:
-            # Without `%` or `bp`, a fraction within ±1 (`4.35` would be 435%: the case
-            # reader refuses it).
-            fraction = (f"WHEN {matches('-?[01]([.][0-9]{1,10})?')} AND "
-                        f"abs(CAST({text} AS DECIMAL(11,10))) <= 1 "
-                        f"THEN CAST({text} AS DECIMAL(38,10))")
-            return f"CASE {scaled('%', 15, 8, 2)} {scaled('bp', 15, 6, 4)} {fraction} END"
-        case ir.Kind.NUMBER:
-            return f"CASE {scaled('', 15, 10, 0)} END"
-        case ir.Kind.DURATION:
-            branches = []
-            for unit, (family, factor) in sorted(DURATION_UNITS.items(),
-                                                 key=lambda item: -len(item[0])):
-                spacing = " ?" if unit.isascii() else ""
-                amount = (f"CAST(regexp_extract({text}, '^(-?[0-9]+)', 1) AS INT) * {factor}")
-                months, days = (amount, "0") if family == "month" else ("0", amount)
-                branches.append(f"WHEN {matches('-?[0-9]{1,6}' + spacing + unit)} THEN "
-                                f"named_struct('months', {months}, 'days', {days})")
-            return "CASE " + " ".join(branches) + " END"
-        case ir.Kind.DATE:
-            return (f"CASE WHEN {matches('[0-9]{4}-[0-9]{2}-[0-9]{2}')} "
-                    f"THEN TRY_CAST({text} AS DATE) END")
-        case ir.Kind.BOOL:
-            return f"CASE {q} WHEN 'true' THEN true WHEN 'false' THEN false END"
-        case ir.Kind.ENUM:
-            enum = policy.enum(f.type.enum)
-            branches = [f"WHEN {sql_string(spelling)} THEN {sql_string(member.name)}"
-                        for member in enum.members
-                        for spelling in (member.name, f"{enum.name}.{member.name}")]
-            return f"CASE {text} " + " ".join(branches) + " END"
-        case ir.Kind.ERROR:
-            raise AssertionError("a checked policy has no ERROR-typed input")
-    raise AssertionError(f.type)
+def _duration_branches(text: str) -> str:
+    branches = []
+    for form in duration_forms():
+        amount = f"CAST(regexp_extract({text}, '^(-?[0-9]+)', 1) AS INT) * {form.factor}"
+        months, days = (amount, "0") if form.family == "month" else ("0", amount)
+        branches.append(f"WHEN {_matches(text, form.pattern)} THEN "
+                        f"named_struct('months', {months}, 'days', {days})")
+    return " ".join(branches)
