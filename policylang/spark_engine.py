@@ -13,6 +13,7 @@ on; a policy's portfolio rules are evaluated by policylang/spark_portfolio.py.
 from __future__ import annotations
 
 import functools
+import logging
 import os
 import re
 import shutil
@@ -87,6 +88,11 @@ def session(master: str = "local[*]"):
         raise EngineUnavailable(f"Spark did not start ({master}): "
                                 f"{first_line(error)}") from None
     spark.sparkContext.setLogLevel("OFF")  # a failing case is an answer, not a log line
+    # PySpark logs every query error with its Java stack as a JSON line on stderr before
+    # raising it; the error is translated (E610/E611 at its row), the log line would be a
+    # traceback beside the message.
+    for name in ("SQLQueryContextLogger", "DataFrameQueryContextLogger"):
+        logging.getLogger(name).disabled = True
     for key, value in session_conf().items():
         spark.conf.set(key, value)
     # book_portfolio's window functions (shared with DuckDB, SQLite and PostgreSQL) quote

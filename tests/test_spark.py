@@ -330,6 +330,23 @@ def test_a_limit_side_of_10_to_the_16_is_refused_without_the_limit_columns_on_sp
     assert "must stay below 10,000,000,000,000,000元" in spark.output, spark.output
 
 
+def test_a_refused_row_is_one_message_without_pysparks_logged_java_stack(
+        tmp_path: Path, capfd, spark_engine) -> None:
+    """A row refused by a failing cast (a limit's value of 10^16 yuan): PySpark logged the
+    error with its Java stack as a JSON line on stderr before policylang's message."""
+    from policylang.cli import app
+
+    policy = tmp_path / "big_limits.pol"
+    policy.write_text(BIG_LIMITS, encoding="utf-8")
+    book = tmp_path / "book.csv"
+    book.write_text("a,n,m,g\n1元,2,,\n999999999999999.9995元,11,,\n", encoding="utf-8")
+    result = CliRunner().invoke(app, ["run", str(policy), "--book", str(book), *SPARK])
+    logged = capfd.readouterr().err
+    assert result.exit_code == 1 and "error[E611]" in result.output, result.output
+    for text in (result.output, logged):
+        assert "QueryContextLogger" not in text and "\tat org.apache" not in text, text
+
+
 @pytest.mark.parametrize("name", list(POLICIES))
 def test_without_the_limit_columns_a_seeds_spark_query_is_the_one_it_was(name: str) -> None:
     """No seed's limit side may reach 10^16 yuan (tests/test_sql_money.py): its Spark query
