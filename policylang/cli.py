@@ -90,11 +90,13 @@ def _print_all(shown: list) -> None:
 
 
 def _emit(text: str, output: Path | None) -> int:
-    """A command's product: on stdout, or written whole to `output`."""
+    """A command's product: on stdout, or written whole to `output` (said on stderr, as
+    `doc` and `synth` say it)."""
     if output is None:
         _stdout(text)
     else:
         write_text(output, text)
+        err.print(f"wrote {output}")
     return 0
 
 

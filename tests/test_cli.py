@@ -341,3 +341,16 @@ def test_a_reader_closing_the_pipe_early_costs_no_file_and_is_not_exit_1(
     report.unlink()
     assert _run("run", example, "--book", book, "--report", report).exit_code == 0
     assert written == report.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("command", ["compile", "explain", "diff", "doc"])
+def test_a_command_writing_o_says_so_on_stderr_and_prints_nothing(
+        command: str, example: Path, tmp_path: Path) -> None:
+    out = tmp_path / ("out.html" if command == "doc" else "out.txt")
+    arguments = {"compile": [example, "--target", "python"],
+                 "explain": [example, "--case", _case(tmp_path, EXAMPLE_CASE)],
+                 "diff": [example, example], "doc": [example]}[command]
+    result = _run(command, *arguments, "-o", out)
+    assert result.exit_code == 0, result.output
+    assert result.stdout == "" and result.stderr == f"wrote {out}\n"
+    assert out.read_text(encoding="utf-8")
