@@ -38,7 +38,11 @@ _FILE, _START, _ID, _BASE = "__pl_file", "__pl_start", "__pl_id", "__pl_base"
 _LOG_CONFIG = ("rootLogger.level = off\nrootLogger.appenderRef.stderr.ref = console\n"
                "appender.console.type = Console\nappender.console.name = console\n"
                "appender.console.target = SYSTEM_ERR\n"
-               "appender.console.layout.type = PatternLayout\n")
+               "appender.console.layout.type = PatternLayout\n"
+               # Unset, Spark gives PySpark's gateway WARN and says so on stderr
+               # ("Setting default log level to "WARN"", with how to change it) at every run.
+               "logger.gateway.name = org.apache.spark.api.python.PythonGatewayServer\n"
+               "logger.gateway.level = off\n")
 
 
 class EngineUnavailable(Exception):

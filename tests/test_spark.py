@@ -347,6 +347,17 @@ def test_a_refused_row_is_one_message_without_pysparks_logged_java_stack(
         assert "QueryContextLogger" not in text and "\tat org.apache" not in text, text
 
 
+def test_spark_starts_without_telling_stderr_its_log_level(spark_engine) -> None:
+    """Spark says "Setting default log level to "WARN"" (and how to change it) on stderr
+    at every start unless PySpark's gateway logger has a level of its own: the session's
+    log configuration, loaded by the JVM, sets it off."""
+    name = "org.apache.spark.api.python.PythonGatewayServer"
+    log4j = spark_engine.session("local[2]")._jvm.org.apache.logging.log4j
+    # What Spark asks (Logging.loggerWithCustomConfig): a configuration of its very name.
+    own = log4j.LogManager.getContext(False).getConfiguration().getLoggerConfig(name)
+    assert own.getName() == name and own.getLevel().toString() == "OFF"
+
+
 @pytest.mark.parametrize("name", list(POLICIES))
 def test_without_the_limit_columns_a_seeds_spark_query_is_the_one_it_was(name: str) -> None:
     """No seed's limit side may reach 10^16 yuan (tests/test_sql_money.py): its Spark query
