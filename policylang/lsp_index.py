@@ -20,7 +20,7 @@ from policylang import ir
 from policylang import nodes as n
 from policylang.checker import check
 from policylang.diagnostics import Diagnostic, PolicyError
-from policylang.formatter import format_expr
+from policylang.formatter import by_lf, format_expr
 from policylang.lsp_incremental import field_names
 from policylang.parser import parse
 
@@ -217,7 +217,9 @@ def _name_range(span: n.Span, name: str) -> Range:
 class _Indexer:
     def __init__(self, analysis: Analysis, source: str):
         self.analysis = analysis
-        self.lines = source.splitlines()
+        # Lines as the parser counts them: str.splitlines also breaks at a form feed,
+        # \u2028, \x85 ..., which put every part after one on the wrong line.
+        self.lines = by_lf(source).split("\n")
         assert analysis.ast is not None
         self.ast = analysis.ast
         self.enums = {item.name: item for item in self.ast.items if isinstance(item, n.EnumDecl)}
