@@ -2,9 +2,12 @@
 
 Eligibility ← each rule and limit (holds, fails, or does not apply because its guard is
 false) ← the values it used; each let ← its operands; each allocation ← its parts or its
-waterfall steps with the amount before and after. Every node carries its citation and
-source line. Built from the interpreter's own evaluation (the same values the decision
-reports), so an explanation never disagrees with the decision it explains.
+waterfall steps with the amount before and after and the caps they read. Every node
+carries its citation and source line. Built from the interpreter's own evaluation (the
+same values the decision reports), so an explanation never disagrees with the decision it
+explains; what an `and`, `or` or `if` was decided without is shown `not evaluated`, with
+no value. Money is shown to the fen as the decision reports it (in 元, or 万/亿 where
+exact), with the exact amount beside it where the fen hides part of it.
 
 A case that cannot be evaluated (a division by zero, a date out of the calendar) still
 has a tree (`explain_failure`): every value that could be computed, and the declarations
@@ -15,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import assert_never
 
 from policylang import ir
@@ -35,6 +39,10 @@ class Node:
     children: list[Node] = field(default_factory=list)
     text: str | None = None  # the value as a .pol literal (`5%`, `300万元`), for people
 
+    def __post_init__(self) -> None:
+        if isinstance(self.value, bool) and self.text is None:
+            self.text = "true" if self.value else "false"  # as the text view writes it
+
     def to_json(self) -> dict:
         out = {"kind": self.kind, "name": self.name}
         for key in ("value", "status", "cite", "line", "detail"):
@@ -49,7 +57,11 @@ class Node:
 def explain(policy: ir.Policy, case: dict[str, ir.Value], params: dict[str, ir.Value]) -> Node:
     """The decision's tree; raises the case's EvaluationError when it has no decision."""
     decision = Decision.of(policy, case, params)
-    explainer = _Explainer(policy, decision.evaluator, decision.outcomes)
+    evaluator = _Tracing(policy, case, params)
+    # The decision's values, not a second computation of them.
+    evaluator.lets, evaluator.allocations, evaluator.steps = (
+        decision.evaluator.lets, decision.evaluator.allocations, decision.evaluator.steps)
+    explainer = _Explainer(policy, evaluator, decision.outcomes)
     return explainer.root(_verdict(decision))
 
 
@@ -62,7 +74,7 @@ def explain_failure(policy: ir.Policy, case: dict[str, ir.Value],
     where = f" (line {fault.span.line})" if fault.span is not None else ""
     root = Node("eligibility", policy.name, status="error",
                 detail=f"no decision: {fault.message}{where}")
-    return _Explainer(policy, Evaluator(policy, case, params), None).root(root)
+    return _Explainer(policy, _Tracing(policy, case, params), None).root(root)
 
 
 def _verdict(decision: Decision) -> Node:
@@ -73,8 +85,64 @@ def _verdict(decision: Decision) -> Node:
                 + ", ".join(f["rule"] for f in decision.failures))
 
 
+_REFERENCE = (ir.InputRef, ir.ParamRef, ir.LetRef, ir.PartRef)
+_REFERENCE_KIND = {ir.InputRef: "input", ir.ParamRef: "param", ir.LetRef: "let",
+                   ir.PartRef: "part"}
+
+
+def _key(ref: ir.Expr) -> tuple[str, str]:
+    match ref:
+        case ir.PartRef(allocation=allocation, party=party):
+            return "PartRef", f"{allocation}.{party}"
+    return type(ref).__name__, ref.name
+
+
+class _Tracing(Evaluator):
+    """The interpreter, noting which references evaluating an expression reads: `and`,
+    `or`, `if` and `in` read only what they need, and an explanation must not show what
+    was never read as if it had been used. What the lets and allocations it reads read
+    themselves is theirs, explained under them."""
+
+    def __init__(self, policy: ir.Policy, case: dict[str, ir.Value],
+                 params: dict[str, ir.Value]):
+        super().__init__(policy, case, params)
+        self.read: set[tuple[str, str]] | None = None
+
+    def expr(self, e: ir.Expr) -> ir.Value:
+        if self.read is not None and isinstance(e, _REFERENCE):
+            self.read.add(_key(e))
+        return super().expr(e)
+
+    def let(self, name: str) -> ir.Value:
+        read, self.read = self.read, None
+        try:
+            return super().let(name)
+        finally:
+            self.read = read
+
+    def allocation(self, name: str) -> dict[str, Decimal]:
+        read, self.read = self.read, None
+        try:
+            return super().allocation(name)
+        finally:
+            self.read = read
+
+    def reads(self, expr: ir.Expr) -> tuple[set[tuple[str, str]], bool]:
+        """The references evaluating `expr` reads, and whether it faults (what follows a
+        fault is not read)."""
+        outer, self.read = self.read, set()
+        try:
+            self.expr(expr)
+            faulted = False
+        except EvaluationError:
+            faulted = True
+        finally:
+            read, self.read = self.read, outer
+        return read, faulted
+
+
 class _Explainer:
-    def __init__(self, policy: ir.Policy, evaluator: Evaluator,
+    def __init__(self, policy: ir.Policy, evaluator: _Tracing,
                  outcomes: dict[str, bool] | None):
         self.policy = policy
         self.evaluator = evaluator
@@ -101,8 +169,12 @@ class _Explainer:
             node.status, node.detail = "error", _fault(error)
             operands = (check.guard, *((check.cond,) if isinstance(check, ir.Rule)
                                        else (check.subject, check.bound)))
-            node.children = [used for expr in operands if expr is not None
-                             for used in self._uses(expr)]
+            node.children, reached = [], True
+            for expr in operands:
+                if expr is not None:
+                    used, faulted = self._used(expr, reached)
+                    node.children += used
+                    reached = reached and not faulted  # nothing after the fault is read
             return node
 
     def _checked(self, check: ir.Check, node: Node) -> Node:
@@ -121,24 +193,48 @@ class _Explainer:
                 node.children += self._uses(cond)
             case ir.Limit(subject=subject, bound=bound, op=op):
                 value, limit = self.evaluator.expr(subject), self.evaluator.expr(bound)
-                node.detail = (f"{v.readable_literal(value, subject.type)} {op} "
-                               f"{v.readable_literal(limit, bound.type)}")
+                node.detail = (f"{_readable(value, subject.type)} {op} "
+                               f"{_readable(limit, bound.type)}")
                 node.children += self._uses(subject) + self._uses(bound)
             case _:
                 assert_never(check)
         return node
 
     def _uses(self, expr: ir.Expr) -> list[Node]:
+        return self._used(expr)[0]
+
+    def _used(self, expr: ir.Expr, reached: bool = True) -> tuple[list[Node], bool]:
+        """A node for each reference `expr` holds, in reading order: its value where its
+        evaluation read it, `not evaluated` where an `and`, `or`, `if` or `in` was decided
+        without it (or a fault came first, or `reached` is false); and whether it faults."""
+        read, faulted = self.evaluator.reads(expr) if reached else (set(), False)
         nodes: list[Node] = []
         seen: set[tuple[str, str]] = set()
         for ref in _references(expr):
-            key = (type(ref).__name__, getattr(ref, "name", "") or
-                   f"{getattr(ref, 'allocation', '')}.{getattr(ref, 'party', '')}")
+            key = _key(ref)
             if key in seen:
                 continue
             seen.add(key)
-            nodes.append(self._reference(ref))
-        return nodes
+            nodes.append(self._reference(ref) if key in read else
+                         self._unread(ref, "not read: evaluation stopped at the fault"
+                                      if faulted or not reached else
+                                      "not read: its `and`/`or`/`if` was decided without it"))
+        return nodes, faulted
+
+    def _unread(self, ref: ir.Expr, why: str) -> Node:
+        node = Node(_REFERENCE_KIND[type(ref)], _key(ref)[1], status="not evaluated",
+                    detail=why)
+        match ref:
+            case ir.InputRef(name=name):
+                node.line = self._declared(self.policy.inputs, name)
+            case ir.ParamRef(name=name):
+                node.line = self._declared(self.policy.params, name)
+            case ir.LetRef(name=name):
+                let = self.policy.let(name)
+                node.cite, node.line = let.cite, let.span.line
+            case ir.PartRef():
+                pass
+        return node
 
     def _reference(self, ref: ir.Expr) -> Node:
         match ref:
@@ -150,11 +246,11 @@ class _Explainer:
                                line=self._declared(self.policy.params, name))
             case ir.LetRef(name=name):
                 return self._let(name)
-            case ir.PartRef(allocation=allocation, party=party):
+            case ir.PartRef(allocation=allocation, party=party, type=type_):
                 if ("allocation", allocation) in self.shown:
-                    parts = self.evaluator.allocation(allocation)
-                    return Node("part", f"{allocation}.{party}",
-                                v.report(parts[party], ir.MONEY), detail="see above")
+                    return _valued("part", f"{allocation}.{party}",
+                                   self.evaluator.allocation(allocation)[party], type_,
+                                   detail="see above")
                 return self._allocation(allocation)
         raise AssertionError(ref)
 
@@ -195,45 +291,97 @@ class _Explainer:
             node.children = self._uses(alloc.amount) if alloc.amount is not None else []
             return node
         match alloc:
-            case ir.Shares(amount=amount, parts=shares, ratio=ratio):
-                if amount is not None:
-                    node.value = v.report(v.to_fen(self.evaluator.expr(amount)), ir.MONEY)
-                    node.children += self._uses(amount)
-                total = alloc.total_weight
+            case ir.Shares(amount=None, parts=shares):
                 for part in shares:
-                    weight = (f"{v.format_decimal(part.weight)} of {v.format_decimal(total)}"
-                              if ratio else f"{v.format_decimal(part.weight * 100)}%")
-                    shown = (v.report(parts[part.party], ir.MONEY) if amount is not None
-                             else v.report(parts[part.party], ir.PERCENT))
-                    node.children.append(Node("part", part.party, shown, detail=weight))
-            case ir.Waterfall(amount=amount):
-                node.value = v.report(v.to_fen(self.evaluator.expr(amount)), ir.MONEY)
+                    node.children.append(_valued("part", part.party, parts[part.party],
+                                                 ir.PERCENT, detail=_weight(alloc, part)))
+            case ir.Shares(amount=amount, parts=shares, ratio=ratio):
+                amount_value = v.to_fen(self.evaluator.expr(amount))
+                node.value, node.text = v.report(amount_value, ir.MONEY), _money(amount_value)
                 node.children += self._uses(amount)
+                for part in shares:
+                    exact = (v.div(v.mul(amount_value, part.weight), alloc.total_weight)
+                             if ratio else v.mul(amount_value, part.weight))
+                    node.children.append(_part(part.party, parts[part.party], exact,
+                                               _weight(alloc, part)))
+            case ir.Waterfall(amount=amount):
+                amount_value = v.to_fen(self.evaluator.expr(amount))
+                node.value, node.text = v.report(amount_value, ir.MONEY), _money(amount_value)
+                node.children += self._uses(amount)
+                exact = dict.fromkeys(parts, Decimal(0))
+                remaining = amount_value
                 for step, before, taken in self.evaluator.steps.get(name, []):
                     node.children.append(self._step(step, before, taken))
-                node.children += [Node("part", party, v.report(share, ir.MONEY),
-                                       detail="after rounding to the fen")
+                    for party, share in taken.items():
+                        exact[party] = v.add(exact[party], share)
+                    remaining = v.sub(before, sum(taken.values(), Decimal(0)))
+                if ir.UNALLOCATED in exact:
+                    exact[ir.UNALLOCATED] = v.add(exact[ir.UNALLOCATED], remaining)
+                node.children += [_part(party, share, exact[party], None)
                                   for party, share in parts.items()]
             case _:
                 assert_never(alloc)
         return node
 
-    def _step(self, step: ir.Step, before, taken: dict) -> Node:
-        left = before - sum(taken.values())
+    def _step(self, step: ir.Step, before: Decimal, taken: dict[str, Decimal]) -> Node:
         # Exact amounts: the parts are rounded to the fen only once, at the end.
-        text = ", ".join(f"{party} takes {v.format_decimal(share)}"
-                         for party, share in taken.items())
+        left = v.sub(before, sum(taken.values(), Decimal(0)))
+        children: list[Node] = []
         match step:
-            case ir.Take(party=party):
+            case ir.Take(party=party, cap=cap):
                 name = f"take {party}"
-            case ir.Split():
+                text = (f"{party} takes {_exact(taken[party])} "
+                        f"(up to {_exact(self.evaluator.expr(cap))})")
+                children = self._uses(cap)
+            case ir.Split(parts=split):
                 name = "split"
+                said = []
+                for part in split:
+                    bounds = f"{v.literal(part.share, ir.PERCENT)}"
+                    if part.cap is not None:
+                        bounds += f", up to {_exact(self.evaluator.expr(part.cap))}"
+                        children += self._uses(part.cap)
+                    said.append(f"{part.party} takes {_exact(taken[part.party])} ({bounds})")
+                text = ", ".join(said)
             case ir.Rest(party=party):
                 name = f"rest {party}"
+                text = f"{party} takes {_exact(taken[party])}"
             case _:
                 assert_never(step)
-        return Node("step", name, detail=f"{v.format_decimal(before)} before; {text}; "
-                    f"{v.format_decimal(left)} left (exact, in yuan)", line=step.span.line)
+        once = {(child.kind, child.name): child for child in children}  # caps read alike
+        return Node("step", name, detail=f"{_exact(before)} before; {text}; "
+                    f"{_exact(left)} left (exact)", line=step.span.line,
+                    children=list(once.values()))
+
+
+def _weight(shares: ir.Shares, part: ir.SharePart) -> str:
+    if shares.ratio:
+        return f"{v.format_decimal(part.weight)} of {v.format_decimal(shares.total_weight)}"
+    return v.literal(part.weight, ir.PERCENT)
+
+
+def _part(party: str, share: Decimal, exact: Decimal, weight: str | None) -> Node:
+    """An allocated part: its amount to the fen and, where rounding moved it, the exact
+    amount (the parts are rounded together so that they sum to the amount)."""
+    said = [weight] if weight else []
+    if exact != share:
+        said.append(f"exactly {_exact(exact)} before rounding to the fen")
+    return Node("part", party, v.report(share, ir.MONEY), text=_money(share),
+                detail="; ".join(said) or None)
+
+
+def _exact(amount: Decimal) -> str:
+    """An exact amount of money, in 元 or in 万/亿 where that is exact to two places."""
+    return v.readable_literal(amount, ir.MONEY)
+
+
+def _money(amount: Decimal) -> str:
+    """Money as the decision reports it, to the fen (in 元, 万 or 亿), and the exact
+    amount where the fen hides part of it."""
+    fen = v.to_fen(amount)
+    if fen == amount:
+        return _exact(amount)
+    return f"{_exact(fen)} (exactly {v.literal(amount, ir.MONEY)})"
 
 
 def _fault(error: EvaluationError) -> str:
@@ -241,9 +389,19 @@ def _fault(error: EvaluationError) -> str:
 
 
 def _valued(kind: str, name: str, value: ir.Value, type_: ir.Type, **more) -> Node:
-    text = (str(value).lower() if type_.kind is ir.Kind.BOOL else
-            value if type_.kind is ir.Kind.ENUM else v.readable_literal(value, type_))
-    return Node(kind, name, v.report(value, type_), text=text, **more)
+    return Node(kind, name, v.report(value, type_), text=_readable(value, type_), **more)
+
+
+def _readable(value: ir.Value, type_: ir.Type) -> str:
+    """A value for people: a .pol literal, money to the fen as the decision reports it."""
+    match type_.kind:
+        case ir.Kind.MONEY:
+            return _money(value)
+        case ir.Kind.BOOL:
+            return "true" if value else "false"
+        case ir.Kind.ENUM:
+            return value
+    return v.readable_literal(value, type_)
 
 
 def _references(expr: ir.Expr) -> list[ir.Expr]:

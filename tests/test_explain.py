@@ -248,3 +248,109 @@ def test_deps_of_a_book_rule_read_its_whole_value_and_bound() -> None:
         '    limit total = sum(amount) * rate <= cap * 2 cite "y"\n  }\n}\n', "dp.pol")
     assert dependencies(policy)["limit total"].params == ("cap", "rate")
     assert unused_params(policy) == []
+
+
+def _children(node: dict, name: str) -> dict:
+    return next(child for child in node["children"] if child["name"] == name)
+
+
+def test_what_a_short_circuit_never_read_is_shown_as_not_evaluated(policy) -> None:
+    """`high_tech or (tech_listed and …)` with high_tech true reads nothing else: the rest is
+    `not evaluated`, with no value, rather than shown as if the rule had used it."""
+    tree = explain(policy, parse_case(policy, CASES["design_example_over_cap"]),
+                   parse_params(policy, {})).to_json()
+    shown = {child["name"]: child for child in _children(tree, "tech_rule")["children"]}
+    assert shown["high_tech"]["value"] is True
+    for name in ("tech_listed", "owns_ip", "revenue_last_year"):
+        assert shown[name]["status"] == "not evaluated" and "value" not in shown[name]
+    seed = api.load(Path(__file__).resolve().parents[1] / "policies" / "chengdu"
+                    / "reguarantee_fee.pol")
+    case = {"guarantee_amount": "100万", "private": True, "class": "tech_sme"}
+    relief = _children(api.explain(seed, case)[0].to_json(), "rate_relief")
+    guard = relief["children"][0]  # `when waived or halved`, waived true
+    assert [(c["name"], c.get("status")) for c in guard["children"]] == [
+        ("waived", None), ("halved", "not evaluated")]
+    due = _children(relief, "due_rate")  # if waived then 0% else if halved … standard_rate
+    assert {c["name"]: c.get("status") for c in due["children"]} == {
+        "waived": None, "halved": "not evaluated", "standard_rate": "not evaluated"}
+    # A let only a short circuit skipped is still explained, on its own, with its value.
+    assert _children(api.explain(seed, case)[0].to_json(), "halved")["value"] is False
+
+
+def test_nothing_after_a_fault_is_shown_as_read() -> None:
+    policy = api.load_source('policy f "f" {\n  input {\n    loan: money\n    parts: number\n'
+                             '    sme: bool\n  }\n'
+                             '  rule r: loan / parts > 1元 and sme cite "a"\n}\n', "f.pol")
+    tree, error = api.explain(policy, {"loan": "100万", "parts": 0, "sme": True})
+    assert error is not None
+    rule = tree.to_json()["children"][0]
+    assert rule["status"] == "error"
+    shown = {child["name"]: child for child in rule["children"]}
+    assert shown["loan"]["value"] == "1000000.00" and shown["parts"]["value"] == "0"
+    assert shown["sme"]["status"] == "not evaluated"
+    assert "fault" in shown["sme"]["detail"]
+
+
+def test_a_waterfall_step_shows_the_cap_it_read(policy) -> None:
+    """`take pool up to pool_balance`: the cap and what it read are part of the why."""
+    tree = explain(policy, parse_case(policy, CASES["design_example_escalation"]),
+                   parse_params(policy, {})).to_json()
+    steps = {n["name"]: n for n in _children(tree, "overdue")["children"]
+             if n["kind"] == "step"}
+    assert steps["take pool"]["detail"] == (
+        "1234567.89元 before; pool takes 10万 (up to 10万); 1134567.89元 left (exact)")
+    assert [(c["name"], c["value"]) for c in steps["take pool"]["children"]] == [
+        ("pool_balance", "100000.00")]
+    assert [(c["name"], c["value"]) for c in steps["split"]["children"]] == [
+        ("risk_fund_balance", "200000.00")]
+    assert "risk_fund takes 20万 (50%, up to 20万)" in steps["split"]["detail"]
+
+
+UNITS = """policy units "units" {
+  input {
+    loss: money
+    term: duration
+  }
+  let subsidy: money = 300万 * years(term) * 1% cite "a"
+  shares fixed ratio cite "b" {
+    a: 1
+    b: 2
+  }
+  let first: money = fixed.a * loss cite "c"
+  let second: money = fixed.a * 2元 cite "c"
+  shares risk of loss cite "d" {
+    bank:  20%
+    fund:  20%
+    local: 60%
+  }
+}
+"""
+
+
+def test_money_and_percents_are_shown_with_their_units_to_the_fen(tmp_path: Path) -> None:
+    from policylang.cli_views import explanation_text
+
+    policy = api.load_source(UNITS, "units.pol")
+    tree, error = api.explain(policy, {"loss": "1000.03元", "term": "53 months"})
+    assert error is None
+    text = explanation_text(tree, terminal=False)
+    # A money let is reported to the fen; what the fen hides is said, not the only value.
+    assert "let subsidy = 13.25万 (exactly 132500.000001元)" in text
+    # A part of shares without an amount is a percent, where it is read a second time too.
+    assert "part a = 33.33333333% 1 of 3" in text
+    assert "part fixed.a = 33.33333333% see above" in text
+    assert tree.to_json()["children"][2]["children"][0]["value"] == "0.3333333333"
+    # Allocated money in 元, each part's exact share where rounding moved it: the two
+    # 20% parts differ by the fen of the remainder, and the reader sees why.
+    assert "shares risk = 1000.03元" in text
+    assert "part bank = 200.01元 20%; exactly 200.006元 before rounding to the fen" in text
+    assert "part fund = 200元 20%; exactly 200.006元 before rounding to the fen" in text
+    assert "part local = 600.02元 60%; exactly 600.018元 before rounding to the fen" in text
+
+
+def test_html_writes_true_and_false_as_the_text_does(policy) -> None:
+    tree = explain(policy, parse_case(policy, CASES["design_example_over_cap"]),
+                   parse_params(policy, {}))
+    page = render_html(policy, tree)
+    assert '= <span class="value">false</span>' in page
+    assert "True" not in page and "False" not in page
