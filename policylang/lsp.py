@@ -4,8 +4,8 @@ Diagnostics as you type (debounced: an edit after a quiet spell is analysed at o
 burst of edits once, DEBOUNCE_SECONDS after its last), hover, go-to-definition,
 find-references, completion, document symbols and formatting. Everything it knows comes
 from `lsp_index.analyze`, i.e. the compiler's own parser and checker; this module only
-translates between that and the protocol, including columns: the index counts code
-points, the client usually UTF-16 units.
+translates between that and the protocol, including columns (`lsp_text`): the index
+counts code points, the client usually UTF-16 units.
 
 After an edit, diagnostics are published in two steps for the same version: first the
 parse and check errors (with each failing test block's last result, moved to where that
@@ -54,7 +54,8 @@ from policylang.diagnostics import Diagnostic, PolicyError
 from policylang.formatter import by_lf, format_source
 from policylang.highlight import BUILTIN_FUNCTIONS, KEYWORDS
 from policylang.lsp_incremental import IncrementalParser
-from policylang.lsp_index import Analysis, Failing, Range, analyze, failing_tests, moved_to
+from policylang.lsp_index import Analysis, Failing, analyze, failing_tests, moved_to
+from policylang.lsp_text import Text, apply_change
 from policylang.messages import title
 
 DEBOUNCE_SECONDS = 0.03
@@ -123,9 +124,18 @@ class _Protocol(LanguageServerProtocol):
     @lsp_method(lsp.TEXT_DOCUMENT_DID_CHANGE)
     def lsp_text_document__did_change(self, params: lsp.DidChangeTextDocumentParams):
         """pygls's, except for a document the client has not opened (see `is_open`): pygls
-        failed with a KeyError, which the client showed the drafter in an error window."""
-        if self._server.is_open(params.text_document.uri, lsp.TEXT_DOCUMENT_DID_CHANGE):
-            yield from super().lsp_text_document__did_change(params)
+        failed with a KeyError, which the client showed the drafter in an error window;
+        and with the edits made on lines as LSP counts them."""
+        if not self._server.is_open(params.text_document.uri, lsp.TEXT_DOCUMENT_DID_CHANGE):
+            return
+        # Not pygls's `update_text_document`: it made an edit on the wrong line after a form
+        # feed or a \u2028 (see lsp_text).
+        document = self.workspace.get_text_document(params.text_document.uri)
+        for change in params.content_changes:
+            apply_change(document, change)
+        document.version = params.text_document.version
+        if (handler := self.fm.features.get(lsp.TEXT_DOCUMENT_DID_CHANGE)) is not None:
+            yield handler, (params,), None
 
 
 def _what_is_wrong(error: JsonRpcException) -> str:
@@ -271,7 +281,7 @@ class PolicyServer(LanguageServer):
             task.cancel()
 
     def publish(self, document: TextDocument, diagnostics: list[Diagnostic]) -> None:
-        text = _Text(document)
+        text = Text(document)
         self.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(
             uri=document.uri, diagnostics=[_diagnostic(text, d) for d in diagnostics],
             version=document.version))
@@ -329,47 +339,6 @@ def _from_disk(uri: str, workspace) -> TextDocument:
 server = PolicyServer()
 
 
-class _Text:
-    """A document's lines as the parser and LSP count them, and positions converted on them.
-
-    Lines break at `\n`, `\r\n` and `\r` only (`by_lf`). pygls's `document.lines` breaks
-    them at a form feed, \x85, \u2028 ... too (str.splitlines), and its conversions read a
-    position's column on its line there: after a page break copied from a PDF into a
-    comment, every position was read on the wrong line. Columns are code points here and
-    the units the client negotiated (UTF-16 by default) in the protocol."""
-
-    def __init__(self, document: TextDocument) -> None:
-        self.lines = by_lf(document.source).split("\n")
-        self.units = document.position_codec.client_num_units
-
-    def position(self, line: int, column: int) -> lsp.Position:
-        if line >= len(self.lines):  # past the end: the end (the parser's spans never are)
-            line, column = len(self.lines) - 1, len(self.lines[-1])
-        return lsp.Position(line=line, character=self.units(self.lines[line][:column]))
-
-    def range(self, r: Range) -> lsp.Range:
-        """A range of the index for the client; a text that ends with a line break ends on
-        the empty line after it, where the parser and `policylang check` put an E103."""
-        return lsp.Range(start=self.position(r.line, r.column),
-                         end=self.position(r.end_line, r.end_column))
-
-    def end(self) -> lsp.Position:
-        return self.position(len(self.lines) - 1, len(self.lines[-1]))
-
-    def cursor(self, position: lsp.Position) -> tuple[int, int] | None:
-        """The client's position as a line and a code-point column. A character past the
-        end of its line is the line's end (as LSP says); a line past the last is None, no
-        place in the text the server has (pygls made it the end of the text)."""
-        if position.line >= len(self.lines):
-            return None
-        text, units = self.lines[position.line], 0
-        for column, char in enumerate(text):
-            if units >= position.character:
-                return position.line, column
-            units += self.units(char)
-        return position.line, len(text)
-
-
 def _answers(handler):
     """A request handler whose exceptions, bugs all, are error -32603 in one line.
 
@@ -392,7 +361,7 @@ def _answers(handler):
     return answer
 
 
-def _diagnostic(text: _Text, d) -> lsp.Diagnostic:
+def _diagnostic(text: Text, d) -> lsp.Diagnostic:
     from policylang.lsp_index import to_range
 
     message = d.message + "".join(f"\nnote: {note}" for note in d.notes)
@@ -437,7 +406,7 @@ def did_close(ls: PolicyServer, params: lsp.DidCloseTextDocumentParams) -> None:
 @_answers
 def hover(ls: PolicyServer, params: lsp.HoverParams) -> lsp.Hover | None:
     document, found = ls.lookup(params.text_document.uri)
-    text = _Text(document)
+    text = Text(document)
     cursor = text.cursor(params.position)
     key = found.at(*cursor) if cursor is not None else None
     if key is None or key not in found.definitions:
@@ -455,7 +424,7 @@ def hover(ls: PolicyServer, params: lsp.HoverParams) -> lsp.Hover | None:
 def definition(ls: PolicyServer, params: lsp.DefinitionParams) -> lsp.Location | None:
     uri = params.text_document.uri
     document, found = ls.lookup(uri)
-    text = _Text(document)
+    text = Text(document)
     cursor = text.cursor(params.position)
     key = found.at(*cursor) if cursor is not None else None
     if key is None or key not in found.definitions:
@@ -468,7 +437,7 @@ def definition(ls: PolicyServer, params: lsp.DefinitionParams) -> lsp.Location |
 def references(ls: PolicyServer, params: lsp.ReferenceParams) -> list[lsp.Location]:
     uri = params.text_document.uri
     document, found = ls.lookup(uri)
-    text = _Text(document)
+    text = Text(document)
     cursor = text.cursor(params.position)
     key = found.at(*cursor) if cursor is not None else None
     if key is None:
@@ -485,7 +454,7 @@ def references(ls: PolicyServer, params: lsp.ReferenceParams) -> list[lsp.Locati
 def completion(ls: PolicyServer, params: lsp.CompletionParams) -> lsp.CompletionList:
     uri = params.text_document.uri
     document, found = ls.lookup(uri)
-    text = _Text(document)
+    text = Text(document)
     cursor = text.cursor(params.position)
     items: list[lsp.CompletionItem] = []
     if cursor is None:
@@ -521,7 +490,7 @@ def document_symbols(ls: PolicyServer, params: lsp.DocumentSymbolParams
     document, found = ls.lookup(uri)
     if found.ast is None:
         return []
-    text = _Text(document)
+    text = Text(document)
     top: list[lsp.DocumentSymbol] = []
     children: dict[tuple[str, ...], list[lsp.DocumentSymbol]] = {}
     for d in found.definitions.values():
@@ -549,7 +518,7 @@ def formatting(ls: PolicyServer, params: lsp.DocumentFormattingParams) -> list[l
         return []
     if formatted == document.source:
         return []
-    end = _Text(document).end()
+    end = Text(document).end()
     return [lsp.TextEdit(range=lsp.Range(start=lsp.Position(line=0, character=0), end=end),
                          new_text=formatted)]
 

@@ -674,6 +674,49 @@ def test_only_cr_and_lf_break_lines(client, separator):
     assert {item["label"] for item in completion["items"]} == {"bank", "insurer"}
 
 
+@pytest.mark.parametrize("separator", ["\f", "\u2028", "\x85"],
+                         ids=["form feed", "line separator", "next line"])
+def test_edits_below_a_page_break_are_made_where_the_editor_made_them(client, separator):
+    """didChange's ranges count lines at `\n`, `\r\n` and `\r` only. pygls made the edit
+    on lines cut at a form feed or a Unicode line separator too: after one in a comment,
+    typing in a Chinese line changed the line above, and the server's text was no longer
+    the editor's (diagnostics for a text nobody sees, until the document was reopened)."""
+    text = BAD.replace("  param lpr", f"  # 第一页{separator}第二页 😀\n  param lpr")
+    uri = URI.replace("demo.pol", f"edited-after-{ord(separator)}.pol")
+    client.notify("textDocument/didOpen", {"textDocument": {
+        "uri": uri, "languageId": "policylang", "version": 1, "text": text}})
+    assert {d["code"] for d in client.diagnostics(1)} == {"E402", "E202"}
+    edits = [  # fix the misspelt name; then type in a Chinese line and delete across lines
+        ("loan_amont", len("loan_amo"), 0, "u"),
+        ('"同期LPR"', len('"同期'), 0, "贷款"),
+        ("rule rate_rule: lpr < 5万", len("rule rate_rule: lpr < 5"), len("万\n  shares"),
+         "%\n  shares"),
+    ]
+    for version, (needle, offset, length, new) in enumerate(edits, start=2):
+        start = text.index(needle) + offset
+        client.notify("textDocument/didChange", {
+            "textDocument": {"uri": uri, "version": version},
+            "contentChanges": [{"range": {"start": _position(text, needle, offset=offset),
+                                          "end": _position(text, needle,
+                                                           offset=offset + length)},
+                                "text": new}]})
+        text = text[:start] + new + text[start + length:]
+        found = client.diagnostics(version)
+    assert "同期贷款LPR" in text and "lpr < 5%\n  shares" in text
+    assert found == []
+    misformatted = {"textDocument": {"uri": uri}, "options": {"tabSize": 2,
+                                                              "insertSpaces": True}}
+    client.notify("textDocument/didChange", {
+        "textDocument": {"uri": uri, "version": 9},
+        "contentChanges": [{"range": {"start": _position(text, "  let premium"),
+                                      "end": _position(text, "  let premium")},
+                            "text": "   "}]})
+    text = text.replace("  let premium", "     let premium")
+    client.diagnostics(9)
+    (edit,) = client.request("textDocument/formatting", misformatted)
+    assert edit["newText"] == format_source(text, "demo.pol")
+
+
 # ── odd documents and positions: every handler answers, and sensibly ──
 
 _ODD_DOCUMENTS = {

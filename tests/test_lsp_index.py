@@ -34,7 +34,8 @@ def test_parts_are_found_on_their_line_after_a_page_break_in_a_comment(separator
     and after one in a comment every part's range landed on the line above."""
     from policylang.lsp_index import analyze
 
-    text = SEED_POLICY.read_text(encoding="utf-8").replace("\n", f"\n# 第一页{separator}第二页\n", 1)
+    page_break = f"\n# 第一页{separator}第二页\n"
+    text = SEED_POLICY.read_text(encoding="utf-8").replace("\n", page_break, 1)
     lines = text.split("\n")
     found = analyze(text, "zhubaodai.pol", run_tests=False)
     parts = [d for d in found.definitions.values()
