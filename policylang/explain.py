@@ -167,14 +167,19 @@ class _Explainer:
             # What the failed attempt expanded was thrown away with it: expand it again.
             self.shown = shown
             node.status, node.detail = "error", _fault(error)
-            operands = (check.guard, *((check.cond,) if isinstance(check, ir.Rule)
-                                       else (check.subject, check.bound)))
-            node.children, reached = [], True
-            for expr in operands:
-                if expr is not None:
-                    used, faulted = self._used(expr, reached)
-                    node.children += used
-                    reached = reached and not faulted  # nothing after the fault is read
+            reached = True
+            if check.guard is not None:
+                used, faulted = self._used(check.guard)
+                guard = Node("guard", "when", children=used)
+                if faulted:
+                    guard.status, guard.detail = "error", node.detail
+                else:
+                    guard.value = bool(self.evaluator.expr(check.guard))
+                node.children = [guard]
+                reached = not faulted
+            node.children += self._used_in_turn(
+                (check.cond,) if isinstance(check, ir.Rule) else (check.subject, check.bound),
+                reached)
             return node
 
     def _checked(self, check: ir.Check, node: Node) -> Node:
@@ -202,6 +207,19 @@ class _Explainer:
 
     def _uses(self, expr: ir.Expr) -> list[Node]:
         return self._used(expr)[0]
+
+    def _used_in_turn(self, exprs: tuple[ir.Expr, ...], reached: bool = True) -> list[Node]:
+        """`_used` of expressions evaluated one after another, until one faults: nothing
+        after the fault is read. Each reference once, read if any of them read it."""
+        nodes: dict[tuple[str, str], Node] = {}
+        for expr in exprs:
+            used, faulted = self._used(expr, reached)
+            for node in used:
+                if (node.kind, node.name) not in nodes or (
+                        nodes[(node.kind, node.name)].status == "not evaluated"):
+                    nodes[(node.kind, node.name)] = node
+            reached = reached and not faulted
+        return list(nodes.values())
 
     def _used(self, expr: ir.Expr, reached: bool = True) -> tuple[list[Node], bool]:
         """A node for each reference `expr` holds, in reading order: its value where its
@@ -288,7 +306,7 @@ class _Explainer:
             parts = self.evaluator.allocation(name)
         except EvaluationError as error:
             node.status, node.detail = "error", _fault(error)
-            node.children = self._uses(alloc.amount) if alloc.amount is not None else []
+            node.children = self._used_in_turn(_operands(alloc))
             return node
         match alloc:
             case ir.Shares(amount=None, parts=shares):
@@ -352,6 +370,28 @@ class _Explainer:
         return Node("step", name, detail=f"{_exact(before)} before; {text}; "
                     f"{_exact(left)} left (exact)", line=step.span.line,
                     children=list(once.values()))
+
+
+def _operands(alloc: ir.Allocation) -> tuple[ir.Expr, ...]:
+    """What an allocation evaluates, in order: its amount, then its steps' caps."""
+    match alloc:
+        case ir.Shares(amount=amount):
+            return () if amount is None else (amount,)
+        case ir.Waterfall(amount=amount, steps=steps):
+            caps: list[ir.Expr] = []
+            for step in steps:
+                match step:
+                    case ir.Take(cap=cap):
+                        caps.append(cap)
+                    case ir.Split(parts=parts):
+                        caps += [part.cap for part in parts if part.cap is not None]
+                    case ir.Rest():
+                        pass
+                    case _:
+                        assert_never(step)
+            return (amount, *caps)
+        case _:
+            assert_never(alloc)
 
 
 def _weight(shares: ir.Shares, part: ir.SharePart) -> str:

@@ -354,3 +354,36 @@ def test_html_writes_true_and_false_as_the_text_does(policy) -> None:
     page = render_html(policy, tree)
     assert '= <span class="value">false</span>' in page
     assert "True" not in page and "False" not in page
+
+
+CAP_FAULT = """policy f "f" {
+  input {
+    loan: money
+    parts: number
+    pool: money
+  }
+  let each: money = loan / parts cite "x"
+  limit cap: loan <= 100万 when each > 1元 cite "g"
+  waterfall w(loan) cite "w" {
+    take pool up to each
+    rest bank
+  }
+}
+"""
+
+
+def test_a_fault_in_a_guard_or_a_waterfall_cap_is_shown_where_it_happened() -> None:
+    policy = api.load_source(CAP_FAULT, "f.pol")
+    tree, error = api.explain(policy, {"loan": "100万", "parts": 0, "pool": "1元"})
+    assert error is not None
+    cap, waterfall = tree.to_json()["children"][:2]
+    # The guard faulted: it is the guard that shows the error, and the limit's own
+    # comparison was never reached.
+    guard, loan = cap["children"]
+    assert (guard["kind"], guard["status"]) == ("guard", "error")
+    assert guard["children"][0]["name"] == "each" and guard["children"][0]["status"] == "error"
+    assert (loan["name"], loan["status"]) == ("loan", "not evaluated")
+    # The waterfall faulted in a step's cap: the cap's let is under it, with the error.
+    assert waterfall["status"] == "error"
+    assert [(c["name"], c.get("status")) for c in waterfall["children"]] == [
+        ("loan", None), ("each", "error")]
