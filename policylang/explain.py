@@ -234,9 +234,9 @@ class _Explainer:
                 continue
             seen.add(key)
             nodes.append(self._reference(ref) if key in read else
-                         self._unread(ref, "not read: evaluation stopped at the fault"
+                         self._unread(ref, "evaluation stopped at the fault before it"
                                       if faulted or not reached else
-                                      "not read: its `and`/`or`/`if` was decided without it"))
+                                      "its `and`/`or`/`if`/`in` was decided without it"))
         return nodes, faulted
 
     def _unread(self, ref: ir.Expr, why: str) -> Node:
