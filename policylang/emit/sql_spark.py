@@ -38,7 +38,12 @@ from policylang.emit.sql import (
 )
 from policylang.emit.sql_dialects import bottom_up
 from policylang.emit.sql_evaluation import may_fail
-from policylang.emit.sql_temporal import DURATION_OUT_OF_RANGE, in_calendar
+from policylang.emit.sql_temporal import (
+    DURATION_OUT_OF_RANGE,
+    CallForms,
+    call,
+    in_calendar,
+)
 from policylang.values import DURATION_LIMIT, MAGNITUDE_LIMIT
 
 DIALECT = "spark"
@@ -279,41 +284,7 @@ class _SparkBuilder(_QueryBuilder):
         return case((self.expr(check.guard), holds), otherwise=exp.true())
 
     def visit_Call(self, e: ir.Call) -> exp.Expression:
-        args = [self.expr(a) for a in e.args]
-        if e.func in ("years", "months", "days"):  # the family test reads it again
-            args = [self.shared(args[0], e.args[0])]
-        match e.func:
-            case "min" | "max":
-                if e.args[0].type.kind is ir.Kind.DURATION:
-                    # Each step reads the best so far five times: a column of its own.
-                    args = [self.shared(arg, node) for arg, node in zip(args, e.args,
-                                                                        strict=True)]
-                    best = args[0]
-                    for arg in args[1:]:
-                        better = compare("<" if e.func == "min" else ">", arg, best,
-                                         e.args[0].type)
-                        best = self.shared(case((better, arg), otherwise=best), e)
-                    return best
-                return fn("LEAST" if e.func == "min" else "GREATEST", *args)
-            case "round":
-                return _round(args[0], args[1])
-            case "abs":
-                return fn("ABS", args[0])
-            case "years":
-                return case((_nonzero(days_of(args[0])), fail(
-                    "E611", "years() of days: days are not convertible to months")),
-                    otherwise=self._div(months_of(args[0]), number(12)))
-            case "months":
-                return case((_nonzero(days_of(args[0])), fail(
-                    "E611", "months() of days: days are not convertible to months")),
-                    otherwise=exp.cast(months_of(args[0]), NUMERIC))
-            case "days":
-                return case((_nonzero(months_of(args[0])), fail(
-                    "E611", "days() of months: months are not convertible to days")),
-                    otherwise=exp.cast(days_of(args[0]), NUMERIC))
-            case "year" | "month":
-                return exp.cast(fn(e.func.upper(), args[0]), NUMERIC)
-        raise AssertionError(e.func)
+        return call(e, [self.expr(a) for a in e.args], self, SPARK_CALLS)
 
 
 def bound(a: exp.Expression, b: exp.Expression, body) -> exp.Expression:
@@ -380,6 +351,11 @@ def _rounded(x: exp.Expression, step: exp.Expression) -> exp.Expression:
     return case((exp.LTE(this=step_, expression=number(0)),
                  fail("E611", "round() needs a positive step")),
                 otherwise=_magnitude_checked(exp.cast(signed, NUMERIC)))
+
+
+# A duration struct's months are an INT already: years() divides them as they are.
+SPARK_CALLS = CallForms(months_of=months_of, days_of=days_of, compare=compare,
+                        round_to_step=_round, whole_months=months_of)
 
 
 def literal_sql(policy: ir.Policy, value: ir.Value, type_: ir.Type) -> str:

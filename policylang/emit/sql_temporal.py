@@ -7,6 +7,9 @@ two families raise E611 with ERROR(), exactly where the interpreter raises. Kept
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+
 from sqlglot import exp
 
 from policylang import ir
@@ -125,40 +128,19 @@ def _scale(duration: exp.Expression, factor: exp.Expression) -> exp.Expression:
                 otherwise=scaled(months_of(duration), "TO_MONTHS", "months"))
 
 
-def call(e: ir.Call, args: list[exp.Expression], builder) -> exp.Expression:
-    if e.func in ("years", "months", "days"):  # the family test reads it again
-        args = [builder.shared(args[0], e.args[0])]
-    match e.func:
-        case "min" | "max":
-            if e.args[0].type.kind is ir.Kind.DURATION:
-                # Each step reads the best so far five times: a column of its own.
-                args = [builder.shared(arg, node) for arg, node in zip(args, e.args,
-                                                                       strict=True)]
-                best = args[0]
-                for arg in args[1:]:
-                    better = compare("<" if e.func == "min" else ">", arg, best, e.args[0].type)
-                    best = builder.shared(case((better, arg), otherwise=best), e)
-                return best
-            return fn("LEAST" if e.func == "min" else "GREATEST", *args)
-        case "round":
-            return _round(args[0], args[1])
-        case "abs":
-            return fn("ABS", args[0])
-        case "years":
-            return case((_nonzero(days_of(args[0])), fail(
-                "E611", "years() of days: days are not convertible to months")),
-                otherwise=builder._div(exp.cast(months_of(args[0]), INT), number(12)))
-        case "months":
-            return case((_nonzero(days_of(args[0])), fail(
-                "E611", "months() of days: days are not convertible to months")),
-                otherwise=exp.cast(months_of(args[0]), NUMERIC))
-        case "days":
-            return case((_nonzero(months_of(args[0])), fail(
-                "E611", "days() of months: months are not convertible to days")),
-                otherwise=exp.cast(days_of(args[0]), NUMERIC))
-        case "year" | "month":
-            return exp.cast(fn(e.func.upper(), args[0]), NUMERIC)
-    raise AssertionError(e.func)
+@dataclass(frozen=True)
+class CallForms:
+    """How a dialect writes what `call` needs of a duration, and `round`: DuckDB's (an
+    INTERVAL, rounding on HUGEINT) are `DUCKDB_CALLS`; Spark's (a struct, no 128-bit
+    integer) are in sql_spark. The functions themselves are written once, in `call`."""
+
+    months_of: Callable[[exp.Expression], exp.Expression]
+    days_of: Callable[[exp.Expression], exp.Expression]
+    compare: Callable[[str, exp.Expression, exp.Expression, ir.Type], exp.Expression]
+    round_to_step: Callable[[exp.Expression, exp.Expression], exp.Expression]
+    # The months that years() divides by 12, typed as the builder's `_div` divides them
+    # best (DuckDB's divides an INTEGER numerator without a DECIMAL).
+    whole_months: Callable[[exp.Expression], exp.Expression]
 
 
 def _round(x: exp.Expression, step: exp.Expression) -> exp.Expression:
@@ -178,3 +160,50 @@ def _round(x: exp.Expression, step: exp.Expression) -> exp.Expression:
                                       expression=exp.cast(step, NUMERIC)), BOUNDED), NUMERIC)
     return case((exp.LTE(this=exp.cast(step, NUMERIC), expression=number(0)),
                  fail("E611", "round() needs a positive step")), otherwise=value)
+
+
+def _whole_months(iv: exp.Expression) -> exp.Expression:
+    return exp.cast(months_of(iv), INT)
+
+
+DUCKDB_CALLS = CallForms(months_of=months_of, days_of=days_of, compare=compare,
+                         round_to_step=_round, whole_months=_whole_months)
+
+
+def call(e: ir.Call, args: list[exp.Expression], builder,
+         forms: CallForms = DUCKDB_CALLS) -> exp.Expression:
+    """A built-in function's SQL; `builder`: the query builder (its `shared`, `_div`)."""
+    if e.func in ("years", "months", "days"):  # the family test reads it again
+        args = [builder.shared(args[0], e.args[0])]
+    match e.func:
+        case "min" | "max":
+            if e.args[0].type.kind is ir.Kind.DURATION:
+                # Each step reads the best so far five times: a column of its own.
+                args = [builder.shared(arg, node) for arg, node in zip(args, e.args,
+                                                                       strict=True)]
+                best = args[0]
+                for arg in args[1:]:
+                    better = forms.compare("<" if e.func == "min" else ">", arg, best,
+                                           e.args[0].type)
+                    best = builder.shared(case((better, arg), otherwise=best), e)
+                return best
+            return fn("LEAST" if e.func == "min" else "GREATEST", *args)
+        case "round":
+            return forms.round_to_step(args[0], args[1])
+        case "abs":
+            return fn("ABS", args[0])
+        case "years":
+            return case((_nonzero(forms.days_of(args[0])), fail(
+                "E611", "years() of days: days are not convertible to months")),
+                otherwise=builder._div(forms.whole_months(args[0]), number(12)))
+        case "months":
+            return case((_nonzero(forms.days_of(args[0])), fail(
+                "E611", "months() of days: days are not convertible to months")),
+                otherwise=exp.cast(forms.months_of(args[0]), NUMERIC))
+        case "days":
+            return case((_nonzero(forms.months_of(args[0])), fail(
+                "E611", "days() of months: months are not convertible to days")),
+                otherwise=exp.cast(forms.days_of(args[0]), NUMERIC))
+        case "year" | "month":
+            return exp.cast(fn(e.func.upper(), args[0]), NUMERIC)
+    raise AssertionError(e.func)
