@@ -54,7 +54,14 @@ from policylang.diagnostics import Diagnostic, PolicyError
 from policylang.formatter import by_lf, format_source
 from policylang.highlight import BUILTIN_FUNCTIONS, KEYWORDS
 from policylang.lsp_incremental import IncrementalParser
-from policylang.lsp_index import Analysis, Failing, analyze, failing_tests, moved_to
+from policylang.lsp_index import (
+    Analysis,
+    Failing,
+    analyze,
+    carried_to,
+    failing_tests,
+    moved_to,
+)
 from policylang.lsp_text import Text, apply_change
 from policylang.messages import title
 
@@ -167,6 +174,7 @@ class PolicyServer(LanguageServer):
         self.failing: dict[str, Failing] = {}  # the last test results
         self.published: dict[str, tuple[str, list[Diagnostic]]] = {}  # text, all diagnostics
         self.unopened: dict[str, tuple[str, Analysis]] = {}  # read from disk: text, analysis
+        self.carried: dict[str, tuple[Analysis, Analysis]] = {}  # last parsed, moved to now
 
     def document(self, uri: str) -> TextDocument:
         """The open document, else the file on disk (InvalidParams if there is none)."""
@@ -206,11 +214,20 @@ class PolicyServer(LanguageServer):
         return document, known[1]
 
     def analysis(self, uri: str) -> Analysis:
-        """The current analysis, or the last one that parsed when the text does not."""
+        """The analysis of the current text; else (the text does not parse, or an edit
+        waits for its analysis) the last one that parsed, moved onto the current text
+        (`carried_to`)."""
         if uri not in self.analyses:
             self.refresh(uri)
         current = self.analyses[uri]
-        return current if current.ast is not None else self.last_indexed.get(uri, current)
+        source = by_lf(self.workspace.get_text_document(uri).source)
+        parsed = current if current.ast is not None else self.last_indexed.get(uri)
+        if parsed is None or parsed.source == source:
+            return current if parsed is None else parsed
+        carried = self.carried.get(uri)
+        if carried is None or carried[0] is not parsed or carried[1].source != source:
+            carried = self.carried[uri] = (parsed, carried_to(parsed, source))
+        return carried[1]
 
     def refresh(self, uri: str, with_tests: bool = False) -> None:
         """Analyse the document and publish its diagnostics.
@@ -397,7 +414,7 @@ def did_close(ls: PolicyServer, params: lsp.DidCloseTextDocumentParams) -> None:
         task.cancel()
     ls.cancel_tests(uri)
     for table in (ls.analyses, ls.last_indexed, ls.last_change, ls.last_done, ls.parsers,
-                  ls.failing, ls.published):
+                  ls.failing, ls.published, ls.carried):
         table.pop(uri, None)
     ls.text_document_publish_diagnostics(lsp.PublishDiagnosticsParams(uri=uri, diagnostics=[]))
 

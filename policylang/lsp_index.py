@@ -12,6 +12,7 @@ Nothing here speaks LSP; it hands plain values to the server.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -182,6 +183,60 @@ def moved_to(failing: Failing, policy: ir.Policy) -> list[Diagnostic]:
         moved.append(dataclasses.replace(diagnostic, span=dataclasses.replace(
             old, file=spans[name].file, line=line, end_line=line + old.end_line - old.line)))
     return moved
+
+
+def carried_to(parsed: Analysis, source: str) -> Analysis:
+    """The index of `parsed` (an earlier text that parsed) moved onto `source`, the text now.
+
+    While a drafter types, most texts do not parse; the server answers from the last one
+    that did. Its positions were that text's: after a line was typed or deleted above, a
+    hover over `loan_amount` showed another name, and a definition's or reference's range
+    fell on other characters. Here each name keeps its place if its line is still there
+    (moved as lines were inserted or deleted above it), or was edited only after the name;
+    a name on a line that changed before or into it is dropped, and with it (a
+    definition) what it declares."""
+    old_lines = parsed.source.split("\n")
+    new_lines = source.split("\n")
+    lines: dict[int, int] = {}  # an old line → the same line now (its text may have changed)
+    matcher = difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False)
+    for tag, old_start, old_end, new_start, new_end in matcher.get_opcodes():
+        if tag == "equal" or old_end - old_start == new_end - new_start:
+            lines.update(zip(range(old_start, old_end), range(new_start, new_end), strict=True))
+
+    def kept(line: int, column: int) -> int | None:
+        """Where the text up to (line, column) is the same now: that line now."""
+        now = lines.get(line)
+        if now is None or old_lines[line][:column] != new_lines[now][:column]:
+            return None
+        return now
+
+    def name(r: Range) -> Range | None:
+        now = kept(r.line, r.end_column)
+        if now is None or r.line != r.end_line or _WORD.match(new_lines[now], r.end_column):
+            return None  # (a name typed on: `loan_amount` made `loan_amountx`)
+        return Range(now, r.column, now, r.end_column)
+
+    def declaration(r: Range) -> Range | None:
+        start, end = kept(r.line, r.column), lines.get(r.end_line)
+        if start is None or end is None:
+            return None
+        end_column = (r.end_column if kept(r.end_line, r.end_column) is not None
+                      else len(new_lines[end]))  # the last line edited: all of it now
+        return Range(start, r.column, end, end_column)
+
+    moved = Analysis(parsed.diagnostics, parsed.ast, parsed.policy, source, _indexed=True)
+    for key, definition in parsed.definitions.items():
+        at, whole = name(definition.range), declaration(definition.full_range)
+        if at is not None and whole is not None:
+            moved._definitions[key] = dataclasses.replace(definition, range=at,
+                                                          full_range=whole)
+    for reference in parsed.references:
+        if (at := name(reference.range)) is not None:
+            moved._references.append(Reference(reference.key, at))
+    return moved
+
+
+_WORD = re.compile(r"\w")
 
 
 # ── the index ──────────────────────────────────────────────────────────────

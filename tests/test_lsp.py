@@ -717,6 +717,53 @@ def test_edits_below_a_page_break_are_made_where_the_editor_made_them(client, se
     assert edit["newText"] == format_source(text, "demo.pol")
 
 
+def _text_at(text: str, range_: dict) -> str:
+    """The characters a range of the server (UTF-16 columns) covers in `text`."""
+    lines = text.split("\n")
+
+    def index(position: dict) -> int:
+        line = lines[position["line"]]
+        column = len(line.encode("utf-16-le")[:position["character"] * 2].decode("utf-16-le"))
+        return sum(len(above) + 1 for above in lines[:position["line"]]) + column
+
+    return text[index(range_["start"]):index(range_["end"])]
+
+
+def test_answers_while_the_text_does_not_parse_are_about_the_text_in_the_editor(client):
+    """Half-typed, the text does not parse and the server answers from the last text that
+    did. It answered at that text's positions: with a line typed above, a hover over
+    `overdue` showed the let on the line above it, and definitions, references and the
+    outline pointed one line off, at other characters."""
+    uri = URI.replace("demo.pol", "half-typed.pol")
+    client.notify("textDocument/didOpen", {"textDocument": {
+        "uri": uri, "languageId": "policylang", "version": 1, "text": GOOD}})
+    assert client.diagnostics(1) == []
+    typed = "  let 费率 = lpr *\n"  # not finished: the text does not parse
+    at = GOOD.index("  input {")
+    client.notify("textDocument/didChange", {
+        "textDocument": {"uri": uri, "version": 2},
+        "contentChanges": [{"range": {"start": _position(GOOD, "  input {"),
+                                      "end": _position(GOOD, "  input {")}, "text": typed}]})
+    text = GOOD[:at] + typed + GOOD[at:]
+    assert [d["code"] for d in client.diagnostics(2)] == ["E102"]
+    for needle, name in [("overdue)", "overdue"), ("lpr * 1亿", "lpr"),
+                         ("first_loan_loss.insurer ==", "first_loan_loss"),
+                         ("insurer == 900万", "insurer"), ("enterprise  loan", "enterprise")]:
+        where = {"textDocument": {"uri": uri}, "position": _position(text, needle, offset=1)}
+        hover = client.request("textDocument/hover", where)
+        assert f"`{name}`" in hover["contents"]["value"] or f".{name}`" in hover[
+            "contents"]["value"], (name, hover)
+        assert _text_at(text, hover["range"]) == name
+        definition = client.request("textDocument/definition", where)
+        assert _text_at(text, definition["range"]) == name
+        found = client.request("textDocument/references", {
+            **where, "context": {"includeDeclaration": True}})
+        assert len(found) >= 2 and {_text_at(text, r["range"]) for r in found} == {name}
+    outline = client.request("textDocument/documentSymbol", {"textDocument": {"uri": uri}})
+    for symbol in outline:
+        assert _text_at(text, symbol["selectionRange"]).strip('"') == symbol["name"]
+
+
 # ── odd documents and positions: every handler answers, and sensibly ──
 
 _ODD_DOCUMENTS = {
