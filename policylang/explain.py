@@ -266,8 +266,12 @@ class _Explainer:
                 return self._let(name)
             case ir.PartRef(allocation=allocation, party=party, type=type_):
                 if ("allocation", allocation) in self.shown:
-                    return _valued("part", f"{allocation}.{party}",
-                                   self.evaluator.allocation(allocation)[party], type_,
+                    try:
+                        parts = self.evaluator.allocation(allocation)
+                    except EvaluationError as error:
+                        return Node("part", f"{allocation}.{party}", status="error",
+                                    detail=f"{_fault(error)} (see above)")
+                    return _valued("part", f"{allocation}.{party}", parts[party], type_,
                                    detail="see above")
                 return self._allocation(allocation)
         raise AssertionError(ref)

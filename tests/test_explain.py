@@ -387,3 +387,33 @@ def test_a_fault_in_a_guard_or_a_waterfall_cap_is_shown_where_it_happened() -> N
     assert waterfall["status"] == "error"
     assert [(c["name"], c.get("status")) for c in waterfall["children"]] == [
         ("loan", None), ("each", "error")]
+
+
+PART_FAULT = """policy h "h" {
+  input {
+    loss: money
+    parts: number
+  }
+  waterfall w(loss) cite "w" {
+    take bank up to loss / parts
+    rest fund
+  }
+  let bank_part: money = w.bank cite "a"
+  let fund_part: money = w.fund cite "b"
+}
+"""
+
+
+def test_a_faulting_allocation_read_twice_still_gets_its_tree(tmp_path: Path) -> None:
+    """The second read of a part of an allocation that faulted raised out of the tree:
+    `explain` printed no tree at all, only the error."""
+    source, case = tmp_path / "h.pol", tmp_path / "case.json"
+    source.write_text(PART_FAULT, encoding="utf-8")
+    case.write_text('{"loss": "100元", "parts": 0}', encoding="utf-8")
+    result = CliRunner().invoke(app, ["explain", str(source), "--case", str(case),
+                                      "--format", "json"])
+    assert result.exit_code == 1 and "error[E610]: division by zero" in result.stderr
+    bank_part, fund_part = json.loads(result.stdout)["children"]
+    assert bank_part["children"][0]["status"] == "error"  # the waterfall, under its reader
+    assert fund_part["children"] == [{"kind": "part", "name": "w.fund", "status": "error",
+                                      "detail": "division by zero (see above)"}]
