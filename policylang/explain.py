@@ -321,11 +321,11 @@ class _Explainer:
                 amount_value = v.to_fen(self.evaluator.expr(amount))
                 node.value, node.text = v.report(amount_value, ir.MONEY), _money(amount_value)
                 node.children += self._uses(amount)
-                for part in shares:
-                    exact = (v.div(v.mul(amount_value, part.weight), alloc.total_weight)
-                             if ratio else v.mul(amount_value, part.weight))
-                    node.children.append(_part(part.party, parts[part.party], exact,
-                                               _weight(alloc, part)))
+                exact = {part.party: v.div(v.mul(amount_value, part.weight), alloc.total_weight)
+                         if ratio else v.mul(amount_value, part.weight) for part in shares}
+                node.children += [_part(part.party, parts[part.party], exact[part.party],
+                                        _weight(alloc, part)) for part in shares]
+                node.detail = _rounding(parts, exact)
             case ir.Waterfall(amount=amount):
                 amount_value = v.to_fen(self.evaluator.expr(amount))
                 node.value, node.text = v.report(amount_value, ir.MONEY), _money(amount_value)
@@ -341,6 +341,7 @@ class _Explainer:
                     exact[ir.UNALLOCATED] = v.add(exact[ir.UNALLOCATED], remaining)
                 node.children += [_part(party, share, exact[party], None)
                                   for party, share in parts.items()]
+                node.detail = _rounding(parts, exact)
             case _:
                 assert_never(alloc)
         return node
@@ -402,6 +403,15 @@ def _weight(shares: ir.Shares, part: ir.SharePart) -> str:
     if shares.ratio:
         return f"{v.format_decimal(part.weight)} of {v.format_decimal(shares.total_weight)}"
     return v.literal(part.weight, ir.PERCENT)
+
+
+def _rounding(parts: dict[str, Decimal], exact: dict[str, Decimal]) -> str | None:
+    """How the parts were rounded, where rounding moved one: a reader sees two equal
+    exact shares rounded apart, and why."""
+    if all(parts[party] == exact[party] for party in parts):
+        return None
+    return ("parts rounded to the fen so that they sum to the amount (largest remainders "
+            "first, ties in the order written)")
 
 
 def _part(party: str, share: Decimal, exact: Decimal, weight: str | None) -> Node:

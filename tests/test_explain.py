@@ -342,7 +342,8 @@ def test_money_and_percents_are_shown_with_their_units_to_the_fen(tmp_path: Path
     assert tree.to_json()["children"][2]["children"][0]["value"] == "0.3333333333"
     # Allocated money in 元, each part's exact share where rounding moved it: the two
     # 20% parts differ by the fen of the remainder, and the reader sees why.
-    assert "shares risk = 1000.03元" in text
+    assert ("shares risk = 1000.03元 parts rounded to the fen so that they sum to the amount "
+            "(largest remainders first, ties in the order written)") in " ".join(text.split())
     assert "part bank = 200.01元 20%; exactly 200.006元 before rounding to the fen" in text
     assert "part fund = 200元 20%; exactly 200.006元 before rounding to the fen" in text
     assert "part local = 600.02元 60%; exactly 600.018元 before rounding to the fen" in text
