@@ -200,7 +200,7 @@ class _Explainer:
                 value, limit = self.evaluator.expr(subject), self.evaluator.expr(bound)
                 node.detail = (f"{_readable(value, subject.type)} {op} "
                                f"{_readable(limit, bound.type)}")
-                node.children += self._uses(subject) + self._uses(bound)
+                node.children += self._used_in_turn((subject, bound))
             case _:
                 assert_never(check)
         return node

@@ -418,3 +418,12 @@ def test_a_faulting_allocation_read_twice_still_gets_its_tree(tmp_path: Path) ->
     assert bank_part["children"][0]["status"] == "error"  # the waterfall, under its reader
     assert fund_part["children"] == [{"kind": "part", "name": "w.fund", "status": "error",
                                       "detail": "division by zero (see above)"}]
+
+
+def test_a_value_both_sides_of_a_limit_read_is_shown_once() -> None:
+    policy = api.load_source('policy d "d" {\n  input {\n    loan: money\n  }\n'
+                             '  let fee: money = loan * 1% cite "f"\n'
+                             '  limit l: loan + fee <= loan * 2 cite "x"\n}\n', "d.pol")
+    limit = api.explain(policy, {"loan": "100万"})[0].to_json()["children"][0]
+    assert [(c["kind"], c["name"]) for c in limit["children"]] == [("input", "loan"),
+                                                                  ("let", "fee")]
