@@ -90,7 +90,7 @@ class _Finder:
                 exprs = [self.policy.let(name).expr]
             else:
                 alloc = self.policy.allocation(name)
-                exprs = _allocation_exprs(alloc)
+                exprs = allocation_exprs(alloc)
             self.memo[item] = set().union(*(self._leaves(e) for e in exprs))
         return self.memo[item]
 
@@ -115,7 +115,8 @@ class _Finder:
         return found
 
 
-def _allocation_exprs(alloc: ir.Allocation) -> list[ir.Expr]:
+def allocation_exprs(alloc: ir.Allocation) -> list[ir.Expr]:
+    """What an allocation evaluates, in order: its amount, then its steps' caps."""
     match alloc:
         case ir.Shares(amount=amount):
             return [amount] if amount is not None else []

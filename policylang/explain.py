@@ -23,6 +23,7 @@ from typing import assert_never
 
 from policylang import ir
 from policylang import values as v
+from policylang.deps import allocation_exprs
 from policylang.interpret import Decision, EvaluationError, Evaluator
 from policylang.values import in_exact_context
 
@@ -310,7 +311,7 @@ class _Explainer:
             parts = self.evaluator.allocation(name)
         except EvaluationError as error:
             node.status, node.detail = "error", _fault(error)
-            node.children = self._used_in_turn(_operands(alloc))
+            node.children = self._used_in_turn(allocation_exprs(alloc))
             return node
         match alloc:
             case ir.Shares(amount=None, parts=shares):
@@ -375,28 +376,6 @@ class _Explainer:
         return Node("step", name, detail=f"{_exact(before)} before; {text}; "
                     f"{_exact(left)} left (exact)", line=step.span.line,
                     children=list(once.values()))
-
-
-def _operands(alloc: ir.Allocation) -> tuple[ir.Expr, ...]:
-    """What an allocation evaluates, in order: its amount, then its steps' caps."""
-    match alloc:
-        case ir.Shares(amount=amount):
-            return () if amount is None else (amount,)
-        case ir.Waterfall(amount=amount, steps=steps):
-            caps: list[ir.Expr] = []
-            for step in steps:
-                match step:
-                    case ir.Take(cap=cap):
-                        caps.append(cap)
-                    case ir.Split(parts=parts):
-                        caps += [part.cap for part in parts if part.cap is not None]
-                    case ir.Rest():
-                        pass
-                    case _:
-                        assert_never(step)
-            return (amount, *caps)
-        case _:
-            assert_never(alloc)
 
 
 def _weight(shares: ir.Shares, part: ir.SharePart) -> str:
